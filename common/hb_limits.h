@@ -1,0 +1,111 @@
+/* hb_limits.h - every bound in hourbank, with its unit and its reason.
+ *
+ * No bare numbers in .c files: a queue, batch, message, string or loop
+ * that needs a bound takes it from here. Units are the last word of each
+ * name (_MAX/_MIN apply to that unit). Relations are checked at compile
+ * time below.
+ */
+#ifndef HB_LIMITS_H
+#define HB_LIMITS_H
+
+/* Wire protocol version carried in every envelope. */
+#define HB_PROTOCOL_VERSION 1u
+
+/* ---- strings (bytes of UTF-8) ---- */
+/* Names as printed on a member card; long enough for any real name. */
+#define HB_NAME_BYTES_MAX 128
+/* Operator notes and reasons: a sentence or two, not a document. */
+#define HB_NOTE_BYTES_MAX 512
+/* Service category names: short catalogue keys such as "meal-delivery". */
+#define HB_CATEGORY_BYTES_MAX 48
+/* Community code: 2-8 uppercase letters/digits, e.g. "QX03". */
+#define HB_COMMUNITY_CODE_BYTES_MIN 2
+#define HB_COMMUNITY_CODE_BYTES_MAX 8
+/* Member number "CODE-NNNNNN-D": code + '-' + 6 digits + '-' + check digit. */
+#define HB_MEMBER_SERIAL_DIGITS 6
+#define HB_MEMBER_NO_BYTES_MAX (HB_COMMUNITY_CODE_BYTES_MAX + 1 + HB_MEMBER_SERIAL_DIGITS + 2)
+/* Free-text search in the member directory. */
+#define HB_SEARCH_BYTES_MAX 64
+/* Software identification string in hello. */
+#define HB_SOFTWARE_BYTES_MAX 64
+/* Error and result messages sent to peers. */
+#define HB_MESSAGE_BYTES_MAX 256
+/* Paths and endpoints read from configuration. */
+#define HB_PATH_BYTES_MAX 1024
+/* PostgreSQL conninfo strings (multi-host strings can be long). */
+#define HB_CONNINFO_BYTES_MAX 2048
+
+/* ---- messages and batches ---- */
+/* Operations per batch: big enough to amortize a commit, small enough that
+ * one batch never holds the ledger lock for long. */
+#define HB_BATCH_OPS_MAX 256
+/* Bytes per operation on the wire, worst case (all strings at max). */
+#define HB_OP_BYTES_MAX 1536
+/* Bytes per message; also ZMQ_MAXMSGSIZE on every socket. */
+#define HB_MSG_BYTES_MAX (1024 * 1024)
+/* Entries per statement page and per directory page. */
+#define HB_PAGE_ENTRIES_MAX 500
+#define HB_PAGE_ENTRIES_DEFAULT 50
+/* Members returned by a text search. */
+#define HB_SEARCH_RESULTS_MAX 50
+
+/* ---- amounts (minutes) ---- */
+/* One service record: at most one long day of care. */
+#define HB_RECORD_MINUTES_MAX (24 * 60)
+/* Gifts: at most a year's worth of daily care; larger sums are mistakes. */
+#define HB_GIFT_MINUTES_MAX (365 * 24 * 60)
+/* Caps and budgets in configuration (100,000 hours is far above any scheme). */
+#define HB_ACCOUNT_MINUTES_MAX (100000LL * 60)
+
+/* ---- time (seconds) ---- */
+/* How far in the future a station clock may put occurred_at. */
+#define HB_CLOCK_SKEW_S_DEFAULT (10 * 60)
+#define HB_CLOCK_SKEW_S_MAX (24 * 3600)
+/* How old a record may be when it reaches central (stations go offline for
+ * weeks; a quarter is the accounting period). */
+#define HB_RECORD_AGE_S_DEFAULT (90 * 24 * 3600)
+#define HB_RECORD_AGE_S_MAX (400 * 24 * 3600)
+
+/* ---- retries and timers (milliseconds) ---- */
+#define HB_RETRY_DELAY_MS_MIN 100
+#define HB_RETRY_DELAY_MS_MAX 30000
+#define HB_ACK_TIMEOUT_MS 5000
+#define HB_HEARTBEAT_IVL_MS 2000
+#define HB_HEARTBEAT_TIMEOUT_MS 10000
+#define HB_POLL_TICK_MS 100
+/* Batches a station keeps in flight before waiting for an ack. */
+#define HB_INFLIGHT_BATCHES_MAX 4
+/* Database reconnect backoff. */
+#define HB_DB_RETRY_DELAY_MS_MAX 10000
+
+/* ---- configuration ---- */
+#define HB_CONFIG_BYTES_MAX (4 * 1024 * 1024)
+#define HB_CONFIG_ERRORS_MAX 64
+#define HB_CONFIG_DEPTH_MAX 16
+#define HB_DISTRICTS_MAX 64
+#define HB_COMMUNITIES_MAX 1024
+#define HB_STATIONS_MAX 4096
+#define HB_CATEGORIES_MAX 256
+#define HB_RULES_MAX 1024
+
+/* ---- station outbox ---- */
+#define HB_OUTBOX_BYTES_DEFAULT (256LL * 1024 * 1024)
+#define HB_OUTBOX_BYTES_MIN (1024LL * 1024)
+#define HB_RETENTION_DAYS_DEFAULT 400
+
+/* ---- central ---- */
+/* Batches applied together in one transaction (group commit). */
+#define HB_GROUP_BATCHES_MAX 32
+/* Messages read from the socket per loop turn before doing other work. */
+#define HB_RECV_BURST_MAX 256
+
+_Static_assert(HB_BATCH_OPS_MAX * HB_OP_BYTES_MAX < HB_MSG_BYTES_MAX,
+               "a full batch of maximal ops must fit in one message");
+_Static_assert(HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + 4 * HB_MEMBER_NO_BYTES_MAX + 64 < HB_OP_BYTES_MAX,
+               "HB_OP_BYTES_MAX must cover every string field at its max");
+_Static_assert(HB_RETRY_DELAY_MS_MIN < HB_RETRY_DELAY_MS_MAX, "backoff bounds");
+_Static_assert(HB_ACK_TIMEOUT_MS < HB_HEARTBEAT_TIMEOUT_MS, "ack timeout inside heartbeat timeout");
+_Static_assert(HB_PAGE_ENTRIES_MAX * 256 < HB_MSG_BYTES_MAX, "a full page fits in a message");
+_Static_assert(HB_RECORD_MINUTES_MAX <= HB_GIFT_MINUTES_MAX, "record within gift bound");
+
+#endif

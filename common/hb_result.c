@@ -1,0 +1,63 @@
+#include "hb_result.h"
+
+#include <stddef.h>
+
+typedef struct {
+    const char *name;
+    const char *text;
+} result_info_t;
+
+/* Indexed by code; designated initializers keep each row next to its number. */
+static const result_info_t result_info[HB_RESULT_LAST + 1] = {
+    [HB_RESULT_UNSET] = {"RESULT_UNSET", "no result was given"},
+    [HB_RESULT_OK] = {"OK", "done"},
+    [HB_RESULT_DUPLICATE] = {"DUPLICATE", "the member number is already registered"},
+    [HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD] =
+        {"EXISTS_WITH_DIFFERENT_PAYLOAD", "this station sequence number was already used for a different operation"},
+    [HB_RESULT_SEQ_GAP] = {"SEQ_GAP", "operations are missing before this batch"},
+    [HB_RESULT_MALFORMED] = {"MALFORMED", "the message is not valid"},
+    [HB_RESULT_UNSUPPORTED_VERSION] = {"UNSUPPORTED_VERSION", "the protocol version is not supported"},
+    [HB_RESULT_NOT_AUTHORIZED] = {"NOT_AUTHORIZED", "the station may not act outside its own community"},
+    [HB_RESULT_UNKNOWN_MEMBER] = {"UNKNOWN_MEMBER", "no member is registered under this number"},
+    [HB_RESULT_UNKNOWN_CATEGORY] = {"UNKNOWN_CATEGORY", "the service category is not in the catalogue"},
+    [HB_RESULT_INVALID_DURATION] = {"INVALID_DURATION", "the number of minutes is out of range"},
+    [HB_RESULT_SELF_SERVICE] = {"SELF_SERVICE", "a member cannot record a service to themselves"},
+    [HB_RESULT_INSUFFICIENT_BALANCE] = {"INSUFFICIENT_BALANCE", "the payer does not hold enough hours"},
+    [HB_RESULT_CAP_EXCEEDED] = {"CAP_EXCEEDED", "the member would hold more hours than the cap allows"},
+    [HB_RESULT_DAILY_LIMIT_EXCEEDED] =
+        {"DAILY_LIMIT_EXCEEDED", "the provider would exceed the hours allowed in one day"},
+    [HB_RESULT_OCCURRED_IN_FUTURE] = {"OCCURRED_IN_FUTURE", "the operation is dated in the future"},
+    [HB_RESULT_TOO_OLD] = {"TOO_OLD", "the operation is older than the accepted window"},
+    [HB_RESULT_ALREADY_VOIDED] = {"ALREADY_VOIDED", "the operation has already been voided"},
+    [HB_RESULT_UNKNOWN_OPERATION] = {"UNKNOWN_OPERATION", "the operation to void does not exist"},
+    [HB_RESULT_BAD_MEMBER_NUMBER] = {"BAD_MEMBER_NUMBER", "the member number is mistyped or has a wrong check digit"},
+    [HB_RESULT_NOT_FAMILY] = {"NOT_FAMILY", "hours may only be given to a registered family member"},
+    [HB_RESULT_BUDGET_EXHAUSTED] = {"BUDGET_EXHAUSTED", "the guarantee budget is used up"},
+    [HB_RESULT_UNAVAILABLE] = {"UNAVAILABLE", "the ledger is temporarily unavailable; try again later"},
+    [HB_RESULT_OUTBOX_FULL] = {"OUTBOX_FULL", "the station's outbox is full until it can sync with central"},
+    [HB_RESULT_NOT_FOUND] = {"NOT_FOUND", "nothing was found"},
+    [HB_RESULT_INTERNAL] = {"INTERNAL", "an internal error occurred; see the server log"},
+    [HB_RESULT_NOT_VOIDABLE] = {"NOT_VOIDABLE", "the operation was rejected or is itself a void and cannot be voided"},
+};
+
+bool
+hb_result_is_known(int value)
+{
+    return value >= 0 && value <= (int) HB_RESULT_LAST;
+}
+
+const char *
+hb_result_name(hb_result_t result)
+{
+    if (!hb_result_is_known((int) result))
+        return "UNKNOWN_RESULT";
+    return result_info[result].name;
+}
+
+const char *
+hb_result_text(hb_result_t result)
+{
+    if (!hb_result_is_known((int) result))
+        return "unknown result code";
+    return result_info[result].text;
+}

@@ -1,0 +1,126 @@
+/* hb_config.h - central.yaml and station.yaml, loaded through a schema table.
+ *
+ * The loader reads YAML with libyaml, checks every key against a table of
+ * {key, type, min, max, default, required}, and reports *all* problems at
+ * once, each as "file:line:column: message" (line and column 1-based).
+ * Unknown keys, wrong types, out-of-range values, duplicate keys and
+ * missing required keys are errors. Numbers are parsed with strtoll-style
+ * full-string checks, never atoi.
+ *
+ * Durations in configuration are strings with units: "90m", "1500h",
+ * "1h30m", "2d" (days = 24h), "0m". They are stored as minutes (int64).
+ */
+#ifndef HB_CONFIG_H
+#define HB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hb_limits.h"
+
+/* Error list: filled by the loaders, printed by the daemons. */
+typedef struct {
+    char text[HB_CONFIG_ERRORS_MAX][HB_PATH_BYTES_MAX];
+    int count;      /* errors stored (at most HB_CONFIG_ERRORS_MAX) */
+    int dropped;    /* errors beyond the limit, counted only */
+} hb_config_errors_t;
+
+/* Prints every error to the stream, one per line. */
+void hb_config_errors_print(const hb_config_errors_t *errors, void *file /* FILE * */);
+
+typedef enum { HB_OVERFLOW_REJECT = 1, HB_OVERFLOW_DONATE = 2 } hb_overflow_t;
+typedef enum { HB_GIFT_NONE = 1, HB_GIFT_FAMILY = 2, HB_GIFT_ANY = 3 } hb_gift_policy_t;
+typedef enum { HB_PAYER_RECIPIENT = 1, HB_PAYER_GUARANTEE = 2 } hb_payer_t;
+
+typedef struct {
+    char name[HB_CATEGORY_BYTES_MAX + 1];
+    char description[HB_NOTE_BYTES_MAX + 1];
+} hb_category_t;
+
+/* One payer rule; a district's rules are tried in order, first match wins;
+ * no match means the recipient pays. */
+typedef struct {
+    char category[HB_CATEGORY_BYTES_MAX + 1];   /* "*" matches every category */
+    hb_payer_t payer;
+    int32_t min_recipient_age;                   /* 0 = any age */
+} hb_payer_rule_t;
+
+typedef struct {
+    uint32_t id;                                 /* unique across the city, >= 1 */
+    char name[HB_NAME_BYTES_MAX + 1];
+    char public_key[41];                         /* Z85 CURVE public key, 40 chars */
+} hb_station_entry_t;
+
+typedef struct {
+    char code[HB_COMMUNITY_CODE_BYTES_MAX + 1];  /* [A-Z0-9]{2,8}, unique */
+    char name[HB_NAME_BYTES_MAX + 1];
+    hb_station_entry_t *stations;                /* owned */
+    size_t station_count;
+} hb_community_conf_t;
+
+typedef struct {
+    char code[HB_COMMUNITY_CODE_BYTES_MAX + 1];  /* [A-Z0-9]{2,8}, unique */
+    char name[HB_NAME_BYTES_MAX + 1];
+    int64_t floor_minutes;                       /* member floor, default 0, <= 0 */
+    int64_t cap_minutes;                         /* member cap, default 1500h */
+    hb_overflow_t overflow;                      /* default reject */
+    int64_t daily_limit_minutes;                 /* per provider per day, default 12h */
+    hb_gift_policy_t gifts;                      /* default family */
+    hb_payer_rule_t *payer_rules;                /* owned */
+    size_t payer_rule_count;
+    hb_community_conf_t *communities;            /* owned */
+    size_t community_count;
+} hb_district_conf_t;
+
+typedef struct {
+    char listen[HB_PATH_BYTES_MAX];              /* required, e.g. "tcp://127.0.0.1:7400" */
+    char database[HB_CONNINFO_BYTES_MAX];        /* required libpq conninfo */
+    char secret_key_file[HB_PATH_BYTES_MAX];     /* required; Z85 secret key file */
+    char log_level[16];                          /* error|warn|info|debug, default info */
+    int64_t clock_skew_seconds;                  /* default HB_CLOCK_SKEW_S_DEFAULT */
+    int64_t max_record_age_seconds;              /* "max_record_age" duration, default 90d */
+    int64_t guarantee_budget_minutes;            /* required duration, >= 0 */
+    char admin_public_keys[8][41];               /* Z85 keys allowed to run admin queries */
+    size_t admin_key_count;
+    hb_category_t *categories;                   /* owned, >= 1 required */
+    size_t category_count;
+    hb_district_conf_t *districts;               /* owned, >= 1 required */
+    size_t district_count;
+} hb_central_conf_t;
+
+typedef struct {
+    uint32_t station_id;                         /* required, >= 1 */
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1]; /* required */
+    char central_endpoint[HB_PATH_BYTES_MAX];    /* required */
+    char central_public_key[41];                 /* required Z85 */
+    char public_key_file[HB_PATH_BYTES_MAX];     /* required */
+    char secret_key_file[HB_PATH_BYTES_MAX];     /* required */
+    char outbox_path[HB_PATH_BYTES_MAX];         /* required */
+    char ipc_endpoint[HB_PATH_BYTES_MAX];        /* required, "ipc://..." */
+    char log_level[16];                          /* default info */
+    int64_t outbox_max_bytes;                    /* default HB_OUTBOX_BYTES_DEFAULT */
+    int64_t retention_days;                      /* default HB_RETENTION_DAYS_DEFAULT */
+    uint32_t batch_ops;                          /* default HB_BATCH_OPS_MAX, 1..HB_BATCH_OPS_MAX */
+} hb_station_conf_t;
+
+/* Load and validate. Returns a config the caller owns (free with
+ * hb_central_conf_destroy), or NULL with every problem in *errors.
+ * Relative key-file paths are resolved against the config file's folder. */
+hb_central_conf_t *hb_central_conf_load(const char *path, hb_config_errors_t *errors);
+void hb_central_conf_destroy(hb_central_conf_t **self_p);
+
+hb_station_conf_t *hb_station_conf_load(const char *path, hb_config_errors_t *errors);
+void hb_station_conf_destroy(hb_station_conf_t **self_p);
+
+/* Lookups, borrowed pointers valid until the config is destroyed; NULL if absent. */
+const hb_category_t *hb_central_conf_category(const hb_central_conf_t *self, const char *name);
+const hb_district_conf_t *hb_central_conf_district_of(const hb_central_conf_t *self,
+                                                      const char *community_code);
+const hb_station_entry_t *hb_central_conf_station(const hb_central_conf_t *self, uint32_t id,
+                                                 const hb_community_conf_t **community_out);
+
+/* Parses "90m", "1500h", "1h30m", "2d" into minutes; -1 on bad syntax. */
+int64_t hb_config_parse_duration(const char *text);
+
+#endif

@@ -1,0 +1,478 @@
+/* hb_config_schema.c - the tables for central.yaml and station.yaml, the
+ * checks that span entries, and the public load/destroy/lookup functions.
+ *
+ * YAML keys are the struct member names of hb_config.h, except durations,
+ * which drop the unit suffix: clock_skew, max_record_age, guarantee_budget,
+ * floor, cap, daily_limit.
+ */
+#include "hb_config.h"
+#include "hb_config_schema.h"
+#include "hb_assert.h"
+#include "hb_log.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* Where a member lives: offset and size. */
+#define AT(T, m) .offset = offsetof(T, m), .size = sizeof(((T *) 0)->m)
+#define COUNT_AT(T, m) .count_offset = offsetof(T, m)
+/* First allocation for the payer rules remembered until the end (grows). */
+#define RULE_REFS_FIRST 16
+
+/* ---- string checks ---- */
+
+static bool
+starts_with(const char *value, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(value, prefix, n) == 0 && value[n] != '\0';
+}
+
+static const char *
+check_endpoint(const char *value)
+{
+    if (starts_with(value, "tcp://") || starts_with(value, "ipc://"))
+        return NULL;
+    return "must be a zeromq endpoint such as \"tcp://127.0.0.1:7400\"";
+}
+
+static const char *
+check_ipc_endpoint(const char *value)
+{
+    if (starts_with(value, "ipc://"))
+        return NULL;
+    return "must be an ipc endpoint such as \"ipc:///run/hourbank/station.sock\"";
+}
+
+static const char *
+check_category_name(const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                  (p != value && (*p == '-' || *p == '_'));
+        if (!ok)
+            return "must be lowercase letters, digits, \"-\" or \"_\", such as \"meal-delivery\"";
+    }
+    return NULL;
+}
+
+static const char *
+check_rule_category(const char *value)
+{
+    if (strcmp(value, "*") == 0)
+        return NULL;
+    return check_category_name(value) ? "must be a category from the catalogue or \"*\"" : NULL;
+}
+
+/* ---- names ---- */
+
+static const hb_config_name_t overflow_names[] = {
+    {"reject", HB_OVERFLOW_REJECT}, {"donate", HB_OVERFLOW_DONATE}, {NULL, 0}};
+static const hb_config_name_t gift_names[] = {
+    {"none", HB_GIFT_NONE}, {"family", HB_GIFT_FAMILY}, {"any", HB_GIFT_ANY}, {NULL, 0}};
+static const hb_config_name_t payer_names[] = {
+    {"recipient", HB_PAYER_RECIPIENT}, {"guarantee", HB_PAYER_GUARANTEE}, {NULL, 0}};
+static const hb_config_name_t log_level_names[] = {
+    {"error", HB_LOG_ERROR}, {"warn", HB_LOG_WARN}, {"info", HB_LOG_INFO},
+    {"debug", HB_LOG_DEBUG}, {NULL, 0}};
+
+/* ---- checks that span entries (central.yaml) ---- */
+
+/* What the central hooks keep between entries. */
+typedef struct {
+    char category[HB_CATEGORY_BYTES_MAX + 1];
+    hb_config_mark_t mark;
+} rule_ref_t;
+
+typedef struct {
+    rule_ref_t *rules;        /* payer rule categories, checked once the catalogue is known */
+    size_t rule_count;
+    size_t rule_capacity;
+    size_t communities;       /* in the whole city so far */
+    size_t stations;
+} central_state_t;
+
+static void
+check_category(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    const hb_central_conf_t *conf = entry->root;
+    const hb_category_t *self = entry->data;
+    if (!hb_config_entry_ok(entry, "name"))
+        return;
+    for (const hb_category_t *c = conf->categories; c != self; c++) {
+        if (strcmp(c->name, self->name) == 0) {
+            hb_config_error(ld, hb_config_entry_mark(entry, "name"), "duplicate category \"%s\"",
+                            self->name);
+            return;
+        }
+    }
+}
+
+static void
+check_district(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    const hb_central_conf_t *conf = entry->root;
+    const hb_district_conf_t *self = entry->data;
+    if (!hb_config_entry_ok(entry, "code"))
+        return;
+    for (const hb_district_conf_t *d = conf->districts; d != self; d++) {
+        if (strcmp(d->code, self->code) == 0) {
+            hb_config_error(ld, hb_config_entry_mark(entry, "code"),
+                            "duplicate district code \"%s\"", self->code);
+            return;
+        }
+    }
+}
+
+/* The community with this code loaded before self, anywhere in the city. */
+static const hb_community_conf_t *
+earlier_community(const hb_central_conf_t *conf, const hb_community_conf_t *self,
+                  const hb_district_conf_t **district_out)
+{
+    for (size_t d = 0; d < conf->district_count; d++) {
+        const hb_district_conf_t *district = &conf->districts[d];
+        for (size_t c = 0; c < district->community_count; c++) {
+            const hb_community_conf_t *other = &district->communities[c];
+            if (other == self)
+                return NULL;
+            if (strcmp(other->code, self->code) == 0) {
+                *district_out = district;
+                return other;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+check_community(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    central_state_t *state = entry->user;
+    const hb_community_conf_t *self = entry->data;
+    hb_config_mark_t at = hb_config_entry_mark(entry, "code");
+    if (++state->communities == HB_COMMUNITIES_MAX + 1)
+        hb_config_error(ld, at, "more than %d communities in the city", HB_COMMUNITIES_MAX);
+    if (state->communities > HB_COMMUNITIES_MAX || !hb_config_entry_ok(entry, "code"))
+        return;  /* past the bound the quadratic check below is not done */
+    const hb_district_conf_t *district = NULL;
+    if (earlier_community(entry->root, self, &district))
+        hb_config_error(ld, at, "community code \"%s\" is already used in district \"%s\"",
+                        self->code, district->code);
+}
+
+typedef bool (*same_station_fn)(const hb_station_entry_t *a, const hb_station_entry_t *b);
+
+static bool
+same_id(const hb_station_entry_t *a, const hb_station_entry_t *b)
+{
+    return a->id == b->id;
+}
+
+static bool
+same_key(const hb_station_entry_t *a, const hb_station_entry_t *b)
+{
+    return strcmp(a->public_key, b->public_key) == 0;
+}
+
+/* A station loaded before self, anywhere in the city, that is "same". */
+static const hb_station_entry_t *
+earlier_station(const hb_central_conf_t *conf, const hb_station_entry_t *self,
+                same_station_fn same, const hb_community_conf_t **community_out)
+{
+    for (size_t d = 0; d < conf->district_count; d++) {
+        const hb_district_conf_t *district = &conf->districts[d];
+        for (size_t c = 0; c < district->community_count; c++) {
+            const hb_community_conf_t *community = &district->communities[c];
+            for (size_t s = 0; s < community->station_count; s++) {
+                const hb_station_entry_t *other = &community->stations[s];
+                if (other == self)
+                    return NULL;
+                if (same(other, self)) {
+                    *community_out = community;
+                    return other;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+check_station(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    central_state_t *state = entry->user;
+    const hb_station_entry_t *self = entry->data;
+    const hb_community_conf_t *community = NULL;
+    if (++state->stations == HB_STATIONS_MAX + 1)
+        hb_config_error(ld, hb_config_entry_mark(entry, "id"), "more than %d stations in the city",
+                        HB_STATIONS_MAX);
+    if (state->stations > HB_STATIONS_MAX)
+        return;
+    if (hb_config_entry_ok(entry, "id") && earlier_station(entry->root, self, same_id, &community))
+        hb_config_error(ld, hb_config_entry_mark(entry, "id"),
+                        "station id %" PRIu32 " is already used in community \"%s\"", self->id,
+                        community->code);
+    const hb_station_entry_t *other = NULL;
+    if (hb_config_entry_ok(entry, "public_key") &&
+        (other = earlier_station(entry->root, self, same_key, &community)))
+        hb_config_error(ld, hb_config_entry_mark(entry, "public_key"),
+                        "public key of station %" PRIu32 " is already used by station %" PRIu32,
+                        self->id,
+                        other->id);
+}
+
+/* Payer rules may name categories listed later in the file: remember them
+ * and check once the whole file is read (check_central). */
+static void
+check_payer_rule(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    central_state_t *state = entry->user;
+    const hb_payer_rule_t *rule = entry->data;
+    if (!hb_config_entry_ok(entry, "category") || strcmp(rule->category, "*") == 0)
+        return;
+    if (state->rule_count == state->rule_capacity) {
+        size_t cap = state->rule_capacity ? state->rule_capacity * 2 : RULE_REFS_FIRST;
+        rule_ref_t *grown = realloc(state->rules, cap * sizeof *grown);
+        if (!grown) {
+            hb_config_error(ld, entry->start, "out of memory");
+            return;
+        }
+        state->rules = grown;
+        state->rule_capacity = cap;
+    }
+    rule_ref_t *ref = &state->rules[state->rule_count++];
+    memcpy(ref->category, rule->category, sizeof ref->category);
+    ref->mark = hb_config_entry_mark(entry, "category");
+}
+
+static void
+check_central(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    const central_state_t *state = entry->user;
+    if (!hb_config_entry_ok(entry, "categories"))
+        return;  /* no usable catalogue: already reported */
+    for (size_t i = 0; i < state->rule_count; i++) {
+        if (!hb_central_conf_category(entry->root, state->rules[i].category))
+            hb_config_error(ld, state->rules[i].mark,
+                            "payer rule category \"%s\" is not in the catalogue",
+                            state->rules[i].category);
+    }
+}
+
+/* ---- central.yaml ---- */
+
+static const hb_config_field_t station_entry_fields[] = {
+    {.key = "id", .type = HB_CONFIG_INT, .required = true, .min = 1, .max = UINT32_MAX,
+     AT(hb_station_entry_t, id)},
+    {.key = "name", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     AT(hb_station_entry_t, name)},
+    {.key = "public_key", .type = HB_CONFIG_STRING, .required = true,
+     .check = hb_config_check_z85_key, AT(hb_station_entry_t, public_key)},
+};
+static const hb_config_schema_t station_entry_schema = {
+    station_entry_fields, FIELD_COUNT(station_entry_fields), sizeof(hb_station_entry_t),
+    check_station};
+
+static const hb_config_field_t community_fields[] = {
+    {.key = "code", .type = HB_CONFIG_STRING, .required = true, .check = hb_config_check_code,
+     AT(hb_community_conf_t, code)},
+    {.key = "name", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     AT(hb_community_conf_t, name)},
+    {.key = "stations", .type = HB_CONFIG_LIST, .required = true, .min = 0,
+     .max = HB_STATIONS_MAX, .item = &station_entry_schema, AT(hb_community_conf_t, stations),
+     COUNT_AT(hb_community_conf_t, station_count)},
+};
+static const hb_config_schema_t community_schema = {
+    community_fields, FIELD_COUNT(community_fields), sizeof(hb_community_conf_t), check_community};
+
+static const hb_config_field_t payer_rule_fields[] = {
+    {.key = "category", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     .check = check_rule_category, AT(hb_payer_rule_t, category)},
+    {.key = "payer", .type = HB_CONFIG_ENUM, .required = true, .names = payer_names,
+     AT(hb_payer_rule_t, payer)},
+    {.key = "min_recipient_age", .type = HB_CONFIG_INT, .min = 0,
+     .max = HB_RECIPIENT_AGE_YEARS_MAX, .def = 0, AT(hb_payer_rule_t, min_recipient_age)},
+};
+static const hb_config_schema_t payer_rule_schema = {
+    payer_rule_fields, FIELD_COUNT(payer_rule_fields), sizeof(hb_payer_rule_t), check_payer_rule};
+
+static const hb_config_field_t district_fields[] = {
+    {.key = "code", .type = HB_CONFIG_STRING, .required = true, .check = hb_config_check_code,
+     AT(hb_district_conf_t, code)},
+    {.key = "name", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     AT(hb_district_conf_t, name)},
+    {.key = "floor", .type = HB_CONFIG_DURATION, .min = -HB_ACCOUNT_MINUTES_MAX, .max = 0,
+     .def = 0, AT(hb_district_conf_t, floor_minutes)},
+    {.key = "cap", .type = HB_CONFIG_DURATION, .min = 1, .max = HB_ACCOUNT_MINUTES_MAX,
+     .def = HB_CAP_MINUTES_DEFAULT, AT(hb_district_conf_t, cap_minutes)},
+    {.key = "overflow", .type = HB_CONFIG_ENUM, .names = overflow_names,
+     .def = HB_OVERFLOW_REJECT, AT(hb_district_conf_t, overflow)},
+    {.key = "daily_limit", .type = HB_CONFIG_DURATION, .min = 1,
+     .max = HB_DAILY_LIMIT_MINUTES_MAX, .def = HB_DAILY_LIMIT_MINUTES_DEFAULT,
+     AT(hb_district_conf_t, daily_limit_minutes)},
+    {.key = "gifts", .type = HB_CONFIG_ENUM, .names = gift_names, .def = HB_GIFT_FAMILY,
+     AT(hb_district_conf_t, gifts)},
+    {.key = "payer_rules", .type = HB_CONFIG_LIST, .min = 0, .max = HB_RULES_MAX,
+     .item = &payer_rule_schema, AT(hb_district_conf_t, payer_rules),
+     COUNT_AT(hb_district_conf_t, payer_rule_count)},
+    {.key = "communities", .type = HB_CONFIG_LIST, .required = true, .min = 1,
+     .max = HB_COMMUNITIES_MAX, .item = &community_schema, AT(hb_district_conf_t, communities),
+     COUNT_AT(hb_district_conf_t, community_count)},
+};
+static const hb_config_schema_t district_schema = {
+    district_fields, FIELD_COUNT(district_fields), sizeof(hb_district_conf_t), check_district};
+
+static const hb_config_field_t category_fields[] = {
+    {.key = "name", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     .max = HB_CATEGORY_BYTES_MAX, .check = check_category_name, AT(hb_category_t, name)},
+    {.key = "description", .type = HB_CONFIG_STRING, .min = 0, .max = HB_NOTE_BYTES_MAX,
+     AT(hb_category_t, description)},
+};
+static const hb_config_schema_t category_schema = {
+    category_fields, FIELD_COUNT(category_fields), sizeof(hb_category_t), check_category};
+
+static const hb_config_field_t central_fields[] = {
+    {.key = "listen", .type = HB_CONFIG_STRING, .required = true, .check = check_endpoint,
+     AT(hb_central_conf_t, listen)},
+    {.key = "database", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     AT(hb_central_conf_t, database)},
+    {.key = "secret_key_file", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     .relative_path = true, AT(hb_central_conf_t, secret_key_file)},
+    {.key = "log_level", .type = HB_CONFIG_WORD, .names = log_level_names, .def_text = "info",
+     AT(hb_central_conf_t, log_level)},
+    {.key = "clock_skew", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
+     .min = 0, .max = HB_CLOCK_SKEW_S_MAX, .def = HB_CLOCK_SKEW_S_DEFAULT,
+     AT(hb_central_conf_t, clock_skew_seconds)},
+    {.key = "max_record_age", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
+     .min = HB_CONFIG_SECONDS_PER_MINUTE, .max = HB_RECORD_AGE_S_MAX,
+     .def = HB_RECORD_AGE_S_DEFAULT, AT(hb_central_conf_t, max_record_age_seconds)},
+    {.key = "guarantee_budget", .type = HB_CONFIG_DURATION, .required = true, .min = 0,
+     .max = HB_ACCOUNT_MINUTES_MAX, AT(hb_central_conf_t, guarantee_budget_minutes)},
+    {.key = "admin_public_keys", .type = HB_CONFIG_STRINGS, .max = HB_CONFIG_ADMIN_KEYS_MAX,
+     .check = hb_config_check_z85_key, AT(hb_central_conf_t, admin_public_keys[0]),
+     COUNT_AT(hb_central_conf_t, admin_key_count)},
+    {.key = "categories", .type = HB_CONFIG_LIST, .required = true, .min = 1,
+     .max = HB_CATEGORIES_MAX, .item = &category_schema, AT(hb_central_conf_t, categories),
+     COUNT_AT(hb_central_conf_t, category_count)},
+    {.key = "districts", .type = HB_CONFIG_LIST, .required = true, .min = 1,
+     .max = HB_DISTRICTS_MAX, .item = &district_schema, AT(hb_central_conf_t, districts),
+     COUNT_AT(hb_central_conf_t, district_count)},
+};
+static const hb_config_schema_t central_schema = {
+    central_fields, FIELD_COUNT(central_fields), sizeof(hb_central_conf_t), check_central};
+
+hb_central_conf_t *
+hb_central_conf_load(const char *path, hb_config_errors_t *errors)
+{
+    central_state_t state = {0};
+    hb_central_conf_t *conf = hb_config_load(path, &central_schema, &state, errors);
+    free(state.rules);
+    return conf;
+}
+
+void
+hb_central_conf_destroy(hb_central_conf_t **self_p)
+{
+    hb_assert(self_p);
+    if (*self_p) {
+        hb_config_release(&central_schema, *self_p);
+        free(*self_p);
+        *self_p = NULL;
+    }
+}
+
+/* ---- station.yaml ---- */
+
+static const hb_config_field_t station_fields[] = {
+    {.key = "station_id", .type = HB_CONFIG_INT, .required = true, .min = 1, .max = UINT32_MAX,
+     AT(hb_station_conf_t, station_id)},
+    {.key = "community", .type = HB_CONFIG_STRING, .required = true,
+     .check = hb_config_check_code, AT(hb_station_conf_t, community)},
+    {.key = "central_endpoint", .type = HB_CONFIG_STRING, .required = true,
+     .check = check_endpoint, AT(hb_station_conf_t, central_endpoint)},
+    {.key = "central_public_key", .type = HB_CONFIG_STRING, .required = true,
+     .check = hb_config_check_z85_key, AT(hb_station_conf_t, central_public_key)},
+    {.key = "public_key_file", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     .relative_path = true, AT(hb_station_conf_t, public_key_file)},
+    {.key = "secret_key_file", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     .relative_path = true, AT(hb_station_conf_t, secret_key_file)},
+    {.key = "outbox_path", .type = HB_CONFIG_STRING, .required = true, .min = 1,
+     .relative_path = true, AT(hb_station_conf_t, outbox_path)},
+    {.key = "ipc_endpoint", .type = HB_CONFIG_STRING, .required = true,
+     .check = check_ipc_endpoint, AT(hb_station_conf_t, ipc_endpoint)},
+    {.key = "log_level", .type = HB_CONFIG_WORD, .names = log_level_names, .def_text = "info",
+     AT(hb_station_conf_t, log_level)},
+    {.key = "outbox_max_bytes", .type = HB_CONFIG_INT, .min = HB_OUTBOX_BYTES_MIN,
+     .max = INT64_MAX, .def = HB_OUTBOX_BYTES_DEFAULT, AT(hb_station_conf_t, outbox_max_bytes)},
+    {.key = "retention_days", .type = HB_CONFIG_INT, .min = 1, .max = HB_RETENTION_DAYS_MAX,
+     .def = HB_RETENTION_DAYS_DEFAULT, AT(hb_station_conf_t, retention_days)},
+    {.key = "batch_ops", .type = HB_CONFIG_INT, .min = 1, .max = HB_BATCH_OPS_MAX,
+     .def = HB_BATCH_OPS_MAX, AT(hb_station_conf_t, batch_ops)},
+};
+static const hb_config_schema_t station_schema = {
+    station_fields, FIELD_COUNT(station_fields), sizeof(hb_station_conf_t), NULL};
+
+hb_station_conf_t *
+hb_station_conf_load(const char *path, hb_config_errors_t *errors)
+{
+    return hb_config_load(path, &station_schema, NULL, errors);
+}
+
+void
+hb_station_conf_destroy(hb_station_conf_t **self_p)
+{
+    hb_assert(self_p);
+    if (*self_p) {
+        hb_config_release(&station_schema, *self_p);
+        free(*self_p);
+        *self_p = NULL;
+    }
+}
+
+/* ---- lookups ---- */
+
+const hb_category_t *
+hb_central_conf_category(const hb_central_conf_t *self, const char *name)
+{
+    hb_assert(self && name);
+    for (size_t i = 0; i < self->category_count; i++)
+        if (strcmp(self->categories[i].name, name) == 0)
+            return &self->categories[i];
+    return NULL;
+}
+
+const hb_district_conf_t *
+hb_central_conf_district_of(const hb_central_conf_t *self, const char *community_code)
+{
+    hb_assert(self && community_code);
+    for (size_t d = 0; d < self->district_count; d++) {
+        const hb_district_conf_t *district = &self->districts[d];
+        for (size_t c = 0; c < district->community_count; c++)
+            if (strcmp(district->communities[c].code, community_code) == 0)
+                return district;
+    }
+    return NULL;
+}
+
+const hb_station_entry_t *
+hb_central_conf_station(const hb_central_conf_t *self, uint32_t id,
+                        const hb_community_conf_t **community_out)
+{
+    hb_assert(self);
+    for (size_t d = 0; d < self->district_count; d++) {
+        const hb_district_conf_t *district = &self->districts[d];
+        for (size_t c = 0; c < district->community_count; c++) {
+            const hb_community_conf_t *community = &district->communities[c];
+            for (size_t s = 0; s < community->station_count; s++) {
+                if (community->stations[s].id != id)
+                    continue;
+                if (community_out)
+                    *community_out = community;
+                return &community->stations[s];
+            }
+        }
+    }
+    return NULL;
+}

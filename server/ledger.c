@@ -1,0 +1,323 @@
+#include "ledger.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "hb_assert.h"
+#include "hb_log.h"
+#include "migrate.h"
+
+#define APPLY_PARAMS 14
+
+struct hb_ledger {
+    char *conninfo;
+    PGconn *pg;
+};
+
+static const char APPLY_SQL[] =
+    "SELECT result, message, transfer_id FROM hb_apply_op($1::integer, $2::bigint, $3::bytea, $4,"
+    " $5::bigint, $6, $7, $8::bigint, $9, $10, $11::smallint, $12::integer, $13::integer, $14::bigint)";
+
+hb_ledger_t *
+hb_ledger_new(const char *conninfo)
+{
+    hb_ledger_t *self = calloc(1, sizeof *self);
+    hb_assert(self);
+    self->conninfo = strdup(conninfo);
+    hb_assert(self->conninfo);
+    return self;
+}
+
+void
+hb_ledger_destroy(hb_ledger_t **self_p)
+{
+    hb_assert(self_p);
+    hb_ledger_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->pg)
+        PQfinish(self->pg);
+    free(self->conninfo);
+    free(self);
+    *self_p = NULL;
+}
+
+bool
+hb_ledger_connected(const hb_ledger_t *self)
+{
+    hb_assert(self);
+    return self->pg && PQstatus(self->pg) == CONNECTION_OK;
+}
+
+PGconn *
+hb_ledger_pg(hb_ledger_t *self)
+{
+    hb_assert(self);
+    return hb_ledger_connected(self) ? self->pg : NULL;
+}
+
+static void
+drop_connection(hb_ledger_t *self)
+{
+    if (self->pg)
+        PQfinish(self->pg);
+    self->pg = NULL;
+}
+
+int
+hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
+{
+    hb_assert(self && fatal);
+    *fatal = false;
+    if (hb_ledger_connected(self))
+        return 0;
+    drop_connection(self);
+    self->pg = PQconnectdb(self->conninfo);
+    if (PQstatus(self->pg) != CONNECTION_OK) {
+        snprintf(msg, msg_size, "%s", PQerrorMessage(self->pg));
+        msg[strcspn(msg, "\n")] = '\0';
+        drop_connection(self);
+        return -1;
+    }
+    PQsetNoticeProcessor(self->pg, NULL, NULL);
+    hb_schema_state_t s = hb_migrate_check(self->pg, msg, msg_size);
+    if (s != HB_SCHEMA_CURRENT) {
+        *fatal = s != HB_SCHEMA_ERROR;
+        drop_connection(self);
+        return -1;
+    }
+    PGresult *r = PQprepare(self->pg, "apply", APPLY_SQL, APPLY_PARAMS, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        snprintf(msg, msg_size, "could not prepare hb_apply_op: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    if (!ok)
+        drop_connection(self);
+    return ok ? 0 : -1;
+}
+
+static int
+exec_cmd(hb_ledger_t *self, const char *sql)
+{
+    PGresult *r = PQexec(self->pg, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        hb_log_error("ledger statement failed sql=\"%s\" error=\"%s\"", sql,
+                     PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int64_t
+hb_ledger_high_water(hb_ledger_t *self, uint32_t station_id)
+{
+    hb_assert(self);
+    if (!hb_ledger_connected(self))
+        return -1;
+    char id[16];
+    snprintf(id, sizeof id, "%" PRIu32, station_id);
+    const char *p[] = {id};
+    PGresult *r = PQexecParams(self->pg, "SELECT coalesce(max(seq), 0) FROM op WHERE station_id = $1",
+                               1, NULL, p, NULL, NULL, 0);
+    int64_t hw = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        hw = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        hb_log_error("could not read high-water mark station=%" PRIu32 " error=\"%s\"", station_id,
+                     PQresultErrorMessage(r));
+    PQclear(r);
+    return hw;
+}
+
+void
+hb_ledger_touch(hb_ledger_t *self, uint32_t station_id)
+{
+    hb_assert(self);
+    if (!hb_ledger_connected(self))
+        return;
+    char id[16];
+    snprintf(id, sizeof id, "%" PRIu32, station_id);
+    const char *p[] = {id};
+    PGresult *r = PQexecParams(self->pg, "UPDATE station SET last_contact = now() WHERE id = $1",
+                               1, NULL, p, NULL, NULL, 0);
+    PQclear(r);
+}
+
+/* Text parameters of one op for hb_apply_op; strings borrowed from op. */
+typedef struct {
+    char station[16], seq[24], hash[2 + 2 * crypto_hash_sha256_BYTES + 1], occurred[24];
+    char minutes[24], role[8], birth[16], tstation[16], tseq[24];
+    const char *v[APPLY_PARAMS];
+} apply_params_t;
+
+static void
+payload_hash(const Hourbank__Op *op, char *out, size_t out_size)
+{
+    size_t len = hourbank__op__get_packed_size(op);
+    uint8_t *buf = malloc(len ? len : 1);
+    hb_assert(buf);
+    hourbank__op__pack(op, buf);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, buf, len);
+    free(buf);
+    out[0] = '\\';
+    out[1] = 'x';
+    sodium_bin2hex(out + 2, out_size - 2, h, sizeof h);
+}
+
+static void
+fill_kind(apply_params_t *p, const Hourbank__Op *op)
+{
+    static const char *const none = "";
+    p->v[3] = NULL;
+    p->v[5] = p->v[6] = p->v[8] = p->v[9] = none;
+    snprintf(p->minutes, sizeof p->minutes, "0");
+    snprintf(p->role, sizeof p->role, "0");
+    snprintf(p->birth, sizeof p->birth, "0");
+    snprintf(p->tstation, sizeof p->tstation, "0");
+    snprintf(p->tseq, sizeof p->tseq, "0");
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER: {
+        const Hourbank__RegisterMember *m = op->register_member;
+        p->v[3] = "register";
+        p->v[5] = m->member_no;
+        p->v[6] = m->family_of;
+        p->v[8] = m->name;
+        snprintf(p->role, sizeof p->role, "%d", (int) m->role);
+        snprintf(p->birth, sizeof p->birth, "%" PRIu32, m->birth_year);
+        break;
+    }
+    case HOURBANK__OP__KIND_SERVICE:
+        p->v[3] = "service";
+        p->v[5] = op->service->provider;
+        p->v[6] = op->service->recipient;
+        p->v[8] = op->service->category;
+        p->v[9] = op->service->note;
+        snprintf(p->minutes, sizeof p->minutes, "%" PRId64, op->service->minutes);
+        break;
+    case HOURBANK__OP__KIND_GIFT:
+        p->v[3] = "gift";
+        p->v[5] = op->gift->from_member;
+        p->v[6] = op->gift->to_member;
+        p->v[9] = op->gift->reason;
+        snprintf(p->minutes, sizeof p->minutes, "%" PRId64, op->gift->minutes);
+        break;
+    case HOURBANK__OP__KIND_VOID_OP:
+        p->v[3] = "void";
+        p->v[9] = op->void_op->reason;
+        snprintf(p->tstation, sizeof p->tstation, "%" PRIu32, op->void_op->target->station_id);
+        snprintf(p->tseq, sizeof p->tseq, "%" PRIu64, op->void_op->target->seq);
+        break;
+    default:
+        hb_unreachable();  /* hb_wire_validate refuses ops without a kind */
+    }
+}
+
+static void
+fill_params(apply_params_t *p, uint32_t station_id, const Hourbank__Op *op)
+{
+    snprintf(p->station, sizeof p->station, "%" PRIu32, station_id);
+    snprintf(p->seq, sizeof p->seq, "%" PRIu64, op->seq);
+    snprintf(p->occurred, sizeof p->occurred, "%" PRId64, op->occurred_at);
+    payload_hash(op, p->hash, sizeof p->hash);
+    fill_kind(p, op);
+    p->v[0] = p->station;
+    p->v[1] = p->seq;
+    p->v[2] = p->hash;
+    p->v[4] = p->occurred;
+    p->v[7] = p->minutes;
+    p->v[10] = p->role;
+    p->v[11] = p->birth;
+    p->v[12] = p->tstation;
+    p->v[13] = p->tseq;
+}
+
+static int
+apply_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledger_outcome_t *out)
+{
+    apply_params_t p;
+    fill_params(&p, station_id, op);
+    PGresult *r = PQexecPrepared(self->pg, "apply", APPLY_PARAMS, p.v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        hb_log_error("hb_apply_op failed station=%" PRIu32 " seq=%" PRIu64 " error=\"%s\"",
+                     station_id, op->seq, PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    out->result = (hb_result_t) strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    snprintf(out->message, sizeof out->message, "%s", PQgetvalue(r, 0, 1));
+    out->transfer_id = PQgetisnull(r, 0, 2) ? 0 : strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+    PQclear(r);
+    if (out->result == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD)
+        hb_log_warn("ALERT seq reused with a different payload station=%" PRIu32 " seq=%" PRIu64,
+                    station_id, op->seq);
+    return 0;
+}
+
+static int
+apply_job(hb_ledger_t *self, hb_ledger_job_t *job)
+{
+    const Hourbank__Batch *b = job->batch;
+    hb_assert(b->n_ops >= 1 && b->n_ops <= HB_BATCH_OPS_MAX);
+    int64_t hw = hb_ledger_high_water(self, job->station_id);
+    if (hw < 0)
+        return -1;
+    job->batch_result = HB_RESULT_OK;
+    job->message[0] = '\0';
+    if (b->ops[0]->seq > (uint64_t) hw + 1) {
+        job->batch_result = HB_RESULT_SEQ_GAP;
+        snprintf(job->message, sizeof job->message,
+                 "batch starts at seq %" PRIu64 " but central holds up to %" PRId64 " for station %" PRIu32,
+                 b->ops[0]->seq, hw, job->station_id);
+        job->high_water_mark = (uint64_t) hw;
+        return 0;
+    }
+    for (size_t i = 0; i < b->n_ops; i++)
+        if (apply_op(self, job->station_id, b->ops[i], &job->outcomes[i]) != 0)
+            return -1;
+    uint64_t last = b->ops[b->n_ops - 1]->seq;
+    job->high_water_mark = last > (uint64_t) hw ? last : (uint64_t) hw;
+    return 0;
+}
+
+static int
+apply_group(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
+{
+    if (exec_cmd(self, "BEGIN") != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (apply_job(self, &jobs[i]) != 0) {
+            PQclear(PQexec(self->pg, "ROLLBACK"));
+            return -1;
+        }
+    }
+    return exec_cmd(self, "COMMIT");
+}
+
+int
+hb_ledger_apply(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
+{
+    hb_assert(self && jobs && n >= 1 && n <= HB_GROUP_BATCHES_MAX);
+    if (!hb_ledger_connected(self))
+        return -1;
+    if (apply_group(self, jobs, n) == 0)
+        return 0;
+    /* Not the connection: apply each job alone so one bad batch cannot
+     * hold back the others; a job that fails alone is answered INTERNAL. */
+    for (size_t i = 0; i < n && hb_ledger_connected(self); i++) {
+        if (apply_group(self, &jobs[i], 1) != 0 && hb_ledger_connected(self)) {
+            jobs[i].batch_result = HB_RESULT_INTERNAL;
+            jobs[i].high_water_mark = 0;
+            snprintf(jobs[i].message, sizeof jobs[i].message, "central could not apply this batch; see its log");
+        }
+    }
+    if (!hb_ledger_connected(self)) {
+        drop_connection(self);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* ledger.h - the writer: applies batches of station operations to the
+ * PostgreSQL ledger, exactly once, with group commit.
+ *
+ * One hb_ledger_t owns the single writer connection. Several batches (from
+ * one or many stations) are applied in one transaction so that one commit,
+ * one fsync, serves them all. Each op goes through hb_apply_op() in SQL,
+ * which stores an idempotency row per (station, seq) with its payload hash
+ * and final result. */
+#ifndef HB_LEDGER_H
+#define HB_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "hb_limits.h"
+#include "hb_result.h"
+#include "hourbank.pb-c.h"
+
+typedef struct hb_ledger hb_ledger_t;
+
+typedef struct {
+    hb_result_t result;
+    char message[HB_MESSAGE_BYTES_MAX];
+    uint64_t transfer_id;
+} hb_ledger_outcome_t;
+
+/* One station's batch in a group. The caller fills station_id and batch
+ * (borrowed, valid through hb_ledger_apply); the ledger fills the rest. */
+typedef struct {
+    uint32_t station_id;
+    const Hourbank__Batch *batch;
+    hb_result_t batch_result;            /* OK or SEQ_GAP */
+    char message[HB_MESSAGE_BYTES_MAX];
+    uint64_t high_water_mark;            /* after this batch */
+    hb_ledger_outcome_t outcomes[HB_BATCH_OPS_MAX];
+} hb_ledger_job_t;
+
+/* conninfo: copied. Does not connect; call hb_ledger_connect. */
+hb_ledger_t *hb_ledger_new(const char *conninfo);
+void hb_ledger_destroy(hb_ledger_t **self_p);
+
+/* Connects when not connected and checks the schema. Returns 0 when the
+ * ledger is usable. A schema this binary cannot use is fatal: *fatal is set
+ * and msg says why (run migrate / upgrade). */
+int hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size);
+bool hb_ledger_connected(const hb_ledger_t *self);
+/* The writer connection, borrowed; NULL when disconnected. */
+PGconn *hb_ledger_pg(hb_ledger_t *self);
+
+/* Applies jobs[0..n) in one transaction and commits. Returns 0 when every
+ * job has its results; -1 on a database failure, in which case nothing was
+ * committed and no result may be sent (stations will resend). When a group
+ * fails for a reason other than a lost connection, each job is retried in
+ * its own transaction; a job that still fails gets batch_result INTERNAL. */
+int hb_ledger_apply(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n);
+
+/* Highest seq with a stored result for the station; -1 on error. */
+int64_t hb_ledger_high_water(hb_ledger_t *self, uint32_t station_id);
+
+/* Marks the station's last contact; failures are logged, not returned. */
+void hb_ledger_touch(hb_ledger_t *self, uint32_t station_id);
+
+#endif

@@ -1,0 +1,32 @@
+/* query.h - read-only questions to the ledger, on their own connection so
+ * that queries never wait behind the writer's transaction.
+ * Every function fills a reply envelope body; on a database failure it
+ * returns -1 and the caller answers UNAVAILABLE. */
+#ifndef HB_QUERY_H
+#define HB_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hb_result.h"
+#include "hourbank.pb-c.h"
+
+typedef struct hb_query hb_query_t;
+
+/* conninfo: copied. Connects lazily. */
+hb_query_t *hb_query_new(const char *conninfo);
+void hb_query_destroy(hb_query_t **self_p);
+
+/* A reply built by a query. Strings and arrays inside env belong to the
+ * reply's arena; free everything with hb_query_reply_free. */
+typedef struct hb_query_reply hb_query_reply_t;
+Hourbank__Envelope *hb_query_reply_envelope(hb_query_reply_t *reply);
+void hb_query_reply_free(hb_query_reply_t **reply_p);
+
+/* Answers a validated query envelope (balance, statement, member,
+ * directory). Returns the reply (caller owns it), or NULL with *code and msg
+ * set (NOT_FOUND, UNAVAILABLE). */
+hb_query_reply_t *hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req,
+                                  hb_result_t *code, char *msg, size_t msg_size);
+
+#endif

@@ -1,0 +1,556 @@
+#include "hb_harness.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "hb_limits.h"
+#include "hb_wire.h"
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "harness: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+const char *
+hb_h_conninfo(const char *db)
+{
+    static char buf[1024];
+    const char *host = getenv("HB_TEST_PGHOST");
+    const char *port = getenv("HB_TEST_PGPORT");
+    if (!host || !port)
+        die("%s", "HB_TEST_PGHOST/HB_TEST_PGPORT not set: run the tests through ./tests/run");
+    snprintf(buf, sizeof buf, "host=%s port=%s user=postgres dbname=%s", host, port, db);
+    return buf;
+}
+
+PGconn *
+hb_h_pg(const char *conninfo)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    if (PQstatus(pg) != CONNECTION_OK)
+        die("could not connect to PostgreSQL: %s", PQerrorMessage(pg));
+    PQsetNoticeProcessor(pg, NULL, NULL);
+    return pg;
+}
+
+bool
+hb_h_pg_ok(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    PQclear(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+int64_t
+hb_h_pg_int(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        die("query failed: %s", PQerrorMessage(pg));
+    int64_t v = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+const char *
+hb_h_createdb(const char *prefix)
+{
+    static char name[128];
+    snprintf(name, sizeof name, "%s_%ld", prefix, (long) getpid());
+    PGconn *pg = hb_h_pg(hb_h_conninfo("postgres"));
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+    hb_h_pg_ok(pg, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    if (!hb_h_pg_ok(pg, sql))
+        die("could not create database: %s", PQerrorMessage(pg));
+    PQfinish(pg);
+    return hb_h_conninfo(name);
+}
+
+const char *
+hb_h_tmpdir(const char *prefix)
+{
+    static char buf[512];
+    const char *t = getenv("TMPDIR");
+    snprintf(buf, sizeof buf, "%s/%s.XXXXXX", t ? t : "/tmp", prefix);
+    if (!mkdtemp(buf))
+        die("mkdtemp failed: %s", strerror(errno));
+    return buf;
+}
+
+void
+hb_h_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die("could not write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+const char *
+hb_h_bin(const char *name, char *buf, size_t size)
+{
+    const char *b = getenv("HB_BUILD_DIR");
+    if (!b)
+        die("%s", "HB_BUILD_DIR not set: run through ctest");
+    snprintf(buf, size, "%s/%s", b, name);
+    return buf;
+}
+
+pid_t
+hb_h_spawn(char *const argv[], const char *logfile)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+int
+hb_h_stop(pid_t pid, int sig)
+{
+    int status = 0;
+    kill(pid, sig);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return status;
+}
+
+int
+hb_h_run(char *const argv[], const char *logfile)
+{
+    pid_t pid = hb_h_spawn(argv, logfile);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+void
+hb_h_keypair(char public_key[41], char secret_key[41])
+{
+    if (zmq_curve_keypair(public_key, secret_key) != 0)
+        die("%s", "zmq_curve_keypair failed (libzmq without CURVE?)");
+}
+
+struct hb_h_client {
+    void *ctx;
+    void *sock;
+    uint64_t next_id;
+};
+
+hb_h_client_t *
+hb_h_client_new(const char *endpoint, const char *server_public, const char *public_key,
+                const char *secret_key)
+{
+    hb_h_client_t *self = calloc(1, sizeof *self);
+    self->ctx = zmq_ctx_new();
+    self->sock = zmq_socket(self->ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (server_public) {
+        zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, server_public, 40);
+        zmq_setsockopt(self->sock, ZMQ_CURVE_PUBLICKEY, public_key, 40);
+        zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, secret_key, 40);
+    }
+    if (zmq_connect(self->sock, endpoint) != 0)
+        die("zmq_connect failed: %s", zmq_strerror(zmq_errno()));
+    self->next_id = 1;
+    return self;
+}
+
+void
+hb_h_client_destroy(hb_h_client_t **self_p)
+{
+    hb_h_client_t *self = *self_p;
+    if (!self)
+        return;
+    zmq_close(self->sock);
+    zmq_ctx_term(self->ctx);
+    free(self);
+    *self_p = NULL;
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Hourbank__Envelope *
+hb_h_client_call(hb_h_client_t *self, Hourbank__Envelope *env, int timeout_ms)
+{
+    env->version = HB_PROTOCOL_VERSION;
+    env->correlation_id = self->next_id++;
+    void *data;
+    size_t size;
+    if (hb_wire_pack(env, &data, &size) != 0)
+        die("%s", "hb_wire_pack failed");
+    zmq_send(self->sock, data, size, 0);
+    free(data);
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return NULL;
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, (long) left) <= 0)
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, 0) < 0) {
+            zmq_msg_close(&msg);
+            continue;
+        }
+        hb_wire_error_t err;
+        Hourbank__Envelope *reply = hb_wire_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &err);
+        zmq_msg_close(&msg);
+        if (!reply)
+            fprintf(stderr, "harness: reply refused: %s\n", err.message);
+        if (reply && reply->correlation_id == env->correlation_id)
+            return reply;
+        hb_wire_free(&reply);
+    }
+}
+
+/* ---- batches ---- */
+
+#define BATCH_OPS_MAX HB_BATCH_OPS_MAX
+
+typedef struct {
+    Hourbank__Op op;
+    Hourbank__RegisterMember reg;
+    Hourbank__ServiceRecord svc;
+    Hourbank__Gift gift;
+    Hourbank__Void void_op;
+    Hourbank__OpRef ref;
+    char a[64], b[64], text[128];
+} op_slot_t;
+
+struct hb_h_batch {
+    Hourbank__Envelope env;
+    Hourbank__Batch batch;
+    Hourbank__Op *ptrs[BATCH_OPS_MAX];
+    op_slot_t slots[BATCH_OPS_MAX];
+};
+
+hb_h_batch_t *
+hb_h_batch_new(void)
+{
+    hb_h_batch_t *b = calloc(1, sizeof *b);
+    hourbank__envelope__init(&b->env);
+    hourbank__batch__init(&b->batch);
+    b->batch.ops = b->ptrs;
+    b->env.version = HB_PROTOCOL_VERSION;
+    b->env.body_case = HOURBANK__ENVELOPE__BODY_BATCH;
+    b->env.batch = &b->batch;
+    return b;
+}
+
+void
+hb_h_batch_free(hb_h_batch_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+Hourbank__Envelope *
+hb_h_batch_envelope(hb_h_batch_t *b)
+{
+    return &b->env;
+}
+
+static op_slot_t *
+next_slot(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at)
+{
+    if (b->batch.n_ops == BATCH_OPS_MAX)
+        die("%s", "test batch full");
+    op_slot_t *s = &b->slots[b->batch.n_ops];
+    b->ptrs[b->batch.n_ops++] = &s->op;
+    hourbank__op__init(&s->op);
+    s->op.seq = seq;
+    s->op.occurred_at = occurred_at;
+    return s;
+}
+
+void
+hb_h_batch_register(hb_h_batch_t *b, uint64_t seq, const char *member_no, const char *name, int role,
+                    uint32_t birth_year, const char *family_of)
+{
+    op_slot_t *s = next_slot(b, seq, (int64_t) time(NULL));
+    hourbank__register_member__init(&s->reg);
+    snprintf(s->a, sizeof s->a, "%s", member_no);
+    snprintf(s->b, sizeof s->b, "%s", family_of ? family_of : "");
+    snprintf(s->text, sizeof s->text, "%s", name);
+    s->reg.member_no = s->a;
+    s->reg.family_of = s->b;
+    s->reg.name = s->text;
+    s->reg.role = (Hourbank__Role) role;
+    s->reg.birth_year = birth_year;
+    s->op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
+    s->op.register_member = &s->reg;
+}
+
+void
+hb_h_batch_service(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *provider,
+                   const char *recipient, int64_t minutes, const char *category)
+{
+    op_slot_t *s = next_slot(b, seq, occurred_at);
+    hourbank__service_record__init(&s->svc);
+    snprintf(s->a, sizeof s->a, "%s", provider);
+    snprintf(s->b, sizeof s->b, "%s", recipient);
+    snprintf(s->text, sizeof s->text, "%s", category);
+    s->svc.provider = s->a;
+    s->svc.recipient = s->b;
+    s->svc.category = s->text;
+    s->svc.minutes = minutes;
+    s->op.kind_case = HOURBANK__OP__KIND_SERVICE;
+    s->op.service = &s->svc;
+}
+
+void
+hb_h_batch_gift(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *from, const char *to,
+                int64_t minutes)
+{
+    op_slot_t *s = next_slot(b, seq, occurred_at);
+    hourbank__gift__init(&s->gift);
+    snprintf(s->a, sizeof s->a, "%s", from);
+    snprintf(s->b, sizeof s->b, "%s", to);
+    snprintf(s->text, sizeof s->text, "birthday");
+    s->gift.from_member = s->a;
+    s->gift.to_member = s->b;
+    s->gift.reason = s->text;
+    s->gift.minutes = minutes;
+    s->op.kind_case = HOURBANK__OP__KIND_GIFT;
+    s->op.gift = &s->gift;
+}
+
+void
+hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_t target_station,
+                uint64_t target_seq, const char *reason)
+{
+    op_slot_t *s = next_slot(b, seq, occurred_at);
+    hourbank__void__init(&s->void_op);
+    hourbank__op_ref__init(&s->ref);
+    s->ref.station_id = target_station;
+    s->ref.seq = target_seq;
+    snprintf(s->text, sizeof s->text, "%s", reason);
+    s->void_op.target = &s->ref;
+    s->void_op.reason = s->text;
+    s->op.kind_case = HOURBANK__OP__KIND_VOID_OP;
+    s->op.void_op = &s->void_op;
+}
+
+/* ---- central fixture ---- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "hb_keyfile.h"
+#include "hb_memberno.h"
+
+static int
+free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, (struct sockaddr *) &a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *) &a, &len) != 0)
+        die("could not find a free port: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+const char *
+hb_h_member(const char *community, uint32_t n)
+{
+    static _Thread_local char ring[8][32];
+    static _Thread_local int next;
+    char *buf = ring[next++ % 8];
+    if (hb_memberno_format(buf, 32, community, n) != 0)
+        die("%s", "hb_memberno_format failed");
+    return buf;
+}
+
+static void
+write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai_cap, const char *budget)
+{
+    char *y = NULL;
+    size_t ysize = 0;
+    FILE *f = open_memstream(&y, &ysize);
+    fprintf(f,
+            "listen: \"%s\"\n"
+            "database: \"%s\"\n"
+            "secret_key_file: central.secret\n"
+            "log_level: debug\n"
+            "clock_skew: 10m\n"
+            "max_record_age: 30d\n"
+            "guarantee_budget: %s\n"
+            "admin_public_keys: [\"%s\"]\n"
+            "categories:\n"
+            "  - {name: companionship, description: visits and conversation}\n"
+            "  - {name: meal-delivery, description: bringing meals}\n"
+            "  - {name: personal-care, description: bathing and dressing}\n"
+            "districts:\n"
+            "  - code: GULOU\n"
+            "    name: Gulou\n"
+            "    floor: 0m\n"
+            "    cap: %s\n"
+            "    overflow: reject\n"
+            "    daily_limit: 12h\n"
+            "    gifts: family\n"
+            "    payer_rules:\n"
+            "      - {category: personal-care, payer: guarantee, min_recipient_age: 80}\n"
+            "    communities:\n"
+            "      - code: QX03\n"
+            "        name: Qingxi\n"
+            "        stations:\n"
+            "          - {id: 1, name: Qingxi one, public_key: \"%s\"}\n"
+            "          - {id: 2, name: Qingxi two, public_key: \"%s\"}\n"
+            "  - code: QINHUAI\n"
+            "    name: Qinhuai\n"
+            "    cap: %s\n"
+            "    overflow: donate\n"
+            "    gifts: any\n"
+            "    payer_rules:\n"
+            "      - {category: \"*\", payer: guarantee, min_recipient_age: 85}\n"
+            "    communities:\n"
+            "      - code: QH01\n"
+            "        name: Qinhuai one\n"
+            "        stations:\n"
+            "          - {id: 3, name: Qinhuai three, public_key: \"%s\"}\n"
+            "          - {id: 4, name: Qinhuai four, public_key: \"%s\"}\n",
+            c->endpoint, c->conninfo, budget ? budget : "100000h", c->admin_pub,
+            gulou_cap ? gulou_cap : "1500h",
+            c->station_pub[1], c->station_pub[2], qinhuai_cap ? qinhuai_cap : "750h",
+            c->station_pub[3], c->station_pub[4]);
+    fclose(f);
+    hb_h_write_file(c->conf, y);
+    free(y);
+}
+
+void
+hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap, const char *qinhuai_cap,
+                  const char *budget)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->dir, sizeof c->dir, "%s", hb_h_tmpdir(name));
+    snprintf(c->conf, sizeof c->conf, "%s/central.yaml", c->dir);
+    snprintf(c->log, sizeof c->log, "%s/central.log", c->dir);
+    snprintf(c->conninfo, sizeof c->conninfo, "%s", hb_h_createdb(name));
+    snprintf(c->endpoint, sizeof c->endpoint, "tcp://127.0.0.1:%d", free_tcp_port());
+    hb_h_keypair(c->central_pub, c->central_sec);
+    hb_h_keypair(c->admin_pub, c->admin_sec);
+    for (int i = 1; i <= HB_H_STATIONS; i++)
+        hb_h_keypair(c->station_pub[i], c->station_sec[i]);
+    char path[700], msg[256];
+    snprintf(path, sizeof path, "%s/central.secret", c->dir);
+    if (hb_keyfile_write(path, true, c->central_sec, msg, sizeof msg) != 0)
+        die("%s", msg);
+    write_central_yaml(c, gulou_cap, qinhuai_cap, budget);
+    if (hb_h_central_cmd(c, "migrate") != 0)
+        die("hourbank-central migrate failed; see %s", c->log);
+}
+
+int
+hb_h_central_cmd(hb_h_central_t *c, const char *cmd)
+{
+    char bin[600];
+    char *argv[] = {(char *) (uintptr_t) hb_h_bin("hourbank-central", bin, sizeof bin), "-c", c->conf,
+                    (char *) (uintptr_t) cmd, NULL};
+    return hb_h_run(argv, c->log);
+}
+
+hb_h_client_t *
+hb_h_central_client(hb_h_central_t *c, uint32_t station)
+{
+    if (station == 0)
+        return hb_h_client_new(c->endpoint, c->central_pub, c->admin_pub, c->admin_sec);
+    return hb_h_client_new(c->endpoint, c->central_pub, c->station_pub[station], c->station_sec[station]);
+}
+
+int64_t
+hb_h_hello(hb_h_client_t *cl, uint32_t station, uint64_t last_acked)
+{
+    Hourbank__Envelope env;
+    Hourbank__Hello hello;
+    hourbank__envelope__init(&env);
+    hourbank__hello__init(&hello);
+    hello.station_id = station;
+    hello.last_acked_seq = last_acked;
+    hello.software = "itest";
+    env.body_case = HOURBANK__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 3000);
+    int64_t hw = -1;
+    if (r && r->body_case == HOURBANK__ENVELOPE__BODY_WELCOME)
+        hw = (int64_t) r->welcome->high_water_mark;
+    hb_wire_free(&r);
+    return hw;
+}
+
+void
+hb_h_central_start(hb_h_central_t *c)
+{
+    char bin[600];
+    char *argv[] = {(char *) (uintptr_t) hb_h_bin("hourbank-central", bin, sizeof bin), "-c", c->conf,
+                    "run", NULL};
+    c->pid = hb_h_spawn(argv, c->log);
+    for (int i = 0; i < 100; i++) {
+        hb_h_client_t *cl = hb_h_central_client(c, 1);
+        int64_t hw = hb_h_hello(cl, 1, 0);
+        hb_h_client_destroy(&cl);
+        if (hw >= 0)
+            return;
+        if (waitpid(c->pid, NULL, WNOHANG) == c->pid)
+            die("hourbank-central exited at start; see %s", c->log);
+    }
+    die("hourbank-central did not answer; see %s", c->log);
+}
+
+int
+hb_h_central_stop(hb_h_central_t *c, int sig)
+{
+    int st = hb_h_stop(c->pid, sig);
+    c->pid = 0;
+    return st;
+}

@@ -1,0 +1,107 @@
+/* hb_harness.h - helpers for integration tests: the throwaway PostgreSQL that
+ * ./tests/run started, scratch folders, real child processes, CURVE keys and
+ * a DEALER client speaking the real protocol. Test code only. */
+#ifndef HB_HARNESS_H
+#define HB_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+#include "hourbank.pb-c.h"
+
+/* Conninfo of the test cluster for database `db`; static buffer. Aborts the
+ * test (with a clear message) when HB_TEST_PGHOST is not set. */
+const char *hb_h_conninfo(const char *db);
+/* Creates a fresh database named "<prefix>_<pid>" and returns its conninfo
+ * (static buffer, valid until the next call). */
+const char *hb_h_createdb(const char *prefix);
+/* Connects or fails the test. Caller owns the result (PQfinish). */
+PGconn *hb_h_pg(const char *conninfo);
+/* Runs a query expecting one row, one column; returns it as int64. */
+int64_t hb_h_pg_int(PGconn *pg, const char *sql);
+/* Runs a statement; returns true when it succeeded. */
+bool hb_h_pg_ok(PGconn *pg, const char *sql);
+
+/* A fresh scratch folder under $TMPDIR; static buffer. */
+const char *hb_h_tmpdir(const char *prefix);
+/* Writes text to path or fails the test. */
+void hb_h_write_file(const char *path, const char *text);
+/* Path to a built binary (HB_BUILD_DIR/name); static buffer per call site. */
+const char *hb_h_bin(const char *name, char *buf, size_t size);
+
+/* Starts argv[0] with stdout+stderr appended to logfile. */
+pid_t hb_h_spawn(char *const argv[], const char *logfile);
+/* Sends sig and waits; returns the exit status as from waitpid. */
+int hb_h_stop(pid_t pid, int sig);
+/* Runs argv to completion; returns exit code (or 128+signal). */
+int hb_h_run(char *const argv[], const char *logfile);
+
+/* CURVE key pair in Z85 (41 bytes each, NUL-terminated). */
+void hb_h_keypair(char public_key[41], char secret_key[41]);
+
+/* A DEALER client with CURVE, for talking to central as a station. */
+typedef struct hb_h_client hb_h_client_t;
+hb_h_client_t *hb_h_client_new(const char *endpoint, const char *server_public,
+                               const char *public_key, const char *secret_key);
+void hb_h_client_destroy(hb_h_client_t **self_p);
+/* Sends env (version and correlation id are set here) and waits up to
+ * timeout_ms for the reply with the same correlation id. Caller owns the
+ * reply (hb_wire_free); NULL on timeout. */
+Hourbank__Envelope *hb_h_client_call(hb_h_client_t *self, Hourbank__Envelope *env, int timeout_ms);
+
+#endif
+
+/* ---- building batches ---- */
+typedef struct hb_h_batch hb_h_batch_t;
+hb_h_batch_t *hb_h_batch_new(void);
+void hb_h_batch_free(hb_h_batch_t **self_p);
+void hb_h_batch_register(hb_h_batch_t *b, uint64_t seq, const char *member_no, const char *name,
+                         int role, uint32_t birth_year, const char *family_of);
+void hb_h_batch_service(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *provider,
+                        const char *recipient, int64_t minutes, const char *category);
+void hb_h_batch_gift(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *from,
+                     const char *to, int64_t minutes);
+void hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_t target_station,
+                     uint64_t target_seq, const char *reason);
+/* The batch as an envelope; borrowed, valid until the batch is freed. */
+Hourbank__Envelope *hb_h_batch_envelope(hb_h_batch_t *b);
+
+/* ---- a real hourbank-central on a fresh database ---- */
+#define HB_H_STATIONS 4
+typedef struct {
+    char dir[512];
+    char conf[640];
+    char log[640];
+    char conninfo[1024];
+    char endpoint[64];
+    char central_pub[41], central_sec[41];
+    char admin_pub[41], admin_sec[41];
+    char station_pub[HB_H_STATIONS + 1][41];   /* index = station id (1..4) */
+    char station_sec[HB_H_STATIONS + 1][41];
+    pid_t pid;
+} hb_h_central_t;
+
+/* Stations 1 and 2 serve community QX03 (district GULOU), 3 and 4 serve
+ * QH01 (district QINHUAI: cap 750h, overflow donated, guarantee pays for
+ * recipients aged 85+). GULOU: guarantee pays personal-care for 80+, gifts
+ * within family. The caps and the budget are durations ("3h"); NULL for
+ * 1500h, 750h and 100000h. Creates the database, keys and config, and runs
+ * "hourbank-central migrate". */
+void hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap,
+                       const char *qinhuai_cap, const char *budget);
+/* Starts the daemon and waits until station 1 gets a welcome. */
+void hb_h_central_start(hb_h_central_t *c);
+/* Sends sig to the daemon and reaps it; returns the wait status. */
+int hb_h_central_stop(hb_h_central_t *c, int sig);
+/* Runs "hourbank-central <cmd>"; returns its exit code. */
+int hb_h_central_cmd(hb_h_central_t *c, const char *cmd);
+/* A client connected as station id (1..4), or as admin with id 0. */
+hb_h_client_t *hb_h_central_client(hb_h_central_t *c, uint32_t station);
+/* hello as station; returns central's high-water mark, or -1. */
+int64_t hb_h_hello(hb_h_client_t *cl, uint32_t station, uint64_t last_acked);
+/* Member number of serial n in community code. Static buffer ring of 8. */
+const char *hb_h_member(const char *community, uint32_t n);

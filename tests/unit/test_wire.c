@@ -1,0 +1,1288 @@
+/* test_wire.c - packing, unpacking and validating envelopes; hb_result_t. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hb_memberno.h"
+#include "hb_result.h"
+#include "hb_wire.h"
+
+#define OPS_CAP (HB_BATCH_OPS_MAX + 1)
+#define PAGE_CAP (HB_PAGE_ENTRIES_MAX + 1)
+#define TEXT_CAP (HB_NOTE_BYTES_MAX * 2)
+#define FUZZ_RUNS 10000
+#define FUZZ_BYTES_MAX 512
+#define FUZZ_SEED UINT64_C(0x9E3779B97F4A7C15)
+#define TIME_2024 INT64_C(1704067200)
+
+/* Every message object a test may need, valid by default. */
+typedef struct {
+    char alice[HB_MEMBER_NO_BUF_BYTES], bob[HB_MEMBER_NO_BUF_BYTES], carol[HB_MEMBER_NO_BUF_BYTES];
+    char text[TEXT_CAP];  /* scratch string for limit tests */
+    Hourbank__Envelope env;
+    Hourbank__Hello hello;
+    Hourbank__Welcome welcome;
+    Hourbank__Batch batch;
+    Hourbank__Op ops[OPS_CAP];
+    Hourbank__Op *op_ptrs[OPS_CAP];
+    Hourbank__RegisterMember reg;
+    Hourbank__ServiceRecord service;
+    Hourbank__Gift gift;
+    Hourbank__Void void_op;
+    Hourbank__OpRef void_target;
+    Hourbank__BatchAck ack;
+    Hourbank__OpResult results[OPS_CAP];
+    Hourbank__OpResult *result_ptrs[OPS_CAP];
+    Hourbank__BalanceQuery balance_query;
+    Hourbank__BalanceReply balance_reply;
+    Hourbank__StatementQuery statement_query;
+    Hourbank__StatementReply statement_reply;
+    Hourbank__StatementEntry entries[PAGE_CAP];
+    Hourbank__StatementEntry *entry_ptrs[PAGE_CAP];
+    Hourbank__OpRef entry_ref;
+    Hourbank__MemberQuery member_query;
+    Hourbank__Member members[PAGE_CAP];
+    Hourbank__Member *member_ptrs[PAGE_CAP];
+    Hourbank__MemberReply member_reply;
+    Hourbank__DirectoryQuery directory_query;
+    Hourbank__DirectoryReply directory_reply;
+    Hourbank__ErrorReply error;
+    Hourbank__SaveRequest save;
+    Hourbank__Op save_op;
+    Hourbank__RegisterMember save_reg;
+    Hourbank__SaveReply save_reply;
+    Hourbank__QueueQuery queue_query;
+    Hourbank__QueueReply queue_reply;
+    Hourbank__QueuedOp queued[PAGE_CAP];
+    Hourbank__QueuedOp *queued_ptrs[PAGE_CAP];
+} sample_t;
+
+/* ---- building samples ---- */
+
+/* n service ops with seqs first, first+1, ... */
+static void
+set_service_ops(sample_t *s, size_t n, uint64_t first)
+{
+    assert_true(n <= OPS_CAP);
+    for (size_t i = 0; i < n; i++) {
+        hourbank__op__init(&s->ops[i]);
+        s->ops[i].seq = first + i;
+        s->ops[i].occurred_at = TIME_2024;
+        s->ops[i].kind_case = HOURBANK__OP__KIND_SERVICE;
+        s->ops[i].service = &s->service;
+        s->op_ptrs[i] = &s->ops[i];
+    }
+    s->batch.n_ops = n;
+}
+
+/* One op of each kind, seqs 1..4. */
+static void
+set_mixed_ops(sample_t *s)
+{
+    set_service_ops(s, 4, 1);
+    s->ops[0].kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
+    s->ops[0].register_member = &s->reg;
+    s->ops[2].kind_case = HOURBANK__OP__KIND_GIFT;
+    s->ops[2].gift = &s->gift;
+    s->ops[3].kind_case = HOURBANK__OP__KIND_VOID_OP;
+    s->ops[3].void_op = &s->void_op;
+}
+
+static void
+set_results(sample_t *s, size_t n, uint64_t first)
+{
+    assert_true(n <= OPS_CAP);
+    for (size_t i = 0; i < n; i++) {
+        hourbank__op_result__init(&s->results[i]);
+        s->results[i].seq = first + i;
+        s->results[i].result = HOURBANK__RESULT__OK;
+        s->results[i].transfer_id = 1000 + i;
+        s->result_ptrs[i] = &s->results[i];
+    }
+    s->ack.n_results = n;
+}
+
+static void
+set_members(sample_t *s, size_t n)
+{
+    assert_true(n <= PAGE_CAP);
+    for (size_t i = 0; i < n; i++) {
+        Hourbank__Member *m = &s->members[i];
+        hourbank__member__init(m);
+        m->member_no = i % 2 ? s->alice : s->bob;
+        m->name = "Wang Xiuying";
+        m->role = HOURBANK__ROLE__BOTH;
+        m->birth_year = 1958;
+        m->family_of = i % 2 ? s->carol : "";
+        m->balance_minutes = 90;
+        m->version = 7 + i;
+        s->member_ptrs[i] = m;
+    }
+    s->member_reply.n_members = n;
+    s->directory_reply.n_members = n;
+}
+
+static void
+set_entries(sample_t *s, size_t n)
+{
+    assert_true(n <= PAGE_CAP);
+    for (size_t i = 0; i < n; i++) {
+        Hourbank__StatementEntry *e = &s->entries[i];
+        hourbank__statement_entry__init(e);
+        e->transfer_id = 500 - i;
+        e->posted_at = TIME_2024 + 60;
+        e->occurred_at = TIME_2024;
+        e->minutes = i % 2 ? -30 : 90;
+        e->counterparty = s->bob;
+        e->kind = "service";
+        e->category = "meal-delivery";
+        e->op = &s->entry_ref;
+        s->entry_ptrs[i] = e;
+    }
+    s->statement_reply.n_entries = n;
+}
+
+static void
+set_queued(sample_t *s, size_t n)
+{
+    assert_true(n <= PAGE_CAP);
+    for (size_t i = 0; i < n; i++) {
+        Hourbank__QueuedOp *q = &s->queued[i];
+        hourbank__queued_op__init(q);
+        q->seq = 40 + i;
+        q->kind = "service";
+        q->summary = "90 min meal-delivery\nfor Wang";
+        q->saved_at = TIME_2024;
+        q->result = i % 2 ? HOURBANK__RESULT__INSUFFICIENT_BALANCE : HOURBANK__RESULT__RESULT_UNSET;
+        q->message = i % 2 ? "the payer does not hold enough hours" : "";
+        s->queued_ptrs[i] = q;
+    }
+    s->queue_reply.n_ops = n;
+}
+
+static void
+init_ops(sample_t *s)
+{
+    hourbank__register_member__init(&s->reg);
+    s->reg.member_no = s->carol;
+    s->reg.name = "Li Wei";
+    s->reg.role = HOURBANK__ROLE__VOLUNTEER;
+    s->reg.birth_year = 1961;
+    s->reg.family_of = s->alice;
+    hourbank__service_record__init(&s->service);
+    s->service.provider = s->alice;
+    s->service.recipient = s->bob;
+    s->service.minutes = 90;
+    s->service.category = "meal-delivery";
+    s->service.note = "lunch and a walk";
+    hourbank__gift__init(&s->gift);
+    s->gift.from_member = s->alice;
+    s->gift.to_member = s->carol;
+    s->gift.minutes = 600;
+    s->gift.reason = "for my mother";
+    hourbank__op_ref__init(&s->void_target);
+    s->void_target.station_id = 3;
+    s->void_target.seq = 2;
+    hourbank__void__init(&s->void_op);
+    s->void_op.target = &s->void_target;
+    s->void_op.reason = "wrong recipient";
+    hourbank__batch__init(&s->batch);
+    s->batch.ops = s->op_ptrs;
+    set_mixed_ops(s);
+    hourbank__save_request__init(&s->save);
+    hourbank__op__init(&s->save_op);
+    s->save.op = &s->save_op;
+    s->save_op.occurred_at = TIME_2024;
+    s->save_op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
+    s->save_op.register_member = &s->save_reg;
+    hourbank__register_member__init(&s->save_reg);
+    s->save_reg.name = "Zhao Min";
+    s->save_reg.role = HOURBANK__ROLE__ELDER;
+}
+
+static void
+init_link_messages(sample_t *s)
+{
+    hourbank__hello__init(&s->hello);
+    s->hello.station_id = 3;
+    s->hello.last_acked_seq = 41;
+    s->hello.software = "hourbank-station 0.1.0";
+    hourbank__welcome__init(&s->welcome);
+    s->welcome.high_water_mark = 41;
+    s->welcome.server_time = TIME_2024;
+    s->welcome.directory_version = 9;
+    hourbank__batch_ack__init(&s->ack);
+    s->ack.batch_result = HOURBANK__RESULT__OK;
+    s->ack.high_water_mark = 4;
+    s->ack.results = s->result_ptrs;
+    set_results(s, 4, 1);
+    s->results[1].result = HOURBANK__RESULT__INSUFFICIENT_BALANCE;
+    s->results[1].message = "the payer does not hold enough hours";
+    s->results[1].transfer_id = 0;
+}
+
+static void
+init_queries(sample_t *s)
+{
+    hourbank__balance_query__init(&s->balance_query);
+    s->balance_query.member_no = s->alice;
+    hourbank__balance_reply__init(&s->balance_reply);
+    s->balance_reply.member_no = s->alice;
+    s->balance_reply.balance_minutes = 600;
+    s->balance_reply.pending_minutes = -90;
+    s->balance_reply.as_of = TIME_2024;
+    hourbank__statement_query__init(&s->statement_query);
+    s->statement_query.member_no = s->alice;
+    s->statement_query.limit = HB_PAGE_ENTRIES_DEFAULT;
+    hourbank__statement_reply__init(&s->statement_reply);
+    s->statement_reply.member_no = s->alice;
+    s->statement_reply.entries = s->entry_ptrs;
+    s->statement_reply.next_before_id = 499;
+    hourbank__op_ref__init(&s->entry_ref);
+    s->entry_ref.station_id = 3;
+    s->entry_ref.seq = 17;
+    set_entries(s, 2);
+    hourbank__member_query__init(&s->member_query);
+    s->member_query.text = "Wang";
+    hourbank__member_reply__init(&s->member_reply);
+    s->member_reply.members = s->member_ptrs;
+    hourbank__directory_query__init(&s->directory_query);
+    s->directory_query.since_version = 5;
+    s->directory_query.limit = HB_PAGE_ENTRIES_MAX;
+    hourbank__directory_reply__init(&s->directory_reply);
+    s->directory_reply.members = s->member_ptrs;
+    s->directory_reply.version = 12;
+    s->directory_reply.more = 1;
+    set_members(s, 3);
+    s->member_reply.n_members = 1;
+    hourbank__error_reply__init(&s->error);
+    s->error.code = HOURBANK__RESULT__UNAVAILABLE;
+    s->error.message = "could not reach the ledger database";
+}
+
+static void
+init_station_messages(sample_t *s)
+{
+    hourbank__save_reply__init(&s->save_reply);
+    s->save_reply.seq = 42;
+    s->save_reply.member_no = s->carol;
+    hourbank__queue_query__init(&s->queue_query);
+    s->queue_query.rejected_only = 1;
+    hourbank__queue_reply__init(&s->queue_reply);
+    s->queue_reply.pending = 1;
+    s->queue_reply.rejected = 1;
+    s->queue_reply.oldest_pending_at = TIME_2024;
+    s->queue_reply.last_sync = TIME_2024 + 5;
+    s->queue_reply.link = "down";
+    s->queue_reply.ops = s->queued_ptrs;
+    s->queue_reply.last_acked_seq = 40;
+    s->queue_reply.central_high_water_mark = 40;
+    set_queued(s, 2);
+}
+
+/* Points the envelope at the sample's message for body. */
+static void
+set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
+{
+    Hourbank__Envelope *e = &s->env;
+    e->body_case = body;
+    switch (body) {
+    case HOURBANK__ENVELOPE__BODY_HELLO: e->hello = &s->hello; break;
+    case HOURBANK__ENVELOPE__BODY_WELCOME: e->welcome = &s->welcome; break;
+    case HOURBANK__ENVELOPE__BODY_BATCH: e->batch = &s->batch; break;
+    case HOURBANK__ENVELOPE__BODY_BATCH_ACK: e->batch_ack = &s->ack; break;
+    case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: e->balance_query = &s->balance_query; break;
+    case HOURBANK__ENVELOPE__BODY_BALANCE_REPLY: e->balance_reply = &s->balance_reply; break;
+    case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: e->statement_query = &s->statement_query; break;
+    case HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY: e->statement_reply = &s->statement_reply; break;
+    case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY: e->member_query = &s->member_query; break;
+    case HOURBANK__ENVELOPE__BODY_MEMBER_REPLY: e->member_reply = &s->member_reply; break;
+    case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY: e->directory_query = &s->directory_query; break;
+    case HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY: e->directory_reply = &s->directory_reply; break;
+    case HOURBANK__ENVELOPE__BODY_ERROR: e->error = &s->error; break;
+    case HOURBANK__ENVELOPE__BODY_SAVE: e->save = &s->save; break;
+    case HOURBANK__ENVELOPE__BODY_SAVE_REPLY: e->save_reply = &s->save_reply; break;
+    case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: e->queue_query = &s->queue_query; break;
+    case HOURBANK__ENVELOPE__BODY_QUEUE_REPLY: e->queue_reply = &s->queue_reply; break;
+    default: fail_msg("no sample for body %d", (int) body);
+    }
+}
+
+static sample_t *
+sample_new(Hourbank__Envelope__BodyCase body)
+{
+    sample_t *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    assert_int_equal(hb_memberno_format(s->alice, sizeof s->alice, "QX03", 127), 0);
+    assert_int_equal(hb_memberno_format(s->bob, sizeof s->bob, "QX03", 128), 0);
+    assert_int_equal(hb_memberno_format(s->carol, sizeof s->carol, "JL11", 999999), 0);
+    hb_wire_envelope_init(&s->env, 77);
+    init_ops(s);
+    init_link_messages(s);
+    init_queries(s);
+    init_station_messages(s);
+    set_body(s, body);
+    return s;
+}
+
+static const Hourbank__Envelope__BodyCase all_bodies[] = {
+    HOURBANK__ENVELOPE__BODY_HELLO,           HOURBANK__ENVELOPE__BODY_WELCOME,
+    HOURBANK__ENVELOPE__BODY_BATCH,           HOURBANK__ENVELOPE__BODY_BATCH_ACK,
+    HOURBANK__ENVELOPE__BODY_BALANCE_QUERY,   HOURBANK__ENVELOPE__BODY_BALANCE_REPLY,
+    HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY, HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY,
+    HOURBANK__ENVELOPE__BODY_MEMBER_QUERY,    HOURBANK__ENVELOPE__BODY_MEMBER_REPLY,
+    HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY, HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY,
+    HOURBANK__ENVELOPE__BODY_ERROR,           HOURBANK__ENVELOPE__BODY_SAVE,
+    HOURBANK__ENVELOPE__BODY_SAVE_REPLY,      HOURBANK__ENVELOPE__BODY_QUEUE_QUERY,
+    HOURBANK__ENVELOPE__BODY_QUEUE_REPLY,
+};
+#define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
+
+/* ---- checking ---- */
+
+/* Encodes env without hb_wire_pack's checks (tests send bad versions). */
+static uint8_t *
+pack_raw(const Hourbank__Envelope *env, size_t *size)
+{
+    *size = hourbank__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(*size ? *size : 1);
+    assert_non_null(buf);
+    assert_int_equal(hourbank__envelope__pack(env, buf), *size);
+    return buf;
+}
+
+static void
+expect_error(const hb_wire_error_t *err, hb_result_t code, const char *want)
+{
+    if (err->code != code)
+        fail_msg("expected %s, got %s: \"%s\"", hb_result_name(code), hb_result_name(err->code), err->message);
+    if (code == HB_RESULT_OK)
+        assert_string_equal(err->message, "");
+    else if (err->message[0] == '\0')
+        fail_msg("empty message for %s", hb_result_name(code));
+    if (want && strstr(err->message, want) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", err->message, want);
+}
+
+/* Unpacks size bytes; the envelope exists exactly when err says OK. */
+static void
+expect_unpack(const void *data, size_t size, hb_result_t code, const char *want)
+{
+    hb_wire_error_t err;
+    memset(&err, 0x5A, sizeof err);
+    Hourbank__Envelope *env = hb_wire_unpack(data, size, &err);
+    expect_error(&err, code, want);
+    assert_true((env != NULL) == (code == HB_RESULT_OK));
+    if (env) {
+        size_t again_size;
+        uint8_t *again = pack_raw(env, &again_size);
+        assert_int_equal(again_size, size);
+        assert_memory_equal(again, data, size);
+        free(again);
+    }
+    hb_wire_free(&env);
+    assert_null(env);
+}
+
+/* Validates s->env in memory, then packed and unpacked: both paths must
+ * give code, and the message must contain want (if not NULL). */
+static void
+expect(sample_t *s, hb_result_t code, const char *want)
+{
+    hb_wire_error_t err;
+    memset(&err, 0x5A, sizeof err);
+    int rc = hb_wire_validate(&s->env, &err);
+    expect_error(&err, code, want);
+    assert_int_equal(rc, code == HB_RESULT_OK ? 0 : -1);
+    size_t size;
+    uint8_t *buf = pack_raw(&s->env, &size);
+    expect_unpack(buf, size, code, want);
+    free(buf);
+}
+
+/* ---- hb_result_t ---- */
+
+/* hb_result_t and hourbank.proto list the same codes under the same names. */
+static void
+test_result_mirrors_proto(void **state)
+{
+    (void) state;
+    const ProtobufCEnumDescriptor *d = &hourbank__result__descriptor;
+    assert_int_equal(d->n_values, HB_RESULT_LAST + 1);
+    for (unsigned i = 0; i < d->n_values; i++) {
+        int v = d->values[i].value;
+        assert_true(hb_result_is_known(v));
+        assert_string_equal(hb_result_name((hb_result_t) v), d->values[i].name);
+        const char *text = hb_result_text((hb_result_t) v);
+        assert_true(text[0] >= 'a' && text[0] <= 'z');
+        assert_true(text[strlen(text) - 1] != '.');
+    }
+    assert_string_equal(hb_result_name(HB_RESULT_INSUFFICIENT_BALANCE), "INSUFFICIENT_BALANCE");
+    assert_int_equal(HB_RESULT_INSUFFICIENT_BALANCE, 12);
+    assert_string_equal(hb_result_text(HB_RESULT_INSUFFICIENT_BALANCE), "the payer does not hold enough hours");
+    assert_false(hb_result_is_known(-1));
+    assert_false(hb_result_is_known(HB_RESULT_LAST + 1));
+    assert_string_equal(hb_result_name((hb_result_t) 999), "UNKNOWN_RESULT");
+    assert_string_equal(hb_result_text((hb_result_t) 999), "unknown result code");
+}
+
+/* ---- round trips ---- */
+
+static void
+test_samples_cover_every_body(void **state)
+{
+    (void) state;
+    const ProtobufCMessageDescriptor *d = &hourbank__envelope__descriptor;
+    size_t bodies = 0;
+    for (unsigned i = 0; i < d->n_fields; i++)
+        bodies += (d->fields[i].flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
+    assert_int_equal(bodies, ALL_BODIES_COUNT);
+}
+
+static void
+test_round_trip_every_body(void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < ALL_BODIES_COUNT; i++) {
+        sample_t *s = sample_new(all_bodies[i]);
+        expect(s, HB_RESULT_OK, NULL);
+        void *data = NULL;
+        size_t size = 0;
+        assert_int_equal(hb_wire_pack(&s->env, &data, &size), 0);
+        assert_non_null(data);
+        hb_wire_error_t err;
+        Hourbank__Envelope *env = hb_wire_unpack(data, size, &err);
+        assert_non_null(env);
+        assert_int_equal(err.code, HB_RESULT_OK);
+        assert_int_equal(env->version, HB_PROTOCOL_VERSION);
+        assert_int_equal(env->correlation_id, 77);
+        assert_int_equal(env->body_case, all_bodies[i]);
+        hb_wire_free(&env);
+        free(data);
+        free(s);
+    }
+}
+
+/* Spot checks that values, not just sizes, survive the trip. */
+static void
+test_round_trip_values(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    void *data;
+    size_t size;
+    assert_int_equal(hb_wire_pack(&s->env, &data, &size), 0);
+    hb_wire_error_t err;
+    Hourbank__Envelope *env = hb_wire_unpack(data, size, &err);
+    assert_non_null(env);
+    assert_int_equal(env->batch->n_ops, 4);
+    assert_int_equal(env->batch->ops[0]->kind_case, HOURBANK__OP__KIND_REGISTER_MEMBER);
+    assert_string_equal(env->batch->ops[0]->register_member->name, "Li Wei");
+    assert_int_equal(env->batch->ops[0]->register_member->role, HOURBANK__ROLE__VOLUNTEER);
+    assert_string_equal(env->batch->ops[1]->service->provider, s->alice);
+    assert_int_equal(env->batch->ops[1]->service->minutes, 90);
+    assert_int_equal(env->batch->ops[2]->gift->minutes, 600);
+    assert_int_equal(env->batch->ops[3]->void_op->target->seq, 2);
+    assert_int_equal(env->batch->ops[3]->seq, 4);
+    hb_wire_free(&env);
+    free(data);
+    free(s);
+}
+
+static void
+test_envelope_init_and_free(void **state)
+{
+    (void) state;
+    Hourbank__Envelope env;
+    memset(&env, 0xFF, sizeof env);
+    hb_wire_envelope_init(&env, 123456789012345ULL);
+    assert_int_equal(env.version, HB_PROTOCOL_VERSION);
+    assert_int_equal(env.correlation_id, 123456789012345ULL);
+    assert_int_equal(env.body_case, HOURBANK__ENVELOPE__BODY__NOT_SET);
+    Hourbank__Envelope *none = NULL;
+    hb_wire_free(&none);
+    assert_null(none);
+}
+
+/* ---- frame size ---- */
+
+/* A valid hello padded with an unknown length-delimited field (number
+ * 1000) to exactly total bytes: decodes fine unless refused for size. */
+static uint8_t *
+padded_hello(size_t total)
+{
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
+    size_t base;
+    uint8_t *hello = pack_raw(&s->env, &base);
+    free(s);
+    const size_t tag_bytes = 2, len_bytes = 3;  /* tag 1000/LEN; length < 2^21 */
+    size_t len = total - base - tag_bytes - len_bytes;
+    assert_true(len >= (1u << 14) && len < (1u << 21));
+    uint8_t *buf = malloc(total);
+    assert_non_null(buf);
+    memcpy(buf, hello, base);
+    uint8_t *p = buf + base;
+    *p++ = 0xC2, *p++ = 0x3E;  /* (1000 << 3) | 2 as a varint */
+    *p++ = (uint8_t) (0x80 | (len & 0x7F));
+    *p++ = (uint8_t) (0x80 | ((len >> 7) & 0x7F));
+    *p++ = (uint8_t) (len >> 14);
+    memset(p, 'x', len);
+    free(hello);
+    return buf;
+}
+
+static void
+test_size_limits(void **state)
+{
+    (void) state;
+    expect_unpack(NULL, 0, HB_RESULT_MALFORMED, "message of 0 bytes refused");
+    uint8_t one = 0;
+    expect_unpack(&one, 0, HB_RESULT_MALFORMED, "size must be 1..1048576");
+    uint8_t *max = padded_hello(HB_MSG_BYTES_MAX);
+    expect_unpack(max, HB_MSG_BYTES_MAX, HB_RESULT_OK, NULL);
+    free(max);
+    uint8_t *over = padded_hello(HB_MSG_BYTES_MAX + 1);
+    expect_unpack(over, HB_MSG_BYTES_MAX + 1, HB_RESULT_MALFORMED, "message of 1048577 bytes refused");
+    free(over);
+}
+
+static void
+test_pack_refuses_oversize(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
+    char *big = malloc(HB_MSG_BYTES_MAX + 1);
+    assert_non_null(big);
+    memset(big, 'a', HB_MSG_BYTES_MAX);
+    big[HB_MSG_BYTES_MAX] = '\0';
+    s->hello.software = big;
+    void *data = (void *) &data;
+    size_t size = 99;
+    assert_int_equal(hb_wire_pack(&s->env, &data, &size), -1);
+    assert_null(data);
+    assert_int_equal(size, 0);
+    free(big);
+    free(s);
+}
+
+/* ---- damaged input ---- */
+
+static void
+test_truncated_prefixes(void **state)
+{
+    (void) state;
+    static const Hourbank__Envelope__BodyCase bodies[] = {HOURBANK__ENVELOPE__BODY_BATCH,
+                                                          HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY,
+                                                          HOURBANK__ENVELOPE__BODY_QUEUE_REPLY};
+    for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
+        sample_t *s = sample_new(bodies[b]);
+        size_t size;
+        uint8_t *full = pack_raw(&s->env, &size);
+        size_t refused = 0;
+        for (size_t len = 1; len < size; len++) {
+            uint8_t *prefix = malloc(len);  /* exact size, so ASan sees overreads */
+            assert_non_null(prefix);
+            memcpy(prefix, full, len);
+            hb_wire_error_t err;
+            Hourbank__Envelope *env = hb_wire_unpack(prefix, len, &err);
+            assert_true((env == NULL) == (err.code != HB_RESULT_OK));
+            if (env) {
+                assert_int_equal(hb_wire_validate(env, &err), 0);
+            } else {
+                assert_true(err.message[0] != '\0');
+                refused++;
+            }
+            hb_wire_free(&env);
+            free(prefix);
+        }
+        /* the body is the last field, so no proper prefix is a whole message */
+        assert_int_equal(refused, size - 1);
+        free(full);
+        free(s);
+    }
+}
+
+/* xorshift64*: the same sequence on every platform. */
+static uint64_t
+next_random(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * UINT64_C(2685821657736338717);
+}
+
+static void
+unpack_any(const uint8_t *data, size_t size)
+{
+    hb_wire_error_t err;
+    Hourbank__Envelope *env = hb_wire_unpack(data, size, &err);
+    assert_true(hb_result_is_known((int) err.code) && err.code != HB_RESULT_UNSET);
+    assert_true((env == NULL) == (err.code != HB_RESULT_OK));
+    if (env)
+        assert_int_equal(hb_wire_validate(env, &err), 0);
+    hb_wire_free(&env);
+}
+
+static void
+test_random_bytes(void **state)
+{
+    (void) state;
+    uint64_t x = FUZZ_SEED;
+    printf("random bytes: seed=0x%016" PRIX64 " runs=%d\n", x, FUZZ_RUNS);
+    for (int run = 0; run < FUZZ_RUNS; run++) {
+        size_t size = 1 + next_random(&x) % FUZZ_BYTES_MAX;
+        uint8_t *buf = malloc(size);
+        assert_non_null(buf);
+        for (size_t i = 0; i < size; i++)
+            buf[i] = (uint8_t) next_random(&x);
+        unpack_any(buf, size);
+        free(buf);
+    }
+}
+
+/* Random byte changes to a valid batch reach deeper than random bytes. */
+static void
+test_random_mutations(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    size_t size;
+    uint8_t *good = pack_raw(&s->env, &size);
+    uint8_t *buf = malloc(size);
+    assert_non_null(buf);
+    uint64_t x = FUZZ_SEED + 1;
+    printf("mutations: seed=0x%016" PRIX64 " runs=%d\n", x, FUZZ_RUNS);
+    size_t refused = 0;
+    for (int run = 0; run < FUZZ_RUNS; run++) {
+        memcpy(buf, good, size);
+        int changes = 1 + (int) (next_random(&x) % 4);
+        for (int c = 0; c < changes; c++)
+            buf[next_random(&x) % size] = (uint8_t) next_random(&x);
+        hb_wire_error_t err;
+        Hourbank__Envelope *env = hb_wire_unpack(buf, size, &err);
+        refused += env == NULL;
+        hb_wire_free(&env);
+        unpack_any(buf, size);
+    }
+    assert_true(refused > 0 && refused < FUZZ_RUNS);  /* both outcomes were exercised */
+    free(buf);
+    free(good);
+    free(s);
+}
+
+/* protobuf-c cuts strings at NUL; the canonical-size check catches it. */
+static void
+test_embedded_nul_refused(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->reg.name = "Li Weiwei";
+    size_t size;
+    uint8_t *buf = pack_raw(&s->env, &size);
+    uint8_t *at = memmem(buf, size, "Weiwei", 6);
+    assert_non_null(at);
+    at[3] = '\0';
+    expect_unpack(buf, size, HB_RESULT_MALFORMED, "canonical");
+    free(buf);
+    free(s);
+}
+
+/* ---- envelope ---- */
+
+static void
+test_version(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
+    s->env.version = 2;
+    expect(s, HB_RESULT_UNSUPPORTED_VERSION, "protocol version 2 is not supported, expected 1");
+    s->env.version = 0;
+    expect(s, HB_RESULT_UNSUPPORTED_VERSION, "version 0");
+    s->env.version = HB_PROTOCOL_VERSION;
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+}
+
+static void
+test_no_body(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
+    s->env.body_case = HOURBANK__ENVELOPE__BODY__NOT_SET;
+    expect(s, HB_RESULT_MALFORMED, "envelope has no body");
+    free(s);
+}
+
+/* ---- batches ---- */
+
+static void
+test_batch_op_count(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    set_service_ops(s, 0, 1);
+    expect(s, HB_RESULT_MALFORMED, "batch.ops has 0 entries, allowed 1..256");
+    set_service_ops(s, 1, 1);
+    expect(s, HB_RESULT_OK, NULL);
+    set_service_ops(s, HB_BATCH_OPS_MAX, 1);
+    expect(s, HB_RESULT_OK, NULL);
+    set_service_ops(s, HB_BATCH_OPS_MAX + 1, 1);
+    expect(s, HB_RESULT_MALFORMED, "batch.ops has 257 entries");
+    free(s);
+}
+
+static void
+test_batch_seqs(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->ops[3].seq = 5;  /* 1, 2, 3, 5 */
+    expect(s, HB_RESULT_MALFORMED, "batch.ops[3].seq=5 follows seq=3, seqs must be consecutive");
+    s->ops[3].seq = 3;  /* duplicate */
+    expect(s, HB_RESULT_MALFORMED, "consecutive");
+    s->ops[3].seq = 2;  /* backwards */
+    expect(s, HB_RESULT_MALFORMED, "consecutive");
+    set_service_ops(s, 3, 0);
+    expect(s, HB_RESULT_MALFORMED, "op seq=0: seq=0 must be at least 1");
+    set_service_ops(s, 3, 1000);
+    expect(s, HB_RESULT_OK, NULL);
+    set_service_ops(s, 2, UINT64_MAX - 1);
+    expect(s, HB_RESULT_OK, NULL);
+    set_service_ops(s, 2, UINT64_MAX);  /* wraps to 0 */
+    expect(s, HB_RESULT_MALFORMED, NULL);
+    free(s);
+}
+
+static void
+test_op_fields(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->ops[1].kind_case = HOURBANK__OP__KIND__NOT_SET;
+    expect(s, HB_RESULT_MALFORMED, "op seq=2: op has no kind");
+    s->ops[1].kind_case = HOURBANK__OP__KIND_SERVICE;
+    s->ops[1].occurred_at = 0;
+    expect(s, HB_RESULT_MALFORMED, "op seq=2: occurred_at=0 must be at least 1");
+    s->ops[1].occurred_at = -5;
+    expect(s, HB_RESULT_MALFORMED, "occurred_at=-5");
+    free(s);
+}
+
+/* minutes: 0, 1, max, max + 1 for services and gifts */
+static void
+test_minutes_boundaries(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    static const struct {
+        int64_t minutes;
+        hb_result_t code;
+    } service[] = {{0, HB_RESULT_INVALID_DURATION},
+                   {-1, HB_RESULT_INVALID_DURATION},
+                   {1, HB_RESULT_OK},
+                   {HB_RECORD_MINUTES_MAX, HB_RESULT_OK},
+                   {HB_RECORD_MINUTES_MAX + 1, HB_RESULT_INVALID_DURATION},
+                   {INT64_MIN, HB_RESULT_INVALID_DURATION}},
+      gift[] = {{0, HB_RESULT_INVALID_DURATION},
+                {1, HB_RESULT_OK},
+                {HB_GIFT_MINUTES_MAX, HB_RESULT_OK},
+                {HB_GIFT_MINUTES_MAX + 1, HB_RESULT_INVALID_DURATION},
+                {INT64_MAX, HB_RESULT_INVALID_DURATION}};
+    for (size_t i = 0; i < sizeof service / sizeof service[0]; i++) {
+        s->service.minutes = service[i].minutes;
+        expect(s, service[i].code, service[i].code == HB_RESULT_OK ? NULL : "op seq=2: service.minutes=");
+    }
+    s->service.minutes = 90;
+    for (size_t i = 0; i < sizeof gift / sizeof gift[0]; i++) {
+        s->gift.minutes = gift[i].minutes;
+        expect(s, gift[i].code, gift[i].code == HB_RESULT_OK ? NULL : "out of range 1..525600");
+    }
+    s->gift.minutes = 60;
+    set_service_ops(s, 1, 12);
+    s->service.minutes = 2000;
+    expect(s, HB_RESULT_INVALID_DURATION, NULL);
+    hb_wire_error_t err;
+    assert_int_equal(hb_wire_validate(&s->env, &err), -1);
+    assert_string_equal(err.message, "op seq=12: service.minutes=2000 out of range 1..1440");
+    free(s);
+}
+
+static void
+test_register_fields(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    static const int roles[] = {HOURBANK__ROLE__VOLUNTEER, HOURBANK__ROLE__ELDER, HOURBANK__ROLE__BOTH};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        s->reg.role = (Hourbank__Role) roles[i];
+        expect(s, HB_RESULT_OK, NULL);
+    }
+    s->reg.role = HOURBANK__ROLE__ROLE_UNSET;
+    expect(s, HB_RESULT_MALFORMED, "register_member.role=0 is not VOLUNTEER, ELDER or BOTH");
+    s->reg.role = (Hourbank__Role) 99;
+    expect(s, HB_RESULT_MALFORMED, "role=99");
+    s->reg.role = HOURBANK__ROLE__ELDER;
+    static const struct {
+        uint32_t year;
+        hb_result_t code;
+    } years[] = {{0, HB_RESULT_OK},           {1, HB_RESULT_MALFORMED},    {1899, HB_RESULT_MALFORMED},
+                 {1900, HB_RESULT_OK},        {2100, HB_RESULT_OK},        {2101, HB_RESULT_MALFORMED},
+                 {UINT32_MAX, HB_RESULT_MALFORMED}};
+    for (size_t i = 0; i < sizeof years / sizeof years[0]; i++) {
+        s->reg.birth_year = years[i].year;
+        expect(s, years[i].code, years[i].code == HB_RESULT_OK ? NULL : "birth_year=");
+    }
+    s->reg.birth_year = 0;
+    s->reg.family_of = "";
+    expect(s, HB_RESULT_OK, NULL);
+    s->reg.name = "";
+    expect(s, HB_RESULT_MALFORMED, "op seq=1: register_member.name must not be empty");
+    free(s);
+}
+
+static void
+test_member_numbers_in_ops(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    char wrong[HB_MEMBER_NO_BUF_BYTES];
+    strcpy(wrong, s->alice);
+    wrong[strlen(wrong) - 1] = wrong[strlen(wrong) - 1] == '9' ? '0' : (char) (wrong[strlen(wrong) - 1] + 1);
+    s->service.provider = wrong;
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "op seq=2: service.provider=\"QX03-000127-");
+    s->service.provider = s->alice;
+    s->service.recipient = "qx03-000128-0";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "service.recipient");
+    s->service.recipient = "";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "service.recipient is empty");
+    s->service.recipient = s->bob;
+    s->gift.to_member = "\x1b[2J\x07";  /* terminal escapes are quoted, not sent raw */
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "gift.to_member=\"\\x1B[2J\\x07\"");
+    s->gift.to_member = "QX03-000127-6-and-a-great-deal-more";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "gift.to_member is 35 bytes");
+    s->gift.to_member = s->carol;
+    s->gift.from_member = "";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "gift.from_member");
+    s->gift.from_member = s->alice;
+    s->reg.family_of = "QX03-000127-0";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "register_member.family_of");
+    s->reg.family_of = s->alice;
+    s->reg.member_no = "";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "register_member.member_no is empty");
+    free(s);
+}
+
+static void
+test_void_fields(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->void_op.target = NULL;
+    expect(s, HB_RESULT_MALFORMED, "op seq=4: void_op.target is missing");
+    s->void_op.target = &s->void_target;
+    s->void_target.station_id = 0;
+    expect(s, HB_RESULT_MALFORMED, "void_op.target.station_id=0 must be at least 1");
+    s->void_target.station_id = 1;
+    s->void_target.seq = 0;
+    expect(s, HB_RESULT_MALFORMED, "void_op.target.seq=0");
+    s->void_target.seq = 1;
+    s->void_op.reason = "";
+    expect(s, HB_RESULT_MALFORMED, "void_op.reason must not be empty");
+    s->void_op.reason = "entered twice";
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+}
+
+/* ---- strings ---- */
+
+static const struct {
+    const char *bytes;
+    const char *what;
+} bad_utf8[] = {
+    {"\xC0\xAF", "overlong 2-byte '/'"},
+    {"\xC1\xBF", "overlong 2-byte"},
+    {"\xE0\x80\xAF", "overlong 3-byte"},
+    {"\xF0\x80\x80\xAF", "overlong 4-byte"},
+    {"\xED\xA0\x80", "high surrogate U+D800"},
+    {"\xED\xBF\xBF", "low surrogate U+DFFF"},
+    {"\xF4\x90\x80\x80", "U+110000"},
+    {"\xF5\x80\x80\x80", "lead byte F5"},
+    {"\xE4\xB8", "truncated 3-byte"},
+    {"\xF0\x9F\x98", "truncated 4-byte"},
+    {"\xC3", "truncated 2-byte"},
+    {"\xFF", "0xFF"},
+    {"\xFE", "0xFE"},
+    {"\x80", "lone continuation"},
+    {"\xF8\x88\x80\x80\x80", "5-byte form"},
+};
+
+static void
+test_invalid_utf8(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        snprintf(s->text, sizeof s->text, "Ann%se", bad_utf8[i].bytes);
+        print_message("invalid UTF-8: %s\n", bad_utf8[i].what);
+        s->reg.name = s->text;
+        expect(s, HB_RESULT_MALFORMED, "op seq=1: register_member.name is not valid UTF-8 at byte 3");
+        s->reg.name = "Li Wei";
+        s->service.note = s->text;
+        expect(s, HB_RESULT_MALFORMED, "op seq=2: service.note is not valid UTF-8 at byte 3");
+        s->service.note = "";
+        s->void_op.reason = s->text;
+        expect(s, HB_RESULT_MALFORMED, "void_op.reason is not valid UTF-8");
+        s->void_op.reason = "entered twice";
+    }
+    free(s);
+}
+
+static void
+test_valid_utf8(void **state)
+{
+    (void) state;
+    static const char *const good[] = {
+        "Zo\xC3\xAB",               /* 2-byte */
+        "\xE6\x9D\x8E\xE6\x98\x8E",  /* 3-byte (CJK) */
+        "\xF0\x9F\x98\x80",          /* 4-byte */
+        "\xC2\xA0",                  /* U+00A0, first after C1 */
+        "\xED\x9F\xBF",              /* U+D7FF, last before surrogates */
+        "\xEE\x80\x80",              /* U+E000, first after surrogates */
+        "\xEF\xBF\xBF",              /* U+FFFF */
+        "\xF4\x8F\xBF\xBF",          /* U+10FFFF, the last */
+    };
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(s->text, sizeof s->text, "%s", good[i]);
+        s->reg.name = s->text;
+        s->service.note = s->text;
+        expect(s, HB_RESULT_OK, NULL);
+    }
+    free(s);
+}
+
+static void
+test_control_characters(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->reg.name = "Li\nWei";
+    expect(s, HB_RESULT_MALFORMED, "register_member.name contains control character U+000A at byte 2");
+    s->reg.name = "Li\x7FWei";
+    expect(s, HB_RESULT_MALFORMED, "U+007F");
+    s->reg.name = "Li\xC2\x9B" "2J";
+    expect(s, HB_RESULT_MALFORMED, "U+009B");
+    s->reg.name = "Li Wei";
+    s->service.category = "meal\tdelivery";
+    expect(s, HB_RESULT_MALFORMED, "service.category contains control character U+0009");
+    s->service.category = "meal-delivery";
+    s->service.note = "line one\nline two\twith a tab";
+    expect(s, HB_RESULT_OK, NULL);
+    s->service.note = "clear \x1b[2J screen";
+    expect(s, HB_RESULT_MALFORMED, "service.note contains control character U+001B");
+    s->service.note = "carriage\rreturn";
+    expect(s, HB_RESULT_MALFORMED, "U+000D");
+    free(s);
+}
+
+/* Fills s->text with bytes bytes of 'a'. */
+static char *
+text_of(sample_t *s, size_t bytes)
+{
+    assert_true(bytes < sizeof s->text);
+    memset(s->text, 'a', bytes);
+    s->text[bytes] = '\0';
+    return s->text;
+}
+
+static void
+test_string_limits(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->reg.name = text_of(s, HB_NAME_BYTES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->reg.name = text_of(s, HB_NAME_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "register_member.name is 129 bytes, limit 128");
+    /* the limit is bytes, not characters: 43 three-byte characters = 129 */
+    s->text[0] = '\0';
+    for (int i = 0; i < 43; i++)
+        strcat(s->text, "\xE6\x9D\x8E");
+    expect(s, HB_RESULT_MALFORMED, "is 129 bytes");
+    s->reg.name = "Li Wei";
+    s->service.note = text_of(s, HB_NOTE_BYTES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->service.note = text_of(s, HB_NOTE_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "service.note is 513 bytes, limit 512");
+    s->service.note = "";
+    s->service.category = text_of(s, HB_CATEGORY_BYTES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->service.category = text_of(s, HB_CATEGORY_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "service.category is 49 bytes, limit 48");
+    s->service.category = "";
+    expect(s, HB_RESULT_MALFORMED, "service.category must not be empty");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
+    s->hello.software = text_of(s, HB_SOFTWARE_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "hello.software is 65 bytes, limit 64");
+    free(s);
+    s = sample_new(HOURBANK__ENVELOPE__BODY_MEMBER_QUERY);
+    s->member_query.text = text_of(s, HB_SEARCH_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "member_query.text is 65 bytes, limit 64");
+    free(s);
+    s = sample_new(HOURBANK__ENVELOPE__BODY_ERROR);
+    s->error.message = text_of(s, HB_MESSAGE_BYTES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->error.message = text_of(s, HB_MESSAGE_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "error.message is 257 bytes, limit 256");
+    free(s);
+}
+
+/* ---- enums in replies ---- */
+
+static void
+test_unknown_enum_values(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH_ACK);
+    s->results[2].result = (Hourbank__Result) 999;
+    expect(s, HB_RESULT_MALFORMED, "batch_ack.results[2].result=999 is not a known result code");
+    s->results[2].result = HOURBANK__RESULT__RESULT_UNSET;
+    expect(s, HB_RESULT_MALFORMED, "result=RESULT_UNSET is not allowed here");
+    s->results[2].result = HOURBANK__RESULT__OK;
+    s->ack.batch_result = (Hourbank__Result) -3;
+    expect(s, HB_RESULT_MALFORMED, "batch_result=-3");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_ERROR);
+    s->error.code = (Hourbank__Result) 999;
+    expect(s, HB_RESULT_MALFORMED, "error.code=999");
+    s->error.code = HOURBANK__RESULT__OK;
+    expect(s, HB_RESULT_MALFORMED, "error.code=OK is not allowed here");
+    s->error.code = HOURBANK__RESULT__RESULT_UNSET;
+    expect(s, HB_RESULT_MALFORMED, "error.code=RESULT_UNSET");
+    s->error.code = HOURBANK__RESULT__NOT_VOIDABLE;
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY);
+    s->members[1].role = (Hourbank__Role) 99;
+    expect(s, HB_RESULT_MALFORMED, "directory_reply.members[1].role=99");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
+    s->queued[1].result = (Hourbank__Result) 27;
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=27");
+    free(s);
+}
+
+static void
+test_batch_ack(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH_ACK);
+    set_results(s, 0, 1);
+    expect(s, HB_RESULT_MALFORMED, "batch_ack.results has 0 entries, allowed 1..256");
+    s->ack.batch_result = HOURBANK__RESULT__SEQ_GAP;
+    expect(s, HB_RESULT_OK, NULL);
+    set_results(s, 1, 1);
+    expect(s, HB_RESULT_MALFORMED, "batch_ack.results has 1 entries, allowed 0..0");
+    s->ack.batch_result = HOURBANK__RESULT__OK;
+    set_results(s, HB_BATCH_OPS_MAX, 1);
+    expect(s, HB_RESULT_OK, NULL);
+    set_results(s, HB_BATCH_OPS_MAX + 1, 1);
+    expect(s, HB_RESULT_MALFORMED, "257 entries");
+    set_results(s, 3, 7);
+    s->results[2].seq = 10;
+    expect(s, HB_RESULT_MALFORMED, "batch_ack.results[2].seq=10 follows seq=8");
+    set_results(s, 3, 7);
+    s->results[1].result = HOURBANK__RESULT__CAP_EXCEEDED;
+    expect(s, HB_RESULT_MALFORMED, "results[1].transfer_id=1001 but result is CAP_EXCEEDED");
+    s->results[1].transfer_id = 0;
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+}
+
+/* ---- queries and replies ---- */
+
+static void
+test_queries(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_MEMBER_QUERY);
+    s->member_query.member_no = s->alice;
+    expect(s, HB_RESULT_MALFORMED, "exactly one of member_no and text must be given (both are)");
+    s->member_query.text = "";
+    expect(s, HB_RESULT_OK, NULL);
+    s->member_query.member_no = "";
+    expect(s, HB_RESULT_MALFORMED, "(neither is)");
+    s->member_query.member_no = "QX03-000127-0";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "member_query.member_no");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY);
+    s->statement_query.limit = HB_PAGE_ENTRIES_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->statement_query.limit = HB_PAGE_ENTRIES_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "statement_query.limit=501 out of range 0..500");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY);
+    s->directory_query.limit = HB_PAGE_ENTRIES_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "directory_query.limit=501");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_BALANCE_QUERY);
+    s->balance_query.member_no = "";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "balance_query.member_no is empty");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
+    s->hello.station_id = 0;
+    expect(s, HB_RESULT_MALFORMED, "hello.station_id=0 must be at least 1");
+    free(s);
+}
+
+static void
+test_replies(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY);
+    set_members(s, HB_PAGE_ENTRIES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    set_members(s, HB_PAGE_ENTRIES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "directory_reply.members has 501 entries, allowed 0..500");
+    set_members(s, 2);
+    s->members[1].name = "";
+    expect(s, HB_RESULT_MALFORMED, "directory_reply.members[1].name must not be empty");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_MEMBER_REPLY);
+    set_members(s, HB_SEARCH_RESULTS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "member_reply.members has 51 entries, allowed 0..50");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_BALANCE_REPLY);
+    s->balance_reply.balance_minutes = HB_ACCOUNT_MINUTES_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "balance_reply.balance_minutes=6000001 out of range -6000000..6000000");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY);
+    s->entries[1].minutes = 0;
+    expect(s, HB_RESULT_MALFORMED, "statement_reply.entries[1].minutes=0");
+    s->entries[1].minutes = -30;
+    s->entry_ref.station_id = 0;
+    expect(s, HB_RESULT_MALFORMED, "entries[0].op.station_id=0");
+    s->entry_ref.seq = 0;  /* all zero: no op, like an absent one */
+    expect(s, HB_RESULT_OK, NULL);
+    s->entries[0].op = NULL;
+    expect(s, HB_RESULT_OK, NULL);
+    s->entry_ref.station_id = 3;
+    expect(s, HB_RESULT_MALFORMED, "entries[1].op.seq=0");
+    s->entry_ref.seq = 17;
+    set_entries(s, HB_PAGE_ENTRIES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "statement_reply.entries has 501 entries");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
+    set_queued(s, HB_PAGE_ENTRIES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    set_queued(s, HB_PAGE_ENTRIES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops has 501 entries");
+    set_queued(s, 1);
+    s->queue_reply.link = "sideways";
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.link is not");
+    s->queue_reply.link = "connecting";
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+}
+
+/* ---- CLI <-> station ---- */
+
+static void
+test_save(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_SAVE);
+    expect(s, HB_RESULT_OK, NULL);  /* member_no "" : the station allocates */
+    s->save_reg.member_no = "QX03-000127-0";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "save.op: register_member.member_no");
+    s->save_reg.member_no = s->carol;
+    expect(s, HB_RESULT_OK, NULL);
+    s->save_op.seq = 5;
+    expect(s, HB_RESULT_MALFORMED, "save.op: seq=5 must be 0, the station assigns it");
+    s->save_op.seq = 0;
+    s->save.op = NULL;
+    expect(s, HB_RESULT_MALFORMED, "save.op is missing");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_SAVE_REPLY);
+    s->save_reply.seq = 0;
+    expect(s, HB_RESULT_MALFORMED, "save_reply.seq=0 must be at least 1");
+    free(s);
+}
+
+static void
+test_validate_op(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_SAVE);
+    hb_wire_error_t err;
+    assert_int_equal(hb_wire_validate_op(&s->save_op, HB_WIRE_OP_IN_SAVE, &err), 0);
+    expect_error(&err, HB_RESULT_OK, NULL);
+    assert_int_equal(hb_wire_validate_op(&s->save_op, HB_WIRE_OP_IN_BATCH, &err), -1);
+    expect_error(&err, HB_RESULT_MALFORMED, "op seq=0: seq=0 must be at least 1");
+    s->save_op.seq = 9;
+    assert_int_equal(hb_wire_validate_op(&s->save_op, HB_WIRE_OP_IN_BATCH, &err), -1);
+    expect_error(&err, HB_RESULT_BAD_MEMBER_NUMBER, "op seq=9: register_member.member_no is empty");
+    s->save_reg.member_no = s->carol;
+    assert_int_equal(hb_wire_validate_op(&s->save_op, HB_WIRE_OP_IN_BATCH, &err), 0);
+    free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_result_mirrors_proto),
+        cmocka_unit_test(test_samples_cover_every_body),
+        cmocka_unit_test(test_round_trip_every_body),
+        cmocka_unit_test(test_round_trip_values),
+        cmocka_unit_test(test_envelope_init_and_free),
+        cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_pack_refuses_oversize),
+        cmocka_unit_test(test_truncated_prefixes),
+        cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_embedded_nul_refused),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_no_body),
+        cmocka_unit_test(test_batch_op_count),
+        cmocka_unit_test(test_batch_seqs),
+        cmocka_unit_test(test_op_fields),
+        cmocka_unit_test(test_minutes_boundaries),
+        cmocka_unit_test(test_register_fields),
+        cmocka_unit_test(test_member_numbers_in_ops),
+        cmocka_unit_test(test_void_fields),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_valid_utf8),
+        cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_string_limits),
+        cmocka_unit_test(test_unknown_enum_values),
+        cmocka_unit_test(test_batch_ack),
+        cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_save),
+        cmocka_unit_test(test_validate_op),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
