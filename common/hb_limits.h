@@ -48,6 +48,10 @@
 #define HB_PAGE_ENTRIES_DEFAULT 50
 /* Members returned by a text search. */
 #define HB_SEARCH_RESULTS_MAX 50
+/* Station ids and seqs as the ledger stores them (PostgreSQL integer and
+ * bigint): an op naming a larger one could never be posted. */
+#define HB_STATION_ID_MAX 2147483647LL
+#define HB_SEQ_MAX 9223372036854775807LL
 
 /* ---- amounts (minutes) ---- */
 /* One service record: at most one long day of care. */
@@ -65,6 +69,9 @@
  * weeks; a quarter is the accounting period). */
 #define HB_RECORD_AGE_S_DEFAULT (90 * 24 * 3600)
 #define HB_RECORD_AGE_S_MAX (400 * 24 * 3600)
+/* Latest occurred_at accepted: 9999-12-31T23:59:59Z, the last instant
+ * PostgreSQL's to_timestamp() and every station calendar can show. */
+#define HB_OCCURRED_AT_S_MAX 253402300799LL
 
 /* ---- retries and timers (milliseconds) ---- */
 #define HB_RETRY_DELAY_MS_MIN 100
@@ -75,6 +82,14 @@
 #define HB_POLL_TICK_MS 100
 /* Batches a station keeps in flight before waiting for an ack. */
 #define HB_INFLIGHT_BATCHES_MAX 4
+/* Queries a station forwards to central at once (statements for the CLI). */
+#define HB_FORWARD_MAX 16
+/* How often a connected station asks central for directory changes. */
+#define HB_DIRECTORY_REFRESH_MS 5000
+/* After an ack changed balances, how soon to ask (at most this often). */
+#define HB_DIRECTORY_AFTER_ACK_MS 500
+/* How long a stopping station waits for acks of batches in flight. */
+#define HB_DRAIN_MS HB_ACK_TIMEOUT_MS
 /* Database reconnect backoff. */
 #define HB_DB_RETRY_DELAY_MS_MAX 10000
 
@@ -98,6 +113,9 @@
 #define HB_GROUP_BATCHES_MAX 32
 /* Messages read from the socket per loop turn before doing other work. */
 #define HB_RECV_BURST_MAX 256
+/* Problems verify lists (the rest are counted): the first ones are enough
+ * to diagnose a broken ledger, and the list fits in one reply. */
+#define HB_VERIFY_PROBLEMS_MAX 100
 
 _Static_assert(HB_BATCH_OPS_MAX * HB_OP_BYTES_MAX < HB_MSG_BYTES_MAX,
                "a full batch of maximal ops must fit in one message");
@@ -107,5 +125,8 @@ _Static_assert(HB_RETRY_DELAY_MS_MIN < HB_RETRY_DELAY_MS_MAX, "backoff bounds");
 _Static_assert(HB_ACK_TIMEOUT_MS < HB_HEARTBEAT_TIMEOUT_MS, "ack timeout inside heartbeat timeout");
 _Static_assert(HB_PAGE_ENTRIES_MAX * 256 < HB_MSG_BYTES_MAX, "a full page fits in a message");
 _Static_assert(HB_RECORD_MINUTES_MAX <= HB_GIFT_MINUTES_MAX, "record within gift bound");
+_Static_assert(HB_VERIFY_PROBLEMS_MAX < HB_PAGE_ENTRIES_MAX, "verify problems and a count line fit in a reply");
+_Static_assert(HB_STATIONS_MAX * (HB_NAME_BYTES_MAX + HB_COMMUNITY_CODE_BYTES_MAX + 64) < HB_MSG_BYTES_MAX,
+               "the whole station list fits in one reply");
 
 #endif

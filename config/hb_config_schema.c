@@ -264,7 +264,7 @@ check_central(hb_config_loader_t *ld, const hb_config_entry_t *entry)
 /* ---- central.yaml ---- */
 
 static const hb_config_field_t station_entry_fields[] = {
-    {.key = "id", .type = HB_CONFIG_INT, .required = true, .min = 1, .max = UINT32_MAX,
+    {.key = "id", .type = HB_CONFIG_INT, .required = true, .min = 1, .max = HB_STATION_ID_MAX,
      AT(hb_station_entry_t, id)},
     {.key = "name", .type = HB_CONFIG_STRING, .required = true, .min = 1,
      AT(hb_station_entry_t, name)},
@@ -386,7 +386,7 @@ hb_central_conf_destroy(hb_central_conf_t **self_p)
 /* ---- station.yaml ---- */
 
 static const hb_config_field_t station_fields[] = {
-    {.key = "station_id", .type = HB_CONFIG_INT, .required = true, .min = 1, .max = UINT32_MAX,
+    {.key = "station_id", .type = HB_CONFIG_INT, .required = true, .min = 1, .max = HB_STATION_ID_MAX,
      AT(hb_station_conf_t, station_id)},
     {.key = "community", .type = HB_CONFIG_STRING, .required = true,
      .check = hb_config_check_code, AT(hb_station_conf_t, community)},

@@ -317,9 +317,9 @@ check_op_ref(hb_wire_error_t *err, const char *where, const char *name, const Ho
 {
     char sub[WHERE_BYTES];
     where_format(sub, sizeof sub, "%s%s.", where, name);
-    if (check_u64(err, sub, "station_id", ref->station_id, 1, UINT64_MAX) != 0)
+    if (check_u64(err, sub, "station_id", ref->station_id, 1, HB_STATION_ID_MAX) != 0)
         return -1;
-    return check_u64(err, sub, "seq", ref->seq, 1, UINT64_MAX);
+    return check_u64(err, sub, "seq", ref->seq, 1, HB_SEQ_MAX);
 }
 
 /* The member of a oneof selected by its case (a field number), or NULL
@@ -419,7 +419,7 @@ validate_op(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_
     if (context == HB_WIRE_OP_IN_SAVE && op->seq != 0)
         return fail(err, HB_RESULT_MALFORMED, "%sseq=%" PRIu64 " must be 0, the station assigns it", where,
                     op->seq);
-    if (check_i64(err, where, "occurred_at", op->occurred_at, 1, INT64_MAX, HB_RESULT_MALFORMED) != 0)
+    if (check_i64(err, where, "occurred_at", op->occurred_at, 1, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED) != 0)
         return -1;
     return validate_op_kind(err, where, op, context);
 }
@@ -457,21 +457,34 @@ validate_welcome(hb_wire_error_t *err, const char *where, const Hourbank__Welcom
     return check_time(err, where, "server_time", w->server_time);
 }
 
-/* 1..HB_BATCH_OPS_MAX ops with consecutive seqs >= 1. */
+/* How much of a Batch is checked. hb_wire_validate checks every op;
+ * hb_wire_unpack checks the structure only, so that central can reject a
+ * bad op on its own (with hb_wire_validate_op) and still answer the rest:
+ * refusing the whole batch would make a station resend it forever. */
+typedef enum { BATCH_CHECK_OPS, BATCH_CHECK_STRUCTURE } batch_check_t;
+
+/* Structure: 1..HB_BATCH_OPS_MAX ops, each present, with consecutive seqs
+ * in 1..HB_SEQ_MAX. */
 static int
-validate_batch(hb_wire_error_t *err, const char *where, const Hourbank__Batch *b)
+validate_batch(hb_wire_error_t *err, const char *where, const Hourbank__Batch *b, batch_check_t check)
 {
     if (check_count(err, where, "ops", b->n_ops, 1, HB_BATCH_OPS_MAX) != 0)
         return -1;
     for (size_t i = 0; i < b->n_ops; i++) {
         const Hourbank__Op *op = b->ops[i];
+        char sub[WHERE_BYTES];
+        where_format(sub, sizeof sub, "%sops[%zu].", where, i);
         if (op == NULL)
             return fail(err, HB_RESULT_MALFORMED, "%sops[%zu] is missing", where, i);
+        if (check_u64(err, sub, "seq", op->seq, 1, HB_SEQ_MAX) != 0)
+            return -1;
         if (i > 0 && op->seq != b->ops[i - 1]->seq + 1)
             return fail(err, HB_RESULT_MALFORMED,
                         "%sops[%zu].seq=%" PRIu64 " follows seq=%" PRIu64 ", seqs must be consecutive", where, i,
                         op->seq, b->ops[i - 1]->seq);
-        if (hb_wire_validate_op(op, HB_WIRE_OP_IN_BATCH, err) != 0)
+    }
+    for (size_t i = 0; check == BATCH_CHECK_OPS && i < b->n_ops; i++) {
+        if (hb_wire_validate_op(b->ops[i], HB_WIRE_OP_IN_BATCH, err) != 0)
             return -1;
     }
     return 0;
@@ -741,10 +754,81 @@ validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__Qu
     return 0;
 }
 
+/* ---- catalogue and administration ---- */
+
+static int
+validate_dismiss(hb_wire_error_t *err, const char *where, const Hourbank__DismissRequest *d)
+{
+    return check_u64(err, where, "seq", d->seq, 1, UINT64_MAX);
+}
+
+static int
+validate_categories_reply(hb_wire_error_t *err, const char *where, const Hourbank__CategoriesReply *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__Category, name, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__Category, description, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (check_count(err, where, "categories", r->n_categories, 0, HB_CATEGORIES_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_categories; i++) {
+        char sub[WHERE_BYTES];
+        where_format(sub, sizeof sub, "%scategories[%zu].", where, i);
+        if (r->categories[i] == NULL)
+            return fail(err, HB_RESULT_MALFORMED, "%scategories[%zu] is missing", where, i);
+        if (CHECK_TEXTS(err, sub, r->categories[i], rules) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+validate_stations_reply(hb_wire_error_t *err, const char *where, const Hourbank__StationsReply *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__StationInfo, name, HB_NAME_BYTES_MAX, TEXT_LINE),
+        TEXT(Hourbank__StationInfo, community, HB_COMMUNITY_CODE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+    };
+    if (check_count(err, where, "stations", r->n_stations, 0, HB_STATIONS_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_stations; i++) {
+        const Hourbank__StationInfo *st = r->stations[i];
+        char sub[WHERE_BYTES];
+        where_format(sub, sizeof sub, "%sstations[%zu].", where, i);
+        if (st == NULL)
+            return fail(err, HB_RESULT_MALFORMED, "%sstations[%zu] is missing", where, i);
+        if (check_u64(err, sub, "station_id", st->station_id, 1, HB_STATION_ID_MAX) != 0 ||
+            check_time(err, sub, "last_contact", st->last_contact) != 0 || CHECK_TEXTS(err, sub, st, rules) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ok means "no problems": the two must agree. */
+static int
+validate_verify_reply(hb_wire_error_t *err, const char *where, const Hourbank__VerifyReply *r)
+{
+    if (check_count(err, where, "problems", r->n_problems, 0, HB_PAGE_ENTRIES_MAX) != 0 ||
+        check_i64(err, where, "accounts", r->accounts, 0, INT64_MAX, HB_RESULT_MALFORMED) != 0 ||
+        check_i64(err, where, "transfers", r->transfers, 0, INT64_MAX, HB_RESULT_MALFORMED) != 0)
+        return -1;
+    if (r->ok != (r->n_problems == 0))
+        return fail(err, HB_RESULT_MALFORMED, "%sok=%s but %zu problems are listed", where,
+                    r->ok ? "true" : "false", r->n_problems);
+    static const text_rule_t rule = {"", 0, HB_MESSAGE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED};
+    for (size_t i = 0; i < r->n_problems; i++) {
+        char sub[WHERE_BYTES];
+        where_format(sub, sizeof sub, "%sproblems[%zu]", where, i);
+        if (check_text(err, sub, &rule, r->problems[i] ? r->problems[i] : "") != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- envelope ---- */
 
 static int
-validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env)
+validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batch_check_t batch_check)
 {
     const char *name = NULL;
     const void *body = oneof_member(&hourbank__envelope__descriptor, env, (int) env->body_case, &name);
@@ -757,7 +841,7 @@ validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env)
     switch (env->body_case) {
     case HOURBANK__ENVELOPE__BODY_HELLO: return validate_hello(err, where, body);
     case HOURBANK__ENVELOPE__BODY_WELCOME: return validate_welcome(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_BATCH: return validate_batch(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_BATCH: return validate_batch(err, where, body, batch_check);
     case HOURBANK__ENVELOPE__BODY_BATCH_ACK: return validate_batch_ack(err, where, body);
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: return validate_balance_query(err, where, body);
     case HOURBANK__ENVELOPE__BODY_BALANCE_REPLY: return validate_balance_reply(err, where, body);
@@ -772,6 +856,13 @@ validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env)
     case HOURBANK__ENVELOPE__BODY_SAVE_REPLY: return validate_save_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: return 0;  /* one bool */
     case HOURBANK__ENVELOPE__BODY_QUEUE_REPLY: return validate_queue_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_DISMISS: return validate_dismiss(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: return 0;  /* no fields */
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY: return validate_categories_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY: return 0;    /* no fields */
+    case HOURBANK__ENVELOPE__BODY_STATIONS_REPLY: return validate_stations_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY: return 0;      /* no fields */
+    case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: return validate_verify_reply(err, where, body);
     default: return fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);
     }
 }
@@ -792,7 +883,7 @@ hb_wire_validate(const Hourbank__Envelope *env, hb_wire_error_t *err)
     error_clear(err);
     if (check_version(err, env) != 0)
         return -1;
-    return validate_body(err, env);
+    return validate_body(err, env, BATCH_CHECK_OPS);
 }
 
 /* protobuf-c cuts a string at an embedded NUL without a word; the decoded
@@ -827,7 +918,8 @@ hb_wire_unpack(const void *data, size_t size, hb_wire_error_t *err)
         return NULL;
     }
     uint64_t correlation_id = env->correlation_id;
-    if (check_version(err, env) != 0 || check_canonical(err, env, size) != 0 || validate_body(err, env) != 0) {
+    if (check_version(err, env) != 0 || check_canonical(err, env, size) != 0 ||
+        validate_body(err, env, BATCH_CHECK_STRUCTURE) != 0) {
         hb_wire_free(&env);
         err->correlation_id = correlation_id;  /* so the refusal reaches the right caller */
     }

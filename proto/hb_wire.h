@@ -3,7 +3,11 @@
  * Every message is one Hourbank__Envelope (proto/hourbank.proto, compiled
  * at build time into hourbank.pb-c.h). hb_wire_unpack() is the boundary:
  * frame size, then decoding, then protocol version, then every field of the
- * body, so code behind it may assume a valid envelope (and assert it).
+ * body — except inside a Batch, where only its structure is checked
+ * (1..HB_BATCH_OPS_MAX ops, each present, consecutive seqs in
+ * 1..HB_SEQ_MAX): central checks each op with hb_wire_validate_op() and
+ * rejects a bad one alone, so one bad op never blocks a station's queue.
+ * hb_wire_validate() checks every op.
  * Replies are validated too: a station does not trust central, and the CLI
  * does not trust the station.
  *

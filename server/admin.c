@@ -1,5 +1,6 @@
 #include "admin.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,15 @@
 
 #include "hb_assert.h"
 #include "migrate.h"
+#include "verify.h"
+
+/* Notices (e.g. "relation already exists, skipping") are not for operators. */
+static void
+ignore_notice(void *arg, const char *message)
+{
+    (void) arg;
+    (void) message;
+}
 
 static PGconn *
 connect_or_say(const char *conninfo)
@@ -19,7 +29,7 @@ connect_or_say(const char *conninfo)
         PQfinish(pg);
         return NULL;
     }
-    PQsetNoticeProcessor(pg, NULL, NULL);
+    PQsetNoticeProcessor(pg, ignore_notice, NULL);
     return pg;
 }
 
@@ -50,30 +60,23 @@ hb_admin_verify(const hb_central_conf_t *conf)
     if (!pg)
         return 1;
     char msg[1024];
-    if (hb_migrate_check(pg, msg, sizeof msg) != HB_SCHEMA_CURRENT) {
+    hb_verify_t v;
+    if (hb_migrate_check(pg, msg, sizeof msg) != HB_SCHEMA_CURRENT || hb_verify_run(pg, &v, msg, sizeof msg) != 0) {
         fprintf(stderr, "hourbank-central: %s\n", msg);
         PQfinish(pg);
         return 1;
     }
-    /* One snapshot for the checks and the summary. */
-    PQclear(PQexec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    PGresult *r = PQexec(pg, "SELECT problem FROM hb_verify()");
-    PGresult *s = PQexec(pg, "SELECT (SELECT count(*) FROM account), (SELECT count(*) FROM transfer),"
-                             " (SELECT coalesce(sum(credits - debits), 0) FROM account),"
-                             " (SELECT -(credits - debits) FROM account WHERE id = 1)");
-    int rc = 1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQresultStatus(s) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "hourbank-central: verify could not run: %s\n", PQerrorMessage(pg));
-    } else {
-        for (int i = 0; i < PQntuples(r); i++)
-            printf("PROBLEM: %s\n", PQgetvalue(r, i, 0));
-        rc = PQntuples(r) == 0 ? 0 : 1;
-        printf("%s: %s accounts, %s transfers, sum of balances %s minutes, guarantee obligation %s minutes\n",
-               rc == 0 ? "ledger verified" : "ledger INCONSISTENT", PQgetvalue(s, 0, 0),
-               PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 2), PQgetvalue(s, 0, 3));
-    }
-    PQclear(r);
-    PQclear(s);
+    int shown = PQntuples(v.problems);
+    for (int i = 0; i < shown; i++)
+        printf("PROBLEM: %s\n", PQgetvalue(v.problems, i, 0));
+    if (v.problem_count > shown)
+        printf("PROBLEM: %" PRId64 " more problems not listed\n", v.problem_count - shown);
+    printf("%s: %" PRId64 " accounts, %" PRId64 " transfers, sum of balances %" PRId64
+           " minutes, guarantee obligation %" PRId64 " minutes\n",
+           v.problem_count == 0 ? "ledger verified" : "ledger INCONSISTENT", v.accounts, v.transfers,
+           v.balance_sum_minutes, v.obligation_minutes);
+    int rc = v.problem_count == 0 ? 0 : 1;
+    hb_verify_clear(&v);
     PQfinish(pg);
     return rc;
 }

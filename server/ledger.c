@@ -9,18 +9,33 @@
 
 #include "hb_assert.h"
 #include "hb_log.h"
+#include "hb_wire.h"
 #include "migrate.h"
 
 #define APPLY_PARAMS 14
+#define REJECT_PARAMS 7
 
 struct hb_ledger {
     char *conninfo;
     PGconn *pg;
+    char error[HB_MESSAGE_BYTES_MAX];  /* why the last statement failed, one line */
+    bool lost;                         /* ... and it was the connection's failure */
 };
+
+/* Results of applying a group of jobs in one transaction. */
+typedef enum {
+    GROUP_COMMITTED,
+    GROUP_FAILED,       /* a statement failed, the connection is fine: retry jobs alone */
+    GROUP_NO_DATABASE   /* the connection is gone: nothing can be retried now */
+} group_rc_t;
 
 static const char APPLY_SQL[] =
     "SELECT result, message, transfer_id FROM hb_apply_op($1::integer, $2::bigint, $3::bytea, $4,"
     " $5::bigint, $6, $7, $8::bigint, $9, $10, $11::smallint, $12::integer, $13::integer, $14::bigint)";
+
+static const char REJECT_SQL[] =
+    "SELECT result, message, transfer_id FROM hb_reject_op($1::integer, $2::bigint, $3::bytea, $4,"
+    " $5::bigint, $6::integer, $7)";
 
 hb_ledger_t *
 hb_ledger_new(const char *conninfo)
@@ -60,12 +75,32 @@ hb_ledger_pg(hb_ledger_t *self)
     return hb_ledger_connected(self) ? self->pg : NULL;
 }
 
+/* Server notices (e.g. "terminating connection due to immediate shutdown")
+ * are not log lines; what matters is logged where a statement fails. */
+static void
+ignore_notice(void *arg, const char *message)
+{
+    (void) arg;
+    (void) message;
+}
+
 static void
 drop_connection(hb_ledger_t *self)
 {
     if (self->pg)
         PQfinish(self->pg);
     self->pg = NULL;
+}
+
+static int
+prepare(hb_ledger_t *self, const char *name, const char *sql, int n_params, char *msg, size_t msg_size)
+{
+    PGresult *r = PQprepare(self->pg, name, sql, n_params, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        snprintf(msg, msg_size, "could not prepare statement \"%s\": %s", name, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
 }
 
 int
@@ -83,21 +118,44 @@ hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
         drop_connection(self);
         return -1;
     }
-    PQsetNoticeProcessor(self->pg, NULL, NULL);
+    PQsetNoticeProcessor(self->pg, ignore_notice, NULL);
     hb_schema_state_t s = hb_migrate_check(self->pg, msg, msg_size);
     if (s != HB_SCHEMA_CURRENT) {
         *fatal = s != HB_SCHEMA_ERROR;
         drop_connection(self);
         return -1;
     }
-    PGresult *r = PQprepare(self->pg, "apply", APPLY_SQL, APPLY_PARAMS, NULL);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        snprintf(msg, msg_size, "could not prepare hb_apply_op: %s", PQresultErrorMessage(r));
-    PQclear(r);
-    if (!ok)
+    if (prepare(self, "apply", APPLY_SQL, APPLY_PARAMS, msg, msg_size) != 0 ||
+        prepare(self, "reject", REJECT_SQL, REJECT_PARAMS, msg, msg_size) != 0) {
         drop_connection(self);
-    return ok ? 0 : -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Keeps a failed statement's error, on one line. An error the server sent
+ * has an SQLSTATE and is logged here; one libpq made up (the server went
+ * away) marks the connection lost and is left to the caller's one "lost
+ * connection" line. */
+static void
+note_error(hb_ledger_t *self, const char *what, const PGresult *r)
+{
+    self->lost = !r || !PQresultErrorField(r, PG_DIAG_SQLSTATE) || PQstatus(self->pg) != CONNECTION_OK;
+    const char *text = r ? PQresultErrorMessage(r) : "";
+    text = text[0] ? text : PQerrorMessage(self->pg);
+    size_t len = 0;  /* newlines and tabs become single spaces */
+    for (const char *c = text; *c && len + 1 < sizeof self->error; c++) {
+        bool blank = *c == '\n' || *c == '\t' || *c == ' ';
+        if (!blank)
+            self->error[len++] = *c;
+        else if (len > 0 && self->error[len - 1] != ' ')
+            self->error[len++] = ' ';
+    }
+    while (len > 0 && self->error[len - 1] == ' ')
+        len--;
+    self->error[len] = '\0';
+    if (!self->lost)
+        hb_log_error("ledger statement failed statement=\"%s\" error=\"%s\"", what, self->error);
 }
 
 static int
@@ -106,8 +164,7 @@ exec_cmd(hb_ledger_t *self, const char *sql)
     PGresult *r = PQexec(self->pg, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
-        hb_log_error("ledger statement failed sql=\"%s\" error=\"%s\"", sql,
-                     PQresultErrorMessage(r));
+        note_error(self, sql, r);
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -127,8 +184,7 @@ hb_ledger_high_water(hb_ledger_t *self, uint32_t station_id)
     if (PQresultStatus(r) == PGRES_TUPLES_OK)
         hw = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     else
-        hb_log_error("could not read high-water mark station=%" PRIu32 " error=\"%s\"", station_id,
-                     PQresultErrorMessage(r));
+        note_error(self, "high-water mark", r);
     PQclear(r);
     return hw;
 }
@@ -169,11 +225,25 @@ payload_hash(const Hourbank__Op *op, char *out, size_t out_size)
     sodium_bin2hex(out + 2, out_size - 2, h, sizeof h);
 }
 
+/* The op's kind as the op table spells it; "invalid" for an op without a
+ * kind this central knows (only ever stored as a rejection). */
+static const char *
+kind_name(const Hourbank__Op *op)
+{
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER: return "register";
+    case HOURBANK__OP__KIND_SERVICE: return "service";
+    case HOURBANK__OP__KIND_GIFT: return "gift";
+    case HOURBANK__OP__KIND_VOID_OP: return "void";
+    default: return "invalid";
+    }
+}
+
 static void
 fill_kind(apply_params_t *p, const Hourbank__Op *op)
 {
     static const char *const none = "";
-    p->v[3] = NULL;
+    p->v[3] = kind_name(op);
     p->v[5] = p->v[6] = p->v[8] = p->v[9] = none;
     snprintf(p->minutes, sizeof p->minutes, "0");
     snprintf(p->role, sizeof p->role, "0");
@@ -183,7 +253,6 @@ fill_kind(apply_params_t *p, const Hourbank__Op *op)
     switch (op->kind_case) {
     case HOURBANK__OP__KIND_REGISTER_MEMBER: {
         const Hourbank__RegisterMember *m = op->register_member;
-        p->v[3] = "register";
         p->v[5] = m->member_no;
         p->v[6] = m->family_of;
         p->v[8] = m->name;
@@ -192,7 +261,6 @@ fill_kind(apply_params_t *p, const Hourbank__Op *op)
         break;
     }
     case HOURBANK__OP__KIND_SERVICE:
-        p->v[3] = "service";
         p->v[5] = op->service->provider;
         p->v[6] = op->service->recipient;
         p->v[8] = op->service->category;
@@ -200,20 +268,18 @@ fill_kind(apply_params_t *p, const Hourbank__Op *op)
         snprintf(p->minutes, sizeof p->minutes, "%" PRId64, op->service->minutes);
         break;
     case HOURBANK__OP__KIND_GIFT:
-        p->v[3] = "gift";
         p->v[5] = op->gift->from_member;
         p->v[6] = op->gift->to_member;
         p->v[9] = op->gift->reason;
         snprintf(p->minutes, sizeof p->minutes, "%" PRId64, op->gift->minutes);
         break;
     case HOURBANK__OP__KIND_VOID_OP:
-        p->v[3] = "void";
         p->v[9] = op->void_op->reason;
         snprintf(p->tstation, sizeof p->tstation, "%" PRIu32, op->void_op->target->station_id);
         snprintf(p->tseq, sizeof p->tseq, "%" PRIu64, op->void_op->target->seq);
         break;
     default:
-        hb_unreachable();  /* hb_wire_validate refuses ops without a kind */
+        hb_unreachable();  /* apply_job rejects ops without a kind before this */
     }
 }
 
@@ -236,15 +302,16 @@ fill_params(apply_params_t *p, uint32_t station_id, const Hourbank__Op *op)
     p->v[13] = p->tseq;
 }
 
+/* Runs a prepared hb_apply_op/hb_reject_op call and reads its result. */
 static int
-apply_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledger_outcome_t *out)
+exec_op(hb_ledger_t *self, const char *stmt, int n_params, const char *const *v, uint32_t station_id,
+        const Hourbank__Op *op, hb_ledger_outcome_t *out)
 {
-    apply_params_t p;
-    fill_params(&p, station_id, op);
-    PGresult *r = PQexecPrepared(self->pg, "apply", APPLY_PARAMS, p.v, NULL, NULL, 0);
+    PGresult *r = PQexecPrepared(self->pg, stmt, n_params, v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        hb_log_error("hb_apply_op failed station=%" PRIu32 " seq=%" PRIu64 " error=\"%s\"",
-                     station_id, op->seq, PQresultErrorMessage(r));
+        char what[64];
+        snprintf(what, sizeof what, "%s station=%" PRIu32 " seq=%" PRIu64, stmt, station_id, op->seq);
+        note_error(self, what, r);
         PQclear(r);
         return -1;
     }
@@ -256,6 +323,43 @@ apply_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledg
         hb_log_warn("ALERT seq reused with a different payload station=%" PRIu32 " seq=%" PRIu64,
                     station_id, op->seq);
     return 0;
+}
+
+static int
+apply_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledger_outcome_t *out)
+{
+    apply_params_t p;
+    fill_params(&p, station_id, op);
+    return exec_op(self, "apply", APPLY_PARAMS, p.v, station_id, op, out);
+}
+
+/* An op that fails validation on its own: its rejection is stored (or the
+ * stored answer for its seq returned), so a resend gets the same answer. */
+static int
+reject_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, const hb_wire_error_t *why,
+          hb_ledger_outcome_t *out)
+{
+    hb_assert(why->code != HB_RESULT_OK && why->code != HB_RESULT_UNSET);
+    char station[16], seq[24], hash[2 + 2 * crypto_hash_sha256_BYTES + 1], occurred[24], code[16];
+    snprintf(station, sizeof station, "%" PRIu32, station_id);
+    snprintf(seq, sizeof seq, "%" PRIu64, op->seq);
+    snprintf(occurred, sizeof occurred, "%" PRId64, op->occurred_at);
+    snprintf(code, sizeof code, "%d", (int) why->code);
+    payload_hash(op, hash, sizeof hash);
+    const char *v[REJECT_PARAMS] = {station, seq, hash, kind_name(op), occurred, code, why->message};
+    hb_log_info("op refused before posting station=%" PRIu32 " seq=%" PRIu64 " code=%s reason=\"%s\"",
+                station_id, op->seq, hb_result_name(why->code), why->message);
+    return exec_op(self, "reject", REJECT_PARAMS, v, station_id, op, out);
+}
+
+/* Each op is checked alone: one bad op is rejected, the others posted. */
+static int
+store_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledger_outcome_t *out)
+{
+    hb_wire_error_t err;
+    if (hb_wire_validate_op(op, HB_WIRE_OP_IN_BATCH, &err) != 0)
+        return reject_op(self, station_id, op, &err, out);
+    return apply_op(self, station_id, op, out);
 }
 
 static int
@@ -276,26 +380,38 @@ apply_job(hb_ledger_t *self, hb_ledger_job_t *job)
         job->high_water_mark = (uint64_t) hw;
         return 0;
     }
-    for (size_t i = 0; i < b->n_ops; i++)
-        if (apply_op(self, job->station_id, b->ops[i], &job->outcomes[i]) != 0)
+    for (size_t i = 0; i < b->n_ops; i++) {
+        hb_assert(b->ops[i] && b->ops[i]->seq == b->ops[0]->seq + i);  /* hb_wire_unpack checked it */
+        if (store_op(self, job->station_id, b->ops[i], &job->outcomes[i]) != 0)
             return -1;
+    }
     uint64_t last = b->ops[b->n_ops - 1]->seq;
     job->high_water_mark = last > (uint64_t) hw ? last : (uint64_t) hw;
     return 0;
 }
 
-static int
+static group_rc_t
+failure_kind(const hb_ledger_t *self)
+{
+    return self->lost || !hb_ledger_connected(self) ? GROUP_NO_DATABASE : GROUP_FAILED;
+}
+
+/* BEGIN fails only when the connection does. */
+static group_rc_t
 apply_group(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
 {
+    self->lost = false;
     if (exec_cmd(self, "BEGIN") != 0)
-        return -1;
+        return GROUP_NO_DATABASE;
     for (size_t i = 0; i < n; i++) {
         if (apply_job(self, &jobs[i]) != 0) {
             PQclear(PQexec(self->pg, "ROLLBACK"));
-            return -1;
+            return failure_kind(self);
         }
     }
-    return exec_cmd(self, "COMMIT");
+    if (exec_cmd(self, "COMMIT") != 0)
+        return failure_kind(self);
+    return GROUP_COMMITTED;
 }
 
 int
@@ -304,20 +420,29 @@ hb_ledger_apply(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
     hb_assert(self && jobs && n >= 1 && n <= HB_GROUP_BATCHES_MAX);
     if (!hb_ledger_connected(self))
         return -1;
-    if (apply_group(self, jobs, n) == 0)
-        return 0;
+    group_rc_t rc = apply_group(self, jobs, n);
     /* Not the connection: apply each job alone so one bad batch cannot
      * hold back the others; a job that fails alone is answered INTERNAL. */
-    for (size_t i = 0; i < n && hb_ledger_connected(self); i++) {
-        if (apply_group(self, &jobs[i], 1) != 0 && hb_ledger_connected(self)) {
+    for (size_t i = 0; rc == GROUP_FAILED && i < n; i++) {
+        group_rc_t alone = apply_group(self, &jobs[i], 1);
+        if (alone == GROUP_NO_DATABASE) {
+            rc = GROUP_NO_DATABASE;
+        } else if (alone == GROUP_FAILED) {
             jobs[i].batch_result = HB_RESULT_INTERNAL;
             jobs[i].high_water_mark = 0;
             snprintf(jobs[i].message, sizeof jobs[i].message, "central could not apply this batch; see its log");
         }
     }
-    if (!hb_ledger_connected(self)) {
+    if (rc == GROUP_NO_DATABASE) {
         drop_connection(self);
         return -1;
     }
     return 0;
+}
+
+const char *
+hb_ledger_error(const hb_ledger_t *self)
+{
+    hb_assert(self);
+    return self->error;
 }

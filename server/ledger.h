@@ -3,9 +3,12 @@
  *
  * One hb_ledger_t owns the single writer connection. Several batches (from
  * one or many stations) are applied in one transaction so that one commit,
- * one fsync, serves them all. Each op goes through hb_apply_op() in SQL,
- * which stores an idempotency row per (station, seq) with its payload hash
- * and final result. */
+ * one fsync, serves them all. Each op is checked on its own first
+ * (hb_wire_validate_op: hb_wire_unpack checks only a batch's structure);
+ * a valid op goes through hb_apply_op() in SQL, an invalid one through
+ * hb_reject_op(). Both store an idempotency row per (station, seq) with its
+ * payload hash and final result, so one bad op is rejected alone, for
+ * good, instead of making its whole batch unacceptable forever. */
 #ifndef HB_LEDGER_H
 #define HB_LEDGER_H
 
@@ -28,7 +31,8 @@ typedef struct {
 } hb_ledger_outcome_t;
 
 /* One station's batch in a group. The caller fills station_id and batch
- * (borrowed, valid through hb_ledger_apply); the ledger fills the rest. */
+ * (borrowed, valid through hb_ledger_apply; its structure checked by
+ * hb_wire_unpack); the ledger fills the rest. */
 typedef struct {
     uint32_t station_id;
     const Hourbank__Batch *batch;
@@ -56,6 +60,10 @@ PGconn *hb_ledger_pg(hb_ledger_t *self);
  * fails for a reason other than a lost connection, each job is retried in
  * its own transaction; a job that still fails gets batch_result INTERNAL. */
 int hb_ledger_apply(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n);
+
+/* Why the last statement failed (e.g. the connection was lost), on one
+ * line; "" if none did. Borrowed, valid until the next call on self. */
+const char *hb_ledger_error(const hb_ledger_t *self);
 
 /* Highest seq with a stored result for the station; -1 on error. */
 int64_t hb_ledger_high_water(hb_ledger_t *self, uint32_t station_id);

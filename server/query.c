@@ -10,6 +10,7 @@
 #include "hb_assert.h"
 #include "hb_limits.h"
 #include "hb_log.h"
+#include "verify.h"
 
 struct hb_query {
     char *conninfo;
@@ -25,11 +26,15 @@ struct hb_query_reply {
         Hourbank__StatementReply statement;
         Hourbank__MemberReply member;
         Hourbank__DirectoryReply directory;
+        Hourbank__CategoriesReply categories;
+        Hourbank__StationsReply stations;
+        Hourbank__VerifyReply verify;
     } body;
-    void *rows;        /* array of Member or StatementEntry */
-    void **row_ptrs;   /* pointers into rows */
+    void *rows;        /* array of Member, StatementEntry, Category or StationInfo */
+    void **row_ptrs;   /* pointers into rows (or problem strings) */
     Hourbank__OpRef *refs;
     char member_no[HB_MEMBER_NO_BYTES_MAX + 1];
+    char more_problems[HB_MESSAGE_BYTES_MAX];
 };
 
 static const char MEMBER_COLS[] =
@@ -82,26 +87,46 @@ hb_query_reply_free(hb_query_reply_t **reply_p)
     *reply_p = NULL;
 }
 
+/* Server notices (e.g. "terminating connection due to immediate shutdown")
+ * are not log lines; what matters is logged where a statement fails. */
+static void
+ignore_notice(void *arg, const char *message)
+{
+    (void) arg;
+    (void) message;
+}
+
+/* The reader connection, (re)connected when it is not usable. */
+static PGconn *
+connection(hb_query_t *self)
+{
+    if (!self->pg || PQstatus(self->pg) != CONNECTION_OK) {
+        if (self->pg)
+            PQfinish(self->pg);
+        self->pg = PQconnectdb(self->conninfo);
+        PQsetNoticeProcessor(self->pg, ignore_notice, NULL);
+    }
+    return self->pg;
+}
+
 /* Runs a read query with text parameters; reconnects once if the
  * connection was lost. NULL on failure (logged). */
 static PGresult *
 run(hb_query_t *self, const char *sql, int n, const char *const *params)
 {
+    char why[HB_MESSAGE_BYTES_MAX] = "";
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!self->pg || PQstatus(self->pg) != CONNECTION_OK) {
-            if (self->pg)
-                PQfinish(self->pg);
-            self->pg = PQconnectdb(self->conninfo);
-            PQsetNoticeProcessor(self->pg, NULL, NULL);
-        }
+        connection(self);
         PGresult *r = PQexecParams(self->pg, sql, n, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             return r;
-        hb_log_warn("query failed error=\"%s\"", PQresultErrorMessage(r));
+        snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(self->pg));
+        why[strcspn(why, "\n")] = '\0';
         PQclear(r);
         if (PQstatus(self->pg) == CONNECTION_OK)
-            return NULL;
+            break;
     }
+    hb_log_warn("query failed error=\"%s\"", why);
     return NULL;
 }
 
@@ -319,6 +344,146 @@ answer_directory(hb_query_t *self, const Hourbank__DirectoryQuery *q, hb_result_
     return r;
 }
 
+/* ---- catalogue and administration ---- */
+
+/* The catalogue of the rules version in force (the newest). */
+static hb_query_reply_t *
+answer_categories(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", HB_CATEGORIES_MAX);
+    const char *p[] = {lim};
+    PGresult *res = run(self, "SELECT name, description FROM category"
+                              " WHERE version = (SELECT max(version) FROM rules_version)"
+                              " ORDER BY name LIMIT $1", 1, p);
+    if (!res)
+        return unavailable(code, msg, msg_size), NULL;
+    hb_query_reply_t *r = reply_new(res);
+    int n = PQntuples(res);
+    Hourbank__Category *c = calloc((size_t) n + 1, sizeof *c);
+    Hourbank__Category **ptrs = calloc((size_t) n + 1, sizeof *ptrs);
+    hb_assert(c && ptrs);
+    for (int i = 0; i < n; i++) {
+        hourbank__category__init(&c[i]);
+        c[i].name = PQgetvalue(res, i, 0);
+        c[i].description = PQgetvalue(res, i, 1);
+        ptrs[i] = &c[i];
+    }
+    r->rows = c;
+    r->row_ptrs = (void **) ptrs;
+    hourbank__categories_reply__init(&r->body.categories);
+    r->body.categories.categories = ptrs;
+    r->body.categories.n_categories = (size_t) n;
+    r->env.body_case = HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY;
+    r->env.categories_reply = &r->body.categories;
+    return r;
+}
+
+/* Every station with its op counts, in one pass over the op table. */
+static const char STATIONS_SQL[] =
+    "SELECT s.id, s.name, s.community, coalesce(extract(epoch FROM s.last_contact)::bigint, 0),"
+    "  coalesce(o.high_water, 0), s.active, coalesce(o.accepted, 0), coalesce(o.rejected, 0)"
+    " FROM station s"
+    " LEFT JOIN (SELECT station_id, max(seq) AS high_water,"
+    "                   count(*) FILTER (WHERE result = 1) AS accepted,"
+    "                   count(*) FILTER (WHERE result <> 1) AS rejected"
+    "              FROM op GROUP BY station_id) o ON o.station_id = s.id"
+    " ORDER BY s.id LIMIT $1";
+
+static void
+fill_stations(hb_query_reply_t *r)
+{
+    int n = PQntuples(r->res);
+    Hourbank__StationInfo *st = calloc((size_t) n + 1, sizeof *st);
+    Hourbank__StationInfo **ptrs = calloc((size_t) n + 1, sizeof *ptrs);
+    hb_assert(st && ptrs);
+    for (int i = 0; i < n; i++) {
+        hourbank__station_info__init(&st[i]);
+        st[i].station_id = (uint32_t) col_i64(r->res, i, 0);
+        st[i].name = PQgetvalue(r->res, i, 1);
+        st[i].community = PQgetvalue(r->res, i, 2);
+        st[i].last_contact = col_i64(r->res, i, 3);
+        st[i].high_water_mark = (uint64_t) col_i64(r->res, i, 4);
+        st[i].active = PQgetvalue(r->res, i, 5)[0] == 't';
+        st[i].ops_accepted = (uint64_t) col_i64(r->res, i, 6);
+        st[i].ops_rejected = (uint64_t) col_i64(r->res, i, 7);
+        ptrs[i] = &st[i];
+    }
+    r->rows = st;
+    r->row_ptrs = (void **) ptrs;
+    r->body.stations.stations = ptrs;
+    r->body.stations.n_stations = (size_t) n;
+}
+
+static hb_query_reply_t *
+answer_stations(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", HB_STATIONS_MAX);
+    const char *p[] = {lim};
+    PGresult *res = run(self, STATIONS_SQL, 1, p);
+    if (!res)
+        return unavailable(code, msg, msg_size), NULL;
+    hb_query_reply_t *r = reply_new(res);
+    hourbank__stations_reply__init(&r->body.stations);
+    fill_stations(r);
+    r->env.body_case = HOURBANK__ENVELOPE__BODY_STATIONS_REPLY;
+    r->env.stations_reply = &r->body.stations;
+    return r;
+}
+
+/* The problems point into v->problems, which the reply takes over; when
+ * there are more than are listed, a last line says how many. */
+static hb_query_reply_t *
+verify_reply(hb_verify_t *v)
+{
+    hb_query_reply_t *r = reply_new(v->problems);
+    v->problems = NULL;
+    int shown = PQntuples(r->res);
+    char **problems = calloc((size_t) shown + 2, sizeof *problems);
+    hb_assert(problems);
+    for (int i = 0; i < shown; i++)
+        problems[i] = PQgetvalue(r->res, i, 0);
+    size_t n = (size_t) shown;
+    if (v->problem_count > shown) {
+        snprintf(r->more_problems, sizeof r->more_problems, "%" PRId64 " more problems not listed",
+                 v->problem_count - shown);
+        problems[n++] = r->more_problems;
+    }
+    r->row_ptrs = (void **) problems;
+    Hourbank__VerifyReply *reply = &r->body.verify;
+    hourbank__verify_reply__init(reply);
+    reply->ok = v->problem_count == 0;
+    reply->problems = problems;
+    reply->n_problems = n;
+    reply->accounts = v->accounts;
+    reply->transfers = v->transfers;
+    reply->obligation_minutes = v->obligation_minutes;
+    r->env.body_case = HOURBANK__ENVELOPE__BODY_VERIFY_REPLY;
+    r->env.verify_reply = reply;
+    return r;
+}
+
+/* hb_verify_run on the reader connection, reconnecting once if it was lost. */
+static hb_query_reply_t *
+answer_verify(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
+{
+    hb_verify_t v;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (hb_verify_run(connection(self), &v, msg, msg_size) == 0) {
+            hb_query_reply_t *r = verify_reply(&v);
+            hb_verify_clear(&v);
+            return r;
+        }
+        hb_log_warn("%s", msg);
+        if (PQstatus(self->pg) == CONNECTION_OK) {
+            *code = HB_RESULT_INTERNAL;  /* msg says what failed */
+            return NULL;
+        }
+    }
+    return unavailable(code, msg, msg_size), NULL;
+}
+
 hb_query_reply_t *
 hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, hb_result_t *code, char *msg,
                 size_t msg_size)
@@ -333,6 +498,12 @@ hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, hb_result_t *co
         return answer_member(self, req->member_query, code, msg, msg_size);
     case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY:
         return answer_directory(self, req->directory_query, code, msg, msg_size);
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY:
+        return answer_categories(self, code, msg, msg_size);
+    case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY:
+        return answer_stations(self, code, msg, msg_size);
+    case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY:
+        return answer_verify(self, code, msg, msg_size);
     default:
         hb_unreachable();
     }

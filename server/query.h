@@ -24,8 +24,10 @@ Hourbank__Envelope *hb_query_reply_envelope(hb_query_reply_t *reply);
 void hb_query_reply_free(hb_query_reply_t **reply_p);
 
 /* Answers a validated query envelope (balance, statement, member,
- * directory). Returns the reply (caller owns it), or NULL with *code and msg
- * set (NOT_FOUND, UNAVAILABLE). */
+ * directory, categories, stations, verify). Who may ask is the caller's
+ * decision (stations and verify are for admin keys). Returns the reply
+ * (caller owns it), or NULL with *code and msg set (NOT_FOUND,
+ * UNAVAILABLE, INTERNAL). */
 hb_query_reply_t *hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req,
                                   hb_result_t *code, char *msg, size_t msg_size);
 

@@ -1,7 +1,22 @@
 /* rules.h - central.yaml's directory and rules, copied into PostgreSQL.
  * The ledger's posting functions read rules from the database, so every
  * operation is posted under a recorded rules version, and a second central
- * sees exactly what the first one saw. */
+ * sees exactly what the first one saw.
+ *
+ * Which rules an op meets (SIGHUP and occurred_at): an op is judged by the
+ * rules version in force when it reaches central, not by the one in force
+ * at its occurred_at. occurred_at comes from the station's clock and is
+ * only data: choosing rules by it would let a clock pick the rules. On
+ * SIGHUP, batches already received are committed under the old version
+ * first; every op that arrives afterwards meets the new caps, floors, daily
+ * limits, payer rules, catalogue and budget, even if it happened days
+ * earlier at a station that was offline. occurred_at still decides which
+ * day a daily limit counts and the recipient's age for payer rules, and it
+ * must lie within the new clock_skew and max_record_age of central's clock
+ * at arrival, so shrinking max_record_age turns queued offline records
+ * TOO_OLD. Results are final across reloads: an op rejected under the old
+ * rules stays rejected when resent (record it again, under a new seq), and
+ * an op accepted stays accepted. Each transfer names its rules_version. */
 #ifndef HB_RULES_H
 #define HB_RULES_H
 

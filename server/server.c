@@ -47,6 +47,7 @@ struct hb_server {
     int64_t db_retry_at_ms;
     int db_retry_delay_ms;
     int db_state;             /* -1 unknown, 0 down, 1 up: logged on change */
+    int64_t db_down_since_ms; /* when db_state became 0 */
     int exit_code;
 };
 
@@ -190,13 +191,19 @@ db_tick(hb_server_t *self)
         return;
     }
     if (rc == 0) {
-        hb_log_info("ledger database connected rules_version=%d", rules_version);
+        if (self->db_state == 0)
+            hb_log_info("ledger database connection restored, acks resume outage_ms=%" PRId64 " rules_version=%d",
+                        now_ms() - self->db_down_since_ms, rules_version);
+        else
+            hb_log_info("ledger database connected rules_version=%d", rules_version);
         self->db_state = 1;
         self->db_retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
         return;
     }
-    if (self->db_state != 0)
+    if (self->db_state != 0) {
         hb_log_error("ledger database unavailable, acks withheld until it returns: %s", msg);
+        self->db_down_since_ms = now_ms();
+    }
     self->db_state = 0;
     self->db_retry_at_ms = now_ms() + self->db_retry_delay_ms;
     self->db_retry_delay_ms *= 2;
@@ -207,8 +214,11 @@ db_tick(hb_server_t *self)
 static void
 db_lost(hb_server_t *self)
 {
-    if (self->db_state == 1)
-        hb_log_error("ledger database connection lost, acks withheld until it returns");
+    if (self->db_state == 1) {
+        hb_log_error("ledger database connection lost, acks withheld until it returns: %s",
+                     hb_ledger_error(self->ledger));
+        self->db_down_since_ms = now_ms();
+    }
     self->db_state = 0;
     self->db_retry_at_ms = now_ms() + self->db_retry_delay_ms;
 }
@@ -332,6 +342,22 @@ answer_query(hb_server_t *self, const uint8_t *rid, size_t rid_size, const Hourb
     hb_query_reply_free(&reply);
 }
 
+/* Stations and verify are for admin keys (peer 0) only. */
+static void
+answer_admin_query(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64_t peer,
+                   const Hourbank__Envelope *req)
+{
+    if (peer != 0) {
+        char msg[HB_MESSAGE_BYTES_MAX];
+        snprintf(msg, sizeof msg, "station %" PRId64 " may not ask for %s: an admin key is required", peer,
+                 req->body_case == HOURBANK__ENVELOPE__BODY_VERIFY_QUERY ? "a ledger verify" : "the station list");
+        hb_log_warn("%s", msg);
+        send_error(self, rid, rid_size, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
+        return;
+    }
+    answer_query(self, rid, rid_size, req);
+}
+
 /* The peer's identity as ZAP established it: station id, or 0 for admin.
  * Returns -1 when the message carries no identity (never for CURVE peers). */
 static int64_t
@@ -377,7 +403,12 @@ dispatch(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64_t peer, z
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY:
     case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY:
     case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY:
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY:
         answer_query(self, rid, rid_size, env);
+        break;
+    case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY:
+    case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY:
+        answer_admin_query(self, rid, rid_size, peer, env);
         break;
     default:
         send_error(self, rid, rid_size, env->correlation_id, HB_RESULT_MALFORMED,

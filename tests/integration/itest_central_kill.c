@@ -98,8 +98,11 @@ stream(void *arg)
                 hb_h_client_destroy(&cl);
                 continue;
             }
-            /* resend from a little before the mark: replays must be harmless */
-            next = hw > 10 ? (uint64_t) hw - 10 : 1;
+            /* resend from a little before the mark (replays must be harmless),
+             * but never past what this stream has seen acked */
+            uint64_t from = hw > 10 ? (uint64_t) hw - 10 : 1;
+            uint64_t acked = next ? next : 1;
+            next = from < acked ? from : acked;
             s->resends++;
         }
         Hourbank__Envelope *r = send_from(cl, s, next);

@@ -132,19 +132,32 @@ test_qinhuai_rules(void **state)
     hb_h_client_destroy(&cl);
 }
 
+/* A duration beyond the record limit is rejected on its own, for good:
+ * the batch is acked, so the station's outbox moves on. */
+static void
+expect_invalid_duration_final(hb_h_client_t *cl)
+{
+    hb_h_batch_t *b = hb_h_batch_new();
+    hb_h_batch_service(b, 1, (int64_t) time(NULL), Q(1), Q(2), 2000, "companionship");
+    const int invalid[] = {HOURBANK__RESULT__INVALID_DURATION};
+    for (int attempt = 0; attempt < 2; attempt++) {  /* the replay gets the same answer */
+        Hourbank__Envelope *ack = itest_send(cl, b);
+        itest_expect(ack, invalid, 1);
+        assert_int_equal(ack->batch_ack->high_water_mark, 1);
+        assert_int_equal(ack->batch_ack->results[0]->transfer_id, 0);
+        assert_string_equal(ack->batch_ack->results[0]->message,
+                            "op seq=1: service.minutes=2000 out of range 1..1440");
+        hb_wire_free(&ack);
+    }
+    hb_h_batch_free(&b);
+}
+
 static void
 test_wire_and_auth_refusals(void **state)
 {
     (void) state;
-    /* a duration beyond the record limit is refused at the boundary */
     hb_h_client_t *cl = hb_h_central_client(&central, 2);
-    hb_h_batch_t *b = hb_h_batch_new();
-    hb_h_batch_service(b, 1, (int64_t) time(NULL), Q(1), Q(2), 2000, "companionship");
-    Hourbank__Envelope *r = hb_h_client_call(cl, hb_h_batch_envelope(b), 5000);
-    assert_non_null(r);
-    assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_ERROR);
-    assert_int_equal(r->error->code, HOURBANK__RESULT__INVALID_DURATION);
-    hb_wire_free(&r);
+    expect_invalid_duration_final(cl);
 
     /* hello claiming another station's id */
     Hourbank__Envelope env;
@@ -154,7 +167,7 @@ test_wire_and_auth_refusals(void **state)
     hello.station_id = 1;
     env.body_case = HOURBANK__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
-    r = hb_h_client_call(cl, &env, 5000);
+    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_ERROR);
     assert_int_equal(r->error->code, HOURBANK__RESULT__NOT_AUTHORIZED);
@@ -162,8 +175,7 @@ test_wire_and_auth_refusals(void **state)
     hb_h_client_destroy(&cl);
 
     /* the admin key may query but not post */
-    hb_h_batch_free(&b);
-    b = hb_h_batch_new();
+    hb_h_batch_t *b = hb_h_batch_new();
     hb_h_batch_service(b, 1, (int64_t) time(NULL), Q(1), Q(2), 20, "companionship");
     cl = hb_h_central_client(&central, 0);
     r = hb_h_client_call(cl, hb_h_batch_envelope(b), 5000);
@@ -187,14 +199,86 @@ test_wire_and_auth_refusals(void **state)
     assert_null(r);
     hb_h_client_destroy(&cl);
 
-    /* and the daemon still serves a good request */
+    /* and the daemon still serves a good request; station 2's only op is
+     * the stored rejection, and nothing was posted for it */
     cl = hb_h_central_client(&central, 2);
-    assert_int_equal(hb_h_hello(cl, 2, 0), 0);
+    assert_int_equal(hb_h_hello(cl, 2, 0), 1);
     hb_h_client_destroy(&cl);
     PGconn *pg = hb_h_pg(central.conninfo);
-    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 2"), 0);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 2"), 1);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT result FROM op WHERE station_id = 2 AND seq = 1"),
+                     HOURBANK__RESULT__INVALID_DURATION);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE station_id = 2"), 0);
     PQfinish(pg);
     hb_h_batch_free(&b);
+    assert_int_equal(hb_h_central_cmd(&central, "verify"), 0);
+}
+
+/* Ops that fail validation on their own (after a change of limits, or a
+ * station's bug) are rejected one by one inside an acked batch; the good
+ * ops around them post; the rejections are stored and final. */
+static void
+test_bad_ops_rejected_alone(void **state)
+{
+    (void) state;
+    int64_t now = (int64_t) time(NULL);
+    char bad_no[32];
+    snprintf(bad_no, sizeof bad_no, "%s", H(21));
+    bad_no[strlen(bad_no) - 1] = bad_no[strlen(bad_no) - 1] == '9' ? '0' : (char) (bad_no[strlen(bad_no) - 1] + 1);
+    hb_h_batch_t *b = hb_h_batch_new();
+    hb_h_batch_register(b, 1, H(20), "G", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
+    hb_h_batch_service(b, 2, now, H(1), H(2), 2000, "companionship");
+    hb_h_batch_register(b, 3, bad_no, "H", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
+    hb_h_batch_service(b, 4, INT64_C(10000000000000), H(20), H(2), 30, "companionship");  /* year 318857 */
+    hb_h_batch_void(b, 5, now, UINT32_C(3000000000), 1, "beyond the ledger's station ids");
+    hb_h_batch_register(b, 6, H(22), "no kind", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
+    hb_h_batch_envelope(b)->batch->ops[5]->kind_case = HOURBANK__OP__KIND__NOT_SET;
+    hb_h_batch_service(b, 7, now, H(20), H(2), 30, "companionship");  /* F is 85+: guarantee pays */
+    const int want[] = {1, HOURBANK__RESULT__INVALID_DURATION, HOURBANK__RESULT__BAD_MEMBER_NUMBER,
+                        HOURBANK__RESULT__MALFORMED, HOURBANK__RESULT__MALFORMED, HOURBANK__RESULT__MALFORMED, 1};
+    static const char *const why[] = {"", "op seq=2: service.minutes=2000 out of range 1..1440",
+                                      "op seq=3: register_member.member_no=\"QH01-000021-",
+                                      "op seq=4: occurred_at=10000000000000 out of range 1..253402300799",
+                                      "op seq=5: void_op.target.station_id=3000000000 out of range 1..2147483647",
+                                      "op seq=6: op has no kind", ""};
+    hb_h_client_t *cl = hb_h_central_client(&central, 4);
+    uint64_t transfer = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {  /* a replay changes nothing */
+        Hourbank__Envelope *ack = itest_send(cl, b);
+        itest_expect(ack, want, 7);
+        for (size_t i = 0; i < 7; i++)
+            if (!strstr(ack->batch_ack->results[i]->message, why[i]))
+                fail_msg("seq %zu: message \"%s\" lacks \"%s\"", i + 1, ack->batch_ack->results[i]->message, why[i]);
+        assert_true(ack->batch_ack->results[6]->transfer_id > 0);
+        if (attempt == 1)
+            assert_int_equal(ack->batch_ack->results[6]->transfer_id, transfer);
+        transfer = ack->batch_ack->results[6]->transfer_id;
+        assert_int_equal(ack->batch_ack->high_water_mark, 7);
+        hb_wire_free(&ack);
+    }
+    PGconn *pg = hb_h_pg(central.conninfo);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 4"), 7);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 4 AND result <> 1 AND"
+                                     " kind = (ARRAY['service', 'register', 'service', 'void', 'invalid'])[seq - 1]"), 5);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 4 AND seq = 4"
+                                     " AND occurred_at = 'infinity'"), 1);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE station_id = 4"), 1);
+    assert_int_equal(itest_balance(pg, H(20)), 30);
+
+    /* the rejected seq 2 resent with another payload is a conflict, and
+     * the stored rejection stands */
+    hb_h_batch_t *other = hb_h_batch_new();
+    hb_h_batch_service(other, 2, now, H(1), H(2), 20, "companionship");
+    const int conflict[] = {HOURBANK__RESULT__EXISTS_WITH_DIFFERENT_PAYLOAD};
+    Hourbank__Envelope *ack = itest_send(cl, other);
+    itest_expect(ack, conflict, 1);
+    hb_wire_free(&ack);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT result FROM op WHERE station_id = 4 AND seq = 2"),
+                     HOURBANK__RESULT__INVALID_DURATION);
+    PQfinish(pg);
+    hb_h_batch_free(&other);
+    hb_h_batch_free(&b);
+    hb_h_client_destroy(&cl);
     assert_int_equal(hb_h_central_cmd(&central, "verify"), 0);
 }
 
@@ -205,6 +289,7 @@ main(void)
         cmocka_unit_test(test_gulou_rules),
         cmocka_unit_test(test_qinhuai_rules),
         cmocka_unit_test(test_wire_and_auth_refusals),
+        cmocka_unit_test(test_bad_ops_rejected_alone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

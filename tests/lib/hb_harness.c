@@ -412,7 +412,8 @@ hb_h_member(const char *community, uint32_t n)
 }
 
 static void
-write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai_cap, const char *budget)
+write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai_cap, const char *budget,
+                   const char *extra_category)
 {
     char *y = NULL;
     size_t ysize = 0;
@@ -430,6 +431,7 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "  - {name: companionship, description: visits and conversation}\n"
             "  - {name: meal-delivery, description: bringing meals}\n"
             "  - {name: personal-care, description: bathing and dressing}\n"
+            "%s%s%s"
             "districts:\n"
             "  - code: GULOU\n"
             "    name: Gulou\n"
@@ -460,7 +462,8 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "          - {id: 3, name: Qinhuai three, public_key: \"%s\"}\n"
             "          - {id: 4, name: Qinhuai four, public_key: \"%s\"}\n",
             c->endpoint, c->conninfo, budget ? budget : "100000h", c->admin_pub,
-            gulou_cap ? gulou_cap : "1500h",
+            extra_category ? "  - {name: " : "", extra_category ? extra_category : "",
+            extra_category ? ", description: added on reload}\n" : "", gulou_cap ? gulou_cap : "1500h",
             c->station_pub[1], c->station_pub[2], qinhuai_cap ? qinhuai_cap : "750h",
             c->station_pub[3], c->station_pub[4]);
     fclose(f);
@@ -486,7 +489,7 @@ hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap, co
     snprintf(path, sizeof path, "%s/central.secret", c->dir);
     if (hb_keyfile_write(path, true, c->central_sec, msg, sizeof msg) != 0)
         die("%s", msg);
-    write_central_yaml(c, gulou_cap, qinhuai_cap, budget);
+    write_central_yaml(c, gulou_cap, qinhuai_cap, budget, NULL);
     if (hb_h_central_cmd(c, "migrate") != 0)
         die("hourbank-central migrate failed; see %s", c->log);
 }
@@ -553,4 +556,292 @@ hb_h_central_stop(hb_h_central_t *c, int sig)
     int st = hb_h_stop(c->pid, sig);
     c->pid = 0;
     return st;
+}
+
+/* ---- station fixture ---- */
+
+void
+hb_h_station_init(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64_t outbox_max_bytes)
+{
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    snprintf(s->dir, sizeof s->dir, "%s", hb_h_tmpdir("hb_station"));
+    snprintf(s->conf, sizeof s->conf, "%s/station.yaml", s->dir);
+    snprintf(s->log, sizeof s->log, "%s/station.log", s->dir);
+    snprintf(s->outbox, sizeof s->outbox, "%s/outbox.sqlite", s->dir);
+    snprintf(s->ipc, sizeof s->ipc, "ipc://%s/station.sock", s->dir);
+    char path[700], msg[256];
+    snprintf(path, sizeof path, "%s/station.public", s->dir);
+    if (hb_keyfile_write(path, false, c->station_pub[id], msg, sizeof msg) != 0)
+        die("%s", msg);
+    snprintf(path, sizeof path, "%s/station.secret", s->dir);
+    if (hb_keyfile_write(path, true, c->station_sec[id], msg, sizeof msg) != 0)
+        die("%s", msg);
+    char *y = NULL;
+    size_t ysize = 0;
+    FILE *f = open_memstream(&y, &ysize);
+    fprintf(f,
+            "station_id: %u\n"
+            "community: %s\n"
+            "central_endpoint: \"%s\"\n"
+            "central_public_key: \"%s\"\n"
+            "public_key_file: station.public\n"
+            "secret_key_file: station.secret\n"
+            "outbox_path: outbox.sqlite\n"
+            "ipc_endpoint: \"%s\"\n"
+            "log_level: debug\n"
+            "outbox_max_bytes: %lld\n",
+            id, id <= 2 ? "QX03" : "QH01", c->endpoint, c->central_pub, s->ipc,
+            (long long) (outbox_max_bytes ? outbox_max_bytes : HB_OUTBOX_BYTES_DEFAULT));
+    fclose(f);
+    hb_h_write_file(s->conf, y);
+    free(y);
+}
+
+hb_h_client_t *
+hb_h_station_client(const hb_h_station_t *s)
+{
+    return hb_h_client_new(s->ipc, NULL, NULL, NULL);
+}
+
+Hourbank__Envelope *
+hb_h_queue(hb_h_client_t *cl, bool rejected_only)
+{
+    Hourbank__Envelope env;
+    Hourbank__QueueQuery q;
+    hourbank__envelope__init(&env);
+    hourbank__queue_query__init(&q);
+    q.rejected_only = rejected_only;
+    env.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_QUERY;
+    env.queue_query = &q;
+    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);
+    if (r && r->body_case != HOURBANK__ENVELOPE__BODY_QUEUE_REPLY)
+        hb_wire_free(&r);
+    return r;
+}
+
+void
+hb_h_station_start(hb_h_station_t *s)
+{
+    char bin[600];
+    char *argv[] = {(char *) (uintptr_t) hb_h_bin("hourbank-station", bin, sizeof bin), "-c", s->conf, NULL};
+    s->pid = hb_h_spawn(argv, s->log);
+    for (int i = 0; i < 100; i++) {
+        hb_h_client_t *cl = hb_h_station_client(s);
+        Hourbank__Envelope *r = hb_h_queue(cl, false);
+        hb_h_client_destroy(&cl);
+        if (r) {
+            hb_wire_free(&r);
+            return;
+        }
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+            die("hourbank-station exited at start; see %s", s->log);
+        usleep(50 * 1000);
+    }
+    die("hourbank-station did not answer; see %s", s->log);
+}
+
+int
+hb_h_station_stop(hb_h_station_t *s, int sig)
+{
+    int st = hb_h_stop(s->pid, sig);
+    s->pid = 0;
+    return st;
+}
+
+uint64_t
+hb_h_save(hb_h_client_t *cl, Hourbank__Op *op, int *code, char *member_no_out, char *msg, size_t msg_size)
+{
+    Hourbank__Envelope env;
+    Hourbank__SaveRequest req;
+    hourbank__envelope__init(&env);
+    hourbank__save_request__init(&req);
+    req.op = op;
+    env.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
+    env.save = &req;
+    *code = 0;
+    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 3000);
+    uint64_t seq = 0;
+    if (!r) {
+        *code = -1;
+        snprintf(msg, msg_size, "no answer from the station");
+    } else if (r->body_case == HOURBANK__ENVELOPE__BODY_SAVE_REPLY) {
+        seq = r->save_reply->seq;
+        if (member_no_out)
+            snprintf(member_no_out, 32, "%s", r->save_reply->member_no);
+    } else if (r->body_case == HOURBANK__ENVELOPE__BODY_ERROR) {
+        *code = (int) r->error->code;
+        snprintf(msg, msg_size, "%s", r->error->message);
+    }
+    hb_wire_free(&r);
+    return seq;
+}
+
+bool
+hb_h_wait_drained(hb_h_client_t *cl, int timeout_s)
+{
+    time_t end = time(NULL) + timeout_s;
+    while (time(NULL) < end) {
+        Hourbank__Envelope *r = hb_h_queue(cl, false);
+        bool drained = r && r->queue_reply->pending == 0;
+        hb_wire_free(&r);
+        if (drained)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+Hourbank__Op *
+hb_h_batch_op(hb_h_batch_t *b, size_t i)
+{
+    return b->ptrs[i];
+}
+
+/* ---- central's configuration and log ---- */
+
+void
+hb_h_central_write_config(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai_cap, const char *budget,
+                          const char *extra_category)
+{
+    write_central_yaml(c, gulou_cap, qinhuai_cap, budget, extra_category);
+}
+
+int
+hb_h_log_count(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+bool
+hb_h_log_wait(const char *path, const char *needle, int count, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    while (hb_h_log_count(path, needle) < count) {
+        if (now_ms() >= deadline)
+            return false;
+        usleep(50 * 1000);
+    }
+    return true;
+}
+
+/* ---- a private PostgreSQL cluster ---- */
+
+#include <pwd.h>
+
+#define PGCLUSTERS_MAX 4
+
+static hb_h_pgcluster_t *live_clusters[PGCLUSTERS_MAX];
+
+static const char *
+pg_bin(const char *name, char *buf, size_t size)
+{
+    const char *dir = getenv("HB_PGBIN");
+    snprintf(buf, size, "%s/%s", dir ? dir : "/usr/lib/postgresql/15/bin", name);
+    return buf;
+}
+
+/* Runs a PostgreSQL program (argv[0] a full path) as the postgres user
+ * when we are root (PostgreSQL refuses to run as root); returns its exit
+ * code. Output goes to the cluster's harness.log. */
+static int
+pg_run(hb_h_pgcluster_t *pg, char *const argv[])
+{
+    char log[600];
+    snprintf(log, sizeof log, "%s/harness.log", pg->dir);
+    if (geteuid() != 0)
+        return hb_h_run(argv, log);
+    char *as_pg[16] = {"/usr/sbin/runuser", "-u", "postgres", "--"};
+    size_t n = 4;
+    for (size_t i = 0; argv[i] && n + 1 < sizeof as_pg / sizeof as_pg[0]; i++)
+        as_pg[n++] = argv[i];
+    as_pg[n] = NULL;
+    return hb_h_run(as_pg, log);
+}
+
+static void
+stop_live_clusters(void)
+{
+    for (int i = 0; i < PGCLUSTERS_MAX; i++)
+        if (live_clusters[i])
+            hb_h_pgcluster_destroy(live_clusters[i]);
+}
+
+void
+hb_h_pgcluster_init(hb_h_pgcluster_t *pg, const char *prefix)
+{
+    static bool atexit_done;
+    memset(pg, 0, sizeof *pg);
+    snprintf(pg->dir, sizeof pg->dir, "/tmp/%s.XXXXXX", prefix);  /* /tmp: the postgres user can enter it */
+    if (!mkdtemp(pg->dir))
+        die("mkdtemp failed: %s", strerror(errno));
+    const struct passwd *pw = geteuid() == 0 ? getpwnam("postgres") : NULL;
+    if (geteuid() == 0 && (!pw || chown(pg->dir, pw->pw_uid, pw->pw_gid) != 0))
+        die("could not give %s to the postgres user", pg->dir);
+    snprintf(pg->conninfo, sizeof pg->conninfo, "host=%s port=5432 user=postgres dbname=postgres", pg->dir);
+    int slot = 0;
+    while (slot < PGCLUSTERS_MAX && live_clusters[slot])
+        slot++;
+    if (slot == PGCLUSTERS_MAX)
+        die("%s", "too many private PostgreSQL clusters");
+    live_clusters[slot] = pg;
+    if (!atexit_done && atexit(stop_live_clusters) == 0)
+        atexit_done = true;
+    char bin[600], data[600];
+    snprintf(data, sizeof data, "%s/data", pg->dir);
+    char *argv[] = {(char *) (uintptr_t) pg_bin("initdb", bin, sizeof bin), "-D", data, "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8", "--no-locale", NULL};
+    if (pg_run(pg, argv) != 0)
+        die("initdb failed; see %s/harness.log", pg->dir);
+}
+
+bool
+hb_h_pgcluster_start(hb_h_pgcluster_t *pg)
+{
+    char bin[600], data[600], log[600], opts[700];
+    snprintf(data, sizeof data, "%s/data", pg->dir);
+    snprintf(log, sizeof log, "%s/postgresql.log", pg->dir);
+    snprintf(opts, sizeof opts, "-k %s -c listen_addresses= -p 5432", pg->dir);
+    char *argv[] = {(char *) (uintptr_t) pg_bin("pg_ctl", bin, sizeof bin), "-D", data, "-l", log, "-w",
+                    "-t", "60", "-o", opts, "start", NULL};
+    pg->running = pg_run(pg, argv) == 0;
+    return pg->running;
+}
+
+bool
+hb_h_pgcluster_stop(hb_h_pgcluster_t *pg, bool immediate)
+{
+    char bin[600], data[600];
+    snprintf(data, sizeof data, "%s/data", pg->dir);
+    char *argv[] = {(char *) (uintptr_t) pg_bin("pg_ctl", bin, sizeof bin), "-D", data, "-m",
+                    immediate ? "immediate" : "fast", "-w", "-t", "60", "stop", NULL};
+    bool ok = pg_run(pg, argv) == 0;
+    if (ok)
+        pg->running = false;
+    return ok;
+}
+
+void
+hb_h_pgcluster_destroy(hb_h_pgcluster_t *pg)
+{
+    for (int i = 0; i < PGCLUSTERS_MAX; i++)
+        if (live_clusters[i] == pg)
+            live_clusters[i] = NULL;
+    if (!pg->dir[0])
+        return;
+    char pid_file[600];
+    snprintf(pid_file, sizeof pid_file, "%s/data/postmaster.pid", pg->dir);
+    if (access(pid_file, F_OK) == 0)
+        hb_h_pgcluster_stop(pg, true);
+    char *argv[] = {"/bin/rm", "-rf", pg->dir, NULL};
+    hb_h_run(argv, "/dev/null");
+    pg->dir[0] = '\0';
 }

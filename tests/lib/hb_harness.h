@@ -105,3 +105,67 @@ hb_h_client_t *hb_h_central_client(hb_h_central_t *c, uint32_t station);
 int64_t hb_h_hello(hb_h_client_t *cl, uint32_t station, uint64_t last_acked);
 /* Member number of serial n in community code. Static buffer ring of 8. */
 const char *hb_h_member(const char *community, uint32_t n);
+
+/* ---- a real hourbank-station ---- */
+typedef struct {
+    uint32_t id;
+    char dir[512];
+    char conf[640];
+    char log[640];
+    char outbox[640];
+    char ipc[700];
+    pid_t pid;
+} hb_h_station_t;
+
+/* Writes the station's key files (the pair central.yaml lists for id) and
+ * station.yaml in a fresh folder. outbox_max_bytes 0 = the default. */
+void hb_h_station_init(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64_t outbox_max_bytes);
+/* Starts the daemon and waits until its local API answers. */
+void hb_h_station_start(hb_h_station_t *s);
+int hb_h_station_stop(hb_h_station_t *s, int sig);
+/* A plain DEALER on the station's ipc endpoint, as the CLI uses. */
+hb_h_client_t *hb_h_station_client(const hb_h_station_t *s);
+
+/* Saves op through the local API (op.seq must be 0). Returns the seq, or 0
+ * with *code set (and the message in msg) when the station refused it;
+ * member_no_out receives an allocated member number for registrations. */
+uint64_t hb_h_save(hb_h_client_t *cl, Hourbank__Op *op, int *code, char *member_no_out, char *msg,
+                   size_t msg_size);
+/* Queue status through the local API; caller frees with hb_wire_free. */
+Hourbank__Envelope *hb_h_queue(hb_h_client_t *cl, bool rejected_only);
+/* Polls the queue until nothing is pending (true) or timeout_s passes. */
+bool hb_h_wait_drained(hb_h_client_t *cl, int timeout_s);
+/* The i-th op of a test batch (borrowed from the batch). */
+Hourbank__Op *hb_h_batch_op(hb_h_batch_t *b, size_t i);
+
+/* ---- central's configuration and log ---- */
+/* Rewrites central.yaml as hb_h_central_init wrote it (same keys, endpoint
+ * and database), with these caps and budget (NULL = the defaults) and, when
+ * extra_category is not NULL, one more catalogue category of that name. */
+void hb_h_central_write_config(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai_cap,
+                               const char *budget, const char *extra_category);
+/* Lines of the file at path that contain needle (0 if it cannot be read). */
+int hb_h_log_count(const char *path, const char *needle);
+/* Waits until at least count lines of path contain needle; false after
+ * timeout_ms. */
+bool hb_h_log_wait(const char *path, const char *needle, int count, int timeout_ms);
+
+/* ---- a private PostgreSQL cluster, for tests that stop the database ----
+ * In a fresh folder under /tmp (owned by the postgres user when we are
+ * root; the binaries then run through runuser), listening only on a unix
+ * socket in that folder, port 5432; HB_PGBIN overrides the binaries'
+ * folder. Clusters still running at exit() are stopped and removed. */
+typedef struct {
+    char dir[512];
+    char conninfo[1024];   /* host=<dir> port=5432 user=postgres dbname=postgres */
+    bool running;
+} hb_h_pgcluster_t;
+
+/* initdb into a new folder; fails the test on error. pg must stay valid
+ * until hb_h_pgcluster_destroy. */
+void hb_h_pgcluster_init(hb_h_pgcluster_t *pg, const char *prefix);
+/* pg_ctl start -w / stop -w (-m immediate: a crash, or -m fast). */
+bool hb_h_pgcluster_start(hb_h_pgcluster_t *pg);
+bool hb_h_pgcluster_stop(hb_h_pgcluster_t *pg, bool immediate);
+/* Stops the cluster if it runs and removes its folder; safe to repeat. */
+void hb_h_pgcluster_destroy(hb_h_pgcluster_t *pg);

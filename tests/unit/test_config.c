@@ -372,9 +372,9 @@ test_out_of_range(void **state)
 {
     (void) state;
     central_fails(19, "          - id: 0");
-    expect_error("19:17: \"id\" must be between 1 and 4294967295, got \"0\"");
+    expect_error("19:17: \"id\" must be between 1 and 2147483647, got \"0\"");
     central_fails(19, "          - id: 99999999999999999999");
-    expect_error("19:17: \"id\" must be between 1 and 4294967295, got \"99999999999999999999\"");
+    expect_error("19:17: \"id\" must be between 1 and 2147483647, got \"99999999999999999999\"");
     central_fails(14, "        min_recipient_age: 200");
     expect_error("14:28: \"min_recipient_age\" must be between 0 and 150, got \"200\"");
     central_fails(10, "    name: Gulou\n    floor: 5h");

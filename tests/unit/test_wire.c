@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #define OPS_CAP (HB_BATCH_OPS_MAX + 1)
 #define PAGE_CAP (HB_PAGE_ENTRIES_MAX + 1)
 #define TEXT_CAP (HB_NOTE_BYTES_MAX * 2)
+#define CATEGORY_CAP (HB_CATEGORIES_MAX + 1)
+#define STATION_CAP (HB_STATIONS_MAX + 1)
 #define FUZZ_RUNS 10000
 #define FUZZ_BYTES_MAX 512
 #define FUZZ_SEED UINT64_C(0x9E3779B97F4A7C15)
@@ -62,6 +65,18 @@ typedef struct {
     Hourbank__QueueReply queue_reply;
     Hourbank__QueuedOp queued[PAGE_CAP];
     Hourbank__QueuedOp *queued_ptrs[PAGE_CAP];
+    Hourbank__DismissRequest dismiss;
+    Hourbank__CategoriesQuery categories_query;
+    Hourbank__CategoriesReply categories_reply;
+    Hourbank__Category categories[CATEGORY_CAP];
+    Hourbank__Category *category_ptrs[CATEGORY_CAP];
+    Hourbank__StationsQuery stations_query;
+    Hourbank__StationsReply stations_reply;
+    Hourbank__StationInfo stations[STATION_CAP];
+    Hourbank__StationInfo *station_ptrs[STATION_CAP];
+    Hourbank__VerifyQuery verify_query;
+    Hourbank__VerifyReply verify_reply;
+    char *problems[PAGE_CAP];
 } sample_t;
 
 /* ---- building samples ---- */
@@ -165,6 +180,50 @@ set_queued(sample_t *s, size_t n)
         s->queued_ptrs[i] = q;
     }
     s->queue_reply.n_ops = n;
+}
+
+static void
+set_categories(sample_t *s, size_t n)
+{
+    assert_true(n <= CATEGORY_CAP);
+    for (size_t i = 0; i < n; i++) {
+        hourbank__category__init(&s->categories[i]);
+        s->categories[i].name = i % 2 ? "companionship" : "meal-delivery";
+        s->categories[i].description = i % 2 ? "visits\tand conversation" : "";
+        s->category_ptrs[i] = &s->categories[i];
+    }
+    s->categories_reply.n_categories = n;
+}
+
+static void
+set_stations(sample_t *s, size_t n)
+{
+    assert_true(n <= STATION_CAP);
+    for (size_t i = 0; i < n; i++) {
+        Hourbank__StationInfo *st = &s->stations[i];
+        hourbank__station_info__init(st);
+        st->station_id = 1 + (uint32_t) i;
+        st->name = i % 2 ? "" : "Qingxi one";
+        st->community = "QX03";
+        st->last_contact = i % 2 ? 0 : TIME_2024;
+        st->high_water_mark = 40 + i;
+        st->active = i % 3 != 2;
+        st->ops_accepted = 38;
+        st->ops_rejected = 2;
+        s->station_ptrs[i] = st;
+    }
+    s->stations_reply.n_stations = n;
+}
+
+/* n problems; ok follows (no problems = ok). */
+static void
+set_problems(sample_t *s, size_t n)
+{
+    assert_true(n <= PAGE_CAP);
+    for (size_t i = 0; i < n; i++)
+        s->problems[i] = i % 2 ? "sum of balances is 5, not 0" : "op 1:7 result OK but no transfer";
+    s->verify_reply.n_problems = n;
+    s->verify_reply.ok = n == 0;
 }
 
 static void
@@ -287,6 +346,28 @@ init_station_messages(sample_t *s)
     set_queued(s, 2);
 }
 
+static void
+init_admin_messages(sample_t *s)
+{
+    hourbank__dismiss_request__init(&s->dismiss);
+    s->dismiss.seq = 41;
+    hourbank__categories_query__init(&s->categories_query);
+    hourbank__categories_reply__init(&s->categories_reply);
+    s->categories_reply.categories = s->category_ptrs;
+    set_categories(s, 2);
+    hourbank__stations_query__init(&s->stations_query);
+    hourbank__stations_reply__init(&s->stations_reply);
+    s->stations_reply.stations = s->station_ptrs;
+    set_stations(s, 3);
+    hourbank__verify_query__init(&s->verify_query);
+    hourbank__verify_reply__init(&s->verify_reply);
+    s->verify_reply.problems = s->problems;
+    s->verify_reply.accounts = 12;
+    s->verify_reply.transfers = 30;
+    s->verify_reply.obligation_minutes = 900;
+    set_problems(s, 2);
+}
+
 /* Points the envelope at the sample's message for body. */
 static void
 set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
@@ -311,6 +392,13 @@ set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
     case HOURBANK__ENVELOPE__BODY_SAVE_REPLY: e->save_reply = &s->save_reply; break;
     case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: e->queue_query = &s->queue_query; break;
     case HOURBANK__ENVELOPE__BODY_QUEUE_REPLY: e->queue_reply = &s->queue_reply; break;
+    case HOURBANK__ENVELOPE__BODY_DISMISS: e->dismiss = &s->dismiss; break;
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: e->categories_query = &s->categories_query; break;
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY: e->categories_reply = &s->categories_reply; break;
+    case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY: e->stations_query = &s->stations_query; break;
+    case HOURBANK__ENVELOPE__BODY_STATIONS_REPLY: e->stations_reply = &s->stations_reply; break;
+    case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY: e->verify_query = &s->verify_query; break;
+    case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: e->verify_reply = &s->verify_reply; break;
     default: fail_msg("no sample for body %d", (int) body);
     }
 }
@@ -328,6 +416,7 @@ sample_new(Hourbank__Envelope__BodyCase body)
     init_link_messages(s);
     init_queries(s);
     init_station_messages(s);
+    init_admin_messages(s);
     set_body(s, body);
     return s;
 }
@@ -341,7 +430,10 @@ static const Hourbank__Envelope__BodyCase all_bodies[] = {
     HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY, HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY,
     HOURBANK__ENVELOPE__BODY_ERROR,           HOURBANK__ENVELOPE__BODY_SAVE,
     HOURBANK__ENVELOPE__BODY_SAVE_REPLY,      HOURBANK__ENVELOPE__BODY_QUEUE_QUERY,
-    HOURBANK__ENVELOPE__BODY_QUEUE_REPLY,
+    HOURBANK__ENVELOPE__BODY_QUEUE_REPLY,     HOURBANK__ENVELOPE__BODY_DISMISS,
+    HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY, HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY,
+    HOURBANK__ENVELOPE__BODY_STATIONS_QUERY,  HOURBANK__ENVELOPE__BODY_STATIONS_REPLY,
+    HOURBANK__ENVELOPE__BODY_VERIFY_QUERY,    HOURBANK__ENVELOPE__BODY_VERIFY_REPLY,
 };
 #define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
 
@@ -391,8 +483,41 @@ expect_unpack(const void *data, size_t size, hb_result_t code, const char *want)
     assert_null(env);
 }
 
+/* The first op of b that fails on its own; code OK when none does. */
+static hb_wire_error_t
+first_bad_op(const Hourbank__Batch *b)
+{
+    hb_wire_error_t err;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        if (b->ops[i] && hb_wire_validate_op(b->ops[i], HB_WIRE_OP_IN_BATCH, &err) != 0)
+            return err;
+    }
+    memset(&err, 0, sizeof err);
+    err.code = HB_RESULT_OK;
+    return err;
+}
+
+/* hb_wire_unpack checks a batch's structure only: a batch whose only fault
+ * is one op decodes whole, and that op, checked alone as central checks
+ * it, fails with code and want. */
+static void
+expect_unpack_bad_op(const void *data, size_t size, hb_result_t code, const char *want)
+{
+    hb_wire_error_t err;
+    memset(&err, 0x5A, sizeof err);
+    Hourbank__Envelope *env = hb_wire_unpack(data, size, &err);
+    expect_error(&err, HB_RESULT_OK, NULL);
+    assert_non_null(env);
+    assert_int_equal(env->body_case, HOURBANK__ENVELOPE__BODY_BATCH);
+    hb_wire_error_t op_err = first_bad_op(env->batch);
+    expect_error(&op_err, code, want);
+    hb_wire_free(&env);
+}
+
 /* Validates s->env in memory, then packed and unpacked: both paths must
- * give code, and the message must contain want (if not NULL). */
+ * give code, and the message must contain want (if not NULL). A batch
+ * refused in memory for one of its ops unpacks, and that op is refused
+ * alone (expect_unpack_bad_op). */
 static void
 expect(sample_t *s, hb_result_t code, const char *want)
 {
@@ -401,9 +526,17 @@ expect(sample_t *s, hb_result_t code, const char *want)
     int rc = hb_wire_validate(&s->env, &err);
     expect_error(&err, code, want);
     assert_int_equal(rc, code == HB_RESULT_OK ? 0 : -1);
+    bool op_fault = false;
+    if (code != HB_RESULT_OK && s->env.body_case == HOURBANK__ENVELOPE__BODY_BATCH) {
+        hb_wire_error_t op_err = first_bad_op(&s->batch);
+        op_fault = op_err.code == err.code && strcmp(op_err.message, err.message) == 0;
+    }
     size_t size;
     uint8_t *buf = pack_raw(&s->env, &size);
-    expect_unpack(buf, size, code, want);
+    if (op_fault)
+        expect_unpack_bad_op(buf, size, code, want);
+    else
+        expect_unpack(buf, size, code, want);
     free(buf);
 }
 
@@ -580,7 +713,8 @@ test_truncated_prefixes(void **state)
     (void) state;
     static const Hourbank__Envelope__BodyCase bodies[] = {HOURBANK__ENVELOPE__BODY_BATCH,
                                                           HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY,
-                                                          HOURBANK__ENVELOPE__BODY_QUEUE_REPLY};
+                                                          HOURBANK__ENVELOPE__BODY_QUEUE_REPLY,
+                                                          HOURBANK__ENVELOPE__BODY_STATIONS_REPLY};
     for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
         sample_t *s = sample_new(bodies[b]);
         size_t size;
@@ -619,6 +753,24 @@ next_random(uint64_t *x)
     return *x * UINT64_C(2685821657736338717);
 }
 
+/* A decoded batch holds 1..HB_BATCH_OPS_MAX ops with consecutive seqs
+ * >= 1; each op may still fail on its own, with a known code. */
+static void
+check_batch_structure(const Hourbank__Batch *b)
+{
+    assert_true(b->n_ops >= 1 && b->n_ops <= HB_BATCH_OPS_MAX);
+    for (size_t i = 0; i < b->n_ops; i++) {
+        assert_non_null(b->ops[i]);
+        assert_true(b->ops[i]->seq >= 1);
+        if (i > 0)
+            assert_int_equal(b->ops[i]->seq, b->ops[i - 1]->seq + 1);
+        hb_wire_error_t err;
+        int rc = hb_wire_validate_op(b->ops[i], HB_WIRE_OP_IN_BATCH, &err);
+        assert_true((rc == 0) == (err.code == HB_RESULT_OK));
+        assert_true(hb_result_is_known((int) err.code) && err.code != HB_RESULT_UNSET);
+    }
+}
+
 static void
 unpack_any(const uint8_t *data, size_t size)
 {
@@ -626,7 +778,9 @@ unpack_any(const uint8_t *data, size_t size)
     Hourbank__Envelope *env = hb_wire_unpack(data, size, &err);
     assert_true(hb_result_is_known((int) err.code) && err.code != HB_RESULT_UNSET);
     assert_true((env == NULL) == (err.code != HB_RESULT_OK));
-    if (env)
+    if (env && env->body_case == HOURBANK__ENVELOPE__BODY_BATCH)
+        check_batch_structure(env->batch);
+    else if (env)
         assert_int_equal(hb_wire_validate(env, &err), 0);
     hb_wire_free(&env);
 }
@@ -751,13 +905,15 @@ test_batch_seqs(void **state)
     s->ops[3].seq = 2;  /* backwards */
     expect(s, HB_RESULT_MALFORMED, "consecutive");
     set_service_ops(s, 3, 0);
-    expect(s, HB_RESULT_MALFORMED, "op seq=0: seq=0 must be at least 1");
+    expect(s, HB_RESULT_MALFORMED, "batch.ops[0].seq=0 out of range 1..9223372036854775807");
     set_service_ops(s, 3, 1000);
     expect(s, HB_RESULT_OK, NULL);
-    set_service_ops(s, 2, UINT64_MAX - 1);
+    set_service_ops(s, 2, (uint64_t) HB_SEQ_MAX - 1);
     expect(s, HB_RESULT_OK, NULL);
+    set_service_ops(s, 2, (uint64_t) HB_SEQ_MAX);  /* the ledger stores bigint */
+    expect(s, HB_RESULT_MALFORMED, "batch.ops[1].seq=9223372036854775808 out of range");
     set_service_ops(s, 2, UINT64_MAX);  /* wraps to 0 */
-    expect(s, HB_RESULT_MALFORMED, NULL);
+    expect(s, HB_RESULT_MALFORMED, "batch.ops[0].seq=18446744073709551615 out of range");
     free(s);
 }
 
@@ -770,9 +926,16 @@ test_op_fields(void **state)
     expect(s, HB_RESULT_MALFORMED, "op seq=2: op has no kind");
     s->ops[1].kind_case = HOURBANK__OP__KIND_SERVICE;
     s->ops[1].occurred_at = 0;
-    expect(s, HB_RESULT_MALFORMED, "op seq=2: occurred_at=0 must be at least 1");
+    expect(s, HB_RESULT_MALFORMED, "op seq=2: occurred_at=0 out of range 1..253402300799");
     s->ops[1].occurred_at = -5;
     expect(s, HB_RESULT_MALFORMED, "occurred_at=-5");
+    /* PostgreSQL cannot hold an instant past year 9999: never posted */
+    s->ops[1].occurred_at = HB_OCCURRED_AT_S_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->ops[1].occurred_at = HB_OCCURRED_AT_S_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "op seq=2: occurred_at=253402300800 out of range");
+    s->ops[1].occurred_at = INT64_MAX;
+    expect(s, HB_RESULT_MALFORMED, "occurred_at=9223372036854775807");
     free(s);
 }
 
@@ -889,10 +1052,18 @@ test_void_fields(void **state)
     expect(s, HB_RESULT_MALFORMED, "op seq=4: void_op.target is missing");
     s->void_op.target = &s->void_target;
     s->void_target.station_id = 0;
-    expect(s, HB_RESULT_MALFORMED, "void_op.target.station_id=0 must be at least 1");
+    expect(s, HB_RESULT_MALFORMED, "void_op.target.station_id=0 out of range 1..2147483647");
+    s->void_target.station_id = (uint32_t) HB_STATION_ID_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->void_target.station_id = (uint32_t) HB_STATION_ID_MAX + 1;  /* beyond the ledger's integer */
+    expect(s, HB_RESULT_MALFORMED, "void_op.target.station_id=2147483648 out of range");
     s->void_target.station_id = 1;
     s->void_target.seq = 0;
     expect(s, HB_RESULT_MALFORMED, "void_op.target.seq=0");
+    s->void_target.seq = (uint64_t) HB_SEQ_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->void_target.seq = (uint64_t) HB_SEQ_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "void_op.target.seq=9223372036854775808 out of range");
     s->void_target.seq = 1;
     s->void_op.reason = "";
     expect(s, HB_RESULT_MALFORMED, "void_op.reason must not be empty");
@@ -1249,6 +1420,161 @@ test_validate_op(void **state)
     free(s);
 }
 
+/* ---- a batch at central: structure first, then each op alone ---- */
+
+/* hb_wire_unpack refuses a batch only for its structure; ops that fail on
+ * their own leave it whole (central rejects each of them alone, finally),
+ * while hb_wire_validate, which stations use, still refuses the batch. */
+static void
+test_unpack_checks_batch_structure_only(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->reg.name = "Li\nWei";                           /* seq 1 */
+    s->service.minutes = 2000;                          /* seq 2 */
+    s->ops[3].occurred_at = HB_OCCURRED_AT_S_MAX + 1;   /* seq 4 */
+    hb_wire_error_t err;
+    assert_int_equal(hb_wire_validate(&s->env, &err), -1);
+    expect_error(&err, HB_RESULT_MALFORMED, "op seq=1: register_member.name contains control character U+000A");
+    size_t size;
+    uint8_t *buf = pack_raw(&s->env, &size);
+    Hourbank__Envelope *env = hb_wire_unpack(buf, size, &err);
+    expect_error(&err, HB_RESULT_OK, NULL);
+    assert_non_null(env);
+    static const struct {
+        hb_result_t code;
+        const char *want;
+    } alone[] = {{HB_RESULT_MALFORMED, "op seq=1: register_member.name contains control character U+000A"},
+                 {HB_RESULT_INVALID_DURATION, "op seq=2: service.minutes=2000 out of range 1..1440"},
+                 {HB_RESULT_OK, NULL},
+                 {HB_RESULT_MALFORMED, "op seq=4: occurred_at=253402300800 out of range 1..253402300799"}};
+    assert_int_equal(env->batch->n_ops, 4);
+    for (size_t i = 0; i < 4; i++) {
+        int rc = hb_wire_validate_op(env->batch->ops[i], HB_WIRE_OP_IN_BATCH, &err);
+        expect_error(&err, alone[i].code, alone[i].want);
+        assert_int_equal(rc, alone[i].code == HB_RESULT_OK ? 0 : -1);
+    }
+    hb_wire_free(&env);
+    free(buf);
+
+    /* an op with no kind is a bad op, not a bad batch */
+    s->ops[2].kind_case = HOURBANK__OP__KIND__NOT_SET;
+    buf = pack_raw(&s->env, &size);
+    env = hb_wire_unpack(buf, size, &err);
+    assert_non_null(env);
+    assert_int_equal(hb_wire_validate_op(env->batch->ops[2], HB_WIRE_OP_IN_BATCH, &err), -1);
+    expect_error(&err, HB_RESULT_MALFORMED, "op seq=3: op has no kind");
+    hb_wire_free(&env);
+    free(buf);
+
+    /* structure still refuses the whole batch, before any op is looked at */
+    s->ops[2].seq = 9;
+    assert_int_equal(hb_wire_validate(&s->env, &err), -1);
+    expect_error(&err, HB_RESULT_MALFORMED, "batch.ops[2].seq=9 follows seq=2, seqs must be consecutive");
+    buf = pack_raw(&s->env, &size);
+    expect_unpack(buf, size, HB_RESULT_MALFORMED, "batch.ops[2].seq=9 follows seq=2");
+    free(buf);
+    free(s);
+}
+
+/* ---- catalogue and administration ---- */
+
+static void
+test_dismiss_and_categories(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_DISMISS);
+    s->dismiss.seq = 0;
+    expect(s, HB_RESULT_MALFORMED, "dismiss.seq=0 must be at least 1");
+    s->dismiss.seq = 1;
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY);
+    set_categories(s, 0);
+    expect(s, HB_RESULT_OK, NULL);
+    set_categories(s, HB_CATEGORIES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    set_categories(s, HB_CATEGORIES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "categories_reply.categories has 257 entries, allowed 0..256");
+    set_categories(s, 2);
+    s->categories[1].name = "";
+    expect(s, HB_RESULT_MALFORMED, "categories_reply.categories[1].name must not be empty");
+    s->categories[1].name = "meal\tdelivery";
+    expect(s, HB_RESULT_MALFORMED, "categories[1].name contains control character U+0009");
+    s->categories[1].name = text_of(s, HB_CATEGORY_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "categories[1].name is 49 bytes, limit 48");
+    s->categories[1].name = "companionship";
+    s->categories[0].description = "two lines\nof description";
+    expect(s, HB_RESULT_OK, NULL);
+    s->categories[0].description = text_of(s, HB_NOTE_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "categories[0].description is 513 bytes, limit 512");
+    free(s);
+}
+
+static void
+test_stations_reply(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_STATIONS_REPLY);
+    set_stations(s, HB_STATIONS_MAX);  /* the whole city fits in one reply */
+    expect(s, HB_RESULT_OK, NULL);
+    set_stations(s, HB_STATIONS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "stations_reply.stations has 4097 entries, allowed 0..4096");
+    set_stations(s, 3);
+    s->stations[1].station_id = 0;
+    expect(s, HB_RESULT_MALFORMED, "stations_reply.stations[1].station_id=0 out of range 1..2147483647");
+    s->stations[1].station_id = 2;
+    s->stations[2].community = "";
+    expect(s, HB_RESULT_MALFORMED, "stations_reply.stations[2].community must not be empty");
+    s->stations[2].community = "QX03QX03Q";
+    expect(s, HB_RESULT_MALFORMED, "stations[2].community is 9 bytes, limit 8");
+    s->stations[2].community = "QH01";
+    s->stations[0].name = "Qingxi\x1b[2J";
+    expect(s, HB_RESULT_MALFORMED, "stations[0].name contains control character U+001B");
+    s->stations[0].name = "Qingxi one";
+    s->stations[0].last_contact = -1;
+    expect(s, HB_RESULT_MALFORMED, "stations_reply.stations[0].last_contact=-1 must be at least 0");
+    s->stations[0].last_contact = 0;  /* never */
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+}
+
+static void
+test_verify_reply(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_VERIFY_REPLY);
+    set_problems(s, 0);
+    expect(s, HB_RESULT_OK, NULL);
+    s->verify_reply.ok = 0;
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.ok=false but 0 problems are listed");
+    set_problems(s, 1);
+    s->verify_reply.ok = 1;
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.ok=true but 1 problems are listed");
+    set_problems(s, HB_PAGE_ENTRIES_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    set_problems(s, HB_PAGE_ENTRIES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.problems has 501 entries, allowed 0..500");
+    set_problems(s, 2);
+    s->problems[1] = "";
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.problems[1] must not be empty");
+    s->problems[1] = "two\nlines";
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.problems[1] contains control character U+000A");
+    s->problems[1] = text_of(s, HB_MESSAGE_BYTES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.problems[1] is 257 bytes, limit 256");
+    s->problems[1] = "sum of balances is 5, not 0";
+    s->verify_reply.accounts = -1;
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.accounts=-1 must be at least 0");
+    s->verify_reply.accounts = 12;
+    s->verify_reply.transfers = -1;
+    expect(s, HB_RESULT_MALFORMED, "verify_reply.transfers=-1");
+    s->verify_reply.transfers = 0;
+    s->verify_reply.obligation_minutes = -60;  /* a guarantee in credit is odd, not malformed */
+    expect(s, HB_RESULT_OK, NULL);
+    free(s);
+}
+
 int
 main(void)
 {
@@ -1283,6 +1609,10 @@ main(void)
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_save),
         cmocka_unit_test(test_validate_op),
+        cmocka_unit_test(test_unpack_checks_batch_structure_only),
+        cmocka_unit_test(test_dismiss_and_categories),
+        cmocka_unit_test(test_stations_reply),
+        cmocka_unit_test(test_verify_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1100 @@
+/* outbox.c - the station's durable queue: open and check the SQLite file,
+ * assign seqs and member numbers, store ops, hand out batches, record acks,
+ * report and compact the queue. The directory cache, member lookup and
+ * categories are in outbox_dir.c; what both share is in outbox_int.h. */
+#include "outbox.h"
+#include "outbox_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hb_assert.h"
+#include "hb_log.h"
+#include "hb_memberno.h"
+#include "hb_wire.h"
+
+/* Limits of this module. (Candidates for hb_limits.h.) */
+#ifndef HB_COMPACT_OPS_MAX
+/* Ops deleted per hb_outbox_compact() call: one short transaction per tick. */
+#define HB_COMPACT_OPS_MAX 512
+#endif
+#ifndef HB_OUTBOX_BUSY_TIMEOUT_MS
+/* How long a statement waits for another connection's lock (a backup being
+ * taken with the sqlite3 tool) before it fails. */
+#define HB_OUTBOX_BUSY_TIMEOUT_MS 5000
+#endif
+#ifndef HB_SUMMARY_BYTES_MAX
+/* The one-line summary of an op shown by "hourbank queue"; names and
+ * reasons are cut to fit. Inside QueuedOp.summary's HB_NOTE_BYTES_MAX. */
+#define HB_SUMMARY_BYTES_MAX 200
+#endif
+_Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit QueuedOp.summary");
+
+#define OUTBOX_SCHEMA_VERSION 1
+#define SECONDS_PER_DAY INT64_C(86400)
+#define MINUTES_PER_HOUR 60
+/* "24h 59m" and the like. */
+#define AMOUNT_BYTES 32
+/* How quick_check starts its report on the main database. */
+#define QUICK_CHECK_PREFIX "*** in database main ***\n"
+
+/* ---- schema ---- */
+
+/* meta: one row. ops: one row per op ever saved and not yet compacted.
+ * member_a/member_b/minutes/name/void_seq repeat what the payload says, so
+ * SQL can find pending effects and registrations without decoding:
+ *   register: member_a = the member, name = the name
+ *   service:  member_a = provider, member_b = recipient, minutes
+ *   gift:     member_a = from, member_b = to, minutes
+ *   void:     void_seq = the target's seq when the target is this station's
+ * result is NULL while pending. in_directory is 0 while the op's effect is
+ * not yet in the cached directory's balances: pending, or acked OK and no
+ * complete directory sync since (rejected ops get 1 at once). */
+static const char SCHEMA_SQL[] =
+    "CREATE TABLE meta ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " station_id INTEGER NOT NULL CHECK (station_id > 0),"
+    " community TEXT NOT NULL,"
+    " last_seq INTEGER NOT NULL CHECK (last_seq >= 0),"
+    " next_serial INTEGER NOT NULL CHECK (next_serial >= 1),"
+    " last_sync INTEGER NOT NULL DEFAULT 0,"
+    " directory_version INTEGER NOT NULL DEFAULT 0,"
+    " directory_synced_at INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "CREATE TABLE ops ("
+    " seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+    " kind TEXT NOT NULL CHECK (kind IN ('register', 'service', 'gift', 'void')),"
+    " payload BLOB NOT NULL,"
+    " summary TEXT NOT NULL,"
+    " saved_at INTEGER NOT NULL,"
+    " member_a TEXT,"
+    " member_b TEXT,"
+    " minutes INTEGER NOT NULL DEFAULT 0,"
+    " name TEXT,"
+    " void_seq INTEGER,"
+    " result INTEGER CHECK (result IS NULL OR result > 0),"
+    " message TEXT,"
+    " transfer_id INTEGER,"
+    " acked_at INTEGER,"
+    " dismissed INTEGER NOT NULL DEFAULT 0 CHECK (dismissed IN (0, 1)),"
+    " in_directory INTEGER NOT NULL DEFAULT 0 CHECK (in_directory IN (0, 1)),"
+    " CHECK ((result IS NULL) = (acked_at IS NULL))"
+    ") STRICT;"
+    "CREATE INDEX ops_pending ON ops (seq) WHERE result IS NULL;"
+    "CREATE INDEX ops_rejected ON ops (seq) WHERE result <> " OB_SQL_OK " AND dismissed = 0;"
+    "CREATE INDEX ops_acked ON ops (acked_at) WHERE result IS NOT NULL;"
+    "CREATE INDEX ops_unsettled_a ON ops (member_a) WHERE in_directory = 0;"
+    "CREATE INDEX ops_unsettled_b ON ops (member_b) WHERE in_directory = 0;"
+    "CREATE INDEX ops_unsettled_voids ON ops (void_seq) WHERE in_directory = 0 AND void_seq IS NOT NULL;"
+    "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"
+    "CREATE TABLE members ("
+    " member_no TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " role INTEGER NOT NULL,"
+    " birth_year INTEGER NOT NULL,"
+    " family_of TEXT NOT NULL,"
+    " balance_minutes INTEGER NOT NULL,"
+    " version INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE categories ("
+    " position INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL"
+    ") STRICT;";
+
+static const char *const queue_sql[OB_STMT_COUNT] = {
+    [OB_BEGIN] = "BEGIN",
+    [OB_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [OB_COMMIT] = "COMMIT",
+    [OB_ROLLBACK] = "ROLLBACK",
+    [OB_META_GET] = "SELECT station_id, community, last_seq, next_serial, last_sync, directory_version,"
+                    " directory_synced_at FROM meta WHERE id = 1",
+    [OB_META_INSERT] = "INSERT INTO meta (id, station_id, community, last_seq, next_serial) VALUES (1, ?1, ?2, 0, 1)",
+    [OB_SIZE] = "SELECT (c.page_count - f.freelist_count) * s.page_size"
+                " FROM pragma_page_count() c, pragma_freelist_count() f, pragma_page_size() s",
+    [OB_SEQ_SET] = "UPDATE meta SET last_seq = ?1 WHERE id = 1",
+    [OB_SERIAL_SET] = "UPDATE meta SET next_serial = ?1 WHERE id = 1",
+    [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
+                          " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
+    [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
+                     " void_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
+    [OB_RESULT_GET] = "SELECT result, transfer_id FROM ops WHERE seq = ?1",
+    [OB_RESULT_SET] = "UPDATE ops SET result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5,"
+                      " in_directory = (?2 <> " OB_SQL_OK ") WHERE seq = ?1 AND result IS NULL",
+    [OB_LAST_SYNC_SET] = "UPDATE meta SET last_sync = ?1 WHERE id = 1",
+    [OB_FIRST_PENDING] = "SELECT seq, saved_at FROM ops WHERE result IS NULL ORDER BY seq LIMIT 1",
+    [OB_COUNT_PENDING] = "SELECT count(*) FROM ops WHERE result IS NULL",
+    [OB_COUNT_REJECTED] = "SELECT count(*) FROM ops INDEXED BY ops_rejected"
+                          " WHERE result <> " OB_SQL_OK " AND dismissed = 0",
+    [OB_LIST_PENDING] = "SELECT seq, kind, summary, saved_at, result, message FROM ops"
+                        " WHERE result IS NULL ORDER BY seq LIMIT ?1",
+    [OB_LIST_REJECTED] = "SELECT seq, kind, summary, saved_at, result, message FROM ops"
+                         " WHERE result <> " OB_SQL_OK " AND dismissed = 0 ORDER BY seq LIMIT ?1",
+    [OB_DISMISS] = "UPDATE ops SET dismissed = 1 WHERE seq = ?1 AND result <> " OB_SQL_OK,
+    [OB_COMPACT] = "DELETE FROM ops WHERE seq IN (SELECT seq FROM ops WHERE result IS NOT NULL AND acked_at < ?1"
+                   " AND (result = " OB_SQL_OK " OR dismissed = 1) ORDER BY acked_at LIMIT ?2)",
+};
+
+/* ---- helpers shared with outbox_dir.c ---- */
+
+sqlite3_stmt *
+hb_outbox__stmt(hb_outbox_t *self, ob_stmt_t id)
+{
+    hb_assert(self && id < OB_STMT_COUNT && self->stmt[id]);
+    sqlite3_stmt *st = self->stmt[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+int
+hb_outbox__run(hb_outbox_t *self, sqlite3_stmt *st)
+{
+    hb_assert(self && st);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+hb_outbox__begin(hb_outbox_t *self, bool immediate)
+{
+    hb_assert(self && sqlite3_get_autocommit(self->db));
+    return hb_outbox__run(self, hb_outbox__stmt(self, immediate ? OB_BEGIN_IMMEDIATE : OB_BEGIN));
+}
+
+int
+hb_outbox__commit(hb_outbox_t *self)
+{
+    return hb_outbox__run(self, hb_outbox__stmt(self, OB_COMMIT));
+}
+
+void
+hb_outbox__rollback(hb_outbox_t *self)
+{
+    if (sqlite3_get_autocommit(self->db))
+        return;  /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+    if (hb_outbox__run(self, hb_outbox__stmt(self, OB_ROLLBACK)) != 0)
+        hb_outbox__fail(self, "roll back", NULL, 0);
+}
+
+int
+hb_outbox__fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_size)
+{
+    const char *err = sqlite3_errmsg(self->db);
+    if (msg != NULL && msg_size > 0)
+        snprintf(msg, msg_size, "could not %s in outbox \"%s\": %s", what, self->path, err);
+    else
+        hb_log_error("outbox: could not %s path=\"%s\" error=\"%s\"", what, self->path, err);
+    return -1;
+}
+
+void
+hb_outbox__column_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+    hb_assert(dst && size > 0);
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, size, "%s", s ? (const char *) s : "");
+}
+
+char *
+hb_outbox__column_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    char *copy = strdup(s ? (const char *) s : "");
+    hb_assert(copy);
+    return copy;
+}
+
+/* 1 and the row in *out, 0 if there is no row, -1 on an error. */
+static int
+meta_load(hb_outbox_t *self, ob_meta_t *out)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_META_GET);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->station_id = (uint32_t) sqlite3_column_int64(st, 0);
+        hb_outbox__column_text(out->community, sizeof out->community, st, 1);
+        out->last_seq = (uint64_t) sqlite3_column_int64(st, 2);
+        out->next_serial = (uint32_t) sqlite3_column_int64(st, 3);
+        out->last_sync = sqlite3_column_int64(st, 4);
+        out->directory_version = (uint64_t) sqlite3_column_int64(st, 5);
+        out->directory_synced_at = sqlite3_column_int64(st, 6);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out)
+{
+    hb_assert(self && out);
+    return meta_load(self, out) == 1 ? 0 : -1;
+}
+
+/* Re-reads last_seq and last_acked. last_acked is one below the lowest
+ * pending seq, or last_seq when nothing is pending: every seq below the
+ * lowest pending one has a result here, was compacted after its ack, or
+ * was skipped by hb_outbox_skip_to() because central holds it. */
+static int
+cache_refresh(hb_outbox_t *self)
+{
+    ob_meta_t m;
+    if (hb_outbox__meta_read(self, &m) != 0)
+        return hb_outbox__fail(self, "read the sequence", NULL, 0);
+    uint64_t acked = m.last_seq;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_FIRST_PENDING);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        acked = (uint64_t) sqlite3_column_int64(st, 0) - 1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hb_outbox__fail(self, "find the first pending op", NULL, 0);
+    self->last_seq = m.last_seq;
+    self->last_acked = acked;
+    return 0;
+}
+
+/* ---- open ---- */
+
+/* Runs a statement whose first row's first column is wanted (PRAGMAs).
+ * out: text of that column; returns 0 or -1 (no row counts as an error). */
+static int
+query_text(hb_outbox_t *self, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(self->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        hb_outbox__column_text(out, size, st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+query_int(hb_outbox_t *self, const char *sql, int64_t *out)
+{
+    char text[AMOUNT_BYTES];
+    if (query_text(self, sql, text, sizeof text) != 0)
+        return -1;
+    *out = strtoll(text, NULL, 10);
+    return 0;
+}
+
+/* PRAGMA quick_check before anything writes: a damaged file is refused,
+ * never "repaired" by use. */
+static int
+quick_check(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    char first[HB_MESSAGE_BYTES_MAX] = "";
+    if (query_text(self, "PRAGMA quick_check(1)", first, sizeof first) == 0) {
+        if (strcmp(first, "ok") == 0)
+            return 0;
+        /* one line: "*** in database main ***\nPage 2: ..." -> "Page 2: ..." */
+        const char *what = first;
+        if (strncmp(what, QUICK_CHECK_PREFIX, strlen(QUICK_CHECK_PREFIX)) == 0)
+            what += strlen(QUICK_CHECK_PREFIX);
+        for (char *p = first; *p; p++)
+            *p = (unsigned char) *p < 0x20 ? ' ' : *p;
+        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (quick_check: %s); restore it from a backup", self->path,
+                 what);
+        return -1;
+    }
+    int code = sqlite3_errcode(self->db) & 0xff;
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (%s); restore it from a backup", self->path,
+                 sqlite3_errmsg(self->db));
+    else
+        snprintf(msg, msg_size, "could not check outbox \"%s\": %s", self->path, sqlite3_errmsg(self->db));
+    return -1;
+}
+
+static int
+configure(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    char mode[AMOUNT_BYTES] = "";
+    if (query_text(self, "PRAGMA journal_mode = WAL", mode, sizeof mode) != 0)
+        return hb_outbox__fail(self, "set journal_mode=WAL", msg, msg_size);
+    if (strcmp(mode, "wal") != 0) {
+        snprintf(msg, msg_size, "outbox \"%s\" cannot use WAL mode (journal_mode is %s)", self->path, mode);
+        return -1;
+    }
+    if (sqlite3_exec(self->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK)
+        return hb_outbox__fail(self, "set synchronous=FULL", msg, msg_size);
+    return 0;
+}
+
+static int
+db_open(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(self->path, &self->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msg_size, "could not open outbox \"%s\": %s", self->path,
+                 self->db ? sqlite3_errmsg(self->db) : sqlite3_errstr(rc));
+        return -1;
+    }
+    sqlite3_busy_timeout(self->db, HB_OUTBOX_BUSY_TIMEOUT_MS);
+    if (sqlite3_db_readonly(self->db, "main") == 1) {
+        snprintf(msg, msg_size, "outbox \"%s\" is read-only: the station must be able to write it", self->path);
+        return -1;
+    }
+    if (quick_check(self, msg, msg_size) != 0)
+        return -1;
+    return configure(self, msg, msg_size);
+}
+
+/* Inside BEGIN IMMEDIATE: creates the schema in an empty file, accepts the
+ * current version, refuses anything else. */
+static int
+schema_check_or_create(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    int64_t version = 0, objects = 0;
+    if (query_int(self, "PRAGMA user_version", &version) != 0 ||
+        query_int(self, "SELECT count(*) FROM sqlite_schema", &objects) != 0)
+        return hb_outbox__fail(self, "read the schema version", msg, msg_size);
+    if (version == OUTBOX_SCHEMA_VERSION)
+        return 0;
+    if (version != 0) {
+        snprintf(msg, msg_size, "outbox \"%s\" has schema version %" PRId64 ", this program knows version %d",
+                 self->path, version, OUTBOX_SCHEMA_VERSION);
+        return -1;
+    }
+    if (objects != 0) {
+        snprintf(msg, msg_size, "\"%s\" is an SQLite file but not an hourbank outbox", self->path);
+        return -1;
+    }
+    char pragma[AMOUNT_BYTES];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
+    if (sqlite3_exec(self->db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        return hb_outbox__fail(self, "create the schema", msg, msg_size);
+    hb_log_info("outbox created path=\"%s\" station=%" PRIu32 " community=%s", self->path, self->station_id,
+                self->community);
+    return 0;
+}
+
+static int
+schema_ensure(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    if (sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return hb_outbox__fail(self, "begin", msg, msg_size);
+    int rc = schema_check_or_create(self, msg, msg_size);
+    if (rc == 0 && sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = hb_outbox__fail(self, "commit the schema", msg, msg_size);
+    if (rc != 0 && !sqlite3_get_autocommit(self->db))
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int
+prepare_all(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    for (int id = 0; id < OB_STMT_COUNT; id++) {
+        const char *sql = queue_sql[id] ? queue_sql[id] : hb_outbox__dir_sql[id];
+        hb_assert(sql != NULL && (queue_sql[id] == NULL || hb_outbox__dir_sql[id] == NULL));
+        if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[id], NULL) != SQLITE_OK) {
+            char what[AMOUNT_BYTES];
+            snprintf(what, sizeof what, "prepare statement %d", id);
+            return hb_outbox__fail(self, what, msg, msg_size);
+        }
+    }
+    return 0;
+}
+
+/* Inside BEGIN IMMEDIATE: claims a new file for this station, or checks
+ * that an existing one is this station's. */
+static int
+meta_claim(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    ob_meta_t m;
+    int found = meta_load(self, &m);
+    if (found < 0)
+        return hb_outbox__fail(self, "read meta", msg, msg_size);
+    if (found == 0) {
+        sqlite3_stmt *st = hb_outbox__stmt(self, OB_META_INSERT);
+        sqlite3_bind_int64(st, 1, self->station_id);
+        sqlite3_bind_text(st, 2, self->community, -1, SQLITE_STATIC);
+        return hb_outbox__run(self, st) == 0 ? 0 : hb_outbox__fail(self, "write meta", msg, msg_size);
+    }
+    if (m.station_id != self->station_id || strcmp(m.community, self->community) != 0) {
+        snprintf(msg, msg_size, "outbox \"%s\" belongs to station %" PRIu32 " (%s), not station %" PRIu32 " (%s)",
+                 self->path, m.station_id, m.community, self->station_id, self->community);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+meta_ensure(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    if (hb_outbox__begin(self, true) != 0)
+        return hb_outbox__fail(self, "begin", msg, msg_size);
+    int rc = meta_claim(self, msg, msg_size);
+    if (rc == 0 && hb_outbox__commit(self) != 0)
+        rc = hb_outbox__fail(self, "commit meta", msg, msg_size);
+    if (rc != 0)
+        hb_outbox__rollback(self);
+    return rc;
+}
+
+hb_outbox_t *
+hb_outbox_open(const char *path, uint32_t station_id, const char *community, int64_t max_bytes, char *msg,
+               size_t msg_size)
+{
+    hb_assert(path && community && msg && msg_size > 0);
+    msg[0] = '\0';
+    if (station_id == 0 || !hb_memberno_code_valid(community) || max_bytes <= 0) {
+        snprintf(msg, msg_size, "cannot open outbox \"%s\": station %" PRIu32 ", community \"%s\" or max_bytes %" PRId64
+                 " is invalid", path, station_id, community, max_bytes);
+        return NULL;
+    }
+    hb_outbox_t *self = calloc(1, sizeof *self);
+    hb_assert(self);
+    self->path = strdup(path);
+    hb_assert(self->path);
+    self->station_id = station_id;
+    snprintf(self->community, sizeof self->community, "%s", community);
+    self->max_bytes = max_bytes;
+    if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
+        prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
+        cache_refresh(self) != 0) {
+        if (msg[0] == '\0')
+            snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
+        hb_outbox_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+hb_outbox_destroy(hb_outbox_t **self_p)
+{
+    hb_assert(self_p);
+    hb_outbox_t *self = *self_p;
+    if (self == NULL)
+        return;
+    for (int id = 0; id < OB_STMT_COUNT; id++)
+        sqlite3_finalize(self->stmt[id]);
+    if (self->db && sqlite3_close(self->db) != SQLITE_OK)
+        hb_log_error("outbox: could not close path=\"%s\" error=\"%s\"", self->path, sqlite3_errmsg(self->db));
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- save ---- */
+
+/* Where an op is being built for storage. */
+typedef struct {
+    Hourbank__Op op;               /* shallow copy of the caller's op, seq set */
+    Hourbank__RegisterMember reg;  /* shallow copy, member_no set */
+    char member_no[HB_MEMBER_NO_BUF_BYTES];
+    uint32_t next_serial;          /* to persist; 0 = no number allocated */
+    uint8_t payload[HB_OP_BYTES_MAX];
+    size_t payload_len;
+    char summary[HB_SUMMARY_BYTES_MAX + 1];
+} ob_save_t;
+
+/* The searchable columns of an op (see SCHEMA_SQL). Strings borrowed. */
+typedef struct {
+    const char *kind, *member_a, *member_b, *name;
+    int64_t minutes;
+    int64_t void_seq;  /* 0 = none */
+} ob_index_t;
+
+static void
+op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
+{
+    memset(ix, 0, sizeof *ix);
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER:
+        *ix = (ob_index_t) {"register", op->register_member->member_no, NULL, op->register_member->name, 0, 0};
+        break;
+    case HOURBANK__OP__KIND_SERVICE:
+        *ix = (ob_index_t) {"service", op->service->provider, op->service->recipient, NULL, op->service->minutes, 0};
+        break;
+    case HOURBANK__OP__KIND_GIFT:
+        *ix = (ob_index_t) {"gift", op->gift->from_member, op->gift->to_member, NULL, op->gift->minutes, 0};
+        break;
+    case HOURBANK__OP__KIND_VOID_OP:
+        ix->kind = "void";
+        if (op->void_op->target->station_id == self->station_id && op->void_op->target->seq <= INT64_MAX)
+            ix->void_seq = (int64_t) op->void_op->target->seq;
+        break;
+    default: hb_unreachable();
+    }
+}
+
+/* "1h 30m", "2h", "45m". */
+static void
+amount_format(char *buf, size_t size, int64_t minutes)
+{
+    int64_t h = minutes / MINUTES_PER_HOUR, m = minutes % MINUTES_PER_HOUR;
+    if (h > 0 && m > 0)
+        snprintf(buf, size, "%" PRId64 "h %" PRId64 "m", h, m);
+    else if (h > 0)
+        snprintf(buf, size, "%" PRId64 "h", h);
+    else
+        snprintf(buf, size, "%" PRId64 "m", m);
+}
+
+/* Makes a summary one line and drops a UTF-8 sequence cut by snprintf. */
+static void
+summary_tidy(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x20)
+            s[i] = ' ';
+    }
+    size_t start = len;
+    while (start > 0 && ((unsigned char) s[start - 1] & 0xC0u) == 0x80u)
+        start--;
+    if (start == 0)
+        return;
+    unsigned char lead = (unsigned char) s[start - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (start - 1) < need)
+        s[start - 1] = '\0';
+}
+
+#define ARROW "\xE2\x86\x92"  /* U+2192 RIGHTWARDS ARROW */
+
+static void
+summary_format(char *out, size_t size, const Hourbank__Op *op)
+{
+    char amount[AMOUNT_BYTES];
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER:
+        snprintf(out, size, "register %s %s", op->register_member->member_no, op->register_member->name);
+        break;
+    case HOURBANK__OP__KIND_SERVICE:
+        amount_format(amount, sizeof amount, op->service->minutes);
+        snprintf(out, size, "service %s " ARROW " %s %s %s", op->service->provider, op->service->recipient, amount,
+                 op->service->category);
+        break;
+    case HOURBANK__OP__KIND_GIFT:
+        amount_format(amount, sizeof amount, op->gift->minutes);
+        snprintf(out, size, "gift %s " ARROW " %s %s", op->gift->from_member, op->gift->to_member, amount);
+        break;
+    case HOURBANK__OP__KIND_VOID_OP:
+        snprintf(out, size, "void station %" PRIu32 " seq %" PRIu64 ": %s", op->void_op->target->station_id,
+                 op->void_op->target->seq, op->void_op->reason);
+        break;
+    default: hb_unreachable();
+    }
+    summary_tidy(out);
+}
+
+/* A failed statement during a save: a full disk is OUTBOX_FULL, anything
+ * else INTERNAL. */
+static hb_result_t
+save_db_fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_size)
+{
+    bool full = (sqlite3_errcode(self->db) & 0xff) == SQLITE_FULL;
+    hb_outbox__fail(self, what, msg, msg_size);
+    return full ? HB_RESULT_OUTBOX_FULL : HB_RESULT_INTERNAL;
+}
+
+/* 1 if member_no is in the directory or in a registration here, 0 if not,
+ * -1 on an error. */
+static int
+member_no_used(hb_outbox_t *self, const char *member_no)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MEMBER_NO_USED);
+    sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int used = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+    sqlite3_reset(st);
+    return used;
+}
+
+/* The next free number of this community from serial on: numbers already
+ * in the directory or in a registration here are skipped. */
+static hb_result_t
+member_no_allocate(hb_outbox_t *self, uint32_t serial, ob_save_t *s, char *msg, size_t msg_size)
+{
+    for (; serial >= 1 && serial <= HB_MEMBER_SERIAL_MAX; serial++) {
+        int rc = hb_memberno_format(s->member_no, sizeof s->member_no, self->community, serial);
+        hb_assert(rc == 0);
+        int used = member_no_used(self, s->member_no);
+        if (used < 0)
+            return save_db_fail(self, "check a member number", msg, msg_size);
+        if (used == 0) {
+            s->next_serial = serial + 1;
+            s->reg.member_no = s->member_no;
+            return HB_RESULT_OK;
+        }
+    }
+    snprintf(msg, msg_size, "community %s has no member numbers left in outbox \"%s\" (serials 1..%u are used)",
+             self->community, self->path, (unsigned) HB_MEMBER_SERIAL_MAX);
+    return HB_RESULT_INTERNAL;
+}
+
+/* Copies op into s with seq (and a member number) set, then packs it. */
+static hb_result_t
+save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_save_t *s, char *msg, size_t msg_size)
+{
+    s->op = *op;
+    s->op.seq = m->last_seq + 1;
+    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
+        s->reg = *op->register_member;
+        s->op.register_member = &s->reg;
+        if (s->reg.member_no == NULL || s->reg.member_no[0] == '\0') {
+            hb_result_t r = member_no_allocate(self, m->next_serial, s, msg, msg_size);
+            if (r != HB_RESULT_OK)
+                return r;
+        }
+    }
+    hb_wire_error_t err;
+    hb_assert(hb_wire_validate_op(&s->op, HB_WIRE_OP_IN_BATCH, &err) == 0);
+    s->payload_len = hourbank__op__get_packed_size(&s->op);
+    hb_assert(s->payload_len <= sizeof s->payload);
+    size_t packed = hourbank__op__pack(&s->op, s->payload);
+    hb_assert(packed == s->payload_len);
+    summary_format(s->summary, sizeof s->summary, &s->op);
+    return HB_RESULT_OK;
+}
+
+/* OUTBOX_FULL if storing bytes more would take the file past max_bytes.
+ * Pages freed by compaction count as free: SQLite reuses them first. */
+static hb_result_t
+space_check(hb_outbox_t *self, size_t bytes, char *msg, size_t msg_size)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_SIZE);
+    int rc = sqlite3_step(st);
+    int64_t used = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return save_db_fail(self, "measure the file", msg, msg_size);
+    if (used + (int64_t) bytes <= self->max_bytes)
+        return HB_RESULT_OK;
+    snprintf(msg, msg_size, "outbox \"%s\" is full: %" PRId64 " bytes used, %zu more needed, limit %" PRId64
+             "; nothing was saved", self->path, used, bytes, self->max_bytes);
+    return HB_RESULT_OUTBOX_FULL;
+}
+
+static int
+op_insert(hb_outbox_t *self, const ob_save_t *s, int64_t now)
+{
+    ob_index_t ix;
+    op_index(self, &s->op, &ix);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_OP_INSERT);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) s->op.seq);
+    sqlite3_bind_text(st, 2, ix.kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, s->payload, (int) s->payload_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, s->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    if (ix.member_a)
+        sqlite3_bind_text(st, 6, ix.member_a, -1, SQLITE_STATIC);
+    if (ix.member_b)
+        sqlite3_bind_text(st, 7, ix.member_b, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, ix.minutes);
+    if (ix.name)
+        sqlite3_bind_text(st, 9, ix.name, -1, SQLITE_STATIC);
+    if (ix.void_seq)
+        sqlite3_bind_int64(st, 10, ix.void_seq);
+    return hb_outbox__run(self, st);
+}
+
+static int
+meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value)
+{
+    hb_assert(value <= INT64_MAX);
+    sqlite3_stmt *st = hb_outbox__stmt(self, id);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) value);
+    return hb_outbox__run(self, st);
+}
+
+/* Inside BEGIN IMMEDIATE: everything a save writes, or nothing. */
+static hb_result_t
+save_in_tx(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, ob_save_t *s, char *msg, size_t msg_size)
+{
+    ob_meta_t m;
+    if (hb_outbox__meta_read(self, &m) != 0)
+        return save_db_fail(self, "read the sequence", msg, msg_size);
+    hb_assert(m.last_seq < INT64_MAX);
+    hb_result_t r = save_build(self, op, &m, s, msg, msg_size);
+    if (r == HB_RESULT_OK)
+        r = space_check(self, s->payload_len + strlen(s->summary), msg, msg_size);
+    if (r != HB_RESULT_OK)
+        return r;
+    if (op_insert(self, s, now) != 0)
+        return save_db_fail(self, "store the operation", msg, msg_size);
+    if (meta_set_u64(self, OB_SEQ_SET, s->op.seq) != 0)
+        return save_db_fail(self, "store the sequence", msg, msg_size);
+    if (s->next_serial != 0 && meta_set_u64(self, OB_SERIAL_SET, s->next_serial) != 0)
+        return save_db_fail(self, "store the member serial", msg, msg_size);
+    return HB_RESULT_OK;
+}
+
+hb_result_t
+hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t *seq_out,
+               char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size)
+{
+    hb_assert(self && op && seq_out && member_no_out && msg && msg_size > 0);
+    hb_wire_error_t err;
+    hb_assert(hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) == 0);
+    *seq_out = 0;
+    member_no_out[0] = '\0';
+    msg[0] = '\0';
+    ob_save_t s;
+    memset(&s, 0, sizeof s);
+    hb_result_t r = HB_RESULT_OK;
+    if (hb_outbox__begin(self, true) != 0)
+        r = save_db_fail(self, "begin a save", msg, msg_size);
+    if (r == HB_RESULT_OK)
+        r = save_in_tx(self, op, now, &s, msg, msg_size);
+    if (r == HB_RESULT_OK && hb_outbox__commit(self) != 0)
+        r = save_db_fail(self, "commit a save", msg, msg_size);
+    if (r != HB_RESULT_OK) {
+        hb_outbox__rollback(self);
+    } else {
+        *seq_out = s.op.seq;
+        if (s.op.kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
+            snprintf(member_no_out, HB_MEMBER_NO_BYTES_MAX + 1, "%s", s.reg.member_no);
+    }
+    cache_refresh(self);
+    return r;
+}
+
+/* ---- batches ---- */
+
+/* Appends the op stored at the current row of st; -1 if it does not decode. */
+static int
+batch_append(hb_outbox_t *self, sqlite3_stmt *st, Hourbank__Batch *batch)
+{
+    uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
+    const void *blob = sqlite3_column_blob(st, 1);
+    size_t len = (size_t) sqlite3_column_bytes(st, 1);
+    Hourbank__Op *op = hourbank__op__unpack(NULL, len, blob);
+    if (op == NULL || op->seq != seq) {
+        hb_log_error("outbox: stored op does not decode path=\"%s\" seq=%" PRIu64 " bytes=%zu", self->path, seq, len);
+        if (op)
+            hourbank__op__free_unpacked(op, NULL);
+        return -1;
+    }
+    batch->ops[batch->n_ops++] = op;
+    return 0;
+}
+
+int
+hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size_t max_bytes,
+                     Hourbank__Batch *batch_out)
+{
+    hb_assert(self && batch_out && max_ops >= 1);
+    hourbank__batch__init(batch_out);
+    if (max_ops > HB_BATCH_OPS_MAX)
+        max_ops = HB_BATCH_OPS_MAX;
+    if (after_seq >= INT64_MAX)
+        return 0;
+    batch_out->ops = calloc(max_ops, sizeof *batch_out->ops);
+    hb_assert(batch_out->ops);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_BATCH);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) max_ops);
+    size_t bytes = 0;
+    bool undecodable = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t) sqlite3_column_bytes(st, 1);
+        uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
+        bool first = batch_out->n_ops == 0;
+        /* a batch holds consecutive seqs: stop at a gap (acks out of order, skip_to) */
+        if (!first && (seq != batch_out->ops[batch_out->n_ops - 1]->seq + 1 || bytes + len > max_bytes))
+            break;
+        if (batch_append(self, st, batch_out) != 0) {
+            undecodable = true;  /* logged by batch_append */
+            break;
+        }
+        bytes += len;
+    }
+    if (undecodable || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
+        if (!undecodable)
+            hb_outbox__fail(self, "read pending ops", NULL, 0);
+        sqlite3_reset(st);
+        hb_outbox_batch_free(batch_out);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (batch_out->n_ops == 0)
+        hb_outbox_batch_free(batch_out);
+    return (int) batch_out->n_ops;
+}
+
+void
+hb_outbox_batch_free(Hourbank__Batch *batch)
+{
+    hb_assert(batch);
+    for (size_t i = 0; i < batch->n_ops; i++)
+        hourbank__op__free_unpacked(batch->ops[i], NULL);
+    free(batch->ops);
+    batch->ops = NULL;
+    batch->n_ops = 0;
+}
+
+/* ---- acks ---- */
+
+static int
+result_store(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_RESULT_SET);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) r->seq);
+    sqlite3_bind_int(st, 2, (int) r->result);
+    sqlite3_bind_text(st, 3, r->message ? r->message : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) r->transfer_id);
+    sqlite3_bind_int64(st, 5, now);
+    return hb_outbox__run(self, st);
+}
+
+/* Stores one result, or accepts it again if it repeats the stored one. */
+static int
+ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, char *msg, size_t msg_size)
+{
+    hb_assert(r && r->result != HOURBANK__RESULT__RESULT_UNSET);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_RESULT_GET);
+    sqlite3_bind_int64(st, 1, r->seq <= INT64_MAX ? (sqlite3_int64) r->seq : -1);
+    int rc = sqlite3_step(st);
+    bool pending = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+    int held = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    uint64_t held_transfer = rc == SQLITE_ROW ? (uint64_t) sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hb_outbox__fail(self, "read a stored result", msg, msg_size);
+    if (rc == SQLITE_DONE && r->seq <= self->last_seq)
+        return 0;  /* acked before and compacted since (or skipped): nothing to compare */
+    if (rc == SQLITE_DONE) {
+        snprintf(msg, msg_size, "central acked seq=%" PRIu64 " but outbox \"%s\" has assigned only up to %" PRIu64
+                 ": another station may be using station id %" PRIu32, r->seq, self->path, self->last_seq,
+                 self->station_id);
+        return -1;
+    }
+    if (pending)
+        return result_store(self, r, now) == 0 ? 0 : hb_outbox__fail(self, "store a result", msg, msg_size);
+    if (held == (int) r->result && held_transfer == r->transfer_id)
+        return 0;
+    snprintf(msg, msg_size, "central acked seq=%" PRIu64 " with %s (transfer %" PRIu64 ") but it was acked %s"
+             " (transfer %" PRIu64 ") before: another station may be using station id %" PRIu32, r->seq,
+             hb_result_name((hb_result_t) r->result), r->transfer_id, hb_result_name((hb_result_t) held),
+             held_transfer, self->station_id);
+    return -1;
+}
+
+int
+hb_outbox_ack(hb_outbox_t *self, const Hourbank__BatchAck *ack, int64_t now, char *msg, size_t msg_size)
+{
+    hb_assert(self && ack && msg && msg_size > 0);
+    msg[0] = '\0';
+    if (ack->batch_result != HOURBANK__RESULT__OK || ack->n_results == 0)
+        return 0;  /* a refused batch carries no results; the caller handles SEQ_GAP */
+    if (hb_outbox__begin(self, true) != 0)
+        return hb_outbox__fail(self, "begin an ack", msg, msg_size);
+    int rc = 0;
+    for (size_t i = 0; i < ack->n_results && rc == 0; i++)
+        rc = ack_one(self, ack->results[i], now, msg, msg_size);
+    if (rc == 0 && meta_set_u64(self, OB_LAST_SYNC_SET, now >= 0 ? (uint64_t) now : 0) != 0)
+        rc = hb_outbox__fail(self, "store the sync time", msg, msg_size);
+    if (rc == 0 && hb_outbox__commit(self) != 0)
+        rc = hb_outbox__fail(self, "commit an ack", msg, msg_size);
+    if (rc != 0)
+        hb_outbox__rollback(self);
+    cache_refresh(self);
+    return rc;
+}
+
+uint64_t
+hb_outbox_last_acked(hb_outbox_t *self)
+{
+    hb_assert(self);
+    return self->last_acked;
+}
+
+uint64_t
+hb_outbox_last_seq(hb_outbox_t *self)
+{
+    hb_assert(self);
+    return self->last_seq;
+}
+
+/* Inside BEGIN IMMEDIATE. Returns the number skipped; -1 on an error. */
+static int64_t
+skip_in_tx(hb_outbox_t *self, uint64_t hwm)
+{
+    ob_meta_t m;
+    if (hb_outbox__meta_read(self, &m) != 0)
+        return hb_outbox__fail(self, "read the sequence", NULL, 0);
+    if (hwm <= m.last_seq)
+        return 0;
+    if (meta_set_u64(self, OB_SEQ_SET, hwm) != 0)
+        return hb_outbox__fail(self, "store the sequence", NULL, 0);
+    return (int64_t) (hwm - m.last_seq);
+}
+
+uint64_t
+hb_outbox_skip_to(hb_outbox_t *self, uint64_t hwm)
+{
+    hb_assert(self);
+    if (hwm <= self->last_seq)
+        return 0;
+    if (hwm > INT64_MAX) {
+        hb_log_error("outbox: central high-water mark out of range path=\"%s\" hwm=%" PRIu64, self->path, hwm);
+        return 0;
+    }
+    if (hb_outbox__begin(self, true) != 0) {
+        hb_outbox__fail(self, "begin a skip", NULL, 0);
+        return 0;
+    }
+    int64_t skipped = skip_in_tx(self, hwm);
+    if (skipped > 0 && hb_outbox__commit(self) != 0)
+        skipped = hb_outbox__fail(self, "commit a skip", NULL, 0);
+    if (skipped <= 0)
+        hb_outbox__rollback(self);
+    else
+        hb_log_warn("outbox: seqs skipped, central holds more than this file (restored from a backup?)"
+                    " path=\"%s\" from=%" PRIu64 " to=%" PRIu64 " count=%" PRId64, self->path,
+                    hwm - (uint64_t) skipped + 1, hwm, skipped);
+    cache_refresh(self);
+    return skipped > 0 ? (uint64_t) skipped : 0;
+}
+
+/* ---- status, listing, dismissal, compaction ---- */
+
+static int
+count_rows(hb_outbox_t *self, ob_stmt_t id, uint64_t *out)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t) sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+status_in_tx(hb_outbox_t *self, hb_outbox_status_t *out)
+{
+    ob_meta_t m;
+    if (hb_outbox__meta_read(self, &m) != 0 || count_rows(self, OB_COUNT_PENDING, &out->pending) != 0 ||
+        count_rows(self, OB_COUNT_REJECTED, &out->rejected) != 0)
+        return -1;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_FIRST_PENDING);
+    int rc = sqlite3_step(st);
+    out->oldest_pending_at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    out->last_sync = m.last_sync;
+    return 0;
+}
+
+int
+hb_outbox_status(hb_outbox_t *self, hb_outbox_status_t *out)
+{
+    hb_assert(self && out);
+    memset(out, 0, sizeof *out);
+    if (hb_outbox__begin(self, false) != 0)
+        return hb_outbox__fail(self, "begin a status read", NULL, 0);
+    int rc = status_in_tx(self, out);
+    if (rc != 0)
+        hb_outbox__fail(self, "read the queue status", NULL, 0);
+    if (rc == 0 && hb_outbox__commit(self) != 0)
+        rc = hb_outbox__fail(self, "end a status read", NULL, 0);
+    if (rc != 0)
+        hb_outbox__rollback(self);
+    out->last_acked_seq = self->last_acked;
+    out->last_seq = self->last_seq;
+    return rc;
+}
+
+static Hourbank__QueuedOp *
+queued_op_from_row(sqlite3_stmt *st)
+{
+    Hourbank__QueuedOp *q = malloc(sizeof *q);
+    hb_assert(q);
+    hourbank__queued_op__init(q);
+    q->seq = (uint64_t) sqlite3_column_int64(st, 0);
+    q->kind = hb_outbox__column_strdup(st, 1);
+    q->summary = hb_outbox__column_strdup(st, 2);
+    q->saved_at = sqlite3_column_int64(st, 3);
+    q->result = (Hourbank__Result) sqlite3_column_int(st, 4);  /* NULL -> 0 = RESULT_UNSET */
+    q->message = hb_outbox__column_strdup(st, 5);
+    return q;
+}
+
+int
+hb_outbox_list(hb_outbox_t *self, bool rejected_only, size_t max, Hourbank__QueueReply *reply)
+{
+    hb_assert(self && reply);
+    reply->ops = NULL;
+    reply->n_ops = 0;
+    if (max > HB_PAGE_ENTRIES_MAX)
+        max = HB_PAGE_ENTRIES_MAX;
+    if (max == 0)
+        return 0;
+    reply->ops = calloc(max, sizeof *reply->ops);
+    hb_assert(reply->ops);
+    sqlite3_stmt *st = hb_outbox__stmt(self, rejected_only ? OB_LIST_REJECTED : OB_LIST_PENDING);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) max);
+    int rc = SQLITE_DONE;
+    while (reply->n_ops < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        reply->ops[reply->n_ops++] = queued_op_from_row(st);
+    if (reply->n_ops < max && rc != SQLITE_DONE) {
+        hb_outbox__fail(self, "list the queue", NULL, 0);
+        sqlite3_reset(st);
+        hb_outbox_queue_free(reply);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (reply->n_ops == 0)
+        hb_outbox_queue_free(reply);
+    return (int) reply->n_ops;
+}
+
+void
+hb_outbox_queue_free(Hourbank__QueueReply *reply)
+{
+    hb_assert(reply);
+    for (size_t i = 0; i < reply->n_ops; i++) {
+        free(reply->ops[i]->kind);
+        free(reply->ops[i]->summary);
+        free(reply->ops[i]->message);
+        free(reply->ops[i]);
+    }
+    free(reply->ops);
+    reply->ops = NULL;
+    reply->n_ops = 0;
+}
+
+hb_result_t
+hb_outbox_dismiss(hb_outbox_t *self, uint64_t seq)
+{
+    hb_assert(self);
+    if (seq == 0 || seq > INT64_MAX)
+        return HB_RESULT_NOT_FOUND;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_DISMISS);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) seq);
+    if (hb_outbox__run(self, st) != 0) {
+        hb_outbox__fail(self, "dismiss a rejection", NULL, 0);
+        return HB_RESULT_INTERNAL;
+    }
+    return sqlite3_changes(self->db) == 1 ? HB_RESULT_OK : HB_RESULT_NOT_FOUND;
+}
+
+int
+hb_outbox_compact(hb_outbox_t *self, int64_t now, int64_t retention_days)
+{
+    hb_assert(self && retention_days >= 0);
+    if (now < 0 || retention_days > now / SECONDS_PER_DAY)
+        return 0;  /* nothing can be that old */
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_COMPACT);
+    sqlite3_bind_int64(st, 1, now - retention_days * SECONDS_PER_DAY);
+    sqlite3_bind_int(st, 2, HB_COMPACT_OPS_MAX);
+    if (hb_outbox__run(self, st) != 0)
+        return hb_outbox__fail(self, "compact", NULL, 0);
+    return sqlite3_changes(self->db);
+}

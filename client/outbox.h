@@ -1,0 +1,164 @@
+/* outbox.h - a station's durable state in SQLite: the outbox of operations
+ * (each stored with its seq, fsynced, before the operator is told
+ * "saved"), their results from central, the member-number allocator, and
+ * the cached directory of members and balances.
+ *
+ * One file, WAL mode, synchronous=FULL, "PRAGMA quick_check" at open.
+ * Every public call is one SQLite transaction. Single-threaded: one
+ * hb_outbox_t per process, used from the station's event loop.
+ *
+ * Errors: calls with a msg parameter put a one-line reason there and do
+ * not log; the others log SQLite errors (hb_log_error, with the path) and
+ * return -1 (or the value documented). Implemented in outbox.c (queue)
+ * and outbox_dir.c (directory, members, categories). */
+#ifndef HB_OUTBOX_H
+#define HB_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hb_limits.h"
+#include "hb_result.h"
+#include "hourbank.pb-c.h"
+
+typedef struct hb_outbox hb_outbox_t;
+
+/* Opens (creating if needed) the outbox at path for this station. A file
+ * made for another station id or community is refused. max_bytes: the disk
+ * limit for new work. Returns NULL with a one-line reason in msg (corrupt
+ * file, wrong station, cannot create). A new file is claimed for
+ * station_id and community (kept in its meta table). Also refused: a
+ * read-only file, an SQLite file that is not an outbox, an outbox with a
+ * newer schema (PRAGMA user_version), an invalid community code. */
+hb_outbox_t *hb_outbox_open(const char *path, uint32_t station_id, const char *community,
+                            int64_t max_bytes, char *msg, size_t msg_size);
+void hb_outbox_destroy(hb_outbox_t **self_p);
+
+/* Saves one operation (borrowed; must already pass hb_wire_validate_op in
+ * the SAVE context). Assigns the next seq; for a registration with an empty
+ * member_no allocates the next member number of this community. The op is
+ * packed with its seq and stored; the transaction is committed (fsynced)
+ * before this returns. Returns HB_RESULT_OK with *seq_out and member_no_out
+ * (registrations only, else ""), or OUTBOX_FULL when the file has reached
+ * max_bytes (nothing is written), or INTERNAL with msg on a disk error.
+ * now: the station's clock (Unix seconds), stored as saved_at.
+ * The size counted is the file's pages in use (pages freed by compaction
+ * are reused first) plus the new op; a full disk is OUTBOX_FULL too.
+ * Member numbers: serials from 1, persisted, never handed out twice; a
+ * number already in the directory or in a registration here is skipped.
+ * Seqs are never reused, not after compaction nor hb_outbox_skip_to(). */
+hb_result_t hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t *seq_out,
+                           char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size);
+
+/* Unacknowledged ops with seq > after_seq, in seq order, at most max_ops and
+ * max_bytes in total (at least one op if any is pending). Fills a Batch
+ * whose ops the caller frees with hb_outbox_batch_free. Returns the number
+ * of ops (0 = nothing pending after after_seq), -1 on a disk error.
+ * batch_out is initialized here. The ops are the stored bytes decoded, so
+ * every resend carries the same payload. A batch stops at a gap in the
+ * pending seqs (seqs in a batch are consecutive). max_ops is capped at
+ * HB_BATCH_OPS_MAX; max_bytes counts the ops' encoded sizes. */
+int hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size_t max_bytes,
+                         Hourbank__Batch *batch_out);
+void hb_outbox_batch_free(Hourbank__Batch *batch);
+
+/* Stores central's results for an ack (one transaction) and advances
+ * last_acked_seq to the highest contiguous acked seq. Results for seqs this
+ * outbox does not hold, or already holds with a different result, are
+ * reported in msg and refused (-1): that means two stations share an id.
+ * A refused ack stores nothing. Returns 0 otherwise; repeating an ack is
+ * harmless. A result for a seq at or below hb_outbox_last_seq() that is no
+ * longer held (compacted) is accepted without comparison. An ack with
+ * batch_result != OK carries no results: nothing is stored, returns 0. */
+int hb_outbox_ack(hb_outbox_t *self, const Hourbank__BatchAck *ack, int64_t now, char *msg, size_t msg_size);
+
+/* The highest seq with a result (everything at or below it is acked). */
+uint64_t hb_outbox_last_acked(hb_outbox_t *self);
+/* The highest seq ever assigned (0 for a new outbox). */
+uint64_t hb_outbox_last_seq(hb_outbox_t *self);
+/* Central holds results up to hwm but this outbox's last seq is lower:
+ * the file was restored from an old backup. Moves the next seq past hwm so
+ * that no seq is ever reused, and returns how many seqs were skipped.
+ * Pending ops below hwm stay pending (central answers them with their
+ * stored result). Returns 0 and logs on a disk error: check
+ * hb_outbox_last_seq() >= hwm before saving. */
+uint64_t hb_outbox_skip_to(hb_outbox_t *self, uint64_t hwm);
+
+/* Queue status for the operator. */
+typedef struct {
+    uint64_t pending;            /* saved, not yet acked */
+    uint64_t rejected;           /* acked with a rejection, not yet dismissed */
+    int64_t oldest_pending_at;   /* saved_at of the oldest pending op; 0 if none */
+    int64_t last_sync;           /* last time central acked anything; 0 if never */
+    uint64_t last_acked_seq;
+    uint64_t last_seq;
+} hb_outbox_status_t;
+int hb_outbox_status(hb_outbox_t *self, hb_outbox_status_t *out);
+
+/* Lists pending ops (rejected_only = false) or undismissed rejected ops,
+ * oldest first, at most max (capped at HB_PAGE_ENTRIES_MAX). Sets only
+ * reply->ops and reply->n_ops (caller frees with hb_outbox_queue_free;
+ * the counts come from hb_outbox_status). Returns the count or -1. */
+int hb_outbox_list(hb_outbox_t *self, bool rejected_only, size_t max, Hourbank__QueueReply *reply);
+void hb_outbox_queue_free(Hourbank__QueueReply *reply);
+
+/* The operator has seen rejection seq. NOT_FOUND if seq is not a rejected op.
+ * Dismissing twice is OK. INTERNAL (logged) on a disk error. */
+hb_result_t hb_outbox_dismiss(hb_outbox_t *self, uint64_t seq);
+
+/* Deletes acked ops whose ack is older than retention_days, except
+ * undismissed rejections. At most HB_COMPACT_OPS_MAX rows per call (called
+ * from the station's tick). Returns rows deleted or -1. */
+int hb_outbox_compact(hb_outbox_t *self, int64_t now, int64_t retention_days);
+
+/* ---- cached directory ---- */
+
+/* Applies one directory page from central (upserts by member_no) and
+ * records reply->version and the time. Returns 0 or -1. The last page
+ * (more = false) marks every op acked so far as included in the cached
+ * balances (see pending_minutes below). */
+int hb_outbox_directory_apply(hb_outbox_t *self, const Hourbank__DirectoryReply *reply, int64_t now);
+/* The directory version held (0 = none yet), and when it was last updated. */
+uint64_t hb_outbox_directory_version(hb_outbox_t *self, int64_t *synced_at);
+
+/* Looks a member up in the directory, then among pending registrations.
+ * Fills *out (strings copied into bufs owned by out; see hb_outbox_member_t).
+ * Returns 1 found, 0 not found, -1 error. */
+typedef struct {
+    char member_no[HB_MEMBER_NO_BYTES_MAX + 1];
+    char name[HB_NAME_BYTES_MAX + 1];
+    char family_of[HB_MEMBER_NO_BYTES_MAX + 1];
+    int role;
+    uint32_t birth_year;
+    int64_t balance_minutes;     /* as of the last directory sync; 0 if pending */
+    int64_t pending_minutes;     /* effect of this station's ops not yet in balance_minutes */
+    bool pending_registration;   /* registered here, not yet acked by central */
+} hb_outbox_member_t;
+/* pending_minutes is what this station's own ops will change in the
+ * member's balance and balance_minutes does not show yet: ops not acked,
+ * and ops acked OK since the last complete directory sync. It counts
+ *   + minutes of service records where the member is the provider,
+ *   + minutes of gifts to the member, - minutes of gifts from the member,
+ *   and undoes the op a void targets (when the target is this station's
+ *   op, still held, and not rejected).
+ * Services where the member is the recipient are NOT subtracted: central
+ * decides who pays, the recipient or the guarantee account. Rejected ops
+ * count for nothing.
+ * A registration made here is found until the directory has the member;
+ * pending_registration is true while it is not acked. */
+int hb_outbox_member(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out);
+/* Members whose name or number contains text, at most max (capped at
+ * HB_SEARCH_RESULTS_MAX): the directory first (by name), then
+ * registrations made here. Case-insensitive for ASCII letters only (names
+ * in other scripts match as typed). Returns the count or -1. */
+int hb_outbox_member_find(hb_outbox_t *self, const char *text, hb_outbox_member_t *out, size_t max);
+
+/* Service categories cached from central (replaced wholesale, order
+ * kept). Returns 0 or -1 (the old list is kept). */
+int hb_outbox_categories_set(hb_outbox_t *self, const Hourbank__CategoriesReply *reply);
+/* Fills reply (caller frees with hb_outbox_categories_free). Count or -1. */
+int hb_outbox_categories_get(hb_outbox_t *self, Hourbank__CategoriesReply *reply);
+void hb_outbox_categories_free(Hourbank__CategoriesReply *reply);
+
+#endif

@@ -1,0 +1,117 @@
+/* outbox_int.h - private to outbox.c (queue, sequence, acks) and
+ * outbox_dir.c (directory cache, member lookup, categories). Not an API:
+ * include it from those two files only.
+ *
+ * Both files keep their SQL next to their code, in tables indexed by
+ * ob_stmt_t; hb_outbox_open() prepares every statement of both tables
+ * once and caches it in the object. */
+#ifndef HB_OUTBOX_INT_H
+#define HB_OUTBOX_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "hb_limits.h"
+#include "outbox.h"
+
+/* The value of HB_RESULT_OK as it appears in SQL text (partial indexes need
+ * literals to match their queries); checked against hb_result.h. */
+#define OB_SQL_OK "1"
+_Static_assert(HB_RESULT_OK == 1, "OB_SQL_OK must spell HB_RESULT_OK");
+
+typedef enum {
+    /* outbox.c */
+    OB_BEGIN,
+    OB_BEGIN_IMMEDIATE,
+    OB_COMMIT,
+    OB_ROLLBACK,
+    OB_META_GET,
+    OB_META_INSERT,
+    OB_SIZE,
+    OB_SEQ_SET,
+    OB_SERIAL_SET,
+    OB_MEMBER_NO_USED,
+    OB_OP_INSERT,
+    OB_BATCH,
+    OB_RESULT_GET,
+    OB_RESULT_SET,
+    OB_LAST_SYNC_SET,
+    OB_FIRST_PENDING,
+    OB_COUNT_PENDING,
+    OB_COUNT_REJECTED,
+    OB_LIST_PENDING,
+    OB_LIST_REJECTED,
+    OB_DISMISS,
+    OB_COMPACT,
+    /* outbox_dir.c */
+    OB_DIR_UPSERT,
+    OB_DIR_VERSION_SET,
+    OB_DIR_SETTLE,
+    OB_DIR_GET,
+    OB_DIR_FIND,
+    OB_REG_GET,
+    OB_REG_FIND,
+    OB_PENDING_MINUTES,
+    OB_CAT_CLEAR,
+    OB_CAT_INSERT,
+    OB_CAT_GET,
+    OB_STMT_COUNT
+} ob_stmt_t;
+
+struct hb_outbox {
+    sqlite3 *db;
+    char *path;
+    uint32_t station_id;
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];
+    int64_t max_bytes;
+    /* caches of what the file says, refreshed after every commit */
+    uint64_t last_seq;
+    uint64_t last_acked;
+    sqlite3_stmt *stmt[OB_STMT_COUNT];
+};
+
+/* The single row of table meta. */
+typedef struct {
+    uint32_t station_id;
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];
+    uint64_t last_seq;
+    uint32_t next_serial;
+    int64_t last_sync;
+    uint64_t directory_version;
+    int64_t directory_synced_at;
+} ob_meta_t;
+
+/* SQL of outbox_dir.c's statements (the others are NULL), by id. */
+extern const char *const hb_outbox__dir_sql[OB_STMT_COUNT];
+
+/* The cached statement id, reset and with its bindings cleared.
+ * Borrowed: valid until hb_outbox_destroy(). */
+sqlite3_stmt *hb_outbox__stmt(hb_outbox_t *self, ob_stmt_t id);
+
+/* Steps a statement that returns no rows (INSERT, UPDATE, ...) and resets
+ * it. Returns 0, or -1 with the error left in sqlite3_errmsg(). */
+int hb_outbox__run(hb_outbox_t *self, sqlite3_stmt *st);
+
+/* BEGIN (deferred, for reads) or BEGIN IMMEDIATE (for writes); COMMIT;
+ * ROLLBACK if a transaction is still open. 0 or -1. */
+int hb_outbox__begin(hb_outbox_t *self, bool immediate);
+int hb_outbox__commit(hb_outbox_t *self);
+void hb_outbox__rollback(hb_outbox_t *self);
+
+/* Reports SQLite's last error: "could not <what> in outbox "<path>": <error>"
+ * into msg when msg is not NULL, else to the log. Returns -1. */
+int hb_outbox__fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_size);
+
+/* Reads the meta row. 0, or -1 (SQLite error pending, or no row). */
+int hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out);
+
+/* Copies text column col of st into dst (size bytes, always terminated,
+ * cut if longer; NULL becomes ""). */
+void hb_outbox__column_text(char *dst, size_t size, sqlite3_stmt *st, int col);
+/* A malloc'ed copy of text column col ("" for NULL); caller owns the result. */
+char *hb_outbox__column_strdup(sqlite3_stmt *st, int col);
+
+#endif

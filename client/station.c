@@ -1,0 +1,172 @@
+#include "station.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "api.h"
+#include "hb_assert.h"
+#include "hb_log.h"
+#include "outbox.h"
+#include "sync.h"
+
+/* Compaction runs at most this often; it is bounded per call anyway. */
+#define COMPACT_EVERY_S 60
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+struct hb_station {
+    char *config_path;
+    hb_station_conf_t *conf;
+    void *ctx;
+    hb_outbox_t *outbox;
+    hb_api_t *api;
+    hb_sync_t *sync;
+    int64_t compact_at;
+};
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
+}
+
+hb_station_t *
+hb_station_new(const char *config_path, hb_station_conf_t *conf)
+{
+    hb_assert(config_path && conf);
+    hb_station_t *self = calloc(1, sizeof *self);
+    hb_assert(self);
+    self->config_path = strdup(config_path);
+    self->conf = conf;
+    self->ctx = zmq_ctx_new();
+    char msg[HB_PATH_BYTES_MAX + 256];
+    self->outbox = hb_outbox_open(conf->outbox_path, conf->station_id, conf->community, conf->outbox_max_bytes,
+                                  msg, sizeof msg);
+    if (self->outbox)
+        self->api = hb_api_new(self->ctx, conf, self->outbox, msg, sizeof msg);
+    if (self->api)
+        self->sync = hb_sync_new(self->ctx, conf, self->outbox, hb_api_on_forward_reply, self->api, msg,
+                                 sizeof msg);
+    if (!self->sync) {
+        hb_log_error("%s", msg);
+        hb_station_destroy(&self);
+        return NULL;
+    }
+    hb_api_set_sync(self->api, self->sync);
+    hb_log_info("station started station=%u community=%s outbox=%s last_seq=%llu last_acked=%llu",
+                conf->station_id, conf->community, conf->outbox_path,
+                (unsigned long long) hb_outbox_last_seq(self->outbox),
+                (unsigned long long) hb_outbox_last_acked(self->outbox));
+    return self;
+}
+
+void
+hb_station_destroy(hb_station_t **self_p)
+{
+    hb_assert(self_p);
+    hb_station_t *self = *self_p;
+    if (!self)
+        return;
+    hb_sync_destroy(&self->sync);
+    hb_api_destroy(&self->api);
+    hb_outbox_destroy(&self->outbox);
+    zmq_ctx_term(self->ctx);
+    hb_station_conf_destroy(&self->conf);
+    free(self->config_path);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+reload(hb_station_t *self)
+{
+    hb_config_errors_t *errors = calloc(1, sizeof *errors);
+    hb_assert(errors);
+    hb_station_conf_t *conf = hb_station_conf_load(self->config_path, errors);
+    if (!conf) {
+        hb_log_error("reload refused: %s has %d error(s), keeping the running configuration",
+                     self->config_path, errors->count);
+        for (int i = 0; i < errors->count; i++)
+            hb_log_error("%s", errors->text[i]);
+        free(errors);
+        return;
+    }
+    free(errors);
+    if (strcmp(conf->central_endpoint, self->conf->central_endpoint) || conf->station_id != self->conf->station_id ||
+        strcmp(conf->outbox_path, self->conf->outbox_path) || strcmp(conf->ipc_endpoint, self->conf->ipc_endpoint))
+        hb_log_warn("reload: endpoint, station id, key and outbox changes take effect after a restart");
+    /* Only the settings read at each use change: the rest stays as running. */
+    self->conf->batch_ops = conf->batch_ops;
+    self->conf->retention_days = conf->retention_days;
+    memcpy(self->conf->log_level, conf->log_level, sizeof conf->log_level);
+    hb_log_level_t level = HB_LOG_INFO;
+    if (hb_log_level_parse(conf->log_level, &level) == 0)
+        hb_log_set_level(level);
+    hb_station_conf_destroy(&conf);
+    hb_log_info("configuration reloaded");
+}
+
+static void
+poll_once(hb_station_t *self, bool accept_work)
+{
+    zmq_pollitem_t items[] = {{hb_api_socket(self->api), 0, ZMQ_POLLIN, 0},
+                              {hb_sync_socket(self->sync), 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, 2, HB_POLL_TICK_MS) < 0)
+        return;  /* EINTR: a signal; the caller checks the flags */
+    if (items[1].revents & ZMQ_POLLIN)
+        hb_sync_handle(self->sync);
+    if (items[0].revents & ZMQ_POLLIN)
+        hb_api_handle(self->api, accept_work);
+    hb_sync_tick(self->sync);
+    int64_t now = (int64_t) time(NULL);
+    if (now >= self->compact_at) {
+        hb_outbox_compact(self->outbox, now, self->conf->retention_days);
+        self->compact_at = now + COMPACT_EVERY_S;
+    }
+}
+
+/* Stop taking work; give the batches in flight a chance to be acked. */
+static void
+drain(hb_station_t *self)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (hb_sync_inflight(self->sync) == 0 || ms > HB_DRAIN_MS)
+            break;
+        poll_once(self, false);
+    }
+}
+
+int
+hb_station_run(hb_station_t *self)
+{
+    hb_assert(self);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    while (!stop_requested) {
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(self);
+        }
+        poll_once(self, true);
+    }
+    drain(self);
+    hb_log_info("stopped in_flight=%d", hb_sync_inflight(self->sync));
+    return 0;
+}

@@ -1,0 +1,472 @@
+#include "sync.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "hb_assert.h"
+#include "hb_keyfile.h"
+#include "hb_log.h"
+#include "hb_wire.h"
+
+typedef struct {
+    uint64_t corr;
+    uint64_t last_seq;
+    int64_t sent_ms;
+} inflight_t;
+
+typedef struct {
+    uint64_t corr;   /* 0 = free slot */
+    uint64_t token;
+    int64_t sent_ms;
+} forward_t;
+
+struct hb_sync {
+    const hb_station_conf_t *conf;
+    hb_outbox_t *outbox;
+    hb_sync_reply_fn *on_reply;
+    void *arg;
+    void *sock;
+    hb_link_t link;
+    uint64_t next_corr;
+    uint64_t hello_corr;
+    int64_t hello_sent_ms;
+    int64_t retry_at_ms;
+    int retry_delay_ms;
+    uint64_t central_hwm;
+    uint64_t sent_through;       /* highest seq sent on this link */
+    inflight_t inflight[HB_INFLIGHT_BATCHES_MAX];
+    int n_inflight;
+    forward_t forwards[HB_FORWARD_MAX];
+    uint64_t directory_corr;
+    int64_t directory_at_ms;
+    uint64_t categories_corr;
+};
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+hb_sync_link_name(hb_link_t link)
+{
+    switch (link) {
+    case HB_LINK_UP: return "up";
+    case HB_LINK_CONNECTING: return "connecting";
+    case HB_LINK_DOWN: return "down";
+    }
+    return "down";
+}
+
+static int
+setup_socket(hb_sync_t *self, void *ctx, char *msg, size_t msg_size)
+{
+    char pub[HB_KEY_Z85_CHARS + 1], sec[HB_KEY_Z85_CHARS + 1];
+    if (hb_keyfile_read(self->conf->public_key_file, false, pub, msg, msg_size) != 0 ||
+        hb_keyfile_read(self->conf->secret_key_file, true, sec, msg, msg_size) != 0)
+        return -1;
+    self->sock = zmq_socket(ctx, ZMQ_DEALER);
+    hb_assert(self->sock);
+    int one = 1, zero = 0, ivl = HB_HEARTBEAT_IVL_MS, tmo = HB_HEARTBEAT_TIMEOUT_MS;
+    int rmin = HB_RETRY_DELAY_MS_MIN, rmax = HB_RETRY_DELAY_MS_MAX;
+    int64_t maxmsg = HB_MSG_BYTES_MAX;
+    zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, self->conf->central_public_key, HB_KEY_Z85_CHARS);
+    zmq_setsockopt(self->sock, ZMQ_CURVE_PUBLICKEY, pub, HB_KEY_Z85_CHARS);
+    zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, sec, HB_KEY_Z85_CHARS);
+    sodium_memzero(sec, sizeof sec);
+    zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &one, sizeof one);  /* never queue for a dead link */
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);
+    zmq_setsockopt(self->sock, ZMQ_RECONNECT_IVL, &rmin, sizeof rmin);
+    zmq_setsockopt(self->sock, ZMQ_RECONNECT_IVL_MAX, &rmax, sizeof rmax);
+    if (zmq_connect(self->sock, self->conf->central_endpoint) != 0) {
+        snprintf(msg, msg_size, "could not connect to central at \"%s\": %s", self->conf->central_endpoint,
+                 zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+hb_sync_t *
+hb_sync_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outbox, hb_sync_reply_fn *on_reply,
+            void *arg, char *msg, size_t msg_size)
+{
+    hb_assert(ctx && conf && outbox && on_reply);
+    hb_sync_t *self = calloc(1, sizeof *self);
+    hb_assert(self);
+    self->conf = conf;
+    self->outbox = outbox;
+    self->on_reply = on_reply;
+    self->arg = arg;
+    self->next_corr = 1;
+    self->link = HB_LINK_CONNECTING;
+    self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+    if (setup_socket(self, ctx, msg, msg_size) != 0)
+        hb_sync_destroy(&self);
+    return self;
+}
+
+static void
+fail_forwards(hb_sync_t *self)
+{
+    for (int i = 0; i < HB_FORWARD_MAX; i++) {
+        if (self->forwards[i].corr) {
+            self->forwards[i].corr = 0;
+            self->on_reply(self->arg, self->forwards[i].token, NULL);
+        }
+    }
+}
+
+void
+hb_sync_destroy(hb_sync_t **self_p)
+{
+    hb_assert(self_p);
+    hb_sync_t *self = *self_p;
+    if (!self)
+        return;
+    fail_forwards(self);
+    if (self->sock)
+        zmq_close(self->sock);
+    free(self);
+    *self_p = NULL;
+}
+
+void *
+hb_sync_socket(hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->sock;
+}
+
+hb_link_t
+hb_sync_link(const hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->link;
+}
+
+uint64_t
+hb_sync_central_hwm(const hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->central_hwm;
+}
+
+int
+hb_sync_inflight(const hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->n_inflight;
+}
+
+/* Sends env with a fresh correlation id; returns the id, or 0 when the
+ * link cannot take it now (ZMQ_IMMEDIATE: no connection yet). */
+static uint64_t
+send_env(hb_sync_t *self, Hourbank__Envelope *env)
+{
+    env->version = HB_PROTOCOL_VERSION;
+    env->correlation_id = self->next_corr++;
+    void *data;
+    size_t size;
+    if (hb_wire_pack(env, &data, &size) != 0) {
+        hb_log_error("message to central too large body=%d", (int) env->body_case);
+        return 0;
+    }
+    int rc = zmq_send(self->sock, data, size, ZMQ_DONTWAIT);
+    free(data);
+    return rc < 0 ? 0 : env->correlation_id;
+}
+
+/* Drops back to "connecting": forget what is in flight, hello again after
+ * a capped, jittered exponential backoff. */
+static void
+link_lost(hb_sync_t *self, const char *why)
+{
+    if (self->link == HB_LINK_UP)
+        hb_log_warn("link to central lost, will resend from seq %" PRIu64 ": %s",
+                    hb_outbox_last_acked(self->outbox) + 1, why);
+    self->link = HB_LINK_CONNECTING;
+    self->n_inflight = 0;
+    self->hello_corr = 0;
+    self->directory_corr = 0;
+    self->categories_corr = 0;
+    fail_forwards(self);
+    int jitter = (int) randombytes_uniform((uint32_t) self->retry_delay_ms / 2 + 1);
+    self->retry_at_ms = now_ms() + self->retry_delay_ms / 2 + jitter;
+    self->retry_delay_ms *= 2;
+    if (self->retry_delay_ms > HB_RETRY_DELAY_MS_MAX)
+        self->retry_delay_ms = HB_RETRY_DELAY_MS_MAX;
+}
+
+static void
+send_hello(hb_sync_t *self)
+{
+    Hourbank__Envelope env;
+    Hourbank__Hello hello;
+    hourbank__envelope__init(&env);
+    hourbank__hello__init(&hello);
+    hello.station_id = self->conf->station_id;
+    hello.last_acked_seq = hb_outbox_last_acked(self->outbox);
+    hello.software = "hourbank-station " HB_VERSION;
+    env.body_case = HOURBANK__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    self->hello_corr = send_env(self, &env);
+    self->hello_sent_ms = now_ms();
+    if (!self->hello_corr)
+        link_lost(self, "central is not reachable");
+}
+
+static void
+on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
+{
+    uint64_t last_seq = hb_outbox_last_seq(self->outbox);
+    uint64_t acked = hb_outbox_last_acked(self->outbox);
+    self->central_hwm = w->high_water_mark;
+    if (w->high_water_mark > last_seq) {
+        uint64_t skipped = hb_outbox_skip_to(self->outbox, w->high_water_mark);
+        hb_log_error("ALERT central holds seqs up to %" PRIu64 " for station %" PRIu32 " but this outbox"
+                     " only reached %" PRIu64 ": was it restored from an old backup? new ops start at %" PRIu64
+                     " (%" PRIu64 " seqs skipped, none reused)", w->high_water_mark, self->conf->station_id,
+                     last_seq, w->high_water_mark + 1, skipped);
+    }
+    hb_log_info("link to central up central_hwm=%" PRIu64 " last_acked=%" PRIu64 " pending=%" PRIu64,
+                w->high_water_mark, acked, last_seq > acked ? last_seq - acked : 0);
+    self->link = HB_LINK_UP;
+    self->hello_corr = 0;
+    self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+    self->sent_through = acked;
+    self->directory_at_ms = 0;  /* refresh now */
+}
+
+static void
+send_batches(hb_sync_t *self)
+{
+    while (self->link == HB_LINK_UP && self->n_inflight < HB_INFLIGHT_BATCHES_MAX) {
+        Hourbank__Batch batch;
+        hourbank__batch__init(&batch);
+        int n = hb_outbox_next_batch(self->outbox, self->sent_through, self->conf->batch_ops,
+                                     HB_MSG_BYTES_MAX / 2, &batch);
+        if (n <= 0)
+            return;
+        Hourbank__Envelope env;
+        hourbank__envelope__init(&env);
+        env.body_case = HOURBANK__ENVELOPE__BODY_BATCH;
+        env.batch = &batch;
+        uint64_t corr = send_env(self, &env);
+        uint64_t last = batch.ops[batch.n_ops - 1]->seq;
+        hb_outbox_batch_free(&batch);
+        if (!corr) {
+            link_lost(self, "could not send a batch");
+            return;
+        }
+        inflight_t *f = &self->inflight[self->n_inflight++];
+        f->corr = corr;
+        f->last_seq = last;
+        f->sent_ms = now_ms();
+        self->sent_through = last;
+    }
+}
+
+static int
+find_inflight(hb_sync_t *self, uint64_t corr)
+{
+    for (int i = 0; i < self->n_inflight; i++)
+        if (self->inflight[i].corr == corr)
+            return i;
+    return -1;
+}
+
+static void
+on_ack(hb_sync_t *self, int slot, const Hourbank__BatchAck *ack)
+{
+    char msg[HB_MESSAGE_BYTES_MAX * 2];
+    self->n_inflight--;
+    memmove(&self->inflight[slot], &self->inflight[slot + 1],
+            (size_t) (self->n_inflight - slot) * sizeof self->inflight[0]);
+    self->central_hwm = ack->high_water_mark;
+    if (ack->batch_result != HOURBANK__RESULT__OK) {
+        link_lost(self, ack->message);  /* SEQ_GAP or INTERNAL: hello again, resend */
+        return;
+    }
+    if (hb_outbox_ack(self->outbox, ack, (int64_t) time(NULL), msg, sizeof msg) != 0) {
+        hb_log_error("ALERT ack from central does not match the outbox: %s", msg);
+        link_lost(self, "ack does not match the outbox");
+        return;
+    }
+    for (size_t i = 0; i < ack->n_results; i++)
+        if (ack->results[i]->result != HOURBANK__RESULT__OK)
+            hb_log_warn("op rejected by central seq=%" PRIu64 " code=%s message=\"%s\"", ack->results[i]->seq,
+                        hb_result_name((hb_result_t) ack->results[i]->result), ack->results[i]->message);
+    /* balances changed: refresh the cache soon, but not once per ack */
+    int64_t soon = now_ms() + HB_DIRECTORY_AFTER_ACK_MS;
+    if (self->directory_at_ms > soon)
+        self->directory_at_ms = soon;
+}
+
+static void
+refresh_directory(hb_sync_t *self)
+{
+    Hourbank__Envelope env;
+    hourbank__envelope__init(&env);
+    if (!self->categories_corr) {
+        Hourbank__CategoriesQuery cq;
+        hourbank__categories_query__init(&cq);
+        env.body_case = HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY;
+        env.categories_query = &cq;
+        self->categories_corr = send_env(self, &env);
+    }
+    Hourbank__DirectoryQuery dq;
+    hourbank__directory_query__init(&dq);
+    dq.since_version = hb_outbox_directory_version(self->outbox, NULL);
+    dq.limit = HB_PAGE_ENTRIES_MAX;
+    env.body_case = HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY;
+    env.directory_query = &dq;
+    self->directory_corr = send_env(self, &env);
+    self->directory_at_ms = now_ms() + HB_DIRECTORY_REFRESH_MS;
+}
+
+static void
+on_directory(hb_sync_t *self, const Hourbank__DirectoryReply *d)
+{
+    self->directory_corr = 0;
+    if (hb_outbox_directory_apply(self->outbox, d, (int64_t) time(NULL)) != 0)
+        hb_log_error("could not store the directory from central");
+    else if (d->more)
+        self->directory_at_ms = 0;  /* next page at the next tick */
+}
+
+/* Replies to forwarded requests: find the slot by correlation id. */
+static bool
+on_forwarded(hb_sync_t *self, const Hourbank__Envelope *env)
+{
+    for (int i = 0; i < HB_FORWARD_MAX; i++) {
+        if (self->forwards[i].corr && self->forwards[i].corr == env->correlation_id) {
+            self->forwards[i].corr = 0;
+            self->on_reply(self->arg, self->forwards[i].token, env);
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+hb_sync_forward(hb_sync_t *self, Hourbank__Envelope *req, uint64_t token)
+{
+    hb_assert(self && req);
+    if (self->link != HB_LINK_UP)
+        return -1;
+    for (int i = 0; i < HB_FORWARD_MAX; i++) {
+        if (self->forwards[i].corr)
+            continue;
+        uint64_t corr = send_env(self, req);
+        if (!corr)
+            return -1;
+        self->forwards[i] = (forward_t){corr, token, now_ms()};
+        return 0;
+    }
+    return -1;
+}
+
+static void
+dispatch(hb_sync_t *self, const Hourbank__Envelope *env)
+{
+    int slot;
+    if (env->correlation_id && env->correlation_id == self->hello_corr) {
+        if (env->body_case == HOURBANK__ENVELOPE__BODY_WELCOME)
+            on_welcome(self, env->welcome);
+        else
+            link_lost(self, env->body_case == HOURBANK__ENVELOPE__BODY_ERROR ? env->error->message
+                                                                             : "unexpected answer to hello");
+    } else if ((slot = find_inflight(self, env->correlation_id)) >= 0) {
+        if (env->body_case == HOURBANK__ENVELOPE__BODY_BATCH_ACK)
+            on_ack(self, slot, env->batch_ack);
+        else
+            link_lost(self, env->body_case == HOURBANK__ENVELOPE__BODY_ERROR ? env->error->message
+                                                                             : "unexpected answer to a batch");
+    } else if (env->correlation_id == self->directory_corr &&
+               env->body_case == HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY) {
+        on_directory(self, env->directory_reply);
+    } else if (env->correlation_id == self->categories_corr &&
+               env->body_case == HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY) {
+        if (hb_outbox_categories_set(self->outbox, env->categories_reply) != 0)
+            hb_log_error("could not store the catalogue from central");
+    } else if (!on_forwarded(self, env)) {
+        hb_log_debug("late or unknown reply from central correlation_id=%" PRIu64, env->correlation_id);
+    }
+}
+
+void
+hb_sync_handle(hb_sync_t *self)
+{
+    hb_assert(self);
+    for (int i = 0; i < HB_RECV_BURST_MAX; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        hb_wire_error_t err;
+        Hourbank__Envelope *env = hb_wire_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &err);
+        zmq_msg_close(&msg);
+        if (!env) {
+            hb_log_error("message from central refused code=%s reason=\"%s\"", hb_result_name(err.code),
+                         err.message);
+            continue;
+        }
+        dispatch(self, env);
+        hb_wire_free(&env);
+    }
+    send_batches(self);
+}
+
+static void
+expire(hb_sync_t *self, int64_t now)
+{
+    if (self->n_inflight && now - self->inflight[0].sent_ms > HB_ACK_TIMEOUT_MS) {
+        link_lost(self, "no ack within the timeout");
+        return;
+    }
+    for (int i = 0; i < HB_FORWARD_MAX; i++) {
+        if (self->forwards[i].corr && now - self->forwards[i].sent_ms > HB_ACK_TIMEOUT_MS) {
+            self->forwards[i].corr = 0;
+            self->on_reply(self->arg, self->forwards[i].token, NULL);
+        }
+    }
+}
+
+void
+hb_sync_tick(hb_sync_t *self)
+{
+    hb_assert(self);
+    int64_t now = now_ms();
+    if (self->link != HB_LINK_UP) {
+        if (self->hello_corr && now - self->hello_sent_ms > HB_ACK_TIMEOUT_MS)
+            link_lost(self, "no answer to hello");
+        else if (!self->hello_corr && now >= self->retry_at_ms)
+            send_hello(self);
+        return;
+    }
+    expire(self, now);
+    if (self->link == HB_LINK_UP && now >= self->directory_at_ms)
+        refresh_directory(self);  /* a lost reply is simply asked again next time */
+    send_batches(self);
+}
+
+void
+hb_sync_kick(hb_sync_t *self)
+{
+    hb_assert(self);
+    send_batches(self);
+}

@@ -1,0 +1,1058 @@
+/* test_outbox.c - the station outbox: seqs, member numbers, batches, acks,
+ * limits, compaction, refusal of foreign and corrupt files, directory,
+ * pending minutes, categories. Every test works in its own mkdtemp dir. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hb_memberno.h"
+#include "hb_wire.h"
+#include "outbox.h"
+
+#define STATION 1u
+#define COMMUNITY "QX03"
+#define T0 INT64_C(1704067200) /* 2024-01-01 */
+#define DAY INT64_C(86400)
+#define MSG_BYTES (HB_MESSAGE_BYTES_MAX * 2)
+#define DIR_BYTES 200
+#define PATH_BYTES 256 /* the dir and a file name under it */
+#define FILL_OPS_MAX 100000 /* bound on the loop that fills an outbox */
+#define PAGE_BYTES 4096     /* SQLite's default page size */
+#define GARBAGE_BYTES 2048
+/* More acked ops than one compaction call may delete (HB_COMPACT_OPS_MAX
+ * is private to outbox.c; this is well above any sane per-tick bound). */
+#define COMPACT_TEST_OPS (HB_BATCH_OPS_MAX * 8)
+
+typedef struct {
+    char dir[DIR_BYTES];
+    char path[PATH_BYTES];
+    char msg[MSG_BYTES];
+    hb_outbox_t *ob;
+    /* member numbers for the directory: serials 101.. */
+    char a[HB_MEMBER_NO_BUF_BYTES], b[HB_MEMBER_NO_BUF_BYTES], c[HB_MEMBER_NO_BUF_BYTES];
+} fixture_t;
+
+/* ---- fixture ---- */
+
+static void
+member_no(char *buf, uint32_t serial)
+{
+    assert_int_equal(hb_memberno_format(buf, HB_MEMBER_NO_BUF_BYTES, COMMUNITY, serial), 0);
+}
+
+static hb_outbox_t *
+open_ob(fixture_t *f, int64_t max_bytes)
+{
+    hb_outbox_t *ob = hb_outbox_open(f->path, STATION, COMMUNITY, max_bytes, f->msg, sizeof f->msg);
+    if (ob == NULL)
+        print_error("open failed: %s\n", f->msg);
+    assert_non_null(ob);
+    return ob;
+}
+
+static void
+reopen(fixture_t *f)
+{
+    hb_outbox_destroy(&f->ob);
+    assert_null(f->ob);
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+}
+
+static int
+setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "%s/test_outbox.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/outbox.db", f->dir);
+    member_no(f->a, 101);
+    member_no(f->b, 102);
+    member_no(f->c, 103);
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    *state = f;
+    return 0;
+}
+
+static void
+remove_with_sidecars(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[PATH_BYTES + 16];
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+}
+
+/* Runs sql on its own connection to path. */
+static void
+sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* The first column of the first row of sql, read on its own connection. */
+static void
+sql_text(const char *path, const char *sql, char *out, size_t size)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, size, "%s", (const char *) sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static int
+teardown(void **state)
+{
+    fixture_t *f = *state;
+    hb_outbox_destroy(&f->ob);
+    char p[PATH_BYTES + 16];
+    remove_with_sidecars(f->path);
+    snprintf(p, sizeof p, "%s/copy.db", f->dir);
+    remove_with_sidecars(p);
+    snprintf(p, sizeof p, "%s/other.db", f->dir);
+    remove_with_sidecars(p);
+    assert_int_equal(rmdir(f->dir), 0);
+    free(f);
+    return 0;
+}
+
+/* ---- building ops ---- */
+
+typedef struct {
+    Hourbank__Op op;
+    Hourbank__RegisterMember reg;
+    Hourbank__ServiceRecord service;
+    Hourbank__Gift gift;
+    Hourbank__Void void_op;
+    Hourbank__OpRef target;
+} op_t;
+
+static Hourbank__Op *
+service(op_t *o, const char *provider, const char *recipient, int64_t minutes, const char *note)
+{
+    hourbank__op__init(&o->op);
+    hourbank__service_record__init(&o->service);
+    o->op.occurred_at = T0;
+    o->op.kind_case = HOURBANK__OP__KIND_SERVICE;
+    o->op.service = &o->service;
+    o->service.provider = (char *) (uintptr_t) provider;
+    o->service.recipient = (char *) (uintptr_t) recipient;
+    o->service.minutes = minutes;
+    o->service.category = "companionship";
+    o->service.note = (char *) (uintptr_t) note;
+    return &o->op;
+}
+
+static Hourbank__Op *
+gift(op_t *o, const char *from, const char *to, int64_t minutes)
+{
+    hourbank__op__init(&o->op);
+    hourbank__gift__init(&o->gift);
+    o->op.occurred_at = T0;
+    o->op.kind_case = HOURBANK__OP__KIND_GIFT;
+    o->op.gift = &o->gift;
+    o->gift.from_member = (char *) (uintptr_t) from;
+    o->gift.to_member = (char *) (uintptr_t) to;
+    o->gift.minutes = minutes;
+    return &o->op;
+}
+
+static Hourbank__Op *
+registration(op_t *o, const char *number, const char *name)
+{
+    hourbank__op__init(&o->op);
+    hourbank__register_member__init(&o->reg);
+    o->op.occurred_at = T0;
+    o->op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
+    o->op.register_member = &o->reg;
+    o->reg.member_no = (char *) (uintptr_t) number;
+    o->reg.name = (char *) (uintptr_t) name;
+    o->reg.role = HOURBANK__ROLE__VOLUNTEER;
+    o->reg.birth_year = 1958;
+    return &o->op;
+}
+
+static Hourbank__Op *
+voiding(op_t *o, uint32_t station, uint64_t seq)
+{
+    hourbank__op__init(&o->op);
+    hourbank__void__init(&o->void_op);
+    hourbank__op_ref__init(&o->target);
+    o->op.occurred_at = T0;
+    o->op.kind_case = HOURBANK__OP__KIND_VOID_OP;
+    o->op.void_op = &o->void_op;
+    o->void_op.target = &o->target;
+    o->void_op.reason = "entered twice";
+    o->target.station_id = station;
+    o->target.seq = seq;
+    return &o->op;
+}
+
+static uint64_t
+save_ok(fixture_t *f, const Hourbank__Op *op, char *member_no_out)
+{
+    uint64_t seq = 0;
+    char no[HB_MEMBER_NO_BUF_BYTES] = "x";
+    hb_result_t r = hb_outbox_save(f->ob, op, T0, &seq, no, f->msg, sizeof f->msg);
+    if (r != HB_RESULT_OK)
+        print_error("save failed: %s\n", f->msg);
+    assert_int_equal(r, HB_RESULT_OK);
+    assert_true(seq >= 1);
+    if (member_no_out)
+        snprintf(member_no_out, HB_MEMBER_NO_BUF_BYTES, "%s", no);
+    return seq;
+}
+
+static uint64_t
+save_service(fixture_t *f, const char *provider, const char *recipient, int64_t minutes)
+{
+    op_t o;
+    return save_ok(f, service(&o, provider, recipient, minutes, ""), NULL);
+}
+
+static uint64_t
+save_gift(fixture_t *f, const char *from, const char *to, int64_t minutes)
+{
+    op_t o;
+    return save_ok(f, gift(&o, from, to, minutes), NULL);
+}
+
+/* ---- acks ---- */
+
+#define ACK_MAX 16
+
+typedef struct {
+    Hourbank__BatchAck ack;
+    Hourbank__OpResult results[ACK_MAX];
+    Hourbank__OpResult *ptrs[ACK_MAX];
+} ack_t;
+
+/* An ack for seqs first..first+n-1, all with result; transfer ids 1000+seq for OK. */
+static Hourbank__BatchAck *
+ack_build(ack_t *a, uint64_t first, size_t n, hb_result_t result)
+{
+    assert_true(n <= ACK_MAX);
+    hourbank__batch_ack__init(&a->ack);
+    a->ack.batch_result = HOURBANK__RESULT__OK;
+    a->ack.n_results = n;
+    a->ack.results = a->ptrs;
+    for (size_t i = 0; i < n; i++) {
+        hourbank__op_result__init(&a->results[i]);
+        a->results[i].seq = first + i;
+        a->results[i].result = (Hourbank__Result) result;
+        a->results[i].message = result == HB_RESULT_OK ? "" : "rejected for the test";
+        a->results[i].transfer_id = result == HB_RESULT_OK ? 1000 + first + i : 0;
+        a->ptrs[i] = &a->results[i];
+    }
+    return &a->ack;
+}
+
+static int
+ack(fixture_t *f, uint64_t first, size_t n, hb_result_t result, int64_t now)
+{
+    ack_t a;
+    return hb_outbox_ack(f->ob, ack_build(&a, first, n, result), now, f->msg, sizeof f->msg);
+}
+
+static void
+ack_ok(fixture_t *f, uint64_t first, size_t n, hb_result_t result, int64_t now)
+{
+    int rc = ack(f, first, n, result, now);
+    if (rc != 0)
+        print_error("ack failed: %s\n", f->msg);
+    assert_int_equal(rc, 0);
+}
+
+/* ---- directory ---- */
+
+#define DIR_MAX 8
+
+typedef struct {
+    Hourbank__DirectoryReply reply;
+    Hourbank__Member members[DIR_MAX];
+    Hourbank__Member *ptrs[DIR_MAX];
+} dir_t;
+
+static void
+dir_add(dir_t *d, const char *number, const char *name, int64_t balance)
+{
+    assert_true(d->reply.n_members < DIR_MAX);
+    Hourbank__Member *m = &d->members[d->reply.n_members];
+    hourbank__member__init(m);
+    m->member_no = (char *) (uintptr_t) number;
+    m->name = (char *) (uintptr_t) name;
+    m->role = HOURBANK__ROLE__BOTH;
+    m->birth_year = 1950;
+    m->balance_minutes = balance;
+    m->version = 1;
+    d->ptrs[d->reply.n_members++] = m;
+}
+
+static void
+dir_init(dir_t *d, uint64_t version, bool more)
+{
+    hourbank__directory_reply__init(&d->reply);
+    d->reply.members = d->ptrs;
+    d->reply.version = version;
+    d->reply.more = more;
+}
+
+/* A, B and C in the directory with balances 600, 120, 0 minutes. */
+static void
+dir_abc(fixture_t *f)
+{
+    dir_t d;
+    dir_init(&d, 7, false);
+    dir_add(&d, f->a, "Wang Fang", 600);
+    dir_add(&d, f->b, "Li Wei", 120);
+    dir_add(&d, f->c, "Zhang Min", 0);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+}
+
+static int64_t
+pending_of(fixture_t *f, const char *number)
+{
+    hb_outbox_member_t m;
+    assert_int_equal(hb_outbox_member(f->ob, number, &m), 1);
+    return m.pending_minutes;
+}
+
+/* ---- tests ---- */
+
+static void
+test_save_ack_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    op_t o;
+    uint64_t seq = 0;
+    char no[HB_MEMBER_NO_BUF_BYTES] = "x";
+    assert_int_equal(hb_outbox_last_seq(f->ob), 0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 0);
+    assert_int_equal(hb_outbox_save(f->ob, service(&o, f->a, f->b, 90, "tea and a walk"), T0, &seq, no, f->msg,
+                                    sizeof f->msg),
+                     HB_RESULT_OK);
+    assert_int_equal(seq, 1);
+    assert_string_equal(no, "");
+    assert_int_equal(o.op.seq, 0); /* the caller's op is not touched */
+
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 1);
+    const Hourbank__Op *sent = batch.ops[0];
+    assert_int_equal(sent->seq, 1);
+    assert_int_equal(sent->occurred_at, T0);
+    assert_int_equal(sent->kind_case, HOURBANK__OP__KIND_SERVICE);
+    assert_string_equal(sent->service->provider, f->a);
+    assert_string_equal(sent->service->recipient, f->b);
+    assert_int_equal(sent->service->minutes, 90);
+    assert_string_equal(sent->service->note, "tea and a walk");
+    hb_wire_error_t err;
+    assert_int_equal(hb_wire_validate_op(sent, HB_WIRE_OP_IN_BATCH, &err), 0);
+    hb_outbox_batch_free(&batch);
+    assert_null(batch.ops);
+
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0 + 5);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 1);
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 0);
+    assert_int_equal(batch.n_ops, 0);
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.rejected, 0);
+    assert_int_equal(st.last_sync, T0 + 5);
+    assert_int_equal(st.oldest_pending_at, 0);
+    /* the same ack again is harmless */
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0 + 6);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 1);
+}
+
+static void
+test_seqs_persist(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t prev = 0;
+    for (int i = 0; i < 5; i++) {
+        uint64_t seq = save_service(f, f->a, f->b, 30);
+        assert_int_equal(seq, prev + 1);
+        prev = seq;
+    }
+    ack_ok(f, 1, 2, HB_RESULT_OK, T0);
+    char text[64];
+    sql_text(f->path, "PRAGMA journal_mode", text, sizeof text);
+    assert_string_equal(text, "wal");
+    sql_text(f->path, "SELECT last_seq FROM meta", text, sizeof text);
+    assert_string_equal(text, "5");
+    reopen(f);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 5);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 2);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 6);
+    reopen(f);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 7);
+}
+
+static void
+expect_serial(const char *number, uint32_t serial)
+{
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1] = "";
+    uint32_t got = 0;
+    assert_int_equal(hb_memberno_parse(number, community, &got), HB_RESULT_OK);
+    assert_string_equal(community, COMMUNITY);
+    assert_int_equal(got, serial);
+}
+
+static void
+test_member_numbers(void **state)
+{
+    fixture_t *f = *state;
+    op_t o;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    for (uint32_t serial = 1; serial <= 3; serial++) {
+        save_ok(f, registration(&o, "", "Chen Jie"), no);
+        expect_serial(no, serial);
+    }
+    reopen(f);
+    save_ok(f, registration(&o, "", "Chen Jie"), no);
+    expect_serial(no, 4);
+    /* the registration carries its number, and the summary names it */
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 3, 1, HB_MSG_BYTES_MAX, &batch), 1);
+    assert_string_equal(batch.ops[0]->register_member->member_no, no);
+    hb_outbox_batch_free(&batch);
+    /* numbers already in the directory or registered here are skipped */
+    char five[HB_MEMBER_NO_BUF_BYTES], six[HB_MEMBER_NO_BUF_BYTES];
+    member_no(five, 5);
+    member_no(six, 6);
+    dir_t d;
+    dir_init(&d, 1, false);
+    dir_add(&d, five, "Already Central", 0);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+    save_ok(f, registration(&o, six, "Given Number"), no);
+    assert_string_equal(no, six);
+    save_ok(f, registration(&o, "", "Chen Jie"), no);
+    expect_serial(no, 7);
+    reopen(f);
+    save_ok(f, registration(&o, "", "Chen Jie"), no);
+    expect_serial(no, 8);
+    /* never reused, even when the registrations are compacted away */
+    ack_ok(f, 1, 7, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_compact(f->ob, T0 + DAY, 0), 7);
+    save_ok(f, registration(&o, "", "Chen Jie"), no);
+    expect_serial(no, 9);
+}
+
+/* Saves 512-byte-note services until OUTBOX_FULL; returns how many fit. */
+static uint64_t
+fill(fixture_t *f)
+{
+    char note[HB_NOTE_BYTES_MAX + 1];
+    memset(note, 'n', HB_NOTE_BYTES_MAX);
+    note[HB_NOTE_BYTES_MAX] = '\0';
+    for (uint64_t i = 0; i < FILL_OPS_MAX; i++) {
+        op_t o;
+        uint64_t seq = 0;
+        char no[HB_MEMBER_NO_BUF_BYTES];
+        hb_result_t r = hb_outbox_save(f->ob, service(&o, f->a, f->b, 60, note), T0, &seq, no, f->msg,
+                                       sizeof f->msg);
+        if (r == HB_RESULT_OUTBOX_FULL) {
+            assert_int_equal(seq, 0);
+            return i;
+        }
+        assert_int_equal(r, HB_RESULT_OK);
+        assert_int_equal(seq, i + 1);
+    }
+    fail_msg("the outbox never filled");
+    return 0;
+}
+
+static void
+test_outbox_full(void **state)
+{
+    fixture_t *f = *state;
+    hb_outbox_destroy(&f->ob);
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_MIN);
+    uint64_t saved = fill(f);
+    assert_true(saved > 100);
+    assert_non_null(strstr(f->msg, f->path));
+    assert_non_null(strstr(f->msg, "full"));
+    assert_int_equal(hb_outbox_last_seq(f->ob), saved);
+    /* still full, still nothing written, no seq used */
+    op_t o;
+    uint64_t seq = 7;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    assert_int_equal(hb_outbox_save(f->ob, registration(&o, "", "Too Late"), T0, &seq, no, f->msg, sizeof f->msg),
+                     HB_RESULT_OUTBOX_FULL);
+    assert_int_equal(seq, 0);
+    assert_string_equal(no, "");
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, saved);
+    /* old work survives a reopen with a larger limit; seqs carry on */
+    reopen(f);
+    assert_int_equal(hb_outbox_last_seq(f->ob), saved);
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, saved);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, saved - 1, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 1);
+    assert_int_equal(batch.ops[0]->seq, saved);
+    assert_int_equal(strlen(batch.ops[0]->service->note), HB_NOTE_BYTES_MAX);
+    hb_outbox_batch_free(&batch);
+    assert_int_equal(save_ok(f, registration(&o, "", "Now Fits"), no), saved + 1);
+    expect_serial(no, 1); /* the refused registration used no serial */
+}
+
+/* Packs every op of a batch into one buffer (what central hashes). */
+static size_t
+batch_bytes(const Hourbank__Batch *batch, uint8_t *buf, size_t size)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < batch->n_ops; i++) {
+        size_t n = hourbank__op__get_packed_size(batch->ops[i]);
+        assert_true(at + n <= size);
+        at += hourbank__op__pack(batch->ops[i], buf + at);
+    }
+    return at;
+}
+
+static void
+test_next_batch_limits(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 10; i++)
+        save_service(f, f->a, f->b, 10 + i);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 3, HB_MSG_BYTES_MAX, &batch), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(batch.ops[i]->seq, i + 1);
+    size_t one = hourbank__op__get_packed_size(batch.ops[0]);
+    static uint8_t first[HB_MSG_BYTES_MAX], again[HB_MSG_BYTES_MAX];
+    size_t first_len = batch_bytes(&batch, first, sizeof first);
+    hb_outbox_batch_free(&batch);
+    /* identical bytes on every call */
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 3, HB_MSG_BYTES_MAX, &batch), 3);
+    assert_int_equal(batch_bytes(&batch, again, sizeof again), first_len);
+    assert_memory_equal(first, again, first_len);
+    hb_outbox_batch_free(&batch);
+    /* max_bytes: two ops' worth gives two; one byte still gives one */
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 10, 2 * one + 1, &batch), 2);
+    hb_outbox_batch_free(&batch);
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 10, 1, &batch), 1);
+    hb_outbox_batch_free(&batch);
+    /* after_seq, and max_ops above the protocol's bound is capped */
+    assert_int_equal(hb_outbox_next_batch(f->ob, 5, HB_BATCH_OPS_MAX * 4, HB_MSG_BYTES_MAX, &batch), 5);
+    assert_int_equal(batch.ops[0]->seq, 6);
+    hb_outbox_batch_free(&batch);
+    assert_int_equal(hb_outbox_next_batch(f->ob, 10, 10, HB_MSG_BYTES_MAX, &batch), 0);
+    /* an ack out of order leaves a gap: a batch never spans it */
+    ack_ok(f, 4, 2, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 0);
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 10, HB_MSG_BYTES_MAX, &batch), 3);
+    assert_int_equal(batch.ops[2]->seq, 3);
+    hb_outbox_batch_free(&batch);
+    assert_int_equal(hb_outbox_next_batch(f->ob, 3, 10, HB_MSG_BYTES_MAX, &batch), 5);
+    assert_int_equal(batch.ops[0]->seq, 6);
+    hb_outbox_batch_free(&batch);
+    ack_ok(f, 1, 3, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 5);
+}
+
+static void
+test_ack_refused(void **state)
+{
+    fixture_t *f = *state;
+    save_service(f, f->a, f->b, 30);
+    save_service(f, f->a, f->b, 40);
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0);
+    /* a different result for an acked seq: two stations share an id */
+    assert_int_equal(ack(f, 1, 1, HB_RESULT_INSUFFICIENT_BALANCE, T0), -1);
+    assert_non_null(strstr(f->msg, "seq=1"));
+    assert_non_null(strstr(f->msg, "station id 1"));
+    /* the same result with another transfer id is refused too */
+    ack_t a;
+    ack_build(&a, 1, 1, HB_RESULT_OK);
+    a.results[0].transfer_id = 99;
+    assert_int_equal(hb_outbox_ack(f->ob, &a.ack, T0, f->msg, sizeof f->msg), -1);
+    /* a seq never assigned */
+    assert_int_equal(ack(f, 3, 1, HB_RESULT_OK, T0), -1);
+    assert_non_null(strstr(f->msg, "seq=3"));
+    /* all or nothing: seq 2 stays pending when seq 3 is refused */
+    assert_int_equal(ack(f, 2, 2, HB_RESULT_OK, T0), -1);
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, 1);
+    assert_int_equal(st.rejected, 0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 1);
+    /* a refused batch carries no results and changes nothing */
+    hourbank__batch_ack__init(&a.ack);
+    a.ack.batch_result = HOURBANK__RESULT__SEQ_GAP;
+    assert_int_equal(hb_outbox_ack(f->ob, &a.ack, T0, f->msg, sizeof f->msg), 0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 1);
+}
+
+static void
+test_skip_to(void **state)
+{
+    fixture_t *f = *state;
+    save_service(f, f->a, f->b, 30);
+    save_service(f, f->a, f->b, 30);
+    assert_int_equal(hb_outbox_skip_to(f->ob, 2), 0);
+    assert_int_equal(hb_outbox_skip_to(f->ob, 1), 0);
+    assert_int_equal(hb_outbox_skip_to(f->ob, 10), 8);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 10);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 0); /* 1 and 2 still pending */
+    assert_int_equal(save_service(f, f->a, f->b, 30), 11);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 10, HB_MSG_BYTES_MAX, &batch), 2);
+    hb_outbox_batch_free(&batch);
+    ack_ok(f, 1, 2, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 10); /* central holds 3..10 */
+    reopen(f);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 11);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 10);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 12);
+    ack_ok(f, 11, 2, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 12);
+}
+
+static void
+test_status_list_dismiss(void **state)
+{
+    fixture_t *f = *state;
+    op_t o;
+    save_service(f, f->a, f->b, 90);
+    save_ok(f, service(&o, f->a, f->b, 90, ""), NULL);
+    save_gift(f, f->a, f->c, 120);
+    uint64_t seq = 0;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    assert_int_equal(hb_outbox_save(f->ob, registration(&o, "", "Wang Fang"), T0 + 60, &seq, no, f->msg,
+                                    sizeof f->msg),
+                     HB_RESULT_OK);
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0 + 100);
+    ack_ok(f, 2, 1, HB_RESULT_UNKNOWN_MEMBER, T0 + 101);
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.oldest_pending_at, T0);
+    assert_int_equal(st.last_sync, T0 + 101);
+    assert_int_equal(st.last_acked_seq, 2);
+    assert_int_equal(st.last_seq, 4);
+
+    Hourbank__QueueReply r;
+    hourbank__queue_reply__init(&r);
+    assert_int_equal(hb_outbox_list(f->ob, false, 10, &r), 2);
+    assert_int_equal(r.ops[0]->seq, 3);
+    assert_string_equal(r.ops[0]->kind, "gift");
+    char want[256];
+    snprintf(want, sizeof want, "gift %s \xE2\x86\x92 %s 2h", f->a, f->c);
+    assert_string_equal(r.ops[0]->summary, want);
+    assert_int_equal(r.ops[0]->result, HOURBANK__RESULT__RESULT_UNSET);
+    assert_int_equal(r.ops[1]->seq, 4);
+    assert_string_equal(r.ops[1]->kind, "register");
+    snprintf(want, sizeof want, "register %s Wang Fang", no);
+    assert_string_equal(r.ops[1]->summary, want);
+    assert_int_equal(r.ops[1]->saved_at, T0 + 60);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_list(f->ob, false, 1, &r), 1);
+    hb_outbox_queue_free(&r);
+
+    assert_int_equal(hb_outbox_list(f->ob, true, 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 2);
+    assert_int_equal(r.ops[0]->result, HOURBANK__RESULT__UNKNOWN_MEMBER);
+    assert_string_equal(r.ops[0]->message, "rejected for the test");
+    snprintf(want, sizeof want, "service %s \xE2\x86\x92 %s 1h 30m companionship", f->a, f->b);
+    assert_string_equal(r.ops[0]->summary, want);
+    hb_outbox_queue_free(&r);
+
+    assert_int_equal(hb_outbox_dismiss(f->ob, 1), HB_RESULT_NOT_FOUND);  /* accepted, not rejected */
+    assert_int_equal(hb_outbox_dismiss(f->ob, 3), HB_RESULT_NOT_FOUND);  /* pending */
+    assert_int_equal(hb_outbox_dismiss(f->ob, 99), HB_RESULT_NOT_FOUND); /* unknown */
+    assert_int_equal(hb_outbox_dismiss(f->ob, 2), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_dismiss(f->ob, 2), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_list(f->ob, true, 10, &r), 0);
+    assert_null(r.ops);
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.rejected, 0);
+}
+
+static void
+test_compact(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 6; i++)
+        save_service(f, f->a, f->b, 30);
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0);                   /* old, accepted: goes */
+    ack_ok(f, 2, 1, HB_RESULT_UNKNOWN_MEMBER, T0);       /* old rejection, not dismissed: stays */
+    ack_ok(f, 3, 1, HB_RESULT_UNKNOWN_MEMBER, T0);       /* old rejection, dismissed: goes */
+    ack_ok(f, 5, 1, HB_RESULT_OK, T0 + 10 * DAY);        /* recent: stays */
+    assert_int_equal(hb_outbox_dismiss(f->ob, 3), HB_RESULT_OK);
+    /* 4 and 6 pending: stay */
+    assert_int_equal(hb_outbox_compact(f->ob, T0 + DAY, 1), 0); /* nothing older than a day yet */
+    assert_int_equal(hb_outbox_compact(f->ob, T0 + 2 * DAY, 1), 2);
+    assert_int_equal(hb_outbox_compact(f->ob, T0 + 2 * DAY, 1), 0);
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, 2);
+    assert_int_equal(st.rejected, 1);
+    Hourbank__QueueReply r;
+    hourbank__queue_reply__init(&r);
+    assert_int_equal(hb_outbox_list(f->ob, true, 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 2);
+    hb_outbox_queue_free(&r);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, 10, HB_MSG_BYTES_MAX, &batch), 1);
+    assert_int_equal(batch.ops[0]->seq, 4);
+    hb_outbox_batch_free(&batch);
+    /* an ack repeated for a compacted seq is not an alarm */
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0 + 3 * DAY);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 3);
+    /* seqs are never reused */
+    reopen(f);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 7);
+    /* a time before the retention could have passed deletes nothing */
+    assert_int_equal(hb_outbox_compact(f->ob, 0, HB_RETENTION_DAYS_DEFAULT), 0);
+}
+
+/* Each call does a bounded amount of work; repeated calls finish the job. */
+static void
+test_compact_bounded(void **state)
+{
+    fixture_t *f = *state;
+    const uint64_t n = COMPACT_TEST_OPS;
+    for (uint64_t i = 0; i < n; i++)
+        save_service(f, f->a, f->b, 30);
+    for (uint64_t first = 1; first <= n; first += ACK_MAX)
+        ack_ok(f, first, (size_t) (n - first + 1 < ACK_MAX ? n - first + 1 : ACK_MAX), HB_RESULT_OK, T0);
+    int once = hb_outbox_compact(f->ob, T0 + DAY, 0);
+    assert_true(once > 0 && (uint64_t) once < n);
+    uint64_t total = (uint64_t) once;
+    for (int calls = 0; calls < (int) n && total < n; calls++) {
+        int more = hb_outbox_compact(f->ob, T0 + DAY, 0);
+        assert_true(more > 0 && more <= once);
+        total += (uint64_t) more;
+    }
+    assert_int_equal(total, n);
+    assert_int_equal(hb_outbox_compact(f->ob, T0 + DAY, 0), 0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), n);
+    assert_int_equal(save_service(f, f->a, f->b, 30), n + 1);
+}
+
+static void
+test_wrong_station_refused(void **state)
+{
+    fixture_t *f = *state;
+    save_service(f, f->a, f->b, 30);
+    hb_outbox_destroy(&f->ob);
+    char want[MSG_BYTES];
+    assert_null(hb_outbox_open(f->path, 3, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    snprintf(want, sizeof want, "outbox \"%s\" belongs to station 1 (QX03), not station 3 (QX03)", f->path);
+    assert_string_equal(f->msg, want);
+    assert_null(hb_outbox_open(f->path, STATION, "QH01", HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    snprintf(want, sizeof want, "outbox \"%s\" belongs to station 1 (QX03), not station 1 (QH01)", f->path);
+    assert_string_equal(f->msg, want);
+    /* the file is untouched by the refusals */
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 1);
+    /* an invalid community code is refused before anything is opened */
+    hb_outbox_t *bad = hb_outbox_open(f->path, STATION, "qx03", HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg);
+    assert_null(bad);
+    assert_non_null(strstr(f->msg, "community"));
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb");
+    FILE *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[PAGE_BYTES];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void
+scribble(const char *path, long offset)
+{
+    char garbage[GARBAGE_BYTES];
+    for (size_t i = 0; i < sizeof garbage; i++)
+        garbage[i] = (char) (0xA5 ^ (i * 7));
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, offset, SEEK_SET), 0);
+    assert_int_equal(fwrite(garbage, 1, sizeof garbage, fp), sizeof garbage);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void
+expect_corrupt(fixture_t *f, const char *copy)
+{
+    assert_null(hb_outbox_open(copy, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    assert_non_null(strstr(f->msg, copy));
+    assert_non_null(strstr(f->msg, "corrupt"));
+    assert_null(strchr(f->msg, '\n'));
+}
+
+static void
+test_corrupt_refused(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 50; i++)
+        save_service(f, f->a, f->b, 30);
+    hb_outbox_destroy(&f->ob); /* checkpoints: everything is in the main file */
+    char copy[PATH_BYTES];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    copy_file(f->path, copy);
+    scribble(copy, 0); /* the header */
+    expect_corrupt(f, copy);
+    remove_with_sidecars(copy);
+    copy_file(f->path, copy);
+    scribble(copy, PAGE_BYTES); /* page 2, a b-tree page */
+    expect_corrupt(f, copy);
+    remove_with_sidecars(copy);
+    /* an outbox from a newer program, and an SQLite file that is no outbox */
+    copy_file(f->path, copy);
+    sql_exec(copy, "PRAGMA user_version = 99");
+    assert_null(hb_outbox_open(copy, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    assert_non_null(strstr(f->msg, "schema version 99"));
+    char other[PATH_BYTES];
+    snprintf(other, sizeof other, "%s/other.db", f->dir);
+    sql_exec(other, "CREATE TABLE t (x)");
+    assert_null(hb_outbox_open(other, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    assert_non_null(strstr(f->msg, "not an hourbank outbox"));
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT); /* the original is fine */
+    assert_int_equal(hb_outbox_last_seq(f->ob), 50);
+    /* a path that cannot be created */
+    snprintf(copy, sizeof copy, "%s/no/such/dir/outbox.db", f->dir);
+    assert_null(hb_outbox_open(copy, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    assert_non_null(strstr(f->msg, copy));
+}
+
+static void
+test_directory(void **state)
+{
+    fixture_t *f = *state;
+    int64_t synced = -1;
+    assert_int_equal(hb_outbox_directory_version(f->ob, &synced), 0);
+    assert_int_equal(synced, 0);
+    dir_abc(f);
+    assert_int_equal(hb_outbox_directory_version(f->ob, &synced), 7);
+    assert_int_equal(synced, T0);
+    hb_outbox_member_t m;
+    assert_int_equal(hb_outbox_member(f->ob, f->a, &m), 1);
+    assert_string_equal(m.member_no, f->a);
+    assert_string_equal(m.name, "Wang Fang");
+    assert_int_equal(m.role, HOURBANK__ROLE__BOTH);
+    assert_int_equal(m.birth_year, 1950);
+    assert_int_equal(m.balance_minutes, 600);
+    assert_int_equal(m.pending_minutes, 0);
+    assert_false(m.pending_registration);
+    char unknown[HB_MEMBER_NO_BUF_BYTES];
+    member_no(unknown, 999);
+    assert_int_equal(hb_outbox_member(f->ob, unknown, &m), 0);
+    /* an update upserts by number */
+    dir_t d;
+    dir_init(&d, 9, true);
+    dir_add(&d, f->a, "Wang Fang", 660);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0 + 50), 0);
+    assert_int_equal(hb_outbox_directory_version(f->ob, &synced), 9);
+    assert_int_equal(synced, T0 + 50);
+    assert_int_equal(hb_outbox_member(f->ob, f->a, &m), 1);
+    assert_int_equal(m.balance_minutes, 660);
+    /* find: case-insensitive on names, by number fragment, bounded */
+    hb_outbox_member_t found[4];
+    assert_int_equal(hb_outbox_member_find(f->ob, "WANG", found, 4), 1);
+    assert_string_equal(found[0].member_no, f->a);
+    assert_int_equal(hb_outbox_member_find(f->ob, "li w", found, 4), 1);
+    assert_string_equal(found[0].name, "Li Wei");
+    assert_int_equal(hb_outbox_member_find(f->ob, "qx03-0001", found, 4), 3);
+    assert_int_equal(hb_outbox_member_find(f->ob, "qx03-0001", found, 2), 2);
+    assert_int_equal(hb_outbox_member_find(f->ob, "nobody", found, 4), 0);
+    reopen(f);
+    assert_int_equal(hb_outbox_directory_version(f->ob, NULL), 9);
+    assert_int_equal(hb_outbox_member_find(f->ob, "zhang", found, 4), 1);
+}
+
+static void
+test_pending_registration(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    op_t o;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    save_ok(f, registration(&o, "", "Zhao Lan"), no);
+    hb_outbox_member_t m;
+    assert_int_equal(hb_outbox_member(f->ob, no, &m), 1);
+    assert_true(m.pending_registration);
+    assert_string_equal(m.name, "Zhao Lan");
+    assert_int_equal(m.role, HOURBANK__ROLE__VOLUNTEER);
+    assert_int_equal(m.birth_year, 1958);
+    assert_int_equal(m.balance_minutes, 0);
+    /* services for the new member count before central knows them */
+    save_service(f, no, f->a, 45);
+    assert_int_equal(hb_outbox_member(f->ob, no, &m), 1);
+    assert_int_equal(m.pending_minutes, 45);
+    hb_outbox_member_t found[4];
+    assert_int_equal(hb_outbox_member_find(f->ob, "zhao", found, 4), 1);
+    assert_string_equal(found[0].member_no, no);
+    assert_true(found[0].pending_registration);
+    assert_int_equal(found[0].pending_minutes, 45);
+    assert_int_equal(hb_outbox_member_find(f->ob, "lan", found, 4), 1);
+    /* acked: still found until the directory has the member */
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_member(f->ob, no, &m), 1);
+    assert_false(m.pending_registration);
+    dir_t d;
+    dir_init(&d, 8, false);
+    dir_add(&d, no, "Zhao Lan", 0);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+    assert_int_equal(hb_outbox_member(f->ob, no, &m), 1);
+    assert_int_equal(m.role, HOURBANK__ROLE__BOTH); /* from the directory now */
+    assert_int_equal(hb_outbox_member_find(f->ob, "zhao", found, 4), 1);
+    /* a rejected registration is not a member */
+    save_ok(f, registration(&o, "", "Rejected Person"), no);
+    ack_ok(f, 2, 2, HB_RESULT_DUPLICATE, T0);
+    assert_int_equal(hb_outbox_member(f->ob, no, &m), 0);
+    assert_int_equal(hb_outbox_member_find(f->ob, "rejected", found, 4), 0);
+}
+
+static void
+test_pending_minutes(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    save_service(f, f->a, f->b, 90); /* A provides to B */
+    save_gift(f, f->a, f->c, 30);
+    save_gift(f, f->c, f->a, 10);
+    save_service(f, f->b, f->a, 60); /* A receives: not subtracted */
+    assert_int_equal(pending_of(f, f->a), 90 - 30 + 10);
+    assert_int_equal(pending_of(f, f->b), 60);
+    assert_int_equal(pending_of(f, f->c), 30 - 10);
+    /* acked but not yet in the directory's balances: still counted */
+    ack_ok(f, 1, 4, HB_RESULT_OK, T0);
+    assert_int_equal(pending_of(f, f->a), 70);
+    dir_t d;
+    dir_init(&d, 8, true);
+    dir_add(&d, f->a, "Wang Fang", 670);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+    assert_int_equal(pending_of(f, f->a), 70); /* more pages to come */
+    dir_init(&d, 9, false);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+    assert_int_equal(pending_of(f, f->a), 0);
+    assert_int_equal(pending_of(f, f->c), 0);
+    /* rejected ops count for nothing */
+    save_gift(f, f->a, f->b, 20);
+    assert_int_equal(pending_of(f, f->a), -20);
+    ack_ok(f, 5, 1, HB_RESULT_INSUFFICIENT_BALANCE, T0);
+    assert_int_equal(pending_of(f, f->a), 0);
+    assert_int_equal(pending_of(f, f->b), 0);
+    /* a void of a pending op cancels it; of a posted op, undoes it */
+    op_t o;
+    uint64_t s6 = save_service(f, f->a, f->b, 60);
+    save_ok(f, voiding(&o, STATION, s6), NULL);
+    assert_int_equal(pending_of(f, f->a), 0);
+    ack_ok(f, 6, 2, HB_RESULT_OK, T0);
+    dir_init(&d, 10, false);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+    assert_int_equal(pending_of(f, f->a), 0);
+    uint64_t s8 = save_gift(f, f->c, f->a, 15);
+    ack_ok(f, s8, 1, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_directory_apply(f->ob, &d.reply, T0), 0);
+    save_ok(f, voiding(&o, STATION, s8), NULL);
+    assert_int_equal(pending_of(f, f->a), -15);
+    assert_int_equal(pending_of(f, f->c), 15);
+    /* a void of another station's op: unknown effect, none counted */
+    save_ok(f, voiding(&o, STATION + 1, s8), NULL);
+    assert_int_equal(pending_of(f, f->a), -15);
+}
+
+static void
+test_categories(void **state)
+{
+    fixture_t *f = *state;
+    Hourbank__CategoriesReply r;
+    assert_int_equal(hb_outbox_categories_get(f->ob, &r), 0);
+    assert_int_equal(r.n_categories, 0);
+    hb_outbox_categories_free(&r);
+
+    Hourbank__Category cats[3];
+    Hourbank__Category *ptrs[3];
+    static const char *const names[] = {"meal-delivery", "companionship", "escort"};
+    for (size_t i = 0; i < 3; i++) {
+        hourbank__category__init(&cats[i]);
+        cats[i].name = (char *) (uintptr_t) names[i];
+        cats[i].description = i == 0 ? "hot meals at home" : "";
+        ptrs[i] = &cats[i];
+    }
+    Hourbank__CategoriesReply in;
+    hourbank__categories_reply__init(&in);
+    in.categories = ptrs;
+    in.n_categories = 3;
+    assert_int_equal(hb_outbox_categories_set(f->ob, &in), 0);
+    reopen(f);
+    assert_int_equal(hb_outbox_categories_get(f->ob, &r), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(r.categories[i]->name, names[i]);
+    assert_string_equal(r.categories[0]->description, "hot meals at home");
+    hb_outbox_categories_free(&r);
+    assert_null(r.categories);
+    /* replaced wholesale */
+    in.categories = &ptrs[2];
+    in.n_categories = 1;
+    assert_int_equal(hb_outbox_categories_set(f->ob, &in), 0);
+    assert_int_equal(hb_outbox_categories_get(f->ob, &r), 1);
+    assert_string_equal(r.categories[0]->name, "escort");
+    hb_outbox_categories_free(&r);
+    /* a list central should never send (a duplicate) keeps the old one */
+    ptrs[1] = ptrs[0];
+    in.categories = ptrs;
+    in.n_categories = 2;
+    assert_int_equal(hb_outbox_categories_set(f->ob, &in), -1);
+    assert_int_equal(hb_outbox_categories_get(f->ob, &r), 1);
+    hb_outbox_categories_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_save_ack_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seqs_persist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_member_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_batch_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_to, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_list_dismiss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_registration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_minutes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_categories, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
