@@ -222,6 +222,7 @@ answer_save(hb_api_t *self, const peer_t *p, const Hourbank__SaveRequest *req, b
     hourbank__save_reply__init(&r);
     r.seq = seq;
     r.member_no = member_no;
+    r.station_id = self->conf->station_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE_REPLY;
     env.save_reply = &r;
     reply(self, p, &env);
@@ -311,6 +312,7 @@ answer_queue(hb_api_t *self, const peer_t *p, bool rejected_only)
     r.last_acked_seq = st.last_acked_seq;
     r.link = (char *) (uintptr_t) hb_sync_link_name(self->sync ? hb_sync_link(self->sync) : HB_LINK_DOWN);
     r.central_high_water_mark = self->sync ? hb_sync_central_hwm(self->sync) : 0;
+    r.station_id = self->conf->station_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
     env.queue_reply = &r;
     reply(self, p, &env);

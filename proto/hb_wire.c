@@ -410,6 +410,28 @@ validate_op_kind(hb_wire_error_t *err, const char *where, const Hourbank__Op *op
     }
 }
 
+/* An op's encoding, unknown fields included (protobuf-c keeps them and
+ * encodes them again), fits HB_OP_BYTES_MAX: the station stores ops in a
+ * buffer of that size (client/outbox.c). In a SaveRequest it must leave
+ * room for what the station adds: the seq (a tag byte and a varint), an
+ * allocated member number (tag, length byte and number) and one more byte
+ * of length prefix for the grown register_member. Call only once the kind
+ * is known valid (no NULL sub-message). */
+#define VARINT_BYTES_MAX 10
+#define SAVE_GROWTH_BYTES (1 + VARINT_BYTES_MAX + 2 + HB_MEMBER_NO_BYTES_MAX + 1)
+_Static_assert(SAVE_GROWTH_BYTES < HB_OP_BYTES_MAX, "room for an op in a SaveRequest");
+
+static int
+check_op_size(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_wire_op_context_t context)
+{
+    size_t limit = context == HB_WIRE_OP_IN_SAVE ? HB_OP_BYTES_MAX - SAVE_GROWTH_BYTES : HB_OP_BYTES_MAX;
+    size_t size = hourbank__op__get_packed_size(op);
+    if (size <= limit)
+        return 0;
+    return fail(err, HB_RESULT_MALFORMED, "%sop encodes to %zu bytes (unknown fields included), limit %zu", where,
+                size, limit);
+}
+
 /* where: prefix for errors, e.g. "op seq=12: " or "save.op: ". */
 static int
 validate_op(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_wire_op_context_t context)
@@ -419,9 +441,10 @@ validate_op(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_
     if (context == HB_WIRE_OP_IN_SAVE && op->seq != 0)
         return fail(err, HB_RESULT_MALFORMED, "%sseq=%" PRIu64 " must be 0, the station assigns it", where,
                     op->seq);
-    if (check_i64(err, where, "occurred_at", op->occurred_at, 1, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED) != 0)
+    if (check_i64(err, where, "occurred_at", op->occurred_at, 1, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED) != 0 ||
+        validate_op_kind(err, where, op, context) != 0)
         return -1;
-    return validate_op_kind(err, where, op, context);
+    return check_op_size(err, where, op, context);
 }
 
 int

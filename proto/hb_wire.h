@@ -17,7 +17,9 @@
  * no control characters (notes, reasons and messages may hold tab and
  * newline); enums hold known values; member numbers pass
  * hb_memberno_parse(); amounts, counts and pages are within their limits;
- * batch seqs are >= 1 and consecutive.
+ * batch seqs are >= 1 and consecutive; an op encodes to at most
+ * HB_OP_BYTES_MAX bytes, unknown fields included (in a SaveRequest, with
+ * room left for the seq and member number the station adds).
  *
  * Errors name the field, the value and the limit, e.g.
  *   op seq=12: service.minutes=2000 out of range 1..1440

@@ -845,3 +845,54 @@ hb_h_pgcluster_destroy(hb_h_pgcluster_t *pg)
     hb_h_run(argv, "/dev/null");
     pg->dir[0] = '\0';
 }
+
+/* ---- raw frames, for hostile-input tests ---- */
+
+int
+hb_h_client_send_raw(hb_h_client_t *self, const void *const frames[], const size_t sizes[], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (zmq_send(self->sock, frames[i], sizes[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+Hourbank__Envelope *
+hb_h_client_recv(hb_h_client_t *self, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return NULL;
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, (long) left) <= 0)
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, 0) < 0) {
+            zmq_msg_close(&msg);
+            continue;
+        }
+        hb_wire_error_t err;
+        Hourbank__Envelope *reply = hb_wire_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &err);
+        zmq_msg_close(&msg);
+        if (!reply)
+            fprintf(stderr, "harness: reply refused: %s\n", err.message);
+        return reply;
+    }
+}
+
+uint8_t *
+hb_h_encode(const Hourbank__Envelope *env, size_t *size_out)
+{
+    size_t size = hourbank__envelope__get_packed_size(env);
+    uint8_t *data = malloc(size ? size : 1);
+    if (!data)
+        die("%s", "out of memory");
+    if (hourbank__envelope__pack(env, data) != size)
+        die("%s", "hourbank__envelope__pack: size changed");
+    *size_out = size;
+    return data;
+}

@@ -169,3 +169,17 @@ bool hb_h_pgcluster_start(hb_h_pgcluster_t *pg);
 bool hb_h_pgcluster_stop(hb_h_pgcluster_t *pg, bool immediate);
 /* Stops the cluster if it runs and removes its folder; safe to repeat. */
 void hb_h_pgcluster_destroy(hb_h_pgcluster_t *pg);
+
+/* ---- raw frames, for hostile-input tests ---- */
+/* Sends n frames (frames[i] of sizes[i] bytes; 0 bytes allowed) as one
+ * message on the client's socket, as they are: nothing is packed, set or
+ * checked. Returns 0, or -1 when zmq refused to queue a frame. */
+int hb_h_client_send_raw(hb_h_client_t *self, const void *const frames[], const size_t sizes[], size_t n);
+/* Waits up to timeout_ms for the next message on the client's socket,
+ * whatever its correlation id, and unpacks it. Caller owns the result
+ * (hb_wire_free); NULL on timeout or when the reply does not unpack (the
+ * reason is printed). */
+Hourbank__Envelope *hb_h_client_recv(hb_h_client_t *self, int timeout_ms);
+/* Encodes env as it is, any version and unknown fields included (unlike
+ * hb_wire_pack). Caller owns the result (free()); *size_out bytes. */
+uint8_t *hb_h_encode(const Hourbank__Envelope *env, size_t *size_out);

@@ -1,0 +1,79 @@
+/* cli.h - what every module of the `hourbank` command-line tool shares:
+ * the run's context and the tool's own bounds.
+ *
+ * The CLI is split by concern, prefix = file name:
+ *   cli_main.c      main(): the context on stdout/stderr, then dispatch
+ *   cli_dispatch.c  the command table, global options, `hourbank --help`
+ *   cli_command.c   one command's options and operands: parsing and --help
+ *   cli_parse.c     typed input: member numbers, durations, times, op refs
+ *   cli_format.c    human output: durations, local times, op refs
+ *   cli_json.c      the JSON emitter behind --json
+ *   cli_table.c     aligned text tables
+ *   cli_utf8.c      UTF-8 validity and terminal width (wide CJK characters)
+ *   cli_report.c    the one error line and the sysexits.h exit codes
+ *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
+ *   cli_target.c    which station or central to ask, from options and config
+ *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_categories.c,
+ *   cli_admin.c, cli_keygen.c: the commands
+ */
+#ifndef HB_CLI_H
+#define HB_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hb_limits.h"
+
+/* Bounds of the CLI. They describe this tool, not the protocol, so they
+ * live here; the definitions in hb_limits.h win once they exist there. */
+#ifndef HB_CLI_REPLY_TIMEOUT_MS
+/* How long the CLI waits for a reply: a local save is one fsync and a
+ * query one round trip to central; past this the peer is not there. */
+#define HB_CLI_REPLY_TIMEOUT_MS 5000
+#endif
+#ifndef HB_CLI_OPTS_MAX
+/* Options of one command, the common ones included. */
+#define HB_CLI_OPTS_MAX 16
+#endif
+#ifndef HB_CLI_OPERANDS_MAX
+/* Operands (words that are not options) of one command. */
+#define HB_CLI_OPERANDS_MAX 4
+#endif
+#ifndef HB_CLI_JSON_DEPTH_MAX
+/* Nesting of the JSON documents the CLI prints (object > array > object). */
+#define HB_CLI_JSON_DEPTH_MAX 8
+#endif
+#ifndef HB_CLI_TABLE_COLUMNS_MAX
+/* Columns of a printed table. */
+#define HB_CLI_TABLE_COLUMNS_MAX 10
+#endif
+#ifndef HB_CLI_TABLE_ROWS_MAX
+/* Rows of a printed table: the longest list a reply carries. */
+#define HB_CLI_TABLE_ROWS_MAX HB_STATIONS_MAX
+#endif
+#ifndef HB_CLI_TEXT_BYTES_MAX
+/* Any one line the CLI formats (cells, messages, typed input echoed back). */
+#define HB_CLI_TEXT_BYTES_MAX 1024
+#endif
+
+/* Where the tool looks when no option names a file. */
+#define HB_CLI_STATION_CONF_DEFAULT "/etc/hourbank/station.yaml"
+#define HB_CLI_ADMIN_CONF_DEFAULT "/etc/hourbank/admin.yaml"
+
+/* One run of the tool. Set up by main() (or a test), filled in by the
+ * option parser, read by the commands. */
+typedef struct {
+    FILE *out;                 /* borrowed: results (text or one JSON document) */
+    FILE *err;                 /* borrowed: the error line */
+    const char *command;       /* the command being run, e.g. "member add" */
+    bool json;                 /* --json */
+    const char *station;       /* --station ENDPOINT; NULL = from station.yaml */
+    const char *config_path;   /* -c FILE; NULL = HB_CLI_STATION_CONF_DEFAULT */
+    const char *admin_path;    /* --admin FILE; NULL = HB_CLI_ADMIN_CONF_DEFAULT */
+    int timeout_ms;            /* reply timeout */
+    uint32_t station_id;       /* of the station asked, once known; 0 = unknown */
+    char endpoint[HB_PATH_BYTES_MAX]; /* the station or central asked, once known; "" before */
+} hb_cli_t;
+
+#endif

@@ -1,0 +1,174 @@
+/* cli_dispatch.c - the command table and the way into it. */
+#include "cli_dispatch.h"
+#include "cli_admin.h"
+#include "cli_balance.h"
+#include "cli_categories.h"
+#include "cli_keygen.h"
+#include "cli_member.h"
+#include "cli_parse.h"
+#include "cli_queue.h"
+#include "cli_report.h"
+#include "cli_save.h"
+#include "hb_assert.h"
+
+#include <string.h>
+#include <sysexits.h>
+
+#ifndef HB_VERSION
+#define HB_VERSION "unknown"
+#endif
+/* Column where command summaries start in `hourbank --help`. */
+#define SUMMARY_COLUMN 18
+
+static const hb_cli_command_t *const commands[] = {
+    &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_save_record,
+    &hb_cli_save_gift,       &hb_cli_save_void,      &hb_cli_balance_balance, &hb_cli_balance_statement,
+    &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_queue_status,  &hb_cli_categories_list,
+    &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+const hb_cli_command_t *const *
+hb_cli_dispatch_commands(size_t *count)
+{
+    hb_assert(count);
+    *count = COMMAND_COUNT;
+    return commands;
+}
+
+/* The command named by argv's first word, or its first two; *words says
+ * how many words the name took. NULL if none. */
+static const hb_cli_command_t *
+find_command(int argc, char **argv, int *words)
+{
+    for (size_t i = 0; argc >= 2 && i < COMMAND_COUNT; i++) {
+        const char *name = commands[i]->name, *space = strchr(name, ' ');
+        if (space && strncmp(name, argv[0], (size_t) (space - name)) == 0 && argv[0][space - name] == '\0' &&
+            strcmp(space + 1, argv[1]) == 0) {
+            *words = 2;
+            return commands[i];
+        }
+    }
+    for (size_t i = 0; argc >= 1 && i < COMMAND_COUNT; i++) {
+        if (strcmp(commands[i]->name, argv[0]) == 0) {
+            *words = 1;
+            return commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* "member" alone: the first word of commands that take two. */
+static bool
+is_group(const char *word)
+{
+    size_t len = strlen(word);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strncmp(commands[i]->name, word, len) == 0 && commands[i]->name[len] == ' ')
+            return true;
+    return false;
+}
+
+static void
+print_group(FILE *out, const char *title, hb_cli_target_t target)
+{
+    fprintf(out, "\n%s:\n", title);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (commands[i]->target == target)
+            fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name, commands[i]->summary);
+}
+
+static void
+print_help(FILE *out)
+{
+    fprintf(out, "usage: hourbank [--station ENDPOINT | -c FILE] [--admin FILE] [--json] COMMAND [ARGS]\n\n"
+                 "The hourbank time bank's tool for station operators and district IT. Station commands\n"
+                 "talk to the hourbank-station daemon on this PC and keep working when the network is\n"
+                 "down; admin commands talk to central with an admin key.\n");
+    print_group(out, "station commands", HB_CLI_TARGET_STATION);
+    print_group(out, "admin commands (central, with admin.yaml)", HB_CLI_TARGET_CENTRAL);
+    print_group(out, "local commands", HB_CLI_TARGET_NONE);
+    fprintf(out, "\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
+                 "references like 1:42 (station 1, seq 42). Every command takes --json and --help.\n"
+                 "Run hourbank COMMAND --help for its options; see hourbank(1) for exit codes.\n");
+}
+
+/* "add, show or find" for group "member". */
+static void
+group_members(const char *group, char *buf, size_t size)
+{
+    size_t len = strlen(group), n = 0, o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        n += strncmp(commands[i]->name, group, len) == 0 && commands[i]->name[len] == ' ';
+    for (size_t i = 0, k = 0; i < COMMAND_COUNT && o < size; i++) {
+        if (strncmp(commands[i]->name, group, len) != 0 || commands[i]->name[len] != ' ')
+            continue;
+        k++;
+        o += (size_t) snprintf(buf + o, size - o, "%s%s", k == 1 ? "" : (k == n ? " or " : ", "),
+                               commands[i]->name + len + 1);
+    }
+}
+
+static int
+unknown_command(hb_cli_t *cli, int argc, char **argv)
+{
+    char echo[HB_CLI_TEXT_BYTES_MAX], subs[HB_CLI_TEXT_BYTES_MAX];
+    cli->command = NULL;
+    if (!is_group(argv[0]))
+        return hb_cli_report_usage(cli, "%s is not a command", hb_cli_parse_quote(echo, sizeof echo, argv[0]));
+    group_members(argv[0], subs, sizeof subs);
+    if (argc >= 2 && argv[1][0] != '-')
+        return hb_cli_report_usage(cli, "%s %s is not a command: %s takes %s", argv[0],
+                                   hb_cli_parse_quote(echo, sizeof echo, argv[1]), argv[0], subs);
+    return hb_cli_report_usage(cli, "%s needs a subcommand: %s", argv[0], subs);
+}
+
+/* `hourbank help [COMMAND]`. */
+static int
+run_help(hb_cli_t *cli, int argc, char **argv)
+{
+    int words = 0;
+    const hb_cli_command_t *command = argc > 0 ? find_command(argc, argv, &words) : NULL;
+    if (argc > 0 && (!command || words != argc))
+        return unknown_command(cli, argc, argv);
+    if (command)
+        hb_cli_command_help(command, cli->out);
+    else
+        print_help(cli->out);
+    return 0;
+}
+
+int
+hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
+{
+    hb_assert(cli && argc >= 1 && argv);
+    argc--, argv++;
+    int consumed = 0;
+    bool help = false, version = false;
+    int rc = hb_cli_command_parse_global(cli, argc, argv, &consumed, &help, &version);
+    if (rc != 0)
+        return rc;
+    argc -= consumed, argv += consumed;
+    if (version) {
+        fprintf(cli->out, "hourbank %s\n", HB_VERSION);
+        return 0;
+    }
+    if (argc == 0 && help) {
+        print_help(cli->out);
+        return 0;
+    }
+    if (argc == 0)
+        return hb_cli_report_usage(cli, "no command given");
+    if (strcmp(argv[0], "help") == 0)
+        return run_help(cli, argc - 1, argv + 1);
+    int words = 0;
+    const hb_cli_command_t *command = find_command(argc, argv, &words);
+    if (!command)
+        return unknown_command(cli, argc, argv);
+    if (help) {
+        hb_cli_command_help(command, cli->out);
+        return 0;
+    }
+    return hb_cli_command_run(cli, command, argc - words, argv + words);
+}

@@ -1,0 +1,296 @@
+/* cli_member.c - member add / show / find. */
+#include "cli_member.h"
+#include "cli_format.h"
+#include "cli_json.h"
+#include "cli_parse.h"
+#include "cli_report.h"
+#include "cli_save.h"
+#include "cli_table.h"
+#include "cli_target.h"
+#include "hb_assert.h"
+#include "hb_wire.h"
+
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#define TM_YEAR_BASE 1900
+
+/* ---- member add ---- */
+
+static int
+this_year(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    return localtime_r(&now, &tm) ? tm.tm_year + TM_YEAR_BASE : HB_BIRTH_YEAR_MAX;
+}
+
+/* Checks the options of member add into reg (strings point into the
+ * caller's buffers). */
+static int
+parse_registration(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__RegisterMember *reg,
+                   char name[HB_NAME_BYTES_MAX + 1], char family[HB_MEMBER_NO_BUF_BYTES])
+{
+    char msg[HB_CLI_TEXT_BYTES_MAX];
+    const char *name_text = hb_cli_command_value(args, "name");
+    const char *year = hb_cli_command_value(args, "birth-year");
+    const char *family_text = hb_cli_command_value(args, "family");
+    int role = 0;
+    if (hb_cli_parse_role(hb_cli_command_value(args, "role"), &role, msg, sizeof msg) != 0)
+        return hb_cli_report_usage(cli, "%s", msg);
+    if (hb_cli_parse_text("--name", name_text, HB_NAME_BYTES_MAX, true, false, msg, sizeof msg) != 0 ||
+        (year && hb_cli_parse_birth_year(year, this_year(), &reg->birth_year, msg, sizeof msg) != 0) ||
+        (family_text && hb_cli_parse_member_no(family_text, family, msg, sizeof msg) != 0))
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    snprintf(name, HB_NAME_BYTES_MAX + 1, "%s", name_text);
+    if (!family_text)
+        family[0] = '\0';
+    reg->name = name;
+    reg->family_of = family;
+    reg->role = (Hourbank__Role) role;
+    return 0;
+}
+
+static int
+run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char name[HB_NAME_BYTES_MAX + 1], family[HB_MEMBER_NO_BUF_BYTES], empty[] = "";
+    Hourbank__RegisterMember reg;
+    hourbank__register_member__init(&reg);
+    int rc = parse_registration(cli, args, &reg, name, family);
+    if (rc != 0)
+        return rc;
+    reg.member_no = empty;  /* the station allocates it */
+    Hourbank__Op op;
+    hourbank__op__init(&op);
+    op.occurred_at = (int64_t) time(NULL);
+    op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
+    op.register_member = &reg;
+    Hourbank__Envelope *reply = NULL;
+    rc = hb_cli_save_op(cli, &op, "the member was not registered", &reply);
+    if (rc != 0)
+        return rc;
+    const char *no = reply->save_reply->member_no;
+    if (!no || !no[0])
+        rc = hb_cli_report_fail(cli, EX_PROTOCOL, "the station saved the registration as seq %llu but did not "
+                                                  "say which member number it gave",
+                                (unsigned long long) reply->save_reply->seq);
+    else
+        hb_cli_save_print(cli, reply->save_reply, no);
+    hb_wire_free(&reply);
+    return rc;
+}
+
+static const hb_cli_opt_t add_opts[] = {
+    {"name", 0, "NAME", true, "full name, as on the member card"},
+    {"role", 0, "ROLE", true, "volunteer, elder or both"},
+    {"birth-year", 0, "YYYY", false, "year of birth (some districts' rules depend on age)"},
+    {"family", 0, "MEMBER_NO", false, "a registered family member (gifts go within families)"},
+    {NULL, 0, NULL, false, NULL},
+};
+
+const hb_cli_command_t hb_cli_member_add = {
+    .name = "member add",
+    .operands = "",
+    .summary = "register a new member and print the new member number",
+    .description = "Registers a member at this station. The station gives the member number (community\n"
+                   "code, serial and a check digit, e.g. QX03-000127-6) at once, also offline; write it\n"
+                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\".",
+    .target = HB_CLI_TARGET_STATION,
+    .opts = add_opts,
+    .run = run_member_add,
+};
+
+/* ---- printing members ---- */
+
+static void
+json_member(hb_cli_json_t *j, const Hourbank__Member *m)
+{
+    hb_cli_json_object_begin(j);
+    hb_cli_json_kv_string(j, "member_no", m->member_no);
+    hb_cli_json_kv_string(j, "name", m->name);
+    hb_cli_json_kv_string(j, "role", hb_cli_format_role((int) m->role));
+    hb_cli_json_key(j, "birth_year");
+    if (m->birth_year)
+        hb_cli_json_uint(j, m->birth_year);
+    else
+        hb_cli_json_null(j);
+    hb_cli_json_kv_string(j, "family_of", m->family_of && m->family_of[0] ? m->family_of : NULL);
+    hb_cli_json_kv_int(j, "balance_minutes", m->balance_minutes);
+    hb_cli_json_object_end(j);
+}
+
+static int
+print_member(hb_cli_t *cli, const Hourbank__Member *m)
+{
+    if (cli->json) {
+        hb_cli_json_t j;
+        hb_cli_json_init(&j, cli->out);
+        json_member(&j, m);
+        hb_cli_json_finish(&j);
+        return 0;
+    }
+    hb_cli_table_t *t = hb_cli_table_new(2, NULL);
+    if (!t)
+        return hb_cli_report_out_of_memory(cli);
+    char d[HB_CLI_FORMAT_BYTES];
+    hb_cli_table_cell(t, "member no");
+    hb_cli_table_cell(t, "%s", m->member_no);
+    hb_cli_table_cell(t, "name");
+    hb_cli_table_cell(t, "%s", m->name);
+    hb_cli_table_cell(t, "role");
+    hb_cli_table_cell(t, "%s", hb_cli_format_role((int) m->role));
+    hb_cli_table_cell(t, "birth year");
+    if (m->birth_year)
+        hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
+    else
+        hb_cli_table_cell(t, "not given");
+    hb_cli_table_cell(t, "family of");
+    hb_cli_table_cell(t, "%s", m->family_of && m->family_of[0] ? m->family_of : "-");
+    hb_cli_table_cell(t, "balance");
+    hb_cli_table_cell(t, "%s (as last synced)", hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
+    return hb_cli_table_finish(&t, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
+}
+
+static void
+json_members(hb_cli_t *cli, const Hourbank__MemberReply *r)
+{
+    hb_cli_json_t j;
+    hb_cli_json_init(&j, cli->out);
+    hb_cli_json_object_begin(&j);
+    hb_cli_json_key(&j, "members");
+    hb_cli_json_array_begin(&j);
+    for (size_t i = 0; i < r->n_members; i++)
+        json_member(&j, r->members[i]);
+    hb_cli_json_array_end(&j);
+    hb_cli_json_object_end(&j);
+    hb_cli_json_finish(&j);
+}
+
+static int
+print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
+{
+    char q[HB_CLI_TEXT_BYTES_MAX], d[HB_CLI_FORMAT_BYTES];
+    if (cli->json) {
+        json_members(cli, r);
+        return 0;
+    }
+    if (r->n_members == 0) {
+        fprintf(cli->out, "no member found whose name contains %s\n", hb_cli_parse_quote(q, sizeof q, text));
+        return 0;
+    }
+    static const char *const headers[] = {"MEMBER NO", "NAME", "ROLE", "BORN", "BALANCE"};
+    hb_cli_table_t *t = hb_cli_table_new(5, headers);
+    if (!t)
+        return hb_cli_report_out_of_memory(cli);
+    hb_cli_table_align_right(t, 4);
+    for (size_t i = 0; i < r->n_members; i++) {
+        const Hourbank__Member *m = r->members[i];
+        hb_cli_table_cell(t, "%s", m->member_no);
+        hb_cli_table_cell(t, "%s", m->name);
+        hb_cli_table_cell(t, "%s", hb_cli_format_role((int) m->role));
+        if (m->birth_year)
+            hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
+        else
+            hb_cli_table_cell(t, "-");
+        hb_cli_table_cell(t, "%s", hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
+    }
+    return hb_cli_table_finish(&t, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
+}
+
+/* ---- member show / find ---- */
+
+/* Asks the station's directory by number (no) or by name (text). */
+static int
+ask_directory(hb_cli_t *cli, char *no, char *text, Hourbank__Envelope **reply_out)
+{
+    Hourbank__MemberQuery q;
+    hourbank__member_query__init(&q);
+    char empty[] = "";
+    q.member_no = no ? no : empty;
+    q.text = text ? text : empty;
+    Hourbank__Envelope req;
+    hb_wire_envelope_init(&req, 0);
+    req.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_QUERY;
+    req.member_query = &q;
+    return hb_cli_target_station(cli, &req, reply_out);
+}
+
+static int
+run_member_show(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
+    if (hb_cli_parse_member_no(args->operands[0], no, msg, sizeof msg) != 0)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    Hourbank__Envelope *reply = NULL;
+    int rc = ask_directory(cli, no, NULL, &reply);
+    if (rc != 0)
+        return rc;
+    if (hb_cli_report_is_not_found(reply))
+        rc = hb_cli_report_member_not_found(cli, no);
+    else
+        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY, "could not look up the member");
+    const Hourbank__MemberReply *r = rc == 0 ? reply->member_reply : NULL;
+    const Hourbank__Member *found = NULL;
+    for (size_t i = 0; r && i < r->n_members && !found; i++)
+        if (strcmp(r->members[i]->member_no, no) == 0)
+            found = r->members[i];
+    if (rc == 0)
+        rc = found ? print_member(cli, found) : hb_cli_report_member_not_found(cli, no);
+    hb_wire_free(&reply);
+    return rc;
+}
+
+static int
+run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char text[HB_SEARCH_BYTES_MAX + 1], no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
+    const char *typed = args->operands[0];
+    bool by_number = hb_cli_parse_member_no(typed, no, msg, sizeof msg) == 0;
+    if (!by_number && hb_cli_parse_text("the search text", typed, HB_SEARCH_BYTES_MAX, true, false, msg,
+                                        sizeof msg) != 0)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    snprintf(text, sizeof text, "%s", typed);
+    Hourbank__Envelope *reply = NULL;
+    int rc = ask_directory(cli, by_number ? no : NULL, by_number ? NULL : text, &reply);
+    if (rc != 0)
+        return rc;
+    if (by_number && hb_cli_report_is_not_found(reply)) {
+        Hourbank__MemberReply none;
+        hourbank__member_reply__init(&none);
+        rc = print_members(cli, &none, typed);
+    } else if ((rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY,
+                                          "could not search the directory")) == 0) {
+        rc = print_members(cli, reply->member_reply, typed);
+    }
+    hb_wire_free(&reply);
+    return rc;
+}
+
+const hb_cli_command_t hb_cli_member_show = {
+    .name = "member show",
+    .operands = "MEMBER_NO",
+    .operands_min = 1,
+    .operands_max = 1,
+    .summary = "show one member: name, role, family, balance",
+    .description = "Shows a member from this station's directory: its own members and the last snapshot\n"
+                   "of the city's directory. The balance is the one last synced from central; see\n"
+                   "hourbank balance for changes saved here since.",
+    .target = HB_CLI_TARGET_STATION,
+    .opts = NULL,
+    .run = run_member_show,
+};
+
+const hb_cli_command_t hb_cli_member_find = {
+    .name = "member find",
+    .operands = "TEXT",
+    .operands_min = 1,
+    .operands_max = 1,
+    .summary = "find members whose name contains TEXT",
+    .description = "Lists the members whose name contains TEXT (at most 50), from this station's\n"
+                   "directory. A member number finds that member.",
+    .target = HB_CLI_TARGET_STATION,
+    .opts = NULL,
+    .run = run_member_find,
+};

@@ -1,0 +1,410 @@
+/* cli_parse.c - checked input: member numbers, durations, dates, refs. */
+#include "cli_parse.h"
+#include "cli.h"
+#include "cli_format.h"
+#include "cli_utf8.h"
+#include "hb_assert.h"
+#include "hb_wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MEMBER_NO_EXAMPLE "QX03-000127-6"
+#define MINUTES_PER_HOUR 60
+/* Digits of one number in a duration: 999,999,999 hours still fit int64. */
+#define DURATION_DIGITS_MAX 9
+/* Digits of a uint64. */
+#define U64_DIGITS_MAX 20
+/* Input bytes echoed back in a message before it is cut with "...". */
+#define ECHO_BYTES_MAX 48
+#define YEAR_DIGITS 4
+#define FIELD_DIGITS 2
+#define MONTHS_PER_YEAR 12
+#define HOURS_PER_DAY 24
+#define TM_YEAR_BASE 1900
+
+static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *msg, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- echoing input ---- */
+
+char *
+hb_cli_parse_quote(char *buf, size_t size, const char *text)
+{
+    hb_assert(buf && size >= 8 && text);
+    size_t o = 0;
+    buf[o++] = '"';
+    const char *p = text;
+    while (*p && o + 8 < size && (size_t) (p - text) < ECHO_BYTES_MAX) {
+        uint32_t cp;
+        size_t n = hb_cli_utf8_decode(p, &cp);
+        bool plain = n > 1 ? cp >= 0xA0 : (n == 1 && cp >= 0x20 && cp < 0x7F && cp != '"' && cp != '\\');
+        if (!plain) {
+            o += (size_t) snprintf(buf + o, size - o, "\\x%02X", (unsigned char) *p++);
+            continue;
+        }
+        if (o + n + 5 > size)
+            break;
+        memcpy(buf + o, p, n);
+        o += n, p += n;
+    }
+    if (*p)
+        o += (size_t) snprintf(buf + o, size - o, "...");
+    snprintf(buf + o, size - o, "\"");
+    return buf;
+}
+
+/* ---- member numbers ---- */
+
+/* Text shown bare when it looks like a member number, quoted otherwise. */
+static char *
+echo_member(char *buf, size_t size, const char *s)
+{
+    size_t len = strlen(s);
+    bool bare = len > 0 && len <= ECHO_BYTES_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == len;
+    if (bare)
+        snprintf(buf, size, "%s", s);
+    else
+        hb_cli_parse_quote(buf, size, s);
+    return buf;
+}
+
+/* Why s (normalized, not a valid number) is not a member number. */
+static const char *
+member_problem(const char *s)
+{
+    static const char syntax[] = "expected CODE-NNNNNN-D such as " MEMBER_NO_EXAMPLE;
+    if (!*s)
+        return "it is empty; member numbers look like " MEMBER_NO_EXAMPLE;
+    const char *dash = strchr(s, '-');
+    size_t code_len = dash ? (size_t) (dash - s) : 0;
+    if (!dash || code_len > HB_COMMUNITY_CODE_BYTES_MAX)
+        return syntax;
+    char code[HB_COMMUNITY_CODE_BYTES_MAX + 1];
+    memcpy(code, s, code_len);
+    code[code_len] = '\0';
+    const char *rest = dash + 1;
+    if (!hb_memberno_code_valid(code) || strlen(rest) != HB_MEMBER_SERIAL_DIGITS + 2 ||
+        strspn(rest, "0123456789") != HB_MEMBER_SERIAL_DIGITS || rest[HB_MEMBER_SERIAL_DIGITS] != '-' ||
+        rest[HB_MEMBER_SERIAL_DIGITS + 1] < '0' || rest[HB_MEMBER_SERIAL_DIGITS + 1] > '9')
+        return syntax;
+    uint32_t serial = (uint32_t) strtoul(rest, NULL, 10);
+    if (serial == 0)
+        return "serial 000000 is never issued";
+    char right[HB_MEMBER_NO_BUF_BYTES];
+    if (hb_memberno_format(right, sizeof right, code, serial) == 0 && strcmp(right, s) != 0)
+        return "the check digit does not match (mistyped?)";
+    return syntax;
+}
+
+int
+hb_cli_parse_member_no(const char *text, char out[HB_MEMBER_NO_BUF_BYTES], char *msg, size_t msg_size)
+{
+    hb_assert(text && out && msg);
+    char copy[HB_CLI_TEXT_BYTES_MAX];
+    snprintf(copy, sizeof copy, "%s", text);
+    hb_memberno_normalize(copy);
+    if (strlen(copy) <= HB_MEMBER_NO_BYTES_MAX && hb_memberno_parse(copy, NULL, NULL) == HB_RESULT_OK) {
+        memcpy(out, copy, strlen(copy) + 1);
+        return 0;
+    }
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size, "%s is not a valid member number: %s", echo_member(echo, sizeof echo, copy),
+                member_problem(copy));
+}
+
+/* ---- durations ---- */
+
+static const char *
+skip_spaces(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* Minutes in "1h30m" / "90m" / "2h" / "1h 30m"; -1 on bad syntax. */
+static int64_t
+duration_value(const char *text)
+{
+    const char *p = skip_spaces(text);
+    int64_t total = 0;
+    int parts = 0;
+    bool minutes_seen = false;
+    while (*p) {
+        int64_t n = 0;
+        size_t digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < DURATION_DIGITS_MAX + 1; p++, digits++)
+            n = n * 10 + (*p - '0');
+        char unit = *p;
+        bool hour = unit == 'h' || unit == 'H', minute = unit == 'm' || unit == 'M';
+        if (digits == 0 || digits > DURATION_DIGITS_MAX || !(hour || minute) || minutes_seen ||
+            (hour && parts > 0))
+            return -1;
+        total += hour ? n * MINUTES_PER_HOUR : n;
+        minutes_seen = minute;
+        parts++;
+        p = skip_spaces(p + 1);
+    }
+    return parts ? total : -1;
+}
+
+int
+hb_cli_parse_duration(const char *text, int64_t min, int64_t max, const char *what, int64_t *minutes,
+                      char *msg, size_t msg_size)
+{
+    hb_assert(text && what && minutes && msg && min <= max);
+    char echo[HB_CLI_TEXT_BYTES_MAX], bound[HB_CLI_TEXT_BYTES_MAX], got[HB_CLI_TEXT_BYTES_MAX];
+    const char *t = skip_spaces(text);
+    size_t digits = strspn(t, "0123456789");
+    if (digits > 0 && digits <= DURATION_DIGITS_MAX && *skip_spaces(t + digits) == '\0')
+        return fail(msg, msg_size, "%s has no unit: write %.*sm for minutes or %.*sh for hours",
+                    hb_cli_parse_quote(echo, sizeof echo, text), (int) digits, t, (int) digits, t);
+    int64_t v = duration_value(text);
+    if (v < 0)
+        return fail(msg, msg_size, "%s is not a duration: write hours and minutes such as 1h30m, 90m or 2h",
+                    hb_cli_parse_quote(echo, sizeof echo, text));
+    if (v < min || v > max) {
+        bool low = v < min;
+        hb_cli_format_duration(got, sizeof got, v, false);
+        hb_cli_format_duration(bound, sizeof bound, low ? min : max, false);
+        return fail(msg, msg_size, "duration %s is too %s: %s holds at %s %s", got, low ? "short" : "long", what,
+                    low ? "least" : "most", bound);
+    }
+    *minutes = v;
+    return 0;
+}
+
+/* ---- dates and times ---- */
+
+/* Reads exactly n digits at *p and advances. */
+static bool
+read_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+/* "YYYY-MM-DD" then, if present or need_time, " HH:MM" or "THH:MM". */
+static bool
+datetime_fields(const char *text, bool need_time, struct tm *tm)
+{
+    const char *p = skip_spaces(text);
+    int y, mo, d, h = 0, mi = 0;
+    if (!read_digits(&p, YEAR_DIGITS, &y) || *p++ != '-' || !read_digits(&p, FIELD_DIGITS, &mo) ||
+        *p++ != '-' || !read_digits(&p, FIELD_DIGITS, &d))
+        return false;
+    if (*p == 'T')
+        p++;
+    else
+        p = skip_spaces(p);
+    if (*p || need_time) {
+        if (!read_digits(&p, FIELD_DIGITS, &h) || *p++ != ':' || !read_digits(&p, FIELD_DIGITS, &mi))
+            return false;
+    }
+    if (*skip_spaces(p))
+        return false;
+    memset(tm, 0, sizeof *tm);
+    tm->tm_year = y - TM_YEAR_BASE, tm->tm_mon = mo - 1, tm->tm_mday = d;
+    tm->tm_hour = h, tm->tm_min = mi, tm->tm_isdst = -1;
+    return true;
+}
+
+static int
+days_in_month(int year, int month /* 1..12 */)
+{
+    static const int days[MONTHS_PER_YEAR] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* tm (fields as typed) to Unix seconds; 0 ok, -1 impossible, -2 skipped
+ * by a clock change. */
+static int
+local_seconds(const struct tm *typed, int64_t *t)
+{
+    int year = typed->tm_year + TM_YEAR_BASE, month = typed->tm_mon + 1;
+    if (month < 1 || month > MONTHS_PER_YEAR || typed->tm_mday < 1 ||
+        typed->tm_mday > days_in_month(year, month) || typed->tm_hour >= HOURS_PER_DAY ||
+        typed->tm_min >= MINUTES_PER_HOUR)
+        return -1;
+    struct tm tm = *typed;
+    time_t v = mktime(&tm);
+    if (v == (time_t) -1 && errno == EOVERFLOW)
+        return -1;
+    if (tm.tm_year != typed->tm_year || tm.tm_mon != typed->tm_mon || tm.tm_mday != typed->tm_mday ||
+        tm.tm_hour != typed->tm_hour || tm.tm_min != typed->tm_min)
+        return -2;
+    *t = (int64_t) v;
+    return 0;
+}
+
+static int
+parse_moment(const char *text, bool need_time, int64_t *t, char *msg, size_t msg_size)
+{
+    hb_assert(text && t && msg);
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    struct tm tm;
+    if (!datetime_fields(text, need_time, &tm))
+        return fail(msg, msg_size,
+                    need_time ? "%s is not a date and time: write \"YYYY-MM-DD HH:MM\" in local time, "
+                                "e.g. \"2026-11-29 14:05\""
+                              : "%s is not a date: write YYYY-MM-DD, e.g. 2026-11-01",
+                    hb_cli_parse_quote(echo, sizeof echo, text));
+    errno = 0;
+    int rc = local_seconds(&tm, t);
+    if (rc == -1)
+        return fail(msg, msg_size, "%s is not a real date and time", hb_cli_parse_quote(echo, sizeof echo, text));
+    if (rc == -2)
+        return fail(msg, msg_size, "%s does not exist in local time (the clocks were changed then)",
+                    hb_cli_parse_quote(echo, sizeof echo, text));
+    return 0;
+}
+
+int
+hb_cli_parse_time(const char *text, int64_t *t, char *msg, size_t msg_size)
+{
+    return parse_moment(text, true, t, msg, msg_size);
+}
+
+int
+hb_cli_parse_date(const char *text, int64_t *t, char *msg, size_t msg_size)
+{
+    return parse_moment(text, false, t, msg, msg_size);
+}
+
+/* ---- references and numbers ---- */
+
+/* len decimal digits (1..U64_DIGITS_MAX) at s as a uint64; false if not
+ * all digits or too big. */
+static bool
+digits_u64(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0 || len > U64_DIGITS_MAX || strspn(s, "0123456789") < len)
+        return false;
+    char buf[U64_DIGITS_MAX + 1];
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    unsigned long long v = strtoull(buf, NULL, 10);
+    if (errno == ERANGE)
+        return false;
+    *out = (uint64_t) v;
+    return true;
+}
+
+int
+hb_cli_parse_op_ref(const char *text, uint32_t *station_id, uint64_t *seq, char *msg, size_t msg_size)
+{
+    hb_assert(text && station_id && seq && msg);
+    const char *colon = strchr(text, ':');
+    uint64_t st = 0, sq = 0;
+    if (colon && digits_u64(text, (size_t) (colon - text), &st) && digits_u64(colon + 1, strlen(colon + 1), &sq) &&
+        st >= 1 && st <= UINT32_MAX && sq >= 1) {
+        *station_id = (uint32_t) st;
+        *seq = sq;
+        return 0;
+    }
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size,
+                "%s is not an operation reference: write STATION:SEQ as printed when it was saved, e.g. 1:42",
+                hb_cli_parse_quote(echo, sizeof echo, text));
+}
+
+int
+hb_cli_parse_seq(const char *text, uint64_t *seq, char *msg, size_t msg_size)
+{
+    hb_assert(text && seq && msg);
+    uint64_t v = 0;
+    if (digits_u64(text, strlen(text), &v) && v >= 1) {
+        *seq = v;
+        return 0;
+    }
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size, "%s is not a sequence number: write the number shown by hourbank queue, e.g. 42",
+                hb_cli_parse_quote(echo, sizeof echo, text));
+}
+
+int
+hb_cli_parse_role(const char *text, int *role, char *msg, size_t msg_size)
+{
+    hb_assert(text && role && msg);
+    static const struct {
+        const char *word;
+        int role;
+    } roles[] = {{"volunteer", HOURBANK__ROLE__VOLUNTEER}, {"elder", HOURBANK__ROLE__ELDER},
+                 {"both", HOURBANK__ROLE__BOTH}};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcasecmp(text, roles[i].word) == 0) {
+            *role = roles[i].role;
+            return 0;
+        }
+    }
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size, "%s is not a role: use volunteer, elder or both",
+                hb_cli_parse_quote(echo, sizeof echo, text));
+}
+
+int
+hb_cli_parse_birth_year(const char *text, int this_year, uint32_t *year, char *msg, size_t msg_size)
+{
+    hb_assert(text && year && msg);
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    uint64_t v = 0;
+    if (strlen(text) != YEAR_DIGITS || !digits_u64(text, YEAR_DIGITS, &v))
+        return fail(msg, msg_size, "%s is not a birth year: write four digits, e.g. 1956",
+                    hb_cli_parse_quote(echo, sizeof echo, text));
+    if (v < HB_BIRTH_YEAR_MIN || v > (uint64_t) this_year)
+        return fail(msg, msg_size, "birth year %" PRIu64 " is out of range %d..%d", v, HB_BIRTH_YEAR_MIN,
+                    this_year);
+    *year = (uint32_t) v;
+    return 0;
+}
+
+int
+hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool required, bool multiline,
+                  char *msg, size_t msg_size)
+{
+    hb_assert(option && text && msg);
+    size_t len = strlen(text);
+    if (required && len == 0)
+        return fail(msg, msg_size, "%s must not be empty", option);
+    if (len > max_bytes)
+        return fail(msg, msg_size, "%s is %zu bytes long, the limit is %zu: shorten it", option, len, max_bytes);
+    long bad = hb_cli_utf8_invalid_at(text);
+    if (bad >= 0)
+        return fail(msg, msg_size, "%s is not valid UTF-8 (at byte %ld): check the terminal's encoding", option,
+                    bad);
+    for (size_t at = 0, n; at < len; at += n) {
+        uint32_t cp;
+        n = hb_cli_utf8_decode(text + at, &cp);
+        bool allowed = multiline && (cp == '\n' || cp == '\t');
+        if ((cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) && !allowed)
+            return fail(msg, msg_size, "%s contains a control character (byte %zu)%s", option, at,
+                        multiline ? "" : ": it must be one line");
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+/* cli_parse.h - typed input from the command line, checked before anything
+ * is sent.
+ *
+ * Every parser returns 0 with its value, or -1 with a one-line reason in
+ * msg (msg_size bytes) fit to follow "hourbank: ", naming what was typed
+ * and how to write it, e.g.
+ *   QX03-000127-5 is not a valid member number: the check digit does not match (mistyped?)
+ *   "45" has no unit: write 45m for minutes or 45h for hours
+ * Input echoed back is quoted with non-printable bytes escaped.
+ */
+#ifndef HB_CLI_PARSE_H
+#define HB_CLI_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hb_memberno.h"
+
+/* A member number typed by a person: normalized (surrounding spaces
+ * dropped, letters uppercased), then checked, check digit included. */
+int hb_cli_parse_member_no(const char *text, char out[HB_MEMBER_NO_BUF_BYTES], char *msg, size_t msg_size);
+
+/* A duration: "1h30m", "90m", "2h", "1h 30m" (units h and m, hours first,
+ * either case). A bare number is refused with a hint. The value must be in
+ * min..max minutes; what names the bound in the message, e.g. "one service
+ * record". */
+int hb_cli_parse_duration(const char *text, int64_t min, int64_t max, const char *what, int64_t *minutes,
+                          char *msg, size_t msg_size);
+
+/* A local date and time "YYYY-MM-DD HH:MM" (or with 'T' between) as Unix
+ * seconds. Impossible dates and times skipped by a clock change are
+ * refused. */
+int hb_cli_parse_time(const char *text, int64_t *t, char *msg, size_t msg_size);
+
+/* "YYYY-MM-DD" (local midnight) or a date and time as above. */
+int hb_cli_parse_date(const char *text, int64_t *t, char *msg, size_t msg_size);
+
+/* An operation reference "STATION:SEQ", e.g. "1:42", both >= 1. */
+int hb_cli_parse_op_ref(const char *text, uint32_t *station_id, uint64_t *seq, char *msg, size_t msg_size);
+
+/* A station sequence number >= 1, e.g. "42". */
+int hb_cli_parse_seq(const char *text, uint64_t *seq, char *msg, size_t msg_size);
+
+/* "volunteer", "elder" or "both" (either case), as a HOURBANK__ROLE__ value. */
+int hb_cli_parse_role(const char *text, int *role, char *msg, size_t msg_size);
+
+/* A four-digit birth year between HB_BIRTH_YEAR_MIN and this_year. */
+int hb_cli_parse_birth_year(const char *text, int this_year, uint32_t *year, char *msg, size_t msg_size);
+
+/* Free text given with option name (e.g. "--note"): valid UTF-8, at most
+ * max_bytes, non-empty when required; control characters refused, except
+ * tab and newline when multiline. */
+int hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool required, bool multiline,
+                      char *msg, size_t msg_size);
+
+/* text quoted for a message: in double quotes, non-printable bytes as
+ * \xNN, cut to a readable length with "...". */
+char *hb_cli_parse_quote(char *buf, size_t size, const char *text);
+
+#endif

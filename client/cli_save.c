@@ -1,0 +1,279 @@
+/* cli_save.c - record, gift and void: checked input, one SaveRequest. */
+#include "cli_save.h"
+#include "cli_format.h"
+#include "cli_json.h"
+#include "cli_parse.h"
+#include "cli_report.h"
+#include "cli_target.h"
+#include "hb_assert.h"
+#include "hb_wire.h"
+
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+/* ---- the shared save step ---- */
+
+int
+hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, Hourbank__Envelope **reply_out)
+{
+    hb_assert(cli && op && what && reply_out && op->seq == 0);
+    *reply_out = NULL;
+    hb_wire_error_t err;
+    if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
+        return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), "%s: %s", what, err.message);
+    Hourbank__SaveRequest save;
+    hourbank__save_request__init(&save);
+    save.op = op;
+    Hourbank__Envelope req;
+    hb_wire_envelope_init(&req, 0);
+    req.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
+    req.save = &save;
+    int rc = hb_cli_target_station(cli, &req, reply_out);
+    if (rc == 0)
+        rc = hb_cli_target_expect(cli, *reply_out, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
+    if (rc != 0)
+        hb_wire_free(reply_out);
+    return rc;
+}
+
+void
+hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *member_no)
+{
+    hb_assert(cli && saved);
+    if (saved->station_id)
+        cli->station_id = saved->station_id;  /* the station says who it is */
+    char ref[HB_CLI_FORMAT_BYTES];
+    hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, saved->seq);
+    if (!cli->json) {
+        if (member_no)
+            fprintf(cli->out, "%s registered, saved as %s (pending sync)\n", member_no, ref);
+        else
+            fprintf(cli->out, "saved as %s (pending sync)\n", ref);
+        return;
+    }
+    hb_cli_json_t j;
+    hb_cli_json_init(&j, cli->out);
+    hb_cli_json_object_begin(&j);
+    if (member_no)
+        hb_cli_json_kv_string(&j, "member_no", member_no);
+    hb_cli_json_kv_string(&j, "op_ref", cli->station_id ? ref : NULL);
+    hb_cli_json_key(&j, "station_id");
+    if (cli->station_id)
+        hb_cli_json_uint(&j, cli->station_id);
+    else
+        hb_cli_json_null(&j);
+    hb_cli_json_kv_uint(&j, "seq", saved->seq);
+    hb_cli_json_kv_string(&j, "status", "pending");
+    hb_cli_json_object_end(&j);
+    hb_cli_json_finish(&j);
+}
+
+/* Saves op and prints the result. */
+static int
+save_and_print(hb_cli_t *cli, Hourbank__Op *op, const char *what)
+{
+    Hourbank__Envelope *reply = NULL;
+    int rc = hb_cli_save_op(cli, op, what, &reply);
+    if (rc == 0)
+        hb_cli_save_print(cli, reply->save_reply, NULL);
+    hb_wire_free(&reply);
+    return rc;
+}
+
+static int
+bad_data(hb_cli_t *cli, const char *msg)
+{
+    return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+}
+
+/* ---- record ---- */
+
+/* --category: one catalogue word; typed capitals are lowered. */
+static int
+parse_category(const char *text, char out[HB_CATEGORY_BYTES_MAX + 1], char *msg, size_t msg_size)
+{
+    if (hb_cli_parse_text("--category", text, HB_CATEGORY_BYTES_MAX, true, false, msg, msg_size) != 0)
+        return -1;
+    size_t i = 0;
+    for (; text[i]; i++)
+        out[i] = (char) (text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
+    out[i] = '\0';
+    return 0;
+}
+
+/* --at: not in the future beyond the clock skew central allows. */
+static int
+parse_at(const char *text, int64_t now, int64_t *at, char *msg, size_t msg_size)
+{
+    if (!text) {
+        *at = now;
+        return 0;
+    }
+    if (hb_cli_parse_time(text, at, msg, msg_size) != 0)
+        return -1;
+    if (*at > now + HB_CLOCK_SKEW_S_DEFAULT) {
+        snprintf(msg, msg_size, "--at %s is in the future: record services once they have happened", text);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+run_record(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char provider[HB_MEMBER_NO_BUF_BYTES], recipient[HB_MEMBER_NO_BUF_BYTES];
+    char category[HB_CATEGORY_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX], note_copy[HB_NOTE_BYTES_MAX + 1];
+    const char *note = hb_cli_command_value(args, "note");
+    int64_t minutes = 0, at = 0;
+    if (hb_cli_parse_member_no(hb_cli_command_value(args, "provider"), provider, msg, sizeof msg) != 0 ||
+        hb_cli_parse_member_no(hb_cli_command_value(args, "recipient"), recipient, msg, sizeof msg) != 0 ||
+        hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_RECORD_MINUTES_MAX,
+                              "one service record", &minutes, msg, sizeof msg) != 0 ||
+        parse_category(hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
+        parse_at(hb_cli_command_value(args, "at"), (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
+        (note && hb_cli_parse_text("--note", note, HB_NOTE_BYTES_MAX, false, true, msg, sizeof msg) != 0))
+        return bad_data(cli, msg);
+    if (strcmp(provider, recipient) == 0)
+        return hb_cli_report_fail(cli, EX_DATAERR,
+                                  "the provider and the recipient are the same member (%s): a service is "
+                                  "given to someone else",
+                                  provider);
+    Hourbank__ServiceRecord rec;
+    hourbank__service_record__init(&rec);
+    rec.provider = provider;
+    rec.recipient = recipient;
+    rec.minutes = minutes;
+    rec.category = category;
+    snprintf(note_copy, sizeof note_copy, "%s", note ? note : "");
+    rec.note = note_copy;
+    Hourbank__Op op;
+    hourbank__op__init(&op);
+    op.occurred_at = at;
+    op.kind_case = HOURBANK__OP__KIND_SERVICE;
+    op.service = &rec;
+    return save_and_print(cli, &op, "the record was not saved");
+}
+
+static const hb_cli_opt_t record_opts[] = {
+    {"provider", 0, "MEMBER_NO", true, "who gave the service (earns the hours)"},
+    {"recipient", 0, "MEMBER_NO", true, "who received it"},
+    {"duration", 0, "DURATION", true, "how long: 1h30m, 90m, 2h (at most 24h)"},
+    {"category", 0, "NAME", true, "service category (see hourbank categories)"},
+    {"at", 0, "\"YYYY-MM-DD HH:MM\"", false, "when it happened, local time (default: now)"},
+    {"note", 0, "TEXT", false, "a note for the record"},
+    {NULL, 0, NULL, false, NULL},
+};
+
+const hb_cli_command_t hb_cli_save_record = {
+    .name = "record",
+    .operands = "",
+    .summary = "record a service one member gave another",
+    .description = "Records a service: the provider earns the hours, and the recipient's account or the\n"
+                   "district's guarantee pays, as the district's rules say. The record is saved at this\n"
+                   "station at once, also when the network is down, and reaches central when the link\n"
+                   "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\".",
+    .target = HB_CLI_TARGET_STATION,
+    .opts = record_opts,
+    .run = run_record,
+};
+
+/* ---- gift ---- */
+
+static int
+run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char from[HB_MEMBER_NO_BUF_BYTES], to[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
+    char reason[HB_NOTE_BYTES_MAX + 1];
+    const char *reason_text = hb_cli_command_value(args, "reason");
+    int64_t minutes = 0;
+    if (hb_cli_parse_member_no(hb_cli_command_value(args, "from"), from, msg, sizeof msg) != 0 ||
+        hb_cli_parse_member_no(hb_cli_command_value(args, "to"), to, msg, sizeof msg) != 0 ||
+        hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_GIFT_MINUTES_MAX, "one gift", &minutes,
+                              msg, sizeof msg) != 0 ||
+        hb_cli_parse_text("--reason", reason_text, HB_NOTE_BYTES_MAX, true, true, msg, sizeof msg) != 0)
+        return bad_data(cli, msg);
+    if (strcmp(from, to) == 0)
+        return hb_cli_report_fail(cli, EX_DATAERR, "--from and --to are the same member (%s)", from);
+    snprintf(reason, sizeof reason, "%s", reason_text);
+    Hourbank__Gift gift;
+    hourbank__gift__init(&gift);
+    gift.from_member = from;
+    gift.to_member = to;
+    gift.minutes = minutes;
+    gift.reason = reason;
+    Hourbank__Op op;
+    hourbank__op__init(&op);
+    op.occurred_at = (int64_t) time(NULL);
+    op.kind_case = HOURBANK__OP__KIND_GIFT;
+    op.gift = &gift;
+    return save_and_print(cli, &op, "the gift was not saved");
+}
+
+static const hb_cli_opt_t gift_opts[] = {
+    {"from", 0, "MEMBER_NO", true, "who gives hours"},
+    {"to", 0, "MEMBER_NO", true, "who receives them (a registered family member)"},
+    {"duration", 0, "DURATION", true, "how many hours: 2h, 1h30m, 90m"},
+    {"reason", 0, "TEXT", true, "why, for the record"},
+    {NULL, 0, NULL, false, NULL},
+};
+
+const hb_cli_command_t hb_cli_save_gift = {
+    .name = "gift",
+    .operands = "",
+    .summary = "give hours to a family member",
+    .description = "Moves hours from one member's account to another's, typically to a registered family\n"
+                   "member (the district's rules decide who may receive gifts). Saved at this station\n"
+                   "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected).",
+    .target = HB_CLI_TARGET_STATION,
+    .opts = gift_opts,
+    .run = run_gift,
+};
+
+/* ---- void ---- */
+
+static int
+run_void(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char msg[HB_CLI_TEXT_BYTES_MAX], reason[HB_NOTE_BYTES_MAX + 1];
+    const char *reason_text = hb_cli_command_value(args, "reason");
+    uint32_t station_id = 0;
+    uint64_t seq = 0;
+    if (hb_cli_parse_op_ref(args->operands[0], &station_id, &seq, msg, sizeof msg) != 0 ||
+        hb_cli_parse_text("--reason", reason_text, HB_NOTE_BYTES_MAX, true, true, msg, sizeof msg) != 0)
+        return bad_data(cli, msg);
+    snprintf(reason, sizeof reason, "%s", reason_text);
+    Hourbank__OpRef target;
+    hourbank__op_ref__init(&target);
+    target.station_id = station_id;
+    target.seq = seq;
+    Hourbank__Void v;
+    hourbank__void__init(&v);
+    v.target = &target;
+    v.reason = reason;
+    Hourbank__Op op;
+    hourbank__op__init(&op);
+    op.occurred_at = (int64_t) time(NULL);
+    op.kind_case = HOURBANK__OP__KIND_VOID_OP;
+    op.void_op = &v;
+    return save_and_print(cli, &op, "the void was not saved");
+}
+
+static const hb_cli_opt_t void_opts[] = {
+    {"reason", 0, "TEXT", true, "why the operation is cancelled, for the record"},
+    {NULL, 0, NULL, false, NULL},
+};
+
+const hb_cli_command_t hb_cli_save_void = {
+    .name = "void",
+    .operands = "OP_REF",
+    .operands_min = 1,
+    .operands_max = 1,
+    .summary = "cancel a saved operation by its reference",
+    .description = "Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
+                   "saved (e.g. 1:42). The ledger never erases anything: central posts a reversing\n"
+                   "transfer that names the original and the reason.",
+    .target = HB_CLI_TARGET_STATION,
+    .opts = void_opts,
+    .run = run_void,
+};

@@ -1,0 +1,32 @@
+/* cli_save.h - commands that save an operation at the station: record,
+ * gift, void; and the save step that `member add` shares.
+ *
+ * Everything typed is checked before the station is asked (member numbers
+ * with their check digit, durations, dates, text lengths), then the whole
+ * op once more with hb_wire_validate_op(), the station's own boundary
+ * check. The station answers once the op is fsynced in its outbox: "saved"
+ * means it will reach central, whatever happens to the network.
+ */
+#ifndef HB_CLI_SAVE_H
+#define HB_CLI_SAVE_H
+
+#include "cli.h"
+#include "cli_command.h"
+#include "hourbank.pb-c.h"
+
+extern const hb_cli_command_t hb_cli_save_record;
+extern const hb_cli_command_t hb_cli_save_gift;
+extern const hb_cli_command_t hb_cli_save_void;
+
+/* Validates op (borrowed; seq must be 0, occurred_at set) and saves it.
+ * what: the failure's subject, e.g. "the record was not saved". Returns 0
+ * with *reply_out holding a SaveReply envelope (caller owns;
+ * hb_wire_free), or an exit code after reporting. */
+int hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, Hourbank__Envelope **reply_out);
+
+/* Prints a saved op: "saved as 1:42 (pending sync)", after member_no when
+ * given ("QX03-000127-6 registered, saved as ..."); with --json one object
+ * {member_no?, op_ref, station_id, seq, status}. */
+void hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *member_no);
+
+#endif

@@ -1,0 +1,198 @@
+# deploy/lib/demo.sh - the quickstart's demo: setup and narrated scenario.
+# Sourced by ./deploy/quickstart after the build; uses HB_TOP, STATE, BIN, PGDIR.
+
+say()  { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+note() { printf '   %s\n' "$*"; }
+# Runs the CLI against station A or B, echoing the command line.
+cli_a() { printf '   $ hourbank -c %s %s\n' "station-a.yaml" "$*"; "$BIN/hourbank" -c "$STATE/station-a.yaml" "$@"; }
+cli_b() { printf '   $ hourbank -c %s %s\n' "station-b.yaml" "$*"; "$BIN/hourbank" -c "$STATE/station-b.yaml" "$@"; }
+admin() { printf '   $ hourbank --admin %s %s\n' "admin.yaml" "$*"; "$BIN/hourbank" --admin "$STATE/admin.yaml" "$@"; }
+
+free_port() {
+    local port=${1:-7400}
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    echo "$port"
+}
+
+# start NAME CMD...: a daemon in the background, its pid in run/NAME.pid.
+start() {
+    local name=$1; shift
+    "$@" >>"$STATE/log/$name.log" 2>&1 &
+    echo $! >"$STATE/run/$name.pid"
+}
+
+key() { cat "$STATE/keys/$1.public"; }
+
+write_configs() {
+    local port=$1
+    cat >"$STATE/central.yaml" <<YAML
+# The demo's ledger: two districts sharing one credit pool.
+listen: "tcp://127.0.0.1:$port"
+database: "host=$PGDIR port=5432 user=postgres dbname=hourbank"
+secret_key_file: keys/central.secret
+log_level: info
+clock_skew: 10m
+max_record_age: 90d
+guarantee_budget: 100000h
+admin_public_keys: ["$(key admin)"]
+categories:
+  - {name: companionship, description: "visits, walks and conversation"}
+  - {name: meal-delivery, description: "bringing a hot meal"}
+  - {name: personal-care, description: "help with bathing and dressing"}
+  - {name: shopping, description: "errands and groceries"}
+districts:
+  - code: GULOU
+    name: Gulou District
+    cap: 1500h
+    overflow: donate
+    daily_limit: 8h
+    gifts: family
+    payer_rules:
+      - {category: personal-care, payer: guarantee, min_recipient_age: 80}
+    communities:
+      - code: QX03
+        name: Qingxi Community
+        stations:
+          - {id: 1, name: Qingxi station, public_key: "$(key station-a)"}
+  - code: QINHUAI
+    name: Qinhuai District
+    cap: 750h
+    overflow: reject
+    daily_limit: 8h
+    gifts: any
+    payer_rules:
+      - {category: "*", payer: guarantee, min_recipient_age: 85}
+    communities:
+      - code: QH01
+        name: Fuzimiao Community
+        stations:
+          - {id: 2, name: Fuzimiao station, public_key: "$(key station-b)"}
+YAML
+    local s id comm
+    for s in a b; do
+        if [ $s = a ]; then id=1 comm=QX03; else id=2 comm=QH01; fi
+        cat >"$STATE/station-$s.yaml" <<YAML
+station_id: $id
+community: $comm
+central_endpoint: "tcp://127.0.0.1:$port"
+central_public_key: "$(key central)"
+public_key_file: keys/station-$s.public
+secret_key_file: keys/station-$s.secret
+outbox_path: outbox-$s.sqlite
+ipc_endpoint: "ipc://$STATE/run/station-$s.sock"
+log_level: info
+YAML
+    done
+    cat >"$STATE/admin.yaml" <<YAML
+central_endpoint: "tcp://127.0.0.1:$port"
+central_public_key: "$(key central)"
+public_key_file: keys/admin.public
+secret_key_file: keys/admin.secret
+YAML
+}
+
+wait_for() {  # wait_for SECONDS CMD...: until CMD succeeds
+    local end=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.2
+    done
+}
+
+demo_setup() {
+    say "starting a private PostgreSQL in $PGDIR"
+    hb_pg_start "$PGDIR" || return 1
+    hb_as_pg "$HB_PGBIN/psql" -h "$PGDIR" -U postgres -qc "CREATE DATABASE hourbank" postgres || return 1
+    say "generating CURVE keys (secret keys are 0600)"
+    local k
+    for k in central station-a station-b admin; do
+        "$BIN/hourbank" keygen "$STATE/keys/$k" >/dev/null || return 1
+    done
+    write_configs "$(free_port 7400)"
+    "$BIN/hourbank-central" -c "$STATE/central.yaml" --check-config || return 1
+    "$BIN/hourbank-central" -c "$STATE/central.yaml" migrate || return 1
+    start central "$BIN/hourbank-central" -c "$STATE/central.yaml" run
+    start station-a "$BIN/hourbank-station" -c "$STATE/station-a.yaml"
+    start station-b "$BIN/hourbank-station" -c "$STATE/station-b.yaml"
+    wait_for 20 "$BIN/hourbank" -c "$STATE/station-a.yaml" categories || { note "station A did not come up; see $STATE/log"; return 1; }
+    wait_for 20 "$BIN/hourbank" -c "$STATE/station-b.yaml" categories || { note "station B did not come up; see $STATE/log"; return 1; }
+    note "central and two stations are running (logs in $STATE/log)"
+}
+
+member_no() { grep -oE '[A-Z0-9]{2,8}-[0-9]{6}-[0-9]' | head -1; }
+
+synced() { "$BIN/hourbank" -c "$STATE/station-$1.yaml" --json queue | grep -q '"pending": *0[,}]'; }
+
+demo_scenario() {
+    local wang li chen zhao sun
+    say "1. station operators register members (numbers are allocated offline, with a check digit)"
+    wang=$(cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962 | tee /dev/stderr | member_no)
+    li=$(cli_a member add --name "Li Wei" --role elder --birth-year 1938 | tee /dev/stderr | member_no)
+    chen=$(cli_a member add --name "Chen Jie" --role both --birth-year 1990 --family "$li" | tee /dev/stderr | member_no)
+    zhao=$(cli_b member add --name "Zhao Lei" --role volunteer --birth-year 1960 | tee /dev/stderr | member_no)
+    sun=$(cli_b member add --name "Sun Hua" --role elder --birth-year 1937 | tee /dev/stderr | member_no)
+    [ -n "$wang" ] && [ -n "$li" ] && [ -n "$chen" ] && [ -n "$zhao" ] && [ -n "$sun" ] || return 1
+
+    say "2. volunteers record services (the pool's guarantee pays for care of the very old)"
+    cli_a record --provider "$wang" --recipient "$li" --duration 2h --category personal-care --note "morning bath" || return 1
+    cli_b record --provider "$zhao" --recipient "$sun" --duration 1h30m --category meal-delivery || return 1
+    wait_for 20 synced a && wait_for 20 synced b
+    cli_a categories
+
+    say "3. the link to central goes down; the station keeps working"
+    kill "$(cat "$STATE/run/central.pid")"; rm -f "$STATE/run/central.pid"; sleep 1
+    cli_a record --provider "$wang" --recipient "$li" --duration 1h --category personal-care || return 1
+    cli_a record --provider "$chen" --recipient "$li" --duration 45m --category personal-care || return 1
+    cli_a queue
+    cli_a balance "$wang"
+
+    say "4. central is back: the queue drains by itself, exactly once"
+    start central "$BIN/hourbank-central" -c "$STATE/central.yaml" run
+    wait_for 30 synced a || { note "station A did not drain; see $STATE/log"; return 1; }
+    cli_a status
+
+    say "5. a cross-district service: Zhao Lei (Qinhuai) helps Wang Fang (Gulou), who pays from her hours"
+    cli_b record --provider "$zhao" --recipient "$wang" --duration 1h --category companionship || return 1
+
+    say "6. a redemption at home: Chen Jie shops for Wang Fang, paid from her hours"
+    cli_a record --provider "$chen" --recipient "$wang" --duration 30m --category shopping || return 1
+
+    say "7. a record central must refuse: Li Wei holds no hours of his own for companionship"
+    cli_a record --provider "$wang" --recipient "$li" --duration 1h --category companionship || return 1
+    wait_for 20 synced a && wait_for 20 synced b
+    cli_a queue --rejected
+    note "(an operator dismisses it with: hourbank queue dismiss SEQ)"
+
+    say "8. a gift within the family, then balances and a statement"
+    cli_a gift --from "$chen" --to "$li" --duration 30m --reason "for dad" || return 1
+    wait_for 20 synced a
+    sleep 6  # the stations refresh their directory every 5 s
+    cli_a balance "$wang"
+    cli_a balance "$li"
+    cli_b balance "$zhao"
+    cli_a statement "$wang"
+
+    say "9. district IT: stations and the ledger check"
+    admin stations
+    admin verify || return 1
+    DEMO_MEMBER=$wang
+}
+
+demo_epilogue() {
+    cat <<TXT
+
+The demo system is still running:
+  ledger     $STATE/central.yaml   (log: $STATE/log/central.log)
+  station A  $STATE/station-a.yaml (community QX03, Gulou)
+  station B  $STATE/station-b.yaml (community QH01, Qinhuai)
+
+Keep using it, for example:
+  $BIN/hourbank -c $STATE/station-a.yaml balance ${DEMO_MEMBER:-QX03-000001-?}
+  $BIN/hourbank -c $STATE/station-a.yaml member find wang
+  $BIN/hourbank -c $STATE/station-a.yaml --help
+  $BIN/hourbank --admin $STATE/admin.yaml verify
+
+Stop it with:
+  ./deploy/quickstart stop
+TXT
+}
