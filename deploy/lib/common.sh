@@ -60,11 +60,14 @@ hb_pg_stop() {
     hb_as_pg "$HB_PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
 }
 
-# hb_build DIR [cmake args...]: configure and build into DIR.
+# hb_build DIR [cmake args...]: configure and build into DIR. HB_TARGETS
+# (space-separated) limits the build to those targets.
 hb_build() {
     local dir=$1; shift
+    local t targets=()
+    for t in ${HB_TARGETS:-}; do targets+=(--target "$t"); done
     cmake -S "$HB_TOP" -B "$dir" -DHB_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
         { cat "$dir.configure.log" >&2; return 1; }
-    cmake --build "$dir" -j"$(nproc)" >"$dir.build.log" 2>&1 ||
+    cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >"$dir.build.log" 2>&1 ||
         { cat "$dir.build.log" >&2; return 1; }
 }

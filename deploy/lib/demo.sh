@@ -4,9 +4,17 @@
 say()  { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 # Runs the CLI against station A or B, echoing the command line.
-cli_a() { printf '   $ hourbank -c %s %s\n' "station-a.yaml" "$*"; "$BIN/hourbank" -c "$STATE/station-a.yaml" "$@"; }
-cli_b() { printf '   $ hourbank -c %s %s\n' "station-b.yaml" "$*"; "$BIN/hourbank" -c "$STATE/station-b.yaml" "$@"; }
-admin() { printf '   $ hourbank --admin %s %s\n' "admin.yaml" "$*"; "$BIN/hourbank" --admin "$STATE/admin.yaml" "$@"; }
+# The command line goes to stderr so that $(cli_a ...) captures only the result.
+cli_a() { printf '   $ hourbank -c %s %s\n' "station-a.yaml" "$*" >&2; "$BIN/hourbank" -c "$STATE/station-a.yaml" "$@"; }
+cli_b() { printf '   $ hourbank -c %s %s\n' "station-b.yaml" "$*" >&2; "$BIN/hourbank" -c "$STATE/station-b.yaml" "$@"; }
+admin() { printf '   $ hourbank --admin %s %s\n' "admin.yaml" "$*" >&2; "$BIN/hourbank" --admin "$STATE/admin.yaml" "$@"; }
+# add_member CLI ARGS...: runs "member add", shows its output, prints the number.
+add_member() {
+    local out
+    out=$("$@") || return 1
+    printf '%s\n' "$out" >&2
+    printf '%s\n' "$out" | grep -oE '[A-Z0-9]{2,8}-[0-9]{6}-[0-9]' | head -1
+}
 
 free_port() {
     local port=${1:-7400}
@@ -119,18 +127,16 @@ demo_setup() {
     note "central and two stations are running (logs in $STATE/log)"
 }
 
-member_no() { grep -oE '[A-Z0-9]{2,8}-[0-9]{6}-[0-9]' | head -1; }
-
 synced() { "$BIN/hourbank" -c "$STATE/station-$1.yaml" --json queue | grep -q '"pending": *0[,}]'; }
 
 demo_scenario() {
     local wang li chen zhao sun
     say "1. station operators register members (numbers are allocated offline, with a check digit)"
-    wang=$(cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962 | tee /dev/stderr | member_no)
-    li=$(cli_a member add --name "Li Wei" --role elder --birth-year 1938 | tee /dev/stderr | member_no)
-    chen=$(cli_a member add --name "Chen Jie" --role both --birth-year 1990 --family "$li" | tee /dev/stderr | member_no)
-    zhao=$(cli_b member add --name "Zhao Lei" --role volunteer --birth-year 1960 | tee /dev/stderr | member_no)
-    sun=$(cli_b member add --name "Sun Hua" --role elder --birth-year 1937 | tee /dev/stderr | member_no)
+    wang=$(add_member cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962)
+    li=$(add_member cli_a member add --name "Li Wei" --role elder --birth-year 1938)
+    chen=$(add_member cli_a member add --name "Chen Jie" --role both --birth-year 1990 --family "$li")
+    zhao=$(add_member cli_b member add --name "Zhao Lei" --role volunteer --birth-year 1960)
+    sun=$(add_member cli_b member add --name "Sun Hua" --role elder --birth-year 1937)
     [ -n "$wang" ] && [ -n "$li" ] && [ -n "$chen" ] && [ -n "$zhao" ] && [ -n "$sun" ] || return 1
 
     say "2. volunteers record services (the pool's guarantee pays for care of the very old)"
@@ -152,6 +158,10 @@ demo_scenario() {
     cli_a status
 
     say "5. a cross-district service: Zhao Lei (Qinhuai) helps Wang Fang (Gulou), who pays from her hours"
+    note "(station B learns of members registered elsewhere from central's directory snapshot)"
+    wait_for 30 "$BIN/hourbank" -c "$STATE/station-b.yaml" member show "$wang" ||
+        { note "station B has not received the directory; see $STATE/log"; return 1; }
+    cli_b member show "$wang"
     cli_b record --provider "$zhao" --recipient "$wang" --duration 1h --category companionship || return 1
 
     say "6. a redemption at home: Chen Jie shops for Wang Fang, paid from her hours"
@@ -161,7 +171,6 @@ demo_scenario() {
     cli_a record --provider "$wang" --recipient "$li" --duration 1h --category companionship || return 1
     wait_for 20 synced a && wait_for 20 synced b
     cli_a queue --rejected
-    note "(an operator dismisses it with: hourbank queue dismiss SEQ)"
 
     say "8. a gift within the family, then balances and a statement"
     cli_a gift --from "$chen" --to "$li" --duration 30m --reason "for dad" || return 1
