@@ -442,6 +442,14 @@ meta_ensure(hb_outbox_t *self, char *msg, size_t msg_size)
     return rc;
 }
 
+void
+hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t serial_max)
+{
+    hb_assert(self && serial_min >= 1 && serial_min <= serial_max && serial_max <= HB_MEMBER_SERIAL_MAX);
+    self->serial_min = serial_min;
+    self->serial_max = serial_max;
+}
+
 hb_outbox_t *
 hb_outbox_open(const char *path, uint32_t station_id, const char *community, int64_t max_bytes, char *msg,
                size_t msg_size)
@@ -460,6 +468,8 @@ hb_outbox_open(const char *path, uint32_t station_id, const char *community, int
     self->station_id = station_id;
     snprintf(self->community, sizeof self->community, "%s", community);
     self->max_bytes = max_bytes;
+    self->serial_min = 1;
+    self->serial_max = HB_MEMBER_SERIAL_MAX;
     if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
         prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
         cache_refresh(self) != 0) {
@@ -619,7 +629,9 @@ member_no_used(hb_outbox_t *self, const char *member_no)
 static hb_result_t
 member_no_allocate(hb_outbox_t *self, uint32_t serial, ob_save_t *s, char *msg, size_t msg_size)
 {
-    for (; serial >= 1 && serial <= HB_MEMBER_SERIAL_MAX; serial++) {
+    if (serial < self->serial_min)
+        serial = self->serial_min;
+    for (; serial >= 1 && serial <= self->serial_max; serial++) {
         int rc = hb_memberno_format(s->member_no, sizeof s->member_no, self->community, serial);
         hb_assert(rc == 0);
         int used = member_no_used(self, s->member_no);
@@ -631,8 +643,9 @@ member_no_allocate(hb_outbox_t *self, uint32_t serial, ob_save_t *s, char *msg, 
             return HB_RESULT_OK;
         }
     }
-    snprintf(msg, msg_size, "community %s has no member numbers left in outbox \"%s\" (serials 1..%u are used)",
-             self->community, self->path, (unsigned) HB_MEMBER_SERIAL_MAX);
+    snprintf(msg, msg_size, "station %u has used every member number of its range %s-%06u..%06u"
+             " (member_serial_min/max in station.yaml and central.yaml)",
+             (unsigned) self->station_id, self->community, (unsigned) self->serial_min, (unsigned) self->serial_max);
     return HB_RESULT_INTERNAL;
 }
 

@@ -35,6 +35,13 @@ hb_outbox_t *hb_outbox_open(const char *path, uint32_t station_id, const char *c
                             int64_t max_bytes, char *msg, size_t msg_size);
 void hb_outbox_destroy(hb_outbox_t **self_p);
 
+/* The member serials this station may allocate (station.yaml's
+ * member_serial_min/max; central.yaml lists the same range for the station
+ * and refuses registrations outside it). Stations sharing a community get
+ * disjoint ranges, so numbers are unique by construction. Default after
+ * open: 1..HB_MEMBER_SERIAL_MAX. */
+void hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t serial_max);
+
 /* Saves one operation (borrowed; must already pass hb_wire_validate_op in
  * the SAVE context). Assigns the next seq; for a registration with an empty
  * member_no allocates the next member number of this community. The op is

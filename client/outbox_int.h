@@ -67,6 +67,7 @@ struct hb_outbox {
     uint32_t station_id;
     char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];
     int64_t max_bytes;
+    uint32_t serial_min, serial_max;  /* this station's member serials */
     /* caches of what the file says, refreshed after every commit */
     uint64_t last_seq;
     uint64_t last_acked;

@@ -1,6 +1,7 @@
 #include "station.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,8 +51,15 @@ hb_station_new(const char *config_path, hb_station_conf_t *conf)
     char msg[HB_PATH_BYTES_MAX + 256];
     self->outbox = hb_outbox_open(conf->outbox_path, conf->station_id, conf->community, conf->outbox_max_bytes,
                                   msg, sizeof msg);
-    if (self->outbox)
+    if (self->outbox && conf->member_serial_min > conf->member_serial_max) {
+        snprintf(msg, sizeof msg, "member_serial_min %u is above member_serial_max %u",
+                 (unsigned) conf->member_serial_min, (unsigned) conf->member_serial_max);
+        hb_outbox_destroy(&self->outbox);
+    }
+    if (self->outbox) {
+        hb_outbox_set_serials(self->outbox, conf->member_serial_min, conf->member_serial_max);
         self->api = hb_api_new(self->ctx, conf, self->outbox, msg, sizeof msg);
+    }
     if (self->api)
         self->sync = hb_sync_new(self->ctx, conf, self->outbox, hb_api_on_forward_reply, self->api, msg,
                                  sizeof msg);

@@ -23,6 +23,10 @@
 #define HB_COMMUNITY_CODE_BYTES_MAX 8
 /* Member number "CODE-NNNNNN-D": code + '-' + 6 digits + '-' + check digit. */
 #define HB_MEMBER_SERIAL_DIGITS 6
+#define HB_MEMBER_SERIAL_MAX 999999u
+/* Birth years accepted in registrations; 0 means "not given". */
+#define HB_BIRTH_YEAR_MIN 1900
+#define HB_BIRTH_YEAR_MAX 2100
 #define HB_MEMBER_NO_BYTES_MAX (HB_COMMUNITY_CODE_BYTES_MAX + 1 + HB_MEMBER_SERIAL_DIGITS + 2)
 /* Free-text search in the member directory. */
 #define HB_SEARCH_BYTES_MAX 64

@@ -50,6 +50,8 @@ typedef struct {
     uint32_t id;                                 /* unique across the city, >= 1 */
     char name[HB_NAME_BYTES_MAX + 1];
     char public_key[41];                         /* Z85 CURVE public key, 40 chars */
+    uint32_t member_serial_min;                  /* member numbers this station allocates; */
+    uint32_t member_serial_max;                  /* disjoint within a community */
 } hb_station_entry_t;
 
 typedef struct {
@@ -102,6 +104,8 @@ typedef struct {
     int64_t outbox_max_bytes;                    /* default HB_OUTBOX_BYTES_DEFAULT */
     int64_t retention_days;                      /* default HB_RETENTION_DAYS_DEFAULT */
     uint32_t batch_ops;                          /* default HB_BATCH_OPS_MAX, 1..HB_BATCH_OPS_MAX */
+    uint32_t member_serial_min;                  /* default 1 */
+    uint32_t member_serial_max;                  /* default HB_MEMBER_SERIAL_MAX */
 } hb_station_conf_t;
 
 /* Load and validate. Returns a config the caller owns (free with

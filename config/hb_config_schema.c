@@ -199,6 +199,40 @@ earlier_station(const hb_central_conf_t *conf, const hb_station_entry_t *self,
     return NULL;
 }
 
+/* The community whose station list holds self (an entry being loaded). */
+static const hb_community_conf_t *
+community_of(const hb_central_conf_t *conf, const hb_station_entry_t *self)
+{
+    for (size_t d = 0; d < conf->district_count; d++)
+        for (size_t c = 0; c < conf->districts[d].community_count; c++) {
+            const hb_community_conf_t *cc = &conf->districts[d].communities[c];
+            if (cc->stations && self >= cc->stations && self < cc->stations + cc->station_count)
+                return cc;
+        }
+    return NULL;
+}
+
+/* Stations of one community allocate member numbers from disjoint ranges,
+ * so that numbers are unique without asking central. */
+static void
+check_serials(hb_config_loader_t *ld, const hb_config_entry_t *entry, const hb_station_entry_t *self)
+{
+    if (self->member_serial_min > self->member_serial_max) {
+        hb_config_error(ld, hb_config_entry_mark(entry, "member_serial_min"),
+                        "member_serial_min %" PRIu32 " is above member_serial_max %" PRIu32,
+                        self->member_serial_min, self->member_serial_max);
+        return;
+    }
+    const hb_community_conf_t *cc = community_of(entry->root, self);
+    for (const hb_station_entry_t *o = cc ? cc->stations : self; o < self; o++) {
+        if (o->member_serial_min <= self->member_serial_max && self->member_serial_min <= o->member_serial_max)
+            hb_config_error(ld, hb_config_entry_mark(entry, "id"),
+                            "member serials %" PRIu32 "..%" PRIu32 " of station %" PRIu32 " overlap those of"
+                            " station %" PRIu32 " in community \"%s\": set disjoint member_serial_min/max",
+                            self->member_serial_min, self->member_serial_max, self->id, o->id, cc->code);
+    }
+}
+
 static void
 check_station(hb_config_loader_t *ld, const hb_config_entry_t *entry)
 {
@@ -221,6 +255,7 @@ check_station(hb_config_loader_t *ld, const hb_config_entry_t *entry)
                         "public key of station %" PRIu32 " is already used by station %" PRIu32,
                         self->id,
                         other->id);
+    check_serials(ld, entry, self);
 }
 
 /* Payer rules may name categories listed later in the file: remember them
@@ -270,6 +305,10 @@ static const hb_config_field_t station_entry_fields[] = {
      AT(hb_station_entry_t, name)},
     {.key = "public_key", .type = HB_CONFIG_STRING, .required = true,
      .check = hb_config_check_z85_key, AT(hb_station_entry_t, public_key)},
+    {.key = "member_serial_min", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX, .def = 1,
+     AT(hb_station_entry_t, member_serial_min)},
+    {.key = "member_serial_max", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX,
+     .def = HB_MEMBER_SERIAL_MAX, AT(hb_station_entry_t, member_serial_max)},
 };
 static const hb_config_schema_t station_entry_schema = {
     station_entry_fields, FIELD_COUNT(station_entry_fields), sizeof(hb_station_entry_t),
@@ -410,6 +449,10 @@ static const hb_config_field_t station_fields[] = {
      .def = HB_RETENTION_DAYS_DEFAULT, AT(hb_station_conf_t, retention_days)},
     {.key = "batch_ops", .type = HB_CONFIG_INT, .min = 1, .max = HB_BATCH_OPS_MAX,
      .def = HB_BATCH_OPS_MAX, AT(hb_station_conf_t, batch_ops)},
+    {.key = "member_serial_min", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX, .def = 1,
+     AT(hb_station_conf_t, member_serial_min)},
+    {.key = "member_serial_max", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX,
+     .def = HB_MEMBER_SERIAL_MAX, AT(hb_station_conf_t, member_serial_max)},
 };
 static const hb_config_schema_t station_schema = {
     station_fields, FIELD_COUNT(station_fields), sizeof(hb_station_conf_t), NULL};

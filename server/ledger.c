@@ -162,7 +162,7 @@ static int
 exec_cmd(hb_ledger_t *self, const char *sql)
 {
     PGresult *r = PQexec(self->pg, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
         note_error(self, sql, r);
     PQclear(r);
@@ -408,6 +408,11 @@ apply_group(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
             PQclear(PQexec(self->pg, "ROLLBACK"));
             return failure_kind(self);
         }
+    }
+    /* the system accounts' amounts are summed per transaction (0004) */
+    if (exec_cmd(self, "SELECT hb_flush_system()") != 0) {
+        PQclear(PQexec(self->pg, "ROLLBACK"));
+        return failure_kind(self);
     }
     if (exec_cmd(self, "COMMIT") != 0)
         return failure_kind(self);

@@ -58,12 +58,16 @@ sync_directory(PGconn *pg, const hb_central_conf_t *conf, char *msg, size_t msg_
                      3, q, msg, msg_size);
             for (size_t s = 0; rc == 0 && s < cc->station_count; s++) {
                 const hb_station_entry_t *st = &cc->stations[s];
-                char id[16];
+                char id[16], lo[16], hi[16];
                 snprintf(id, sizeof id, "%" PRIu32, st->id);
-                const char *t[] = {id, cc->code, st->name, st->public_key};
-                rc = run(pg, "INSERT INTO station (id, community, name, public_key) VALUES ($1, $2, $3, $4)"
+                snprintf(lo, sizeof lo, "%" PRIu32, st->member_serial_min);
+                snprintf(hi, sizeof hi, "%" PRIu32, st->member_serial_max);
+                const char *t[] = {id, cc->code, st->name, st->public_key, lo, hi};
+                rc = run(pg, "INSERT INTO station (id, community, name, public_key, serial_min, serial_max)"
+                             " VALUES ($1, $2, $3, $4, $5, $6)"
                              " ON CONFLICT (id) DO UPDATE SET community = $2, name = $3,"
-                             " public_key = $4, active = true", 4, t, msg, msg_size);
+                             " public_key = $4, serial_min = $5, serial_max = $6, active = true",
+                         6, t, msg, msg_size);
             }
         }
     }

@@ -236,7 +236,7 @@ test_verify_many_problems(void **state)
     (void) state;
     hb_h_batch_t *b = hb_h_batch_new();
     for (uint32_t n = 1; n <= MANY_MEMBERS; n++)
-        hb_h_batch_register(b, n, hb_h_member("QH01", 1000 + n), "Many", HOURBANK__ROLE__BOTH, 1950, NULL);
+        hb_h_batch_register(b, n, hb_h_member("QH01", 501000 + n), "Many", HOURBANK__ROLE__BOTH, 1950, NULL);
     hb_h_client_t *cl = hb_h_central_client(&central, 4);
     Hourbank__Envelope *ack = itest_send(cl, b);
     assert_int_equal(ack->batch_ack->n_results, MANY_MEMBERS);

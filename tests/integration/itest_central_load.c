@@ -40,7 +40,7 @@ community_of(uint32_t station)
 static uint32_t
 serial(uint32_t station, uint32_t n)
 {
-    return (station % 2 ? 0 : 500) + n;
+    return (station % 2 ? 0 : 500000) + n;
 }
 
 static const char *

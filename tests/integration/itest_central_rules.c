@@ -32,6 +32,8 @@ teardown(void **state)
 
 #define Q(n) hb_h_member("QX03", n)
 #define H(n) hb_h_member("QH01", n)
+/* station 4 allocates from 500000 on (tests/lib/hb_harness.c) */
+#define H4(n) hb_h_member("QH01", 500000 + (n))
 
 static void
 test_gulou_rules(void **state)
@@ -223,21 +225,21 @@ test_bad_ops_rejected_alone(void **state)
     (void) state;
     int64_t now = (int64_t) time(NULL);
     char bad_no[32];
-    snprintf(bad_no, sizeof bad_no, "%s", H(21));
+    snprintf(bad_no, sizeof bad_no, "%s", H4(21));
     bad_no[strlen(bad_no) - 1] = bad_no[strlen(bad_no) - 1] == '9' ? '0' : (char) (bad_no[strlen(bad_no) - 1] + 1);
     hb_h_batch_t *b = hb_h_batch_new();
-    hb_h_batch_register(b, 1, H(20), "G", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
+    hb_h_batch_register(b, 1, H4(20), "G", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
     hb_h_batch_service(b, 2, now, H(1), H(2), 2000, "companionship");
     hb_h_batch_register(b, 3, bad_no, "H", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
-    hb_h_batch_service(b, 4, INT64_C(10000000000000), H(20), H(2), 30, "companionship");  /* year 318857 */
+    hb_h_batch_service(b, 4, INT64_C(10000000000000), H4(20), H(2), 30, "companionship");  /* year 318857 */
     hb_h_batch_void(b, 5, now, UINT32_C(3000000000), 1, "beyond the ledger's station ids");
-    hb_h_batch_register(b, 6, H(22), "no kind", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
+    hb_h_batch_register(b, 6, H4(22), "no kind", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
     hb_h_batch_envelope(b)->batch->ops[5]->kind_case = HOURBANK__OP__KIND__NOT_SET;
-    hb_h_batch_service(b, 7, now, H(20), H(2), 30, "companionship");  /* F is 85+: guarantee pays */
+    hb_h_batch_service(b, 7, now, H4(20), H(2), 30, "companionship");  /* F is 85+: guarantee pays */
     const int want[] = {1, HOURBANK__RESULT__INVALID_DURATION, HOURBANK__RESULT__BAD_MEMBER_NUMBER,
                         HOURBANK__RESULT__MALFORMED, HOURBANK__RESULT__MALFORMED, HOURBANK__RESULT__MALFORMED, 1};
     static const char *const why[] = {"", "op seq=2: service.minutes=2000 out of range 1..1440",
-                                      "op seq=3: register_member.member_no=\"QH01-000021-",
+                                      "op seq=3: register_member.member_no=\"QH01-500021-",
                                       "op seq=4: occurred_at=10000000000000 out of range 1..253402300799",
                                       "op seq=5: void_op.target.station_id=3000000000 out of range 1..2147483647",
                                       "op seq=6: op has no kind", ""};
@@ -263,7 +265,7 @@ test_bad_ops_rejected_alone(void **state)
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 4 AND seq = 4"
                                      " AND occurred_at = 'infinity'"), 1);
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE station_id = 4"), 1);
-    assert_int_equal(itest_balance(pg, H(20)), 30);
+    assert_int_equal(itest_balance(pg, H4(20)), 30);
 
     /* the rejected seq 2 resent with another payload is a conflict, and
      * the stored rejection stands */

@@ -119,6 +119,35 @@ hb_h_bin(const char *name, char *buf, size_t size)
     return buf;
 }
 
+/* Children still running when the test ends (a failed assertion jumps
+ * past their stop) are killed at exit, so a failing test leaves nothing. */
+#define CHILDREN_MAX 64
+static pid_t children[CHILDREN_MAX];
+
+static void
+kill_children(void)
+{
+    for (int i = 0; i < CHILDREN_MAX; i++)
+        if (children[i] > 0 && kill(children[i], SIGKILL) == 0)
+            waitpid(children[i], NULL, 0);
+}
+
+static void
+track_child(pid_t pid, pid_t replace)
+{
+    static bool registered;
+    if (!registered) {
+        atexit(kill_children);
+        registered = true;
+    }
+    for (int i = 0; i < CHILDREN_MAX; i++) {
+        if (children[i] == replace) {
+            children[i] = pid;
+            return;
+        }
+    }
+}
+
 pid_t
 hb_h_spawn(char *const argv[], const char *logfile)
 {
@@ -135,6 +164,7 @@ hb_h_spawn(char *const argv[], const char *logfile)
         execv(argv[0], argv);
         _exit(127);
     }
+    track_child(pid, 0);
     return pid;
 }
 
@@ -145,6 +175,7 @@ hb_h_stop(pid_t pid, int sig)
     kill(pid, sig);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    track_child(0, pid);
     return status;
 }
 
@@ -155,6 +186,7 @@ hb_h_run(char *const argv[], const char *logfile)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    track_child(0, pid);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + WTERMSIG(status);
@@ -446,8 +478,8 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "      - code: QX03\n"
             "        name: Qingxi\n"
             "        stations:\n"
-            "          - {id: 1, name: Qingxi one, public_key: \"%s\"}\n"
-            "          - {id: 2, name: Qingxi two, public_key: \"%s\"}\n"
+            "          - {id: 1, name: Qingxi one, public_key: \"%s\", member_serial_max: 499999}\n"
+            "          - {id: 2, name: Qingxi two, public_key: \"%s\", member_serial_min: 500000}\n"
             "  - code: QINHUAI\n"
             "    name: Qinhuai\n"
             "    cap: %s\n"
@@ -459,8 +491,8 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "      - code: QH01\n"
             "        name: Qinhuai one\n"
             "        stations:\n"
-            "          - {id: 3, name: Qinhuai three, public_key: \"%s\"}\n"
-            "          - {id: 4, name: Qinhuai four, public_key: \"%s\"}\n",
+            "          - {id: 3, name: Qinhuai three, public_key: \"%s\", member_serial_max: 499999}\n"
+            "          - {id: 4, name: Qinhuai four, public_key: \"%s\", member_serial_min: 500000}\n",
             c->endpoint, c->conninfo, budget ? budget : "100000h", c->admin_pub,
             extra_category ? "  - {name: " : "", extra_category ? extra_category : "",
             extra_category ? ", description: added on reload}\n" : "", gulou_cap ? gulou_cap : "1500h",
@@ -590,9 +622,12 @@ hb_h_station_init(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64
             "outbox_path: outbox.sqlite\n"
             "ipc_endpoint: \"%s\"\n"
             "log_level: debug\n"
-            "outbox_max_bytes: %lld\n",
+            "outbox_max_bytes: %lld\n"
+            "member_serial_min: %d\n"
+            "member_serial_max: %d\n",
             id, id <= 2 ? "QX03" : "QH01", c->endpoint, c->central_pub, s->ipc,
-            (long long) (outbox_max_bytes ? outbox_max_bytes : HB_OUTBOX_BYTES_DEFAULT));
+            (long long) (outbox_max_bytes ? outbox_max_bytes : HB_OUTBOX_BYTES_DEFAULT),
+            id % 2 ? 1 : 500000, id % 2 ? 499999 : 999999);
     fclose(f);
     hb_h_write_file(s->conf, y);
     free(y);

@@ -661,20 +661,21 @@ static void
 test_city_station_limit(void **state)
 {
     (void) state;
-    size_t total = HB_STATIONS_MAX + 1, per_line = 96;
+    size_t total = HB_STATIONS_MAX + 1, per_line = 160;
     char *with = calloc(total + 4, per_line);
     assert_non_null(with);
-    char *p = with + sprintf(with, "            public_key: \"%s\"", KEY2);
+    /* station 2 keeps the top serials; the others get 200 each below */
+    char *p = with + sprintf(with, "            public_key: \"%s\"\n            member_serial_min: 999000", KEY2);
     for (size_t i = 0; i < total - 2; i++) {
-        p += sprintf(p, "\n          - {id: %zu, name: s, public_key: \"00000000000000000000000000000000000%05zu\"}",
-                     i + 3, i);
+        p += sprintf(p, "\n          - {id: %zu, name: s, public_key: \"00000000000000000000000000000000000%05zu\","
+                     " member_serial_min: %zu, member_serial_max: %zu}", i + 3, i, 1000 + i * 200, 1199 + i * 200);
     }
     char *text = text_with(central_lines, CENTRAL_LINE_COUNT, 30, with);
     free(with);
     assert_null(load_central_text(text));
     free(text);
     char want[64];
-    snprintf(want, sizeof want, "%zu:18: more than %d stations in the city", 30 + total - 2,
+    snprintf(want, sizeof want, "%zu:18: more than %d stations in the city", 30 + 1 + total - 2,
              HB_STATIONS_MAX);
     expect_error(want);
 }
