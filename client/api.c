@@ -12,17 +12,16 @@
 
 #include "hb_assert.h"
 #include "hb_log.h"
+#include "hb_router.h"
 #include "hb_wire.h"
 
-#define ROUTING_ID_BYTES_MAX 256
 #define IPC_PREFIX "ipc://"
 #define SOCKET_MODE 0660
 
 /* A CLI request waiting for central's answer. */
 typedef struct {
     bool busy;
-    uint8_t rid[ROUTING_ID_BYTES_MAX];
-    size_t rid_size;
+    hb_router_peer_t peer;
     uint64_t corr;
 } waiting_t;
 
@@ -36,8 +35,7 @@ struct hb_api {
 
 /* The peer a request came from, and its correlation id. */
 typedef struct {
-    const uint8_t *rid;
-    size_t rid_size;
+    const hb_router_peer_t *from;
     uint64_t corr;
 } peer_t;
 
@@ -100,15 +98,8 @@ reply(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env)
 {
     env->version = HB_PROTOCOL_VERSION;
     env->correlation_id = p->corr;
-    void *data;
-    size_t size;
-    if (hb_wire_pack(env, &data, &size) != 0) {
-        hb_log_error("reply to the CLI too large body=%d", (int) env->body_case);
-        return;
-    }
-    if (zmq_send(self->sock, p->rid, p->rid_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-        zmq_send(self->sock, data, size, ZMQ_DONTWAIT);
-    free(data);
+    if (hb_router_send(self->sock, p->from, env) != 0)
+        hb_log_debug("reply to the CLI not delivered body=%d", (int) env->body_case);
 }
 
 static void
@@ -357,8 +348,7 @@ forward(hb_api_t *self, const peer_t *p, Hourbank__Envelope *req)
         if (!self->sync || hb_sync_forward(self->sync, req, i) != 0)
             break;
         w->busy = true;
-        memcpy(w->rid, p->rid, p->rid_size);
-        w->rid_size = p->rid_size;
+        w->peer = *p->from;
         w->corr = p->corr;
         return;
     }
@@ -373,7 +363,7 @@ hb_api_on_forward_reply(void *arg, uint64_t token, const Hourbank__Envelope *ans
     hb_assert(self && token < HB_FORWARD_MAX && self->waiting[token].busy);
     waiting_t *w = &self->waiting[token];
     w->busy = false;
-    peer_t p = {w->rid, w->rid_size, w->corr};
+    peer_t p = {&w->peer, w->corr};
     if (!answer) {
         reply_error(self, &p, HB_RESULT_UNAVAILABLE, "central did not answer in time");
         return;
@@ -403,23 +393,14 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
 static int
 handle_one(hb_api_t *self, bool accept_work)
 {
-    uint8_t rid[ROUTING_ID_BYTES_MAX];
-    int rid_size = zmq_recv(self->sock, rid, sizeof rid, ZMQ_DONTWAIT);
-    if (rid_size < 0)
-        return 0;
+    hb_router_peer_t from;
     zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    int more = 1, frames = 0;
-    size_t sz = sizeof more;
-    while (more) {
+    int frames;
+    if (!hb_router_recv(self->sock, &from, &msg, &frames)) {
         zmq_msg_close(&msg);
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, self->sock, 0) < 0)
-            break;
-        frames++;
-        zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &sz);
+        return 0;
     }
-    peer_t p = {rid, (size_t) rid_size, 0};
+    peer_t p = {&from, 0};
     hb_wire_error_t err = {0};
     Hourbank__Envelope *env = frames == 1 ? hb_wire_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &err) : NULL;
     zmq_msg_close(&msg);

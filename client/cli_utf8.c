@@ -1,6 +1,9 @@
 /* cli_utf8.c - UTF-8 decoding and display width. */
 #include "cli_utf8.h"
 #include "hb_assert.h"
+#include "hb_utf8.h"
+
+#include <string.h>
 
 #include <stdbool.h>
 
@@ -8,39 +11,10 @@ size_t
 hb_cli_utf8_decode(const char *s, uint32_t *cp)
 {
     hb_assert(s && cp);
-    const unsigned char *u = (const unsigned char *) s;
-    unsigned char lead = u[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    uint32_t v;
-    if (lead == 0)
+    if (s[0] == '\0')
         return 0;
-    if (lead < 0x80) {
-        *cp = lead;
-        return 1;
-    }
-    if (lead < 0xC2 || lead > 0xF4)
-        return 0;
-    if (lead < 0xE0) {
-        n = 2, v = lead & 0x1Fu;
-    } else if (lead < 0xF0) {
-        n = 3, v = lead & 0x0Fu;
-        lo = lead == 0xE0 ? 0xA0 : lo;  /* overlong */
-        hi = lead == 0xED ? 0x9F : hi;  /* surrogates */
-    } else {
-        n = 4, v = lead & 0x07u;
-        lo = lead == 0xF0 ? 0x90 : lo;  /* overlong */
-        hi = lead == 0xF4 ? 0x8F : hi;  /* above U+10FFFF */
-    }
-    if (u[1] < lo || u[1] > hi)
-        return 0;  /* also stops at the terminating NUL */
-    v = (v << 6) | (u[1] & 0x3Fu);
-    for (size_t i = 2; i < n; i++) {
-        if ((u[i] & 0xC0u) != 0x80u)
-            return 0;
-        v = (v << 6) | (u[i] & 0x3Fu);
-    }
-    *cp = v;
-    return n;
+    /* a sequence is at most 4 bytes; the NUL ends a truncated one */
+    return hb_utf8_decode((const unsigned char *) s, strnlen(s, 4), cp);
 }
 
 long

@@ -100,10 +100,7 @@ reload(hb_station_t *self)
     hb_assert(errors);
     hb_station_conf_t *conf = hb_station_conf_load(self->config_path, errors);
     if (!conf) {
-        hb_log_error("reload refused: %s has %d error(s), keeping the running configuration",
-                     self->config_path, errors->count);
-        for (int i = 0; i < errors->count; i++)
-            hb_log_error("%s", errors->text[i]);
+        hb_config_errors_log(errors, self->config_path);
         free(errors);
         return;
     }

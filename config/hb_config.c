@@ -12,6 +12,7 @@
 #include "hb_config.h"
 #include "hb_config_schema.h"
 #include "hb_assert.h"
+#include "hb_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +121,16 @@ hb_config_errors_print(const hb_config_errors_t *errors, void *file)
         fprintf(fp, "%s\n", errors->text[i]);
     if (errors->dropped > 0)
         fprintf(fp, "%d more errors not shown\n", errors->dropped);
+}
+
+void
+hb_config_errors_log(const hb_config_errors_t *errors, const char *path)
+{
+    hb_assert(errors && path);
+    hb_log_error("reload refused: %s has %d error(s), keeping the running configuration", path,
+                 errors->count + errors->dropped);
+    for (int i = 0; i < errors->count; i++)
+        hb_log_error("%s", errors->text[i]);
 }
 
 static hb_config_mark_t

@@ -28,6 +28,8 @@ typedef struct {
 
 /* Prints every error to the stream, one per line. */
 void hb_config_errors_print(const hb_config_errors_t *errors, void *file /* FILE * */);
+/* Logs a refused reload of path and every error (daemons, on SIGHUP). */
+void hb_config_errors_log(const hb_config_errors_t *errors, const char *path);
 
 typedef enum { HB_OVERFLOW_REJECT = 1, HB_OVERFLOW_DONATE = 2 } hb_overflow_t;
 typedef enum { HB_GIFT_NONE = 1, HB_GIFT_FAMILY = 2, HB_GIFT_ANY = 3 } hb_gift_policy_t;

@@ -1,4 +1,5 @@
 #include "hb_wire.h"
+#include "hb_utf8.h"
 #include "hb_assert.h"
 #include "hb_memberno.h"
 
@@ -90,43 +91,6 @@ where_format(char *out, size_t size, const char *fmt, ...)
 
 /* ---- UTF-8 and text ---- */
 
-/* Decodes one scalar value from s (avail >= 1 bytes) by RFC 3629's table:
- * no overlong forms, no surrogates (U+D800..DFFF), nothing above U+10FFFF.
- * Returns its length in bytes, or 0 if s does not start a valid sequence. */
-static size_t
-utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-    unsigned char lead = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    uint32_t v;
-    if (lead < 0x80) {
-        *cp = lead;
-        return 1;
-    }
-    if (lead < 0xC2 || lead > 0xF4)
-        return 0;  /* continuation byte, overlong 2-byte lead, or > U+10FFFF */
-    if (lead < 0xE0) {
-        n = 2, v = lead & 0x1Fu;
-    } else if (lead < 0xF0) {
-        n = 3, v = lead & 0x0Fu;
-        lo = lead == 0xE0 ? 0xA0 : lo;  /* overlong */
-        hi = lead == 0xED ? 0x9F : hi;  /* surrogates */
-    } else {
-        n = 4, v = lead & 0x07u;
-        lo = lead == 0xF0 ? 0x90 : lo;  /* overlong */
-        hi = lead == 0xF4 ? 0x8F : hi;  /* above U+10FFFF */
-    }
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0u) != 0x80u)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    *cp = v;
-    return n;
-}
-
 /* C0 controls, DEL and C1 controls (terminals act on all of them). */
 static bool
 is_control(uint32_t cp)
@@ -209,7 +173,7 @@ check_text(hb_wire_error_t *err, const char *where, const text_rule_t *rule, con
     const unsigned char *u = (const unsigned char *) s;
     for (size_t at = 0, n; at < len; at += n) {
         uint32_t cp;
-        n = utf8_decode(u + at, len - at, &cp);
+        n = hb_utf8_decode(u + at, len - at, &cp);
         if (n == 0)
             return fail(err, HB_RESULT_MALFORMED, "%s%s is not valid UTF-8 at byte %zu", where, rule->name, at);
         bool allowed = (rule->flags & TEXT_NOTE) && (cp == '\n' || cp == '\t');

@@ -14,21 +14,20 @@
 #include "hb_assert.h"
 #include "hb_keyfile.h"
 #include "hb_log.h"
+#include "hb_router.h"
 #include "hb_wire.h"
 #include "ledger.h"
 #include "query.h"
 #include "rules.h"
 #include "zap.h"
 
-#define ROUTING_ID_BYTES_MAX 256
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 
 /* A batch waiting for the group commit, with where its ack goes. */
 typedef struct {
-    uint8_t routing_id[ROUTING_ID_BYTES_MAX];
-    size_t routing_id_size;
+    hb_router_peer_t peer;
     uint64_t correlation_id;
     Hourbank__Envelope *env;  /* owned until the ack is sent */
 } pending_t;
@@ -142,22 +141,14 @@ hb_server_destroy(hb_server_t **self_p)
 
 /* Sends env to a peer; a peer that went away is not an error. */
 static void
-send_to(hb_server_t *self, const uint8_t *rid, size_t rid_size, const Hourbank__Envelope *env)
+send_to(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *env)
 {
-    void *data;
-    size_t size;
-    if (hb_wire_pack(env, &data, &size) != 0) {
-        hb_log_error("reply too large to send body=%d", (int) env->body_case);
-        return;
-    }
-    if (zmq_send(self->router, rid, rid_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(self->router, data, size, ZMQ_DONTWAIT) < 0)
-        hb_log_debug("reply not delivered error=\"%s\"", zmq_strerror(zmq_errno()));
-    free(data);
+    if (hb_router_send(self->router, to, env) != 0)
+        hb_log_debug("reply not delivered body=%d error=\"%s\"", (int) env->body_case, zmq_strerror(zmq_errno()));
 }
 
 static void
-send_error(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t corr, hb_result_t code,
+send_error(hb_server_t *self, const hb_router_peer_t *to, uint64_t corr, hb_result_t code,
            const char *message)
 {
     Hourbank__Envelope env;
@@ -168,7 +159,7 @@ send_error(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint64_t corr
     err.message = (char *) (uintptr_t) message;
     env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
     env.error = &err;
-    send_to(self, rid, rid_size, &env);
+    send_to(self, to, &env);
 }
 
 /* Logs the database state once per change, and reconnects with capped
@@ -248,7 +239,7 @@ send_ack(hb_server_t *self, const pending_t *p, const hb_ledger_job_t *job)
     ack.n_results = n;
     env.body_case = HOURBANK__ENVELOPE__BODY_BATCH_ACK;
     env.batch_ack = &ack;
-    send_to(self, p->routing_id, p->routing_id_size, &env);
+    send_to(self, &p->peer, &env);
 }
 
 /* Group commit: every batch received in this turn, one transaction. */
@@ -272,7 +263,7 @@ flush_batches(hb_server_t *self)
 }
 
 static void
-queue_batch(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint32_t station,
+queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
             Hourbank__Envelope **env_p)
 {
     if (!hb_ledger_connected(self->ledger)) {
@@ -283,8 +274,7 @@ queue_batch(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint32_t sta
         flush_batches(self);
     pending_t *p = &self->pending[self->n_pending];
     hb_ledger_job_t *job = &self->jobs[self->n_pending];
-    memcpy(p->routing_id, rid, rid_size);
-    p->routing_id_size = rid_size;
+    p->peer = *to;
     p->correlation_id = (*env_p)->correlation_id;
     p->env = *env_p;
     *env_p = NULL;
@@ -294,7 +284,7 @@ queue_batch(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint32_t sta
 }
 
 static void
-answer_hello(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint32_t station,
+answer_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
              const Hourbank__Envelope *req)
 {
     char msg[HB_MESSAGE_BYTES_MAX];
@@ -302,13 +292,13 @@ answer_hello(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint32_t st
         snprintf(msg, sizeof msg, "hello names station %" PRIu32 " but this key belongs to station %" PRIu32,
                  req->hello->station_id, station);
         hb_log_warn("%s", msg);
-        send_error(self, rid, rid_size, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
+        send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
     flush_batches(self);  /* the mark must include batches already received */
     int64_t hw = hb_ledger_high_water(self->ledger, station);
     if (hw < 0) {
-        send_error(self, rid, rid_size, req->correlation_id, HB_RESULT_UNAVAILABLE,
+        send_error(self, to, req->correlation_id, HB_RESULT_UNAVAILABLE,
                    "the ledger database is unavailable");
         return;
     }
@@ -323,28 +313,28 @@ answer_hello(hb_server_t *self, const uint8_t *rid, size_t rid_size, uint32_t st
     w.server_time = (int64_t) time(NULL);
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
-    send_to(self, rid, rid_size, &env);
+    send_to(self, to, &env);
 }
 
 static void
-answer_query(hb_server_t *self, const uint8_t *rid, size_t rid_size, const Hourbank__Envelope *req)
+answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *req)
 {
     hb_result_t code = HB_RESULT_INTERNAL;
     char msg[HB_MESSAGE_BYTES_MAX] = "";
     hb_query_reply_t *reply = hb_query_answer(self->query, req, &code, msg, sizeof msg);
     if (!reply) {
-        send_error(self, rid, rid_size, req->correlation_id, code, msg);
+        send_error(self, to, req->correlation_id, code, msg);
         return;
     }
     Hourbank__Envelope *env = hb_query_reply_envelope(reply);
     env->correlation_id = req->correlation_id;
-    send_to(self, rid, rid_size, env);
+    send_to(self, to, env);
     hb_query_reply_free(&reply);
 }
 
 /* Stations and verify are for admin keys (peer 0) only. */
 static void
-answer_admin_query(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64_t peer,
+answer_admin_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer,
                    const Hourbank__Envelope *req)
 {
     if (peer != 0) {
@@ -352,10 +342,10 @@ answer_admin_query(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64
         snprintf(msg, sizeof msg, "station %" PRId64 " may not ask for %s: an admin key is required", peer,
                  req->body_case == HOURBANK__ENVELOPE__BODY_VERIFY_QUERY ? "a ledger verify" : "the station list");
         hb_log_warn("%s", msg);
-        send_error(self, rid, rid_size, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
+        send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
-    answer_query(self, rid, rid_size, req);
+    answer_query(self, to, req);
 }
 
 /* The peer's identity as ZAP established it: station id, or 0 for admin.
@@ -377,26 +367,26 @@ peer_of(zmq_msg_t *msg)
 }
 
 static void
-dispatch(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64_t peer, zmq_msg_t *msg)
+dispatch(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, zmq_msg_t *msg)
 {
     hb_wire_error_t err;
     Hourbank__Envelope *env = hb_wire_unpack(zmq_msg_data(msg), zmq_msg_size(msg), &err);
     if (!env) {
         hb_log_warn("message refused peer=%" PRId64 " code=%s reason=\"%s\"", peer,
                     hb_result_name(err.code), err.message);
-        send_error(self, rid, rid_size, err.correlation_id, err.code, err.message);
+        send_error(self, to, err.correlation_id, err.code, err.message);
         return;
     }
     switch (env->body_case) {
     case HOURBANK__ENVELOPE__BODY_HELLO:
     case HOURBANK__ENVELOPE__BODY_BATCH:
         if (peer == 0) {
-            send_error(self, rid, rid_size, env->correlation_id, HB_RESULT_NOT_AUTHORIZED,
+            send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED,
                        "an admin key cannot act as a station");
         } else if (env->body_case == HOURBANK__ENVELOPE__BODY_HELLO) {
-            answer_hello(self, rid, rid_size, (uint32_t) peer, env);
+            answer_hello(self, to, (uint32_t) peer, env);
         } else {
-            queue_batch(self, rid, rid_size, (uint32_t) peer, &env);
+            queue_batch(self, to, (uint32_t) peer, &env);
         }
         break;
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY:
@@ -404,14 +394,14 @@ dispatch(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64_t peer, z
     case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY:
     case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY:
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY:
-        answer_query(self, rid, rid_size, env);
+        answer_query(self, to, env);
         break;
     case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY:
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY:
-        answer_admin_query(self, rid, rid_size, peer, env);
+        answer_admin_query(self, to, peer, env);
         break;
     default:
-        send_error(self, rid, rid_size, env->correlation_id, HB_RESULT_MALFORMED,
+        send_error(self, to, env->correlation_id, HB_RESULT_MALFORMED,
                    "central does not accept this message type");
         break;
     }
@@ -422,28 +412,19 @@ dispatch(hb_server_t *self, const uint8_t *rid, size_t rid_size, int64_t peer, z
 static int
 recv_one(hb_server_t *self)
 {
-    uint8_t rid[ROUTING_ID_BYTES_MAX];
-    int rid_size = zmq_recv(self->router, rid, sizeof rid, ZMQ_DONTWAIT);
-    if (rid_size < 0)
-        return 0;
+    hb_router_peer_t from;
     zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    int more = 1, frames = 0;
-    size_t sz = sizeof more;
-    while (more) {
+    int frames;
+    if (!hb_router_recv(self->router, &from, &msg, &frames)) {
         zmq_msg_close(&msg);
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, self->router, 0) < 0)
-            break;
-        frames++;
-        zmq_getsockopt(self->router, ZMQ_RCVMORE, &more, &sz);
+        return 0;
     }
     int64_t peer = peer_of(&msg);
     if (frames != 1 || peer < 0) {
         hb_log_warn("message refused: %d frames, peer=%" PRId64, frames, peer);
-        send_error(self, rid, (size_t) rid_size, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
+        send_error(self, &from, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
     } else {
-        dispatch(self, rid, (size_t) rid_size, peer, &msg);
+        dispatch(self, &from, peer, &msg);
     }
     zmq_msg_close(&msg);
     return 1;
@@ -456,10 +437,7 @@ reload(hb_server_t *self)
     hb_assert(errors);
     hb_central_conf_t *conf = hb_central_conf_load(self->config_path, errors);
     if (!conf) {
-        hb_log_error("reload refused: %s has %d error(s), keeping the running configuration",
-                     self->config_path, errors->count);
-        for (int i = 0; i < errors->count; i++)
-            hb_log_error("%s", errors->text[i]);
+        hb_config_errors_log(errors, self->config_path);
         free(errors);
         return;
     }
