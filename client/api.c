@@ -384,6 +384,8 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: answer_categories(self, p); break;
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: forward(self, p, env); break;
     default:
+        hb_log_warn("local request refused code=MALFORMED reason=\"message type %d is not for the station\"",
+                    (int) env->body_case);
         reply_error(self, p, HB_RESULT_MALFORMED, "the station does not answer this message type (%d)",
                     (int) env->body_case);
     }
@@ -406,7 +408,10 @@ handle_one(hb_api_t *self, bool accept_work)
     zmq_msg_close(&msg);
     if (!env) {
         p.corr = frames == 1 ? err.correlation_id : 0;
-        hb_log_warn("local request refused code=%s reason=\"%s\"", hb_result_name(err.code), err.message);
+        if (frames != 1)
+            hb_log_warn("local request refused code=MALFORMED reason=\"%d payload frames, expected 1\"", frames);
+        else
+            hb_log_warn("local request refused code=%s reason=\"%s\"", hb_result_name(err.code), err.message);
         reply_error(self, &p, frames == 1 ? err.code : HB_RESULT_MALFORMED, "%s",
                     frames == 1 ? err.message : "expected exactly one frame");
         return 1;

@@ -78,7 +78,7 @@ setup_socket(hb_sync_t *self, void *ctx, char *msg, size_t msg_size)
     hb_assert(self->sock);
     int one = 1, zero = 0, ivl = HB_HEARTBEAT_IVL_MS, tmo = HB_HEARTBEAT_TIMEOUT_MS;
     int rmin = HB_RETRY_DELAY_MS_MIN, rmax = HB_RETRY_DELAY_MS_MAX;
-    int64_t maxmsg = HB_MSG_BYTES_MAX;
+    int64_t maxmsg = HB_MSG_BYTES_MAX + HB_CURVE_OVERHEAD_BYTES;  /* zmq counts CURVE's box */
     zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, self->conf->central_public_key, HB_KEY_Z85_CHARS);
     zmq_setsockopt(self->sock, ZMQ_CURVE_PUBLICKEY, pub, HB_KEY_Z85_CHARS);
     zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, sec, HB_KEY_Z85_CHARS);

@@ -47,6 +47,10 @@
 #define HB_OP_BYTES_MAX 1536
 /* Bytes per message; also ZMQ_MAXMSGSIZE on every socket. */
 #define HB_MSG_BYTES_MAX (1024 * 1024)
+/* What CURVE adds to a message before ZMQ_MAXMSGSIZE is checked (the
+ * command name, nonce and MAC); measured: a frame of HB_MSG_BYTES_MAX - 32
+ * was dropped without it. */
+#define HB_CURVE_OVERHEAD_BYTES 33
 /* Entries per statement page and per directory page. */
 #define HB_PAGE_ENTRIES_MAX 500
 #define HB_PAGE_ENTRIES_DEFAULT 50

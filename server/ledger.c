@@ -322,6 +322,9 @@ exec_op(hb_ledger_t *self, const char *stmt, int n_params, const char *const *v,
     if (out->result == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD)
         hb_log_warn("ALERT seq reused with a different payload station=%" PRIu32 " seq=%" PRIu64,
                     station_id, op->seq);
+    else if (out->result != HB_RESULT_OK)
+        hb_log_info("op rejected station=%" PRIu32 " seq=%" PRIu64 " code=%s message=\"%s\"", station_id,
+                    op->seq, hb_result_name(out->result), out->message);
     return 0;
 }
 

@@ -78,7 +78,7 @@ setup_router(hb_server_t *self)
     self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
     hb_assert(self->router);
     int one = 1, zero = 0, ivl = HB_HEARTBEAT_IVL_MS, tmo = HB_HEARTBEAT_TIMEOUT_MS;
-    int64_t maxmsg = HB_MSG_BYTES_MAX;
+    int64_t maxmsg = HB_MSG_BYTES_MAX + HB_CURVE_OVERHEAD_BYTES;  /* zmq counts CURVE's box */
     zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &one, sizeof one);
     zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, secret, HB_KEY_Z85_CHARS);
     zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, "hourbank", 8);
@@ -401,6 +401,8 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, zmq_msg_t 
         answer_admin_query(self, to, peer, env);
         break;
     default:
+        hb_log_warn("message refused peer=%" PRId64 " code=MALFORMED reason=\"message type %d is not for central\"",
+                    peer, (int) env->body_case);
         send_error(self, to, env->correlation_id, HB_RESULT_MALFORMED,
                    "central does not accept this message type");
         break;

@@ -931,3 +931,18 @@ hb_h_encode(const Hourbank__Envelope *env, size_t *size_out)
     *size_out = size;
     return data;
 }
+
+/* ---- stations behind a proxy ---- */
+
+void
+hb_h_station_init_via(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64_t outbox_max_bytes,
+                      const char *endpoint)
+{
+    hb_h_central_t *via = malloc(sizeof *via);
+    if (!via)
+        die("%s", "out of memory");
+    *via = *c;
+    snprintf(via->endpoint, sizeof via->endpoint, "%s", endpoint);
+    hb_h_station_init(s, via, id, outbox_max_bytes);
+    free(via);
+}

@@ -183,3 +183,9 @@ Hourbank__Envelope *hb_h_client_recv(hb_h_client_t *self, int timeout_ms);
 /* Encodes env as it is, any version and unknown fields included (unlike
  * hb_wire_pack). Caller owns the result (free()); *size_out bytes. */
 uint8_t *hb_h_encode(const Hourbank__Envelope *env, size_t *size_out);
+
+/* ---- stations behind a proxy ---- */
+/* As hb_h_station_init, but the station's central_endpoint is endpoint
+ * (e.g. a loopback proxy in front of central) instead of c->endpoint. */
+void hb_h_station_init_via(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64_t outbox_max_bytes,
+                           const char *endpoint);
