@@ -131,8 +131,7 @@ static const char *
 unknown_member(hb_api_t *self, const char *const *numbers, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        hb_outbox_member_t m;
-        if (numbers[i] && numbers[i][0] && hb_outbox_member(self->outbox, numbers[i], &m) != 1)
+        if (numbers[i] && numbers[i][0] && hb_outbox_member_known(self->outbox, numbers[i]) != 1)
             return numbers[i];
     }
     return NULL;

@@ -155,6 +155,9 @@ typedef struct {
  * A registration made here is found until the directory has the member;
  * pending_registration is true while it is not acked. */
 int hb_outbox_member(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out);
+/* Whether member_no is known here (directory or registration), without
+ * computing balances: what a save checks. 1 known, 0 not, -1 error. */
+int hb_outbox_member_known(hb_outbox_t *self, const char *member_no);
 /* Members whose name or number contains text, at most max (capped at
  * HB_SEARCH_RESULTS_MAX): the directory first (by name), then
  * registrations made here. Case-insensitive for ASCII letters only (names

@@ -196,7 +196,7 @@ member_step(hb_outbox_t *self, sqlite3_stmt *st, bool registration, hb_outbox_me
 }
 
 static int
-member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out)
+member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out, bool with_pending)
 {
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_DIR_GET);
     sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
@@ -206,7 +206,7 @@ member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out)
         sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
         found = member_step(self, st, true, out);
     }
-    if (found == 1 && pending_minutes(self, out->member_no, &out->pending_minutes) != 0)
+    if (found == 1 && with_pending && pending_minutes(self, out->member_no, &out->pending_minutes) != 0)
         return -1;
     return found;
 }
@@ -218,7 +218,17 @@ hb_outbox_member(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *o
     memset(out, 0, sizeof *out);
     if (hb_outbox__begin(self, false) != 0)
         return hb_outbox__fail(self, "begin a member lookup", NULL, 0);
-    return finish(self, member_lookup(self, member_no, out), "look up a member");
+    return finish(self, member_lookup(self, member_no, out, true), "look up a member");
+}
+
+int
+hb_outbox_member_known(hb_outbox_t *self, const char *member_no)
+{
+    hb_assert(self && member_no);
+    hb_outbox_member_t m;
+    if (hb_outbox__begin(self, false) != 0)
+        return hb_outbox__fail(self, "begin a member lookup", NULL, 0);
+    return finish(self, member_lookup(self, member_no, &m, false), "look up a member");
 }
 
 /* Runs a search statement (?1 text, ?2 limit) into out; count or -1. */
