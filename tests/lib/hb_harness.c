@@ -42,13 +42,20 @@ hb_h_conninfo(const char *db)
     return buf;
 }
 
+static void
+quiet_notice(void *arg, const char *message)
+{
+    (void) arg;
+    (void) message;
+}
+
 PGconn *
 hb_h_pg(const char *conninfo)
 {
     PGconn *pg = PQconnectdb(conninfo);
     if (PQstatus(pg) != CONNECTION_OK)
         die("could not connect to PostgreSQL: %s", PQerrorMessage(pg));
-    PQsetNoticeProcessor(pg, NULL, NULL);
+    PQsetNoticeProcessor(pg, quiet_notice, NULL);  /* NULL would leave libpq's default */
     return pg;
 }
 
