@@ -119,6 +119,9 @@
 /* ---- central ---- */
 /* Batches applied together in one transaction (group commit). */
 #define HB_GROUP_BATCHES_MAX 32
+/* Ops applied in one group transaction: one fsync still serves this many,
+ * and a query that arrives meanwhile waits for at most this much work. */
+#define HB_GROUP_OPS_MAX 1024
 /* Messages read from the socket per loop turn before doing other work. */
 #define HB_RECV_BURST_MAX 256
 /* Problems verify lists (the rest are counted): the first ones are enough
@@ -133,6 +136,7 @@ _Static_assert(HB_RETRY_DELAY_MS_MIN < HB_RETRY_DELAY_MS_MAX, "backoff bounds");
 _Static_assert(HB_ACK_TIMEOUT_MS < HB_HEARTBEAT_TIMEOUT_MS, "ack timeout inside heartbeat timeout");
 _Static_assert(HB_PAGE_ENTRIES_MAX * 256 < HB_MSG_BYTES_MAX, "a full page fits in a message");
 _Static_assert(HB_RECORD_MINUTES_MAX <= HB_GIFT_MINUTES_MAX, "record within gift bound");
+_Static_assert(HB_GROUP_OPS_MAX >= HB_BATCH_OPS_MAX, "a group holds at least one full batch");
 _Static_assert(HB_VERIFY_PROBLEMS_MAX < HB_PAGE_ENTRIES_MAX, "verify problems and a count line fit in a reply");
 _Static_assert(HB_STATIONS_MAX * (HB_NAME_BYTES_MAX + HB_COMMUNITY_CODE_BYTES_MAX + 64) < HB_MSG_BYTES_MAX,
                "the whole station list fits in one reply");

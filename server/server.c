@@ -43,6 +43,7 @@ struct hb_server {
     pending_t pending[HB_GROUP_BATCHES_MAX];
     hb_ledger_job_t *jobs;    /* HB_GROUP_BATCHES_MAX of them */
     size_t n_pending;
+    size_t pending_ops;       /* ops in those batches */
     int64_t db_retry_at_ms;
     int db_retry_delay_ms;
     int db_state;             /* -1 unknown, 0 down, 1 up: logged on change */
@@ -260,6 +261,7 @@ flush_batches(hb_server_t *self)
     if (rc == 0)
         hb_log_debug("group committed batches=%zu", n);
     self->n_pending = 0;
+    self->pending_ops = 0;
 }
 
 static void
@@ -270,8 +272,9 @@ queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
         hb_wire_free(env_p);  /* no ack: the station resends */
         return;
     }
-    if (self->n_pending == HB_GROUP_BATCHES_MAX)
-        flush_batches(self);
+    size_t ops = (*env_p)->batch->n_ops;
+    if (self->n_pending == HB_GROUP_BATCHES_MAX || self->pending_ops + ops > HB_GROUP_OPS_MAX)
+        flush_batches(self);  /* bounded work: queries are not held behind a huge group */
     pending_t *p = &self->pending[self->n_pending];
     hb_ledger_job_t *job = &self->jobs[self->n_pending];
     p->peer = *to;
@@ -281,6 +284,7 @@ queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
     job->station_id = station;
     job->batch = p->env->batch;
     self->n_pending++;
+    self->pending_ops += ops;
 }
 
 static void
