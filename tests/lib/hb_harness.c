@@ -264,24 +264,11 @@ hb_h_client_call(hb_h_client_t *self, Hourbank__Envelope *env, int timeout_ms)
     zmq_send(self->sock, data, size, 0);
     free(data);
     int64_t deadline = now_ms() + timeout_ms;
-    for (;;) {
+    for (;;) {  /* replies to earlier, timed-out calls are skipped */
         int64_t left = deadline - now_ms();
         if (left <= 0)
             return NULL;
-        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, (long) left) <= 0)
-            continue;
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, self->sock, 0) < 0) {
-            zmq_msg_close(&msg);
-            continue;
-        }
-        hb_wire_error_t err;
-        Hourbank__Envelope *reply = hb_wire_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &err);
-        zmq_msg_close(&msg);
-        if (!reply)
-            fprintf(stderr, "harness: reply refused: %s\n", err.message);
+        Hourbank__Envelope *reply = hb_h_client_recv(self, (int) left);
         if (reply && reply->correlation_id == env->correlation_id)
             return reply;
         hb_wire_free(&reply);
