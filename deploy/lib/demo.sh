@@ -1,7 +1,11 @@
 # deploy/lib/demo.sh - the quickstart's demo: setup and narrated scenario.
 # Sourced by ./deploy/quickstart after the build; uses HB_TOP, STATE, BIN, PGDIR.
 
-say()  { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+    say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n== %s\n' "$*"; }
+fi
 note() { printf '   %s\n' "$*"; }
 # Runs the CLI against station A or B, echoing the command line.
 # The command line goes to stderr so that $(cli_a ...) captures only the result.
