@@ -14,6 +14,8 @@
 
 #define APPLY_PARAMS 14
 #define REJECT_PARAMS 7
+/* In pipeline mode a call gives at most one result, then NULL; a sync gives one. */
+#define PIPELINE_RESULTS_PER_CALL 2
 
 struct hb_ledger {
     char *conninfo;
@@ -302,12 +304,23 @@ fill_params(apply_params_t *p, uint32_t station_id, const Hourbank__Op *op)
     p->v[13] = p->tseq;
 }
 
-/* Runs a prepared hb_apply_op/hb_reject_op call and reads its result. */
+/* Queues a prepared hb_apply_op/hb_reject_op call (pipeline mode); its
+ * result is read by read_op. A send fails only with the connection. */
 static int
-exec_op(hb_ledger_t *self, const char *stmt, int n_params, const char *const *v, uint32_t station_id,
-        const Hourbank__Op *op, hb_ledger_outcome_t *out)
+send_op(hb_ledger_t *self, const char *stmt, int n_params, const char *const *v)
 {
-    PGresult *r = PQexecPrepared(self->pg, stmt, n_params, v, NULL, NULL, 0);
+    if (PQsendQueryPrepared(self->pg, stmt, n_params, v, NULL, NULL, 0) == 1)
+        return 0;
+    note_error(self, stmt, NULL);
+    return -1;
+}
+
+/* Reads the result of one queued call, and the end of its results. */
+static int
+read_op(hb_ledger_t *self, const char *stmt, uint32_t station_id, const Hourbank__Op *op,
+        hb_ledger_outcome_t *out)
+{
+    PGresult *r = PQgetResult(self->pg);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         char what[64];
         snprintf(what, sizeof what, "%s station=%" PRIu32 " seq=%" PRIu64, stmt, station_id, op->seq);
@@ -319,6 +332,12 @@ exec_op(hb_ledger_t *self, const char *stmt, int n_params, const char *const *v,
     snprintf(out->message, sizeof out->message, "%s", PQgetvalue(r, 0, 1));
     out->transfer_id = PQgetisnull(r, 0, 2) ? 0 : strtoull(PQgetvalue(r, 0, 2), NULL, 10);
     PQclear(r);
+    r = PQgetResult(self->pg);  /* NULL: this call's results are complete */
+    if (r) {
+        note_error(self, stmt, r);
+        PQclear(r);
+        return -1;
+    }
     if (out->result == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD)
         hb_log_warn("ALERT seq reused with a different payload station=%" PRIu32 " seq=%" PRIu64,
                     station_id, op->seq);
@@ -328,19 +347,10 @@ exec_op(hb_ledger_t *self, const char *stmt, int n_params, const char *const *v,
     return 0;
 }
 
-static int
-apply_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledger_outcome_t *out)
-{
-    apply_params_t p;
-    fill_params(&p, station_id, op);
-    return exec_op(self, "apply", APPLY_PARAMS, p.v, station_id, op, out);
-}
-
 /* An op that fails validation on its own: its rejection is stored (or the
  * stored answer for its seq returned), so a resend gets the same answer. */
 static int
-reject_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, const hb_wire_error_t *why,
-          hb_ledger_outcome_t *out)
+send_reject(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, const hb_wire_error_t *why)
 {
     hb_assert(why->code != HB_RESULT_OK && why->code != HB_RESULT_UNSET);
     char station[16], seq[24], hash[2 + 2 * crypto_hash_sha256_BYTES + 1], occurred[24], code[16];
@@ -352,17 +362,72 @@ reject_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, const 
     const char *v[REJECT_PARAMS] = {station, seq, hash, kind_name(op), occurred, code, why->message};
     hb_log_info("op refused before posting station=%" PRIu32 " seq=%" PRIu64 " code=%s reason=\"%s\"",
                 station_id, op->seq, hb_result_name(why->code), why->message);
-    return exec_op(self, "reject", REJECT_PARAMS, v, station_id, op, out);
+    return send_op(self, "reject", REJECT_PARAMS, v);
 }
 
-/* Each op is checked alone: one bad op is rejected, the others posted. */
+/* Each op is checked alone: one bad op is rejected, the others posted.
+ * *stmt is set to the statement queued. */
 static int
-store_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, hb_ledger_outcome_t *out)
+send_store_op(hb_ledger_t *self, uint32_t station_id, const Hourbank__Op *op, const char **stmt)
 {
     hb_wire_error_t err;
-    if (hb_wire_validate_op(op, HB_WIRE_OP_IN_BATCH, &err) != 0)
-        return reject_op(self, station_id, op, &err, out);
-    return apply_op(self, station_id, op, out);
+    if (hb_wire_validate_op(op, HB_WIRE_OP_IN_BATCH, &err) != 0) {
+        *stmt = "reject";
+        return send_reject(self, station_id, op, &err);
+    }
+    apply_params_t p;
+    fill_params(&p, station_id, op);
+    *stmt = "apply";
+    return send_op(self, "apply", APPLY_PARAMS, p.v);
+}
+
+/* Reads up to the sync point (after a failed call, the results of the
+ * calls queued behind it are skipped) and leaves pipeline mode. Anything
+ * else than a sync within the results n_calls can give means the
+ * connection cannot be trusted. */
+static int
+end_pipeline(hb_ledger_t *self, size_t n_calls, int rc)
+{
+    bool synced = false;
+    size_t bound = (n_calls + 1) * PIPELINE_RESULTS_PER_CALL;
+    for (size_t i = 0; !synced && i < bound && hb_ledger_connected(self); i++) {
+        PGresult *r = PQgetResult(self->pg);
+        synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+    }
+    if (!synced || PQexitPipelineMode(self->pg) != 1) {
+        if (rc == 0)
+            note_error(self, "pipeline end", NULL);
+        self->lost = true;
+        return -1;
+    }
+    return rc;
+}
+
+/* The ops of a batch in one pipeline: every call queued, one sync, the
+ * results read in order. One failed call fails the job, as before. */
+static int
+apply_ops(hb_ledger_t *self, hb_ledger_job_t *job)
+{
+    const Hourbank__Batch *b = job->batch;
+    const char *stmts[HB_BATCH_OPS_MAX];
+    if (PQenterPipelineMode(self->pg) != 1) {
+        note_error(self, "enter pipeline mode", NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n_ops; i++) {
+        hb_assert(b->ops[i] && b->ops[i]->seq == b->ops[0]->seq + i);  /* hb_wire_unpack checked it */
+        if (send_store_op(self, job->station_id, b->ops[i], &stmts[i]) != 0)
+            return -1;  /* the connection is gone: the caller drops it */
+    }
+    if (PQpipelineSync(self->pg) != 1) {
+        note_error(self, "pipeline sync", NULL);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < b->n_ops && rc == 0; i++)
+        rc = read_op(self, stmts[i], job->station_id, b->ops[i], &job->outcomes[i]);
+    return end_pipeline(self, b->n_ops, rc);
 }
 
 static int
@@ -383,11 +448,8 @@ apply_job(hb_ledger_t *self, hb_ledger_job_t *job)
         job->high_water_mark = (uint64_t) hw;
         return 0;
     }
-    for (size_t i = 0; i < b->n_ops; i++) {
-        hb_assert(b->ops[i] && b->ops[i]->seq == b->ops[0]->seq + i);  /* hb_wire_unpack checked it */
-        if (store_op(self, job->station_id, b->ops[i], &job->outcomes[i]) != 0)
-            return -1;
-    }
+    if (apply_ops(self, job) != 0)
+        return -1;
     uint64_t last = b->ops[b->n_ops - 1]->seq;
     job->high_water_mark = last > (uint64_t) hw ? last : (uint64_t) hw;
     return 0;
