@@ -398,6 +398,48 @@ test_group_commit(void **state)
     PQfinish(pg);
 }
 
+/* An op that fails inside PostgreSQL (a trigger injects the failure at op
+ * 1, 2 or 3 of a pipelined batch): the batch is answered INTERNAL, nothing
+ * of it is stored, and once the fault is gone the resent batch posts. */
+static void
+test_failing_op_in_pipeline(void **state)
+{
+    (void) state;
+    hb_h_central_init(&central, "hb_itest_ops_fail", NULL, NULL, NULL);
+    hb_h_central_start(&central);
+    PGconn *pg = hb_h_pg(central.conninfo);
+    assert_true(hb_h_pg_ok(pg, "CREATE FUNCTION itest_fail() RETURNS trigger LANGUAGE plpgsql AS"
+                               " $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$"));
+    hb_h_batch_t *b = hb_h_batch_new();
+    for (uint32_t n = 1; n <= 3; n++)
+        hb_h_batch_register(b, n, Q(n), "Pipeline", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
+    hb_h_client_t *cl = hb_h_central_client(&central, 1);
+    for (int failing = 1; failing <= 3; failing++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP TRIGGER IF EXISTS itest_fail ON op; CREATE TRIGGER itest_fail"
+                                  " BEFORE INSERT ON op FOR EACH ROW WHEN (NEW.seq = %d)"
+                                  " EXECUTE FUNCTION itest_fail()", failing);
+        assert_true(hb_h_pg_ok(pg, sql));
+        Hourbank__Envelope *ack = hb_h_client_call(cl, hb_h_batch_envelope(b), 10000);
+        assert_non_null(ack);
+        assert_int_equal(ack->body_case, HOURBANK__ENVELOPE__BODY_BATCH_ACK);
+        assert_int_equal(ack->batch_ack->batch_result, HOURBANK__RESULT__INTERNAL);
+        assert_int_equal(ack->batch_ack->n_results, 0);
+        hb_wire_free(&ack);
+        assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op"), 0);
+        assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM member"), 0);
+    }
+    assert_true(hb_h_pg_ok(pg, "DROP TRIGGER itest_fail ON op"));
+    const int ok[] = {1, 1, 1};
+    send_expect(cl, b, ok, 3);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM member"), 3);
+    hb_h_client_destroy(&cl);
+    hb_h_batch_free(&b);
+    PQfinish(pg);
+    assert_int_equal(hb_h_central_cmd(&central, "verify"), 0);
+    stop_central_cleanly();
+}
+
 int
 main(void)
 {
@@ -406,6 +448,7 @@ main(void)
         cmocka_unit_test_teardown(test_database_outage, teardown),
         cmocka_unit_test_teardown(test_schema_refusals, teardown),
         cmocka_unit_test_teardown(test_group_commit, teardown),
+        cmocka_unit_test_teardown(test_failing_op_in_pipeline, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
