@@ -96,15 +96,9 @@ hb_station_destroy(hb_station_t **self_p)
 static void
 reload(hb_station_t *self)
 {
-    hb_config_errors_t *errors = calloc(1, sizeof *errors);
-    hb_assert(errors);
-    hb_station_conf_t *conf = hb_station_conf_load(self->config_path, errors);
-    if (!conf) {
-        hb_config_errors_log(errors, self->config_path);
-        free(errors);
-        return;
-    }
-    free(errors);
+    hb_station_conf_t *conf = hb_station_conf_reload(self->config_path);
+    if (!conf)
+        return;  /* logged; the running configuration stays */
     if (strcmp(conf->central_endpoint, self->conf->central_endpoint) || conf->station_id != self->conf->station_id ||
         strcmp(conf->outbox_path, self->conf->outbox_path) || strcmp(conf->ipc_endpoint, self->conf->ipc_endpoint))
         hb_log_warn("reload: endpoint, station id, key and outbox changes take effect after a restart");

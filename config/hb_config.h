@@ -119,6 +119,11 @@ void hb_central_conf_destroy(hb_central_conf_t **self_p);
 hb_station_conf_t *hb_station_conf_load(const char *path, hb_config_errors_t *errors);
 void hb_station_conf_destroy(hb_station_conf_t **self_p);
 
+/* For SIGHUP: load path; on errors log them all (hb_config_errors_log)
+ * and return NULL, so the daemon keeps its running configuration. */
+hb_central_conf_t *hb_central_conf_reload(const char *path);
+hb_station_conf_t *hb_station_conf_reload(const char *path);
+
 /* Lookups, borrowed pointers valid until the config is destroyed; NULL if absent. */
 const hb_category_t *hb_central_conf_category(const hb_central_conf_t *self, const char *name);
 const hb_district_conf_t *hb_central_conf_district_of(const hb_central_conf_t *self,

@@ -519,3 +519,27 @@ hb_central_conf_station(const hb_central_conf_t *self, uint32_t id,
     }
     return NULL;
 }
+
+hb_central_conf_t *
+hb_central_conf_reload(const char *path)
+{
+    hb_config_errors_t *errors = calloc(1, sizeof *errors);
+    hb_assert(errors);
+    hb_central_conf_t *conf = hb_central_conf_load(path, errors);
+    if (!conf)
+        hb_config_errors_log(errors, path);
+    free(errors);
+    return conf;
+}
+
+hb_station_conf_t *
+hb_station_conf_reload(const char *path)
+{
+    hb_config_errors_t *errors = calloc(1, sizeof *errors);
+    hb_assert(errors);
+    hb_station_conf_t *conf = hb_station_conf_load(path, errors);
+    if (!conf)
+        hb_config_errors_log(errors, path);
+    free(errors);
+    return conf;
+}

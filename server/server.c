@@ -439,15 +439,9 @@ recv_one(hb_server_t *self)
 static void
 reload(hb_server_t *self)
 {
-    hb_config_errors_t *errors = calloc(1, sizeof *errors);
-    hb_assert(errors);
-    hb_central_conf_t *conf = hb_central_conf_load(self->config_path, errors);
-    if (!conf) {
-        hb_config_errors_log(errors, self->config_path);
-        free(errors);
-        return;
-    }
-    free(errors);
+    hb_central_conf_t *conf = hb_central_conf_reload(self->config_path);
+    if (!conf)
+        return;  /* logged; the running configuration stays */
     if (strcmp(conf->database, self->conf->database) != 0 || strcmp(conf->listen, self->conf->listen) != 0)
         hb_log_warn("reload: \"database\" and \"listen\" changes take effect after a restart");
     flush_batches(self);  /* batches already received post under the old rules */
