@@ -37,6 +37,7 @@ typedef struct {
     long n;
     int stations;
     long saves;
+    int live_s;
     const char *json_path;
 } bench_opts_t;
 
@@ -302,6 +303,121 @@ bench_end_to_end(long n, int stations)
     return out;
 }
 
+/* ---- 3b. live: stations saving at full speed while central ingests ---- */
+
+#define LIVE_SAVES_MAX 200000
+#define LIVE_POLL_US 5000
+
+typedef struct {
+    hb_h_station_t *st;
+    atomic_int *stop;
+    double saved_at[LIVE_SAVES_MAX + 1];  /* by seq */
+    uint64_t last_seq;
+    double *ack_ms;
+    long acked;
+} live_t;
+
+static void *
+live_saver(void *arg)
+{
+    live_t *l = arg;
+    hb_h_client_t *cl = hb_h_station_client(l->st);
+    char v[32], e[32], msg[256];
+    int code;
+    hb_h_batch_t *b = hb_h_batch_new();
+    hb_h_batch_register(b, 0, "", "Live", 1, 1966, NULL);
+    hb_h_save(cl, hb_h_batch_op(b, 0), &code, v, msg, sizeof msg);
+    hb_h_batch_free(&b);
+    b = hb_h_batch_new();
+    hb_h_batch_register(b, 0, "", "Live", 2, 1936, NULL);
+    l->last_seq = hb_h_save(cl, hb_h_batch_op(b, 0), &code, e, msg, sizeof msg);
+    hb_h_batch_free(&b);
+    for (long k = 0; !atomic_load(l->stop) && l->last_seq < LIVE_SAVES_MAX; k++) {
+        b = hb_h_batch_new();
+        int64_t at = (int64_t) time(NULL) - (int64_t) (k / 200 % DAYS) * 24 * 3600;
+        hb_h_batch_service(b, 0, at, v, e, 1, "personal-care");
+        double t = now_s();
+        uint64_t seq = hb_h_save(cl, hb_h_batch_op(b, 0), &code, NULL, msg, sizeof msg);
+        hb_h_batch_free(&b);
+        if (seq && seq <= LIVE_SAVES_MAX) {
+            l->saved_at[seq] = t;
+            l->last_seq = seq;
+        }
+    }
+    hb_h_client_destroy(&cl);
+    return NULL;
+}
+
+/* Watches the station's acked mark; each seq's save-to-ack latency is
+ * taken when the mark passes it (resolution LIVE_POLL_US). */
+static void
+live_watch(live_t *l, hb_h_client_t *cl, uint64_t *acked_through)
+{
+    Hourbank__Envelope *q = hb_h_queue(cl, false);
+    if (!q)
+        return;
+    uint64_t mark = q->queue_reply->last_acked_seq;
+    hb_wire_free(&q);
+    double now = now_s();
+    for (uint64_t seq = *acked_through + 1; seq <= mark && seq <= LIVE_SAVES_MAX; seq++)
+        if (l->saved_at[seq] > 0 && l->acked < LIVE_SAVES_MAX)
+            l->ack_ms[l->acked++] = (now - l->saved_at[seq]) * 1e3;
+    *acked_through = mark > *acked_through ? mark : *acked_through;
+}
+
+typedef struct {
+    double rate, p50_ms, p99_ms;
+    long acked;
+} live_result_t;
+
+static live_result_t
+bench_live(int stations, int seconds)
+{
+    hb_h_central_t c;
+    hb_h_station_t st[HB_H_STATIONS];
+    static live_t l[HB_H_STATIONS];
+    atomic_int stop = 0;
+    pthread_t th[HB_H_STATIONS];
+    hb_h_central_init(&c, "hb_bench_live", NULL, NULL, NULL);
+    hb_h_central_start(&c);
+    for (int i = 0; i < stations; i++) {
+        hb_h_station_init(&st[i], &c, (uint32_t) i + 1, 0);
+        hb_h_station_start(&st[i]);
+        memset(&l[i], 0, sizeof l[i]);
+        l[i].st = &st[i];
+        l[i].stop = &stop;
+        l[i].ack_ms = calloc(LIVE_SAVES_MAX, sizeof *l[i].ack_ms);
+        pthread_create(&th[i], NULL, live_saver, &l[i]);
+    }
+    hb_h_client_t *cl[HB_H_STATIONS];
+    uint64_t through[HB_H_STATIONS] = {0};
+    for (int i = 0; i < stations; i++)
+        cl[i] = hb_h_station_client(&st[i]);
+    double t0 = now_s();
+    while (now_s() - t0 < seconds) {
+        for (int i = 0; i < stations; i++)
+            live_watch(&l[i], cl[i], &through[i]);
+        usleep(LIVE_POLL_US);
+    }
+    atomic_store(&stop, 1);
+    live_result_t r = {0};
+    double *all = calloc((size_t) stations * LIVE_SAVES_MAX, sizeof *all);
+    for (int i = 0; i < stations; i++) {
+        pthread_join(th[i], NULL);
+        memcpy(all + r.acked, l[i].ack_ms, (size_t) l[i].acked * sizeof *all);
+        r.acked += l[i].acked;
+        free(l[i].ack_ms);
+        hb_h_client_destroy(&cl[i]);
+        hb_h_station_stop(&st[i], SIGTERM);
+    }
+    r.rate = (double) r.acked / seconds;
+    r.p50_ms = percentile(all, r.acked, 0.50);
+    r.p99_ms = percentile(all, r.acked, 0.99);
+    free(all);
+    hb_h_central_stop(&c, SIGTERM);
+    return r;
+}
+
 typedef struct {
     double api_rate, raw_rate, api_p50_ms, api_p99_ms;
 } save_t;
@@ -376,13 +492,15 @@ raw_sqlite_saves(long k)
 }
 
 static void
-report(const bench_opts_t *o, double ceiling, const e2e_t *e, const save_t *s)
+report(const bench_opts_t *o, double ceiling, const e2e_t *e, const live_result_t *lv, const save_t *s)
 {
     printf("\n%-34s %14s %10s\n", "measure", "value", "ratio");
     printf("%-34s %11.0f /s\n", "1. ceiling: COPY into ledger", ceiling);
     printf("%-34s %11.0f /s %10.3f\n", "2. end-to-end ingestion", e->rate, e->rate / ceiling);
     printf("%-34s %11.3f ms\n", "3. balance query p50 during (2)", e->bal_p50);
     printf("%-34s %11.3f ms   (%ld samples)\n", "   balance query p99 during (2)", e->bal_p99, e->bal_samples);
+    printf("%-34s %11.0f /s %10.3f\n", "3b. live: saved and acked", lv->rate, lv->rate / ceiling);
+    printf("%-34s %11.3f ms / %.3f ms (%ld ops)\n", "   save-to-ack p50 / p99", lv->p50_ms, lv->p99_ms, lv->acked);
     printf("%-34s %11.0f /s %10.3f\n", "4. station save (local API)", s->api_rate, s->api_rate / s->raw_rate);
     printf("%-34s %11.0f /s\n", "   raw SQLite WAL FULL commit", s->raw_rate);
     printf("%-34s %11.3f ms / %.3f ms\n", "   save p50 / p99", s->api_p50_ms, s->api_p99_ms);
@@ -395,31 +513,35 @@ report(const bench_opts_t *o, double ceiling, const e2e_t *e, const save_t *s)
                " \"e2e_seconds\": %.3f, \"e2e_ratio\": %.4f, \"balance_p50_ms\": %.3f, \"balance_p99_ms\": %.3f,"
                " \"balance_samples\": %ld, \"save_api_per_s\": %.0f, \"save_raw_per_s\": %.0f,"
                " \"save_ratio\": %.4f, \"save_p50_ms\": %.3f, \"save_p99_ms\": %.3f,"
-               " \"central_peak_rss_kib\": %ld, \"station_peak_rss_kib\": %ld}\n",
+               " \"central_peak_rss_kib\": %ld, \"station_peak_rss_kib\": %ld, \"live_per_s\": %.0f,"
+               " \"live_ack_p50_ms\": %.3f, \"live_ack_p99_ms\": %.3f}\n",
             o->n, o->stations, e->ops, ceiling, e->rate, e->seconds, e->rate / ceiling, e->bal_p50, e->bal_p99,
             e->bal_samples, s->api_rate, s->raw_rate, s->api_rate / s->raw_rate, s->api_p50_ms, s->api_p99_ms,
-            e->central_kib, e->station_kib);
+            e->central_kib, e->station_kib, lv->rate, lv->p50_ms, lv->p99_ms);
     fclose(f);
 }
 
 int
 main(int argc, char **argv)
 {
-    bench_opts_t o = {.n = 200000, .stations = HB_H_STATIONS, .saves = 2000, .json_path = "bench.json"};
+    bench_opts_t o = {.n = 200000, .stations = HB_H_STATIONS, .saves = 2000, .json_path = "bench.json",
+                      .live_s = 20};
     int c;
-    while ((c = getopt(argc, argv, "n:s:k:o:")) != -1) {
+    while ((c = getopt(argc, argv, "n:s:k:o:t:")) != -1) {
         switch (c) {
         case 'n': o.n = strtol(optarg, NULL, 10); break;
+        case 't': o.live_s = (int) strtol(optarg, NULL, 10); break;
         case 's': o.stations = (int) strtol(optarg, NULL, 10); break;
         case 'k': o.saves = strtol(optarg, NULL, 10); break;
         case 'o': o.json_path = optarg; break;
         default:
-            fprintf(stderr, "usage: hb_bench [-n records] [-s stations 1..%d] [-k saves] [-o json]\n", HB_H_STATIONS);
+            fprintf(stderr, "usage: hb_bench [-n records] [-s stations 1..%d] [-k saves] [-t live_seconds] [-o json]\n",
+                    HB_H_STATIONS);
             return 64;
         }
     }
-    if (o.n < 1000 || o.stations < 1 || o.stations > HB_H_STATIONS || o.saves < 100)
-        die("need -n >= 1000, -s in 1..4, -k >= 100");
+    if (o.n < 1000 || o.stations < 1 || o.stations > HB_H_STATIONS || o.saves < 100 || o.live_s < 1)
+        die("need -n >= 1000, -s in 1..4, -k >= 100, -t >= 1");
     printf("hb_bench: N=%ld records, S=%d stations, %ld saves\n", o.n, o.stations, o.saves);
     fflush(stdout);
     double ceiling = bench_ceiling(o.n);
@@ -428,9 +550,12 @@ main(int argc, char **argv)
     e2e_t e = bench_end_to_end(o.n, o.stations);
     printf("end-to-end done: %ld ops in %.1f s\n", e.ops, e.seconds);
     fflush(stdout);
+    live_result_t lv = bench_live(o.stations, o.live_s);
+    printf("live done: %ld ops acked in %d s\n", lv.acked, o.live_s);
+    fflush(stdout);
     save_t s = {0};
     s.api_rate = api_saves(o.saves, &s.api_p50_ms, &s.api_p99_ms);
     s.raw_rate = raw_sqlite_saves(o.saves);
-    report(&o, ceiling, &e, &s);
+    report(&o, ceiling, &e, &lv, &s);
     return 0;
 }
