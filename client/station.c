@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "hb_assert.h"
+#include "hb_daemon.h"
 #include "hb_log.h"
 #include "outbox.h"
 #include "sync.h"
@@ -151,13 +152,7 @@ int
 hb_station_run(hb_station_t *self)
 {
     hb_assert(self);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    hb_daemon_signals(on_signal);
     while (!stop_requested) {
         if (reload_requested) {
             reload_requested = 0;

@@ -46,9 +46,7 @@ main(int argc, char **argv)
         hb_station_conf_destroy(&conf);
         return 0;
     }
-    hb_log_level_t level = HB_LOG_INFO;
-    hb_log_level_parse(conf->log_level, &level);
-    hb_log_open("hourbank-station", args.verbose ? HB_LOG_DEBUG : level);
+    hb_daemon_log_open("hourbank-station", conf->log_level, args.verbose);
     hb_station_t *station = hb_station_new(args.config_path, conf);
     if (!station)
         return EX_UNAVAILABLE;

@@ -1,9 +1,11 @@
 #include "hb_daemon.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <sysexits.h>
 
 #include "hb_assert.h"
+#include "hb_log.h"
 
 int
 hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *), hb_daemon_args_t *out)
@@ -26,4 +28,26 @@ hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(
         }
     }
     return -1;
+}
+
+void
+hb_daemon_signals(void (*handler)(int))
+{
+    hb_assert(handler);
+    struct sigaction sa = {0};
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void
+hb_daemon_log_open(const char *ident, const char *level_text, bool verbose)
+{
+    hb_assert(ident && level_text);
+    hb_log_level_t level = HB_LOG_INFO;
+    hb_log_level_parse(level_text, &level);
+    hb_log_open(ident, verbose ? HB_LOG_DEBUG : level);
 }

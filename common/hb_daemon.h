@@ -18,4 +18,12 @@ typedef struct {
 int hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *),
                    hb_daemon_args_t *out);
 
+/* Routes SIGTERM, SIGINT and SIGHUP to handler (which only sets flags)
+ * and ignores SIGPIPE. */
+void hb_daemon_signals(void (*handler)(int));
+
+/* Opens the log as ident at the configured level ("info" if level_text is
+ * not a level), or at debug with -v. */
+void hb_daemon_log_open(const char *ident, const char *level_text, bool verbose);
+
 #endif

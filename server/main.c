@@ -66,9 +66,7 @@ main(int argc, char **argv)
         hb_central_conf_destroy(&conf);
         return 0;
     }
-    hb_log_level_t level = HB_LOG_INFO;
-    hb_log_level_parse(conf->log_level, &level);
-    hb_log_open("hourbank-central", args.verbose ? HB_LOG_DEBUG : level);
+    hb_daemon_log_open("hourbank-central", conf->log_level, args.verbose);
     if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "verify") == 0) {
         rc = strcmp(cmd, "migrate") == 0 ? hb_admin_migrate(conf) : hb_admin_verify(conf);
         hb_central_conf_destroy(&conf);

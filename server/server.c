@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "hb_assert.h"
+#include "hb_daemon.h"
 #include "hb_keyfile.h"
 #include "hb_log.h"
 #include "hb_router.h"
@@ -463,13 +464,7 @@ int
 hb_server_run(hb_server_t *self)
 {
     hb_assert(self);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    hb_daemon_signals(on_signal);
     while (!stop_requested) {
         db_tick(self);
         if (reload_requested) {
