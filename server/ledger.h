@@ -5,10 +5,11 @@
  * one or many stations) are applied in one transaction so that one commit,
  * one fsync, serves them all. Each op is checked on its own first
  * (hb_wire_validate_op: hb_wire_unpack checks only a batch's structure);
- * a valid op goes through hb_apply_op() in SQL, an invalid one through
- * hb_reject_op(). Both store an idempotency row per (station, seq) with its
- * payload hash and final result, so one bad op is rejected alone, for
- * good, instead of making its whole batch unacceptable forever. */
+ * a valid op is decided by the posting rules (group.h, posting.h), an
+ * invalid one is refused. Either way an idempotency row per (station, seq)
+ * stores its payload hash and final result, so one bad op is rejected
+ * alone, for good, instead of making its whole batch unacceptable
+ * forever. */
 #ifndef HB_LEDGER_H
 #define HB_LEDGER_H
 

@@ -1,0 +1,883 @@
+#include "group.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "book.h"
+#include "hb_assert.h"
+#include "hb_log.h"
+#include "hb_map.h"
+#include "hb_wire.h"
+#include "posting.h"
+
+/* Statements of one group; each pipeline sends some of them in order. */
+enum {
+    S_BEGIN, S_HW, S_VERSION, S_DRULES, S_PRULES, S_CATEGORIES, S_STATIONS, S_ACCOUNTS, S_MEMBERS,
+    S_OPS, S_XFERS, S_TIMES, S_DAYS,
+    S_SETVAL_ACCOUNT, S_SETVAL_TRANSFER, S_NEW_ACCOUNTS, S_NEW_MEMBERS, S_NEW_OPS, S_NEW_XFERS,
+    S_NEW_VOIDS, S_BALANCES, S_COMMIT, S_COUNT
+};
+
+#define PARAMS_MAX 12
+/* In pipeline mode a statement gives one result, then NULL. */
+#define RESULTS_PER_STATEMENT 2
+
+typedef struct {
+    const char *name;
+    int n_params;
+    const char *sql;
+} statement_t;
+
+#define OP_KEYS "(SELECT DISTINCT s, q FROM unnest($1::integer[], $2::bigint[]) k(s, q)) k"
+#define VOID_KEYS "unnest($2::integer[], $3::bigint[]) k(s, q)"
+#define NEWEST_VERSION "(SELECT max(version) FROM rules_version)"
+#define NEXT_ID(seq) "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM " seq ")"
+
+static const statement_t STATEMENTS[S_COUNT] = {
+    [S_BEGIN] = {"g_begin", 0, "BEGIN"},
+    [S_HW] = {"g_hw", 1, "SELECT s, coalesce((SELECT max(seq) FROM op WHERE station_id = s), 0)"
+                         " FROM unnest($1::integer[]) s"},
+    [S_VERSION] = {"g_version", 0,
+                   "SELECT version, clock_skew_s, max_age_s, guarantee_budget,"
+                   " (extract(epoch FROM now()) * 1000000)::bigint, now()::text, "
+                   NEXT_ID("account_id_seq") ", " NEXT_ID("transfer_id_seq")
+                   " FROM rules_version ORDER BY version DESC LIMIT 1"},
+    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts FROM district_rule"
+                                 " WHERE version = " NEWEST_VERSION},
+    [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age FROM payer_rule"
+                                 " WHERE version = " NEWEST_VERSION " ORDER BY district, position"},
+    [S_CATEGORIES] = {"g_categories", 0, "SELECT name FROM category WHERE version = " NEWEST_VERSION},
+    [S_STATIONS] = {"g_stations", 1, "SELECT s.id, s.community, c.district, s.serial_min, s.serial_max"
+                                     " FROM station s JOIN community c ON c.code = s.community"
+                                     " WHERE s.id = ANY ($1::integer[])"},
+    /* every account the group can move, locked in id order */
+    [S_ACCOUNTS] = {"g_accounts", 3,
+                    "SELECT a.id, a.kind, a.district, a.debits, a.credits FROM account a WHERE a.id = ANY (ARRAY("
+                    " SELECT 1::bigint UNION ALL SELECT 2"
+                    " UNION ALL SELECT account_id FROM member WHERE member_no = ANY ($1::text[])"
+                    " UNION ALL SELECT t.debit_account FROM " VOID_KEYS
+                    "  JOIN transfer t ON t.station_id = k.s AND t.seq = k.q"
+                    " UNION ALL SELECT t.credit_account FROM " VOID_KEYS
+                    "  JOIN transfer t ON t.station_id = k.s AND t.seq = k.q))"
+                    " ORDER BY a.id FOR UPDATE"},
+    [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
+                                   " coalesce(m.birth_year, 0), m.family_of"
+                                   " FROM member m JOIN community c ON c.code = m.community"
+                                   " WHERE m.member_no = ANY ($1::text[])"},
+    [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
+                           " o.message, coalesce(o.transfer_id, 0), EXISTS (SELECT 1 FROM void_link v"
+                           "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
+                           " FROM " OP_KEYS " JOIN op o ON o.station_id = k.s AND o.seq = k.q"},
+    [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
+                               " t.kind, t.category, extract(epoch FROM date_trunc('day', t.occurred_at))::bigint"
+                               " FROM " OP_KEYS " JOIN transfer t ON t.station_id = k.s AND t.seq = k.q"
+                               " ORDER BY t.station_id, t.seq, t.id"},
+    [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text, to_timestamp(a)::date::text,"
+                               " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
+                               " extract(year FROM to_timestamp(a))::integer"
+                               " FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
+    /* hb_served_on_day() for every (provider, day) of the group */
+    [S_DAYS] = {"g_days", 2, "SELECT m.account_id, extract(epoch FROM k.day)::bigint,"
+                             " (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
+                             "   WHERE t.kind = 'service' AND t.credit_account = m.account_id"
+                             "     AND t.occurred_at >= k.day AND t.occurred_at < k.day + interval '1 day'"
+                             "     AND NOT EXISTS (SELECT 1 FROM void_link vl"
+                             "                      WHERE vl.target_station = t.station_id AND vl.target_seq = t.seq))"
+                             " FROM (SELECT DISTINCT no, date_trunc('day', to_timestamp(a)) AS day"
+                             "        FROM unnest($1::text[], $2::bigint[]) u(no, a)) k"
+                             " JOIN member m ON m.member_no = k.no"},
+    [S_SETVAL_ACCOUNT] = {"g_setval_account", 1, "SELECT setval('account_id_seq', $1::bigint)"},
+    [S_SETVAL_TRANSFER] = {"g_setval_transfer", 1, "SELECT setval('transfer_id_seq', $1::bigint)"},
+    [S_NEW_ACCOUNTS] = {"g_new_accounts", 4,
+                        "INSERT INTO account (id, kind, district, debits, credits)"
+                        " SELECT id, 'member', d, db, cr"
+                        " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"},
+    [S_NEW_MEMBERS] = {"g_new_members", 9,
+                       "INSERT INTO member (member_no, community, account_id, name, role, birth_year, family_of,"
+                       " station_id, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
+                       " $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[])"},
+    [S_NEW_OPS] = {"g_new_ops", 9,
+                   "INSERT INTO op (station_id, seq, payload_hash, kind, result, message, transfer_id, occurred_at)"
+                   " SELECT s, q, decode(h, 'hex'), k, r, m, t, CASE WHEN a < 0 THEN '-infinity'"
+                   "  WHEN a > $9::bigint THEN 'infinity' ELSE to_timestamp(a) END"
+                   " FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[],"
+                   " $7::bigint[], $8::bigint[]) u(s, q, h, k, r, m, t, a)"},
+    [S_NEW_XFERS] = {"g_new_xfers", 12,
+                     "INSERT INTO transfer (id, debit_account, credit_account, minutes, kind, category, station_id,"
+                     " seq, occurred_at, reverses, note, rules_version)"
+                     " SELECT id, d, c, m, k, cat, s, q, to_timestamp(a), rev, n, $12::integer"
+                     " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],"
+                     " $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[])"
+                     " u(id, d, c, m, k, cat, s, q, a, rev, n)"},
+    [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
+                                       " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
+    [S_BALANCES] = {"g_balances", 3,
+                    "UPDATE account a SET debits = a.debits + u.d, credits = a.credits + u.c,"
+                    " version = nextval('directory_version')"
+                    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) u(id, d, c) WHERE a.id = u.id"},
+    [S_COMMIT] = {"g_commit", 0, "COMMIT"},
+};
+
+int
+hb_group_prepare(PGconn *pg, char *msg, size_t msg_size)
+{
+    hb_assert(pg);
+    for (int i = 0; i < S_COUNT; i++) {
+        const statement_t *s = &STATEMENTS[i];
+        hb_assert(s->name && s->n_params <= PARAMS_MAX);
+        PGresult *r = PQprepare(pg, s->name, s->sql, s->n_params, NULL);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            snprintf(msg, msg_size, "could not prepare statement \"%s\": %s", s->name, PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- PostgreSQL array literals ---- */
+
+typedef struct {
+    FILE *f;
+    char *text;
+    size_t len;
+    size_t n;
+} arr_t;
+
+static void
+arr_open(arr_t *a)
+{
+    memset(a, 0, sizeof *a);
+    a->f = open_memstream(&a->text, &a->len);
+    hb_assert(a->f);
+    fputc('{', a->f);
+}
+
+static void
+arr_sep(arr_t *a)
+{
+    if (a->n++ > 0)
+        fputc(',', a->f);
+}
+
+static void
+arr_int(arr_t *a, int64_t v)
+{
+    arr_sep(a);
+    fprintf(a->f, "%" PRId64, v);
+}
+
+/* NULL becomes an SQL NULL; text is quoted with " and \ escaped. */
+static void
+arr_str(arr_t *a, const char *s)
+{
+    arr_sep(a);
+    if (!s) {
+        fputs("NULL", a->f);
+        return;
+    }
+    fputc('"', a->f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', a->f);
+        fputc(*s, a->f);
+    }
+    fputc('"', a->f);
+}
+
+static void
+arr_null_if_zero(arr_t *a, int64_t v)
+{
+    if (v == 0)
+        arr_str(a, NULL);
+    else
+        arr_int(a, v);
+}
+
+/* Closes the literal; the text is freed by arr_free. */
+static const char *
+arr_close(arr_t *a)
+{
+    fputc('}', a->f);
+    fclose(a->f);
+    a->f = NULL;
+    return a->text;
+}
+
+static void
+arr_free(arr_t *arrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (arrs[i].f)
+            fclose(arrs[i].f);
+        free(arrs[i].text);
+    }
+}
+
+/* ---- pipelines ---- */
+
+typedef struct {
+    int stmt;
+    int n_params;
+    const char *v[PARAMS_MAX];
+} call_t;
+
+typedef struct {
+    PGconn *pg;
+    hb_group_note_fn *note;
+    void *note_arg;
+} conn_t;
+
+/* Reads up to the sync point after a failure and leaves pipeline mode. */
+static void
+drain(conn_t *c, size_t n_calls)
+{
+    size_t bound = (n_calls + 1) * RESULTS_PER_STATEMENT;
+    for (size_t i = 0; i < bound && PQstatus(c->pg) == CONNECTION_OK; i++) {
+        PGresult *r = PQgetResult(c->pg);
+        bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (synced)
+            break;
+    }
+    PQexitPipelineMode(c->pg);
+}
+
+static int
+read_call(conn_t *c, const call_t *call, PGresult **out)
+{
+    PGresult *r = PQgetResult(c->pg);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        c->note(c->note_arg, STATEMENTS[call->stmt].name, r);
+        PQclear(r);
+        return -1;
+    }
+    PGresult *end = PQgetResult(c->pg);  /* NULL: this call's results are complete */
+    if (end) {
+        c->note(c->note_arg, STATEMENTS[call->stmt].name, end);
+        PQclear(end);
+        PQclear(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Sends calls[0..n) as one pipeline and reads their results into
+ * results[stmt] (caller clears them). Returns 0, or -1 after note. */
+static int
+run_pipeline(conn_t *c, const call_t *calls, size_t n, PGresult **results)
+{
+    if (PQenterPipelineMode(c->pg) != 1) {
+        c->note(c->note_arg, "enter pipeline mode", NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const statement_t *s = &STATEMENTS[calls[i].stmt];
+        hb_assert(calls[i].n_params == s->n_params);
+        if (PQsendQueryPrepared(c->pg, s->name, s->n_params, calls[i].v, NULL, NULL, 0) != 1) {
+            c->note(c->note_arg, s->name, NULL);
+            PQexitPipelineMode(c->pg);
+            return -1;
+        }
+    }
+    if (PQpipelineSync(c->pg) != 1) {
+        c->note(c->note_arg, "pipeline sync", NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (read_call(c, &calls[i], &results[calls[i].stmt]) != 0) {
+            drain(c, n);
+            return -1;
+        }
+    }
+    PGresult *r = PQgetResult(c->pg);
+    bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (!synced || PQexitPipelineMode(c->pg) != 1) {
+        c->note(c->note_arg, "pipeline end", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+add_call(call_t *calls, size_t *n, int stmt, const char *const *v, int n_params)
+{
+    hb_assert(n_params <= PARAMS_MAX);
+    call_t *c = &calls[(*n)++];
+    c->stmt = stmt;
+    c->n_params = n_params;
+    for (int i = 0; i < n_params; i++)
+        c->v[i] = v[i];
+}
+
+/* ---- the group ---- */
+
+/* The arrays the load pipeline is given. */
+enum {
+    A_HW, A_STATIONS, A_MEMBERS, A_KEY_S, A_KEY_Q, A_VOID_S, A_VOID_Q, A_TIMES, A_DAY_NO, A_DAY_AT, A_LOAD_COUNT
+};
+
+typedef struct {
+    conn_t conn;
+    hb_ledger_job_t *jobs;
+    size_t n_jobs;
+    hb_posting_input_t *in;       /* every op of every job, in order */
+    hb_wire_error_t *why;         /* per op: why it was refused */
+    size_t n_in;
+    size_t n_registrations;
+    hb_book_t *book;
+    PGresult *res[S_COUNT];
+} group_t;
+
+static void
+hash_op(const Hourbank__Op *op, uint8_t out[HB_HASH_BYTES])
+{
+    size_t len = hourbank__op__get_packed_size(op);
+    uint8_t *buf = malloc(len ? len : 1);
+    hb_assert(buf);
+    hourbank__op__pack(op, buf);
+    crypto_hash_sha256(out, buf, len);
+    free(buf);
+}
+
+/* Every op of the group, checked alone (hb_wire_unpack checked only each
+ * batch's structure): one bad op is refused, the others posted. */
+static void
+collect(group_t *g)
+{
+    size_t total = 0;
+    for (size_t j = 0; j < g->n_jobs; j++)
+        total += g->jobs[j].batch->n_ops;
+    g->in = calloc(total ? total : 1, sizeof *g->in);
+    g->why = calloc(total ? total : 1, sizeof *g->why);
+    hb_assert(g->in && g->why);
+    for (size_t j = 0; j < g->n_jobs; j++) {
+        const Hourbank__Batch *b = g->jobs[j].batch;
+        hb_assert(b->n_ops >= 1 && b->n_ops <= HB_BATCH_OPS_MAX);
+        for (size_t i = 0; i < b->n_ops; i++) {
+            hb_assert(b->ops[i] && b->ops[i]->seq == b->ops[0]->seq + i);  /* hb_wire_unpack checked it */
+            hb_posting_input_t *in = &g->in[g->n_in];
+            hb_wire_error_t *why = &g->why[g->n_in++];
+            in->station_id = g->jobs[j].station_id;
+            in->op = b->ops[i];
+            hash_op(in->op, in->hash);
+            in->refused = HB_RESULT_OK;
+            if (hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
+                hb_assert(why->code != HB_RESULT_OK && why->code != HB_RESULT_UNSET);
+                in->refused = why->code;
+                in->refusal = why->message;
+                hb_log_info("op refused before posting station=%" PRIu32 " seq=%" PRIu64 " code=%s reason=\"%s\"",
+                            in->station_id, in->op->seq, hb_result_name(why->code), why->message);
+            } else if (in->op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
+                g->n_registrations++;
+            }
+        }
+    }
+}
+
+/* The member numbers and void target of one valid op. */
+static void
+name_op(arr_t *a, const Hourbank__Op *op)
+{
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER:
+        arr_str(&a[A_MEMBERS], op->register_member->member_no);
+        if (op->register_member->family_of[0])
+            arr_str(&a[A_MEMBERS], op->register_member->family_of);
+        break;
+    case HOURBANK__OP__KIND_SERVICE:
+        arr_str(&a[A_MEMBERS], op->service->provider);
+        arr_str(&a[A_MEMBERS], op->service->recipient);
+        arr_str(&a[A_DAY_NO], op->service->provider);
+        arr_int(&a[A_DAY_AT], op->occurred_at);
+        break;
+    case HOURBANK__OP__KIND_GIFT:
+        arr_str(&a[A_MEMBERS], op->gift->from_member);
+        arr_str(&a[A_MEMBERS], op->gift->to_member);
+        break;
+    case HOURBANK__OP__KIND_VOID_OP:
+        arr_int(&a[A_STATIONS], op->void_op->target->station_id);
+        arr_int(&a[A_VOID_S], op->void_op->target->station_id);
+        arr_int(&a[A_VOID_Q], (int64_t) op->void_op->target->seq);
+        break;
+    default:
+        hb_unreachable();  /* hb_wire_validate_op refuses ops without a kind */
+    }
+}
+
+static void
+build_load_arrays(const group_t *g, arr_t *a)
+{
+    for (int i = 0; i < A_LOAD_COUNT; i++)
+        arr_open(&a[i]);
+    for (size_t j = 0; j < g->n_jobs; j++) {
+        arr_int(&a[A_HW], g->jobs[j].station_id);
+        arr_int(&a[A_STATIONS], g->jobs[j].station_id);
+    }
+    for (size_t k = 0; k < g->n_in; k++) {
+        const hb_posting_input_t *in = &g->in[k];
+        arr_int(&a[A_KEY_S], in->station_id);
+        arr_int(&a[A_KEY_Q], (int64_t) in->op->seq);
+        if (in->refused != HB_RESULT_OK)
+            continue;
+        arr_int(&a[A_TIMES], in->op->occurred_at);
+        name_op(a, in->op);
+        if (in->op->kind_case == HOURBANK__OP__KIND_VOID_OP) {  /* a void target's stored row too */
+            arr_int(&a[A_KEY_S], in->op->void_op->target->station_id);
+            arr_int(&a[A_KEY_Q], (int64_t) in->op->void_op->target->seq);
+        }
+    }
+    for (int i = 0; i < A_LOAD_COUNT; i++)
+        arr_close(&a[i]);
+}
+
+static int
+load(group_t *g)
+{
+    arr_t a[A_LOAD_COUNT];
+    build_load_arrays(g, a);
+    const char *none[1] = {NULL};
+    const char *hw[] = {a[A_HW].text}, *st[] = {a[A_STATIONS].text};
+    const char *acc[] = {a[A_MEMBERS].text, a[A_VOID_S].text, a[A_VOID_Q].text};
+    const char *mem[] = {a[A_MEMBERS].text}, *keys[] = {a[A_KEY_S].text, a[A_KEY_Q].text};
+    const char *voids[] = {a[A_VOID_S].text, a[A_VOID_Q].text}, *times[] = {a[A_TIMES].text};
+    const char *days[] = {a[A_DAY_NO].text, a[A_DAY_AT].text};
+    call_t calls[S_DAYS + 1];
+    size_t n = 0;
+    add_call(calls, &n, S_BEGIN, none, 0);
+    add_call(calls, &n, S_HW, hw, 1);
+    add_call(calls, &n, S_VERSION, none, 0);
+    add_call(calls, &n, S_DRULES, none, 0);
+    add_call(calls, &n, S_PRULES, none, 0);
+    add_call(calls, &n, S_CATEGORIES, none, 0);
+    add_call(calls, &n, S_STATIONS, st, 1);
+    add_call(calls, &n, S_ACCOUNTS, acc, 3);
+    add_call(calls, &n, S_MEMBERS, mem, 1);
+    add_call(calls, &n, S_OPS, keys, 2);
+    add_call(calls, &n, S_XFERS, voids, 2);
+    add_call(calls, &n, S_TIMES, times, 1);
+    add_call(calls, &n, S_DAYS, days, 2);
+    int rc = run_pipeline(&g->conn, calls, n, g->res);
+    arr_free(a, A_LOAD_COUNT);
+    return rc;
+}
+
+/* ---- results into the book ---- */
+
+static int64_t
+iv(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static const char *
+sv(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static size_t
+rows(const group_t *g, int stmt)
+{
+    return (size_t) PQntuples(g->res[stmt]);
+}
+
+static hb_book_t *
+new_book(const group_t *g)
+{
+    hb_book_sizes_t s = {
+        .ops = g->n_in,
+        .members = rows(g, S_MEMBERS) + g->n_registrations,
+        .accounts = rows(g, S_ACCOUNTS) + g->n_registrations,
+        .stations = rows(g, S_STATIONS),
+        .transfers = rows(g, S_XFERS) + 2 * g->n_in,  /* a service or a void posts at most two */
+        .keys = rows(g, S_OPS),
+        .days = rows(g, S_DAYS) + g->n_in,
+        .rules = rows(g, S_DRULES) + rows(g, S_PRULES),
+        .categories = rows(g, S_CATEGORIES),
+    };
+    return hb_book_new(&s);
+}
+
+static void
+fill_rules(group_t *g)
+{
+    hb_book_t *b = g->book;
+    const PGresult *r = g->res[S_VERSION];
+    b->version = (int32_t) iv(r, 0, 0);
+    b->clock_skew_s = iv(r, 0, 1);
+    b->max_age_s = iv(r, 0, 2);
+    b->guarantee_budget = iv(r, 0, 3);
+    b->now_us = iv(r, 0, 4);
+    b->now_text = hb_book_strdup(b, PQgetvalue(r, 0, 5));
+    b->first_account_id = b->next_account_id = iv(r, 0, 6);
+    b->first_transfer_id = b->next_transfer_id = iv(r, 0, 7);
+    r = g->res[S_DRULES];
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *gifts = PQgetvalue(r, i, 5);
+        hb_book_district_rule_t d = {
+            .district = PQgetvalue(r, i, 0), .floor = iv(r, i, 1), .cap = iv(r, i, 2),
+            .overflow_donate = strcmp(PQgetvalue(r, i, 3), "donate") == 0, .daily_limit = iv(r, i, 4),
+            .gifts = strcmp(gifts, "none") == 0 ? HB_GIFTS_NONE
+                     : strcmp(gifts, "family") == 0 ? HB_GIFTS_FAMILY : HB_GIFTS_ANY,
+        };
+        hb_book_add_district_rule(b, &d);
+    }
+    r = g->res[S_PRULES];
+    for (int i = 0; i < PQntuples(r); i++) {
+        hb_book_payer_rule_t p = {.district = PQgetvalue(r, i, 0), .category = PQgetvalue(r, i, 1),
+                                  .guarantee = strcmp(PQgetvalue(r, i, 2), "guarantee") == 0,
+                                  .min_age = (int32_t) iv(r, i, 3)};
+        hb_book_add_payer_rule(b, &p);
+    }
+    r = g->res[S_CATEGORIES];
+    for (int i = 0; i < PQntuples(r); i++)
+        hb_book_add_category(b, PQgetvalue(r, i, 0));
+}
+
+static hb_account_kind_t
+account_kind(const char *s)
+{
+    return strcmp(s, "guarantee") == 0 ? HB_ACCOUNT_GUARANTEE
+           : strcmp(s, "donation") == 0 ? HB_ACCOUNT_DONATION : HB_ACCOUNT_MEMBER;
+}
+
+static hb_opk_t
+op_kind(const char *s)
+{
+    static const hb_opk_t kinds[] = {HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(s, hb_posting_kind_name(kinds[i])) == 0)
+            return kinds[i];
+    return HB_OPK_INVALID;
+}
+
+static hb_xfer_kind_t
+xfer_kind(const char *s)
+{
+    return strcmp(s, "service") == 0 ? HB_XFER_SERVICE
+           : strcmp(s, "overflow") == 0 ? HB_XFER_OVERFLOW
+           : strcmp(s, "gift") == 0 ? HB_XFER_GIFT : HB_XFER_VOID;
+}
+
+static void
+fill_directory(group_t *g)
+{
+    hb_book_t *b = g->book;
+    const PGresult *r = g->res[S_STATIONS];
+    for (int i = 0; i < PQntuples(r); i++)
+        hb_book_add_station(b, (uint32_t) iv(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), iv(r, i, 3),
+                            iv(r, i, 4));
+    r = g->res[S_ACCOUNTS];
+    for (int i = 0; i < PQntuples(r); i++)
+        hb_book_add_account(b, iv(r, i, 0), account_kind(PQgetvalue(r, i, 1)), sv(r, i, 2), iv(r, i, 3),
+                            iv(r, i, 4));
+    r = g->res[S_MEMBERS];
+    for (int i = 0; i < PQntuples(r); i++)
+        hb_book_add_member(b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), iv(r, i, 3),
+                           (int32_t) iv(r, i, 4), sv(r, i, 5));
+    r = g->res[S_DAYS];
+    for (int i = 0; i < PQntuples(r); i++)
+        hb_book_set_day_sum(b, iv(r, i, 0), iv(r, i, 1), iv(r, i, 2));
+}
+
+/* Stored results, and the transfers of the ops the group voids. */
+static int
+fill_ops(group_t *g)
+{
+    hb_book_t *b = g->book;
+    const PGresult *r = g->res[S_OPS];
+    for (int i = 0; i < PQntuples(r); i++) {
+        hb_book_op_t *op = hb_book_add_op(b, (uint32_t) iv(r, i, 0), (uint64_t) iv(r, i, 1));
+        if (sodium_hex2bin(op->hash, sizeof op->hash, PQgetvalue(r, i, 2), strlen(PQgetvalue(r, i, 2)), NULL,
+                           NULL, NULL) != 0)
+            return -1;
+        op->kind = op_kind(PQgetvalue(r, i, 3));
+        op->result = (hb_result_t) iv(r, i, 4);
+        op->message = hb_book_strdup(b, PQgetvalue(r, i, 5));
+        op->transfer_id = (uint64_t) iv(r, i, 6);
+        op->voided = PQgetvalue(r, i, 7)[0] == 't';
+    }
+    r = g->res[S_XFERS];
+    for (int i = 0; i < PQntuples(r); i++) {
+        hb_book_op_t *op = hb_book_op(b, (uint32_t) iv(r, i, 0), (uint64_t) iv(r, i, 1));
+        hb_book_transfer_t t = {.id = iv(r, i, 2), .debit = hb_book_account(b, iv(r, i, 3)),
+                                .credit = hb_book_account(b, iv(r, i, 4)), .minutes = iv(r, i, 5),
+                                .kind = xfer_kind(PQgetvalue(r, i, 6)), .category = sv(r, i, 7),
+                                .day_start_s = iv(r, i, 8)};
+        if (!op || !t.debit || !t.credit)
+            return -1;  /* read in another snapshot than the accounts: not from one writer */
+        hb_book_add_loaded_transfer(b, op, &t);
+    }
+    return 0;
+}
+
+/* The calendar facts of each valid op, in order. */
+static void
+fill_times(group_t *g)
+{
+    const PGresult *r = g->res[S_TIMES];
+    int row = 0;
+    for (size_t k = 0; k < g->n_in; k++) {
+        hb_posting_input_t *in = &g->in[k];
+        if (in->refused != HB_RESULT_OK)
+            continue;
+        hb_assert(row < PQntuples(r));
+        in->at_text = PQgetvalue(r, row, 0);
+        in->day_text = PQgetvalue(r, row, 1);
+        in->day_start_s = iv(r, row, 2);
+        in->year = (int32_t) iv(r, row, 3);
+        row++;
+    }
+    hb_assert(row == PQntuples(r));
+}
+
+static int
+fill_book(group_t *g)
+{
+    if (PQntuples(g->res[S_VERSION]) != 1 || PQntuples(g->res[S_HW]) != (int) g->n_jobs) {
+        hb_log_error("group refused: the ledger has no rules version");
+        return -1;
+    }
+    g->book = new_book(g);
+    fill_rules(g);
+    fill_directory(g);
+    if (g->book->n_members != rows(g, S_MEMBERS) || fill_ops(g) != 0) {
+        hb_log_error("group refused: members, accounts and ops read inconsistently (another writer?)");
+        return -1;
+    }
+    fill_times(g);
+    return 0;
+}
+
+/* ---- deciding ---- */
+
+static int64_t
+high_water(const group_t *g, uint32_t station)
+{
+    const PGresult *r = g->res[S_HW];
+    for (int i = 0; i < PQntuples(r); i++)
+        if ((uint32_t) iv(r, i, 0) == station)
+            return iv(r, i, 1);
+    hb_unreachable();  /* every job's station was asked for */
+}
+
+/* Jobs in order, each against the high-water mark the jobs before it left
+ * (a station's later batch in the same group follows its earlier one). */
+static int
+decide(group_t *g)
+{
+    int64_t *hw = calloc(g->n_jobs, sizeof *hw);
+    hb_assert(hw);
+    for (size_t j = 0; j < g->n_jobs; j++)
+        hw[j] = high_water(g, g->jobs[j].station_id);
+    size_t k = 0;
+    int rc = 0;
+    for (size_t j = 0; j < g->n_jobs && rc == 0; j++) {
+        hb_ledger_job_t *job = &g->jobs[j];
+        const Hourbank__Batch *b = job->batch;
+        job->batch_result = HB_RESULT_OK;
+        job->message[0] = '\0';
+        if (b->ops[0]->seq > (uint64_t) hw[j] + 1) {
+            job->batch_result = HB_RESULT_SEQ_GAP;
+            snprintf(job->message, sizeof job->message,
+                     "batch starts at seq %" PRIu64 " but central holds up to %" PRId64 " for station %" PRIu32,
+                     b->ops[0]->seq, hw[j], job->station_id);
+            job->high_water_mark = (uint64_t) hw[j];
+            k += b->n_ops;
+            continue;
+        }
+        char err[HB_MESSAGE_BYTES_MAX];
+        for (size_t i = 0; i < b->n_ops && rc == 0; i++, k++)
+            if ((rc = hb_posting_apply(g->book, &g->in[k], &job->outcomes[i], err, sizeof err)) != 0)
+                hb_log_error("group refused: %s", err);
+        uint64_t last = b->ops[b->n_ops - 1]->seq;
+        job->high_water_mark = last > (uint64_t) hw[j] ? last : (uint64_t) hw[j];
+        for (size_t l = j + 1; l < g->n_jobs; l++)
+            if (g->jobs[l].station_id == job->station_id)
+                hw[l] = (int64_t) job->high_water_mark;
+    }
+    free(hw);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+enum {
+    A_ACC_ID, A_ACC_DISTRICT, A_ACC_DEBITS, A_ACC_CREDITS,
+    A_MEM_NO, A_MEM_COMMUNITY, A_MEM_ACCOUNT, A_MEM_NAME, A_MEM_ROLE, A_MEM_BIRTH, A_MEM_FAMILY,
+    A_MEM_STATION, A_MEM_SEQ,
+    A_OP_S, A_OP_Q, A_OP_HASH, A_OP_KIND, A_OP_RESULT, A_OP_MESSAGE, A_OP_TRANSFER, A_OP_AT,
+    A_X_ID, A_X_DEBIT, A_X_CREDIT, A_X_MINUTES, A_X_KIND, A_X_CATEGORY, A_X_S, A_X_Q, A_X_AT, A_X_REV, A_X_NOTE,
+    A_V_TS, A_V_TQ, A_V_VS, A_V_VQ,
+    A_B_ID, A_B_DEBITS, A_B_CREDITS,
+    A_WRITE_COUNT
+};
+
+static const char *const XFER_KIND_NAMES[] = {
+    [HB_XFER_SERVICE] = "service", [HB_XFER_OVERFLOW] = "overflow", [HB_XFER_GIFT] = "gift", [HB_XFER_VOID] = "void"};
+
+static void
+write_accounts_members(const hb_book_t *b, arr_t *a)
+{
+    for (size_t i = 0; i < b->n_accounts; i++) {
+        const hb_book_account_t *acc = &b->account_rows[i];
+        if (acc->is_new) {  /* inserted with this group's amounts */
+            arr_int(&a[A_ACC_ID], acc->id);
+            arr_str(&a[A_ACC_DISTRICT], acc->district);
+            arr_int(&a[A_ACC_DEBITS], acc->add_debits);
+            arr_int(&a[A_ACC_CREDITS], acc->add_credits);
+        } else if (acc->touched) {  /* updated once, whatever the number of transfers */
+            arr_int(&a[A_B_ID], acc->id);
+            arr_int(&a[A_B_DEBITS], acc->add_debits);
+            arr_int(&a[A_B_CREDITS], acc->add_credits);
+        }
+    }
+    for (size_t i = 0; i < b->n_members; i++) {
+        const hb_book_member_t *m = &b->member_rows[i];
+        if (!m->is_new)
+            continue;
+        arr_str(&a[A_MEM_NO], m->member_no);
+        arr_str(&a[A_MEM_COMMUNITY], m->community);
+        arr_int(&a[A_MEM_ACCOUNT], m->account->id);
+        arr_str(&a[A_MEM_NAME], m->name);
+        arr_int(&a[A_MEM_ROLE], m->role);
+        arr_null_if_zero(&a[A_MEM_BIRTH], m->birth_year);
+        arr_str(&a[A_MEM_FAMILY], m->family_of);
+        arr_int(&a[A_MEM_STATION], m->station_id);
+        arr_int(&a[A_MEM_SEQ], (int64_t) m->seq);
+    }
+}
+
+static void
+write_ops(const hb_book_t *b, arr_t *a)
+{
+    for (size_t i = 0; i < b->n_new_ops; i++) {
+        const hb_book_op_t *op = b->new_ops[i];
+        char hex[2 * HB_HASH_BYTES + 1];
+        sodium_bin2hex(hex, sizeof hex, op->hash, HB_HASH_BYTES);
+        arr_int(&a[A_OP_S], op->station_id);
+        arr_int(&a[A_OP_Q], (int64_t) op->seq);
+        arr_str(&a[A_OP_HASH], hex);
+        arr_str(&a[A_OP_KIND], hb_posting_kind_name(op->kind));
+        arr_int(&a[A_OP_RESULT], op->result);
+        arr_str(&a[A_OP_MESSAGE], op->message);
+        arr_null_if_zero(&a[A_OP_TRANSFER], (int64_t) op->transfer_id);
+        arr_int(&a[A_OP_AT], op->occurred_s);
+    }
+    for (size_t i = 0; i < b->n_transfers; i++) {
+        const hb_book_transfer_t *t = &b->transfer_rows[i];
+        if (!t->is_new)
+            continue;
+        arr_int(&a[A_X_ID], t->id);
+        arr_int(&a[A_X_DEBIT], t->debit->id);
+        arr_int(&a[A_X_CREDIT], t->credit->id);
+        arr_int(&a[A_X_MINUTES], t->minutes);
+        arr_str(&a[A_X_KIND], XFER_KIND_NAMES[t->kind]);
+        arr_str(&a[A_X_CATEGORY], t->category);
+        arr_int(&a[A_X_S], t->station_id);
+        arr_int(&a[A_X_Q], (int64_t) t->seq);
+        arr_int(&a[A_X_AT], t->occurred_s);
+        arr_null_if_zero(&a[A_X_REV], t->reverses);
+        arr_str(&a[A_X_NOTE], t->note);
+    }
+    for (size_t i = 0; i < b->n_void_links; i++) {
+        const hb_book_void_link_t *v = &b->void_links[i];
+        arr_int(&a[A_V_TS], v->target_station);
+        arr_int(&a[A_V_TQ], (int64_t) v->target_seq);
+        arr_int(&a[A_V_VS], v->void_station);
+        arr_int(&a[A_V_VQ], (int64_t) v->void_seq);
+    }
+}
+
+/* Queues stmt with n_params arrays starting at a[first] when they hold rows. */
+static void
+add_rows_call(call_t *calls, size_t *n, int stmt, arr_t *a, int first, int n_arrays)
+{
+    if (a[first].n == 0)
+        return;
+    const char *v[PARAMS_MAX];
+    for (int i = 0; i < n_arrays; i++)
+        v[i] = a[first + i].text;
+    add_call(calls, n, stmt, v, n_arrays);
+}
+
+static int
+write_and_commit(group_t *g)
+{
+    const hb_book_t *b = g->book;
+    arr_t a[A_WRITE_COUNT];
+    for (int i = 0; i < A_WRITE_COUNT; i++)
+        arr_open(&a[i]);
+    write_accounts_members(b, a);
+    write_ops(b, a);
+    for (int i = 0; i < A_WRITE_COUNT; i++)
+        arr_close(&a[i]);
+    char last_account[24], last_transfer[24], max_at[24], version[16];
+    snprintf(last_account, sizeof last_account, "%" PRId64, b->next_account_id - 1);
+    snprintf(last_transfer, sizeof last_transfer, "%" PRId64, b->next_transfer_id - 1);
+    snprintf(max_at, sizeof max_at, "%lld", (long long) HB_OCCURRED_AT_S_MAX);
+    snprintf(version, sizeof version, "%" PRId32, b->version);
+    const char *none[1] = {NULL}, *acc_seq[] = {last_account}, *xfer_seq[] = {last_transfer};
+    call_t calls[S_COUNT];
+    size_t n = 0;
+    if (b->next_account_id > b->first_account_id)
+        add_call(calls, &n, S_SETVAL_ACCOUNT, acc_seq, 1);
+    if (b->next_transfer_id > b->first_transfer_id)
+        add_call(calls, &n, S_SETVAL_TRANSFER, xfer_seq, 1);
+    add_rows_call(calls, &n, S_NEW_ACCOUNTS, a, A_ACC_ID, 4);
+    add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 9);
+    if (a[A_OP_S].n > 0) {
+        const char *v[9];
+        for (int i = 0; i < 8; i++)
+            v[i] = a[A_OP_S + i].text;
+        v[8] = max_at;
+        add_call(calls, &n, S_NEW_OPS, v, 9);
+    }
+    if (a[A_X_ID].n > 0) {
+        const char *v[12];
+        for (int i = 0; i < 11; i++)
+            v[i] = a[A_X_ID + i].text;
+        v[11] = version;
+        add_call(calls, &n, S_NEW_XFERS, v, 12);
+    }
+    add_rows_call(calls, &n, S_NEW_VOIDS, a, A_V_TS, 4);
+    add_rows_call(calls, &n, S_BALANCES, a, A_B_ID, 3);
+    add_call(calls, &n, S_COMMIT, none, 0);
+    int rc = run_pipeline(&g->conn, calls, n, g->res);
+    arr_free(a, A_WRITE_COUNT);
+    return rc;
+}
+
+static void
+group_free(group_t *g)
+{
+    for (int i = 0; i < S_COUNT; i++)
+        PQclear(g->res[i]);
+    hb_book_destroy(&g->book);
+    free(g->in);
+    free(g->why);
+}
+
+int
+hb_group_apply(PGconn *pg, hb_ledger_job_t *jobs, size_t n, hb_group_note_fn *note, void *note_arg)
+{
+    hb_assert(pg && jobs && n >= 1 && note);
+    group_t g = {.conn = {pg, note, note_arg}, .jobs = jobs, .n_jobs = n};
+    collect(&g);
+    int rc = load(&g);
+    if (rc == 0 && (fill_book(&g) != 0 || decide(&g) != 0))
+        rc = -2;
+    if (rc == 0)
+        rc = write_and_commit(&g);
+    group_free(&g);
+    return rc;
+}
