@@ -141,4 +141,21 @@ _Static_assert(HB_VERIFY_PROBLEMS_MAX < HB_PAGE_ENTRIES_MAX, "verify problems an
 _Static_assert(HB_STATIONS_MAX * (HB_NAME_BYTES_MAX + HB_COMMUNITY_CODE_BYTES_MAX + 64) < HB_MSG_BYTES_MAX,
                "the whole station list fits in one reply");
 
+/* ---- central's threads ---- */
+/* Hellos answered with one group (each waits for the batches received
+ * before it): one per station reconnecting at the same moment is plenty;
+ * more start the next group. */
+#define HB_GROUP_HELLOS_MAX 64
+/* Groups central holds at once: the one the writer thread applies, those
+ * queued behind it, and the one being collected (at least two: double
+ * buffering, so that collecting never waits for a commit). Each costs
+ * HB_GROUP_BATCHES_MAX ledger jobs (about 2.3 MB) plus its batches; when
+ * all are full central stops reading messages until the writer hands one
+ * back, which stations see as ordinary backpressure. */
+#define HB_GROUPS_IN_HAND_MAX 4
+/* Verify queries queued for the verify thread (one runs at a time, for
+ * seconds on a big ledger); more are answered UNAVAILABLE. */
+#define HB_VERIFIES_QUEUED_MAX 4
+_Static_assert(HB_GROUPS_IN_HAND_MAX >= 2, "one group in the writer while the next is collected");
+
 #endif

@@ -19,36 +19,63 @@
 #include "hb_wire.h"
 #include "ledger.h"
 #include "query.h"
-#include "rules.h"
+#include "worker.h"
+#include "writer.h"
 #include "zap.h"
 
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 
-/* A batch waiting for the group commit, with where its ack goes. */
+/* A batch in a group, with where its ack goes. */
 typedef struct {
     hb_router_peer_t peer;
     uint64_t correlation_id;
-    Hourbank__Envelope *env;  /* owned until the ack is sent */
+    Hourbank__Envelope *env;  /* owned until the ack is sent; jobs[i].batch points in */
 } pending_t;
+
+/* Where a hello in a group came from. */
+typedef struct {
+    hb_router_peer_t peer;
+    uint64_t correlation_id;
+    uint64_t station_acked;
+} hello_from_t;
+
+/* A group of work for the writer thread. Owned by this thread while it is
+ * collected or spare, by the writer from hb_writer_send until it comes
+ * back from hb_writer_recv. */
+typedef struct {
+    hb_writer_group_t w;      /* first: the writer sees only this */
+    pending_t pending[HB_GROUP_BATCHES_MAX];      /* parallel to w.jobs */
+    hello_from_t hello_from[HB_GROUP_HELLOS_MAX]; /* parallel to w.hellos */
+    size_t ops;               /* ops in the batches */
+    hb_central_conf_t *rules; /* owned: the reload riding this group (w.rules) */
+} group_t;
+
+/* A VerifyQuery, run on the verify thread's own connection. */
+typedef struct {
+    hb_router_peer_t peer;
+    uint64_t correlation_id;
+    hb_query_reply_t *reply;  /* filled by the verify thread; NULL with code and msg */
+    hb_result_t code;
+    char msg[HB_MESSAGE_BYTES_MAX];
+} verify_task_t;
 
 struct hb_server {
     char *config_path;
-    hb_central_conf_t *conf;
+    hb_central_conf_t *conf;  /* the writer borrows it too (writer.h) */
     void *ctx;
     void *router;
     hb_zap_t *zap;
-    hb_ledger_t *ledger;
-    hb_query_t *query;
-    pending_t pending[HB_GROUP_BATCHES_MAX];
-    hb_ledger_job_t *jobs;    /* HB_GROUP_BATCHES_MAX of them */
-    size_t n_pending;
-    size_t pending_ops;       /* ops in those batches */
-    int64_t db_retry_at_ms;
-    int db_retry_delay_ms;
-    int db_state;             /* -1 unknown, 0 down, 1 up: logged on change */
-    int64_t db_down_since_ms; /* when db_state became 0 */
+    hb_query_t *query;        /* the reader connection, this thread's */
+    hb_writer_t *writer;
+    hb_query_t *verify_query; /* the verify thread's connection */
+    hb_worker_t *verifier;
+    group_t *spare[HB_GROUPS_IN_HAND_MAX];
+    size_t n_spare;
+    group_t *collecting;      /* NULL, or the group batches join now */
+    size_t groups_out;        /* sent to the writer, not back yet */
+    size_t verifies_out;      /* sent to the verify thread, not back yet */
     int exit_code;
 };
 
@@ -59,14 +86,6 @@ on_signal(int sig)
         reload_requested = 1;
     else
         stop_requested = 1;
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -98,6 +117,34 @@ setup_router(hb_server_t *self)
     return 0;
 }
 
+static void
+verify_handle(void *state, void *task)
+{
+    verify_task_t *t = task;
+    Hourbank__Envelope req;
+    Hourbank__VerifyQuery vq;
+    hourbank__envelope__init(&req);
+    hourbank__verify_query__init(&vq);
+    req.body_case = HOURBANK__ENVELOPE__BODY_VERIFY_QUERY;
+    req.verify_query = &vq;
+    t->reply = hb_query_answer(state, &req, &t->code, t->msg, sizeof t->msg);
+}
+
+/* The writer and verify threads, and the groups, once the sockets work. */
+static void
+start_threads(hb_server_t *self)
+{
+    for (size_t i = 0; i < HB_GROUPS_IN_HAND_MAX; i++) {
+        self->spare[i] = calloc(1, sizeof *self->spare[i]);
+        hb_assert(self->spare[i]);
+    }
+    self->n_spare = HB_GROUPS_IN_HAND_MAX;
+    self->writer = hb_writer_new(self->ctx, self->conf->database, self->conf);
+    self->verify_query = hb_query_new(self->conf->database);
+    hb_worker_def_t def = {.name = "verify", .state = self->verify_query, .handle = verify_handle};
+    self->verifier = hb_worker_new(self->ctx, &def);
+}
+
 hb_server_t *
 hb_server_new(const char *config_path, hb_central_conf_t *conf)
 {
@@ -106,19 +153,29 @@ hb_server_new(const char *config_path, hb_central_conf_t *conf)
     hb_assert(self);
     self->config_path = strdup(config_path);
     self->conf = conf;
-    self->jobs = calloc(HB_GROUP_BATCHES_MAX, sizeof *self->jobs);
-    hb_assert(self->config_path && self->jobs);
+    hb_assert(self->config_path);
     self->ctx = zmq_ctx_new();
-    self->ledger = hb_ledger_new(conf->database);
     self->query = hb_query_new(conf->database);
-    self->db_state = -1;
-    self->db_retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
     self->zap = hb_zap_new(self->ctx, conf);
     if (!self->zap || setup_router(self) != 0)
         hb_server_destroy(&self);
+    else
+        start_threads(self);
     return self;
 }
 
+static void
+group_free(group_t **g_p)
+{
+    group_t *g = *g_p;
+    for (size_t i = 0; i < g->w.n_jobs; i++)
+        hb_wire_free(&g->pending[i].env);
+    hb_central_conf_destroy(&g->rules);
+    free(g);
+    *g_p = NULL;
+}
+
+/* Every group and task is back (hb_server_run drains) or was never sent. */
 void
 hb_server_destroy(hb_server_t **self_p)
 {
@@ -126,16 +183,20 @@ hb_server_destroy(hb_server_t **self_p)
     hb_server_t *self = *self_p;
     if (!self)
         return;
-    for (size_t i = 0; i < self->n_pending; i++)
-        hb_wire_free(&self->pending[i].env);
+    hb_assert(self->groups_out == 0 && self->verifies_out == 0);
+    hb_writer_destroy(&self->writer);
+    hb_worker_destroy(&self->verifier);
+    hb_query_destroy(&self->verify_query);
+    if (self->collecting)
+        group_free(&self->collecting);
+    for (size_t i = 0; i < self->n_spare; i++)
+        group_free(&self->spare[i]);
     if (self->router)
         zmq_close(self->router);
     hb_zap_destroy(&self->zap);
     zmq_ctx_term(self->ctx);
-    hb_ledger_destroy(&self->ledger);
     hb_query_destroy(&self->query);
     hb_central_conf_destroy(&self->conf);
-    free(self->jobs);
     free(self->config_path);
     free(self);
     *self_p = NULL;
@@ -162,58 +223,6 @@ send_error(hb_server_t *self, const hb_router_peer_t *to, uint64_t corr, hb_resu
     env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
     env.error = &err;
     send_to(self, to, &env);
-}
-
-/* Logs the database state once per change, and reconnects with capped
- * exponential backoff. */
-static void
-db_tick(hb_server_t *self)
-{
-    if (hb_ledger_connected(self->ledger) || now_ms() < self->db_retry_at_ms)
-        return;
-    char msg[512];
-    bool fatal = false;
-    int rules_version = 0;
-    int rc = hb_ledger_connect(self->ledger, &fatal, msg, sizeof msg);
-    if (rc == 0)
-        rc = hb_rules_sync(hb_ledger_pg(self->ledger), self->conf, &rules_version, msg, sizeof msg);
-    if (fatal) {
-        hb_log_error("%s", msg);
-        self->exit_code = 1;
-        stop_requested = 1;
-        return;
-    }
-    if (rc == 0) {
-        if (self->db_state == 0)
-            hb_log_info("ledger database connection restored, acks resume outage_ms=%" PRId64 " rules_version=%d",
-                        now_ms() - self->db_down_since_ms, rules_version);
-        else
-            hb_log_info("ledger database connected rules_version=%d", rules_version);
-        self->db_state = 1;
-        self->db_retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
-        return;
-    }
-    if (self->db_state != 0) {
-        hb_log_error("ledger database unavailable, acks withheld until it returns: %s", msg);
-        self->db_down_since_ms = now_ms();
-    }
-    self->db_state = 0;
-    self->db_retry_at_ms = now_ms() + self->db_retry_delay_ms;
-    self->db_retry_delay_ms *= 2;
-    if (self->db_retry_delay_ms > HB_DB_RETRY_DELAY_MS_MAX)
-        self->db_retry_delay_ms = HB_DB_RETRY_DELAY_MS_MAX;
-}
-
-static void
-db_lost(hb_server_t *self)
-{
-    if (self->db_state == 1) {
-        hb_log_error("ledger database connection lost, acks withheld until it returns: %s",
-                     hb_ledger_error(self->ledger));
-        self->db_down_since_ms = now_ms();
-    }
-    self->db_state = 0;
-    self->db_retry_at_ms = now_ms() + self->db_retry_delay_ms;
 }
 
 static void
@@ -244,53 +253,80 @@ send_ack(hb_server_t *self, const pending_t *p, const hb_ledger_job_t *job)
     send_to(self, &p->peer, &env);
 }
 
-/* Group commit: every batch received in this turn, one transaction. */
-static void
-flush_batches(hb_server_t *self)
+/* ---- groups: collected here, applied by the writer thread ---- */
+
+static size_t
+groups_in_hand(const hb_server_t *self)
 {
-    size_t n = self->n_pending;
-    if (n == 0)
-        return;
-    int rc = hb_ledger_apply(self->ledger, self->jobs, n);
-    if (rc != 0)
-        db_lost(self);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
-            send_ack(self, &self->pending[i], &self->jobs[i]);
-        hb_wire_free(&self->pending[i].env);
-    }
-    if (rc == 0)
-        hb_log_debug("group committed batches=%zu", n);
-    self->n_pending = 0;
-    self->pending_ops = 0;
+    return self->groups_out + (self->collecting ? 1 : 0);
+}
+
+static bool
+batch_fits(const group_t *g, size_t ops)
+{
+    return g->w.n_jobs < HB_GROUP_BATCHES_MAX && g->ops + ops <= HB_GROUP_OPS_MAX;
+}
+
+/* Whether a message can be taken now: a full batch and a hello still fit
+ * in the group being collected, or another group can be opened. When not,
+ * messages wait in the socket until the writer hands a group back. */
+static bool
+room(const hb_server_t *self)
+{
+    const group_t *g = self->collecting;
+    if (groups_in_hand(self) < HB_GROUPS_IN_HAND_MAX)
+        return true;
+    return g && batch_fits(g, HB_BATCH_OPS_MAX) && g->w.n_hellos < HB_GROUP_HELLOS_MAX;
+}
+
+/* Closes the group being collected and moves it to the writer. */
+static void
+send_group(hb_server_t *self)
+{
+    group_t *g = self->collecting;
+    hb_assert(g);
+    self->collecting = NULL;
+    self->groups_out++;
+    hb_writer_send(self->writer, &g->w);
+}
+
+/* The group being collected; when it has no space (fits false), it goes
+ * to the writer and a new one is opened (room() said one can be). */
+static group_t *
+collecting(hb_server_t *self, bool fits)
+{
+    if (self->collecting && fits)
+        return self->collecting;
+    if (self->collecting)
+        send_group(self);
+    hb_assert(self->n_spare > 0);
+    self->collecting = self->spare[--self->n_spare];
+    return self->collecting;
 }
 
 static void
 queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
             Hourbank__Envelope **env_p)
 {
-    if (!hb_ledger_connected(self->ledger)) {
-        hb_wire_free(env_p);  /* no ack: the station resends */
-        return;
-    }
     size_t ops = (*env_p)->batch->n_ops;
-    if (self->n_pending == HB_GROUP_BATCHES_MAX || self->pending_ops + ops > HB_GROUP_OPS_MAX)
-        flush_batches(self);  /* bounded work: queries are not held behind a huge group */
-    pending_t *p = &self->pending[self->n_pending];
-    hb_ledger_job_t *job = &self->jobs[self->n_pending];
+    group_t *g = collecting(self, self->collecting && batch_fits(self->collecting, ops));
+    pending_t *p = &g->pending[g->w.n_jobs];
+    hb_ledger_job_t *job = &g->w.jobs[g->w.n_jobs];
     p->peer = *to;
     p->correlation_id = (*env_p)->correlation_id;
     p->env = *env_p;
     *env_p = NULL;
     job->station_id = station;
     job->batch = p->env->batch;
-    self->n_pending++;
-    self->pending_ops += ops;
+    g->w.n_jobs++;
+    g->ops += ops;
 }
 
+/* The mark must include every batch already received from the station:
+ * the hello waits in the group behind them. */
 static void
-answer_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
-             const Hourbank__Envelope *req)
+queue_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
+            const Hourbank__Envelope *req)
 {
     char msg[HB_MESSAGE_BYTES_MAX];
     if (req->hello->station_id != station) {
@@ -300,26 +336,131 @@ answer_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
         send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
-    flush_batches(self);  /* the mark must include batches already received */
-    int64_t hw = hb_ledger_high_water(self->ledger, station);
-    if (hw < 0) {
-        send_error(self, to, req->correlation_id, HB_RESULT_UNAVAILABLE,
+    group_t *g = collecting(self, self->collecting && self->collecting->w.n_hellos < HB_GROUP_HELLOS_MAX);
+    size_t i = g->w.n_hellos++;
+    g->w.hellos[i].station_id = station;
+    g->w.hellos[i].high_water = -1;
+    g->hello_from[i].peer = *to;
+    g->hello_from[i].correlation_id = req->correlation_id;
+    g->hello_from[i].station_acked = req->hello->last_acked_seq;
+}
+
+static void
+answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_t *h)
+{
+    if (h->high_water < 0) {
+        send_error(self, &from->peer, from->correlation_id, HB_RESULT_UNAVAILABLE,
                    "the ledger database is unavailable");
         return;
     }
-    hb_ledger_touch(self->ledger, station);
     hb_log_info("station hello station=%" PRIu32 " station_acked=%" PRIu64 " central_hwm=%" PRId64,
-                station, req->hello->last_acked_seq, hw);
+                h->station_id, from->station_acked, h->high_water);
     Hourbank__Envelope env;
     Hourbank__Welcome w;
-    hb_wire_envelope_init(&env, req->correlation_id);
+    hb_wire_envelope_init(&env, from->correlation_id);
     hourbank__welcome__init(&w);
-    w.high_water_mark = (uint64_t) hw;
+    w.high_water_mark = (uint64_t) h->high_water;
     w.server_time = (int64_t) time(NULL);
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
-    send_to(self, to, &env);
+    send_to(self, &from->peer, &env);
 }
+
+/* The reload riding g is done: the new rules are in force, or refused. */
+static void
+reload_done(hb_server_t *self, group_t *g)
+{
+    if (g->w.rules_rc != 0) {
+        hb_log_error("reload refused: could not record the new rules: %s", g->w.rules_msg);
+        hb_central_conf_destroy(&g->rules);
+        return;
+    }
+    hb_zap_set_config(self->zap, g->rules);
+    hb_central_conf_destroy(&self->conf);  /* the writer moved to g->rules */
+    self->conf = g->rules;
+    g->rules = NULL;
+    hb_log_info("configuration reloaded rules_version=%d", g->w.rules_version);
+}
+
+/* A group back from the writer: acks only when it committed (otherwise
+ * the stations resend), then the hellos and the reload behind it. */
+static void
+finish_group(hb_server_t *self, group_t *g)
+{
+    for (size_t i = 0; i < g->w.n_jobs; i++) {
+        if (g->w.apply_rc == 0)
+            send_ack(self, &g->pending[i], &g->w.jobs[i]);
+        hb_wire_free(&g->pending[i].env);
+    }
+    for (size_t i = 0; i < g->w.n_hellos; i++)
+        answer_hello(self, &g->hello_from[i], &g->w.hellos[i]);
+    if (g->rules)
+        reload_done(self, g);
+    g->w.n_jobs = 0;
+    g->w.n_hellos = 0;
+    g->w.rules = NULL;
+    g->ops = 0;
+    hb_assert(self->groups_out > 0 && self->n_spare < HB_GROUPS_IN_HAND_MAX);
+    self->groups_out--;
+    self->spare[self->n_spare++] = g;
+}
+
+static void
+writer_returns(hb_server_t *self)
+{
+    for (;;) {
+        bool fatal = false;
+        hb_writer_group_t *w = hb_writer_recv(self->writer, &fatal);
+        if (fatal) {
+            self->exit_code = 1;  /* logged by the writer */
+            stop_requested = 1;
+            continue;
+        }
+        if (!w)
+            return;
+        finish_group(self, (group_t *) w);
+    }
+}
+
+/* ---- verify: on its own thread and connection ---- */
+
+static void
+queue_verify(hb_server_t *self, const hb_router_peer_t *to, uint64_t correlation_id)
+{
+    if (self->verifies_out >= HB_VERIFIES_QUEUED_MAX) {
+        char msg[HB_MESSAGE_BYTES_MAX];
+        snprintf(msg, sizeof msg, "%d verifies are already running or waiting; ask again later",
+                 HB_VERIFIES_QUEUED_MAX);
+        send_error(self, to, correlation_id, HB_RESULT_UNAVAILABLE, msg);
+        return;
+    }
+    verify_task_t *t = calloc(1, sizeof *t);
+    hb_assert(t);
+    t->peer = *to;
+    t->correlation_id = correlation_id;
+    self->verifies_out++;
+    hb_worker_send(self->verifier, t);
+}
+
+static void
+verifier_returns(hb_server_t *self)
+{
+    verify_task_t *t;
+    while ((t = hb_worker_recv(self->verifier)) != NULL) {
+        if (t->reply) {
+            Hourbank__Envelope *env = hb_query_reply_envelope(t->reply);
+            env->correlation_id = t->correlation_id;
+            send_to(self, &t->peer, env);
+            hb_query_reply_free(&t->reply);
+        } else {
+            send_error(self, &t->peer, t->correlation_id, t->code, t->msg);
+        }
+        free(t);
+        self->verifies_out--;
+    }
+}
+
+/* ---- queries: answered at once on the reader connection ---- */
 
 static void
 answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *req)
@@ -350,7 +491,10 @@ answer_admin_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer,
         send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
-    answer_query(self, to, req);
+    if (req->body_case == HOURBANK__ENVELOPE__BODY_VERIFY_QUERY)
+        queue_verify(self, to, req->correlation_id);
+    else
+        answer_query(self, to, req);
 }
 
 /* The peer's identity as ZAP established it: station id, or 0 for admin.
@@ -389,7 +533,7 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, zmq_msg_t 
             send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED,
                        "an admin key cannot act as a station");
         } else if (env->body_case == HOURBANK__ENVELOPE__BODY_HELLO) {
-            answer_hello(self, to, (uint32_t) peer, env);
+            queue_hello(self, to, (uint32_t) peer, env);
         } else {
             queue_batch(self, to, (uint32_t) peer, &env);
         }
@@ -437,6 +581,8 @@ recv_one(hb_server_t *self)
     return 1;
 }
 
+/* SIGHUP: the new rules ride a group of their own, after the batches
+ * already received; batches received afterwards go to later groups. */
 static void
 reload(hb_server_t *self)
 {
@@ -445,19 +591,53 @@ reload(hb_server_t *self)
         return;  /* logged; the running configuration stays */
     if (strcmp(conf->database, self->conf->database) != 0 || strcmp(conf->listen, self->conf->listen) != 0)
         hb_log_warn("reload: \"database\" and \"listen\" changes take effect after a restart");
-    flush_batches(self);  /* batches already received post under the old rules */
-    char msg[512];
-    int version = 0;
-    if (hb_ledger_connected(self->ledger) &&
-        hb_rules_sync(hb_ledger_pg(self->ledger), conf, &version, msg, sizeof msg) != 0) {
-        hb_log_error("reload refused: could not record the new rules: %s", msg);
-        hb_central_conf_destroy(&conf);
-        return;
+    group_t *g = collecting(self, true);
+    g->rules = conf;
+    g->w.rules = conf;
+    send_group(self);
+}
+
+/* One turn: groups back from the writer, verifies back, ZAP, then new
+ * messages while there is room for them. */
+static void
+turn(hb_server_t *self)
+{
+    if (reload_requested && room(self)) {
+        reload_requested = 0;
+        reload(self);
     }
-    hb_zap_set_config(self->zap, conf);
-    hb_central_conf_destroy(&self->conf);
-    self->conf = conf;
-    hb_log_info("configuration reloaded rules_version=%d", version);
+    zmq_pollitem_t items[] = {{hb_writer_socket(self->writer), 0, ZMQ_POLLIN, 0},
+                              {hb_worker_socket(self->verifier), 0, ZMQ_POLLIN, 0},
+                              {hb_zap_socket(self->zap), 0, ZMQ_POLLIN, 0},
+                              {self->router, 0, room(self) ? ZMQ_POLLIN : 0, 0}};
+    if (zmq_poll(items, 4, HB_POLL_TICK_MS) < 0)
+        return;  /* EINTR: a signal; the flags are checked by the caller */
+    if (items[0].revents & ZMQ_POLLIN)
+        writer_returns(self);
+    if (items[1].revents & ZMQ_POLLIN)
+        verifier_returns(self);
+    if (items[2].revents & ZMQ_POLLIN)
+        hb_zap_handle(self->zap);
+    for (int i = 0; i < HB_RECV_BURST_MAX && room(self) && recv_one(self); i++)
+        ;
+    if (self->collecting && self->groups_out == 0)
+        send_group(self);  /* group commit: all that came while the writer was busy */
+}
+
+/* SIGTERM: what was received is committed and acked before exiting. */
+static void
+drain(hb_server_t *self)
+{
+    if (self->collecting)
+        send_group(self);
+    while (self->groups_out > 0 || self->verifies_out > 0) {
+        zmq_pollitem_t items[] = {{hb_writer_socket(self->writer), 0, ZMQ_POLLIN, 0},
+                                  {hb_worker_socket(self->verifier), 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, HB_POLL_TICK_MS) < 0)
+            continue;
+        writer_returns(self);
+        verifier_returns(self);
+    }
 }
 
 int
@@ -465,23 +645,9 @@ hb_server_run(hb_server_t *self)
 {
     hb_assert(self);
     hb_daemon_signals(on_signal);
-    while (!stop_requested) {
-        db_tick(self);
-        if (reload_requested) {
-            reload_requested = 0;
-            reload(self);
-        }
-        zmq_pollitem_t items[] = {{self->router, 0, ZMQ_POLLIN, 0},
-                                  {hb_zap_socket(self->zap), 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, HB_POLL_TICK_MS) < 0)
-            continue;  /* EINTR: a signal; the flags are checked above */
-        if (items[1].revents & ZMQ_POLLIN)
-            hb_zap_handle(self->zap);
-        for (int i = 0; i < HB_RECV_BURST_MAX && recv_one(self); i++)
-            ;
-        flush_batches(self);
-    }
-    flush_batches(self);
+    while (!stop_requested)
+        turn(self);
+    drain(self);
     hb_log_info("stopped exit_code=%d", self->exit_code);
     return self->exit_code;
 }

@@ -1,8 +1,20 @@
-/* server.h - hourbank-central's event loop: one ROUTER socket with CURVE,
- * the ZAP handler, the ledger writer and the query reader, driven by one
- * zmq_poll loop. SIGTERM/SIGINT: finish the batches in hand, exit 0.
- * SIGHUP: reload central.yaml (stations, keys, rules); a bad file is
- * reported and the running configuration kept. */
+/* server.h - hourbank-central: three threads that share nothing but
+ * inproc messages, each with its own zmq_poll loop.
+ *  - main (hb_server_run): the ROUTER socket with CURVE, the ZAP handler
+ *    and the reader connection. Queries are answered at once on the reader
+ *    connection, never behind a commit. Batches are collected into a group;
+ *    while the writer applies one group the next one is collected (at most
+ *    HB_GROUPS_IN_HAND_MAX groups in hand), and a group's acks are sent
+ *    when the writer hands it back committed (none when it failed: the
+ *    stations resend). A hello waits in the group behind the batches
+ *    received before it, so its high-water mark includes them.
+ *  - the writer (writer.h): the ledger's writer connection.
+ *  - verify: VerifyQuery on a connection of its own (seconds on a big
+ *    ledger), so that it holds up neither queries nor batches.
+ * SIGTERM/SIGINT: stop reading, commit and ack the groups in hand, exit 0.
+ * SIGHUP: reload central.yaml (stations, keys, rules); the new rules are
+ * recorded by the writer after the batches already received and before
+ * later ones; a bad file is reported and the running configuration kept. */
 #ifndef HB_SERVER_H
 #define HB_SERVER_H
 

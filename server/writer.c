@@ -1,0 +1,216 @@
+#include "writer.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "hb_assert.h"
+#include "hb_log.h"
+#include "rules.h"
+#include "worker.h"
+
+/* What only the writer thread touches. */
+typedef struct {
+    hb_ledger_t *ledger;
+    const hb_central_conf_t *rules;  /* borrowed, see writer.h */
+    int64_t db_retry_at_ms;
+    int db_retry_delay_ms;
+    int db_state;             /* -1 unknown, 0 down, 1 up: logged on change */
+    int64_t db_down_since_ms; /* when db_state became 0 */
+    bool fatal;               /* the schema is unusable: apply nothing more */
+    bool fatal_sent;
+} writer_state_t;
+
+struct hb_writer {
+    writer_state_t state;     /* the thread's, from new to destroy */
+    hb_worker_t *worker;
+};
+
+/* The event that says "fatal"; never a group. */
+static char fatal_event;
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+db_connected(writer_state_t *w, int rules_version)
+{
+    if (w->db_state == 0)
+        hb_log_info("ledger database connection restored, acks resume outage_ms=%" PRId64 " rules_version=%d",
+                    now_ms() - w->db_down_since_ms, rules_version);
+    else
+        hb_log_info("ledger database connected rules_version=%d", rules_version);
+    w->db_state = 1;
+    w->db_retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+}
+
+/* Connects when due, with capped exponential backoff, and records the
+ * rules; logs the database state once per change. */
+static void
+db_tick(writer_state_t *w)
+{
+    if (w->fatal || hb_ledger_connected(w->ledger) || now_ms() < w->db_retry_at_ms)
+        return;
+    char msg[512];
+    bool fatal = false;
+    int rules_version = 0;
+    int rc = hb_ledger_connect(w->ledger, &fatal, msg, sizeof msg);
+    if (rc == 0)
+        rc = hb_rules_sync(hb_ledger_pg(w->ledger), w->rules, &rules_version, msg, sizeof msg);
+    if (fatal) {
+        hb_log_error("%s", msg);
+        w->fatal = true;
+        return;
+    }
+    if (rc == 0) {
+        db_connected(w, rules_version);
+        return;
+    }
+    if (w->db_state != 0) {
+        hb_log_error("ledger database unavailable, acks withheld until it returns: %s", msg);
+        w->db_down_since_ms = now_ms();
+    }
+    w->db_state = 0;
+    w->db_retry_at_ms = now_ms() + w->db_retry_delay_ms;
+    w->db_retry_delay_ms *= 2;
+    if (w->db_retry_delay_ms > HB_DB_RETRY_DELAY_MS_MAX)
+        w->db_retry_delay_ms = HB_DB_RETRY_DELAY_MS_MAX;
+}
+
+static void
+db_lost(writer_state_t *w)
+{
+    if (w->db_state == 1) {
+        hb_log_error("ledger database connection lost, acks withheld until it returns: %s",
+                     hb_ledger_error(w->ledger));
+        w->db_down_since_ms = now_ms();
+    }
+    w->db_state = 0;
+    w->db_retry_at_ms = now_ms() + w->db_retry_delay_ms;
+}
+
+static void
+apply_jobs(writer_state_t *w, hb_writer_group_t *g)
+{
+    g->apply_rc = 0;
+    if (g->n_jobs == 0)
+        return;
+    g->apply_rc = w->fatal ? -1 : hb_ledger_apply(w->ledger, g->jobs, g->n_jobs);
+    if (g->apply_rc != 0)
+        db_lost(w);
+    else
+        hb_log_debug("group committed batches=%zu", g->n_jobs);
+}
+
+static void
+answer_hellos(writer_state_t *w, hb_writer_group_t *g)
+{
+    for (size_t i = 0; i < g->n_hellos; i++) {
+        hb_writer_hello_t *h = &g->hellos[i];
+        h->high_water = w->fatal ? -1 : hb_ledger_high_water(w->ledger, h->station_id);
+        if (h->high_water >= 0)
+            hb_ledger_touch(w->ledger, h->station_id);
+    }
+}
+
+/* Without a database the new rules are accepted and recorded at reconnect. */
+static void
+sync_rules(writer_state_t *w, hb_writer_group_t *g)
+{
+    g->rules_rc = 0;
+    g->rules_version = 0;
+    g->rules_msg[0] = '\0';
+    if (!g->rules)
+        return;
+    if (hb_ledger_connected(w->ledger) &&
+        hb_rules_sync(hb_ledger_pg(w->ledger), g->rules, &g->rules_version, g->rules_msg,
+                      sizeof g->rules_msg) != 0) {
+        g->rules_rc = -1;
+        return;
+    }
+    w->rules = g->rules;
+}
+
+static void
+handle(void *state, void *task)
+{
+    writer_state_t *w = state;
+    hb_writer_group_t *g = task;
+    hb_assert(g->n_jobs <= HB_GROUP_BATCHES_MAX && g->n_hellos <= HB_GROUP_HELLOS_MAX);
+    db_tick(w);
+    apply_jobs(w, g);
+    answer_hellos(w, g);
+    sync_rules(w, g);
+}
+
+static void *
+tick(void *state)
+{
+    writer_state_t *w = state;
+    db_tick(w);
+    if (w->fatal && !w->fatal_sent) {
+        w->fatal_sent = true;
+        return &fatal_event;
+    }
+    return NULL;
+}
+
+hb_writer_t *
+hb_writer_new(void *ctx, const char *conninfo, const hb_central_conf_t *rules)
+{
+    hb_assert(ctx && conninfo && rules);
+    hb_writer_t *self = calloc(1, sizeof *self);
+    hb_assert(self);
+    self->state.ledger = hb_ledger_new(conninfo);
+    self->state.rules = rules;
+    self->state.db_state = -1;
+    self->state.db_retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+    hb_worker_def_t def = {.name = "writer", .state = &self->state, .handle = handle, .tick = tick};
+    self->worker = hb_worker_new(ctx, &def);
+    return self;
+}
+
+void
+hb_writer_destroy(hb_writer_t **self_p)
+{
+    hb_assert(self_p);
+    hb_writer_t *self = *self_p;
+    if (!self)
+        return;
+    hb_worker_destroy(&self->worker);
+    hb_ledger_destroy(&self->state.ledger);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+hb_writer_send(hb_writer_t *self, hb_writer_group_t *group)
+{
+    hb_assert(self && group);
+    hb_assert(group->n_jobs + group->n_hellos > 0 || group->rules);
+    hb_worker_send(self->worker, group);
+}
+
+hb_writer_group_t *
+hb_writer_recv(hb_writer_t *self, bool *fatal)
+{
+    hb_assert(self && fatal);
+    void *msg = hb_worker_recv(self->worker);
+    if (msg == &fatal_event) {
+        *fatal = true;
+        return NULL;
+    }
+    return msg;
+}
+
+void *
+hb_writer_socket(hb_writer_t *self)
+{
+    hb_assert(self);
+    return hb_worker_socket(self->worker);
+}
