@@ -25,12 +25,24 @@ typedef struct {
     uint64_t corr;
 } waiting_t;
 
+/* A save request read in this burst, waiting for the group commit. */
+typedef struct {
+    hb_router_peer_t peer;
+    uint64_t corr;
+    Hourbank__Envelope *env;  /* owned: the request, which holds the op */
+} queued_save_t;
+
 struct hb_api {
     const hb_station_conf_t *conf;
     hb_outbox_t *outbox;
     hb_sync_t *sync;
     void *sock;
     waiting_t waiting[HB_FORWARD_MAX];
+    /* saves read in one burst are committed together (one fsync), then
+     * answered; a lone request is a group of one */
+    queued_save_t queued[HB_SAVE_GROUP_MAX];
+    hb_outbox_save_t saves[HB_SAVE_GROUP_MAX];
+    size_t n_queued;
 };
 
 /* The peer a request came from, and its correlation id. */
@@ -74,6 +86,8 @@ hb_api_destroy(hb_api_t **self_p)
     hb_api_t *self = *self_p;
     if (!self)
         return;
+    for (size_t i = 0; i < self->n_queued; i++)
+        hb_wire_free(&self->queued[i].env);  /* never committed, never answered */
     zmq_close(self->sock);
     free(self);
     *self_p = NULL;
@@ -125,99 +139,72 @@ reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, 
     reply(self, p, &env);
 }
 
-/* A member the op names must be known here: in the directory snapshot or
- * registered at this station. Returns the unknown number, or NULL. */
-static const char *
-unknown_member(hb_api_t *self, const char *const *numbers, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (numbers[i] && numbers[i][0] && hb_outbox_member_known(self->outbox, numbers[i]) != 1)
-            return numbers[i];
-    }
-    return NULL;
-}
-
-static bool
-category_known(hb_api_t *self, const char *name)
-{
-    Hourbank__CategoriesReply cats;
-    hourbank__categories_reply__init(&cats);
-    int n = hb_outbox_categories_get(self->outbox, &cats);
-    bool known = n <= 0;  /* no catalogue cached yet: central will judge */
-    for (int i = 0; i < n && !known; i++)
-        known = strcmp(cats.categories[i]->name, name) == 0;
-    hb_outbox_categories_free(&cats);
-    return known;
-}
-
-/* Local checks before saving, so the operator hears of mistakes at once
- * rather than as a rejection after the next sync. 0 when fine. */
-static int
-check_op(hb_api_t *self, const peer_t *p, const Hourbank__Op *op)
-{
-    const char *names[2] = {NULL, NULL};
-    const char *same = NULL;
-    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
-        names[0] = op->register_member->family_of;
-    } else if (op->kind_case == HOURBANK__OP__KIND_SERVICE) {
-        names[0] = op->service->provider;
-        names[1] = op->service->recipient;
-        same = "a member cannot record a service to themselves";
-        if (!category_known(self, op->service->category)) {
-            reply_error(self, p, HB_RESULT_UNKNOWN_CATEGORY,
-                        "service category \"%s\" is not in the catalogue (see: hourbank categories)",
-                        op->service->category);
-            return -1;
-        }
-    } else if (op->kind_case == HOURBANK__OP__KIND_GIFT) {
-        names[0] = op->gift->from_member;
-        names[1] = op->gift->to_member;
-        same = "a member cannot give hours to themselves";
-    }
-    const char *unknown = unknown_member(self, names, 2);
-    if (unknown) {
-        reply_error(self, p, HB_RESULT_UNKNOWN_MEMBER,
-                    "member %s not found at this station or in the last directory snapshot", unknown);
-        return -1;
-    }
-    if (same && strcmp(names[0], names[1]) == 0) {
-        reply_error(self, p, HB_RESULT_SELF_SERVICE, "%s", same);
-        return -1;
-    }
-    return 0;
-}
-
 static void
-answer_save(hb_api_t *self, const peer_t *p, const Hourbank__SaveRequest *req, bool accept_work)
+reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
-    if (!accept_work) {
-        reply_error(self, p, HB_RESULT_UNAVAILABLE, "the station is stopping; try again when it is back");
-        return;
-    }
-    if (check_op(self, p, req->op) != 0)
-        return;
-    uint64_t seq = 0;
-    char member_no[HB_MEMBER_NO_BYTES_MAX + 1] = "";
-    char msg[HB_MESSAGE_BYTES_MAX] = "";
-    hb_result_t rc = hb_outbox_save(self->outbox, req->op, (int64_t) time(NULL), &seq, member_no, msg, sizeof msg);
-    if (rc != HB_RESULT_OK) {
-        hb_log_error("save refused code=%s reason=\"%s\"", hb_result_name(rc), msg);
-        reply_error(self, p, rc, "%s", msg[0] ? msg : hb_result_text(rc));
-        return;
-    }
-    hb_log_info("saved seq=%" PRIu64 "%s%s", seq, member_no[0] ? " member_no=" : "", member_no);
+    hb_log_info("saved seq=%" PRIu64 "%s%s", v->seq, v->member_no[0] ? " member_no=" : "", v->member_no);
     Hourbank__Envelope env;
     Hourbank__SaveReply r;
     hourbank__envelope__init(&env);
     hourbank__save_reply__init(&r);
-    r.seq = seq;
-    r.member_no = member_no;
+    r.seq = v->seq;
+    r.member_no = (char *) (uintptr_t) v->member_no;
     r.station_id = self->conf->station_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE_REPLY;
     env.save_reply = &r;
     reply(self, p, &env);
-    if (self->sync)
+}
+
+/* The operator's mistakes (checks) are answered, not logged as errors. */
+static bool
+is_check_refusal(hb_result_t r)
+{
+    return r == HB_RESULT_UNKNOWN_MEMBER || r == HB_RESULT_UNKNOWN_CATEGORY || r == HB_RESULT_SELF_SERVICE;
+}
+
+/* Commits the queued saves in one transaction (hb_outbox_save_group
+ * checks each op as the operator must hear of mistakes at once: members
+ * known, category in the catalogue, not to oneself), then answers each:
+ * "saved" only after the commit. */
+static void
+saves_flush(hb_api_t *self)
+{
+    size_t n = self->n_queued;
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        self->saves[i].op = self->queued[i].env->save->op;
+    size_t stored = hb_outbox_save_group(self->outbox, self->saves, n, true, (int64_t) time(NULL));
+    for (size_t i = 0; i < n; i++) {
+        const hb_outbox_save_t *v = &self->saves[i];
+        peer_t p = {&self->queued[i].peer, self->queued[i].corr};
+        if (v->result == HB_RESULT_OK) {
+            reply_saved(self, &p, v);
+        } else {
+            if (!is_check_refusal(v->result))
+                hb_log_error("save refused code=%s reason=\"%s\"", hb_result_name(v->result), v->msg);
+            reply_error(self, &p, v->result, "%s", v->msg[0] ? v->msg : hb_result_text(v->result));
+        }
+        hb_wire_free(&self->queued[i].env);
+    }
+    self->n_queued = 0;
+    if (n > 1)
+        hb_log_debug("group commit saves=%zu stored=%zu", n, stored);
+    if (stored > 0 && self->sync)
         hb_sync_kick(self->sync);
+}
+
+/* Takes ownership of env (a save request); commits the group when full. */
+static void
+save_queue(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env)
+{
+    hb_assert(self->n_queued < HB_SAVE_GROUP_MAX);
+    queued_save_t *q = &self->queued[self->n_queued++];
+    q->peer = *p->from;
+    q->corr = p->corr;
+    q->env = env;
+    if (self->n_queued == HB_SAVE_GROUP_MAX)
+        saves_flush(self);
 }
 
 static void
@@ -375,7 +362,10 @@ static void
 dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_work)
 {
     switch (env->body_case) {
-    case HOURBANK__ENVELOPE__BODY_SAVE: answer_save(self, p, env->save, accept_work); break;
+    case HOURBANK__ENVELOPE__BODY_SAVE:
+        hb_assert(!accept_work);  /* accepted saves are queued by handle_one */
+        reply_error(self, p, HB_RESULT_UNAVAILABLE, "the station is stopping; try again when it is back");
+        break;
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: answer_balance(self, p, env->balance_query); break;
     case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY: answer_member(self, p, env->member_query); break;
     case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: answer_queue(self, p, env->queue_query->rejected_only); break;
@@ -416,6 +406,11 @@ handle_one(hb_api_t *self, bool accept_work)
         return 1;
     }
     p.corr = env->correlation_id;
+    if (accept_work && env->body_case == HOURBANK__ENVELOPE__BODY_SAVE) {
+        save_queue(self, &p, env);  /* answered after the group's commit */
+        return 1;
+    }
+    saves_flush(self);  /* earlier saves are answered (and visible) first */
     dispatch(self, &p, env, accept_work);
     hb_wire_free(&env);
     return 1;
@@ -427,4 +422,5 @@ hb_api_handle(hb_api_t *self, bool accept_work)
     hb_assert(self);
     for (int i = 0; i < HB_RECV_BURST_MAX && handle_one(self, accept_work); i++)
         ;
+    saves_flush(self);
 }

@@ -472,7 +472,7 @@ hb_outbox_open(const char *path, uint32_t station_id, const char *community, int
     self->serial_max = HB_MEMBER_SERIAL_MAX;
     if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
         prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
-        cache_refresh(self) != 0) {
+        cache_refresh(self) != 0 || hb_outbox__categories_load(self) != 0) {
         if (msg[0] == '\0')
             snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
         hb_outbox_destroy(&self);
@@ -508,6 +508,7 @@ typedef struct {
     uint8_t payload[HB_OP_BYTES_MAX];
     size_t payload_len;
     char summary[HB_SUMMARY_BYTES_MAX + 1];
+    bool db_error;                 /* a statement failed: the group fails */
 } ob_save_t;
 
 /* The searchable columns of an op (see SCHEMA_SQL). Strings borrowed. */
@@ -602,10 +603,12 @@ summary_format(char *out, size_t size, const Hourbank__Op *op)
 }
 
 /* A failed statement during a save: a full disk is OUTBOX_FULL, anything
- * else INTERNAL. */
+ * else INTERNAL. Marks s (when not NULL): the whole group fails. */
 static hb_result_t
-save_db_fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_size)
+save_db_fail(hb_outbox_t *self, ob_save_t *s, const char *what, char *msg, size_t msg_size)
 {
+    if (s)
+        s->db_error = true;
     bool full = (sqlite3_errcode(self->db) & 0xff) == SQLITE_FULL;
     hb_outbox__fail(self, what, msg, msg_size);
     return full ? HB_RESULT_OUTBOX_FULL : HB_RESULT_INTERNAL;
@@ -636,7 +639,7 @@ member_no_allocate(hb_outbox_t *self, uint32_t serial, ob_save_t *s, char *msg, 
         hb_assert(rc == 0);
         int used = member_no_used(self, s->member_no);
         if (used < 0)
-            return save_db_fail(self, "check a member number", msg, msg_size);
+            return save_db_fail(self, s, "check a member number", msg, msg_size);
         if (used == 0) {
             s->next_serial = serial + 1;
             s->reg.member_no = s->member_no;
@@ -677,14 +680,14 @@ save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_sav
 /* OUTBOX_FULL if storing bytes more would take the file past max_bytes.
  * Pages freed by compaction count as free: SQLite reuses them first. */
 static hb_result_t
-space_check(hb_outbox_t *self, size_t bytes, char *msg, size_t msg_size)
+space_check(hb_outbox_t *self, ob_save_t *s, size_t bytes, char *msg, size_t msg_size)
 {
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_SIZE);
     int rc = sqlite3_step(st);
     int64_t used = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
-        return save_db_fail(self, "measure the file", msg, msg_size);
+        return save_db_fail(self, s, "measure the file", msg, msg_size);
     if (used + (int64_t) bytes <= self->max_bytes)
         return HB_RESULT_OK;
     snprintf(msg, msg_size, "outbox \"%s\" is full: %" PRId64 " bytes used, %zu more needed, limit %" PRId64
@@ -724,26 +727,114 @@ meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value)
     return hb_outbox__run(self, st);
 }
 
-/* Inside BEGIN IMMEDIATE: everything a save writes, or nothing. */
+/* Inside BEGIN IMMEDIATE: checks (with check) and stores one op of a group
+ * with the next seq of m, then advances m. OK, or a refusal (nothing
+ * written), or a disk error (s->db_error; the group fails). */
 static hb_result_t
-save_in_tx(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, ob_save_t *s, char *msg, size_t msg_size)
+save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_meta_t *m, ob_save_t *s)
+{
+    memset(s, 0, sizeof *s);
+    hb_assert(m->last_seq < INT64_MAX);
+    hb_result_t r = check ? hb_outbox__check(self, v->op, v->msg, sizeof v->msg) : HB_RESULT_OK;
+    if (r == HB_RESULT_INTERNAL)
+        s->db_error = true;  /* a check could not read the file */
+    if (r == HB_RESULT_OK)
+        r = save_build(self, v->op, m, s, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK)
+        r = space_check(self, s, s->payload_len + strlen(s->summary), v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && op_insert(self, s, now) != 0)
+        r = save_db_fail(self, s, "store the operation", v->msg, sizeof v->msg);
+    v->result = r;
+    if (r != HB_RESULT_OK)
+        return r;
+    v->seq = s->op.seq;
+    if (s->op.kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
+        snprintf(v->member_no, sizeof v->member_no, "%s", s->reg.member_no);
+    m->last_seq = s->op.seq;
+    if (s->next_serial != 0)
+        m->next_serial = s->next_serial;
+    return HB_RESULT_OK;
+}
+
+/* Inside BEGIN IMMEDIATE: every op of the group, then the sequence and the
+ * member serial once. OK, or the disk error that fails the group (its
+ * reason in msg). */
+static hb_result_t
+group_in_tx(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now, char *msg,
+            size_t msg_size)
 {
     ob_meta_t m;
     if (hb_outbox__meta_read(self, &m) != 0)
-        return save_db_fail(self, "read the sequence", msg, msg_size);
-    hb_assert(m.last_seq < INT64_MAX);
-    hb_result_t r = save_build(self, op, &m, s, msg, msg_size);
+        return save_db_fail(self, NULL, "read the sequence", msg, msg_size);
+    const ob_meta_t before = m;
+    ob_save_t *s = malloc(sizeof *s);
+    hb_assert(s);
+    hb_result_t r = HB_RESULT_OK;
+    for (size_t i = 0; i < n && r == HB_RESULT_OK; i++) {
+        hb_result_t one = save_one(self, &saves[i], check, now, &m, s);
+        if (s->db_error) {
+            r = one;
+            snprintf(msg, msg_size, "%s", saves[i].msg);
+            saves[i].result = HB_RESULT_OK;  /* not refused on its own: fails with the group */
+        }
+    }
+    free(s);
+    if (r == HB_RESULT_OK && m.last_seq != before.last_seq && meta_set_u64(self, OB_SEQ_SET, m.last_seq) != 0)
+        r = save_db_fail(self, NULL, "store the sequence", msg, msg_size);
+    if (r == HB_RESULT_OK && m.next_serial != before.next_serial &&
+        meta_set_u64(self, OB_SERIAL_SET, m.next_serial) != 0)
+        r = save_db_fail(self, NULL, "store the member serial", msg, msg_size);
     if (r == HB_RESULT_OK)
-        r = space_check(self, s->payload_len + strlen(s->summary), msg, msg_size);
-    if (r != HB_RESULT_OK)
-        return r;
-    if (op_insert(self, s, now) != 0)
-        return save_db_fail(self, "store the operation", msg, msg_size);
-    if (meta_set_u64(self, OB_SEQ_SET, s->op.seq) != 0)
-        return save_db_fail(self, "store the sequence", msg, msg_size);
-    if (s->next_serial != 0 && meta_set_u64(self, OB_SERIAL_SET, s->next_serial) != 0)
-        return save_db_fail(self, "store the member serial", msg, msg_size);
-    return HB_RESULT_OK;
+        self->last_seq = m.last_seq;  /* last_acked is unchanged: new ops are pending */
+    return r;
+}
+
+/* The group failed as a whole: nothing is stored; every op that was not
+ * refused on its own gets the group's result and reason. */
+static void
+group_fail(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, hb_result_t r, const char *msg)
+{
+    for (size_t i = 0; i < n; i++) {
+        hb_outbox_save_t *v = &saves[i];
+        if (v->result != HB_RESULT_OK)
+            continue;  /* refused on its own: keeps its reason */
+        v->result = r;
+        v->seq = 0;
+        v->member_no[0] = '\0';
+        snprintf(v->msg, sizeof v->msg, "%s", msg);
+    }
+    cache_refresh(self);  /* the file says what is true after the rollback */
+}
+
+size_t
+hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now)
+{
+    hb_assert(self && saves && n >= 1 && n <= HB_SAVE_GROUP_MAX);
+    for (size_t i = 0; i < n; i++) {
+        hb_wire_error_t err;
+        hb_assert(saves[i].op && hb_wire_validate_op(saves[i].op, HB_WIRE_OP_IN_SAVE, &err) == 0);
+        saves[i].result = HB_RESULT_OK;
+        saves[i].seq = 0;
+        saves[i].member_no[0] = '\0';
+        saves[i].msg[0] = '\0';
+    }
+    char msg[HB_MESSAGE_BYTES_MAX] = "";
+    hb_result_t r = HB_RESULT_OK;
+    if (hb_outbox__begin(self, true) != 0)
+        r = save_db_fail(self, NULL, "begin a save", msg, sizeof msg);
+    if (r == HB_RESULT_OK)
+        r = group_in_tx(self, saves, n, check, now, msg, sizeof msg);
+    if (r == HB_RESULT_OK && hb_outbox__commit(self) != 0)
+        r = save_db_fail(self, NULL, "commit a save", msg, sizeof msg);
+    if (r != HB_RESULT_OK) {
+        hb_outbox__rollback(self);
+        group_fail(self, saves, n, r, msg);
+        return 0;
+    }
+    size_t stored = 0;
+    for (size_t i = 0; i < n; i++)
+        stored += saves[i].result == HB_RESULT_OK;
+    return stored;
 }
 
 hb_result_t
@@ -751,29 +842,12 @@ hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t 
                char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size)
 {
     hb_assert(self && op && seq_out && member_no_out && msg && msg_size > 0);
-    hb_wire_error_t err;
-    hb_assert(hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) == 0);
-    *seq_out = 0;
-    member_no_out[0] = '\0';
-    msg[0] = '\0';
-    ob_save_t s;
-    memset(&s, 0, sizeof s);
-    hb_result_t r = HB_RESULT_OK;
-    if (hb_outbox__begin(self, true) != 0)
-        r = save_db_fail(self, "begin a save", msg, msg_size);
-    if (r == HB_RESULT_OK)
-        r = save_in_tx(self, op, now, &s, msg, msg_size);
-    if (r == HB_RESULT_OK && hb_outbox__commit(self) != 0)
-        r = save_db_fail(self, "commit a save", msg, msg_size);
-    if (r != HB_RESULT_OK) {
-        hb_outbox__rollback(self);
-    } else {
-        *seq_out = s.op.seq;
-        if (s.op.kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
-            snprintf(member_no_out, HB_MEMBER_NO_BYTES_MAX + 1, "%s", s.reg.member_no);
-    }
-    cache_refresh(self);
-    return r;
+    hb_outbox_save_t v = {.op = op};
+    hb_outbox_save_group(self, &v, 1, false, now);
+    *seq_out = v.seq;
+    memcpy(member_no_out, v.member_no, sizeof v.member_no);
+    snprintf(msg, msg_size, "%s", v.msg);
+    return v.result;
 }
 
 /* ---- batches ---- */

@@ -58,6 +58,34 @@ void hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t seri
 hb_result_t hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t *seq_out,
                            char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size);
 
+/* One op of hb_outbox_save_group(). */
+typedef struct {
+    const Hourbank__Op *op;                      /* in, borrowed: as for hb_outbox_save */
+    hb_result_t result;                          /* out */
+    uint64_t seq;                                /* out: the seq assigned (OK only) */
+    char member_no[HB_MEMBER_NO_BYTES_MAX + 1];  /* out: number allocated to a registration, else "" */
+    char msg[HB_MESSAGE_BYTES_MAX];              /* out: the reason when result is not OK */
+} hb_outbox_save_t;
+
+/* Saves n ops (1..HB_SAVE_GROUP_MAX) in ONE transaction: one commit, one
+ * fsync, done before this returns (group commit: operators whose saves
+ * arrive together share it). The ops are taken in array order, so their
+ * seqs increase with the index; each is stored as hb_outbox_save() would.
+ * With check, each op is first checked as the station checks an operator's
+ * work, in this order:
+ *   a service's category must be in the cached catalogue, when one is
+ *     cached (UNKNOWN_CATEGORY);
+ *   every member it names (provider, recipient, giver, receiver, a
+ *     registration's family_of) must be known here, as by
+ *     hb_outbox_member_known (UNKNOWN_MEMBER);
+ *   no service or gift to oneself (SELF_SERVICE).
+ * A refused op (a check, OUTBOX_FULL, member numbers exhausted) stores
+ * nothing and takes no seq; the others are still stored. A disk error
+ * fails the whole group: nothing is stored, and every op that was not
+ * refused gets INTERNAL (OUTBOX_FULL for a full disk) and the reason.
+ * Returns the number of ops stored (result OK). */
+size_t hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now);
+
 /* Unacknowledged ops with seq > after_seq, in seq order, at most max_ops and
  * max_bytes in total (at least one op if any is pending). Fills a Batch
  * whose ops the caller frees with hb_outbox_batch_free. Returns the number
@@ -167,6 +195,10 @@ int hb_outbox_member_find(hb_outbox_t *self, const char *text, hb_outbox_member_
 /* Service categories cached from central (replaced wholesale, order
  * kept). Returns 0 or -1 (the old list is kept). */
 int hb_outbox_categories_set(hb_outbox_t *self, const Hourbank__CategoriesReply *reply);
+/* Whether name is in the cached catalogue; true when no catalogue is
+ * cached yet (central will judge). Answered from memory: the names are
+ * loaded at open and replaced by every hb_outbox_categories_set(). */
+bool hb_outbox_category_known(hb_outbox_t *self, const char *name);
 /* Fills reply (caller frees with hb_outbox_categories_free). Count or -1. */
 int hb_outbox_categories_get(hb_outbox_t *self, Hourbank__CategoriesReply *reply);
 void hb_outbox_categories_free(Hourbank__CategoriesReply *reply);

@@ -42,6 +42,11 @@ const char *const hb_outbox__dir_sql[OB_STMT_COUNT] = {
                     " AND (instr(lower(name), lower(?1)) > 0 OR instr(member_a, upper(?1)) > 0)"
                     " AND member_a NOT IN (SELECT member_no FROM members)"
                     " GROUP BY member_a ORDER BY min(seq) LIMIT ?2",
+    /* what a save checks: in the directory, or a registration here that
+     * central accepted or may accept (as OB_REG_GET finds) */
+    [OB_MEMBER_KNOWN] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
+                        " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1"
+                        " AND (result IS NULL OR result = " OB_SQL_OK "))",
     /* ops not yet in the directory's balances, minus voids (not yet in the
      * directory) of this station's own ops that central accepted or may
      * accept; each part searches a partial index (voids are few) */
@@ -196,7 +201,7 @@ member_step(hb_outbox_t *self, sqlite3_stmt *st, bool registration, hb_outbox_me
 }
 
 static int
-member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out, bool with_pending)
+member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out)
 {
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_DIR_GET);
     sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
@@ -206,7 +211,7 @@ member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out,
         sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
         found = member_step(self, st, true, out);
     }
-    if (found == 1 && with_pending && pending_minutes(self, out->member_no, &out->pending_minutes) != 0)
+    if (found == 1 && pending_minutes(self, out->member_no, &out->pending_minutes) != 0)
         return -1;
     return found;
 }
@@ -218,17 +223,84 @@ hb_outbox_member(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *o
     memset(out, 0, sizeof *out);
     if (hb_outbox__begin(self, false) != 0)
         return hb_outbox__fail(self, "begin a member lookup", NULL, 0);
-    return finish(self, member_lookup(self, member_no, out, true), "look up a member");
+    return finish(self, member_lookup(self, member_no, out), "look up a member");
+}
+
+/* 1 known, 0 not, -1 error; one statement (its own read transaction
+ * outside an explicit one). */
+static int
+member_known(hb_outbox_t *self, const char *member_no)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MEMBER_KNOWN);
+    sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int known = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+    sqlite3_reset(st);
+    return known;
 }
 
 int
 hb_outbox_member_known(hb_outbox_t *self, const char *member_no)
 {
     hb_assert(self && member_no);
-    hb_outbox_member_t m;
-    if (hb_outbox__begin(self, false) != 0)
-        return hb_outbox__fail(self, "begin a member lookup", NULL, 0);
-    return finish(self, member_lookup(self, member_no, &m, false), "look up a member");
+    int known = member_known(self, member_no);
+    if (known < 0)
+        hb_outbox__fail(self, "look up a member", NULL, 0);
+    return known;
+}
+
+/* ---- the station's checks of an operator's op ---- */
+
+/* UNKNOWN_MEMBER with the first of numbers (NULL or "" skipped) not known
+ * here, or OK; INTERNAL on a disk error. */
+static hb_result_t
+members_check(hb_outbox_t *self, const char *const numbers[2], char *msg, size_t msg_size)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (numbers[i] == NULL || numbers[i][0] == '\0')
+            continue;
+        int known = member_known(self, numbers[i]);
+        if (known < 0) {
+            hb_outbox__fail(self, "look up a member", msg, msg_size);
+            return HB_RESULT_INTERNAL;
+        }
+        if (known == 0) {
+            snprintf(msg, msg_size, "member %s not found at this station or in the last directory snapshot",
+                     numbers[i]);
+            return HB_RESULT_UNKNOWN_MEMBER;
+        }
+    }
+    return HB_RESULT_OK;
+}
+
+hb_result_t
+hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size)
+{
+    hb_assert(self && op && msg && msg_size > 0);
+    const char *names[2] = {NULL, NULL};
+    const char *same = NULL;
+    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
+        names[0] = op->register_member->family_of;
+    } else if (op->kind_case == HOURBANK__OP__KIND_SERVICE) {
+        names[0] = op->service->provider;
+        names[1] = op->service->recipient;
+        same = "a member cannot record a service to themselves";
+        if (!hb_outbox_category_known(self, op->service->category)) {
+            snprintf(msg, msg_size, "service category \"%s\" is not in the catalogue (see: hourbank categories)",
+                     op->service->category);
+            return HB_RESULT_UNKNOWN_CATEGORY;
+        }
+    } else if (op->kind_case == HOURBANK__OP__KIND_GIFT) {
+        names[0] = op->gift->from_member;
+        names[1] = op->gift->to_member;
+        same = "a member cannot give hours to themselves";
+    }
+    hb_result_t r = members_check(self, names, msg, msg_size);
+    if (r == HB_RESULT_OK && same && strcmp(names[0], names[1]) == 0) {
+        snprintf(msg, msg_size, "%s", same);
+        r = HB_RESULT_SELF_SERVICE;
+    }
+    return r;
 }
 
 /* Runs a search statement (?1 text, ?2 limit) into out; count or -1. */
@@ -301,13 +373,63 @@ categories_replace(hb_outbox_t *self, const Hourbank__CategoriesReply *reply)
     return 0;
 }
 
+/* The cache holds what the file holds: called after a committed change. */
+static void
+categories_cache_set(hb_outbox_t *self, const Hourbank__CategoriesReply *reply)
+{
+    self->n_categories = 0;
+    for (size_t i = 0; i < reply->n_categories; i++) {
+        const char *name = reply->categories[i]->name ? reply->categories[i]->name : "";
+        hb_assert(strlen(name) <= HB_CATEGORY_BYTES_MAX);  /* hb_wire_validate checked it */
+        snprintf(self->category[self->n_categories++], HB_CATEGORY_BYTES_MAX + 1, "%s", name);
+    }
+}
+
 int
 hb_outbox_categories_set(hb_outbox_t *self, const Hourbank__CategoriesReply *reply)
 {
     hb_assert(self && reply && reply->n_categories <= HB_CATEGORIES_MAX);
     if (hb_outbox__begin(self, true) != 0)
         return hb_outbox__fail(self, "begin a categories update", NULL, 0);
-    return finish(self, categories_replace(self, reply), "store the categories");
+    int rc = finish(self, categories_replace(self, reply), "store the categories");
+    if (rc == 0)
+        categories_cache_set(self, reply);
+    return rc;
+}
+
+bool
+hb_outbox_category_known(hb_outbox_t *self, const char *name)
+{
+    hb_assert(self && name);
+    if (self->n_categories == 0)
+        return true;  /* no catalogue cached yet: central will judge */
+    for (size_t i = 0; i < self->n_categories; i++) {
+        if (strcmp(self->category[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
+int
+hb_outbox__categories_load(hb_outbox_t *self)
+{
+    hb_assert(self);
+    self->n_categories = 0;
+    Hourbank__CategoriesReply cats;
+    int n = hb_outbox_categories_get(self, &cats);
+    if (n < 0)
+        return -1;  /* logged */
+    for (int i = 0; i < n; i++) {
+        /* a name that does not fit was not written by this program; no op can name it */
+        if (strlen(cats.categories[i]->name) > HB_CATEGORY_BYTES_MAX) {
+            hb_log_warn("outbox: category name too long, ignored path=\"%s\" bytes=%zu", self->path,
+                        strlen(cats.categories[i]->name));
+            continue;
+        }
+        snprintf(self->category[self->n_categories++], HB_CATEGORY_BYTES_MAX + 1, "%s", cats.categories[i]->name);
+    }
+    hb_outbox_categories_free(&cats);
+    return 0;
 }
 
 int

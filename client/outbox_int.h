@@ -54,6 +54,7 @@ typedef enum {
     OB_DIR_FIND,
     OB_REG_GET,
     OB_REG_FIND,
+    OB_MEMBER_KNOWN,
     OB_PENDING_MINUTES,
     OB_CAT_CLEAR,
     OB_CAT_INSERT,
@@ -71,6 +72,11 @@ struct hb_outbox {
     /* caches of what the file says, refreshed after every commit */
     uint64_t last_seq;
     uint64_t last_acked;
+    /* the names of table categories, in memory so that a save checks its
+     * category without a query: loaded at open, replaced after every
+     * committed hb_outbox_categories_set() */
+    char category[HB_CATEGORIES_MAX][HB_CATEGORY_BYTES_MAX + 1];
+    size_t n_categories;
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };
 
@@ -108,6 +114,15 @@ int hb_outbox__fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_s
 
 /* Reads the meta row. 0, or -1 (SQLite error pending, or no row). */
 int hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out);
+
+/* Loads the catalogue's names into self->category (outbox_dir.c). 0 or -1
+ * (logged; the cache is then empty, as if no catalogue were cached). */
+int hb_outbox__categories_load(hb_outbox_t *self);
+
+/* Inside a transaction: the station's checks of an operator's op (see
+ * hb_outbox_save_group). OK, or UNKNOWN_MEMBER, UNKNOWN_CATEGORY,
+ * SELF_SERVICE with the reason in msg; INTERNAL with msg on a disk error. */
+hb_result_t hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size);
 
 /* Copies text column col of st into dst (size bytes, always terminated,
  * cut if longer; NULL becomes ""). */

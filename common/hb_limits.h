@@ -158,4 +158,12 @@ _Static_assert(HB_STATIONS_MAX * (HB_NAME_BYTES_MAX + HB_COMMUNITY_CODE_BYTES_MA
 #define HB_VERIFIES_QUEUED_MAX 4
 _Static_assert(HB_GROUPS_IN_HAND_MAX >= 2, "one group in the writer while the next is collected");
 
+/* ---- station: group commit of saves ---- */
+/* Saves the station commits in one SQLite transaction (one fsync) when
+ * several operators' requests arrive together; a reply waits for at most
+ * this many fsynced inserts. Taken from one burst of the API socket. */
+#define HB_SAVE_GROUP_MAX 64
+_Static_assert(HB_SAVE_GROUP_MAX >= 1 && HB_SAVE_GROUP_MAX <= HB_RECV_BURST_MAX,
+               "a save group is read within one burst");
+
 #endif

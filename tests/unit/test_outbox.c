@@ -19,6 +19,7 @@
 #include "hb_memberno.h"
 #include "hb_wire.h"
 #include "outbox.h"
+#include "outbox_int.h" /* the SQLite handle, to count commits */
 
 #define STATION 1u
 #define COMMUNITY "QX03"
@@ -995,6 +996,7 @@ test_categories(void **state)
     assert_int_equal(hb_outbox_categories_get(f->ob, &r), 0);
     assert_int_equal(r.n_categories, 0);
     hb_outbox_categories_free(&r);
+    assert_true(hb_outbox_category_known(f->ob, "anything")); /* no catalogue yet: central judges */
 
     Hourbank__Category cats[3];
     Hourbank__Category *ptrs[3];
@@ -1010,7 +1012,12 @@ test_categories(void **state)
     in.categories = ptrs;
     in.n_categories = 3;
     assert_int_equal(hb_outbox_categories_set(f->ob, &in), 0);
-    reopen(f);
+    assert_true(hb_outbox_category_known(f->ob, "escort"));
+    assert_false(hb_outbox_category_known(f->ob, "anything"));
+    assert_false(hb_outbox_category_known(f->ob, "Escort"));
+    reopen(f); /* the names in memory are loaded from the file */
+    assert_true(hb_outbox_category_known(f->ob, "meal-delivery"));
+    assert_false(hb_outbox_category_known(f->ob, "anything"));
     assert_int_equal(hb_outbox_categories_get(f->ob, &r), 3);
     for (size_t i = 0; i < 3; i++)
         assert_string_equal(r.categories[i]->name, names[i]);
@@ -1024,6 +1031,8 @@ test_categories(void **state)
     assert_int_equal(hb_outbox_categories_get(f->ob, &r), 1);
     assert_string_equal(r.categories[0]->name, "escort");
     hb_outbox_categories_free(&r);
+    assert_false(hb_outbox_category_known(f->ob, "meal-delivery"));
+    assert_true(hb_outbox_category_known(f->ob, "escort"));
     /* a list central should never send (a duplicate) keeps the old one */
     ptrs[1] = ptrs[0];
     in.categories = ptrs;
@@ -1031,6 +1040,133 @@ test_categories(void **state)
     assert_int_equal(hb_outbox_categories_set(f->ob, &in), -1);
     assert_int_equal(hb_outbox_categories_get(f->ob, &r), 1);
     hb_outbox_categories_free(&r);
+    assert_true(hb_outbox_category_known(f->ob, "escort")); /* memory still says what the file says */
+    assert_false(hb_outbox_category_known(f->ob, "meal-delivery"));
+}
+
+/* ---- group saves ---- */
+
+static int
+count_commit(void *arg)
+{
+    (*(int *) arg)++;
+    return 0; /* let it commit */
+}
+
+/* Saves n ops as one group, with the station's checks; returns how many
+ * were stored and counts the commits in *commits. */
+static size_t
+save_group(fixture_t *f, hb_outbox_save_t *v, size_t n, int *commits)
+{
+    *commits = 0;
+    sqlite3_commit_hook(f->ob->db, count_commit, commits);
+    size_t stored = hb_outbox_save_group(f->ob, v, n, true, T0);
+    sqlite3_commit_hook(f->ob->db, NULL, NULL);
+    return stored;
+}
+
+static void
+test_save_group(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    save_service(f, f->a, f->b, 30); /* seq 1 */
+    char unknown[HB_MEMBER_NO_BUF_BYTES], fresh[HB_MEMBER_NO_BUF_BYTES];
+    member_no(unknown, 999);
+    member_no(fresh, 7);
+    op_t o[6];
+    hb_outbox_save_t v[6] = {
+        {.op = service(&o[0], f->a, unknown, 60, "")},             /* UNKNOWN_MEMBER */
+        {.op = service(&o[1], f->a, f->c, 60, "")},                /* seq 2 */
+        {.op = gift(&o[2], f->b, f->b, 10)},                       /* SELF_SERVICE */
+        {.op = registration(&o[3], "", "Zhou Lan")},               /* seq 3, a number */
+        {.op = registration(&o[4], fresh, "Sun Li")},              /* seq 4, its own number */
+        {.op = service(&o[5], fresh, f->a, 15, "same group")},     /* seq 5: Sun Li is known */
+    };
+    int commits = 0;
+    assert_int_equal(save_group(f, v, 6, &commits), 4);
+    assert_int_equal(commits, 1); /* one transaction, one fsync, for the whole group */
+    assert_int_equal(v[0].result, HB_RESULT_UNKNOWN_MEMBER);
+    assert_int_equal(v[0].seq, 0);
+    assert_non_null(strstr(v[0].msg, unknown));
+    assert_int_equal(v[2].result, HB_RESULT_SELF_SERVICE);
+    assert_string_equal(v[2].msg, "a member cannot give hours to themselves");
+    static const uint64_t want_seq[] = {0, 2, 0, 3, 4, 5};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(v[i].seq, want_seq[i]);
+    expect_serial(v[3].member_no, 1);
+    assert_string_equal(v[4].member_no, fresh);
+    assert_string_equal(v[1].member_no, "");
+    assert_int_equal(hb_outbox_last_seq(f->ob), 5);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 0);
+    /* stored in order, durable: a reopened file hands them out as a batch */
+    reopen(f);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 5);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 1, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 4);
+    assert_int_equal(batch.ops[0]->kind_case, HOURBANK__OP__KIND_SERVICE);
+    assert_string_equal(batch.ops[1]->register_member->member_no, v[3].member_no);
+    assert_string_equal(batch.ops[3]->service->provider, fresh);
+    hb_outbox_batch_free(&batch);
+    /* the next registration takes the next serial: the group persisted it */
+    op_t r;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    assert_int_equal(save_ok(f, registration(&r, "", "Qian Yu"), no), 6);
+    expect_serial(no, 2);
+}
+
+static void
+test_save_group_checks(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    Hourbank__Category cat;
+    Hourbank__Category *ptr = &cat;
+    hourbank__category__init(&cat);
+    cat.name = "companionship";
+    cat.description = "";
+    Hourbank__CategoriesReply in;
+    hourbank__categories_reply__init(&in);
+    in.categories = &ptr;
+    in.n_categories = 1;
+    assert_int_equal(hb_outbox_categories_set(f->ob, &in), 0);
+    op_t o[4];
+    hb_outbox_save_t v[4] = {
+        {.op = service(&o[0], f->a, f->b, 60, "")},  /* companionship: in the catalogue */
+        {.op = service(&o[1], f->a, f->b, 60, "")},  /* made an unknown category below */
+        {.op = service(&o[2], f->c, f->c, 60, "")},  /* to oneself */
+        {.op = registration(&o[3], "", "Kong Ping")}, /* family_of unknown below */
+    };
+    o[1].service.category = "gardening";
+    char unknown[HB_MEMBER_NO_BUF_BYTES];
+    member_no(unknown, 998);
+    o[3].reg.family_of = unknown;
+    int commits = 0;
+    assert_int_equal(save_group(f, v, 4, &commits), 1);
+    assert_int_equal(commits, 1);
+    assert_int_equal(v[0].result, HB_RESULT_OK);
+    assert_int_equal(v[0].seq, 1);
+    assert_int_equal(v[1].result, HB_RESULT_UNKNOWN_CATEGORY);
+    assert_non_null(strstr(v[1].msg, "\"gardening\" is not in the catalogue"));
+    assert_int_equal(v[2].result, HB_RESULT_SELF_SERVICE);
+    assert_int_equal(v[3].result, HB_RESULT_UNKNOWN_MEMBER);
+    assert_string_equal(v[3].member_no, ""); /* no number was handed out */
+    /* without checks (hb_outbox_save) the same ops are stored: central judges */
+    uint64_t seq = 0;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    assert_int_equal(hb_outbox_save(f->ob, v[1].op, T0, &seq, no, f->msg, sizeof f->msg), HB_RESULT_OK);
+    assert_int_equal(seq, 2);
+    assert_int_equal(hb_outbox_save(f->ob, v[3].op, T0, &seq, no, f->msg, sizeof f->msg), HB_RESULT_OK);
+    expect_serial(no, 1);
+    /* a single save is a group of one: one commit */
+    hb_outbox_save_t one = {.op = service(&o[0], f->b, f->a, 5, "")};
+    assert_int_equal(save_group(f, &one, 1, &commits), 1);
+    assert_int_equal(commits, 1);
+    assert_int_equal(one.seq, 4);
+    /* members are known from the directory and from registrations here */
+    assert_int_equal(hb_outbox_member_known(f->ob, f->a), 1);
+    assert_int_equal(hb_outbox_member_known(f->ob, no), 1);
+    assert_int_equal(hb_outbox_member_known(f->ob, unknown), 0);
 }
 
 int
@@ -1053,6 +1189,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pending_registration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_minutes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_categories, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_group_checks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
