@@ -166,4 +166,12 @@ _Static_assert(HB_GROUPS_IN_HAND_MAX >= 2, "one group in the writer while the ne
 _Static_assert(HB_SAVE_GROUP_MAX >= 1 && HB_SAVE_GROUP_MAX <= HB_RECV_BURST_MAX,
                "a save group is read within one burst");
 
+/* ---- central's writer cache (server/cache.h) ---- */
+/* Members kept in memory: a city's active members (Nanjing 2020: about
+ * 25,000) with room to spare; about 100 bytes each plus the map. */
+#define HB_CACHE_MEMBERS_MAX 65536
+/* (account, day) sums of served minutes kept: every provider's recent
+ * days; when full the cache empties and refills from the database. */
+#define HB_CACHE_DAY_SUMS_MAX 65536
+
 #endif

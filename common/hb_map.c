@@ -106,3 +106,12 @@ hb_map_count(const hb_map_t *self)
     hb_assert(self);
     return self->count;
 }
+
+void
+hb_map_each(const hb_map_t *self, void (*fn)(void *value, void *arg), void *arg)
+{
+    hb_assert(self && fn);
+    for (size_t i = 0; i <= self->mask; i++)
+        if (self->slots[i].key)
+            fn(self->slots[i].value, arg);
+}

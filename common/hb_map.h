@@ -23,6 +23,8 @@ void *hb_map_get(const hb_map_t *self, const void *key, size_t key_len);
 /* Stores value (not NULL) under key, replacing any value there. */
 void hb_map_put(hb_map_t *self, const void *key, size_t key_len, void *value);
 size_t hb_map_count(const hb_map_t *self);
+/* Calls fn(value, arg) for every entry, in no particular order. */
+void hb_map_each(const hb_map_t *self, void (*fn)(void *value, void *arg), void *arg);
 
 /* Keys made of integers, for maps keyed by ids. */
 typedef struct {

@@ -128,7 +128,7 @@ hb_book_destroy(hb_book_t **self_p)
 
 hb_book_account_t *
 hb_book_add_account(hb_book_t *self, int64_t id, hb_account_kind_t kind, const char *district,
-                    int64_t debits, int64_t credits)
+                    int64_t debits, int64_t credits, int64_t version)
 {
     hb_assert(self);
     hb_book_account_t *a = hb_book_account(self, id);
@@ -141,6 +141,7 @@ hb_book_add_account(hb_book_t *self, int64_t id, hb_account_kind_t kind, const c
     a->district = hb_book_strdup(self, district);
     a->debits = debits;
     a->credits = credits;
+    a->version = version;
     hb_map_put(self->accounts, &id, sizeof id, a);
     return a;
 }
@@ -264,13 +265,15 @@ hb_book_set_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s, in
 {
     hb_assert(self);
     hb_map_key2_t k = {account_id, day_start_s};
-    int64_t *sum = hb_map_get(self->days, &k, sizeof k);
-    if (!sum) {
+    hb_book_day_t *d = hb_map_get(self->days, &k, sizeof k);
+    if (!d) {
         hb_assert(self->n_day_sums < self->max.days);
-        sum = &self->day_sums[self->n_day_sums++];
-        hb_map_put(self->days, &k, sizeof k, sum);
+        d = &self->day_sums[self->n_day_sums++];
+        d->account_id = account_id;
+        d->day_start_s = day_start_s;
+        hb_map_put(self->days, &k, sizeof k, d);
     }
-    *sum = minutes;
+    d->minutes = minutes;
 }
 
 hb_book_member_t *
@@ -321,12 +324,21 @@ hb_book_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s)
 {
     hb_assert(self);
     hb_map_key2_t k = {account_id, day_start_s};
-    int64_t *sum = hb_map_get(self->days, &k, sizeof k);
-    if (!sum) {  /* not loaded: an account with no service that day (e.g. new) */
+    hb_book_day_t *d = hb_map_get(self->days, &k, sizeof k);
+    if (!d) {  /* not loaded: an account registered in this group */
+        hb_assert(hb_book_account(self, account_id)->is_new);
         hb_book_set_day_sum(self, account_id, day_start_s, 0);
-        sum = hb_map_get(self->days, &k, sizeof k);
+        d = hb_map_get(self->days, &k, sizeof k);
     }
-    return sum;
+    return &d->minutes;
+}
+
+bool
+hb_book_has_day_sum(const hb_book_t *self, int64_t account_id, int64_t day_start_s)
+{
+    hb_assert(self);
+    hb_map_key2_t k = {account_id, day_start_s};
+    return hb_map_get(self->days, &k, sizeof k) != NULL;
 }
 
 int64_t
@@ -343,7 +355,7 @@ hb_book_register(hb_book_t *self, const char *member_no, const hb_book_station_t
     hb_assert(self && member_no && st);
     hb_assert(!hb_book_member(self, member_no));
     hb_book_account_t *a = hb_book_add_account(self, self->next_account_id++, HB_ACCOUNT_MEMBER,
-                                               st->district, 0, 0);
+                                               st->district, 0, 0, 0);
     a->is_new = true;
     hb_book_member_t *m = hb_book_add_member(self, member_no, st->community, st->district, a->id,
                                              birth_year, family_of);
@@ -399,7 +411,7 @@ hb_book_day_sum_sub(hb_book_t *self, int64_t account_id, int64_t day_start_s, in
 {
     hb_assert(self);
     hb_map_key2_t k = {account_id, day_start_s};
-    int64_t *sum = hb_map_get(self->days, &k, sizeof k);
-    if (sum)
-        *sum -= minutes;
+    hb_book_day_t *d = hb_map_get(self->days, &k, sizeof k);
+    hb_assert(d);  /* hb_group loads the day of every service a group voids */
+    d->minutes -= minutes;
 }

@@ -41,6 +41,8 @@ typedef struct {
     hb_account_kind_t kind;
     const char *district;      /* NULL for system accounts */
     int64_t debits, credits;   /* as locked at the start of the group */
+    int64_t version;           /* its row version when locked (0 for new accounts) */
+    int64_t version_after;     /* ... after the group's commit (0: unchanged) */
     int64_t add_debits, add_credits;
     bool is_new;               /* registered in this group */
     bool touched;              /* a transfer of this group moves it */
@@ -113,6 +115,13 @@ typedef struct {
     bool is_new;
 } hb_book_op_t;
 
+/* Minutes of service credited to an account on a day (hb_served_on_day). */
+typedef struct {
+    int64_t account_id;
+    int64_t day_start_s;
+    int64_t minutes;
+} hb_book_day_t;
+
 typedef struct {
     uint32_t target_station, void_station;
     uint64_t target_seq, void_seq;
@@ -160,7 +169,7 @@ typedef struct hb_book {
     size_t n_transfer_refs;
     hb_book_op_t *op_rows;
     size_t n_op_rows;
-    int64_t *day_sums;
+    hb_book_day_t *day_sums;
     size_t n_day_sums;
     hb_book_void_link_t *void_links;
     size_t n_void_links;
@@ -185,7 +194,7 @@ const char *hb_book_printf(hb_book_t *self, const char *fmt, ...) __attribute__(
  * added twice keeps its first row (e.g. an account locked for two reasons).
  * A member whose account is not in the book is not added (NULL). */
 hb_book_account_t *hb_book_add_account(hb_book_t *self, int64_t id, hb_account_kind_t kind,
-                                       const char *district, int64_t debits, int64_t credits);
+                                       const char *district, int64_t debits, int64_t credits, int64_t version);
 hb_book_member_t *hb_book_add_member(hb_book_t *self, const char *member_no, const char *community,
                                      const char *district, int64_t account_id, int32_t birth_year,
                                      const char *family_of);
@@ -208,9 +217,11 @@ const hb_book_district_rule_t *hb_book_district_rule(const hb_book_t *self, cons
 bool hb_book_has_category(const hb_book_t *self, const char *name);
 /* Minutes served by the account on that day (loaded sum plus this group's). */
 int64_t *hb_book_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s);
+/* True if the sum for (account, day) is in the book. */
+bool hb_book_has_day_sum(const hb_book_t *self, int64_t account_id, int64_t day_start_s);
 
-/* Takes minutes off a loaded or already used day sum (a voided service);
- * a sum nobody loaded is left alone: no op of the group reads it. */
+/* Takes minutes off a day sum (a voided service); hb_group loads the day
+ * of every service transfer the group can void. */
 void hb_book_day_sum_sub(hb_book_t *self, int64_t account_id, int64_t day_start_s, int64_t minutes);
 
 /* Balance now: as locked plus this group's transfers. */

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "book.h"
+#include "cache.h"
 #include "hb_assert.h"
 #include "hb_log.h"
 #include "hb_map.h"
@@ -17,8 +19,8 @@
 /* Statements of one group; each pipeline sends some of them in order. */
 enum {
     S_BEGIN, S_HW, S_VERSION, S_DRULES, S_PRULES, S_CATEGORIES, S_STATIONS, S_ACCOUNTS, S_MEMBERS,
-    S_OPS, S_XFERS, S_TIMES, S_DAYS,
-    S_SETVAL_ACCOUNT, S_SETVAL_TRANSFER, S_NEW_ACCOUNTS, S_NEW_MEMBERS, S_NEW_OPS, S_NEW_XFERS,
+    S_COMMUNITIES, S_OPS, S_XFERS, S_TIMES, S_DAYS,
+    S_SETVAL_ACCOUNT, S_SETVAL_TRANSFER, S_NEW_ACCOUNTS, S_NEW_MEMBERS,
     S_NEW_VOIDS, S_BALANCES, S_COMMIT, S_COUNT
 };
 
@@ -55,70 +57,60 @@ static const statement_t STATEMENTS[S_COUNT] = {
                                      " FROM station s JOIN community c ON c.code = s.community"
                                      " WHERE s.id = ANY ($1::integer[])"},
     /* every account the group can move, locked in id order */
-    [S_ACCOUNTS] = {"g_accounts", 3,
-                    "SELECT a.id, a.kind, a.district, a.debits, a.credits FROM account a WHERE a.id = ANY (ARRAY("
-                    " SELECT 1::bigint UNION ALL SELECT 2"
+    [S_ACCOUNTS] = {"g_accounts", 4,
+                    "SELECT a.id, a.kind, a.district, a.debits, a.credits, a.version FROM account a"
+                    " WHERE a.id = ANY (ARRAY(SELECT 1::bigint UNION ALL SELECT 2"
+                    " UNION ALL SELECT unnest($4::bigint[])"
                     " UNION ALL SELECT account_id FROM member WHERE member_no = ANY ($1::text[])"
-                    " UNION ALL SELECT t.debit_account FROM " VOID_KEYS
-                    "  JOIN transfer t ON t.station_id = k.s AND t.seq = k.q"
-                    " UNION ALL SELECT t.credit_account FROM " VOID_KEYS
-                    "  JOIN transfer t ON t.station_id = k.s AND t.seq = k.q))"
+                    " UNION ALL SELECT unnest(ARRAY[t.debit_account, t.credit_account]) FROM " VOID_KEYS
+                    "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q) t))"
                     " ORDER BY a.id FOR UPDATE"},
     [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
                                    " coalesce(m.birth_year, 0), m.family_of"
                                    " FROM member m JOIN community c ON c.code = m.community"
                                    " WHERE m.member_no = ANY ($1::text[])"},
+    [S_COMMUNITIES] = {"g_communities", 1, "SELECT code, district FROM community WHERE code = ANY ($1::text[])"},
+    /* LATERAL: one index probe per key, whatever the planner thinks of unnest() */
     [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
                            " o.message, coalesce(o.transfer_id, 0), EXISTS (SELECT 1 FROM void_link v"
                            "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
-                           " FROM " OP_KEYS " JOIN op o ON o.station_id = k.s AND o.seq = k.q"},
+                           " FROM " OP_KEYS " CROSS JOIN LATERAL"
+                           " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q) o"},
     [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
                                " t.kind, t.category, extract(epoch FROM date_trunc('day', t.occurred_at))::bigint"
-                               " FROM " OP_KEYS " JOIN transfer t ON t.station_id = k.s AND t.seq = k.q"
+                               " FROM " OP_KEYS " CROSS JOIN LATERAL"
+                               " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q) t"
                                " ORDER BY t.station_id, t.seq, t.id"},
     [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text, to_timestamp(a)::date::text,"
                                " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
                                " extract(year FROM to_timestamp(a))::integer"
                                " FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
-    /* hb_served_on_day() for every (provider, day) of the group */
-    [S_DAYS] = {"g_days", 2, "SELECT m.account_id, extract(epoch FROM k.day)::bigint,"
-                             " (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
-                             "   WHERE t.kind = 'service' AND t.credit_account = m.account_id"
-                             "     AND t.occurred_at >= k.day AND t.occurred_at < k.day + interval '1 day'"
+    /* hb_served_on_day() for each (account, day start) the cache cannot give */
+    [S_DAYS] = {"g_days", 2, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
+                             "   WHERE t.kind = 'service' AND t.credit_account = k.a"
+                             "     AND t.occurred_at >= to_timestamp(k.d)"
+                             "     AND t.occurred_at < to_timestamp(k.d) + interval '1 day'"
                              "     AND NOT EXISTS (SELECT 1 FROM void_link vl"
                              "                      WHERE vl.target_station = t.station_id AND vl.target_seq = t.seq))"
-                             " FROM (SELECT DISTINCT no, date_trunc('day', to_timestamp(a)) AS day"
-                             "        FROM unnest($1::text[], $2::bigint[]) u(no, a)) k"
-                             " JOIN member m ON m.member_no = k.no"},
+                             " FROM unnest($1::bigint[], $2::bigint[]) k(a, d)"},
     [S_SETVAL_ACCOUNT] = {"g_setval_account", 1, "SELECT setval('account_id_seq', $1::bigint)"},
     [S_SETVAL_TRANSFER] = {"g_setval_transfer", 1, "SELECT setval('transfer_id_seq', $1::bigint)"},
     [S_NEW_ACCOUNTS] = {"g_new_accounts", 4,
                         "INSERT INTO account (id, kind, district, debits, credits)"
                         " SELECT id, 'member', d, db, cr"
-                        " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"},
+                        " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"
+                        " RETURNING id, version"},
     [S_NEW_MEMBERS] = {"g_new_members", 9,
                        "INSERT INTO member (member_no, community, account_id, name, role, birth_year, family_of,"
                        " station_id, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
                        " $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[])"},
-    [S_NEW_OPS] = {"g_new_ops", 9,
-                   "INSERT INTO op (station_id, seq, payload_hash, kind, result, message, transfer_id, occurred_at)"
-                   " SELECT s, q, decode(h, 'hex'), k, r, m, t, CASE WHEN a < 0 THEN '-infinity'"
-                   "  WHEN a > $9::bigint THEN 'infinity' ELSE to_timestamp(a) END"
-                   " FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[],"
-                   " $7::bigint[], $8::bigint[]) u(s, q, h, k, r, m, t, a)"},
-    [S_NEW_XFERS] = {"g_new_xfers", 12,
-                     "INSERT INTO transfer (id, debit_account, credit_account, minutes, kind, category, station_id,"
-                     " seq, occurred_at, reverses, note, rules_version)"
-                     " SELECT id, d, c, m, k, cat, s, q, to_timestamp(a), rev, n, $12::integer"
-                     " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],"
-                     " $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[])"
-                     " u(id, d, c, m, k, cat, s, q, a, rev, n)"},
     [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
                                        " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
     [S_BALANCES] = {"g_balances", 3,
                     "UPDATE account a SET debits = a.debits + u.d, credits = a.credits + u.c,"
                     " version = nextval('directory_version')"
-                    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) u(id, d, c) WHERE a.id = u.id"},
+                    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) u(id, d, c) WHERE a.id = u.id"
+                    " RETURNING a.id, a.version"},
     [S_COMMIT] = {"g_commit", 0, "COMMIT"},
 };
 
@@ -322,11 +314,16 @@ add_call(call_t *calls, size_t *n, int stmt, const char *const *v, int n_params)
 
 /* The arrays the load pipeline is given. */
 enum {
-    A_HW, A_STATIONS, A_MEMBERS, A_KEY_S, A_KEY_Q, A_VOID_S, A_VOID_Q, A_TIMES, A_DAY_NO, A_DAY_AT, A_LOAD_COUNT
+    A_HW, A_STATIONS, A_MEMBERS, A_CACHED_ACCOUNTS, A_COMMUNITIES, A_KEY_S, A_KEY_Q, A_VOID_S, A_VOID_Q, A_TIMES,
+    A_LOAD_COUNT
 };
 
 typedef struct {
     conn_t conn;
+    hb_cache_t *cache;
+    hb_map_t *names;              /* member numbers the ops name, each once */
+    const hb_cache_member_t **cached;  /* ... of which the cache knows these */
+    size_t n_cached;
     hb_ledger_job_t *jobs;
     size_t n_jobs;
     hb_posting_input_t *in;       /* every op of every job, in order */
@@ -383,25 +380,42 @@ collect(group_t *g)
     }
 }
 
+/* A member number an op names: known to the cache, its account is locked
+ * by id; otherwise the member is read. Each number once. */
+static void
+name_member(group_t *g, arr_t *a, const char *no)
+{
+    size_t len = strlen(no);
+    if (hb_map_get(g->names, no, len))
+        return;
+    hb_map_put(g->names, no, len, (void *) (uintptr_t) no);
+    const hb_cache_member_t *m = hb_cache_member(g->cache, no);
+    if (!m) {
+        arr_str(&a[A_MEMBERS], no);
+        return;
+    }
+    g->cached[g->n_cached++] = m;
+    arr_int(&a[A_CACHED_ACCOUNTS], m->account_id);
+    arr_str(&a[A_COMMUNITIES], m->community);
+}
+
 /* The member numbers and void target of one valid op. */
 static void
-name_op(arr_t *a, const Hourbank__Op *op)
+name_op(group_t *g, arr_t *a, const Hourbank__Op *op)
 {
     switch (op->kind_case) {
     case HOURBANK__OP__KIND_REGISTER_MEMBER:
-        arr_str(&a[A_MEMBERS], op->register_member->member_no);
+        name_member(g, a, op->register_member->member_no);
         if (op->register_member->family_of[0])
-            arr_str(&a[A_MEMBERS], op->register_member->family_of);
+            name_member(g, a, op->register_member->family_of);
         break;
     case HOURBANK__OP__KIND_SERVICE:
-        arr_str(&a[A_MEMBERS], op->service->provider);
-        arr_str(&a[A_MEMBERS], op->service->recipient);
-        arr_str(&a[A_DAY_NO], op->service->provider);
-        arr_int(&a[A_DAY_AT], op->occurred_at);
+        name_member(g, a, op->service->provider);
+        name_member(g, a, op->service->recipient);
         break;
     case HOURBANK__OP__KIND_GIFT:
-        arr_str(&a[A_MEMBERS], op->gift->from_member);
-        arr_str(&a[A_MEMBERS], op->gift->to_member);
+        name_member(g, a, op->gift->from_member);
+        name_member(g, a, op->gift->to_member);
         break;
     case HOURBANK__OP__KIND_VOID_OP:
         arr_int(&a[A_STATIONS], op->void_op->target->station_id);
@@ -414,10 +428,14 @@ name_op(arr_t *a, const Hourbank__Op *op)
 }
 
 static void
-build_load_arrays(const group_t *g, arr_t *a)
+build_load_arrays(group_t *g, arr_t *a)
 {
     for (int i = 0; i < A_LOAD_COUNT; i++)
         arr_open(&a[i]);
+    size_t names_max = 2 * g->n_in + 1;  /* an op names at most two members */
+    g->names = hb_map_new(names_max);
+    g->cached = calloc(names_max, sizeof *g->cached);
+    hb_assert(g->cached);
     for (size_t j = 0; j < g->n_jobs; j++) {
         arr_int(&a[A_HW], g->jobs[j].station_id);
         arr_int(&a[A_STATIONS], g->jobs[j].station_id);
@@ -429,7 +447,7 @@ build_load_arrays(const group_t *g, arr_t *a)
         if (in->refused != HB_RESULT_OK)
             continue;
         arr_int(&a[A_TIMES], in->op->occurred_at);
-        name_op(a, in->op);
+        name_op(g, a, in->op);
         if (in->op->kind_case == HOURBANK__OP__KIND_VOID_OP) {  /* a void target's stored row too */
             arr_int(&a[A_KEY_S], in->op->void_op->target->station_id);
             arr_int(&a[A_KEY_Q], (int64_t) in->op->void_op->target->seq);
@@ -446,11 +464,11 @@ load(group_t *g)
     build_load_arrays(g, a);
     const char *none[1] = {NULL};
     const char *hw[] = {a[A_HW].text}, *st[] = {a[A_STATIONS].text};
-    const char *acc[] = {a[A_MEMBERS].text, a[A_VOID_S].text, a[A_VOID_Q].text};
+    const char *acc[] = {a[A_MEMBERS].text, a[A_VOID_S].text, a[A_VOID_Q].text, a[A_CACHED_ACCOUNTS].text};
     const char *mem[] = {a[A_MEMBERS].text}, *keys[] = {a[A_KEY_S].text, a[A_KEY_Q].text};
     const char *voids[] = {a[A_VOID_S].text, a[A_VOID_Q].text}, *times[] = {a[A_TIMES].text};
-    const char *days[] = {a[A_DAY_NO].text, a[A_DAY_AT].text};
-    call_t calls[S_DAYS + 1];
+    const char *comms[] = {a[A_COMMUNITIES].text};
+    call_t calls[S_DAYS];
     size_t n = 0;
     add_call(calls, &n, S_BEGIN, none, 0);
     add_call(calls, &n, S_HW, hw, 1);
@@ -459,12 +477,12 @@ load(group_t *g)
     add_call(calls, &n, S_PRULES, none, 0);
     add_call(calls, &n, S_CATEGORIES, none, 0);
     add_call(calls, &n, S_STATIONS, st, 1);
-    add_call(calls, &n, S_ACCOUNTS, acc, 3);
+    add_call(calls, &n, S_ACCOUNTS, acc, 4);
     add_call(calls, &n, S_MEMBERS, mem, 1);
+    add_call(calls, &n, S_COMMUNITIES, comms, 1);
     add_call(calls, &n, S_OPS, keys, 2);
     add_call(calls, &n, S_XFERS, voids, 2);
     add_call(calls, &n, S_TIMES, times, 1);
-    add_call(calls, &n, S_DAYS, days, 2);
     int rc = run_pipeline(&g->conn, calls, n, g->res);
     arr_free(a, A_LOAD_COUNT);
     return rc;
@@ -495,12 +513,12 @@ new_book(const group_t *g)
 {
     hb_book_sizes_t s = {
         .ops = g->n_in,
-        .members = rows(g, S_MEMBERS) + g->n_registrations,
+        .members = rows(g, S_MEMBERS) + g->n_cached + g->n_registrations,
         .accounts = rows(g, S_ACCOUNTS) + g->n_registrations,
         .stations = rows(g, S_STATIONS),
         .transfers = rows(g, S_XFERS) + 2 * g->n_in,  /* a service or a void posts at most two */
         .keys = rows(g, S_OPS),
-        .days = rows(g, S_DAYS) + g->n_in,
+        .days = rows(g, S_XFERS) + 2 * g->n_in,  /* each service's day, each voided transfer's day */
         .rules = rows(g, S_DRULES) + rows(g, S_PRULES),
         .categories = rows(g, S_CATEGORIES),
     };
@@ -568,7 +586,18 @@ xfer_kind(const char *s)
            : strcmp(s, "gift") == 0 ? HB_XFER_GIFT : HB_XFER_VOID;
 }
 
-static void
+static const char *
+community_district(const group_t *g, const char *community)
+{
+    const PGresult *r = g->res[S_COMMUNITIES];
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 0), community) == 0)
+            return PQgetvalue(r, i, 1);
+    return NULL;
+}
+
+/* Returns the number of members added (the caller checks it). */
+static size_t
 fill_directory(group_t *g)
 {
     hb_book_t *b = g->book;
@@ -579,14 +608,19 @@ fill_directory(group_t *g)
     r = g->res[S_ACCOUNTS];
     for (int i = 0; i < PQntuples(r); i++)
         hb_book_add_account(b, iv(r, i, 0), account_kind(PQgetvalue(r, i, 1)), sv(r, i, 2), iv(r, i, 3),
-                            iv(r, i, 4));
+                            iv(r, i, 4), iv(r, i, 5));
+    size_t added = 0;
     r = g->res[S_MEMBERS];
     for (int i = 0; i < PQntuples(r); i++)
-        hb_book_add_member(b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), iv(r, i, 3),
-                           (int32_t) iv(r, i, 4), sv(r, i, 5));
-    r = g->res[S_DAYS];
-    for (int i = 0; i < PQntuples(r); i++)
-        hb_book_set_day_sum(b, iv(r, i, 0), iv(r, i, 1), iv(r, i, 2));
+        added += hb_book_add_member(b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                                    iv(r, i, 3), (int32_t) iv(r, i, 4), sv(r, i, 5)) != NULL;
+    for (size_t i = 0; i < g->n_cached; i++) {
+        const hb_cache_member_t *m = g->cached[i];
+        const char *district = community_district(g, m->community);
+        added += district && hb_book_add_member(b, m->member_no, m->community, district, m->account_id,
+                                                m->birth_year, m->family_of) != NULL;
+    }
+    return added;
 }
 
 /* Stored results, and the transfers of the ops the group voids. */
@@ -649,13 +683,89 @@ fill_book(group_t *g)
     }
     g->book = new_book(g);
     fill_rules(g);
-    fill_directory(g);
-    if (g->book->n_members != rows(g, S_MEMBERS) || fill_ops(g) != 0) {
+    if (fill_directory(g) != rows(g, S_MEMBERS) + g->n_cached || fill_ops(g) != 0) {
         hb_log_error("group refused: members, accounts and ops read inconsistently (another writer?)");
         return -1;
     }
     fill_times(g);
     return 0;
+}
+
+/* ---- served minutes per day: from the cache, else read ---- */
+
+static void
+need_day(group_t *g, const hb_book_account_t *acc, int64_t day_start_s, arr_t *a)
+{
+    hb_book_t *b = g->book;
+    if (hb_book_has_day_sum(b, acc->id, day_start_s))
+        return;
+    int64_t minutes = 0;
+    bool cached = hb_cache_day_sum(g->cache, acc->id, acc->version, day_start_s, &minutes);
+    hb_book_set_day_sum(b, acc->id, day_start_s, minutes);  /* a read sum replaces the 0 */
+    if (!cached) {
+        arr_int(&a[0], acc->id);
+        arr_int(&a[1], day_start_s);
+    }
+}
+
+/* Every day sum an op can read or change: each service's provider on its
+ * day, and the provider and day of every service transfer a void can
+ * reverse. Needs the accounts locked (their versions) and the times. */
+static int
+load_days(group_t *g)
+{
+    hb_book_t *b = g->book;
+    arr_t a[2];
+    arr_open(&a[0]);
+    arr_open(&a[1]);
+    for (size_t k = 0; k < g->n_in; k++) {
+        const hb_posting_input_t *in = &g->in[k];
+        if (in->refused != HB_RESULT_OK || in->op->kind_case != HOURBANK__OP__KIND_SERVICE)
+            continue;
+        const hb_book_member_t *prov = hb_book_member(b, in->op->service->provider);
+        if (prov)
+            need_day(g, prov->account, in->day_start_s, a);
+    }
+    for (size_t i = 0; i < b->n_transfers; i++)
+        if (b->transfer_rows[i].kind == HB_XFER_SERVICE)
+            need_day(g, b->transfer_rows[i].credit, b->transfer_rows[i].day_start_s, a);
+    int rc = 0;
+    if (a[0].n > 0) {
+        const char *v[] = {arr_close(&a[0]), arr_close(&a[1])};
+        call_t call;
+        size_t n = 0;
+        add_call(&call, &n, S_DAYS, v, 2);
+        rc = run_pipeline(&g->conn, &call, 1, g->res);
+        for (int i = 0; rc == 0 && i < PQntuples(g->res[S_DAYS]); i++)
+            hb_book_set_day_sum(b, iv(g->res[S_DAYS], i, 0), iv(g->res[S_DAYS], i, 1), iv(g->res[S_DAYS], i, 2));
+    }
+    arr_free(a, 2);
+    return rc;
+}
+
+/* After COMMIT: what the next groups may take from memory (cache.h). */
+static void
+remember(group_t *g)
+{
+    hb_book_t *b = g->book;
+    const int from[] = {S_NEW_ACCOUNTS, S_BALANCES};  /* id, version after the commit */
+    for (size_t f = 0; f < sizeof from / sizeof from[0]; f++)
+        for (int i = 0; i < PQntuples(g->res[from[f]]); i++)
+            hb_book_account(b, iv(g->res[from[f]], i, 0))->version_after = iv(g->res[from[f]], i, 1);
+    for (size_t i = 0; i < b->n_accounts; i++) {
+        const hb_book_account_t *acc = &b->account_rows[i];
+        int64_t after = acc->version_after ? acc->version_after : acc->version;
+        if (after != 0)
+            hb_cache_put_account(g->cache, acc->id, acc->version, after);
+    }
+    for (size_t i = 0; i < b->n_day_sums; i++)
+        hb_cache_put_day_sum(g->cache, b->day_sums[i].account_id, b->day_sums[i].day_start_s,
+                             b->day_sums[i].minutes);
+    for (size_t i = 0; i < b->n_members; i++) {
+        const hb_book_member_t *m = &b->member_rows[i];
+        hb_cache_member_t c = {m->member_no, m->community, m->account->id, m->birth_year, m->family_of};
+        hb_cache_put_member(g->cache, &c);
+    }
 }
 
 /* ---- deciding ---- */
@@ -715,8 +825,6 @@ enum {
     A_ACC_ID, A_ACC_DISTRICT, A_ACC_DEBITS, A_ACC_CREDITS,
     A_MEM_NO, A_MEM_COMMUNITY, A_MEM_ACCOUNT, A_MEM_NAME, A_MEM_ROLE, A_MEM_BIRTH, A_MEM_FAMILY,
     A_MEM_STATION, A_MEM_SEQ,
-    A_OP_S, A_OP_Q, A_OP_HASH, A_OP_KIND, A_OP_RESULT, A_OP_MESSAGE, A_OP_TRANSFER, A_OP_AT,
-    A_X_ID, A_X_DEBIT, A_X_CREDIT, A_X_MINUTES, A_X_KIND, A_X_CATEGORY, A_X_S, A_X_Q, A_X_AT, A_X_REV, A_X_NOTE,
     A_V_TS, A_V_TQ, A_V_VS, A_V_VQ,
     A_B_ID, A_B_DEBITS, A_B_CREDITS,
     A_WRITE_COUNT
@@ -758,37 +866,8 @@ write_accounts_members(const hb_book_t *b, arr_t *a)
 }
 
 static void
-write_ops(const hb_book_t *b, arr_t *a)
+write_void_links(const hb_book_t *b, arr_t *a)
 {
-    for (size_t i = 0; i < b->n_new_ops; i++) {
-        const hb_book_op_t *op = b->new_ops[i];
-        char hex[2 * HB_HASH_BYTES + 1];
-        sodium_bin2hex(hex, sizeof hex, op->hash, HB_HASH_BYTES);
-        arr_int(&a[A_OP_S], op->station_id);
-        arr_int(&a[A_OP_Q], (int64_t) op->seq);
-        arr_str(&a[A_OP_HASH], hex);
-        arr_str(&a[A_OP_KIND], hb_posting_kind_name(op->kind));
-        arr_int(&a[A_OP_RESULT], op->result);
-        arr_str(&a[A_OP_MESSAGE], op->message);
-        arr_null_if_zero(&a[A_OP_TRANSFER], (int64_t) op->transfer_id);
-        arr_int(&a[A_OP_AT], op->occurred_s);
-    }
-    for (size_t i = 0; i < b->n_transfers; i++) {
-        const hb_book_transfer_t *t = &b->transfer_rows[i];
-        if (!t->is_new)
-            continue;
-        arr_int(&a[A_X_ID], t->id);
-        arr_int(&a[A_X_DEBIT], t->debit->id);
-        arr_int(&a[A_X_CREDIT], t->credit->id);
-        arr_int(&a[A_X_MINUTES], t->minutes);
-        arr_str(&a[A_X_KIND], XFER_KIND_NAMES[t->kind]);
-        arr_str(&a[A_X_CATEGORY], t->category);
-        arr_int(&a[A_X_S], t->station_id);
-        arr_int(&a[A_X_Q], (int64_t) t->seq);
-        arr_int(&a[A_X_AT], t->occurred_s);
-        arr_null_if_zero(&a[A_X_REV], t->reverses);
-        arr_str(&a[A_X_NOTE], t->note);
-    }
     for (size_t i = 0; i < b->n_void_links; i++) {
         const hb_book_void_link_t *v = &b->void_links[i];
         arr_int(&a[A_V_TS], v->target_station);
@@ -796,6 +875,136 @@ write_ops(const hb_book_t *b, arr_t *a)
         arr_int(&a[A_V_VS], v->void_station);
         arr_int(&a[A_V_VQ], (int64_t) v->void_seq);
     }
+}
+
+/* ---- COPY: op and transfer rows go in at PostgreSQL's bulk pace ---- */
+
+static const char COPY_OPS_SQL[] =
+    "COPY op (station_id, seq, payload_hash, kind, result, message, transfer_id, occurred_at) FROM STDIN";
+static const char COPY_XFERS_SQL[] =
+    "COPY transfer (id, debit_account, credit_account, minutes, kind, category, station_id, seq, occurred_at,"
+    " reverses, note, rules_version) FROM STDIN";
+
+/* A text field of COPY's text format: NULL is \N; backslash, tab, newline
+ * and carriage return are escaped. Ends with the tab or newline given. */
+static void
+copy_text(FILE *f, const char *s, char end)
+{
+    if (!s) {
+        fputs("\\N", f);
+    } else {
+        for (; *s; s++) {
+            switch (*s) {
+            case '\\': fputs("\\\\", f); break;
+            case '\t': fputs("\\t", f); break;
+            case '\n': fputs("\\n", f); break;
+            case '\r': fputs("\\r", f); break;
+            default: fputc(*s, f);
+            }
+        }
+    }
+    fputc(end, f);
+}
+
+static void
+copy_int(FILE *f, int64_t v, bool zero_is_null, char end)
+{
+    if (zero_is_null && v == 0)
+        fputs("\\N", f);
+    else
+        fprintf(f, "%" PRId64, v);
+    fputc(end, f);
+}
+
+/* occurred_at as timestamptz input, in UTC; outside what hb_wire accepts
+ * (only refused ops) as -infinity/infinity, as hb_reject_op() stores it. */
+static void
+copy_time(FILE *f, int64_t s, char end)
+{
+    if (s < 0 || s > HB_OCCURRED_AT_S_MAX) {
+        fputs(s < 0 ? "-infinity" : "infinity", f);
+    } else {
+        time_t t = (time_t) s;
+        struct tm tm;
+        hb_assert(gmtime_r(&t, &tm));
+        fprintf(f, "%04d-%02d-%02d %02d:%02d:%02d+00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
+    }
+    fputc(end, f);
+}
+
+static void
+copy_op_rows(const hb_book_t *b, FILE *f)
+{
+    for (size_t i = 0; i < b->n_new_ops; i++) {
+        const hb_book_op_t *op = b->new_ops[i];
+        char hex[2 + 2 * HB_HASH_BYTES + 1] = "\\x";
+        sodium_bin2hex(hex + 2, sizeof hex - 2, op->hash, HB_HASH_BYTES);
+        copy_int(f, op->station_id, false, '\t');
+        copy_int(f, (int64_t) op->seq, false, '\t');
+        copy_text(f, hex, '\t');
+        copy_text(f, hb_posting_kind_name(op->kind), '\t');
+        copy_int(f, op->result, false, '\t');
+        copy_text(f, op->message, '\t');
+        copy_int(f, (int64_t) op->transfer_id, true, '\t');
+        copy_time(f, op->occurred_s, '\n');
+    }
+}
+
+static void
+copy_transfer_rows(const hb_book_t *b, FILE *f)
+{
+    for (size_t i = 0; i < b->n_transfers; i++) {
+        const hb_book_transfer_t *t = &b->transfer_rows[i];
+        if (!t->is_new)
+            continue;
+        copy_int(f, t->id, false, '\t');
+        copy_int(f, t->debit->id, false, '\t');
+        copy_int(f, t->credit->id, false, '\t');
+        copy_int(f, t->minutes, false, '\t');
+        copy_text(f, XFER_KIND_NAMES[t->kind], '\t');
+        copy_text(f, t->category, '\t');
+        copy_int(f, t->station_id, false, '\t');
+        copy_int(f, (int64_t) t->seq, false, '\t');
+        copy_time(f, t->occurred_s, '\t');
+        copy_int(f, t->reverses, true, '\t');
+        copy_text(f, t->note, '\t');
+        copy_int(f, b->version, false, '\n');
+    }
+}
+
+/* One COPY ... FROM STDIN of rows written by fill; nothing when empty. */
+static int
+copy_rows(conn_t *c, const char *sql, const hb_book_t *b, void (*fill)(const hb_book_t *, FILE *))
+{
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&data, &len);
+    hb_assert(f);
+    fill(b, f);
+    fclose(f);
+    int rc = 0;
+    if (len > 0) {
+        hb_assert(len < (size_t) INT32_MAX);  /* bounded by HB_GROUP_OPS_MAX rows */
+        PGresult *r = PQexec(c->pg, sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN) {
+            c->note(c->note_arg, sql, r);
+            rc = -1;
+        } else if (PQputCopyData(c->pg, data, (int) len) != 1 || PQputCopyEnd(c->pg, NULL) != 1) {
+            c->note(c->note_arg, sql, NULL);
+            rc = -1;
+        }
+        PQclear(r);
+        for (int i = 0; rc == 0 && (r = PQgetResult(c->pg)) != NULL; i++) {
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                c->note(c->note_arg, sql, r);
+                rc = -1;
+            }
+            PQclear(r);
+        }
+    }
+    free(data);
+    return rc;
 }
 
 /* Queues stmt with n_params arrays starting at a[first] when they hold rows. */
@@ -810,6 +1019,8 @@ add_rows_call(call_t *calls, size_t *n, int stmt, arr_t *a, int first, int n_arr
     add_call(calls, n, stmt, v, n_arrays);
 }
 
+/* Accounts and members first (ops and transfers refer to them), then the
+ * op and transfer rows by COPY, then void links, balances and COMMIT. */
 static int
 write_and_commit(group_t *g)
 {
@@ -818,14 +1029,12 @@ write_and_commit(group_t *g)
     for (int i = 0; i < A_WRITE_COUNT; i++)
         arr_open(&a[i]);
     write_accounts_members(b, a);
-    write_ops(b, a);
+    write_void_links(b, a);
     for (int i = 0; i < A_WRITE_COUNT; i++)
         arr_close(&a[i]);
-    char last_account[24], last_transfer[24], max_at[24], version[16];
+    char last_account[24], last_transfer[24];
     snprintf(last_account, sizeof last_account, "%" PRId64, b->next_account_id - 1);
     snprintf(last_transfer, sizeof last_transfer, "%" PRId64, b->next_transfer_id - 1);
-    snprintf(max_at, sizeof max_at, "%lld", (long long) HB_OCCURRED_AT_S_MAX);
-    snprintf(version, sizeof version, "%" PRId32, b->version);
     const char *none[1] = {NULL}, *acc_seq[] = {last_account}, *xfer_seq[] = {last_transfer};
     call_t calls[S_COUNT];
     size_t n = 0;
@@ -835,24 +1044,17 @@ write_and_commit(group_t *g)
         add_call(calls, &n, S_SETVAL_TRANSFER, xfer_seq, 1);
     add_rows_call(calls, &n, S_NEW_ACCOUNTS, a, A_ACC_ID, 4);
     add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 9);
-    if (a[A_OP_S].n > 0) {
-        const char *v[9];
-        for (int i = 0; i < 8; i++)
-            v[i] = a[A_OP_S + i].text;
-        v[8] = max_at;
-        add_call(calls, &n, S_NEW_OPS, v, 9);
-    }
-    if (a[A_X_ID].n > 0) {
-        const char *v[12];
-        for (int i = 0; i < 11; i++)
-            v[i] = a[A_X_ID + i].text;
-        v[11] = version;
-        add_call(calls, &n, S_NEW_XFERS, v, 12);
-    }
+    int rc = n > 0 ? run_pipeline(&g->conn, calls, n, g->res) : 0;
+    if (rc == 0)
+        rc = copy_rows(&g->conn, COPY_OPS_SQL, b, copy_op_rows);
+    if (rc == 0)
+        rc = copy_rows(&g->conn, COPY_XFERS_SQL, b, copy_transfer_rows);
+    n = 0;
     add_rows_call(calls, &n, S_NEW_VOIDS, a, A_V_TS, 4);
     add_rows_call(calls, &n, S_BALANCES, a, A_B_ID, 3);
     add_call(calls, &n, S_COMMIT, none, 0);
-    int rc = run_pipeline(&g->conn, calls, n, g->res);
+    if (rc == 0)
+        rc = run_pipeline(&g->conn, calls, n, g->res);
     arr_free(a, A_WRITE_COUNT);
     return rc;
 }
@@ -863,21 +1065,30 @@ group_free(group_t *g)
     for (int i = 0; i < S_COUNT; i++)
         PQclear(g->res[i]);
     hb_book_destroy(&g->book);
+    hb_map_destroy(&g->names);
+    free(g->cached);
     free(g->in);
     free(g->why);
 }
 
 int
-hb_group_apply(PGconn *pg, hb_ledger_job_t *jobs, size_t n, hb_group_note_fn *note, void *note_arg)
+hb_group_apply(PGconn *pg, hb_cache_t *cache, hb_ledger_job_t *jobs, size_t n, hb_group_note_fn *note,
+               void *note_arg)
 {
-    hb_assert(pg && jobs && n >= 1 && note);
-    group_t g = {.conn = {pg, note, note_arg}, .jobs = jobs, .n_jobs = n};
+    hb_assert(pg && cache && jobs && n >= 1 && note);
+    group_t g = {.conn = {pg, note, note_arg}, .cache = cache, .jobs = jobs, .n_jobs = n};
     collect(&g);
     int rc = load(&g);
-    if (rc == 0 && (fill_book(&g) != 0 || decide(&g) != 0))
+    if (rc == 0 && fill_book(&g) != 0)
+        rc = -2;
+    if (rc == 0)
+        rc = load_days(&g);
+    if (rc == 0 && decide(&g) != 0)
         rc = -2;
     if (rc == 0)
         rc = write_and_commit(&g);
+    if (rc == 0)
+        remember(&g);
     group_free(&g);
     return rc;
 }

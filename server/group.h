@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include "cache.h"
 #include "ledger.h"
 
 /* Called with the statement that failed and its result (NULL when libpq
@@ -24,12 +25,14 @@ typedef void (hb_group_note_fn)(void *arg, const char *what, const PGresult *r);
 /* Prepares the statements on a new connection. Returns 0, or -1 with msg. */
 int hb_group_prepare(PGconn *pg, char *msg, size_t msg_size);
 
-/* Applies jobs[0..n) in one transaction and commits: fills every job's
+/* Applies jobs[0..n) in one transaction and commits, taking from cache
+ * (borrowed) what it holds and keeping there what it read (cache.h): fills every job's
  * batch_result, high_water_mark and outcomes. Returns 0 when committed;
  * -1 when a statement failed (note was called); -2 when the group cannot
  * be applied though the database works (logged here: e.g. an op of a
  * station the ledger does not know). After -1 or -2 the caller rolls back
  * and no job's results may be used. */
-int hb_group_apply(PGconn *pg, hb_ledger_job_t *jobs, size_t n, hb_group_note_fn *note, void *note_arg);
+int hb_group_apply(PGconn *pg, hb_cache_t *cache, hb_ledger_job_t *jobs, size_t n, hb_group_note_fn *note,
+                   void *note_arg);
 
 #endif

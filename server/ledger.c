@@ -13,6 +13,7 @@
 
 struct hb_ledger {
     char *conninfo;
+    hb_cache_t *cache;                 /* what group commits remember (cache.h) */
     PGconn *pg;
     char error[HB_MESSAGE_BYTES_MAX];  /* why the last statement failed, one line */
     bool lost;                         /* ... and it was the connection's failure */
@@ -32,6 +33,7 @@ hb_ledger_new(const char *conninfo)
     hb_assert(self);
     self->conninfo = strdup(conninfo);
     hb_assert(self->conninfo);
+    self->cache = hb_cache_new();
     return self;
 }
 
@@ -44,6 +46,7 @@ hb_ledger_destroy(hb_ledger_t **self_p)
         return;
     if (self->pg)
         PQfinish(self->pg);
+    hb_cache_destroy(&self->cache);
     free(self->conninfo);
     free(self);
     *self_p = NULL;
@@ -185,7 +188,7 @@ static group_rc_t
 apply_group(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
 {
     self->lost = false;
-    int rc = hb_group_apply(self->pg, jobs, n, note_cb, self);
+    int rc = hb_group_apply(self->pg, self->cache, jobs, n, note_cb, self);
     if (rc == 0)
         return GROUP_COMMITTED;
     if (hb_ledger_connected(self))

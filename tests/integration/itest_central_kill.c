@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define STATIONS 2            /* stations 1 (QX03) and 3 (QH01) */
-#define OPS_PER_STATION 1500
+#define OPS_PER_STATION 6000  /* long enough that every kill lands mid-stream */
 #define BATCH_OPS 50
 #define MEMBERS 20
 #define KILLS 5
@@ -156,7 +156,7 @@ test_kill9_mid_stream(void **state)
     for (int i = 0; i < STATIONS; i++)
         pthread_create(&th[i], NULL, stream, &streams[i]);
     for (int k = 0; k < KILLS; k++) {
-        usleep(400 * 1000);
+        usleep(250 * 1000);
         hb_h_central_stop(&central, SIGKILL);
         usleep(200 * 1000);
         hb_h_central_start(&central);
