@@ -23,7 +23,6 @@
 #include "writer.h"
 #include "zap.h"
 
-
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 
