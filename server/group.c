@@ -63,23 +63,25 @@ static const statement_t STATEMENTS[S_COUNT] = {
                     " UNION ALL SELECT unnest($4::bigint[])"
                     " UNION ALL SELECT account_id FROM member WHERE member_no = ANY ($1::text[])"
                     " UNION ALL SELECT unnest(ARRAY[t.debit_account, t.credit_account]) FROM " VOID_KEYS
-                    "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q) t))"
+                    "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t))"
                     " ORDER BY a.id FOR UPDATE"},
     [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
                                    " coalesce(m.birth_year, 0), m.family_of"
                                    " FROM member m JOIN community c ON c.code = m.community"
                                    " WHERE m.member_no = ANY ($1::text[])"},
     [S_COMMUNITIES] = {"g_communities", 1, "SELECT code, district FROM community WHERE code = ANY ($1::text[])"},
-    /* LATERAL: one index probe per key, whatever the planner thinks of unnest() */
+    /* LATERAL with LIMIT/OFFSET (which keeps the subquery from being pulled
+     * up into a join): one index probe per key. As a join, the generic plan
+     * made when the ledger was small hashes the keys and scans all of op. */
     [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
                            " o.message, coalesce(o.transfer_id, 0), EXISTS (SELECT 1 FROM void_link v"
                            "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
                            " FROM " OP_KEYS " CROSS JOIN LATERAL"
-                           " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q) o"},
+                           " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q LIMIT 1) o"},
     [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
                                " t.kind, t.category, extract(epoch FROM date_trunc('day', t.occurred_at))::bigint"
                                " FROM " OP_KEYS " CROSS JOIN LATERAL"
-                               " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q) t"
+                               " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t"
                                " ORDER BY t.station_id, t.seq, t.id"},
     [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text, to_timestamp(a)::date::text,"
                                " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
