@@ -32,7 +32,11 @@
 #endif
 _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit QueuedOp.summary");
 
-#define OUTBOX_SCHEMA_VERSION 1
+/* 2: meta.last_seq is a floor (below). A version 1 file is upgraded at
+ * open; a program that knows only version 1 refuses a version 2 file,
+ * which it would read as "no seq assigned since the last compaction". */
+#define OUTBOX_SCHEMA_VERSION 2
+#define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 #define MINUTES_PER_HOUR 60
 /* "24h 59m" and the like. */
@@ -51,7 +55,11 @@ _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit Qu
  *   void:     void_seq = the target's seq when the target is this station's
  * result is NULL while pending. in_directory is 0 while the op's effect is
  * not yet in the cached directory's balances: pending, or acked OK and no
- * complete directory sync since (rejected ops get 1 at once). */
+ * complete directory sync since (rejected ops get 1 at once).
+ * The highest seq ever assigned is the larger of meta.last_seq and the
+ * highest seq in ops: a save writes only its op row (one page less to
+ * fsync per save); compaction raises meta.last_seq before it deletes, and
+ * hb_outbox_skip_to() sets it, so a seq is never handed out twice. */
 static const char SCHEMA_SQL[] =
     "CREATE TABLE meta ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -109,12 +117,16 @@ static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
     [OB_COMMIT] = "COMMIT",
     [OB_ROLLBACK] = "ROLLBACK",
-    [OB_META_GET] = "SELECT station_id, community, last_seq, next_serial, last_sync, directory_version,"
-                    " directory_synced_at FROM meta WHERE id = 1",
+    [OB_META_GET] = "SELECT station_id, community, max(last_seq, coalesce((SELECT max(seq) FROM ops), 0)),"
+                    " next_serial, last_sync, directory_version, directory_synced_at FROM meta WHERE id = 1",
     [OB_META_INSERT] = "INSERT INTO meta (id, station_id, community, last_seq, next_serial) VALUES (1, ?1, ?2, 0, 1)",
-    [OB_SIZE] = "SELECT (c.page_count - f.freelist_count) * s.page_size"
-                " FROM pragma_page_count() c, pragma_freelist_count() f, pragma_page_size() s",
+    /* plain PRAGMAs, prepared once (the pragma_*() table functions prepare
+     * a statement of their own at every use) */
+    [OB_PAGE_COUNT] = "PRAGMA page_count",
+    [OB_FREELIST_COUNT] = "PRAGMA freelist_count",
     [OB_SEQ_SET] = "UPDATE meta SET last_seq = ?1 WHERE id = 1",
+    [OB_SEQ_FLOOR] = "UPDATE meta SET last_seq = (SELECT max(seq) FROM ops)"
+                     " WHERE id = 1 AND last_seq < (SELECT max(seq) FROM ops)",
     [OB_SERIAL_SET] = "UPDATE meta SET next_serial = ?1 WHERE id = 1",
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
@@ -325,6 +337,8 @@ configure(hb_outbox_t *self, char *msg, size_t msg_size)
     }
     if (sqlite3_exec(self->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK)
         return hb_outbox__fail(self, "set synchronous=FULL", msg, msg_size);
+    if (query_int(self, "PRAGMA page_size", &self->page_bytes) != 0 || self->page_bytes <= 0)
+        return hb_outbox__fail(self, "read the page size", msg, msg_size);
     return 0;
 }
 
@@ -359,6 +373,15 @@ schema_check_or_create(hb_outbox_t *self, char *msg, size_t msg_size)
         return hb_outbox__fail(self, "read the schema version", msg, msg_size);
     if (version == OUTBOX_SCHEMA_VERSION)
         return 0;
+    char pragma[AMOUNT_BYTES];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
+    if (version >= OUTBOX_SCHEMA_VERSION_FLOOR && version < OUTBOX_SCHEMA_VERSION) {
+        /* 1 -> 2: a version 1 file keeps meta.last_seq at the highest seq, which a floor may be */
+        if (sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+            return hb_outbox__fail(self, "upgrade the schema", msg, msg_size);
+        hb_log_info("outbox upgraded path=\"%s\" from=%" PRId64 " to=%d", self->path, version, OUTBOX_SCHEMA_VERSION);
+        return 0;
+    }
     if (version != 0) {
         snprintf(msg, msg_size, "outbox \"%s\" has schema version %" PRId64 ", this program knows version %d",
                  self->path, version, OUTBOX_SCHEMA_VERSION);
@@ -368,8 +391,6 @@ schema_check_or_create(hb_outbox_t *self, char *msg, size_t msg_size)
         snprintf(msg, msg_size, "\"%s\" is an SQLite file but not an hourbank outbox", self->path);
         return -1;
     }
-    char pragma[AMOUNT_BYTES];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
     if (sqlite3_exec(self->db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
         return hb_outbox__fail(self, "create the schema", msg, msg_size);
@@ -677,17 +698,27 @@ save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_sav
     return HB_RESULT_OK;
 }
 
+/* The first column of the one row of statement id, as int64; -1 on an error. */
+static int64_t
+stmt_int(hb_outbox_t *self, ob_stmt_t id)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, id);
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
 /* OUTBOX_FULL if storing bytes more would take the file past max_bytes.
  * Pages freed by compaction count as free: SQLite reuses them first. */
 static hb_result_t
 space_check(hb_outbox_t *self, ob_save_t *s, size_t bytes, char *msg, size_t msg_size)
 {
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_SIZE);
-    int rc = sqlite3_step(st);
-    int64_t used = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
+    int64_t pages = stmt_int(self, OB_PAGE_COUNT);
+    int64_t free_pages = pages < 0 ? -1 : stmt_int(self, OB_FREELIST_COUNT);
+    if (pages < 0 || free_pages < 0)
         return save_db_fail(self, s, "measure the file", msg, msg_size);
+    int64_t used = (pages - free_pages) * self->page_bytes;
     if (used + (int64_t) bytes <= self->max_bytes)
         return HB_RESULT_OK;
     snprintf(msg, msg_size, "outbox \"%s\" is full: %" PRId64 " bytes used, %zu more needed, limit %" PRId64
@@ -756,8 +787,8 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
     return HB_RESULT_OK;
 }
 
-/* Inside BEGIN IMMEDIATE: every op of the group, then the sequence and the
- * member serial once. OK, or the disk error that fails the group (its
+/* Inside BEGIN IMMEDIATE: every op of the group, then the member serial
+ * once (when a number was allocated). OK, or the disk error that fails the group (its
  * reason in msg). */
 static hb_result_t
 group_in_tx(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now, char *msg,
@@ -779,8 +810,7 @@ group_in_tx(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, in
         }
     }
     free(s);
-    if (r == HB_RESULT_OK && m.last_seq != before.last_seq && meta_set_u64(self, OB_SEQ_SET, m.last_seq) != 0)
-        r = save_db_fail(self, NULL, "store the sequence", msg, msg_size);
+    /* the sequence is the highest op stored (see SCHEMA_SQL): nothing to write */
     if (r == HB_RESULT_OK && m.next_serial != before.next_serial &&
         meta_set_u64(self, OB_SERIAL_SET, m.next_serial) != 0)
         r = save_db_fail(self, NULL, "store the member serial", msg, msg_size);
@@ -1172,16 +1202,35 @@ hb_outbox_dismiss(hb_outbox_t *self, uint64_t seq)
     return sqlite3_changes(self->db) == 1 ? HB_RESULT_OK : HB_RESULT_NOT_FOUND;
 }
 
+/* Inside BEGIN IMMEDIATE: raises the seq floor to the highest op (which
+ * may be deleted next), then deletes. Rows deleted or -1. */
+static int
+compact_in_tx(hb_outbox_t *self, int64_t before)
+{
+    if (hb_outbox__run(self, hb_outbox__stmt(self, OB_SEQ_FLOOR)) != 0)
+        return -1;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_COMPACT);
+    sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int(st, 2, HB_COMPACT_OPS_MAX);
+    if (hb_outbox__run(self, st) != 0)
+        return -1;
+    return sqlite3_changes(self->db);
+}
+
 int
 hb_outbox_compact(hb_outbox_t *self, int64_t now, int64_t retention_days)
 {
     hb_assert(self && retention_days >= 0);
     if (now < 0 || retention_days > now / SECONDS_PER_DAY)
         return 0;  /* nothing can be that old */
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_COMPACT);
-    sqlite3_bind_int64(st, 1, now - retention_days * SECONDS_PER_DAY);
-    sqlite3_bind_int(st, 2, HB_COMPACT_OPS_MAX);
-    if (hb_outbox__run(self, st) != 0)
-        return hb_outbox__fail(self, "compact", NULL, 0);
-    return sqlite3_changes(self->db);
+    if (hb_outbox__begin(self, true) != 0)
+        return hb_outbox__fail(self, "begin a compaction", NULL, 0);
+    int deleted = compact_in_tx(self, now - retention_days * SECONDS_PER_DAY);
+    if (deleted < 0)
+        hb_outbox__fail(self, "compact", NULL, 0);
+    if (deleted >= 0 && hb_outbox__commit(self) != 0)
+        deleted = hb_outbox__fail(self, "commit a compaction", NULL, 0);
+    if (deleted < 0)
+        hb_outbox__rollback(self);
+    return deleted;
 }

@@ -30,8 +30,10 @@ typedef enum {
     OB_ROLLBACK,
     OB_META_GET,
     OB_META_INSERT,
-    OB_SIZE,
+    OB_PAGE_COUNT,
+    OB_FREELIST_COUNT,
     OB_SEQ_SET,
+    OB_SEQ_FLOOR,
     OB_SERIAL_SET,
     OB_MEMBER_NO_USED,
     OB_OP_INSERT,
@@ -69,6 +71,7 @@ struct hb_outbox {
     char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];
     int64_t max_bytes;
     uint32_t serial_min, serial_max;  /* this station's member serials */
+    int64_t page_bytes;               /* the file's page size, read at open */
     /* caches of what the file says, refreshed after every commit */
     uint64_t last_seq;
     uint64_t last_acked;

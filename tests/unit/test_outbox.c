@@ -400,8 +400,12 @@ test_seqs_persist(void **state)
     char text[64];
     sql_text(f->path, "PRAGMA journal_mode", text, sizeof text);
     assert_string_equal(text, "wal");
-    sql_text(f->path, "SELECT last_seq FROM meta", text, sizeof text);
+    /* a save writes its op row only: the sequence is the highest seq held,
+     * meta.last_seq only a floor (raised by compaction and skip_to) */
+    sql_text(f->path, "SELECT max(last_seq, (SELECT max(seq) FROM ops)) FROM meta", text, sizeof text);
     assert_string_equal(text, "5");
+    sql_text(f->path, "SELECT last_seq FROM meta", text, sizeof text);
+    assert_string_equal(text, "0");
     reopen(f);
     assert_int_equal(hb_outbox_last_seq(f->ob), 5);
     assert_int_equal(hb_outbox_last_acked(f->ob), 2);
@@ -733,6 +737,48 @@ test_compact(void **state)
 }
 
 /* Each call does a bounded amount of work; repeated calls finish the job. */
+/* Every op compacted, the highest included: the floor keeps the sequence. */
+static void
+test_compact_keeps_sequence(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 3; i++)
+        save_service(f, f->a, f->b, 30);
+    ack_ok(f, 1, 3, HB_RESULT_OK, T0);
+    assert_int_equal(hb_outbox_compact(f->ob, T0 + 2 * DAY, 1), 3);
+    char text[64];
+    sql_text(f->path, "SELECT count(*) FROM ops", text, sizeof text);
+    assert_string_equal(text, "0");
+    sql_text(f->path, "SELECT last_seq FROM meta", text, sizeof text);
+    assert_string_equal(text, "3");
+    assert_int_equal(hb_outbox_last_seq(f->ob), 3);
+    reopen(f);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 3);
+    assert_int_equal(hb_outbox_last_acked(f->ob), 3);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 4);
+    /* skip_to past the highest op, then nothing held above it: still no reuse */
+    assert_int_equal(hb_outbox_skip_to(f->ob, 10), 6);
+    reopen(f);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 11);
+}
+
+/* A version 1 file (meta.last_seq written by every save) opens as version 2. */
+static void
+test_schema_upgrade(void **state)
+{
+    fixture_t *f = *state;
+    save_service(f, f->a, f->b, 30);
+    save_service(f, f->a, f->b, 30);
+    hb_outbox_destroy(&f->ob);
+    sql_exec(f->path, "UPDATE meta SET last_seq = 2; PRAGMA user_version = 1");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    char text[64];
+    sql_text(f->path, "PRAGMA user_version", text, sizeof text);
+    assert_string_equal(text, "2");
+    assert_int_equal(hb_outbox_last_seq(f->ob), 2);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 3);
+}
+
 static void
 test_compact_bounded(void **state)
 {
@@ -1183,6 +1229,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_status_list_dismiss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compact_keeps_sequence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
