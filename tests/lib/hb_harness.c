@@ -437,6 +437,28 @@ hb_h_member(const char *community, uint32_t n)
     return buf;
 }
 
+const char *
+hb_h_station_community(uint32_t id)
+{
+    static const char *const communities[] = {"QX03", "QH01", "QX04", "QH02"};
+    if (id < 1 || id > HB_H_STATIONS_MAX)
+        die("no harness station %u", id);
+    return communities[(id - 1) / 2];
+}
+
+/* The stations lines of community code in central.yaml (ids first and
+ * first + 1, those the config lists), into f. */
+static void
+yaml_stations(FILE *f, const hb_h_central_t *c, const char *code, const char *name, int first)
+{
+    static const char *const station_names[] = {"", "Qingxi one", "Qingxi two", "Qinhuai three", "Qinhuai four",
+                                                 "Qingxi five", "Qingxi six", "Qinhuai seven", "Qinhuai eight"};
+    fprintf(f, "      - code: %s\n        name: %s\n        stations:\n", code, name);
+    for (int id = first; id <= first + 1 && id <= c->stations; id++)
+        fprintf(f, "          - {id: %d, name: %s, public_key: \"%s\", %s}\n", id, station_names[id], c->station_pub[id],
+                id % 2 ? "member_serial_max: 499999" : "member_serial_min: 500000");
+}
+
 static void
 write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai_cap, const char *budget,
                    const char *extra_category)
@@ -468,12 +490,14 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "    gifts: family\n"
             "    payer_rules:\n"
             "      - {category: personal-care, payer: guarantee, min_recipient_age: 80}\n"
-            "    communities:\n"
-            "      - code: QX03\n"
-            "        name: Qingxi\n"
-            "        stations:\n"
-            "          - {id: 1, name: Qingxi one, public_key: \"%s\", member_serial_max: 499999}\n"
-            "          - {id: 2, name: Qingxi two, public_key: \"%s\", member_serial_min: 500000}\n"
+            "    communities:\n",
+            c->endpoint, c->conninfo, budget ? budget : "100000h", c->admin_pub,
+            extra_category ? "  - {name: " : "", extra_category ? extra_category : "",
+            extra_category ? ", description: added on reload}\n" : "", gulou_cap ? gulou_cap : "1500h");
+    yaml_stations(f, c, "QX03", "Qingxi", 1);
+    if (c->stations >= 5)
+        yaml_stations(f, c, "QX04", "Qingxi north", 5);
+    fprintf(f,
             "  - code: QINHUAI\n"
             "    name: Qinhuai\n"
             "    cap: %s\n"
@@ -481,27 +505,24 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "    gifts: any\n"
             "    payer_rules:\n"
             "      - {category: \"*\", payer: guarantee, min_recipient_age: 85}\n"
-            "    communities:\n"
-            "      - code: QH01\n"
-            "        name: Qinhuai one\n"
-            "        stations:\n"
-            "          - {id: 3, name: Qinhuai three, public_key: \"%s\", member_serial_max: 499999}\n"
-            "          - {id: 4, name: Qinhuai four, public_key: \"%s\", member_serial_min: 500000}\n",
-            c->endpoint, c->conninfo, budget ? budget : "100000h", c->admin_pub,
-            extra_category ? "  - {name: " : "", extra_category ? extra_category : "",
-            extra_category ? ", description: added on reload}\n" : "", gulou_cap ? gulou_cap : "1500h",
-            c->station_pub[1], c->station_pub[2], qinhuai_cap ? qinhuai_cap : "750h",
-            c->station_pub[3], c->station_pub[4]);
+            "    communities:\n",
+            qinhuai_cap ? qinhuai_cap : "750h");
+    yaml_stations(f, c, "QH01", "Qinhuai one", 3);
+    if (c->stations >= 7)
+        yaml_stations(f, c, "QH02", "Qinhuai two", 7);
     fclose(f);
     hb_h_write_file(c->conf, y);
     free(y);
 }
 
-void
-hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap, const char *qinhuai_cap,
-                  const char *budget)
+static void
+central_init(hb_h_central_t *c, const char *name, int stations, const char *gulou_cap, const char *qinhuai_cap,
+             const char *budget)
 {
+    if (stations < HB_H_STATIONS || stations > HB_H_STATIONS_MAX)
+        die("a harness central has %d to %d stations, not %d", HB_H_STATIONS, HB_H_STATIONS_MAX, stations);
     memset(c, 0, sizeof *c);
+    c->stations = stations;
     snprintf(c->dir, sizeof c->dir, "%s", hb_h_tmpdir(name));
     snprintf(c->conf, sizeof c->conf, "%s/central.yaml", c->dir);
     snprintf(c->log, sizeof c->log, "%s/central.log", c->dir);
@@ -509,7 +530,7 @@ hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap, co
     snprintf(c->endpoint, sizeof c->endpoint, "tcp://127.0.0.1:%d", free_tcp_port());
     hb_h_keypair(c->central_pub, c->central_sec);
     hb_h_keypair(c->admin_pub, c->admin_sec);
-    for (int i = 1; i <= HB_H_STATIONS; i++)
+    for (int i = 1; i <= c->stations; i++)
         hb_h_keypair(c->station_pub[i], c->station_sec[i]);
     char path[700], msg[256];
     snprintf(path, sizeof path, "%s/central.secret", c->dir);
@@ -518,6 +539,19 @@ hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap, co
     write_central_yaml(c, gulou_cap, qinhuai_cap, budget, NULL);
     if (hb_h_central_cmd(c, "migrate") != 0)
         die("hourbank-central migrate failed; see %s", c->log);
+}
+
+void
+hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap, const char *qinhuai_cap,
+                  const char *budget)
+{
+    central_init(c, name, HB_H_STATIONS, gulou_cap, qinhuai_cap, budget);
+}
+
+void
+hb_h_central_init_stations(hb_h_central_t *c, const char *name, int stations)
+{
+    central_init(c, name, stations, NULL, NULL, NULL);
 }
 
 int
@@ -589,6 +623,8 @@ hb_h_central_stop(hb_h_central_t *c, int sig)
 void
 hb_h_station_init(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64_t outbox_max_bytes)
 {
+    if (id < 1 || (int) id > c->stations)
+        die("station %u is not in central.yaml (stations 1..%d)", id, c->stations);
     memset(s, 0, sizeof *s);
     s->id = id;
     snprintf(s->dir, sizeof s->dir, "%s", hb_h_tmpdir("hb_station"));
@@ -619,7 +655,7 @@ hb_h_station_init(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64
             "outbox_max_bytes: %lld\n"
             "member_serial_min: %d\n"
             "member_serial_max: %d\n",
-            id, id <= 2 ? "QX03" : "QH01", c->endpoint, c->central_pub, s->ipc,
+            id, hb_h_station_community(id), c->endpoint, c->central_pub, s->ipc,
             (long long) (outbox_max_bytes ? outbox_max_bytes : HB_OUTBOX_BYTES_DEFAULT),
             id % 2 ? 1 : 500000, id % 2 ? 499999 : 999999);
     fclose(f);

@@ -71,7 +71,8 @@ void hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_
 Hourbank__Envelope *hb_h_batch_envelope(hb_h_batch_t *b);
 
 /* ---- a real hourbank-central on a fresh database ---- */
-#define HB_H_STATIONS 4
+#define HB_H_STATIONS 4      /* in central.yaml by default */
+#define HB_H_STATIONS_MAX 8  /* with hb_h_central_init_stations */
 typedef struct {
     char dir[512];
     char conf[640];
@@ -80,8 +81,9 @@ typedef struct {
     char endpoint[64];
     char central_pub[41], central_sec[41];
     char admin_pub[41], admin_sec[41];
-    char station_pub[HB_H_STATIONS + 1][41];   /* index = station id (1..4) */
-    char station_sec[HB_H_STATIONS + 1][41];
+    char station_pub[HB_H_STATIONS_MAX + 1][41];   /* index = station id (1..8) */
+    char station_sec[HB_H_STATIONS_MAX + 1][41];
+    int stations;                                  /* listed in central.yaml */
     pid_t pid;
 } hb_h_central_t;
 
@@ -93,13 +95,21 @@ typedef struct {
  * "hourbank-central migrate". */
 void hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap,
                        const char *qinhuai_cap, const char *budget);
+/* As hb_h_central_init with the default caps and budget, with stations
+ * (HB_H_STATIONS..HB_H_STATIONS_MAX) stations in central.yaml: 1 to 4 as
+ * above, 5 and 6 in community QX04 (GULOU), 7 and 8 in QH02 (QINHUAI). In
+ * each community the odd station allocates serials 1..499999, the even one
+ * 500000..999999. */
+void hb_h_central_init_stations(hb_h_central_t *c, const char *name, int stations);
+/* The community of harness station id (1..HB_H_STATIONS_MAX). */
+const char *hb_h_station_community(uint32_t id);
 /* Starts the daemon and waits until station 1 gets a welcome. */
 void hb_h_central_start(hb_h_central_t *c);
 /* Sends sig to the daemon and reaps it; returns the wait status. */
 int hb_h_central_stop(hb_h_central_t *c, int sig);
 /* Runs "hourbank-central <cmd>"; returns its exit code. */
 int hb_h_central_cmd(hb_h_central_t *c, const char *cmd);
-/* A client connected as station id (1..4), or as admin with id 0. */
+/* A client connected as station id (1..c->stations), or as admin with id 0. */
 hb_h_client_t *hb_h_central_client(hb_h_central_t *c, uint32_t station);
 /* hello as station; returns central's high-water mark, or -1. */
 int64_t hb_h_hello(hb_h_client_t *cl, uint32_t station, uint64_t last_acked);
