@@ -32,9 +32,10 @@
 #endif
 _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit QueuedOp.summary");
 
-/* 2: meta.last_seq is a floor (below). A version 1 file is upgraded at
- * open; a program that knows only version 1 refuses a version 2 file,
- * which it would read as "no seq assigned since the last compaction". */
+/* 2: meta.last_seq is a floor (below), and the index of unsettled ops by
+ * member_b holds gifts only. A version 1 file is upgraded at open; a
+ * program that knows only version 1 refuses a version 2 file, which it
+ * would read as "no seq assigned since the last compaction". */
 #define OUTBOX_SCHEMA_VERSION 2
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
@@ -94,7 +95,9 @@ static const char SCHEMA_SQL[] =
     "CREATE INDEX ops_rejected ON ops (seq) WHERE result <> " OB_SQL_OK " AND dismissed = 0;"
     "CREATE INDEX ops_acked ON ops (acked_at) WHERE result IS NOT NULL;"
     "CREATE INDEX ops_unsettled_a ON ops (member_a) WHERE in_directory = 0;"
-    "CREATE INDEX ops_unsettled_b ON ops (member_b) WHERE in_directory = 0;"
+    /* as member_b only a gift's receiver gains (a service's recipient does
+     * not pay here: EFFECT_AS_B in outbox_dir.c), so services stay out */
+    "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';"
     "CREATE INDEX ops_unsettled_voids ON ops (void_seq) WHERE in_directory = 0 AND void_seq IS NOT NULL;"
     "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"
     "CREATE TABLE members ("
@@ -111,6 +114,11 @@ static const char SCHEMA_SQL[] =
     " name TEXT NOT NULL UNIQUE,"
     " description TEXT NOT NULL"
     ") STRICT;";
+
+/* Version 1 -> 2 (inside the transaction of schema_ensure). */
+static const char UPGRADE_1_2_SQL[] =
+    "DROP INDEX IF EXISTS ops_unsettled_b;"
+    "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';";
 
 static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_BEGIN] = "BEGIN",
@@ -377,7 +385,8 @@ schema_check_or_create(hb_outbox_t *self, char *msg, size_t msg_size)
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
     if (version >= OUTBOX_SCHEMA_VERSION_FLOOR && version < OUTBOX_SCHEMA_VERSION) {
         /* 1 -> 2: a version 1 file keeps meta.last_seq at the highest seq, which a floor may be */
-        if (sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        if (sqlite3_exec(self->db, UPGRADE_1_2_SQL, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
             return hb_outbox__fail(self, "upgrade the schema", msg, msg_size);
         hb_log_info("outbox upgraded path=\"%s\" from=%" PRId64 " to=%d", self->path, version, OUTBOX_SCHEMA_VERSION);
         return 0;

@@ -49,10 +49,12 @@ const char *const hb_outbox__dir_sql[OB_STMT_COUNT] = {
                         " AND (result IS NULL OR result = " OB_SQL_OK "))",
     /* ops not yet in the directory's balances, minus voids (not yet in the
      * directory) of this station's own ops that central accepted or may
-     * accept; each part searches a partial index (voids are few) */
+     * accept; each part searches a partial index (voids are few; as member_b
+     * only gifts count, so only gifts are in that index) */
     [OB_PENDING_MINUTES] =
         "SELECT (SELECT coalesce(sum(" EFFECT_AS_A("") "), 0) FROM ops WHERE in_directory = 0 AND member_a = ?1)"
-        " + (SELECT coalesce(sum(" EFFECT_AS_B("") "), 0) FROM ops WHERE in_directory = 0 AND member_b = ?1)"
+        " + (SELECT coalesce(sum(" EFFECT_AS_B("") "), 0) FROM ops"
+        " WHERE in_directory = 0 AND kind = 'gift' AND member_b = ?1)"
         " - (SELECT coalesce(sum(CASE WHEN t.member_a = ?1 THEN " EFFECT_AS_A("t.") " ELSE 0 END"
         " + CASE WHEN t.member_b = ?1 THEN " EFFECT_AS_B("t.") " ELSE 0 END), 0)"
         " FROM ops v INDEXED BY ops_unsettled_voids JOIN ops t ON t.seq = v.void_seq"

@@ -762,6 +762,29 @@ test_compact_keeps_sequence(void **state)
     assert_int_equal(save_service(f, f->a, f->b, 30), 11);
 }
 
+/* A balance lookup finds a member's unsettled ops through the partial
+ * indexes, never by reading the whole table (the member_b index holds
+ * gifts only, so a service's save does not have to write it). */
+static void
+test_pending_minutes_plan(void **state)
+{
+    fixture_t *f = *state;
+    char sql[2048];
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", hb_outbox__dir_sql[OB_PENDING_MINUTES]);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->ob->db, sql, -1, &st, NULL), SQLITE_OK);
+    char plan[4096] = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        size_t at = strlen(plan);
+        snprintf(plan + at, sizeof plan - at, "%s\n", (const char *) sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    assert_non_null(strstr(plan, "ops_unsettled_a"));
+    assert_non_null(strstr(plan, "ops_unsettled_gifts"));
+    assert_non_null(strstr(plan, "ops_unsettled_voids"));
+    assert_null(strstr(plan, "SCAN ops\n"));
+}
+
 /* A version 1 file (meta.last_seq written by every save) opens as version 2. */
 static void
 test_schema_upgrade(void **state)
@@ -770,11 +793,16 @@ test_schema_upgrade(void **state)
     save_service(f, f->a, f->b, 30);
     save_service(f, f->a, f->b, 30);
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "UPDATE meta SET last_seq = 2; PRAGMA user_version = 1");
+    sql_exec(f->path, "UPDATE meta SET last_seq = 2; PRAGMA user_version = 1; DROP INDEX ops_unsettled_gifts;"
+                      " CREATE INDEX ops_unsettled_b ON ops (member_b) WHERE in_directory = 0");
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
     assert_string_equal(text, "2");
+    sql_text(f->path, "SELECT group_concat(name) FROM sqlite_schema WHERE name LIKE 'ops_unsettled%' ORDER BY name",
+             text, sizeof text);
+    assert_non_null(strstr(text, "ops_unsettled_gifts"));
+    assert_null(strstr(text, "ops_unsettled_b"));
     assert_int_equal(hb_outbox_last_seq(f->ob), 2);
     assert_int_equal(save_service(f, f->a, f->b, 30), 3);
 }
@@ -1231,6 +1259,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_compact_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_keeps_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_minutes_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
