@@ -773,8 +773,8 @@ report(double ceiling, const e2e_t *e, const live_result_t *lv, const save_t *s)
     printf("%-34s %11.3f ms   (%ld samples)\n", "   balance query p99 during (2)", e->bal_p99, e->bal_samples);
     printf("%-34s %11.0f /s %10.3f\n", "3b. live: saved and acked", lv->rate, ratio(lv->rate, ceiling));
     printf("%-34s %11.3f ms / %.3f ms (%ld ops)\n", "   save-to-ack p50 / p99", lv->p50_ms, lv->p99_ms, lv->acked);
-    printf("%-34s %11.0f /s %10.3f   (median of %d rounds' ratios)\n", "4. station save (local API)",
-           s->api_rate, s->api_ratio, SAVE_ROUNDS);
+    printf("%-34s %11.0f /s %10.3f   (median of %d rounds' ratios; %.3f of the totals)\n",
+           "4. station save (local API)", s->api_rate, s->api_ratio, SAVE_ROUNDS, ratio(s->api_rate, s->raw_rate));
     printf("%-34s %11.0f /s\n", "   raw SQLite WAL FULL commit", s->raw_rate);
     printf("%-34s %11.3f ms / %.3f ms\n", "   save p50 / p99", s->api_p50_ms, s->api_p99_ms);
     printf("%-34s %11.0f /s %10.3f   (p50 %.3f ms)\n", "4c. IPC round trip alone (no save)", s->ipc_rate,
@@ -800,11 +800,12 @@ report_json(const bench_opts_t *o, double ceiling, const e2e_t *e, const live_re
                " \"save_ratio\": %.4f, \"save_p50_ms\": %.3f, \"save_p99_ms\": %.3f,"
                " \"central_peak_rss_kib\": %ld, \"station_peak_rss_kib\": %ld, \"live_per_s\": %.0f,"
                " \"live_ack_p50_ms\": %.3f, \"live_ack_p99_ms\": %.3f, \"save_ipc_per_s\": %.0f,"
-               " \"save_ipc_p50_ms\": %.3f, \"save_inproc_per_s\": %.0f, \"save_group_per_s\": %.0f}\n",
+               " \"save_ipc_p50_ms\": %.3f, \"save_inproc_per_s\": %.0f, \"save_group_per_s\": %.0f,"
+               " \"save_ratio_of_totals\": %.4f}\n",
             o->n, o->stations, e->ops, ceiling, e->rate, e->seconds, ratio(e->rate, ceiling), e->bal_p50, e->bal_p99,
             e->bal_samples, s->api_rate, s->raw_rate, s->api_ratio, s->api_p50_ms, s->api_p99_ms,
             e->central_kib, e->station_kib, lv->rate, lv->p50_ms, lv->p99_ms, s->ipc_rate, s->ipc_p50_ms,
-            s->inproc_rate, s->group_rate);
+            s->inproc_rate, s->group_rate, ratio(s->api_rate, s->raw_rate));
     fclose(f);
 }
 
