@@ -5,6 +5,7 @@
 #include "hb_itest.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 #define STATIONS 2            /* stations 1 (QX03) and 3 (QH01) */
-#define OPS_PER_STATION 6000  /* long enough that every kill lands mid-stream */
+#define OPS_PER_STATION 3000
 #define BATCH_OPS 50
 #define MEMBERS 20
 #define KILLS 5
@@ -27,6 +28,7 @@ typedef struct {
     int results[OPS_PER_STATION + 1];     /* 0 = no ack seen yet */
     int64_t ok_service_minutes;
     int resends;
+    _Atomic uint64_t progress;            /* next seq to send, for the killer */
     char failure[256];
 } stream_t;
 
@@ -113,6 +115,7 @@ stream(void *arg)
             continue;
         }
         next = take_ack(s, r->batch_ack) + 1;
+        atomic_store(&s->progress, next);
         hb_wire_free(&r);
     }
     hb_h_client_destroy(&cl);
@@ -156,7 +159,12 @@ test_kill9_mid_stream(void **state)
     for (int i = 0; i < STATIONS; i++)
         pthread_create(&th[i], NULL, stream, &streams[i]);
     for (int k = 0; k < KILLS; k++) {
-        usleep(250 * 1000);
+        /* kill k lands when both streams are k+1 sixths through: mid-stream,
+         * however fast central is */
+        uint64_t mark = (uint64_t) (k + 1) * OPS_PER_STATION / (KILLS + 1);
+        for (int w = 0; w < 60000 && (atomic_load(&streams[0].progress) < mark ||
+                                      atomic_load(&streams[1].progress) < mark); w++)
+            usleep(1000);
         hb_h_central_stop(&central, SIGKILL);
         usleep(200 * 1000);
         hb_h_central_start(&central);
