@@ -16,7 +16,8 @@
  *   group falls on is in the group's book), so it keeps the others under
  *   the account's new version.
  * A second central writing the same ledger therefore makes this one read
- * again, not decide on stale facts. Sizes are bounded: a full cache is
+ * again, not decide on stale facts; the ledger empties the cache at every
+ * new connection (failover, a restored backup). Sizes are bounded: a full cache is
  * emptied and fills again from the database. */
 #ifndef HB_CACHE_H
 #define HB_CACHE_H

@@ -109,6 +109,10 @@ hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
         drop_connection(self);
         return -1;
     }
+    /* A new connection may be to another server (failover) or to a database
+     * restored from a backup, where neither members nor row versions need
+     * be what this process saw: start from the database again. */
+    hb_cache_clear(self->cache);
     return 0;
 }
 
