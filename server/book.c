@@ -389,7 +389,6 @@ hb_book_post(hb_book_t *self, hb_book_account_t *debit, hb_book_account_t *credi
     t->is_new = true;
     debit->add_debits += minutes;
     credit->add_credits += minutes;
-    debit->touched = credit->touched = true;
     attach(self, op, t);
     return t;
 }

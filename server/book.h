@@ -45,7 +45,6 @@ typedef struct {
     int64_t version_after;     /* ... after the group's commit (0: unchanged) */
     int64_t add_debits, add_credits;
     bool is_new;               /* registered in this group */
-    bool touched;              /* a transfer of this group moves it */
 } hb_book_account_t;
 
 typedef struct {
@@ -112,7 +111,6 @@ typedef struct {
     hb_book_transfer_t **transfers;  /* in id order (loaded ops: filled for void targets) */
     size_t n_transfers;
     int64_t occurred_s;
-    bool is_new;
 } hb_book_op_t;
 
 /* Minutes of service credited to an account on a day (hb_served_on_day). */

@@ -480,8 +480,10 @@ load(group_t *g)
     add_call(calls, &n, S_CATEGORIES, none, 0);
     add_call(calls, &n, S_STATIONS, st, 1);
     add_call(calls, &n, S_ACCOUNTS, acc, 4);
-    add_call(calls, &n, S_MEMBERS, mem, 1);
-    add_call(calls, &n, S_COMMUNITIES, comms, 1);
+    if (a[A_MEMBERS].n > 0)  /* none when the cache knows every member named */
+        add_call(calls, &n, S_MEMBERS, mem, 1);
+    if (a[A_COMMUNITIES].n > 0)
+        add_call(calls, &n, S_COMMUNITIES, comms, 1);
     add_call(calls, &n, S_OPS, keys, 2);
     add_call(calls, &n, S_XFERS, voids, 2);
     add_call(calls, &n, S_TIMES, times, 1);
@@ -507,7 +509,7 @@ sv(const PGresult *r, int row, int col)
 static size_t
 rows(const group_t *g, int stmt)
 {
-    return (size_t) PQntuples(g->res[stmt]);
+    return (size_t) PQntuples(g->res[stmt]);  /* 0 for a statement not sent (NULL) */
 }
 
 static hb_book_t *
@@ -845,7 +847,7 @@ write_accounts_members(const hb_book_t *b, arr_t *a)
             arr_str(&a[A_ACC_DISTRICT], acc->district);
             arr_int(&a[A_ACC_DEBITS], acc->add_debits);
             arr_int(&a[A_ACC_CREDITS], acc->add_credits);
-        } else if (acc->touched) {  /* updated once, whatever the number of transfers */
+        } else if (acc->add_debits || acc->add_credits) {  /* updated once, whatever the transfers */
             arr_int(&a[A_B_ID], acc->id);
             arr_int(&a[A_B_DEBITS], acc->add_debits);
             arr_int(&a[A_B_CREDITS], acc->add_credits);

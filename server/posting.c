@@ -395,7 +395,6 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
     memcpy(c.rec->hash, in->hash, HB_HASH_BYTES);
     c.rec->kind = hb_posting_kind_of(in->op);
     c.rec->occurred_s = in->op->occurred_at;
-    c.rec->is_new = true;
     hb_assert(book->n_new_ops < book->max.ops);
     book->new_ops[book->n_new_ops++] = c.rec;
     if (in->refused != HB_RESULT_OK)
