@@ -2,6 +2,7 @@
  * monitor that tells a refused key from a silent peer. */
 #include "cli_conn.h"
 #include "hb_assert.h"
+#include "hb_clock.h"
 #include "hb_limits.h"
 #include "hb_wire.h"
 
@@ -15,8 +16,6 @@
 #include <time.h>
 #include <zmq.h>
 
-#define MS_PER_S 1000
-#define NS_PER_MS 1000000
 /* A monitor event frame: uint16 event, uint32 value. */
 #define MONITOR_EVENT_BYTES 6
 /* Messages read while waiting for one reply: stale replies are dropped,
@@ -31,14 +30,6 @@ struct hb_cli_conn {
     void *socket;
     void *monitor;   /* PAIR receiving handshake failures; NULL without CURVE */
 };
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * MS_PER_S + ts.tv_nsec / NS_PER_MS;
-}
 
 static int
 set_curve(void *socket, const hb_cli_conn_curve_t *curve)
@@ -134,7 +125,7 @@ fresh_id(void)
     uint64_t id = 0;
     while (id == 0) {
         if (getrandom(&id, sizeof id, 0) != (ssize_t) sizeof id)
-            id = (uint64_t) now_ms() * 2654435761u + (uint64_t) clock();  /* no entropy: unique enough */
+            id = (uint64_t) hb_clock_ms() * 2654435761u + (uint64_t) clock();  /* no entropy: unique enough */
     }
     return id;
 }
@@ -176,7 +167,7 @@ static hb_cli_conn_status_t
 wait_for(hb_cli_conn_t *self, short events, int64_t deadline, char *msg, size_t msg_size)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - hb_clock_ms();
         if (left <= 0) {
             snprintf(msg, msg_size, "no answer");
             return HB_CLI_CONN_NO_ANSWER;
@@ -257,7 +248,7 @@ hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, H
 {
     hb_assert(self && req && reply_out && msg && timeout_ms > 0);
     *reply_out = NULL;
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = hb_clock_ms() + timeout_ms;
     req->correlation_id = fresh_id();
     void *data = NULL;
     size_t size = 0;

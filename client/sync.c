@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "hb_assert.h"
+#include "hb_clock.h"
 #include "hb_keyfile.h"
 #include "hb_log.h"
 #include "hb_wire.h"
@@ -47,14 +48,6 @@ struct hb_sync {
     int64_t directory_at_ms;
     uint64_t categories_corr;
 };
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *
 hb_sync_link_name(hb_link_t link)
@@ -203,7 +196,7 @@ link_lost(hb_sync_t *self, const char *why)
     self->categories_corr = 0;
     fail_forwards(self);
     int jitter = (int) randombytes_uniform((uint32_t) self->retry_delay_ms / 2 + 1);
-    self->retry_at_ms = now_ms() + self->retry_delay_ms / 2 + jitter;
+    self->retry_at_ms = hb_clock_ms() + self->retry_delay_ms / 2 + jitter;
     self->retry_delay_ms *= 2;
     if (self->retry_delay_ms > HB_RETRY_DELAY_MS_MAX)
         self->retry_delay_ms = HB_RETRY_DELAY_MS_MAX;
@@ -222,7 +215,7 @@ send_hello(hb_sync_t *self)
     env.body_case = HOURBANK__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     self->hello_corr = send_env(self, &env);
-    self->hello_sent_ms = now_ms();
+    self->hello_sent_ms = hb_clock_ms();
     if (!self->hello_corr)
         link_lost(self, "central is not reachable");
 }
@@ -273,7 +266,7 @@ send_batches(hb_sync_t *self)
         inflight_t *f = &self->inflight[self->n_inflight++];
         f->corr = corr;
         f->last_seq = last;
-        f->sent_ms = now_ms();
+        f->sent_ms = hb_clock_ms();
         self->sent_through = last;
     }
 }
@@ -309,7 +302,7 @@ on_ack(hb_sync_t *self, int slot, const Hourbank__BatchAck *ack)
             hb_log_warn("op rejected by central seq=%" PRIu64 " code=%s message=\"%s\"", ack->results[i]->seq,
                         hb_result_name((hb_result_t) ack->results[i]->result), ack->results[i]->message);
     /* balances changed: refresh the cache soon, but not once per ack */
-    int64_t soon = now_ms() + HB_DIRECTORY_AFTER_ACK_MS;
+    int64_t soon = hb_clock_ms() + HB_DIRECTORY_AFTER_ACK_MS;
     if (self->directory_at_ms > soon)
         self->directory_at_ms = soon;
 }
@@ -333,7 +326,7 @@ refresh_directory(hb_sync_t *self)
     env.body_case = HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY;
     env.directory_query = &dq;
     self->directory_corr = send_env(self, &env);
-    self->directory_at_ms = now_ms() + HB_DIRECTORY_REFRESH_MS;
+    self->directory_at_ms = hb_clock_ms() + HB_DIRECTORY_REFRESH_MS;
 }
 
 static void
@@ -372,7 +365,7 @@ hb_sync_forward(hb_sync_t *self, Hourbank__Envelope *req, uint64_t token)
         uint64_t corr = send_env(self, req);
         if (!corr)
             return -1;
-        self->forwards[i] = (forward_t){corr, token, now_ms()};
+        self->forwards[i] = (forward_t){corr, token, hb_clock_ms()};
         return 0;
     }
     return -1;
@@ -450,7 +443,7 @@ void
 hb_sync_tick(hb_sync_t *self)
 {
     hb_assert(self);
-    int64_t now = now_ms();
+    int64_t now = hb_clock_ms();
     if (self->link != HB_LINK_UP) {
         if (self->hello_corr && now - self->hello_sent_ms > HB_ACK_TIMEOUT_MS)
             link_lost(self, "no answer to hello");

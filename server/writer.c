@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "hb_assert.h"
+#include "hb_clock.h"
 #include "hb_log.h"
 #include "rules.h"
 #include "worker.h"
@@ -29,20 +30,12 @@ struct hb_writer {
 /* The event that says "fatal"; never a group. */
 static char fatal_event;
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 db_connected(writer_state_t *w, int rules_version)
 {
     if (w->db_state == 0)
         hb_log_info("ledger database connection restored, acks resume outage_ms=%" PRId64 " rules_version=%d",
-                    now_ms() - w->db_down_since_ms, rules_version);
+                    hb_clock_ms() - w->db_down_since_ms, rules_version);
     else
         hb_log_info("ledger database connected rules_version=%d", rules_version);
     w->db_state = 1;
@@ -54,7 +47,7 @@ db_connected(writer_state_t *w, int rules_version)
 static void
 db_tick(writer_state_t *w)
 {
-    if (w->fatal || hb_ledger_connected(w->ledger) || now_ms() < w->db_retry_at_ms)
+    if (w->fatal || hb_ledger_connected(w->ledger) || hb_clock_ms() < w->db_retry_at_ms)
         return;
     char msg[512];
     bool fatal = false;
@@ -73,10 +66,10 @@ db_tick(writer_state_t *w)
     }
     if (w->db_state != 0) {
         hb_log_error("ledger database unavailable, acks withheld until it returns: %s", msg);
-        w->db_down_since_ms = now_ms();
+        w->db_down_since_ms = hb_clock_ms();
     }
     w->db_state = 0;
-    w->db_retry_at_ms = now_ms() + w->db_retry_delay_ms;
+    w->db_retry_at_ms = hb_clock_ms() + w->db_retry_delay_ms;
     w->db_retry_delay_ms *= 2;
     if (w->db_retry_delay_ms > HB_DB_RETRY_DELAY_MS_MAX)
         w->db_retry_delay_ms = HB_DB_RETRY_DELAY_MS_MAX;
@@ -88,10 +81,10 @@ db_lost(writer_state_t *w)
     if (w->db_state == 1) {
         hb_log_error("ledger database connection lost, acks withheld until it returns: %s",
                      hb_ledger_error(w->ledger));
-        w->db_down_since_ms = now_ms();
+        w->db_down_since_ms = hb_clock_ms();
     }
     w->db_state = 0;
-    w->db_retry_at_ms = now_ms() + w->db_retry_delay_ms;
+    w->db_retry_at_ms = hb_clock_ms() + w->db_retry_delay_ms;
 }
 
 static void

@@ -194,15 +194,8 @@ probe_balances(void *arg)
     prober_t *p = arg;
     hb_h_client_t *cl = hb_h_central_client(p->central, 0);
     while (!atomic_load(&p->stop) && p->count < LATENCY_SAMPLES_MAX) {
-        Hourbank__Envelope env;
-        Hourbank__BalanceQuery q;
-        hourbank__envelope__init(&env);
-        hourbank__balance_query__init(&q);
-        q.member_no = p->member;
-        env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
-        env.balance_query = &q;
         double t0 = now_s();
-        Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);
+        Hourbank__Envelope *r = hb_h_balance(cl, p->member, 5000);
         if (r)
             p->lat_ms[p->count++] = (now_s() - t0) * 1e3;
         hb_wire_free(&r);

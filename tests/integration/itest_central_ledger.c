@@ -116,22 +116,17 @@ test_queries(void **state)
 {
     (void) state;
     hb_h_client_t *cl = hb_h_central_client(&central, 2);
-    Hourbank__Envelope env;
-    Hourbank__BalanceQuery bq;
-    hourbank__envelope__init(&env);
-    hourbank__balance_query__init(&bq);
-    bq.member_no = (char *) (uintptr_t) hb_h_member("QX03", 1);
-    env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
-    env.balance_query = &bq;
-    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);
+    Hourbank__Envelope *r = hb_h_balance(cl, hb_h_member("QX03", 1), 5000);
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_BALANCE_REPLY);
     assert_int_equal(r->balance_reply->balance_minutes, 90);
     hb_wire_free(&r);
 
+    Hourbank__Envelope env;
+    hourbank__envelope__init(&env);
     Hourbank__StatementQuery sq;
     hourbank__statement_query__init(&sq);
-    sq.member_no = bq.member_no;
+    sq.member_no = (char *) (uintptr_t) hb_h_member("QX03", 1);
     env.body_case = HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY;
     env.statement_query = &sq;
     r = hb_h_client_call(cl, &env, 5000);
@@ -145,10 +140,7 @@ test_queries(void **state)
     assert_string_equal(r->statement_reply->entries[1]->counterparty, "guarantee");
     hb_wire_free(&r);
 
-    bq.member_no = (char *) (uintptr_t) hb_h_member("QX03", 77);
-    env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
-    env.balance_query = &bq;  /* the body is a union: set it again */
-    r = hb_h_client_call(cl, &env, 5000);
+    r = hb_h_balance(cl, hb_h_member("QX03", 77), 5000);
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_ERROR);
     assert_int_equal(r->error->code, HOURBANK__RESULT__NOT_FOUND);

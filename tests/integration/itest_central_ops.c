@@ -180,14 +180,7 @@ during_outage(hb_h_client_t *cl, hb_h_batch_t *b)
         assert_null(r);
     }
     assert_int_equal(hb_h_hello(cl, 1, 2), -1);  /* answered UNAVAILABLE: no mark to give */
-    Hourbank__Envelope env;
-    Hourbank__BalanceQuery q;
-    hourbank__envelope__init(&env);
-    hourbank__balance_query__init(&q);
-    q.member_no = (char *) (uintptr_t) Q(1);
-    env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
-    env.balance_query = &q;
-    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);
+    Hourbank__Envelope *r = hb_h_balance(cl, Q(1), 5000);
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_ERROR);
     assert_int_equal(r->error->code, HOURBANK__RESULT__UNAVAILABLE);

@@ -7,6 +7,7 @@
  * report a mark that includes it; a verify stuck behind a lock must not
  * hold up balance queries either; SIGTERM during a slow group still commits
  * and acks it. */
+#include "hb_clock.h"
 #include "hb_itest.h"
 
 #include <signal.h>
@@ -40,14 +41,6 @@ static const char *const SLOW_SQL[] = {
     "  END IF; RETURN NULL; END $$",
     "CREATE TRIGGER hb_test_slow BEFORE INSERT ON op FOR EACH STATEMENT EXECUTE FUNCTION hb_test_slow()",
 };
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_ms(int ms)
@@ -103,10 +96,10 @@ arm(PGconn *pg, int ms)
 static void
 wait_for_slow_commit(PGconn *pg)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = hb_clock_ms() + WAIT_MS;
     while (hb_h_pg_int(pg, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
                            " AND datname = current_database()") == 0) {
-        if (now_ms() > deadline)
+        if (hb_clock_ms() > deadline)
             fail_msg("the group commit never reached the slow trigger");
         sleep_ms(5);
     }
@@ -136,16 +129,9 @@ send_service(hb_h_client_t *cl, uint64_t seq)
 static int64_t
 ask_balance(hb_h_client_t *cl, const char *member_no, int64_t *took_ms)
 {
-    Hourbank__Envelope env;
-    Hourbank__BalanceQuery bq;
-    hourbank__envelope__init(&env);
-    hourbank__balance_query__init(&bq);
-    bq.member_no = (char *) (uintptr_t) member_no;
-    env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
-    env.balance_query = &bq;
-    int64_t t0 = now_ms();
-    Hourbank__Envelope *r = hb_h_client_call(cl, &env, WAIT_MS);
-    *took_ms = now_ms() - t0;
+    int64_t t0 = hb_clock_ms();
+    Hourbank__Envelope *r = hb_h_balance(cl, member_no, WAIT_MS);
+    *took_ms = hb_clock_ms() - t0;
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_BALANCE_REPLY);
     int64_t balance = r->balance_reply->balance_minutes;
@@ -158,7 +144,7 @@ static void
 expect_ack(hb_h_client_t *cl, uint64_t seq, int64_t sent_ms, int64_t at_least_ms)
 {
     Hourbank__Envelope *ack = hb_h_client_recv(cl, WAIT_MS);
-    int64_t took = now_ms() - sent_ms;
+    int64_t took = hb_clock_ms() - sent_ms;
     assert_non_null(ack);
     assert_int_equal(ack->correlation_id, BATCH_CORR + seq);
     assert_int_equal(ack->body_case, HOURBANK__ENVELOPE__BODY_BATCH_ACK);
@@ -180,7 +166,7 @@ test_balance_not_behind_commit(void **state)
     int64_t took;
     assert_int_equal(ask_balance(query_cl, Q(1), &took), 0);  /* connects the reader */
     arm(pg, SLOW_COMMIT_MS);
-    int64_t sent = now_ms();
+    int64_t sent = hb_clock_ms();
     send_service(writer_cl, 3);
     wait_for_slow_commit(pg);
     int64_t worst = 0, sum = 0;
@@ -194,7 +180,7 @@ test_balance_not_behind_commit(void **state)
     printf("balance during a %d ms group commit: %d queries, worst %lld ms, mean %.1f ms\n", SLOW_COMMIT_MS,
            QUERIES, (long long) worst, (double) sum / QUERIES);
     assert_true(worst < QUERY_BOUND_MS);
-    assert_true(now_ms() - sent < SLOW_COMMIT_MS);  /* all asked while the group was in the writer */
+    assert_true(hb_clock_ms() - sent < SLOW_COMMIT_MS);  /* all asked while the group was in the writer */
     expect_ack(writer_cl, 3, sent, SLOW_COMMIT_MS);
     assert_int_equal(itest_balance(pg, Q(1)), SERVICE_MINUTES);
     assert_int_equal(ask_balance(query_cl, Q(1), &took), SERVICE_MINUTES);
@@ -213,11 +199,11 @@ test_hello_waits_for_batches(void **state)
     hb_h_client_t *batch_cl = hb_h_central_client(&central, 1);
     hb_h_client_t *hello_cl = hb_h_central_client(&central, 1);
     arm(pg, SLOW_COMMIT_MS);
-    int64_t sent = now_ms();
+    int64_t sent = hb_clock_ms();
     send_service(batch_cl, 4);
     wait_for_slow_commit(pg);
     assert_int_equal(hb_h_hello(hello_cl, 1, 0), 4);
-    int64_t took = now_ms() - sent;
+    int64_t took = hb_clock_ms() - sent;
     printf("hello answered %lld ms after the batch was sent\n", (long long) took);
     assert_true(took >= SLOW_COMMIT_MS);
     expect_ack(batch_cl, 4, sent, SLOW_COMMIT_MS);
@@ -251,10 +237,10 @@ test_verify_apart(void **state)
     const size_t sizes[] = {size};
     assert_int_equal(hb_h_client_send_raw(admin, frames, sizes, 1), 0);
     free(data);
-    int64_t deadline = now_ms() + WAIT_MS;  /* until verify waits for the lock */
+    int64_t deadline = hb_clock_ms() + WAIT_MS;  /* until verify waits for the lock */
     while (hb_h_pg_int(pg, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                            " AND datname = current_database()") == 0) {
-        assert_true(now_ms() < deadline);
+        assert_true(hb_clock_ms() < deadline);
         sleep_ms(5);
     }
     hb_h_client_t *cl = hb_h_central_client(&central, 2);
@@ -284,7 +270,7 @@ test_sigterm_drains(void **state)
     PGconn *pg = hb_h_pg(central.conninfo);
     hb_h_client_t *cl = hb_h_central_client(&central, 1);
     arm(pg, SLOW_COMMIT_MS / 2);
-    int64_t sent = now_ms();
+    int64_t sent = hb_clock_ms();
     send_service(cl, 5);
     wait_for_slow_commit(pg);
     assert_int_equal(kill(central.pid, SIGTERM), 0);

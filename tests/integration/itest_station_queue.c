@@ -88,14 +88,7 @@ test_rejection_listed_until_dismissed(void **state)
 static int64_t
 balance(hb_h_client_t *cl, const char *member_no, int64_t *pending, int64_t *as_of)
 {
-    Hourbank__Envelope env;
-    Hourbank__BalanceQuery bq;
-    hourbank__envelope__init(&env);
-    hourbank__balance_query__init(&bq);
-    bq.member_no = (char *) (uintptr_t) member_no;
-    env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
-    env.balance_query = &bq;
-    Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);
+    Hourbank__Envelope *r = hb_h_balance(cl, member_no, 5000);
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_BALANCE_REPLY);
     int64_t v = r->balance_reply->balance_minutes;

@@ -13,6 +13,7 @@
 
 #include <zmq.h>
 
+#include "hb_clock.h"
 #include "hb_limits.h"
 #include "hb_wire.h"
 
@@ -244,14 +245,6 @@ hb_h_client_destroy(hb_h_client_t **self_p)
     *self_p = NULL;
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 Hourbank__Envelope *
 hb_h_client_call(hb_h_client_t *self, Hourbank__Envelope *env, int timeout_ms)
 {
@@ -263,9 +256,9 @@ hb_h_client_call(hb_h_client_t *self, Hourbank__Envelope *env, int timeout_ms)
         die("%s", "hb_wire_pack failed");
     zmq_send(self->sock, data, size, 0);
     free(data);
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = hb_clock_ms() + timeout_ms;
     for (;;) {  /* replies to earlier, timed-out calls are skipped */
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - hb_clock_ms();
         if (left <= 0)
             return NULL;
         Hourbank__Envelope *reply = hb_h_client_recv(self, (int) left);
@@ -685,6 +678,19 @@ hb_h_queue(hb_h_client_t *cl, bool rejected_only)
     return r;
 }
 
+Hourbank__Envelope *
+hb_h_balance(hb_h_client_t *cl, const char *member_no, int timeout_ms)
+{
+    Hourbank__Envelope env;
+    Hourbank__BalanceQuery q;
+    hourbank__envelope__init(&env);
+    hourbank__balance_query__init(&q);
+    q.member_no = (char *) (uintptr_t) member_no;
+    env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
+    env.balance_query = &q;
+    return hb_h_client_call(cl, &env, timeout_ms);
+}
+
 void
 hb_h_station_start(hb_h_station_t *s)
 {
@@ -789,9 +795,9 @@ hb_h_log_count(const char *path, const char *needle)
 bool
 hb_h_log_wait(const char *path, const char *needle, int count, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = hb_clock_ms() + timeout_ms;
     while (hb_h_log_count(path, needle) < count) {
-        if (now_ms() >= deadline)
+        if (hb_clock_ms() >= deadline)
             return false;
         usleep(50 * 1000);
     }
@@ -926,9 +932,9 @@ hb_h_client_send_raw(hb_h_client_t *self, const void *const frames[], const size
 Hourbank__Envelope *
 hb_h_client_recv(hb_h_client_t *self, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = hb_clock_ms() + timeout_ms;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - hb_clock_ms();
         if (left <= 0)
             return NULL;
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};

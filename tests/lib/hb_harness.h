@@ -143,6 +143,10 @@ uint64_t hb_h_save(hb_h_client_t *cl, Hourbank__Op *op, int *code, char *member_
                    size_t msg_size);
 /* Queue status through the local API; caller frees with hb_wire_free. */
 Hourbank__Envelope *hb_h_queue(hb_h_client_t *cl, bool rejected_only);
+/* Asks cl's peer (central or a station) for member_no's balance. Returns
+ * the reply whatever its body (a BalanceReply or an error), NULL when none
+ * came within timeout_ms. Caller frees (hb_wire_free). */
+Hourbank__Envelope *hb_h_balance(hb_h_client_t *cl, const char *member_no, int timeout_ms);
 /* Polls the queue until nothing is pending (true) or timeout_s passes. */
 bool hb_h_wait_drained(hb_h_client_t *cl, int timeout_s);
 /* The i-th op of a test batch (borrowed from the batch). */
