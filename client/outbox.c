@@ -33,10 +33,17 @@
 _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit QueuedOp.summary");
 
 /* 2: meta.last_seq is a floor (below), and the index of unsettled ops by
- * member_b holds gifts only. A version 1 file is upgraded at open; a
- * program that knows only version 1 refuses a version 2 file, which it
- * would read as "no seq assigned since the last compaction". */
-#define OUTBOX_SCHEMA_VERSION 2
+ * member_b holds gifts only. A program that knows only version 1 refuses a
+ * version 2 file, which it would read as "no seq assigned since the last
+ * compaction".
+ * 3: ops gain request_id (a save's client request id, unique), note (the
+ * note or reason, for "queue find"), and prior_result/prior_message/
+ * prior_transfer_id/changed_at (the first ack of an op that central, after
+ * losing it, answered differently when it was resent); meta gains
+ * restored (1 from "hourbank-station restore" until central's Welcome has
+ * confirmed the seq and serial marks: saves wait). Older files are
+ * upgraded at open, step by step. */
+#define OUTBOX_SCHEMA_VERSION 3
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 #define MINUTES_PER_HOUR 60
@@ -70,7 +77,8 @@ static const char SCHEMA_SQL[] =
     " next_serial INTEGER NOT NULL CHECK (next_serial >= 1),"
     " last_sync INTEGER NOT NULL DEFAULT 0,"
     " directory_version INTEGER NOT NULL DEFAULT 0,"
-    " directory_synced_at INTEGER NOT NULL DEFAULT 0"
+    " directory_synced_at INTEGER NOT NULL DEFAULT 0,"
+    " restored INTEGER NOT NULL DEFAULT 0 CHECK (restored IN (0, 1))"
     ") STRICT;"
     "CREATE TABLE ops ("
     " seq INTEGER PRIMARY KEY CHECK (seq > 0),"
@@ -89,6 +97,12 @@ static const char SCHEMA_SQL[] =
     " acked_at INTEGER,"
     " dismissed INTEGER NOT NULL DEFAULT 0 CHECK (dismissed IN (0, 1)),"
     " in_directory INTEGER NOT NULL DEFAULT 0 CHECK (in_directory IN (0, 1)),"
+    " request_id TEXT,"
+    " note TEXT,"
+    " prior_result INTEGER,"
+    " prior_message TEXT,"
+    " prior_transfer_id INTEGER,"
+    " changed_at INTEGER,"
     " CHECK ((result IS NULL) = (acked_at IS NULL))"
     ") STRICT;"
     "CREATE INDEX ops_pending ON ops (seq) WHERE result IS NULL;"
@@ -100,6 +114,8 @@ static const char SCHEMA_SQL[] =
     "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';"
     "CREATE INDEX ops_unsettled_voids ON ops (void_seq) WHERE in_directory = 0 AND void_seq IS NOT NULL;"
     "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"
+    "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"
+    "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;"
     "CREATE TABLE members ("
     " member_no TEXT PRIMARY KEY,"
     " name TEXT NOT NULL,"
@@ -115,10 +131,21 @@ static const char SCHEMA_SQL[] =
     " description TEXT NOT NULL"
     ") STRICT;";
 
-/* Version 1 -> 2 (inside the transaction of schema_ensure). */
-static const char UPGRADE_1_2_SQL[] =
-    "DROP INDEX IF EXISTS ops_unsettled_b;"
-    "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';";
+/* Upgrades, by the version they start from (inside the transaction of
+ * schema_ensure); UPGRADE_SQL[v] takes a version v file to v + 1. */
+static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
+    [1] = "DROP INDEX IF EXISTS ops_unsettled_b;"
+          "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';",
+    [2] = "ALTER TABLE meta ADD COLUMN restored INTEGER NOT NULL DEFAULT 0 CHECK (restored IN (0, 1));"
+          "ALTER TABLE ops ADD COLUMN request_id TEXT;"
+          "ALTER TABLE ops ADD COLUMN note TEXT;"
+          "ALTER TABLE ops ADD COLUMN prior_result INTEGER;"
+          "ALTER TABLE ops ADD COLUMN prior_message TEXT;"
+          "ALTER TABLE ops ADD COLUMN prior_transfer_id INTEGER;"
+          "ALTER TABLE ops ADD COLUMN changed_at INTEGER;"
+          "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"
+          "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;",
+};
 
 static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_BEGIN] = "BEGIN",
@@ -385,8 +412,11 @@ schema_check_or_create(hb_outbox_t *self, char *msg, size_t msg_size)
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
     if (version >= OUTBOX_SCHEMA_VERSION_FLOOR && version < OUTBOX_SCHEMA_VERSION) {
         /* 1 -> 2: a version 1 file keeps meta.last_seq at the highest seq, which a floor may be */
-        if (sqlite3_exec(self->db, UPGRADE_1_2_SQL, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        for (int64_t v = version; v < OUTBOX_SCHEMA_VERSION; v++) {
+            if (sqlite3_exec(self->db, UPGRADE_SQL[v], NULL, NULL, NULL) != SQLITE_OK)
+                return hb_outbox__fail(self, "upgrade the schema", msg, msg_size);
+        }
+        if (sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
             return hb_outbox__fail(self, "upgrade the schema", msg, msg_size);
         hb_log_info("outbox upgraded path=\"%s\" from=%" PRId64 " to=%d", self->path, version, OUTBOX_SCHEMA_VERSION);
         return 0;
@@ -691,11 +721,9 @@ save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_sav
     if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
         s->reg = *op->register_member;
         s->op.register_member = &s->reg;
-        if (s->reg.member_no == NULL || s->reg.member_no[0] == '\0') {
-            hb_result_t r = member_no_allocate(self, m->next_serial, s, msg, msg_size);
-            if (r != HB_RESULT_OK)
-                return r;
-        }
+        hb_result_t r = member_no_allocate(self, m->next_serial, s, msg, msg_size);
+        if (r != HB_RESULT_OK)
+            return r;
     }
     hb_wire_error_t err;
     hb_assert(hb_wire_validate_op(&s->op, HB_WIRE_OP_IN_BATCH, &err) == 0);

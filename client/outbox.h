@@ -43,8 +43,9 @@ void hb_outbox_destroy(hb_outbox_t **self_p);
 void hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t serial_max);
 
 /* Saves one operation (borrowed; must already pass hb_wire_validate_op in
- * the SAVE context). Assigns the next seq; for a registration with an empty
- * member_no allocates the next member number of this community. The op is
+ * the SAVE context, so a registration names no number). Assigns the next
+ * seq; for a registration allocates the next member number of this
+ * community. The op is
  * packed with its seq and stored; the transaction is committed (fsynced)
  * before this returns. Returns HB_RESULT_OK with *seq_out and member_no_out
  * (registrations only, else ""), or OUTBOX_FULL when the file has reached

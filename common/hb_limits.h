@@ -30,6 +30,11 @@
 #define HB_MEMBER_NO_BYTES_MAX (HB_COMMUNITY_CODE_BYTES_MAX + 1 + HB_MEMBER_SERIAL_DIGITS + 2)
 /* Free-text search in the member directory. */
 #define HB_SEARCH_BYTES_MAX 64
+/* A save's client request id (SaveRequest.request_id): 32 hex digits of
+ * randomness from the CLI; room for other clients' UUIDs and prefixes. */
+#define HB_REQUEST_ID_BYTES_MAX 64
+/* One-line alerts for district IT (QueueReply.alert, StationInfo.alert). */
+#define HB_ALERT_BYTES_MAX 256
 /* Software identification string in hello. */
 #define HB_SOFTWARE_BYTES_MAX 64
 /* Error and result messages sent to peers. */

@@ -38,6 +38,12 @@ static const result_info_t result_info[HB_RESULT_LAST + 1] = {
     [HB_RESULT_NOT_FOUND] = {"NOT_FOUND", "nothing was found"},
     [HB_RESULT_INTERNAL] = {"INTERNAL", "an internal error occurred; see the server log"},
     [HB_RESULT_NOT_VOIDABLE] = {"NOT_VOIDABLE", "the operation was rejected or is itself a void and cannot be voided"},
+    [HB_RESULT_REGISTRATION_REFUSED] =
+        {"REGISTRATION_REFUSED", "this station's registration of the member number was refused, so the number may"
+                                 " mean another person here"},
+    [HB_RESULT_AWAITING_CENTRAL] =
+        {"AWAITING_CENTRAL", "the station was restored from a backup and saves only after central has confirmed"
+                             " its numbers"},
 };
 
 bool

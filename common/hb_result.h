@@ -38,11 +38,13 @@ typedef enum {
     HB_RESULT_OUTBOX_FULL = 23,
     HB_RESULT_NOT_FOUND = 24,
     HB_RESULT_INTERNAL = 25,
-    HB_RESULT_NOT_VOIDABLE = 26
+    HB_RESULT_NOT_VOIDABLE = 26,
+    HB_RESULT_REGISTRATION_REFUSED = 27,
+    HB_RESULT_AWAITING_CENTRAL = 28
 } hb_result_t;
 
 /* Highest code in use; every value in 0..HB_RESULT_LAST is a known code. */
-#define HB_RESULT_LAST HB_RESULT_NOT_VOIDABLE
+#define HB_RESULT_LAST HB_RESULT_AWAITING_CENTRAL
 
 /* True if value is one of the codes above (HB_RESULT_UNSET included). */
 bool hb_result_is_known(int value);

@@ -43,7 +43,9 @@ HB_MIRROR(OUTBOX_FULL);
 HB_MIRROR(NOT_FOUND);
 HB_MIRROR(INTERNAL);
 HB_MIRROR(NOT_VOIDABLE);
-_Static_assert(HB_RESULT_LAST == HB_RESULT_NOT_VOIDABLE, "HB_RESULT_LAST must be the highest code");
+HB_MIRROR(REGISTRATION_REFUSED);
+HB_MIRROR(AWAITING_CENTRAL);
+_Static_assert(HB_RESULT_LAST == HB_RESULT_AWAITING_CENTRAL, "HB_RESULT_LAST must be the highest code");
 
 /* Room for a field's path in an error message, e.g. "op seq=12: service." */
 #define WHERE_BYTES 64
@@ -309,6 +311,9 @@ validate_register(hb_wire_error_t *err, const char *where, const Hourbank__Regis
         TEXT(Hourbank__RegisterMember, name, HB_NAME_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
         MEMBER_NO(Hourbank__RegisterMember, family_of, 0),
     };
+    if (context == HB_WIRE_OP_IN_SAVE && text_at(m, offsetof(Hourbank__RegisterMember, member_no))[0] != '\0')
+        return fail(err, HB_RESULT_MALFORMED, "%smember_no must be empty: the station allocates member numbers",
+                    where);
     if (CHECK_TEXTS(err, where, m, rules) != 0 || check_role(err, where, m->role) != 0)
         return -1;
     return check_birth_year(err, where, m->birth_year);
@@ -441,6 +446,8 @@ validate_hello(hb_wire_error_t *err, const char *where, const Hourbank__Hello *h
 static int
 validate_welcome(hb_wire_error_t *err, const char *where, const Hourbank__Welcome *w)
 {
+    if (check_u64(err, where, "member_serial_mark", w->member_serial_mark, 0, HB_MEMBER_SERIAL_MAX) != 0)
+        return -1;
     return check_time(err, where, "server_time", w->server_time);
 }
 
@@ -680,8 +687,13 @@ validate_error_reply(hb_wire_error_t *err, const char *where, const Hourbank__Er
 static int
 validate_save(hb_wire_error_t *err, const char *where, const Hourbank__SaveRequest *s)
 {
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__SaveRequest, request_id, HB_REQUEST_ID_BYTES_MAX, TEXT_LINE),
+    };
     if (s->op == NULL)
         return fail(err, HB_RESULT_MALFORMED, "%sop is missing", where);
+    if (CHECK_TEXTS(err, where, s, rules) != 0)
+        return -1;
     return hb_wire_validate_op(s->op, HB_WIRE_OP_IN_SAVE, err);
 }
 
@@ -703,10 +715,15 @@ validate_queued_op(hb_wire_error_t *err, const char *where, const Hourbank__Queu
         TEXT(Hourbank__QueuedOp, kind, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
         TEXT(Hourbank__QueuedOp, summary, HB_NOTE_BYTES_MAX, TEXT_NOTE),
         TEXT(Hourbank__QueuedOp, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+        TEXT(Hourbank__QueuedOp, note, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT(Hourbank__QueuedOp, request_id, HB_REQUEST_ID_BYTES_MAX, TEXT_LINE),
+        TEXT(Hourbank__QueuedOp, prior_message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
     };
     if (check_u64(err, where, "seq", q->seq, 1, UINT64_MAX) != 0 ||
         check_time(err, where, "saved_at", q->saved_at) != 0 ||
-        check_result(err, where, "result", q->result, RESULT_UNSET_OK | RESULT_OK_OK) != 0)
+        check_time(err, where, "acked_at", q->acked_at) != 0 ||
+        check_result(err, where, "result", q->result, RESULT_UNSET_OK | RESULT_OK_OK) != 0 ||
+        check_result(err, where, "prior_result", q->prior_result, RESULT_UNSET_OK | RESULT_OK_OK) != 0)
         return -1;
     return CHECK_TEXTS(err, where, q, rules);
 }
@@ -722,10 +739,31 @@ check_link(hb_wire_error_t *err, const char *where, const char *link)
     return fail(err, HB_RESULT_MALFORMED, "%slink is not \"up\", \"down\" or \"connecting\"", where);
 }
 
+/* At most one way of choosing ops; the search text is one line. */
+static int
+validate_queue_query(hb_wire_error_t *err, const char *where, const Hourbank__QueueQuery *q)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__QueueQuery, note_contains, HB_SEARCH_BYTES_MAX, TEXT_LINE),
+    };
+    int ways = (q->seq != 0) + (text_at(q, offsetof(Hourbank__QueueQuery, note_contains))[0] != '\0') +
+               q->changed_only;
+    if (ways > 1)
+        return fail(err, HB_RESULT_MALFORMED, "%sat most one of seq, note_contains and changed_only may be set",
+                    where);
+    if (check_u64(err, where, "seq", q->seq, 0, HB_SEQ_MAX) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, q, rules);
+}
+
 static int
 validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__QueueReply *r)
 {
-    if (check_time(err, where, "oldest_pending_at", r->oldest_pending_at) != 0 ||
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__QueueReply, alert, HB_ALERT_BYTES_MAX, TEXT_LINE),
+    };
+    if (CHECK_TEXTS(err, where, r, rules) != 0 ||
+        check_time(err, where, "oldest_pending_at", r->oldest_pending_at) != 0 ||
         check_time(err, where, "last_sync", r->last_sync) != 0 ||
         check_link(err, where, text_at(r, offsetof(Hourbank__QueueReply, link))) != 0 ||
         check_count(err, where, "ops", r->n_ops, 0, HB_PAGE_ENTRIES_MAX) != 0)
@@ -775,6 +813,7 @@ validate_stations_reply(hb_wire_error_t *err, const char *where, const Hourbank_
     static const text_rule_t rules[] = {
         TEXT(Hourbank__StationInfo, name, HB_NAME_BYTES_MAX, TEXT_LINE),
         TEXT(Hourbank__StationInfo, community, HB_COMMUNITY_CODE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__StationInfo, alert, HB_ALERT_BYTES_MAX, TEXT_LINE),
     };
     if (check_count(err, where, "stations", r->n_stations, 0, HB_STATIONS_MAX) != 0)
         return -1;
@@ -841,7 +880,7 @@ validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batch_check_t
     case HOURBANK__ENVELOPE__BODY_ERROR: return validate_error_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_SAVE: return validate_save(err, where, body);
     case HOURBANK__ENVELOPE__BODY_SAVE_REPLY: return validate_save_reply(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: return 0;  /* one bool */
+    case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: return validate_queue_query(err, where, body);
     case HOURBANK__ENVELOPE__BODY_QUEUE_REPLY: return validate_queue_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_DISMISS: return validate_dismiss(err, where, body);
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: return 0;  /* no fields */

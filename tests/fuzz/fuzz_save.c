@@ -70,7 +70,7 @@ check_central_accepts(const uint8_t *payload, size_t payload_len)
 }
 
 /* What hb_outbox_save builds (save_build): seq set, member number
- * allocated when the CLI left it empty, then packed. */
+ * allocated (a save may not name one), then packed. */
 static void
 check_as_saved(const Hourbank__Op *op)
 {
@@ -83,8 +83,8 @@ check_as_saved(const Hourbank__Op *op)
     saved.seq = ASSIGNED_SEQ;
     if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
         reg = *op->register_member;
-        if (reg.member_no[0] == '\0')
-            reg.member_no = allocated;
+        FUZZ_CHECK(reg.member_no[0] == '\0', "accepted a save naming member number \"%s\"", reg.member_no);
+        reg.member_no = allocated;
         saved.register_member = &reg;
     }
     hb_wire_error_t err;

@@ -1251,8 +1251,11 @@ test_unknown_enum_values(void **state)
     free(s);
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
-    s->queued[1].result = (Hourbank__Result) 27;
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=27");
+    s->queued[1].result = (Hourbank__Result) (HB_RESULT_LAST + 1);
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=29");
+    s->queued[1].result = (Hourbank__Result) HB_RESULT_LAST;
+    s->queued[1].prior_result = (Hourbank__Result) (HB_RESULT_LAST + 1);
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=29");
     free(s);
 }
 
@@ -1385,10 +1388,17 @@ test_save(void **state)
     (void) state;
     sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_SAVE);
     expect(s, HB_RESULT_OK, NULL);  /* member_no "" : the station allocates */
+    /* the station allocates numbers: a save naming one is refused, valid or not */
     s->save_reg.member_no = "QX03-000127-0";
-    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "save.op: register_member.member_no");
+    expect(s, HB_RESULT_MALFORMED, "save.op: register_member.member_no must be empty");
     s->save_reg.member_no = s->carol;
+    expect(s, HB_RESULT_MALFORMED, "save.op: register_member.member_no must be empty");
+    s->save_reg.member_no = "";
+    s->save.request_id = "0123456789abcdef0123456789abcdef";
     expect(s, HB_RESULT_OK, NULL);
+    s->save.request_id = "two\nlines";
+    expect(s, HB_RESULT_MALFORMED, "save.request_id");
+    s->save.request_id = "";
     s->save_op.seq = 5;
     expect(s, HB_RESULT_MALFORMED, "save.op: seq=5 must be 0, the station assigns it");
     s->save_op.seq = 0;
