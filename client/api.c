@@ -289,6 +289,7 @@ answer_queue(hb_api_t *self, const peer_t *p, bool rejected_only)
     r.last_acked_seq = st.last_acked_seq;
     r.link = (char *) (uintptr_t) hb_sync_link_name(self->sync ? hb_sync_link(self->sync) : HB_LINK_DOWN);
     r.central_high_water_mark = self->sync ? hb_sync_central_hwm(self->sync) : 0;
+    r.alert = (char *) (uintptr_t) (self->sync ? hb_sync_alert(self->sync) : "");
     r.station_id = self->conf->station_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
     env.queue_reply = &r;

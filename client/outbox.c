@@ -305,6 +305,13 @@ cache_refresh(hb_outbox_t *self)
     return 0;
 }
 
+int
+hb_outbox__refresh(hb_outbox_t *self)
+{
+    hb_assert(self);
+    return cache_refresh(self);
+}
+
 /* ---- open ---- */
 
 /* Runs a statement whose first row's first column is wanted (PRAGMAs).
@@ -455,8 +462,14 @@ static int
 prepare_all(hb_outbox_t *self, char *msg, size_t msg_size)
 {
     for (int id = 0; id < OB_STMT_COUNT; id++) {
-        const char *sql = queue_sql[id] ? queue_sql[id] : hb_outbox__dir_sql[id];
-        hb_assert(sql != NULL && (queue_sql[id] == NULL || hb_outbox__dir_sql[id] == NULL));
+        const char *const tables[] = {queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__resync_sql[id]};
+        const char *sql = NULL;
+        for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+            hb_assert(sql == NULL || tables[t] == NULL);  /* each id in one table */
+            if (tables[t] != NULL)
+                sql = tables[t];
+        }
+        hb_assert(sql != NULL);
         if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[id], NULL) != SQLITE_OK) {
             char what[AMOUNT_BYTES];
             snprintf(what, sizeof what, "prepare statement %d", id);
@@ -949,9 +962,13 @@ hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size
         return 0;
     batch_out->ops = calloc(max_ops, sizeof *batch_out->ops);
     hb_assert(batch_out->ops);
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_BATCH);
+    /* while central is being sent again what it lost, acked ops go too */
+    bool resend = after_seq < self->resend_through;
+    sqlite3_stmt *st = hb_outbox__stmt(self, resend ? OB_BATCH_RESEND : OB_BATCH);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) max_ops);
+    if (resend)
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) self->resend_through);
     size_t bytes = 0;
     bool undecodable = false;
     int rc;
@@ -1032,6 +1049,8 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, char *msg, 
         return result_store(self, r, now) == 0 ? 0 : hb_outbox__fail(self, "store a result", msg, msg_size);
     if (held == (int) r->result && held_transfer == r->transfer_id)
         return 0;
+    if (r->seq <= self->resend_through)  /* resent to a central that had lost it: its answer now */
+        return hb_outbox__result_change(self, r, held, now, msg, msg_size);
     snprintf(msg, msg_size, "central acked seq=%" PRIu64 " with %s (transfer %" PRIu64 ") but it was acked %s"
              " (transfer %" PRIu64 ") before: another station may be using station id %" PRIu32, r->seq,
              hb_result_name((hb_result_t) r->result), r->transfer_id, hb_result_name((hb_result_t) held),
@@ -1057,6 +1076,8 @@ hb_outbox_ack(hb_outbox_t *self, const Hourbank__BatchAck *ack, int64_t now, cha
         rc = hb_outbox__fail(self, "commit an ack", msg, msg_size);
     if (rc != 0)
         hb_outbox__rollback(self);
+    else if (self->resend_through && ack->results[ack->n_results - 1]->seq >= self->resend_through)
+        self->resend_through = 0;  /* central has answered every op it had lost */
     cache_refresh(self);
     return rc;
 }

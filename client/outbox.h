@@ -121,6 +121,40 @@ uint64_t hb_outbox_last_seq(hb_outbox_t *self);
  * hb_outbox_last_seq() >= hwm before saving. */
 uint64_t hb_outbox_skip_to(hb_outbox_t *self, uint64_t hwm);
 
+/* Central's Welcome confirms its marks: the highest seq it holds a result
+ * for and the highest member serial among the members this station
+ * registered. The next seq moves past central_hwm and the next serial past
+ * serial_mark (so that a file restored from an old backup hands out
+ * neither twice), and meta.restored is cleared: saves may go on. Logs what
+ * was skipped. 0, or -1 on a disk error (logged; nothing changed). */
+int hb_outbox_confirm_marks(hb_outbox_t *self, uint64_t central_hwm, uint32_t serial_mark);
+
+/* Central's directory version is below the one cached here (central was
+ * restored or failed over): the next directory refresh starts from 0, so
+ * members central holds under lower versions are read again. 0 or -1. */
+int hb_outbox_directory_rewind(hb_outbox_t *self, uint64_t central_version);
+
+/* What hb_outbox_resend found. */
+typedef struct {
+    uint64_t lost;        /* acked seqs above central's mark */
+    uint64_t held;        /* of those, still held here (not compacted) */
+    uint64_t first_held, last_held;  /* 0 when none */
+    bool gap;             /* some are missing where a batch must start: central will answer SEQ_GAP */
+    bool error;           /* a disk error (logged) */
+} hb_outbox_resend_t;
+
+/* Central's mark is below this file's last acked seq: central lost
+ * acknowledged work (restored from an older dump, or a standby that missed
+ * commits). From now on hb_outbox_next_batch() hands out every op held above
+ * central_hwm again, acked or not, and hb_outbox_ack() takes central's new
+ * answers for them: an answer that differs from the first ack is stored
+ * with the first kept as prior_result/prior_message/prior_transfer_id
+ * (logged as a warning). The mode ends when an ack covers the last held op
+ * (hb_outbox_resending() turns false) or at the next call. Returns
+ * out->lost (0 when central is not behind). */
+uint64_t hb_outbox_resend(hb_outbox_t *self, uint64_t central_hwm, hb_outbox_resend_t *out);
+bool hb_outbox_resending(const hb_outbox_t *self);
+
 /* Queue status for the operator. */
 typedef struct {
     uint64_t pending;            /* saved, not yet acked */

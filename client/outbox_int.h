@@ -61,6 +61,12 @@ typedef enum {
     OB_CAT_CLEAR,
     OB_CAT_INSERT,
     OB_CAT_GET,
+    /* outbox_resync.c */
+    OB_BATCH_RESEND,
+    OB_RESULT_CHANGE,
+    OB_HELD_COUNT,
+    OB_MARKS_CONFIRM,
+    OB_DIR_REWIND,
     OB_STMT_COUNT
 } ob_stmt_t;
 
@@ -75,6 +81,11 @@ struct hb_outbox {
     /* caches of what the file says, refreshed after every commit */
     uint64_t last_seq;
     uint64_t last_acked;
+    /* Not 0 while central, which lost acknowledged work, is being sent
+     * again every op held in (its mark, resend_through]: set by
+     * hb_outbox_resend(), cleared once acks cover resend_through. In
+     * memory only: every hello finds out afresh. */
+    uint64_t resend_through;
     /* the names of table categories, in memory so that a save checks its
      * category without a query: loaded at open, replaced after every
      * committed hb_outbox_categories_set() */
@@ -94,8 +105,16 @@ typedef struct {
     int64_t directory_synced_at;
 } ob_meta_t;
 
-/* SQL of outbox_dir.c's statements (the others are NULL), by id. */
+/* SQL of outbox_dir.c's and outbox_resync.c's statements (the others are
+ * NULL), by id. */
 extern const char *const hb_outbox__dir_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
+
+/* Inside the ack's transaction: central answered a resent op (seq, held
+ * with result `held`) with r, which differs (outbox_resync.c). Keeps the
+ * first ack as prior_* and stores r. 0, or -1 with the reason in msg. */
+int hb_outbox__result_change(hb_outbox_t *self, const Hourbank__OpResult *r, int held, int64_t now, char *msg,
+                             size_t msg_size);
 
 /* The cached statement id, reset and with its bindings cleared.
  * Borrowed: valid until hb_outbox_destroy(). */
@@ -114,6 +133,9 @@ void hb_outbox__rollback(hb_outbox_t *self);
 /* Reports SQLite's last error: "could not <what> in outbox "<path>": <error>"
  * into msg when msg is not NULL, else to the log. Returns -1. */
 int hb_outbox__fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_size);
+
+/* Re-reads the cached last_seq and last_acked from the file. 0 or -1 (logged). */
+int hb_outbox__refresh(hb_outbox_t *self);
 
 /* Reads the meta row. 0, or -1 (SQLite error pending, or no row). */
 int hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out);

@@ -118,10 +118,11 @@ static void
 poll_once(hb_station_t *self, bool accept_work)
 {
     zmq_pollitem_t items[] = {{hb_api_socket(self->api), 0, ZMQ_POLLIN, 0},
-                              {hb_sync_socket(self->sync), 0, ZMQ_POLLIN, 0}};
-    if (zmq_poll(items, 2, HB_POLL_TICK_MS) < 0)
+                              {hb_sync_socket(self->sync), 0, ZMQ_POLLIN, 0},
+                              {hb_sync_monitor_socket(self->sync), 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, 3, HB_POLL_TICK_MS) < 0)
         return;  /* EINTR: a signal; the caller checks the flags */
-    if (items[1].revents & ZMQ_POLLIN)
+    if ((items[1].revents | items[2].revents) & ZMQ_POLLIN)
         hb_sync_handle(self->sync);
     if (items[0].revents & ZMQ_POLLIN)
         hb_api_handle(self->api, accept_work);

@@ -33,6 +33,7 @@ struct hb_sync {
     hb_sync_reply_fn *on_reply;
     void *arg;
     void *sock;
+    void *monitor;               /* PAIR: the DEALER's connection events */
     hb_link_t link;
     uint64_t next_corr;
     uint64_t hello_corr;
@@ -47,6 +48,9 @@ struct hb_sync {
     uint64_t directory_corr;
     int64_t directory_at_ms;
     uint64_t categories_corr;
+    /* central lost acknowledged work: said once per episode, shown in status */
+    bool behind;
+    char alert[HB_ALERT_BYTES_MAX + 1];
 };
 
 const char *
@@ -91,6 +95,27 @@ setup_socket(hb_sync_t *self, void *ctx, char *msg, size_t msg_size)
     return 0;
 }
 
+/* Connection events of the DEALER: every new connection (ZeroMQ
+ * reconnects by itself, e.g. after central restarted) must begin with a
+ * hello, and a closed one means the link is not up. */
+static int
+setup_monitor(hb_sync_t *self, void *ctx, char *msg, size_t msg_size)
+{
+    char endpoint[HB_MONITOR_ENDPOINT_BYTES];
+    snprintf(endpoint, sizeof endpoint, "inproc://hb-sync-monitor-%p", (void *) self);
+    if (zmq_socket_monitor(self->sock, endpoint, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        snprintf(msg, msg_size, "could not watch the link to central: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    self->monitor = zmq_socket(ctx, ZMQ_PAIR);
+    hb_assert(self->monitor);
+    int zero = 0;
+    zmq_setsockopt(self->monitor, ZMQ_LINGER, &zero, sizeof zero);
+    int rc = zmq_connect(self->monitor, endpoint);
+    hb_assert(rc == 0);
+    return 0;
+}
+
 hb_sync_t *
 hb_sync_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outbox, hb_sync_reply_fn *on_reply,
             void *arg, char *msg, size_t msg_size)
@@ -105,7 +130,7 @@ hb_sync_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outbox, hb_sy
     self->next_corr = 1;
     self->link = HB_LINK_CONNECTING;
     self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
-    if (setup_socket(self, ctx, msg, msg_size) != 0)
+    if (setup_socket(self, ctx, msg, msg_size) != 0 || setup_monitor(self, ctx, msg, msg_size) != 0)
         hb_sync_destroy(&self);
     return self;
 }
@@ -129,6 +154,8 @@ hb_sync_destroy(hb_sync_t **self_p)
     if (!self)
         return;
     fail_forwards(self);
+    if (self->monitor)
+        zmq_close(self->monitor);
     if (self->sock)
         zmq_close(self->sock);
     free(self);
@@ -140,6 +167,13 @@ hb_sync_socket(hb_sync_t *self)
 {
     hb_assert(self);
     return self->sock;
+}
+
+void *
+hb_sync_monitor_socket(hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->monitor;
 }
 
 hb_link_t
@@ -154,6 +188,13 @@ hb_sync_central_hwm(const hb_sync_t *self)
 {
     hb_assert(self);
     return self->central_hwm;
+}
+
+const char *
+hb_sync_alert(const hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->alert;
 }
 
 int
@@ -188,7 +229,7 @@ link_lost(hb_sync_t *self, const char *why)
 {
     if (self->link == HB_LINK_UP)
         hb_log_warn("link to central lost, will resend from seq %" PRIu64 ": %s",
-                    hb_outbox_last_acked(self->outbox) + 1, why);
+                    (self->behind ? self->central_hwm : hb_outbox_last_acked(self->outbox)) + 1, why);
     self->link = HB_LINK_CONNECTING;
     self->n_inflight = 0;
     self->hello_corr = 0;
@@ -220,25 +261,61 @@ send_hello(hb_sync_t *self)
         link_lost(self, "central is not reachable");
 }
 
+/* Central holds less than this station had acked: send it again what is
+ * still held. One ALERT per episode; the status line says it until the
+ * resend is done. */
+static void
+central_behind(hb_sync_t *self, uint64_t hwm, uint64_t acked)
+{
+    hb_outbox_resend_t rs;
+    hb_outbox_resend(self->outbox, hwm, &rs);
+    if (rs.lost == 0) {
+        self->behind = false;
+        self->alert[0] = '\0';
+        return;
+    }
+    if (rs.gap)
+        snprintf(self->alert, sizeof self->alert, "central lost seqs %" PRIu64 "..%" PRIu64 " it had acked and"
+                 " this station holds only %" PRIu64 " of them (the rest were compacted): central refuses later"
+                 " ops until district IT recovers the missing ones", hwm + 1, acked, rs.held);
+    else
+        snprintf(self->alert, sizeof self->alert, "central lost seqs %" PRIu64 "..%" PRIu64 " it had acked"
+                 " (restored from an older dump, or a standby that missed commits): sending them again",
+                 hwm + 1, acked);
+    if (!self->behind)
+        hb_log_error("ALERT %s station=%" PRIu32 " central_hwm=%" PRIu64 " last_acked=%" PRIu64
+                     " held=%" PRIu64, self->alert, self->conf->station_id, hwm, acked, rs.held);
+    self->behind = true;
+}
+
 static void
 on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
 {
     uint64_t last_seq = hb_outbox_last_seq(self->outbox);
     uint64_t acked = hb_outbox_last_acked(self->outbox);
     self->central_hwm = w->high_water_mark;
-    if (w->high_water_mark > last_seq) {
-        uint64_t skipped = hb_outbox_skip_to(self->outbox, w->high_water_mark);
+    if (w->high_water_mark > last_seq)
         hb_log_error("ALERT central holds seqs up to %" PRIu64 " for station %" PRIu32 " but this outbox"
                      " only reached %" PRIu64 ": was it restored from an old backup? new ops start at %" PRIu64
                      " (%" PRIu64 " seqs skipped, none reused)", w->high_water_mark, self->conf->station_id,
-                     last_seq, w->high_water_mark + 1, skipped);
+                     last_seq, w->high_water_mark + 1, w->high_water_mark - last_seq);
+    if (hb_outbox_confirm_marks(self->outbox, w->high_water_mark, w->member_serial_mark) != 0) {
+        link_lost(self, "could not store central's marks in the outbox");
+        return;
     }
-    hb_log_info("link to central up central_hwm=%" PRIu64 " last_acked=%" PRIu64 " pending=%" PRIu64,
-                w->high_water_mark, acked, last_seq > acked ? last_seq - acked : 0);
+    central_behind(self, w->high_water_mark, acked);
+    if (w->directory_version > 0)  /* 0: a central that does not say */
+        hb_outbox_directory_rewind(self->outbox, w->directory_version);
+    hb_log_info("link to central up central_hwm=%" PRIu64 " last_acked=%" PRIu64 " pending=%" PRIu64
+                " serial_mark=%" PRIu32, w->high_water_mark, acked, last_seq > acked ? last_seq - acked : 0,
+                w->member_serial_mark);
     self->link = HB_LINK_UP;
     self->hello_corr = 0;
-    self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
-    self->sent_through = acked;
+    /* the backoff is reset by an accepted batch, not by a Welcome that a
+     * refusal may follow; a station with nothing to send is simply well */
+    if (hb_outbox_last_seq(self->outbox) == acked && !hb_outbox_resending(self->outbox))
+        self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+    self->sent_through = hb_outbox_resending(self->outbox) ? w->high_water_mark : acked;
     self->directory_at_ms = 0;  /* refresh now */
 }
 
@@ -296,6 +373,12 @@ on_ack(hb_sync_t *self, int slot, const Hourbank__BatchAck *ack)
         hb_log_error("ALERT ack from central does not match the outbox: %s", msg);
         link_lost(self, "ack does not match the outbox");
         return;
+    }
+    self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;  /* central takes our work again */
+    if (self->behind && !hb_outbox_resending(self->outbox)) {
+        hb_log_info("central has answered every op it had lost; see \"hourbank queue --changed\"");
+        self->behind = false;
+        self->alert[0] = '\0';
     }
     for (size_t i = 0; i < ack->n_results; i++)
         if (ack->results[i]->result != HOURBANK__RESULT__OK)
@@ -399,10 +482,50 @@ dispatch(hb_sync_t *self, const Hourbank__Envelope *env)
     }
 }
 
+/* A new connection to central: whatever the link state was, it starts with
+ * a hello now (a reconnection that ZeroMQ made by itself would otherwise
+ * go unnoticed: central may have been restored meanwhile). */
+static void
+on_connected(hb_sync_t *self)
+{
+    if (self->link == HB_LINK_UP)
+        link_lost(self, "central accepted a new connection");
+    if (!self->hello_corr)
+        self->retry_at_ms = hb_clock_ms();
+}
+
+/* One event: [uint16 event, uint32 value][endpoint]. */
+static void
+handle_event(hb_sync_t *self)
+{
+    zmq_msg_t head, addr;
+    zmq_msg_init(&head);
+    zmq_msg_init(&addr);
+    int rc = zmq_msg_recv(&head, self->monitor, ZMQ_DONTWAIT);
+    if (rc >= 0 && zmq_msg_more(&head))
+        zmq_msg_recv(&addr, self->monitor, 0);
+    uint16_t event = 0;
+    if (rc >= (int) sizeof event)
+        memcpy(&event, zmq_msg_data(&head), sizeof event);
+    zmq_msg_close(&head);
+    zmq_msg_close(&addr);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        on_connected(self);
+    else if (event == ZMQ_EVENT_DISCONNECTED && self->link == HB_LINK_UP)
+        link_lost(self, "the connection to central was closed");
+}
+
 void
 hb_sync_handle(hb_sync_t *self)
 {
     hb_assert(self);
+    for (int i = 0; i < HB_RECV_BURST_MAX; i++) {
+        int events = 0;
+        size_t len = sizeof events;
+        if (zmq_getsockopt(self->monitor, ZMQ_EVENTS, &events, &len) != 0 || !(events & ZMQ_POLLIN))
+            break;
+        handle_event(self);
+    }
     for (int i = 0; i < HB_RECV_BURST_MAX; i++) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);

@@ -1,7 +1,9 @@
 /* sync.h - the station's link to central: a DEALER socket with CURVE.
  *
- * hello (last acked seq) -> welcome (central's high-water mark); then the
- * outbox's unacked ops go out in seq order, in batches of at most
+ * hello (last acked seq) -> welcome (central's high-water mark and member
+ * serial mark, stored in the outbox: hb_outbox_confirm_marks); when central
+ * is behind, every op still held above its mark is sent again
+ * (hb_outbox_resend). Then the outbox's unacked ops go out in seq order, in batches of at most
  * conf->batch_ops, at most HB_INFLIGHT_BATCHES_MAX batches in flight. An
  * ack's results are stored in the outbox. A batch not acked within
  * HB_ACK_TIMEOUT_MS drops the link state back to "connecting": hello again
@@ -33,9 +35,11 @@ hb_sync_t *hb_sync_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *ou
                        hb_sync_reply_fn *on_reply, void *arg, char *msg, size_t msg_size);
 void hb_sync_destroy(hb_sync_t **self_p);
 
-/* The socket to poll for input. Borrowed. */
+/* The sockets to poll for input: messages from central, and the link's
+ * connection events. Borrowed. */
 void *hb_sync_socket(hb_sync_t *self);
-/* Reads and handles every waiting message from central. */
+void *hb_sync_monitor_socket(hb_sync_t *self);
+/* Reads and handles every waiting connection event and message from central. */
 void hb_sync_handle(hb_sync_t *self);
 /* Timers: hello, batches, resends, directory refresh. Bounded work. */
 void hb_sync_tick(hb_sync_t *self);
@@ -45,6 +49,10 @@ void hb_sync_kick(hb_sync_t *self);
 hb_link_t hb_sync_link(const hb_sync_t *self);
 const char *hb_sync_link_name(hb_link_t link);
 uint64_t hb_sync_central_hwm(const hb_sync_t *self);
+/* One line for district IT while central has lost acknowledged work and
+ * the station is resending it (or cannot); "" otherwise. Borrowed, valid
+ * until the next call on self. */
+const char *hb_sync_alert(const hb_sync_t *self);
 /* Batches sent and not yet acked. */
 int hb_sync_inflight(const hb_sync_t *self);
 

@@ -35,6 +35,9 @@
 #define HB_REQUEST_ID_BYTES_MAX 64
 /* One-line alerts for district IT (QueueReply.alert, StationInfo.alert). */
 #define HB_ALERT_BYTES_MAX 256
+/* "inproc://hb-sync-monitor-" and a pointer in hex: the station's
+ * endpoint for its link's connection events. */
+#define HB_MONITOR_ENDPOINT_BYTES 64
 /* Software identification string in hello. */
 #define HB_SOFTWARE_BYTES_MAX 64
 /* Error and result messages sent to peers. */
