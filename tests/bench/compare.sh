@@ -126,6 +126,15 @@ compare_median() {
         sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
+# compare_side_line SIDE NAME MEDIAN MEDIAN_RATIO: one side's medians and
+# the range of its runs (ranges that overlap widely say the ratio is noise).
+compare_side_line() {
+    local range
+    range=$(awk -v s="$1" '$2 == s { print $3 }' "$compare_tmp/rounds" | sort -g | sed -n '1p;$p' | paste -sd-)
+    awk -v s="$1" -v n="$2" -v w="$compare_w" -v m="$3" -v q="$4" -v g="$range" \
+        'BEGIN { printf "median   %s %-" w "s  end-to-end %6.0f /s  e2e/ceiling %.3f  (runs %s /s)\n", s, n, m, q, g }'
+}
+
 # compare_run ROUNDS JSON MACHINE: the rounds, then the summary on stdout
 # and in JSON. Returns non-zero as soon as a run fails.
 compare_run() {
@@ -154,13 +163,11 @@ compare_run() {
     mra=$(compare_median A ratio) mrb=$(compare_median B ratio)
     ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')
     echo
-    awk -v n="$compare_name_a" -v w="$compare_w" -v m="$ma" -v q="$mra" -v k="$rounds" \
-        'BEGIN { printf "median   A %-" w "s  end-to-end %6.0f /s  e2e/ceiling %.3f  (%d rounds)\n", n, m, q, k }'
-    awk -v n="$compare_name_b" -v w="$compare_w" -v m="$mb" -v q="$mrb" -v k="$rounds" \
-        'BEGIN { printf "median   B %-" w "s  end-to-end %6.0f /s  e2e/ceiling %.3f  (%d rounds)\n", n, m, q, k }'
+    compare_side_line A "$compare_name_a" "$ma" "$mra"
+    compare_side_line B "$compare_name_b" "$mb" "$mrb"
     echo "ratio median(current) / median($compare_rev) = $ratio$(awk -v x="$ratio" \
         'BEGIN { print (x < 0.9 ? "  BELOW 0.9: a regression to explain or fix" : "  (>= 0.9)") }')"
-    echo "machine: $machine; load average $load0 at start, $load1 at end"
+    echo "machine: $machine; load average $load0 before the first run, $load1 after the last (with its own load)"
     compare_json "$json" "$rounds" "$ma" "$mb" "$mra" "$mrb" "$ratio" "$machine" "$load0" "$load1" || return 1
     echo "hourbank: --compare: JSON in $json"
 }
