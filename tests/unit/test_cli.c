@@ -1103,7 +1103,7 @@ test_fake_member_add(void **state)
     hb_wire_free(&req);
     assert_output(RUN("--json", "-c", conf, "member", "add", "--name", "Li Wei", "--role", "volunteer"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n"
-                  "  \"seq\": 42,\n  \"status\": \"pending\"\n}\n");
+                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": false\n}\n");
     /* without a station.yaml the station's id is unknown: the seq is still printed */
     assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--station", g_fake.endpoint),
                   GOOD_NO " registered, saved as seq 42 (pending sync)\n");
@@ -1137,7 +1137,8 @@ test_fake_record_gift_void(void **state)
     hb_wire_free(&req);
     assert_output(RUN("gift", "--from", GOOD_NO, "--to", "QX03-000128-4", "--duration", "2h", "--reason",
                       "for my mother", "-c", conf, "--json"),
-                  "{\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n  \"seq\": 42,\n  \"status\": \"pending\"\n}\n");
+                  "{\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n  \"seq\": 42,\n  \"status\": \"pending\",\n"
+                  "  \"repeated\": false\n}\n");
     req = fake_last(&g_fake);
     assert_int_equal(req->save->op->kind_case, HOURBANK__OP__KIND_GIFT);
     assert_int_equal(req->save->op->gift->minutes, 120);
@@ -1372,10 +1373,15 @@ test_fake_queue(void **state)
                                "  \"last_sync\": \"2026-11-29T14:03:00+00:00\",\n"
                                "  \"oldest_pending_at\": \"2026-11-29T13:55:00+00:00\",\n  \"lag_seconds\": ";
     assert_true(strncmp(r.out, head, strlen(head)) == 0);
-    assert_non_null(strstr(r.out, "  \"last_acked_seq\": 40,\n  \"central_high_water_mark\": 40,\n  \"ops\": [\n"
+    assert_non_null(strstr(r.out, "  \"last_acked_seq\": 40,\n  \"central_high_water_mark\": 40,\n  \"changed\": 0,\n"
+                                  "  \"alert\": null,\n  \"saves_blocked\": false,\n  \"ops\": [\n"
                                   "    {\n      \"seq\": 40,\n      \"op_ref\": \"7:40\",\n      \"kind\": \"service\",\n"));
     assert_non_null(strstr(r.out, "      \"status\": \"rejected\",\n      \"result\": \"INSUFFICIENT_BALANCE\",\n"
-                                  "      \"code\": 12,\n      \"message\": \"the payer holds 2h 30m\"\n    }\n  ]\n}\n"));
+                                  "      \"code\": 12,\n      \"message\": \"the payer holds 2h 30m\",\n"
+                                  "      \"note\": null,\n      \"acked_at\": null,\n      \"transfer_id\": null,\n"
+                                  "      \"request_id\": null,\n      \"dismissed\": false,\n      \"changed\": false,\n"
+                                  "      \"prior_result\": null,\n      \"prior_code\": null,\n"
+                                  "      \"prior_message\": null\n    }\n  ]\n}\n"));
     run_free(&r);
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_true(req->queue_query->rejected_only);
