@@ -100,6 +100,14 @@ print_op(hb_cli_t *cli, const Hourbank__QueuedOp *op)
 }
 
 static int
+other_station(hb_cli_t *cli, const char *what, const char *ref, uint32_t station_id)
+{
+    return hb_cli_report_fail(cli, EX_NOINPUT, "%s: operation %s was saved at station %u, this is station %u: ask "
+                                               "that station",
+                              what, ref, (unsigned) station_id, (unsigned) cli->station_id);
+}
+
+static int
 run_show(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     uint32_t station_id = 0;
@@ -109,6 +117,9 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
         return rc;
     char what[HB_CLI_TEXT_BYTES_MAX];
     snprintf(what, sizeof what, "could not show %s", args->operands[0]);
+    hb_cli_target_learn_station_id(cli);  /* another station's op is not asked for */
+    if (station_id && cli->station_id && station_id != cli->station_id)
+        return other_station(cli, what, args->operands[0], station_id);
     Hourbank__QueueQuery q;
     hourbank__queue_query__init(&q);
     q.seq = seq;
@@ -116,11 +127,9 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
     rc = hb_cli_queue_ask(cli, &q, &reply, what);
     if (rc != 0)
         return rc;
-    if (station_id && cli->station_id && station_id != cli->station_id) {
+    if (station_id && cli->station_id && station_id != cli->station_id) {  /* the station said who it is */
         hb_wire_free(&reply);
-        return hb_cli_report_fail(cli, EX_NOINPUT, "%s: operation %s was saved at station %u, this is station %u: "
-                                                   "ask that station",
-                                  what, args->operands[0], (unsigned) station_id, (unsigned) cli->station_id);
+        return other_station(cli, what, args->operands[0], station_id);
     }
     hb_assert(reply->queue_reply->n_ops == 1);
     if (cli->json) {

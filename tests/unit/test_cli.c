@@ -1689,6 +1689,7 @@ respond_lookup(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     p[0] = &op;
     hourbank__queue_reply__init(&r);
     r.link = up, r.last_sync = 1795961100 - 120, r.last_acked_seq = 41, r.central_high_water_mark = 41;
+    r.station_id = 7;
     r.changed = g_notices ? 1 : 0, r.alert = g_notices ? alert : empty, r.saves_blocked = g_notices;
     bool none = q->note_contains[0] && !strstr(note, q->note_contains);
     r.ops = none ? NULL : p;
@@ -1731,10 +1732,18 @@ test_fake_queue_show(void **state)
                   "  \"transfer_id\": null,\n  \"request_id\": \"0123abcd\",\n  \"dismissed\": true,\n"
                   "  \"changed\": true,\n  \"prior_result\": \"OK\",\n  \"prior_code\": 1,\n"
                   "  \"prior_message\": null\n}\n");
-    /* another station's op, a seq the station does not hold, not a reference */
+    /* another station's op (not asked for), a seq the station does not hold, not a reference */
+    int asked = g_fake.requests;
     assert_error(RUN("queue", "show", "3:41", "-c", conf), EX_NOINPUT,
                  "hourbank: could not show 3:41: operation 3:41 was saved at station 3, this is station 7: ask that "
                  "station\n");
+    assert_int_equal(g_fake.requests, asked);
+    /* without station.yaml the station's answer says which station it is */
+    char again[512];
+    snprintf(again, sizeof again, "hourbank: could not show 3:41: operation 3:41 was saved at station 3, this is "
+                                  "station 7: ask that station\n");
+    assert_error(RUN("queue", "show", "3:41", "--station", g_fake.endpoint), EX_NOINPUT, again);
+    assert_int_equal(g_fake.requests, asked + 1);
     assert_error(RUN("queue", "show", "99", "-c", conf), EX_NOINPUT,
                  "hourbank: could not show 99: station 7 has not saved seq 99 (its last is 41) (NOT_FOUND)\n");
     int before = g_fake.requests;
