@@ -97,7 +97,8 @@ const hb_cli_command_t hb_cli_member_add = {
     .summary = "register a new member and print the new member number",
     .description = "Registers a member at this station. The station gives the member number (community\n"
                    "code, serial and a check digit, e.g. QX03-000127-6) at once, also offline; write it\n"
-                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\".",
+                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\"."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = add_opts,
     .run = run_member_add,

@@ -275,7 +275,8 @@ const hb_cli_command_t hb_cli_save_record = {
     .description = "Records a service: the provider earns the hours, and the recipient's account or the\n"
                    "district's guarantee pays, as the district's rules say. The record is saved at this\n"
                    "station at once, also when the network is down, and reaches central when the link\n"
-                   "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\".",
+                   "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\"."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = record_opts,
     .run = run_record,
@@ -328,7 +329,8 @@ const hb_cli_command_t hb_cli_save_gift = {
     .summary = "give hours to a family member",
     .description = "Moves hours from one member's account to another's, typically to a registered family\n"
                    "member (the district's rules decide who may receive gifts). Saved at this station\n"
-                   "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected).",
+                   "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected)."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = gift_opts,
     .run = run_gift,
@@ -377,7 +379,8 @@ const hb_cli_command_t hb_cli_save_void = {
     .summary = "cancel a saved operation by its reference",
     .description = "Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
                    "saved (e.g. 1:42). The ledger never erases anything: central posts a reversing\n"
-                   "transfer that names the original and the reason.",
+                   "transfer that names the original and the reason."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = void_opts,
     .run = run_void,

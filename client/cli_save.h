@@ -18,6 +18,12 @@ extern const hb_cli_command_t hb_cli_save_record;
 extern const hb_cli_command_t hb_cli_save_gift;
 extern const hb_cli_command_t hb_cli_save_void;
 
+/* The end of every save command's --help description. */
+#define HB_CLI_SAVE_HELP_UNANSWERED                                                                             \
+    "\nIf the station does not answer in time the same request is sent once more; if that is not\n"          \
+    "answered either, the save may have been made: hourbank exits 75 and says how to look for it\n"          \
+    "and which --request-id repeats it safely (it is then saved at most once)."
+
 /* --request-id ID, the option every save command has. */
 #define HB_CLI_SAVE_REQUEST_ID_OPT                                                                              \
     {"request-id", 0, "ID", false, "repeat a save that may have been saved: it is saved at most once"}
