@@ -143,7 +143,7 @@ static void
 reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
     if (v->repeated)
-        hb_log_info("save repeated, answered as before seq=%" PRIu64 " request_id=%s", v->seq, v->request_id);
+        hb_log_info("save repeated, answered as before seq=%" PRIu64 " request_id=\"%s\"", v->seq, v->request_id);
     else
         hb_log_info("saved seq=%" PRIu64 "%s%s", v->seq, v->member_no[0] ? " member_no=" : "", v->member_no);
     Hourbank__Envelope env;

@@ -15,6 +15,8 @@
 #include <sysexits.h>
 #include <time.h>
 
+#define MS_PER_SECOND 1000
+
 /* ---- the shared save step ---- */
 
 /* 32 hex digits of randomness (libsodium). */
@@ -75,8 +77,8 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
     else
         snprintf(look, sizeof look, "hourbank queue");
     char each[HB_CLI_FORMAT_BYTES];
-    if (cli->timeout_ms % 1000 == 0)
-        snprintf(each, sizeof each, "%ds", cli->timeout_ms / 1000);
+    if (cli->timeout_ms % MS_PER_SECOND == 0)
+        snprintf(each, sizeof each, "%ds", cli->timeout_ms / MS_PER_SECOND);
     else
         snprintf(each, sizeof each, "%dms", cli->timeout_ms);
     return hb_cli_report_fail(cli, EX_TEMPFAIL,
