@@ -827,7 +827,8 @@ request_bytes(const hb_outbox_save_t *v)
 
 /* What makes two saves the same work: the op without what the station
  * assigns (seq, a registration's number) or the client stamps anew when an
- * operator enters it again (occurred_at). Packs into out; returns the size. */
+ * operator enters it again (occurred_at). Packs into out; returns the size,
+ * 0 if it does not fit (a stored payload that was not written here). */
 static size_t
 request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
 {
@@ -841,8 +842,8 @@ request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
         reg.member_no = empty;
         copy.register_member = &reg;
     }
-    size_t len = hourbank__op__get_packed_size(&copy);
-    hb_assert(len <= HB_OP_BYTES_MAX);
+    if (hourbank__op__get_packed_size(&copy) > HB_OP_BYTES_MAX)
+        return 0;
     return hourbank__op__pack(&copy, out);
 }
 
@@ -857,7 +858,7 @@ request_same(sqlite3_stmt *st, const Hourbank__Op *op)
     uint8_t *a = malloc(2 * HB_OP_BYTES_MAX);
     hb_assert(a);
     size_t la = request_content(stored, a), lb = request_content(op, a + HB_OP_BYTES_MAX);
-    bool same = la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
+    bool same = la != 0 && la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
     free(a);
     hourbank__op__free_unpacked(stored, NULL);
     return same;
