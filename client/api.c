@@ -142,7 +142,10 @@ reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, 
 static void
 reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
-    hb_log_info("saved seq=%" PRIu64 "%s%s", v->seq, v->member_no[0] ? " member_no=" : "", v->member_no);
+    if (v->repeated)
+        hb_log_info("save repeated, answered as before seq=%" PRIu64 " request_id=\"%s\"", v->seq, v->request_id);
+    else
+        hb_log_info("saved seq=%" PRIu64 "%s%s", v->seq, v->member_no[0] ? " member_no=" : "", v->member_no);
     Hourbank__Envelope env;
     Hourbank__SaveReply r;
     hourbank__envelope__init(&env);
@@ -150,6 +153,7 @@ reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
     r.seq = v->seq;
     r.member_no = (char *) (uintptr_t) v->member_no;
     r.station_id = self->conf->station_id;
+    r.repeated = v->repeated;
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE_REPLY;
     env.save_reply = &r;
     reply(self, p, &env);
@@ -172,8 +176,10 @@ saves_flush(hb_api_t *self)
     size_t n = self->n_queued;
     if (n == 0)
         return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         self->saves[i].op = self->queued[i].env->save->op;
+        self->saves[i].request_id = self->queued[i].env->save->request_id;
+    }
     size_t stored = hb_outbox_save_group(self->outbox, self->saves, n, true, (int64_t) time(NULL));
     for (size_t i = 0; i < n; i++) {
         const hb_outbox_save_t *v = &self->saves[i];
@@ -269,21 +275,57 @@ answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
     free(ptrs);
 }
 
+/* The ops a queue query asks for into r: one op by seq, ops by note,
+ * changed ops, or the pending or rejected list. 0, or -1 after replying
+ * with the error. */
+static int
+queue_ops(hb_api_t *self, const peer_t *p, const Hourbank__QueueQuery *q, const hb_outbox_status_t *st,
+          Hourbank__QueueReply *r)
+{
+    int n;
+    if (q->seq != 0)
+        n = hb_outbox_get(self->outbox, q->seq, r);
+    else if (q->note_contains[0] != '\0')
+        n = hb_outbox_find_note(self->outbox, q->note_contains, HB_PAGE_ENTRIES_MAX, r);
+    else if (q->changed_only)
+        n = hb_outbox_list(self->outbox, HB_OUTBOX_LIST_CHANGED, HB_PAGE_ENTRIES_MAX, r);
+    else
+        n = hb_outbox_list(self->outbox, q->rejected_only ? HB_OUTBOX_LIST_REJECTED : HB_OUTBOX_LIST_PENDING,
+                           HB_PAGE_ENTRIES_MAX, r);
+    if (n < 0) {
+        reply_error(self, p, HB_RESULT_INTERNAL, "could not read the outbox; see the station log");
+        return -1;
+    }
+    if (q->seq != 0 && n == 0) {
+        if (q->seq > st->last_seq)
+            reply_error(self, p, HB_RESULT_NOT_FOUND, "station %" PRIu32 " has not saved seq %" PRIu64
+                        " (its last is %" PRIu64 ")", self->conf->station_id, q->seq, st->last_seq);
+        else
+            reply_error(self, p, HB_RESULT_NOT_FOUND, "station %" PRIu32 " no longer holds seq %" PRIu64
+                        ": it was acknowledged by central and removed after the retention period",
+                        self->conf->station_id, q->seq);
+        return -1;
+    }
+    return 0;
+}
+
 static void
-answer_queue(hb_api_t *self, const peer_t *p, bool rejected_only)
+answer_queue(hb_api_t *self, const peer_t *p, const Hourbank__QueueQuery *q)
 {
     hb_outbox_status_t st;
     Hourbank__Envelope env;
     Hourbank__QueueReply r;
     hourbank__envelope__init(&env);
     hourbank__queue_reply__init(&r);
-    if (hb_outbox_status(self->outbox, &st) != 0 ||
-        hb_outbox_list(self->outbox, rejected_only, HB_PAGE_ENTRIES_MAX, &r) < 0) {
+    if (hb_outbox_status(self->outbox, &st) != 0) {
         reply_error(self, p, HB_RESULT_INTERNAL, "could not read the outbox; see the station log");
         return;
     }
+    if (queue_ops(self, p, q, &st, &r) != 0)
+        return;
     r.pending = st.pending;
     r.rejected = st.rejected;
+    r.changed = st.changed;
     r.oldest_pending_at = st.oldest_pending_at;
     r.last_sync = st.last_sync;
     r.last_acked_seq = st.last_acked_seq;
@@ -305,7 +347,10 @@ answer_dismiss(hb_api_t *self, const peer_t *p, const Hourbank__DismissRequest *
         reply_error(self, p, rc, "seq %" PRIu64 " is not a rejected operation of this station", d->seq);
         return;
     }
-    answer_queue(self, p, true);
+    Hourbank__QueueQuery rejected;
+    hourbank__queue_query__init(&rejected);
+    rejected.rejected_only = true;
+    answer_queue(self, p, &rejected);
 }
 
 static void
@@ -369,7 +414,7 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
         break;
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: answer_balance(self, p, env->balance_query); break;
     case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY: answer_member(self, p, env->member_query); break;
-    case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: answer_queue(self, p, env->queue_query->rejected_only); break;
+    case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: answer_queue(self, p, env->queue_query); break;
     case HOURBANK__ENVELOPE__BODY_DISMISS: answer_dismiss(self, p, env->dismiss); break;
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: answer_categories(self, p); break;
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: forward(self, p, env); break;

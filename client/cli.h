@@ -13,8 +13,8 @@
  *   cli_report.c    the one error line and the sysexits.h exit codes
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
- *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_categories.c,
- *   cli_admin.c, cli_keygen.c: the commands
+ *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
+ *   cli_categories.c, cli_admin.c, cli_keygen.c: the commands
  */
 #ifndef HB_CLI_H
 #define HB_CLI_H
@@ -31,6 +31,26 @@
 /* How long the CLI waits for a reply: a local save is one fsync and a
  * query one round trip to central; past this the peer is not there. */
 #define HB_CLI_REPLY_TIMEOUT_MS 5000
+#endif
+/* HOURBANK_TIMEOUT_MS, the environment's reply timeout (milliseconds):
+ * tests and slow PCs; below the minimum nothing local can answer. */
+#define HB_CLI_TIMEOUT_ENV "HOURBANK_TIMEOUT_MS"
+#ifndef HB_CLI_REPLY_TIMEOUT_MS_MIN
+#define HB_CLI_REPLY_TIMEOUT_MS_MIN 100
+#endif
+#ifndef HB_CLI_REPLY_TIMEOUT_MS_MAX
+#define HB_CLI_REPLY_TIMEOUT_MS_MAX 600000
+#endif
+#ifndef HB_CLI_SAVE_RESENDS
+/* How often a save that got no reply is sent again (same request id)
+ * before the CLI says it may have been saved: once covers a station that
+ * was busy (a backup holding the outbox's lock, a slow disk) for up to
+ * twice the timeout. */
+#define HB_CLI_SAVE_RESENDS 1
+#endif
+#ifndef HB_CLI_REQUEST_ID_RANDOM_BYTES
+/* Randomness in a save's request id, printed as twice as many hex digits. */
+#define HB_CLI_REQUEST_ID_RANDOM_BYTES 16
 #endif
 #ifndef HB_CLI_OPTS_MAX
 /* Options of one command, the common ones included. */
@@ -56,6 +76,9 @@
 /* Any one line the CLI formats (cells, messages, typed input echoed back). */
 #define HB_CLI_TEXT_BYTES_MAX 1024
 #endif
+_Static_assert(HB_CLI_REPLY_TIMEOUT_MS >= HB_CLI_REPLY_TIMEOUT_MS_MIN &&
+               HB_CLI_REPLY_TIMEOUT_MS <= HB_CLI_REPLY_TIMEOUT_MS_MAX, "the default timeout is a valid one");
+_Static_assert(HB_CLI_REQUEST_ID_RANDOM_BYTES * 2 <= HB_REQUEST_ID_BYTES_MAX, "a request id fits SaveRequest");
 
 /* Where the tool looks when no option names a file. */
 #define HB_CLI_STATION_CONF_DEFAULT "/etc/hourbank/station.yaml"

@@ -242,13 +242,24 @@ receive(hb_cli_conn_t *self, uint64_t id, int64_t deadline, Hourbank__Envelope *
     return HB_CLI_CONN_BAD_REPLY;
 }
 
-hb_cli_conn_status_t
-hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, Hourbank__Envelope **reply_out,
-                 char *msg, size_t msg_size)
+/* Waits (until deadline) for the connection and queues the request on it. */
+static hb_cli_conn_status_t
+send_once(hb_cli_conn_t *self, const void *data, size_t size, int64_t deadline, char *msg, size_t msg_size)
 {
-    hb_assert(self && req && reply_out && msg && timeout_ms > 0);
+    hb_cli_conn_status_t st = wait_for(self, ZMQ_POLLOUT, deadline, msg, msg_size);
+    if (st == HB_CLI_CONN_OK && zmq_send(self->socket, data, size, ZMQ_DONTWAIT) != (int) size) {
+        snprintf(msg, msg_size, "could not send the request: %s", zmq_strerror(zmq_errno()));
+        st = zmq_errno() == EAGAIN ? HB_CLI_CONN_NO_ANSWER : HB_CLI_CONN_FAILED;
+    }
+    return st;
+}
+
+hb_cli_conn_status_t
+hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, int resends,
+                 Hourbank__Envelope **reply_out, char *msg, size_t msg_size)
+{
+    hb_assert(self && req && reply_out && msg && timeout_ms > 0 && resends >= 0);
     *reply_out = NULL;
-    int64_t deadline = hb_clock_ms() + timeout_ms;
     req->correlation_id = fresh_id();
     void *data = NULL;
     size_t size = 0;
@@ -256,13 +267,24 @@ hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, H
         snprintf(msg, msg_size, "the request does not fit in one message (%d bytes at most)", HB_MSG_BYTES_MAX);
         return HB_CLI_CONN_FAILED;
     }
-    hb_cli_conn_status_t st = wait_for(self, ZMQ_POLLOUT, deadline, msg, msg_size);
-    if (st == HB_CLI_CONN_OK && zmq_send(self->socket, data, size, ZMQ_DONTWAIT) != (int) size) {
-        snprintf(msg, msg_size, "could not send the request: %s", zmq_strerror(zmq_errno()));
-        st = zmq_errno() == EAGAIN ? HB_CLI_CONN_NO_ANSWER : HB_CLI_CONN_FAILED;
+    /* the same bytes each time, correlation id included: the first reply
+     * to any of the sends is the answer */
+    int sends = 0;
+    hb_cli_conn_status_t st = HB_CLI_CONN_NO_ANSWER;
+    for (int attempt = 0; attempt <= resends && st == HB_CLI_CONN_NO_ANSWER; attempt++) {
+        if (attempt > 0 && sends == 0)
+            break;  /* never connected: nothing to send again */
+        int64_t deadline = hb_clock_ms() + timeout_ms;
+        st = send_once(self, data, size, deadline, msg, msg_size);
+        if (st != HB_CLI_CONN_OK)
+            continue;
+        sends++;
+        st = receive(self, req->correlation_id, deadline, reply_out, msg, msg_size);
     }
     free(data);
-    if (st != HB_CLI_CONN_OK)
-        return st;
-    return receive(self, req->correlation_id, deadline, reply_out, msg, msg_size);
+    if (st == HB_CLI_CONN_NO_ANSWER && sends > 0) {
+        snprintf(msg, msg_size, "no reply within %d ms after %d send%s", timeout_ms, sends, sends == 1 ? "" : "s");
+        st = HB_CLI_CONN_NO_REPLY;
+    }
+    return st;
 }

@@ -21,7 +21,8 @@ typedef struct {
 
 typedef enum {
     HB_CLI_CONN_OK = 0,
-    HB_CLI_CONN_NO_ANSWER,    /* no connection or no reply within the timeout */
+    HB_CLI_CONN_NO_ANSWER,    /* no connection within the timeout: the request was not sent */
+    HB_CLI_CONN_NO_REPLY,     /* sent, but no reply within the timeout: the peer may have acted on it */
     HB_CLI_CONN_REFUSED,      /* the server refused this client's key (ZAP said no) */
     HB_CLI_CONN_HANDSHAKE,    /* the CURVE handshake failed otherwise: wrong server key */
     HB_CLI_CONN_BAD_REPLY,    /* a reply that does not decode or validate */
@@ -39,10 +40,15 @@ hb_cli_conn_t *hb_cli_conn_new(const char *endpoint, const hb_cli_conn_curve_t *
 void hb_cli_conn_destroy(hb_cli_conn_t **self_p);
 
 /* Sets req's correlation id to a fresh random one, sends req (borrowed)
- * and waits up to timeout_ms for the reply with the same id. On
- * HB_CLI_CONN_OK *reply_out holds it (caller owns; hb_wire_free);
- * otherwise *reply_out is NULL and msg says why. */
-hb_cli_conn_status_t hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms,
+ * and waits up to timeout_ms for the reply with the same id. When none
+ * comes, sends the same bytes again, up to resends times, each send
+ * waiting timeout_ms again; a reply to any send is the answer. Only
+ * requests that are safe to repeat may be resent (queries, and saves
+ * with a request id, which the station stores at most once). A request
+ * that never reached a connection is not resent. On HB_CLI_CONN_OK
+ * *reply_out holds the reply (caller owns; hb_wire_free); otherwise
+ * *reply_out is NULL and msg says why. */
+hb_cli_conn_status_t hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, int resends,
                                       Hourbank__Envelope **reply_out, char *msg, size_t msg_size);
 
 #endif

@@ -4,6 +4,7 @@
 #include "cli_balance.h"
 #include "cli_categories.h"
 #include "cli_keygen.h"
+#include "cli_lookup.h"
 #include "cli_member.h"
 #include "cli_parse.h"
 #include "cli_queue.h"
@@ -23,7 +24,8 @@
 static const hb_cli_command_t *const commands[] = {
     &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_save_record,
     &hb_cli_save_gift,       &hb_cli_save_void,      &hb_cli_balance_balance, &hb_cli_balance_statement,
-    &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_queue_status,  &hb_cli_categories_list,
+    &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
+    &hb_cli_queue_status,    &hb_cli_categories_list,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -90,6 +92,8 @@ print_help(FILE *out)
     print_group(out, "local commands", HB_CLI_TARGET_NONE);
     fprintf(out, "\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
                  "references like 1:42 (station 1, seq 42). Every command takes --json and --help.\n"
+                 "A save the station did not answer in time may have been saved: hourbank exits 75 and\n"
+                 "says how to look for it and how to retry it with --request-id, saving it at most once.\n"
                  "Run hourbank COMMAND --help for its options; see hourbank(1) for exit codes.\n");
 }
 

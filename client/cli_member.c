@@ -68,7 +68,7 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
     op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
     op.register_member = &reg;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_save_op(cli, &op, "the member was not registered", &reply);
+    rc = hb_cli_save_op(cli, &op, "the member was not registered", hb_cli_command_value(args, "request-id"), &reply);
     if (rc != 0)
         return rc;
     const char *no = reply->save_reply->member_no;
@@ -87,6 +87,7 @@ static const hb_cli_opt_t add_opts[] = {
     {"role", 0, "ROLE", true, "volunteer, elder or both"},
     {"birth-year", 0, "YYYY", false, "year of birth (some districts' rules depend on age)"},
     {"family", 0, "MEMBER_NO", false, "a registered family member (gifts go within families)"},
+    HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -96,7 +97,8 @@ const hb_cli_command_t hb_cli_member_add = {
     .summary = "register a new member and print the new member number",
     .description = "Registers a member at this station. The station gives the member number (community\n"
                    "code, serial and a check digit, e.g. QX03-000127-6) at once, also offline; write it\n"
-                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\".",
+                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\"."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = add_opts,
     .run = run_member_add,

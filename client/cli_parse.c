@@ -408,3 +408,40 @@ hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool r
     }
     return 0;
 }
+
+/* ---- request ids, timeouts ---- */
+
+/* The characters of a request id the CLI accepts: what it generates (hex)
+ * and what other clients' ids use (UUIDs, prefixes), nothing a shell or a
+ * log line would need quoted. */
+#define REQUEST_ID_CHARS "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ._:-"
+
+int
+hb_cli_parse_request_id(const char *text, char out[HB_REQUEST_ID_BYTES_MAX + 1], char *msg, size_t msg_size)
+{
+    hb_assert(text && out && msg);
+    size_t len = strlen(text);
+    if (len >= 1 && len <= HB_REQUEST_ID_BYTES_MAX && strspn(text, REQUEST_ID_CHARS) == len) {
+        memcpy(out, text, len + 1);
+        return 0;
+    }
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size, "%s is not a request id: give the --request-id printed when the save may have been "
+                               "made (1 to %d letters, digits, '.', '_', ':' or '-')",
+                hb_cli_parse_quote(echo, sizeof echo, text), HB_REQUEST_ID_BYTES_MAX);
+}
+
+int
+hb_cli_parse_timeout_ms(const char *text, int *ms, char *msg, size_t msg_size)
+{
+    hb_assert(text && ms && msg);
+    uint64_t v = 0;
+    if (digits_u64(text, strlen(text), &v) && v >= HB_CLI_REPLY_TIMEOUT_MS_MIN && v <= HB_CLI_REPLY_TIMEOUT_MS_MAX) {
+        *ms = (int) v;
+        return 0;
+    }
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size, "%s is not a timeout: give milliseconds from %d to %d, e.g. 5000",
+                hb_cli_parse_quote(echo, sizeof echo, text), HB_CLI_REPLY_TIMEOUT_MS_MIN,
+                HB_CLI_REPLY_TIMEOUT_MS_MAX);
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hb_limits.h"
 #include "hb_memberno.h"
 
 /* A member number typed by a person: normalized (surrounding spaces
@@ -53,6 +54,13 @@ int hb_cli_parse_birth_year(const char *text, int this_year, uint32_t *year, cha
  * tab and newline when multiline. */
 int hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool required, bool multiline,
                       char *msg, size_t msg_size);
+
+/* A save's request id as given with --request-id: 1..HB_REQUEST_ID_BYTES_MAX
+ * of letters, digits and . _ : - (copied into out). */
+int hb_cli_parse_request_id(const char *text, char out[HB_REQUEST_ID_BYTES_MAX + 1], char *msg, size_t msg_size);
+
+/* A reply timeout in milliseconds, HB_CLI_REPLY_TIMEOUT_MS_MIN..MAX. */
+int hb_cli_parse_timeout_ms(const char *text, int *ms, char *msg, size_t msg_size);
 
 /* text quoted for a message: in double quotes, non-printable bytes as
  * \xNN, cut to a readable length with "...". */

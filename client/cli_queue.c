@@ -1,4 +1,6 @@
-/* cli_queue.c - queue, queue dismiss, status. */
+/* cli_queue.c - queue (pending, --rejected, --changed), queue dismiss,
+ * status; and what cli_lookup.c shares: asking for a QueueReply, an op's
+ * status and its JSON object. */
 #include "cli_queue.h"
 #include "cli_format.h"
 #include "cli_json.h"
@@ -15,18 +17,58 @@
 
 #define SECONDS_PER_MINUTE 60
 
-/* What became of a queued op. */
-static const char *
-op_status(const Hourbank__QueuedOp *op)
+const char *
+hb_cli_queue_op_status(const Hourbank__QueuedOp *op)
 {
+    hb_assert(op);
     if (op->result == HOURBANK__RESULT__RESULT_UNSET)
         return "pending";
     return op->result == HOURBANK__RESULT__OK ? "accepted" : "rejected";
 }
 
-static void
-json_op(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__QueuedOp *op)
+static const char *
+op_status(const Hourbank__QueuedOp *op)
 {
+    return hb_cli_queue_op_status(op);
+}
+
+/* text, or NULL (JSON null) when it is empty. */
+static const char *
+or_null(const char *text)
+{
+    return text && text[0] ? text : NULL;
+}
+
+/* The keys an op has besides the pending list's: its note, its ack and
+ * transfer, its request id, and its first answer when central answered
+ * differently when it was resent. */
+static void
+json_op_details(hb_cli_json_t *j, const Hourbank__QueuedOp *op)
+{
+    hb_cli_json_kv_string(j, "note", or_null(op->note));
+    hb_cli_json_kv_time(j, "acked_at", op->acked_at);
+    hb_cli_json_key(j, "transfer_id");
+    if (op->transfer_id)
+        hb_cli_json_uint(j, op->transfer_id);
+    else
+        hb_cli_json_null(j);
+    hb_cli_json_kv_string(j, "request_id", or_null(op->request_id));
+    hb_cli_json_kv_bool(j, "dismissed", op->dismissed);
+    bool changed = op->prior_result != HOURBANK__RESULT__RESULT_UNSET;
+    hb_cli_json_kv_bool(j, "changed", changed);
+    hb_cli_json_kv_string(j, "prior_result", changed ? hb_result_name((hb_result_t) op->prior_result) : NULL);
+    hb_cli_json_key(j, "prior_code");
+    if (changed)
+        hb_cli_json_int(j, (int64_t) op->prior_result);
+    else
+        hb_cli_json_null(j);
+    hb_cli_json_kv_string(j, "prior_message", changed ? or_null(op->prior_message) : NULL);
+}
+
+void
+hb_cli_queue_json_op(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__QueuedOp *op)
+{
+    hb_assert(cli && j && op);
     char ref[HB_CLI_FORMAT_BYTES];
     bool rejected = strcmp(op_status(op), "rejected") == 0;
     hb_cli_json_object_begin(j);
@@ -43,7 +85,8 @@ json_op(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__QueuedOp *op)
         hb_cli_json_int(j, (int64_t) op->result);
     else
         hb_cli_json_null(j);
-    hb_cli_json_kv_string(j, "message", op->message && op->message[0] ? op->message : NULL);
+    hb_cli_json_kv_string(j, "message", or_null(op->message));
+    json_op_details(j, op);
     hb_cli_json_object_end(j);
 }
 
@@ -69,20 +112,39 @@ json_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, bool with_ops, uint64_t
                                               ? now - q->oldest_pending_at : 0);
     hb_cli_json_kv_uint(&j, "last_acked_seq", q->last_acked_seq);
     hb_cli_json_kv_uint(&j, "central_high_water_mark", q->central_high_water_mark);
+    hb_cli_json_kv_uint(&j, "changed", q->changed);
+    hb_cli_json_kv_string(&j, "alert", or_null(q->alert));
+    hb_cli_json_kv_bool(&j, "saves_blocked", q->saves_blocked);
     if (dismissed)
         hb_cli_json_kv_uint(&j, "dismissed_seq", dismissed);
     if (with_ops) {
         hb_cli_json_key(&j, "ops");
         hb_cli_json_array_begin(&j);
         for (size_t i = 0; i < q->n_ops; i++)
-            json_op(cli, &j, q->ops[i]);
+            hb_cli_queue_json_op(cli, &j, q->ops[i]);
         hb_cli_json_array_end(&j);
     }
     hb_cli_json_object_end(&j);
     hb_cli_json_finish(&j);
 }
 
-/* One line: "link up, last sync 2026-11-29 14:05 (3m ago); 3 pending, 1 rejected". */
+/* What the station reports beyond the counts, one line each, when set:
+ * saves blocked after a restore, ops that changed when resent, an alert. */
+static void
+print_notices(hb_cli_t *cli, const Hourbank__QueueReply *q)
+{
+    char line[HB_CLI_TEXT_BYTES_MAX];
+    if (q->saves_blocked)
+        fprintf(cli->out, "saves wait for central: the station was restored from a backup\n");
+    if (q->changed)
+        fprintf(cli->out, "%llu operation%s changed result when resent to central: see hourbank queue --changed\n",
+                (unsigned long long) q->changed, q->changed == 1 ? "" : "s");
+    if (q->alert && q->alert[0])
+        fprintf(cli->out, "alert: %s\n", hb_cli_format_line(line, sizeof line, q->alert));
+}
+
+/* One line: "link up, last sync 2026-11-29 14:05 (3m ago); 3 pending, 1 rejected",
+ * then the notices. */
 static void
 print_summary(hb_cli_t *cli, const Hourbank__QueueReply *q)
 {
@@ -95,13 +157,32 @@ print_summary(hb_cli_t *cli, const Hourbank__QueueReply *q)
     else
         fprintf(cli->out, "link %s, never synced; %llu pending, %llu rejected\n", q->link,
                 (unsigned long long) q->pending, (unsigned long long) q->rejected);
+    print_notices(cli, q);
 }
 
-/* The details cell: the op's summary, and for a rejection its reason. */
+void
+hb_cli_queue_changed_text(char *buf, size_t size, const Hourbank__QueuedOp *op)
+{
+    hb_assert(buf && op && op->prior_result != HOURBANK__RESULT__RESULT_UNSET);
+    const char *before = op->prior_message && op->prior_message[0] ? op->prior_message : NULL;
+    const char *now = op->message && op->message[0] ? op->message : NULL;
+    snprintf(buf, size, "central answered %s%s%s when first sent, %s%s%s when resent",
+             hb_result_name((hb_result_t) op->prior_result), before ? ": " : "", before ? before : "",
+             hb_result_name((hb_result_t) op->result), now ? ": " : "", now ? now : "");
+}
+
+/* The details cell: the op's summary, and for a rejection its reason; for
+ * an op that changed when resent, both answers. */
 static void
 details_cell(hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
 {
     const char *summary = op->summary ? op->summary : "";
+    if (op->prior_result != HOURBANK__RESULT__RESULT_UNSET) {
+        char changed[HB_CLI_TEXT_BYTES_MAX];
+        hb_cli_queue_changed_text(changed, sizeof changed, op);
+        hb_cli_table_cell(tab, "%s%s%s", summary, summary[0] ? ": " : "", changed);
+        return;
+    }
     if (strcmp(op_status(op), "rejected") != 0) {
         hb_cli_table_cell(tab, "%s", summary);
         return;
@@ -111,13 +192,20 @@ details_cell(hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
                       hb_result_name((hb_result_t) op->result));
 }
 
+/* Which list `queue` shows. */
+typedef enum { LIST_PENDING, LIST_REJECTED, LIST_CHANGED } list_t;
+
 static int
-print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, bool rejected_only)
+print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
 {
+    static const char *const empty[] = {
+        [LIST_PENDING] = "the queue is empty: everything saved here has reached central",
+        [LIST_REJECTED] = "no rejected operations",
+        [LIST_CHANGED] = "no operation changed its result when resent to central",
+    };
     print_summary(cli, q);
     if (q->n_ops == 0) {
-        fprintf(cli->out, rejected_only ? "no rejected operations\n"
-                                        : "the queue is empty: everything saved here has reached central\n");
+        fprintf(cli->out, "%s\n", empty[list]);
         return 0;
     }
     static const char *const headers[] = {"OP", "SAVED", "KIND", "STATUS", "DETAILS"};
@@ -135,31 +223,19 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, bool rejected_only)
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)
         return hb_cli_report_out_of_memory(cli);
-    if (q->rejected)
+    if (list == LIST_CHANGED)
+        fprintf(cli->out, "central lost these acknowledgements (restored or failed over) and answered differently "
+                          "when they were resent; see each with hourbank queue show STATION:SEQ\n");
+    else if (q->rejected)
         fprintf(cli->out, "once a rejected operation is dealt with: hourbank queue dismiss SEQ\n");
     return 0;
 }
 
-/* Sends a queue query or a dismiss request; returns the QueueReply. */
+/* Sends req (a queue query or a dismiss request); returns the QueueReply. */
 static int
-ask_queue(hb_cli_t *cli, bool rejected_only, uint64_t dismiss_seq, Hourbank__Envelope **reply_out, const char *what)
+ask(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, const char *what)
 {
-    Hourbank__QueueQuery q;
-    hourbank__queue_query__init(&q);
-    Hourbank__DismissRequest d;
-    hourbank__dismiss_request__init(&d);
-    Hourbank__Envelope req;
-    hb_wire_envelope_init(&req, 0);
-    if (dismiss_seq) {
-        d.seq = dismiss_seq;
-        req.body_case = HOURBANK__ENVELOPE__BODY_DISMISS;
-        req.dismiss = &d;
-    } else {
-        q.rejected_only = rejected_only;
-        req.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_QUERY;
-        req.queue_query = &q;
-    }
-    int rc = hb_cli_target_station(cli, &req, reply_out);
+    int rc = hb_cli_target_station(cli, req, reply_out);
     if (rc == 0)
         rc = hb_cli_target_expect(cli, *reply_out, HOURBANK__ENVELOPE__BODY_QUEUE_REPLY, what);
     if (rc == 0 && (*reply_out)->queue_reply->station_id)
@@ -169,24 +245,42 @@ ask_queue(hb_cli_t *cli, bool rejected_only, uint64_t dismiss_seq, Hourbank__Env
     return rc;
 }
 
+int
+hb_cli_queue_ask(hb_cli_t *cli, Hourbank__QueueQuery *query, Hourbank__Envelope **reply_out, const char *what)
+{
+    hb_assert(cli && query && reply_out && what);
+    Hourbank__Envelope req;
+    hb_wire_envelope_init(&req, 0);
+    req.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_QUERY;
+    req.queue_query = query;
+    return ask(cli, &req, reply_out, what);
+}
+
 static int
 run_queue(hb_cli_t *cli, const hb_cli_args_t *args)
 {
-    bool rejected_only = hb_cli_command_flag(args, "rejected");
+    bool rejected = hb_cli_command_flag(args, "rejected"), changed = hb_cli_command_flag(args, "changed");
+    if (rejected && changed)
+        return hb_cli_report_usage(cli, "--rejected and --changed are two different lists: give one");
+    Hourbank__QueueQuery q;
+    hourbank__queue_query__init(&q);
+    q.rejected_only = rejected;
+    q.changed_only = changed;
     Hourbank__Envelope *reply = NULL;
-    int rc = ask_queue(cli, rejected_only, 0, &reply, "could not read the queue");
+    int rc = hb_cli_queue_ask(cli, &q, &reply, "could not read the queue");
     if (rc != 0)
         return rc;
     if (cli->json)
         json_queue(cli, reply->queue_reply, true, 0);
     else
-        rc = print_queue(cli, reply->queue_reply, rejected_only);
+        rc = print_queue(cli, reply->queue_reply, rejected ? LIST_REJECTED : changed ? LIST_CHANGED : LIST_PENDING);
     hb_wire_free(&reply);
     return rc;
 }
 
 static const hb_cli_opt_t queue_opts[] = {
     {"rejected", 0, NULL, false, "only operations central rejected, with the reasons"},
+    {"changed", 0, NULL, false, "operations whose result changed when resent to central"},
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -197,7 +291,10 @@ const hb_cli_command_t hb_cli_queue_queue = {
     .description = "Lists the operations saved at this station that central has not acknowledged yet\n"
                    "(pending), and those central rejected, each with the reason. A rejection is final:\n"
                    "correct the mistake with a new operation, then remove the rejected one from this\n"
-                   "list with hourbank queue dismiss SEQ.",
+                   "list with hourbank queue dismiss SEQ.\n"
+                   "With --changed: the operations central answered differently when the station sent\n"
+                   "them again after central had lost them (restored from a backup or failed over),\n"
+                   "with both answers. See also hourbank queue show and hourbank queue find.",
     .target = HB_CLI_TARGET_STATION,
     .opts = queue_opts,
     .run = run_queue,
@@ -214,8 +311,14 @@ run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     hb_cli_target_learn_station_id(cli);
     snprintf(what, sizeof what, "could not dismiss %s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, seq));
-    Hourbank__Envelope *reply = NULL;
-    int rc = ask_queue(cli, false, seq, &reply, what);
+    Hourbank__DismissRequest d;
+    hourbank__dismiss_request__init(&d);
+    d.seq = seq;
+    Hourbank__Envelope req, *reply = NULL;
+    hb_wire_envelope_init(&req, 0);
+    req.body_case = HOURBANK__ENVELOPE__BODY_DISMISS;
+    req.dismiss = &d;
+    int rc = ask(cli, &req, &reply, what);
     if (rc != 0)
         return rc;
     const Hourbank__QueueReply *q = reply->queue_reply;
@@ -242,6 +345,25 @@ const hb_cli_command_t hb_cli_queue_dismiss = {
 };
 
 /* ---- status ---- */
+
+/* The rows of status for what the station reports beyond the counts, when set. */
+static void
+status_notices(hb_cli_table_t *tab, const Hourbank__QueueReply *q)
+{
+    if (q->saves_blocked) {
+        hb_cli_table_cell(tab, "saves");
+        hb_cli_table_cell(tab, "blocked: saves wait for central: the station was restored from a backup");
+    }
+    if (q->changed) {
+        hb_cli_table_cell(tab, "changed");
+        hb_cli_table_cell(tab, "%llu operation%s changed result when resent to central (see hourbank queue --changed)",
+                          (unsigned long long) q->changed, q->changed == 1 ? "" : "s");
+    }
+    if (q->alert && q->alert[0]) {
+        hb_cli_table_cell(tab, "alert");
+        hb_cli_table_cell(tab, "%s", q->alert);
+    }
+}
 
 static int
 print_status(hb_cli_t *cli, const Hourbank__QueueReply *q)
@@ -284,6 +406,7 @@ print_status(hb_cli_t *cli, const Hourbank__QueueReply *q)
     hb_cli_table_cell(tab, "acknowledged");
     hb_cli_table_cell(tab, "up to seq %llu (central's high-water mark: %llu)", (unsigned long long) q->last_acked_seq,
                       (unsigned long long) q->central_high_water_mark);
+    status_notices(tab, q);
     return hb_cli_table_finish(&tab, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
 }
 
@@ -291,8 +414,11 @@ static int
 run_status(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     (void) args;
+    Hourbank__QueueQuery q;
+    hourbank__queue_query__init(&q);
+    q.rejected_only = true;
     Hourbank__Envelope *reply = NULL;
-    int rc = ask_queue(cli, true, 0, &reply, "could not read the station's status");
+    int rc = hb_cli_queue_ask(cli, &q, &reply, "could not read the station's status");
     if (rc != 0)
         return rc;
     if (cli->json)
@@ -309,7 +435,9 @@ const hb_cli_command_t hb_cli_queue_status = {
     .summary = "the station's link to central, lag, last sync and queue counts",
     .description = "Shows whether the station is connected to central (link up, down or connecting), when\n"
                    "it last synced, how many operations wait to be sent and since when (the lag), and how\n"
-                   "many central rejected.",
+                   "many central rejected. When set, also: saves blocked (a station restored from a backup\n"
+                   "saves again once central has confirmed its marks), operations whose result changed\n"
+                   "when resent (hourbank queue --changed), and the station's alert for district IT.",
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_status,

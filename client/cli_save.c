@@ -1,4 +1,5 @@
-/* cli_save.c - record, gift and void: checked input, one SaveRequest. */
+/* cli_save.c - record, gift and void: checked input, one SaveRequest with
+ * a request id, sent once more when the station does not answer in time. */
 #include "cli_save.h"
 #include "cli_format.h"
 #include "cli_json.h"
@@ -6,34 +7,132 @@
 #include "cli_report.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_result.h"
 #include "hb_wire.h"
 
+#include <sodium.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
 
+#define MS_PER_SECOND 1000
+
 /* ---- the shared save step ---- */
 
+/* 32 hex digits of randomness (libsodium). */
+static void
+request_id_new(char out[HB_REQUEST_ID_BYTES_MAX + 1])
+{
+    unsigned char raw[HB_CLI_REQUEST_ID_RANDOM_BYTES];
+    hb_assert(sodium_init() >= 0);
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(out, HB_REQUEST_ID_BYTES_MAX + 1, raw, sizeof raw);
+}
+
+/* What the operator would search for: text up to its first line break or
+ * quote, at most HB_SEARCH_BYTES_MAX bytes, not cutting a UTF-8 character,
+ * without trailing spaces ("" when nothing is left). */
+static void
+search_text(const char *text, char out[HB_SEARCH_BYTES_MAX + 1])
+{
+    size_t len = 0;
+    while (text[len] && len < HB_SEARCH_BYTES_MAX && (unsigned char) text[len] >= 0x20 && text[len] != '\'' &&
+           text[len] != 0x7F)
+        len++;
+    while (len > 0 && text[len] && ((unsigned char) text[len] & 0xC0u) == 0x80u)
+        len--;  /* text[len] continues a character: end before that character */
+    while (len > 0 && text[len - 1] == ' ')
+        len--;
+    memcpy(out, text, len);
+    out[len] = '\0';
+}
+
+/* The op's note or reason ("" for a registration). */
+static const char *
+op_note(const Hourbank__Op *op)
+{
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_SERVICE: return op->service->note;
+    case HOURBANK__OP__KIND_GIFT: return op->gift->reason;
+    case HOURBANK__OP__KIND_VOID_OP: return op->void_op->reason;
+    default: return "";
+    }
+}
+
+/* Neither send of a save was answered: it may or may not be stored. Says
+ * how to look and how to retry without saving it twice. EX_TEMPFAIL. */
+static int
+report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id)
+{
+    static const char *const subject[] = {
+        [HOURBANK__OP__KIND_REGISTER_MEMBER] = "the registration", [HOURBANK__OP__KIND_SERVICE] = "the record",
+        [HOURBANK__OP__KIND_GIFT] = "the gift", [HOURBANK__OP__KIND_VOID_OP] = "the void"};
+    hb_assert((size_t) op->kind_case < sizeof subject / sizeof subject[0] && subject[op->kind_case]);
+    char text[HB_SEARCH_BYTES_MAX + 1], look[HB_CLI_TEXT_BYTES_MAX];
+    bool registration = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER;
+    search_text(registration ? op->register_member->name : op_note(op), text);
+    if (text[0])
+        snprintf(look, sizeof look, "hourbank %s '%s' or hourbank queue",
+                 registration ? "member find" : "queue find --note", text);
+    else
+        snprintf(look, sizeof look, "hourbank queue");
+    char each[HB_CLI_FORMAT_BYTES];
+    if (cli->timeout_ms % MS_PER_SECOND == 0)
+        snprintf(each, sizeof each, "%ds", cli->timeout_ms / MS_PER_SECOND);
+    else
+        snprintf(each, sizeof each, "%dms", cli->timeout_ms);
+    return hb_cli_report_fail(cli, EX_TEMPFAIL,
+                              "%s may have been saved: the station at %s did not answer in time (sent %d times, "
+                              "waited %s each); before entering it again, look for it with %s; or run the same "
+                              "command again with --request-id %s: the station saves it at most once",
+                              subject[op->kind_case], cli->endpoint, 1 + HB_CLI_SAVE_RESENDS, each, look,
+                              request_id);
+}
+
+/* An ErrorReply refusing the save; the request id reused for other work
+ * is the operator's mistake (EX_DATAERR), not a protocol error. */
+static int
+check_reply(hb_cli_t *cli, const Hourbank__Envelope *reply, const char *what)
+{
+    if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR &&
+        reply->error->code == HOURBANK__RESULT__EXISTS_WITH_DIFFERENT_PAYLOAD)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s: %s (%s)", what, reply->error->message,
+                                  hb_result_name((hb_result_t) reply->error->code));
+    return hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
+}
+
 int
-hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, Hourbank__Envelope **reply_out)
+hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id,
+               Hourbank__Envelope **reply_out)
 {
     hb_assert(cli && op && what && reply_out && op->seq == 0);
     *reply_out = NULL;
     hb_wire_error_t err;
+    char id[HB_REQUEST_ID_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX];
     if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
         return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), "%s: %s", what, err.message);
+    if (request_id && hb_cli_parse_request_id(request_id, id, msg, sizeof msg) != 0)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    if (!request_id)
+        request_id_new(id);
     Hourbank__SaveRequest save;
     hourbank__save_request__init(&save);
     save.op = op;
+    save.request_id = id;
     Hourbank__Envelope req;
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
     req.save = &save;
-    int rc = hb_cli_target_station(cli, &req, reply_out);
+    bool unanswered = false;
+    int rc = hb_cli_target_station_save(cli, &req, reply_out, &unanswered);
+    if (unanswered)
+        return report_maybe_saved(cli, op, id);
     if (rc == 0)
-        rc = hb_cli_target_expect(cli, *reply_out, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
+        rc = check_reply(cli, *reply_out, what);
     if (rc != 0)
         hb_wire_free(reply_out);
+    else if (!request_id)
+        (*reply_out)->save_reply->repeated = false;  /* a repeat of this run's own resend: its first send landed */
     return rc;
 }
 
@@ -46,7 +145,11 @@ hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *m
     char ref[HB_CLI_FORMAT_BYTES];
     hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, saved->seq);
     if (!cli->json) {
-        if (member_no)
+        if (saved->repeated)
+            fprintf(cli->out, "%s%salready %s as %s by an earlier attempt with this request id: nothing new was "
+                              "saved (see hourbank queue show %s)\n", member_no ? member_no : "", member_no ? " " : "",
+                    member_no ? "registered, saved" : "saved", ref, ref);
+        else if (member_no)
             fprintf(cli->out, "%s registered, saved as %s (pending sync)\n", member_no, ref);
         else
             fprintf(cli->out, "saved as %s (pending sync)\n", ref);
@@ -65,16 +168,17 @@ hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *m
         hb_cli_json_null(&j);
     hb_cli_json_kv_uint(&j, "seq", saved->seq);
     hb_cli_json_kv_string(&j, "status", "pending");
+    hb_cli_json_kv_bool(&j, "repeated", saved->repeated);
     hb_cli_json_object_end(&j);
     hb_cli_json_finish(&j);
 }
 
 /* Saves op and prints the result. */
 static int
-save_and_print(hb_cli_t *cli, Hourbank__Op *op, const char *what)
+save_and_print(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__Op *op, const char *what)
 {
     Hourbank__Envelope *reply = NULL;
-    int rc = hb_cli_save_op(cli, op, what, &reply);
+    int rc = hb_cli_save_op(cli, op, what, hb_cli_command_value(args, "request-id"), &reply);
     if (rc == 0)
         hb_cli_save_print(cli, reply->save_reply, NULL);
     hb_wire_free(&reply);
@@ -152,7 +256,7 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = at;
     op.kind_case = HOURBANK__OP__KIND_SERVICE;
     op.service = &rec;
-    return save_and_print(cli, &op, "the record was not saved");
+    return save_and_print(cli, args, &op, "the record was not saved");
 }
 
 static const hb_cli_opt_t record_opts[] = {
@@ -161,7 +265,8 @@ static const hb_cli_opt_t record_opts[] = {
     {"duration", 0, "DURATION", true, "how long: 1h30m, 90m, 2h (at most 24h)"},
     {"category", 0, "NAME", true, "service category (see hourbank categories)"},
     {"at", 0, "\"YYYY-MM-DD HH:MM\"", false, "when it happened, local time (default: now)"},
-    {"note", 0, "TEXT", false, "a note for the record"},
+    {"note", 0, "TEXT", false, "a note for the record (hourbank queue find --note searches it)"},
+    HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -172,7 +277,8 @@ const hb_cli_command_t hb_cli_save_record = {
     .description = "Records a service: the provider earns the hours, and the recipient's account or the\n"
                    "district's guarantee pays, as the district's rules say. The record is saved at this\n"
                    "station at once, also when the network is down, and reaches central when the link\n"
-                   "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\".",
+                   "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\"."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = record_opts,
     .run = run_record,
@@ -207,7 +313,7 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = (int64_t) time(NULL);
     op.kind_case = HOURBANK__OP__KIND_GIFT;
     op.gift = &gift;
-    return save_and_print(cli, &op, "the gift was not saved");
+    return save_and_print(cli, args, &op, "the gift was not saved");
 }
 
 static const hb_cli_opt_t gift_opts[] = {
@@ -215,6 +321,7 @@ static const hb_cli_opt_t gift_opts[] = {
     {"to", 0, "MEMBER_NO", true, "who receives them (a registered family member)"},
     {"duration", 0, "DURATION", true, "how many hours: 2h, 1h30m, 90m"},
     {"reason", 0, "TEXT", true, "why, for the record"},
+    HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -224,7 +331,8 @@ const hb_cli_command_t hb_cli_save_gift = {
     .summary = "give hours to a family member",
     .description = "Moves hours from one member's account to another's, typically to a registered family\n"
                    "member (the district's rules decide who may receive gifts). Saved at this station\n"
-                   "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected).",
+                   "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected)."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = gift_opts,
     .run = run_gift,
@@ -256,11 +364,12 @@ run_void(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = (int64_t) time(NULL);
     op.kind_case = HOURBANK__OP__KIND_VOID_OP;
     op.void_op = &v;
-    return save_and_print(cli, &op, "the void was not saved");
+    return save_and_print(cli, args, &op, "the void was not saved");
 }
 
 static const hb_cli_opt_t void_opts[] = {
     {"reason", 0, "TEXT", true, "why the operation is cancelled, for the record"},
+    HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -272,7 +381,8 @@ const hb_cli_command_t hb_cli_save_void = {
     .summary = "cancel a saved operation by its reference",
     .description = "Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
                    "saved (e.g. 1:42). The ledger never erases anything: central posts a reversing\n"
-                   "transfer that names the original and the reason.",
+                   "transfer that names the original and the reason."
+                   HB_CLI_SAVE_HELP_UNANSWERED,
     .target = HB_CLI_TARGET_STATION,
     .opts = void_opts,
     .run = run_void,

@@ -18,15 +18,35 @@ extern const hb_cli_command_t hb_cli_save_record;
 extern const hb_cli_command_t hb_cli_save_gift;
 extern const hb_cli_command_t hb_cli_save_void;
 
-/* Validates op (borrowed; seq must be 0, occurred_at set) and saves it.
- * what: the failure's subject, e.g. "the record was not saved". Returns 0
- * with *reply_out holding a SaveReply envelope (caller owns;
- * hb_wire_free), or an exit code after reporting. */
-int hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, Hourbank__Envelope **reply_out);
+/* The end of every save command's --help description. */
+#define HB_CLI_SAVE_HELP_UNANSWERED                                                                             \
+    "\nIf the station does not answer in time the same request is sent once more; if that is not\n"          \
+    "answered either, the save may have been made: hourbank exits 75 and says how to look for it\n"          \
+    "and which --request-id repeats it safely (it is then saved at most once)."
+
+/* --request-id ID, the option every save command has. */
+#define HB_CLI_SAVE_REQUEST_ID_OPT                                                                              \
+    {"request-id", 0, "ID", false, "repeat a save that may have been saved: it is saved at most once"}
+
+/* Validates op (borrowed; seq must be 0, occurred_at set) and saves it
+ * with a request id: request_id as typed (--request-id; checked here), or
+ * NULL for 32 fresh random hex digits. When the station does not answer
+ * in time the same request is sent once more; when that is not answered
+ * either, the save may have been made: the report says how to look for it
+ * and how to repeat it with its request id, and the exit code is
+ * EX_TEMPFAIL. what: the failure's subject, e.g. "the record was not
+ * saved". Returns 0 with *reply_out holding a SaveReply envelope (caller
+ * owns; hb_wire_free) whose repeated is true only when an earlier run made
+ * the save (an answer to this run's own resend is this run's save), or an
+ * exit code after reporting. */
+int hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id,
+                   Hourbank__Envelope **reply_out);
 
 /* Prints a saved op: "saved as 1:42 (pending sync)", after member_no when
- * given ("QX03-000127-6 registered, saved as ..."); with --json one object
- * {member_no?, op_ref, station_id, seq, status}. */
+ * given ("QX03-000127-6 registered, saved as ..."); a repeat: "already
+ * saved as 1:42 by an earlier attempt with this request id: nothing new was
+ * saved (...)". With --json one object {member_no?, op_ref, station_id,
+ * seq, status, repeated}. */
 void hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *member_no);
 
 #endif

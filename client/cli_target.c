@@ -123,7 +123,8 @@ report_status(hb_cli_t *cli, const peer_t *peer, hb_cli_conn_status_t st, const 
 {
     switch (st) {
     case HB_CLI_CONN_OK: return 0;
-    case HB_CLI_CONN_NO_ANSWER: return no_answer(cli, peer);
+    case HB_CLI_CONN_NO_ANSWER:
+    case HB_CLI_CONN_NO_REPLY: return no_answer(cli, peer);
     case HB_CLI_CONN_REFUSED:
         return hb_cli_report_fail(cli, EX_NOPERM, "%s at %s refused the connection: %s%s%s%s", peer->name,
                                   peer->endpoint, msg, peer->key_file ? " (is the public key in " : "",
@@ -141,21 +142,28 @@ report_status(hb_cli_t *cli, const peer_t *peer, hb_cli_conn_status_t st, const 
     hb_unreachable();
 }
 
+/* resends: see hb_cli_conn_call. unanswered: NULL to report a request that
+ * was sent and never answered as "does not answer"; else it is set and
+ * EX_TEMPFAIL returned without a report. */
 static int
-call(hb_cli_t *cli, const peer_t *peer, const hb_cli_conn_curve_t *curve, Hourbank__Envelope *req,
-     Hourbank__Envelope **reply_out)
+call(hb_cli_t *cli, const peer_t *peer, const hb_cli_conn_curve_t *curve, int resends, Hourbank__Envelope *req,
+     Hourbank__Envelope **reply_out, bool *unanswered)
 {
     char msg[HB_CLI_TEXT_BYTES_MAX];
     hb_cli_conn_t *conn = hb_cli_conn_new(peer->endpoint, curve, msg, sizeof msg);
     if (!conn)
         return hb_cli_report_fail(cli, EX_CONFIG, "%s: %s", peer->name, msg);
-    hb_cli_conn_status_t st = hb_cli_conn_call(conn, req, cli->timeout_ms, reply_out, msg, sizeof msg);
+    hb_cli_conn_status_t st = hb_cli_conn_call(conn, req, cli->timeout_ms, resends, reply_out, msg, sizeof msg);
     hb_cli_conn_destroy(&conn);
+    if (st == HB_CLI_CONN_NO_REPLY && unanswered) {
+        *unanswered = true;
+        return EX_TEMPFAIL;
+    }
     return report_status(cli, peer, st, msg);
 }
 
-int
-hb_cli_target_station(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out)
+static int
+station_call(hb_cli_t *cli, int resends, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, bool *unanswered)
 {
     hb_assert(cli && req && reply_out);
     *reply_out = NULL;
@@ -166,7 +174,21 @@ hb_cli_target_station(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope
     snprintf(cli->endpoint, sizeof cli->endpoint, "%s", endpoint);
     peer_t peer = {"the station", endpoint, NULL, NULL};
     rc = check_ipc_path(cli, &peer);
-    return rc != 0 ? rc : call(cli, &peer, NULL, req, reply_out);
+    return rc != 0 ? rc : call(cli, &peer, NULL, resends, req, reply_out, unanswered);
+}
+
+int
+hb_cli_target_station(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out)
+{
+    return station_call(cli, 0, req, reply_out, NULL);
+}
+
+int
+hb_cli_target_station_save(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, bool *unanswered)
+{
+    hb_assert(req && req->body_case == HOURBANK__ENVELOPE__BODY_SAVE && req->save->request_id[0] && unanswered);
+    *unanswered = false;
+    return station_call(cli, HB_CLI_SAVE_RESENDS, req, reply_out, unanswered);
 }
 
 /* Reads the admin key pair named by conf. */
@@ -212,7 +234,7 @@ hb_cli_target_central(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope
         peer_t peer = {"central", conf->central_endpoint, conf->public_key_file,
                        cli->admin_path ? cli->admin_path : HB_CLI_ADMIN_CONF_DEFAULT};
         snprintf(cli->endpoint, sizeof cli->endpoint, "%s", conf->central_endpoint);
-        rc = call(cli, &peer, &curve, req, reply_out);
+        rc = call(cli, &peer, &curve, 0, req, reply_out, NULL);
     }
     explicit_bzero(sec, sizeof sec);
     hb_admin_conf_destroy(&conf);

@@ -166,7 +166,9 @@ static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
     [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
-                     " void_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     " void_seq, request_id, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* the unique partial index ops_request */
+    [OB_REQUEST_GET] = "SELECT seq, kind, member_a, payload FROM ops WHERE request_id = ?1",
     [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
     [OB_RESULT_GET] = "SELECT result, transfer_id FROM ops WHERE seq = ?1",
     [OB_RESULT_SET] = "UPDATE ops SET result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5,"
@@ -176,10 +178,7 @@ static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_COUNT_PENDING] = "SELECT count(*) FROM ops WHERE result IS NULL",
     [OB_COUNT_REJECTED] = "SELECT count(*) FROM ops INDEXED BY ops_rejected"
                           " WHERE result <> " OB_SQL_OK " AND dismissed = 0",
-    [OB_LIST_PENDING] = "SELECT seq, kind, summary, saved_at, result, message FROM ops"
-                        " WHERE result IS NULL ORDER BY seq LIMIT ?1",
-    [OB_LIST_REJECTED] = "SELECT seq, kind, summary, saved_at, result, message FROM ops"
-                         " WHERE result <> " OB_SQL_OK " AND dismissed = 0 ORDER BY seq LIMIT ?1",
+    [OB_COUNT_CHANGED] = "SELECT count(*) FROM ops INDEXED BY ops_changed WHERE prior_result IS NOT NULL",
     [OB_DISMISS] = "UPDATE ops SET dismissed = 1 WHERE seq = ?1 AND result <> " OB_SQL_OK,
     [OB_COMPACT] = "DELETE FROM ops WHERE seq IN (SELECT seq FROM ops WHERE result IS NOT NULL AND acked_at < ?1"
                    " AND (result = " OB_SQL_OK " OR dismissed = 1) ORDER BY acked_at LIMIT ?2)",
@@ -458,18 +457,26 @@ schema_ensure(hb_outbox_t *self, char *msg, size_t msg_size)
     return rc;
 }
 
+/* The SQL of statement id: exactly one of the files' tables holds it. */
+static const char *
+stmt_sql(int id)
+{
+    const char *const in[] = {queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__query_sql[id],
+                              hb_outbox__resync_sql[id]};
+    const char *sql = NULL;
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        hb_assert(sql == NULL || in[i] == NULL);
+        sql = sql ? sql : in[i];
+    }
+    hb_assert(sql != NULL);
+    return sql;
+}
+
 static int
 prepare_all(hb_outbox_t *self, char *msg, size_t msg_size)
 {
     for (int id = 0; id < OB_STMT_COUNT; id++) {
-        const char *const tables[] = {queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__resync_sql[id]};
-        const char *sql = NULL;
-        for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
-            hb_assert(sql == NULL || tables[t] == NULL);  /* each id in one table */
-            if (tables[t] != NULL)
-                sql = tables[t];
-        }
-        hb_assert(sql != NULL);
+        const char *sql = stmt_sql(id);
         if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[id], NULL) != SQLITE_OK) {
             char what[AMOUNT_BYTES];
             snprintf(what, sizeof what, "prepare statement %d", id);
@@ -589,6 +596,7 @@ typedef struct {
     const char *kind, *member_a, *member_b, *name;
     int64_t minutes;
     int64_t void_seq;  /* 0 = none */
+    const char *note;  /* a service's note, a gift's or void's reason; NULL = none */
 } ob_index_t;
 
 static void
@@ -597,21 +605,26 @@ op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
     memset(ix, 0, sizeof *ix);
     switch (op->kind_case) {
     case HOURBANK__OP__KIND_REGISTER_MEMBER:
-        *ix = (ob_index_t) {"register", op->register_member->member_no, NULL, op->register_member->name, 0, 0};
+        *ix = (ob_index_t) {"register", op->register_member->member_no, NULL, op->register_member->name, 0, 0, NULL};
         break;
     case HOURBANK__OP__KIND_SERVICE:
-        *ix = (ob_index_t) {"service", op->service->provider, op->service->recipient, NULL, op->service->minutes, 0};
+        *ix = (ob_index_t) {"service", op->service->provider, op->service->recipient, NULL, op->service->minutes, 0,
+                            op->service->note};
         break;
     case HOURBANK__OP__KIND_GIFT:
-        *ix = (ob_index_t) {"gift", op->gift->from_member, op->gift->to_member, NULL, op->gift->minutes, 0};
+        *ix = (ob_index_t) {"gift", op->gift->from_member, op->gift->to_member, NULL, op->gift->minutes, 0,
+                            op->gift->reason};
         break;
     case HOURBANK__OP__KIND_VOID_OP:
         ix->kind = "void";
+        ix->note = op->void_op->reason;
         if (op->void_op->target->station_id == self->station_id && op->void_op->target->seq <= INT64_MAX)
             ix->void_seq = (int64_t) op->void_op->target->seq;
         break;
     default: hb_unreachable();
     }
+    if (ix->note && ix->note[0] == '\0')
+        ix->note = NULL;
 }
 
 /* "1h 30m", "2h", "45m". */
@@ -777,7 +790,7 @@ space_check(hb_outbox_t *self, ob_save_t *s, size_t bytes, char *msg, size_t msg
 }
 
 static int
-op_insert(hb_outbox_t *self, const ob_save_t *s, int64_t now)
+op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, int64_t now)
 {
     ob_index_t ix;
     op_index(self, &s->op, &ix);
@@ -796,6 +809,10 @@ op_insert(hb_outbox_t *self, const ob_save_t *s, int64_t now)
         sqlite3_bind_text(st, 9, ix.name, -1, SQLITE_STATIC);
     if (ix.void_seq)
         sqlite3_bind_int64(st, 10, ix.void_seq);
+    if (request_id && request_id[0])
+        sqlite3_bind_text(st, 11, request_id, -1, SQLITE_STATIC);
+    if (ix.note)
+        sqlite3_bind_text(st, 12, ix.note, -1, SQLITE_STATIC);
     return hb_outbox__run(self, st);
 }
 
@@ -808,6 +825,88 @@ meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value)
     return hb_outbox__run(self, st);
 }
 
+/* ---- request ids ---- */
+
+static size_t
+request_bytes(const hb_outbox_save_t *v)
+{
+    return v->request_id ? strlen(v->request_id) : 0;
+}
+
+/* What makes two saves the same work: the op without what the station
+ * assigns (seq, a registration's number) or the client stamps anew when an
+ * operator enters it again (occurred_at). Packs into out; returns the size,
+ * 0 if it does not fit (a stored payload that was not written here). */
+static size_t
+request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
+{
+    Hourbank__Op copy = *op;
+    Hourbank__RegisterMember reg;
+    char empty[] = "";
+    copy.seq = 0;
+    copy.occurred_at = 0;
+    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
+        reg = *op->register_member;
+        reg.member_no = empty;
+        copy.register_member = &reg;
+    }
+    if (hourbank__op__get_packed_size(&copy) > HB_OP_BYTES_MAX)
+        return 0;
+    return hourbank__op__pack(&copy, out);
+}
+
+/* Whether the stored payload (the current row of st, column 3) is the same
+ * work as op. A payload that does not decode is not the same. */
+static bool
+request_same(sqlite3_stmt *st, const Hourbank__Op *op)
+{
+    Hourbank__Op *stored = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 3), sqlite3_column_blob(st, 3));
+    if (stored == NULL)
+        return false;
+    uint8_t *a = malloc(2 * HB_OP_BYTES_MAX);
+    hb_assert(a);
+    size_t la = request_content(stored, a), lb = request_content(op, a + HB_OP_BYTES_MAX);
+    bool same = la != 0 && la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
+    free(a);
+    hourbank__op__free_unpacked(stored, NULL);
+    return same;
+}
+
+/* Inside BEGIN IMMEDIATE: OK, with v->repeated and the stored save's seq
+ * and member number when v's request id is stored already (committed, or
+ * earlier in this group); OK without repeated when it is not (or v has
+ * none); EXISTS_WITH_DIFFERENT_PAYLOAD when the id names other work; a disk
+ * error (s->db_error). */
+static hb_result_t
+request_find(hb_outbox_t *self, hb_outbox_save_t *v, ob_save_t *s)
+{
+    if (v->request_id == NULL || v->request_id[0] == '\0')
+        return HB_RESULT_OK;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_REQUEST_GET);
+    sqlite3_bind_text(st, 1, v->request_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? HB_RESULT_OK : save_db_fail(self, s, "look up a request id", v->msg, sizeof v->msg);
+    }
+    uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
+    bool registration = strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0;
+    hb_result_t r = HB_RESULT_OK;
+    if (!request_same(st, v->op)) {
+        snprintf(v->msg, sizeof v->msg, "request id \"%s\" was used for other work (station %" PRIu32 ", seq %" PRIu64
+                 "): nothing was saved; save this as new work without that request id", v->request_id,
+                 self->station_id, seq);
+        r = HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD;
+    } else {
+        v->repeated = true;
+        v->seq = seq;
+        if (registration)
+            hb_outbox__column_text(v->member_no, sizeof v->member_no, st, 2);
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
 /* Inside BEGIN IMMEDIATE: checks (with check) and stores one op of a group
  * with the next seq of m, then advances m. OK, or a refusal (nothing
  * written), or a disk error (s->db_error; the group fails). */
@@ -816,14 +915,19 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
 {
     memset(s, 0, sizeof *s);
     hb_assert(m->last_seq < INT64_MAX);
-    hb_result_t r = check ? hb_outbox__check(self, v->op, v->msg, sizeof v->msg) : HB_RESULT_OK;
+    hb_result_t r = request_find(self, v, s);
+    if (r != HB_RESULT_OK || v->repeated) {
+        v->result = r;
+        return r;  /* answered as before, or refused: nothing stored */
+    }
+    r = check ? hb_outbox__check(self, v->op, v->msg, sizeof v->msg) : HB_RESULT_OK;
     if (r == HB_RESULT_INTERNAL)
         s->db_error = true;  /* a check could not read the file */
     if (r == HB_RESULT_OK)
         r = save_build(self, v->op, m, s, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK)
-        r = space_check(self, s, s->payload_len + strlen(s->summary), v->msg, sizeof v->msg);
-    if (r == HB_RESULT_OK && op_insert(self, s, now) != 0)
+        r = space_check(self, s, s->payload_len + strlen(s->summary) + request_bytes(v), v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && op_insert(self, s, v->request_id, now) != 0)
         r = save_db_fail(self, s, "store the operation", v->msg, sizeof v->msg);
     v->result = r;
     if (r != HB_RESULT_OK)
@@ -881,6 +985,7 @@ group_fail(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, hb_result_t r, 
         v->result = r;
         v->seq = 0;
         v->member_no[0] = '\0';
+        v->repeated = false;
         snprintf(v->msg, sizeof v->msg, "%s", msg);
     }
     cache_refresh(self);  /* the file says what is true after the rollback */
@@ -893,9 +998,11 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
     for (size_t i = 0; i < n; i++) {
         hb_wire_error_t err;
         hb_assert(saves[i].op && hb_wire_validate_op(saves[i].op, HB_WIRE_OP_IN_SAVE, &err) == 0);
+        hb_assert(saves[i].request_id == NULL || strlen(saves[i].request_id) <= HB_REQUEST_ID_BYTES_MAX);
         saves[i].result = HB_RESULT_OK;
         saves[i].seq = 0;
         saves[i].member_no[0] = '\0';
+        saves[i].repeated = false;
         saves[i].msg[0] = '\0';
     }
     char msg[HB_MESSAGE_BYTES_MAX] = "";
@@ -913,7 +1020,7 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
     }
     size_t stored = 0;
     for (size_t i = 0; i < n; i++)
-        stored += saves[i].result == HB_RESULT_OK;
+        stored += saves[i].result == HB_RESULT_OK && !saves[i].repeated;
     return stored;
 }
 
@@ -1155,7 +1262,8 @@ status_in_tx(hb_outbox_t *self, hb_outbox_status_t *out)
 {
     ob_meta_t m;
     if (hb_outbox__meta_read(self, &m) != 0 || count_rows(self, OB_COUNT_PENDING, &out->pending) != 0 ||
-        count_rows(self, OB_COUNT_REJECTED, &out->rejected) != 0)
+        count_rows(self, OB_COUNT_REJECTED, &out->rejected) != 0 ||
+        count_rows(self, OB_COUNT_CHANGED, &out->changed) != 0)
         return -1;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FIRST_PENDING);
     int rc = sqlite3_step(st);
@@ -1184,65 +1292,6 @@ hb_outbox_status(hb_outbox_t *self, hb_outbox_status_t *out)
     out->last_acked_seq = self->last_acked;
     out->last_seq = self->last_seq;
     return rc;
-}
-
-static Hourbank__QueuedOp *
-queued_op_from_row(sqlite3_stmt *st)
-{
-    Hourbank__QueuedOp *q = malloc(sizeof *q);
-    hb_assert(q);
-    hourbank__queued_op__init(q);
-    q->seq = (uint64_t) sqlite3_column_int64(st, 0);
-    q->kind = hb_outbox__column_strdup(st, 1);
-    q->summary = hb_outbox__column_strdup(st, 2);
-    q->saved_at = sqlite3_column_int64(st, 3);
-    q->result = (Hourbank__Result) sqlite3_column_int(st, 4);  /* NULL -> 0 = RESULT_UNSET */
-    q->message = hb_outbox__column_strdup(st, 5);
-    return q;
-}
-
-int
-hb_outbox_list(hb_outbox_t *self, bool rejected_only, size_t max, Hourbank__QueueReply *reply)
-{
-    hb_assert(self && reply);
-    reply->ops = NULL;
-    reply->n_ops = 0;
-    if (max > HB_PAGE_ENTRIES_MAX)
-        max = HB_PAGE_ENTRIES_MAX;
-    if (max == 0)
-        return 0;
-    reply->ops = calloc(max, sizeof *reply->ops);
-    hb_assert(reply->ops);
-    sqlite3_stmt *st = hb_outbox__stmt(self, rejected_only ? OB_LIST_REJECTED : OB_LIST_PENDING);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64) max);
-    int rc = SQLITE_DONE;
-    while (reply->n_ops < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        reply->ops[reply->n_ops++] = queued_op_from_row(st);
-    if (reply->n_ops < max && rc != SQLITE_DONE) {
-        hb_outbox__fail(self, "list the queue", NULL, 0);
-        sqlite3_reset(st);
-        hb_outbox_queue_free(reply);
-        return -1;
-    }
-    sqlite3_reset(st);
-    if (reply->n_ops == 0)
-        hb_outbox_queue_free(reply);
-    return (int) reply->n_ops;
-}
-
-void
-hb_outbox_queue_free(Hourbank__QueueReply *reply)
-{
-    hb_assert(reply);
-    for (size_t i = 0; i < reply->n_ops; i++) {
-        free(reply->ops[i]->kind);
-        free(reply->ops[i]->summary);
-        free(reply->ops[i]->message);
-        free(reply->ops[i]);
-    }
-    free(reply->ops);
-    reply->ops = NULL;
-    reply->n_ops = 0;
 }
 
 hb_result_t

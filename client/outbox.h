@@ -9,8 +9,9 @@
  *
  * Errors: calls with a msg parameter put a one-line reason there and do
  * not log; the others log SQLite errors (hb_log_error, with the path) and
- * return -1 (or the value documented). Implemented in outbox.c (queue)
- * and outbox_dir.c (directory, members, categories). */
+ * return -1 (or the value documented). Implemented in outbox.c (queue),
+ * outbox_query.c (listing and finding ops) and outbox_dir.c (directory,
+ * members, categories). */
 #ifndef HB_OUTBOX_H
 #define HB_OUTBOX_H
 
@@ -62,9 +63,12 @@ hb_result_t hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t no
 /* One op of hb_outbox_save_group(). */
 typedef struct {
     const Hourbank__Op *op;                      /* in, borrowed: as for hb_outbox_save */
+    const char *request_id;                      /* in, borrowed: the client's request id; NULL or "" = none */
     hb_result_t result;                          /* out */
     uint64_t seq;                                /* out: the seq assigned (OK only) */
     char member_no[HB_MEMBER_NO_BYTES_MAX + 1];  /* out: number allocated to a registration, else "" */
+    bool repeated;                               /* out: request_id was stored before: seq and member_no
+                                                  * are that save's, nothing new was stored */
     char msg[HB_MESSAGE_BYTES_MAX];              /* out: the reason when result is not OK */
 } hb_outbox_save_t;
 
@@ -84,7 +88,16 @@ typedef struct {
  * nothing and takes no seq; the others are still stored. A disk error
  * fails the whole group: nothing is stored, and every op that was not
  * refused gets INTERNAL (OUTBOX_FULL for a full disk) and the reason.
- * Returns the number of ops stored (result OK). */
+ * Request ids (ops.request_id, unique): an op whose request_id is already
+ * stored, by an earlier commit or earlier in this group, is not stored
+ * again and not checked: it gets OK with repeated, and the seq and member
+ * number of the op stored with that id. If that op's content differs
+ * (ignoring seq, occurred_at and a registration's allocated number), it is
+ * refused EXISTS_WITH_DIFFERENT_PAYLOAD: the id was reused for other work.
+ * A refused op stores no id, so a retry is judged afresh. An id is kept as
+ * long as its op (hb_outbox_compact). The op's note (a service's note, a
+ * gift's or void's reason) is stored for hb_outbox_find_note.
+ * Returns the number of ops stored (result OK and not repeated). */
 size_t hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now);
 
 /* Unacknowledged ops with seq > after_seq, in seq order, at most max_ops and
@@ -163,14 +176,37 @@ typedef struct {
     int64_t last_sync;           /* last time central acked anything; 0 if never */
     uint64_t last_acked_seq;
     uint64_t last_seq;
+    uint64_t changed;            /* ops whose result changed when resent (prior_result set) */
 } hb_outbox_status_t;
 int hb_outbox_status(hb_outbox_t *self, hb_outbox_status_t *out);
 
-/* Lists pending ops (rejected_only = false) or undismissed rejected ops,
- * oldest first, at most max (capped at HB_PAGE_ENTRIES_MAX). Sets only
- * reply->ops and reply->n_ops (caller frees with hb_outbox_queue_free;
- * the counts come from hb_outbox_status). Returns the count or -1. */
-int hb_outbox_list(hb_outbox_t *self, bool rejected_only, size_t max, Hourbank__QueueReply *reply);
+/* ---- looking ops up (outbox_query.c) ----
+ * Each fills reply->ops and reply->n_ops only (caller frees with
+ * hb_outbox_queue_free; the counts come from hb_outbox_status) with
+ * QueuedOps carrying every field: result and message (RESULT_UNSET while
+ * pending), note, acked_at, transfer_id, request_id, prior_result and
+ * prior_message, dismissed. Errors are logged; they return -1 and leave
+ * reply empty. */
+
+/* Which ops hb_outbox_list lists. PENDING and REJECTED are 0 and 1, so a
+ * caller passing the former bool rejected_only means the same. */
+typedef enum {
+    HB_OUTBOX_LIST_PENDING = 0,   /* not yet acked */
+    HB_OUTBOX_LIST_REJECTED = 1,  /* acked with a rejection, not dismissed */
+    HB_OUTBOX_LIST_CHANGED = 2    /* prior_result set: central answered differently when it was resent */
+} hb_outbox_list_t;
+
+/* The ops of one kind of list, oldest first, at most max (capped at
+ * HB_PAGE_ENTRIES_MAX). Returns the count or -1. */
+int hb_outbox_list(hb_outbox_t *self, hb_outbox_list_t which, size_t max, Hourbank__QueueReply *reply);
+/* Op seq in any state. Returns 1 (one op in reply), 0 when the outbox does
+ * not hold it (never assigned, or compacted), -1 on an error. */
+int hb_outbox_get(hb_outbox_t *self, uint64_t seq, Hourbank__QueueReply *reply);
+/* Ops whose note contains text (1..HB_SEARCH_BYTES_MAX bytes; an exact,
+ * case-sensitive substring: no character is special, % and _ included),
+ * newest first, at most max (capped at HB_PAGE_ENTRIES_MAX). Returns the
+ * count or -1. */
+int hb_outbox_find_note(hb_outbox_t *self, const char *text, size_t max, Hourbank__QueueReply *reply);
 void hb_outbox_queue_free(Hourbank__QueueReply *reply);
 
 /* The operator has seen rejection seq. NOT_FOUND if seq is not a rejected op.

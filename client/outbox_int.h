@@ -1,9 +1,10 @@
-/* outbox_int.h - private to outbox.c (queue, sequence, acks) and
- * outbox_dir.c (directory cache, member lookup, categories). Not an API:
- * include it from those two files only.
+/* outbox_int.h - private to outbox.c (queue, sequence, acks),
+ * outbox_query.c (listing and finding ops) and outbox_dir.c (directory
+ * cache, member lookup, categories). Not an API: include it from those
+ * files only.
  *
- * Both files keep their SQL next to their code, in tables indexed by
- * ob_stmt_t; hb_outbox_open() prepares every statement of both tables
+ * Each file keeps its SQL next to its code, in a table indexed by
+ * ob_stmt_t (one table per id); hb_outbox_open() prepares every statement
  * once and caches it in the object. */
 #ifndef HB_OUTBOX_INT_H
 #define HB_OUTBOX_INT_H
@@ -44,10 +45,16 @@ typedef enum {
     OB_FIRST_PENDING,
     OB_COUNT_PENDING,
     OB_COUNT_REJECTED,
-    OB_LIST_PENDING,
-    OB_LIST_REJECTED,
+    OB_LIST_PENDING,   /* SQL in outbox_query.c */
+    OB_LIST_REJECTED,  /* SQL in outbox_query.c */
     OB_DISMISS,
     OB_COMPACT,
+    OB_REQUEST_GET,
+    OB_COUNT_CHANGED,
+    /* outbox_query.c */
+    OB_LIST_CHANGED,
+    OB_OP_GET,
+    OB_FIND_NOTE,
     /* outbox_dir.c */
     OB_DIR_UPSERT,
     OB_DIR_VERSION_SET,
@@ -105,9 +112,10 @@ typedef struct {
     int64_t directory_synced_at;
 } ob_meta_t;
 
-/* SQL of outbox_dir.c's and outbox_resync.c's statements (the others are
- * NULL), by id. */
+/* SQL of outbox_dir.c's, outbox_query.c's and outbox_resync.c's statements
+ * (the others are NULL), by id. */
 extern const char *const hb_outbox__dir_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__query_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
 
 /* Inside the ack's transaction: central answered a resent op (seq, held

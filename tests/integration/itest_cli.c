@@ -306,7 +306,7 @@ test_members(void **state)
     expect_ok();
     json_str(g_out, "member_no", young, sizeof young);
     out_has("\"op_ref\": \"1:3\",\n  \"station_id\": 1,\n  \"seq\": 3,\n"
-                                  "  \"status\": \"pending\"\n}\n");
+                                  "  \"status\": \"pending\",\n  \"repeated\": false\n}\n");
 
     char want[1024];
     S("member", "show", eld);
@@ -402,7 +402,7 @@ test_records_balance_statement(void **state)
     char ref[64], want[512];
     snprintf(ref, sizeof ref, "1:%llu", second);
     snprintf(want, sizeof want, "{\n  \"op_ref\": \"%s\",\n  \"station_id\": 1,\n  \"seq\": %llu,\n"
-                                "  \"status\": \"pending\"\n}\n", ref, second);
+                                "  \"status\": \"pending\",\n  \"repeated\": false\n}\n", ref, second);
     assert_string_equal(g_out, want);
     /* the second was a mistake */
     S("void", ref, "--reason", "entered twice");

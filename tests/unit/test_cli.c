@@ -466,6 +466,38 @@ test_table(void **state)
     free(buf);
 }
 
+static void
+test_request_id_and_timeout(void **state)
+{
+    (void) state;
+    char id[HB_REQUEST_ID_BYTES_MAX + 1], long_id[HB_REQUEST_ID_BYTES_MAX + 2];
+    assert_int_equal(hb_cli_parse_request_id("0123456789abcdef0123456789abcdef", id, msg, sizeof msg), 0);
+    assert_string_equal(id, "0123456789abcdef0123456789abcdef");
+    assert_int_equal(hb_cli_parse_request_id("550e8400-e29b-41d4-a716-446655440000", id, msg, sizeof msg), 0);
+    assert_int_equal(hb_cli_parse_request_id("pos:3_b.7", id, msg, sizeof msg), 0);
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    static const char *const bad[] = {"", "has space", "quote'd", "tab\there", "中文"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(hb_cli_parse_request_id(bad[i], id, msg, sizeof msg), -1);
+    assert_int_equal(hb_cli_parse_request_id(long_id, id, msg, sizeof msg), -1);
+    assert_string_equal(msg, "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not a request id: give the "
+                             "--request-id printed when the save may have been made (1 to 64 letters, digits, '.', "
+                             "'_', ':' or '-')");
+    long_id[HB_REQUEST_ID_BYTES_MAX] = '\0';
+    assert_int_equal(hb_cli_parse_request_id(long_id, id, msg, sizeof msg), 0);
+    int ms = 0;
+    assert_int_equal(hb_cli_parse_timeout_ms("5000", &ms, msg, sizeof msg), 0);
+    assert_int_equal(ms, 5000);
+    assert_int_equal(hb_cli_parse_timeout_ms("100", &ms, msg, sizeof msg), 0);
+    assert_int_equal(hb_cli_parse_timeout_ms("600000", &ms, msg, sizeof msg), 0);
+    assert_int_equal(hb_cli_parse_timeout_ms("99", &ms, msg, sizeof msg), -1);
+    assert_string_equal(msg, "\"99\" is not a timeout: give milliseconds from 100 to 600000, e.g. 5000");
+    assert_int_equal(hb_cli_parse_timeout_ms("600001", &ms, msg, sizeof msg), -1);
+    assert_int_equal(hb_cli_parse_timeout_ms("5s", &ms, msg, sizeof msg), -1);
+    assert_int_equal(hb_cli_parse_timeout_ms("", &ms, msg, sizeof msg), -1);
+}
+
 /* ---- running the CLI in process ---- */
 
 typedef struct {
@@ -816,12 +848,16 @@ typedef struct {
     bool deny;          /* the ZAP handler refuses every key */
     bool garbage;       /* answer bytes that do not decode */
     bool silent;        /* never answer */
+    int silent_first;   /* do not answer requests 1..silent_first (counted in requests) */
     bool stale_first;   /* send a reply for another correlation id first */
     respond_fn respond;
     void *ctx, *router, *zap;
     pthread_t thread;
     volatile int stop;
     int requests;
+    int saves;          /* save requests received; their request and correlation ids: */
+    char save_ids[8][HB_REQUEST_ID_BYTES_MAX + 1];
+    uint64_t save_corr[8];
     void *last;         /* the last request as received (malloc) */
     size_t last_size;
     char zap_key[41];   /* Z85 client key the ZAP handler saw */
@@ -879,7 +915,11 @@ fake_answer(fake_t *f)
     f->requests++;
     hb_wire_error_t err;
     Hourbank__Envelope *req = hb_wire_unpack(f->last, f->last_size, &err);
-    if (req && !f->silent) {
+    if (req && req->body_case == HOURBANK__ENVELOPE__BODY_SAVE && f->saves < 8) {
+        snprintf(f->save_ids[f->saves], sizeof f->save_ids[0], "%s", req->save->request_id);
+        f->save_corr[f->saves++] = req->correlation_id;
+    }
+    if (req && !f->silent && f->requests > f->silent_first) {
         Hourbank__Envelope env;
         hb_wire_envelope_init(&env, req->correlation_id + 1);
         f->respond(req, &env);
@@ -1020,6 +1060,8 @@ answer_error(Hourbank__Envelope *env)
     return true;
 }
 
+static bool g_save_repeated;  /* the fake station says it saw the request id before */
+
 static void
 respond_save(const Hourbank__Envelope *req, Hourbank__Envelope *env)
 {
@@ -1029,6 +1071,7 @@ respond_save(const Hourbank__Envelope *req, Hourbank__Envelope *env)
         return;
     hourbank__save_reply__init(&r);
     r.seq = 42;
+    r.repeated = g_save_repeated;
     r.member_no = req->save->op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER ? no : empty;
     env->body_case = HOURBANK__ENVELOPE__BODY_SAVE_REPLY;
     env->save_reply = &r;
@@ -1103,7 +1146,7 @@ test_fake_member_add(void **state)
     hb_wire_free(&req);
     assert_output(RUN("--json", "-c", conf, "member", "add", "--name", "Li Wei", "--role", "volunteer"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n"
-                  "  \"seq\": 42,\n  \"status\": \"pending\"\n}\n");
+                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": false\n}\n");
     /* without a station.yaml the station's id is unknown: the seq is still printed */
     assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--station", g_fake.endpoint),
                   GOOD_NO " registered, saved as seq 42 (pending sync)\n");
@@ -1137,7 +1180,8 @@ test_fake_record_gift_void(void **state)
     hb_wire_free(&req);
     assert_output(RUN("gift", "--from", GOOD_NO, "--to", "QX03-000128-4", "--duration", "2h", "--reason",
                       "for my mother", "-c", conf, "--json"),
-                  "{\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n  \"seq\": 42,\n  \"status\": \"pending\"\n}\n");
+                  "{\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n  \"seq\": 42,\n  \"status\": \"pending\",\n"
+                  "  \"repeated\": false\n}\n");
     req = fake_last(&g_fake);
     assert_int_equal(req->save->op->kind_case, HOURBANK__OP__KIND_GIFT);
     assert_int_equal(req->save->op->gift->minutes, 120);
@@ -1372,10 +1416,15 @@ test_fake_queue(void **state)
                                "  \"last_sync\": \"2026-11-29T14:03:00+00:00\",\n"
                                "  \"oldest_pending_at\": \"2026-11-29T13:55:00+00:00\",\n  \"lag_seconds\": ";
     assert_true(strncmp(r.out, head, strlen(head)) == 0);
-    assert_non_null(strstr(r.out, "  \"last_acked_seq\": 40,\n  \"central_high_water_mark\": 40,\n  \"ops\": [\n"
+    assert_non_null(strstr(r.out, "  \"last_acked_seq\": 40,\n  \"central_high_water_mark\": 40,\n  \"changed\": 0,\n"
+                                  "  \"alert\": null,\n  \"saves_blocked\": false,\n  \"ops\": [\n"
                                   "    {\n      \"seq\": 40,\n      \"op_ref\": \"7:40\",\n      \"kind\": \"service\",\n"));
     assert_non_null(strstr(r.out, "      \"status\": \"rejected\",\n      \"result\": \"INSUFFICIENT_BALANCE\",\n"
-                                  "      \"code\": 12,\n      \"message\": \"the payer holds 2h 30m\"\n    }\n  ]\n}\n"));
+                                  "      \"code\": 12,\n      \"message\": \"the payer holds 2h 30m\",\n"
+                                  "      \"note\": null,\n      \"acked_at\": null,\n      \"transfer_id\": null,\n"
+                                  "      \"request_id\": null,\n      \"dismissed\": false,\n      \"changed\": false,\n"
+                                  "      \"prior_result\": null,\n      \"prior_code\": null,\n"
+                                  "      \"prior_message\": null\n    }\n  ]\n}\n"));
     run_free(&r);
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_true(req->queue_query->rejected_only);
@@ -1486,6 +1535,318 @@ test_fake_transport(void **state)
                  "hourbank: /nonexistent/station.yaml: could not open file: No such file or directory (name the "
                  "station with --station ENDPOINT or its station.yaml with -c FILE)\n");
     unlink(conf);
+}
+
+/* ---- saves that may have been made: request ids and the resend ---- */
+
+static bool
+is_hex32(const char *s)
+{
+    return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+#define RECORD_ARGS "record", "--provider", "QX03-000128-4", "--recipient", GOOD_NO, "--duration", "1h", \
+                    "--category", "companionship"
+
+static void
+test_fake_save_request_ids(void **state)
+{
+    (void) state;
+    fake_start(&g_fake, respond_save, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    /* every save carries a fresh random id */
+    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_int_equal(g_fake.saves, 2);
+    assert_true(is_hex32(g_fake.save_ids[0]));
+    assert_true(is_hex32(g_fake.save_ids[1]));
+    assert_string_not_equal(g_fake.save_ids[0], g_fake.save_ids[1]);
+    /* --request-id is sent as typed, on every save command */
+    assert_output(RUN(RECORD_ARGS, "--request-id", "abc-1", "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_output(RUN("gift", "--from", GOOD_NO, "--to", "QX03-000128-4", "--duration", "1h", "--reason", "x",
+                      "--request-id", "abc-2", "-c", conf),
+                  "saved as 7:42 (pending sync)\n");
+    assert_output(RUN("void", "7:41", "--reason", "x", "--request-id", "abc-3", "-c", conf),
+                  "saved as 7:42 (pending sync)\n");
+    assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--request-id", "abc-4", "-c",
+                      conf),
+                  GOOD_NO " registered, saved as 7:42 (pending sync)\n");
+    assert_int_equal(g_fake.saves, 6);
+    assert_string_equal(g_fake.save_ids[2], "abc-1");
+    assert_string_equal(g_fake.save_ids[5], "abc-4");
+    /* a bad id is refused before the station is asked */
+    assert_error(RUN(RECORD_ARGS, "--request-id", "two words", "-c", conf), EX_DATAERR,
+                 "hourbank: \"two words\" is not a request id: give the --request-id printed when the save may "
+                 "have been made (1 to 64 letters, digits, '.', '_', ':' or '-')\n");
+    assert_int_equal(g_fake.saves, 6);
+    /* the station saw the id before: an earlier run saved it */
+    g_save_repeated = true;
+    assert_output(RUN(RECORD_ARGS, "--request-id", "abc-1", "-c", conf),
+                  "already saved as 7:42 by an earlier attempt with this request id: nothing new was saved (see "
+                  "hourbank queue show 7:42)\n");
+    assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--request-id", "abc-4", "-c",
+                      conf, "--json"),
+                  "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n"
+                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": true\n}\n");
+    /* the id reused for other work is the operator's mistake */
+    g_error_code = HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD;
+    snprintf(g_error_message, sizeof g_error_message, "request id \"abc-1\" was used for other work");
+    assert_error(RUN(RECORD_ARGS, "--request-id", "abc-1", "-c", conf), EX_DATAERR,
+                 "hourbank: the record was not saved: request id \"abc-1\" was used for other work "
+                 "(EXISTS_WITH_DIFFERENT_PAYLOAD)\n");
+    g_error_code = 0;
+    g_save_repeated = false;
+    fake_stop(&g_fake);
+}
+
+static void
+test_fake_save_resent(void **state)
+{
+    (void) state;
+    fake_start(&g_fake, respond_save, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    g_timeout_ms = 300;
+    /* the first send is not answered, the resend is: the station recognised
+     * the id, and that save is this run's own */
+    g_fake.silent_first = 1;
+    g_save_repeated = true;
+    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_int_equal(g_fake.saves, 2);
+    assert_true(is_hex32(g_fake.save_ids[0]));
+    assert_string_equal(g_fake.save_ids[0], g_fake.save_ids[1]);  /* the SAME request */
+    assert_true(g_fake.save_corr[0] == g_fake.save_corr[1]);
+    g_save_repeated = false;
+    /* no answer at all: it may have been saved; how to look, how to retry */
+    g_fake.silent = true;
+    run_t r = RUN(RECORD_ARGS, "--note", "read the paper\nand tea", "-c", conf);
+    assert_int_equal(g_fake.saves, 4);
+    assert_string_equal(g_fake.save_ids[2], g_fake.save_ids[3]);
+    char want[1024];
+    snprintf(want, sizeof want, "hourbank: the record may have been saved: the station at %s did not answer in time "
+                                "(sent 2 times, waited 300ms each); before entering it again, look for it with "
+                                "hourbank queue find --note 'read the paper' or hourbank queue; or run the same "
+                                "command again with --request-id %s: the station saves it at most once\n",
+             g_fake.endpoint, g_fake.save_ids[2]);
+    assert_error(r, EX_TEMPFAIL, want);
+    /* the printed id is the one to give: it is sent as it is */
+    r = RUN(RECORD_ARGS, "--request-id", g_fake.save_ids[2], "-c", conf);
+    assert_int_equal(r.rc, EX_TEMPFAIL);
+    assert_non_null(strstr(r.err, g_fake.save_ids[2]));
+    run_free(&r);
+    assert_string_equal(g_fake.save_ids[4], g_fake.save_ids[2]);
+    /* a registration: look for the name; a reason is cut before a quote */
+    r = RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "-c", conf);
+    assert_int_equal(r.rc, EX_TEMPFAIL);
+    static const char reg_head[] = "hourbank: the registration may have been saved: ";
+    assert_true(strncmp(r.err, reg_head, strlen(reg_head)) == 0);
+    assert_non_null(strstr(r.err, "look for it with hourbank member find 'Li Wei' or hourbank queue; "));
+    run_free(&r);
+    r = RUN("gift", "--from", GOOD_NO, "--to", "QX03-000128-4", "--duration", "1h", "--reason", "for mum's care",
+            "-c", conf);
+    assert_non_null(strstr(r.err, "hourbank: the gift may have been saved: "));
+    assert_non_null(strstr(r.err, "look for it with hourbank queue find --note 'for mum' or hourbank queue; "));
+    run_free(&r);
+    r = RUN(RECORD_ARGS, "-c", conf);  /* no note: the pending list */
+    assert_non_null(strstr(r.err, "; before entering it again, look for it with hourbank queue; or run "));
+    run_free(&r);
+    /* a query is never resent and keeps its words */
+    int before = g_fake.requests;
+    snprintf(want, sizeof want, "hourbank: the station at %s does not answer: is hourbank-station running?\n",
+             g_fake.endpoint);
+    assert_error(RUN("balance", GOOD_NO, "-c", conf), EX_UNAVAILABLE, want);
+    assert_int_equal(g_fake.requests, before + 1);
+    g_timeout_ms = 2000;
+    fake_stop(&g_fake);
+}
+
+/* ---- queue show, queue find, queue --changed, notices ---- */
+
+static bool g_notices;  /* the fake station reports saves blocked, a changed op and an alert */
+
+static void
+respond_lookup(const Hourbank__Envelope *req, Hourbank__Envelope *env)
+{
+    static Hourbank__QueueReply r;
+    static Hourbank__QueuedOp op;
+    static Hourbank__QueuedOp *p[1];
+    static char up[] = "up", service[] = "service", summary[] = "QX03-000128-4 -> " GOOD_NO ", 1h 30m, companionship",
+                note[] = "50% off_peak", now[] = "the payer holds 0m", empty[] = "", rid[] = "0123abcd",
+                alert[] = "central is behind this station: it lost acknowledged work", nf[] = "station 7 has not "
+                                                                                             "saved seq 99 (its last "
+                                                                                             "is 41)";
+    const Hourbank__QueueQuery *q = req->queue_query;
+    if (q->seq && q->seq != 41) {
+        g_error_code = HB_RESULT_NOT_FOUND;
+        snprintf(g_error_message, sizeof g_error_message, "%s", nf);
+        answer_error(env);
+        g_error_code = 0;
+        return;
+    }
+    hourbank__queued_op__init(&op);
+    op.seq = 41, op.kind = service, op.summary = summary, op.saved_at = 1795961100 - 600, op.note = note;
+    op.result = HOURBANK__RESULT__INSUFFICIENT_BALANCE, op.message = now, op.acked_at = 1795961100 - 300;
+    op.request_id = rid, op.prior_result = HOURBANK__RESULT__OK, op.prior_message = empty, op.dismissed = true;
+    p[0] = &op;
+    hourbank__queue_reply__init(&r);
+    r.link = up, r.last_sync = 1795961100 - 120, r.last_acked_seq = 41, r.central_high_water_mark = 41;
+    r.station_id = 7;
+    r.changed = g_notices ? 1 : 0, r.alert = g_notices ? alert : empty, r.saves_blocked = g_notices;
+    bool none = q->note_contains[0] && !strstr(note, q->note_contains);
+    r.ops = none ? NULL : p;
+    r.n_ops = none ? 0 : 1;
+    env->body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
+    env->queue_reply = &r;
+}
+
+static void
+test_fake_queue_show(void **state)
+{
+    (void) state;
+    fake_start(&g_fake, respond_lookup, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    static const char shown[] =
+        "op            7:41\n"
+        "kind          service\n"
+        "summary       QX03-000128-4 -> " GOOD_NO ", 1h 30m, companionship\n"
+        "note          50% off_peak\n"
+        "status        rejected, dismissed, changed when resent\n"
+        "saved         2026-11-29 13:55\n"
+        "acknowledged  2026-11-29 14:00\n"
+        "result        INSUFFICIENT_BALANCE (12): the payer holds 0m\n"
+        "transfer      -\n"
+        "request id    0123abcd\n"
+        "changed       central answered OK when first sent, INSUFFICIENT_BALANCE: the payer holds 0m when resent\n";
+    assert_output(RUN("queue", "show", "7:41", "-c", conf), shown);
+    Hourbank__Envelope *req = fake_last(&g_fake);
+    assert_int_equal(req->queue_query->seq, 41);
+    assert_false(req->queue_query->changed_only);
+    assert_string_equal(req->queue_query->note_contains, "");
+    hb_wire_free(&req);
+    assert_output(RUN("queue", "show", "41", "-c", conf), shown);
+    assert_output(RUN("queue", "show", "41", "-c", conf, "--json"),
+                  "{\n  \"seq\": 41,\n  \"op_ref\": \"7:41\",\n  \"kind\": \"service\",\n"
+                  "  \"summary\": \"QX03-000128-4 -> " GOOD_NO ", 1h 30m, companionship\",\n"
+                  "  \"saved_at\": \"2026-11-29T13:55:00+00:00\",\n  \"status\": \"rejected\",\n"
+                  "  \"result\": \"INSUFFICIENT_BALANCE\",\n  \"code\": 12,\n  \"message\": \"the payer holds 0m\",\n"
+                  "  \"note\": \"50% off_peak\",\n  \"acked_at\": \"2026-11-29T14:00:00+00:00\",\n"
+                  "  \"transfer_id\": null,\n  \"request_id\": \"0123abcd\",\n  \"dismissed\": true,\n"
+                  "  \"changed\": true,\n  \"prior_result\": \"OK\",\n  \"prior_code\": 1,\n"
+                  "  \"prior_message\": null\n}\n");
+    /* another station's op (not asked for), a seq the station does not hold, not a reference */
+    int asked = g_fake.requests;
+    assert_error(RUN("queue", "show", "3:41", "-c", conf), EX_NOINPUT,
+                 "hourbank: could not show 3:41: operation 3:41 was saved at station 3, this is station 7: ask that "
+                 "station\n");
+    assert_int_equal(g_fake.requests, asked);
+    /* without station.yaml the station's answer says which station it is */
+    char again[512];
+    snprintf(again, sizeof again, "hourbank: could not show 3:41: operation 3:41 was saved at station 3, this is "
+                                  "station 7: ask that station\n");
+    assert_error(RUN("queue", "show", "3:41", "--station", g_fake.endpoint), EX_NOINPUT, again);
+    assert_int_equal(g_fake.requests, asked + 1);
+    assert_error(RUN("queue", "show", "99", "-c", conf), EX_NOINPUT,
+                 "hourbank: could not show 99: station 7 has not saved seq 99 (its last is 41) (NOT_FOUND)\n");
+    int before = g_fake.requests;
+    assert_error(RUN("queue", "show", "1:x", "-c", conf), EX_DATAERR,
+                 "hourbank: \"1:x\" is not an operation: write STATION:SEQ as printed when it was saved, e.g. 1:57, "
+                 "or the SEQ alone\n");
+    assert_int_equal(g_fake.requests, before);
+    fake_stop(&g_fake);
+}
+
+static void
+test_fake_queue_find_changed(void **state)
+{
+    (void) state;
+    fake_start(&g_fake, respond_lookup, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    run_t r = RUN("queue", "find", "--note", "50% off_", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, "1 operation whose note contains \"50% off_\", newest first\n"
+                               "OP    SAVED             KIND     STATUS                                    NOTE          "
+                               "DETAILS\n"
+                               "7:41  2026-11-29 13:55  service  rejected, dismissed, changed when resent  "
+                               "50% off_peak  QX03-000128-4 -> " GOOD_NO ", 1h 30m, companionship\n");
+    run_free(&r);
+    Hourbank__Envelope *req = fake_last(&g_fake);
+    assert_string_equal(req->queue_query->note_contains, "50% off_");
+    assert_int_equal(req->queue_query->seq, 0);
+    hb_wire_free(&req);
+    assert_output(RUN("queue", "find", "--note", "送餐", "-c", conf),
+                  "no operation held at this station has a note containing \"送餐\"\n");
+    r = RUN("queue", "find", "--note", "off", "-c", conf, "--json");
+    assert_int_equal(r.rc, 0);
+    static const char found_head[] = "{\n  \"station_id\": 7,\n  \"note_contains\": \"off\",\n"
+                                     "  \"order\": \"newest_first\",\n  \"more\": false,\n  \"ops\": [\n    {\n"
+                                     "      \"seq\": 41,\n";
+    assert_true(strncmp(r.out, found_head, strlen(found_head)) == 0);
+    run_free(&r);
+    assert_error(RUN("queue", "find", "--note", "", "-c", conf), EX_DATAERR, "hourbank: --note must not be empty\n");
+    char long_text[HB_SEARCH_BYTES_MAX + 2];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    assert_error(RUN("queue", "find", "--note", long_text, "-c", conf), EX_DATAERR,
+                 "hourbank: --note is 65 bytes long, the limit is 64: shorten it\n");
+    assert_error(RUN("queue", "find", "-c", conf), EX_USAGE,
+                 "hourbank: queue find needs --note TEXT (see hourbank queue find --help)\n");
+    /* ops that changed when resent */
+    r = RUN("queue", "--changed", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "7:41  2026-11-29 13:55  service  rejected  QX03-000128-4 -> " GOOD_NO ", 1h 30m, "
+                                  "companionship: central answered OK when first sent, INSUFFICIENT_BALANCE: the "
+                                  "payer holds 0m when resent\n"
+                                  "central lost these acknowledgements"));
+    run_free(&r);
+    req = fake_last(&g_fake);
+    assert_true(req->queue_query->changed_only);
+    assert_false(req->queue_query->rejected_only);
+    hb_wire_free(&req);
+    r = RUN("queue", "--changed", "-c", conf, "--json");
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "\"changed\": true,\n      \"prior_result\": \"OK\",\n      \"prior_code\": 1,\n"));
+    run_free(&r);
+    assert_error(RUN("queue", "--changed", "--rejected", "-c", conf), EX_USAGE,
+                 "hourbank: --rejected and --changed are two different lists: give one (see hourbank queue --help)\n");
+    fake_stop(&g_fake);
+}
+
+static void
+test_fake_status_notices(void **state)
+{
+    (void) state;
+    fake_start(&g_fake, respond_lookup, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    /* none set: no extra rows, the keys still in --json */
+    run_t r = RUN("status", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_null(strstr(r.out, "saves"));
+    assert_null(strstr(r.out, "alert"));
+    run_free(&r);
+    r = RUN("status", "-c", conf, "--json");
+    assert_non_null(strstr(r.out, "  \"changed\": 0,\n  \"alert\": null,\n  \"saves_blocked\": false\n}\n"));
+    run_free(&r);
+    g_notices = true;
+    r = RUN("status", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "acknowledged  up to seq 41 (central's high-water mark: 41)\n"
+                                  "saves         blocked: saves wait for central: the station was restored from a "
+                                  "backup\n"
+                                  "changed       1 operation changed result when resent to central (see hourbank "
+                                  "queue --changed)\n"
+                                  "alert         central is behind this station: it lost acknowledged work\n"));
+    run_free(&r);
+    r = RUN("status", "-c", conf, "--json");
+    assert_non_null(strstr(r.out, "  \"changed\": 1,\n  \"alert\": \"central is behind this station: it lost "
+                                  "acknowledged work\",\n  \"saves_blocked\": true\n}\n"));
+    run_free(&r);
+    r = RUN("queue", "-c", conf);
+    assert_non_null(strstr(r.out, "; 0 pending, 0 rejected\n"
+                                  "saves wait for central: the station was restored from a backup\n"
+                                  "1 operation changed result when resent to central: see hourbank queue --changed\n"
+                                  "alert: central is behind this station: it lost acknowledged work\nOP "));
+    run_free(&r);
+    g_notices = false;
+    fake_stop(&g_fake);
 }
 
 /* ---- admin commands against a fake central over CURVE ---- */
@@ -1666,6 +2027,7 @@ main(void)
         cmocka_unit_test(test_ago),
         cmocka_unit_test(test_op_refs),
         cmocka_unit_test(test_roles_years_text),
+        cmocka_unit_test(test_request_id_and_timeout),
         cmocka_unit_test(test_json_structure),
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_utf8_width),
@@ -1683,6 +2045,11 @@ main(void)
         cmocka_unit_test_setup(test_fake_queue, fake_station_setup),
         cmocka_unit_test_setup(test_fake_categories, fake_station_setup),
         cmocka_unit_test_setup(test_fake_transport, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_save_request_ids, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_save_resent, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_queue_show, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_queue_find_changed, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_status_notices, fake_station_setup),
         cmocka_unit_test_setup(test_fake_central, fake_station_setup),
         cmocka_unit_test_setup(test_fake_central_wrong_server_key, fake_station_setup),
     };

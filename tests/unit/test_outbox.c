@@ -1251,6 +1251,237 @@ test_save_group_checks(void **state)
     assert_int_equal(hb_outbox_member_known(f->ob, unknown), 0);
 }
 
+/* ---- request ids, notes, look-ups ---- */
+
+/* hb_outbox_save_group of one op with a request id, with checks. */
+static hb_outbox_save_t
+save_with_id(fixture_t *f, const Hourbank__Op *op, const char *request_id)
+{
+    hb_outbox_save_t v = {.op = op, .request_id = request_id};
+    int commits = 0;
+    size_t stored = save_group(f, &v, 1, &commits);
+    assert_int_equal(stored, v.result == HB_RESULT_OK && !v.repeated ? 1 : 0);
+    return v;
+}
+
+static int64_t
+ops_count(fixture_t *f)
+{
+    char n[32];
+    sql_text(f->path, "SELECT count(*) FROM ops", n, sizeof n);
+    return strtoll(n, NULL, 10);
+}
+
+static void
+test_request_id_across_commits(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    op_t o;
+    hb_outbox_save_t v = save_with_id(f, service(&o, f->a, f->b, 30, "bath"), "r-1");
+    assert_int_equal(v.result, HB_RESULT_OK);
+    assert_int_equal(v.seq, 1);
+    assert_false(v.repeated);
+    /* the same request again, stamped later (an operator re-entering it): the original answer */
+    o.op.occurred_at = T0 + 600;
+    v = save_with_id(f, &o.op, "r-1");
+    assert_int_equal(v.result, HB_RESULT_OK);
+    assert_true(v.repeated);
+    assert_int_equal(v.seq, 1);
+    assert_string_equal(v.member_no, "");
+    /* a registration: the same number, no new serial used */
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    v = save_with_id(f, registration(&o, "", "Zhou Lan"), "r-2");
+    assert_int_equal(v.seq, 2);
+    snprintf(no, sizeof no, "%s", v.member_no);
+    expect_serial(no, 1);
+    reopen(f);  /* durable */
+    v = save_with_id(f, registration(&o, "", "Zhou Lan"), "r-2");
+    assert_true(v.repeated);
+    assert_int_equal(v.seq, 2);
+    assert_string_equal(v.member_no, no);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 2);
+    save_ok(f, registration(&o, "", "Sun Li"), no);
+    expect_serial(no, 2);
+    /* the id reused for other work: refused, nothing stored */
+    v = save_with_id(f, service(&o, f->a, f->b, 45, "bath"), "r-1");
+    assert_int_equal(v.result, HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD);
+    assert_false(v.repeated);
+    assert_int_equal(v.seq, 0);
+    assert_non_null(strstr(v.msg, "request id \"r-1\" was used for other work (station 1, seq 1)"));
+    /* a refused save stores no id: the retry is judged afresh */
+    char unknown[HB_MEMBER_NO_BUF_BYTES];
+    member_no(unknown, 999);
+    v = save_with_id(f, service(&o, f->a, unknown, 30, ""), "r-3");
+    assert_int_equal(v.result, HB_RESULT_UNKNOWN_MEMBER);
+    v = save_with_id(f, service(&o, f->a, f->c, 30, ""), "r-3");
+    assert_int_equal(v.result, HB_RESULT_OK);
+    assert_false(v.repeated);
+    assert_int_equal(v.seq, 4);
+    /* without an id nothing is recognised: two saves */
+    assert_int_equal(save_service(f, f->a, f->b, 30), 5);
+    assert_int_equal(save_service(f, f->a, f->b, 30), 6);
+    assert_int_equal(ops_count(f), 6);
+    char id[64];
+    sql_text(f->path, "SELECT request_id FROM ops WHERE seq = 4", id, sizeof id);
+    assert_string_equal(id, "r-3");
+}
+
+static void
+test_request_id_in_one_group(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    char unknown[HB_MEMBER_NO_BUF_BYTES];
+    member_no(unknown, 999);
+    op_t o[6];
+    hb_outbox_save_t v[6] = {
+        {.op = service(&o[0], f->a, f->c, 15, ""), .request_id = "g-1"},   /* seq 1 */
+        {.op = service(&o[1], f->a, f->c, 15, ""), .request_id = "g-1"},   /* the same: answered as seq 1 */
+        {.op = service(&o[2], f->a, unknown, 5, ""), .request_id = "g-2"}, /* refused: no id stored */
+        {.op = service(&o[3], f->a, f->b, 5, ""), .request_id = "g-2"},    /* judged afresh: seq 2 */
+        {.op = registration(&o[4], "", "Kong Ping"), .request_id = "g-3"}, /* seq 3, serial 1 */
+        {.op = registration(&o[5], "", "Kong Ping"), .request_id = "g-3"}, /* the same number */
+    };
+    int commits = 0;
+    assert_int_equal(save_group(f, v, 6, &commits), 3);
+    assert_int_equal(commits, 1);
+    static const uint64_t want_seq[] = {1, 1, 0, 2, 3, 3};
+    static const bool want_repeated[] = {false, true, false, false, false, true};
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(v[i].seq, want_seq[i]);
+        assert_int_equal(v[i].repeated, want_repeated[i]);
+        assert_int_equal(v[i].result, i == 2 ? HB_RESULT_UNKNOWN_MEMBER : HB_RESULT_OK);
+    }
+    expect_serial(v[4].member_no, 1);
+    assert_string_equal(v[5].member_no, v[4].member_no);
+    assert_int_equal(ops_count(f), 3);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 3);
+    /* after the commit too */
+    reopen(f);
+    hb_outbox_save_t again = save_with_id(f, service(&o[0], f->a, f->c, 15, ""), "g-1");
+    assert_true(again.repeated);
+    assert_int_equal(again.seq, 1);
+    assert_int_equal(ops_count(f), 3);
+}
+
+static void
+test_find_note(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    op_t o;
+    save_ok(f, service(&o, f->a, f->b, 30, "50% off_peak visit"), NULL);   /* 1 */
+    save_ok(f, service(&o, f->a, f->b, 30, "5000 offXpeak visit"), NULL);  /* 2: LIKE '%50% off_peak%' matches */
+    gift(&o, f->a, f->c, 60);
+    o.gift.reason = "for my mother";
+    save_ok(f, &o.op, NULL);                                                 /* 3 */
+    save_ok(f, voiding(&o, STATION, 2), NULL);                               /* 4: "entered twice" */
+    save_ok(f, registration(&o, "", "Visit Li"), NULL);                      /* 5: no note */
+    save_ok(f, service(&o, f->b, f->c, 45, "送餐上门, visit"), NULL);        /* 6 */
+    Hourbank__QueueReply r;
+    hourbank__queue_reply__init(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "%", 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 1);
+    assert_string_equal(r.ops[0]->note, "50% off_peak visit");
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "_", 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 1);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "50% off_peak", 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 1);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "f_p", 10, &r), 1);
+    hb_outbox_queue_free(&r);
+    /* newest first; a registration has no note, so its name does not match */
+    assert_int_equal(hb_outbox_find_note(f->ob, "visit", 10, &r), 3);
+    assert_int_equal(r.ops[0]->seq, 6);
+    assert_int_equal(r.ops[1]->seq, 2);
+    assert_int_equal(r.ops[2]->seq, 1);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "visit", 2, &r), 2);  /* bounded */
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "mother", 10, &r), 1);  /* a gift's reason */
+    assert_int_equal(r.ops[0]->seq, 3);
+    assert_string_equal(r.ops[0]->kind, "gift");
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "MOTHER", 10, &r), 0);  /* case-sensitive */
+    assert_null(r.ops);
+    assert_int_equal(hb_outbox_find_note(f->ob, "twice", 10, &r), 1);   /* a void's reason */
+    assert_int_equal(r.ops[0]->seq, 4);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_find_note(f->ob, "送餐", 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 6);
+    hb_outbox_queue_free(&r);
+}
+
+static void
+test_get_and_changed(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    op_t o;
+    hb_outbox_save_t v = save_with_id(f, service(&o, f->a, f->b, 90, "bath and breakfast"), "req-1");
+    assert_int_equal(v.seq, 1);
+    save_gift(f, f->a, f->c, 30);                                   /* 2 */
+    save_ok(f, service(&o, f->b, f->a, 20, ""), NULL);              /* 3: pending */
+    Hourbank__QueueReply r;
+    hourbank__queue_reply__init(&r);
+    assert_int_equal(hb_outbox_get(f->ob, 1, &r), 1);
+    const Hourbank__QueuedOp *q = r.ops[0];
+    assert_int_equal(q->seq, 1);
+    assert_string_equal(q->kind, "service");
+    assert_string_equal(q->note, "bath and breakfast");
+    assert_string_equal(q->request_id, "req-1");
+    assert_int_equal(q->result, HOURBANK__RESULT__RESULT_UNSET);
+    assert_int_equal(q->acked_at, 0);
+    assert_int_equal(q->saved_at, T0);
+    hb_outbox_queue_free(&r);
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0 + 100);
+    ack_ok(f, 2, 1, HB_RESULT_NOT_FAMILY, T0 + 101);
+    assert_int_equal(hb_outbox_dismiss(f->ob, 2), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_get(f->ob, 1, &r), 1);
+    assert_int_equal(r.ops[0]->result, HOURBANK__RESULT__OK);
+    assert_int_equal(r.ops[0]->transfer_id, 1001);
+    assert_int_equal(r.ops[0]->acked_at, T0 + 100);
+    assert_false(r.ops[0]->dismissed);
+    assert_int_equal(r.ops[0]->prior_result, HOURBANK__RESULT__RESULT_UNSET);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_get(f->ob, 2, &r), 1);  /* dismissed rejections are still held */
+    assert_int_equal(r.ops[0]->result, HOURBANK__RESULT__NOT_FAMILY);
+    assert_string_equal(r.ops[0]->message, "rejected for the test");
+    assert_true(r.ops[0]->dismissed);
+    assert_string_equal(r.ops[0]->request_id, "");
+    assert_string_equal(r.ops[0]->note, "");
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_get(f->ob, 4, &r), 0);
+    assert_null(r.ops);
+    assert_int_equal(hb_outbox_get(f->ob, 0, &r), 0);
+    assert_int_equal(hb_outbox_get(f->ob, UINT64_MAX, &r), 0);
+    /* nothing changed yet */
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.changed, 0);
+    assert_int_equal(hb_outbox_list(f->ob, HB_OUTBOX_LIST_CHANGED, 10, &r), 0);
+    /* central answered seq 1 differently when resent (the resend path is
+     * sync's; here the columns are set as it would set them) */
+    sql_exec(f->path, "UPDATE ops SET prior_result = 1, prior_message = '', prior_transfer_id = 1001,"
+                      " result = 12, message = 'the payer holds 0m', transfer_id = 0, changed_at = 1 WHERE seq = 1");
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(hb_outbox_list(f->ob, HB_OUTBOX_LIST_CHANGED, 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 1);
+    assert_int_equal(r.ops[0]->prior_result, HOURBANK__RESULT__OK);
+    assert_int_equal(r.ops[0]->result, HOURBANK__RESULT__INSUFFICIENT_BALANCE);
+    assert_string_equal(r.ops[0]->message, "the payer holds 0m");
+    hb_outbox_queue_free(&r);
+    /* the pending list carries the new fields too */
+    assert_int_equal(hb_outbox_list(f->ob, HB_OUTBOX_LIST_PENDING, 10, &r), 1);
+    assert_int_equal(r.ops[0]->seq, 3);
+    assert_string_equal(r.ops[0]->note, "");
+    hb_outbox_queue_free(&r);
+}
+
 int
 main(void)
 {
@@ -1276,6 +1507,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_categories, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_group_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_id_across_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_id_in_one_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_and_changed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
