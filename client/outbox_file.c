@@ -69,12 +69,15 @@ pages_may_be_beside(const char *path, uint32_t page_bytes)
            sidecar_bytes(path, "-journal") > 0;
 }
 
-/* "outbox" for the station's own file, which the hint says how to restore. */
+/* own: the station's outbox, which the hint says how to restore; else a
+ * file offered as one (a backup). */
 static int
 refuse_corrupt(const char *path, bool own, char *msg, size_t msg_size, const char *why)
 {
-    snprintf(msg, msg_size, "%s \"%s\" is corrupt (%s)%s", own ? "outbox" : "file", path, why,
-             own ? "; " OB_RESTORE_HINT : "");
+    if (own)
+        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (%s); " OB_RESTORE_HINT, path, why);
+    else
+        snprintf(msg, msg_size, "\"%s\" is not a sound hourbank outbox (%s)", path, why);
     return -1;
 }
 
@@ -144,10 +147,11 @@ file_check(const char *path, bool own, char *msg, size_t msg_size)
                  own ? ": " OB_RESTORE_HINT OB_NEW_STATION_HINT : "");
         return -1;
     }
-    if (own && (st.st_mode & MODE_OTHERS) != 0)
+    int rc = header_check(path, (int64_t) st.st_size, own, msg, msg_size);
+    if (rc == 1 && own && (st.st_mode & MODE_OTHERS) != 0)
         hb_log_warn("outbox \"%s\" may be read by others (mode %04o): it holds members' personal data; "
                     "chmod 600 it", path, (unsigned) (st.st_mode & 07777));
-    return header_check(path, (int64_t) st.st_size, own, msg, msg_size);
+    return rc;
 }
 
 int

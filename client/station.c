@@ -16,6 +16,8 @@
 #include "station_lock.h"
 #include "sync.h"
 
+/* " (pid 4194304)" */
+#define PID_TEXT_BYTES 32
 /* Compaction runs at most this often; it is bounded per call anyway. */
 #define COMPACT_EVERY_S 60
 
@@ -55,7 +57,7 @@ hb_station_new(const char *config_path, hb_station_conf_t *conf)
     pid_t holder;
     self->lock = hb_station_lock_take(conf->outbox_path, &holder, msg, sizeof msg);
     if (!self->lock && holder >= 0) {
-        char pid[HB_MESSAGE_BYTES_MAX] = "";
+        char pid[PID_TEXT_BYTES] = "";
         if (holder > 0)
             snprintf(pid, sizeof pid, " (pid %ld)", (long) holder);
         snprintf(msg, sizeof msg, "outbox \"%s\" is in use by another hourbank-station%s: one station per outbox",

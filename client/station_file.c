@@ -25,6 +25,8 @@
 #define NAME_BYTES (HB_PATH_BYTES_MAX + HB_PATH_SUFFIX_BYTES_MAX)
 /* "2026-12-03 10:15:02 +0800" */
 #define TIME_BYTES 40
+/* " (pid 4194304)" */
+#define PID_TEXT_BYTES 32
 #define BACKUP_INFIX ".tmp-"
 #define RESTORE_INFIX ".restore-"
 #define ASIDE_INFIX ".before-restore-"
@@ -329,7 +331,7 @@ hb_station_file_restore(const hb_station_conf_t *conf, const char *src)
     pid_t holder;
     hb_station_lock_t *lock = hb_station_lock_take(conf->outbox_path, &holder, msg, sizeof msg);
     if (lock == NULL && holder >= 0) {
-        char pid[HB_MESSAGE_BYTES_MAX] = "";
+        char pid[PID_TEXT_BYTES] = "";
         if (holder > 0)
             snprintf(pid, sizeof pid, " (pid %ld)", (long) holder);
         snprintf(msg, sizeof msg, "the station is running%s; stop it first: " STOP_COMMAND, pid);
