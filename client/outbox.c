@@ -570,7 +570,7 @@ outbox_create(const char *path, uint32_t station_id, const char *community, int6
               size_t msg_size)
 {
     char tmp[HB_PATH_BYTES_MAX + HB_PATH_SUFFIX_BYTES_MAX];
-    int fd = hb_file_temp(path, ".new-", tmp, sizeof tmp);
+    int fd = hb_file_temp(path, ".new-", true, tmp, sizeof tmp);
     if (fd < 0) {
         snprintf(msg, msg_size, "could not create outbox \"%s\": %s", path, strerror(errno));
         return -1;

@@ -136,7 +136,7 @@ hb_station_file_backup(const hb_station_conf_t *conf, const char *dest, bool for
         snprintf(msg, sizeof msg, "could not read the outbox \"%s\": %s", conf->outbox_path, strerror(errno));
         return fail(EX_NOINPUT, msg);
     }
-    int fd = hb_file_temp(dest, BACKUP_INFIX, tmp, sizeof tmp);
+    int fd = hb_file_temp(dest, BACKUP_INFIX, false, tmp, sizeof tmp);
     if (fd < 0) {
         snprintf(msg, sizeof msg, "could not create a file beside \"%s\": %s", dest, strerror(errno));
         return fail(EX_CANTCREAT, msg);
@@ -185,7 +185,7 @@ static int
 restore_prepare(const hb_station_conf_t *conf, const char *src, char *tmp, hb_outbox_info_t *info, char *msg,
                 size_t msg_size)
 {
-    int fd = hb_file_temp(conf->outbox_path, RESTORE_INFIX, tmp, NAME_BYTES);
+    int fd = hb_file_temp(conf->outbox_path, RESTORE_INFIX, true, tmp, NAME_BYTES);
     if (fd < 0) {
         snprintf(msg, msg_size, "could not create a file beside \"%s\": %s", conf->outbox_path, strerror(errno));
         tmp[0] = '\0';

@@ -32,7 +32,7 @@ lock_open(const char *path)
     if (fd >= 0 || errno != ENOENT)
         return fd;
     char tmp[HB_PATH_BYTES_MAX + HB_PATH_SUFFIX_BYTES_MAX];
-    fd = hb_file_temp(path, ".", tmp, sizeof tmp);
+    fd = hb_file_temp(path, ".", true, tmp, sizeof tmp);
     if (fd < 0)
         return -1;
     int rc = link(tmp, path);

@@ -57,7 +57,7 @@ own_like_dir(int fd, const char *path)
 }
 
 int
-hb_file_temp(const char *path, const char *infix, char *tmp, size_t tmp_size)
+hb_file_temp(const char *path, const char *infix, bool dir_owner, char *tmp, size_t tmp_size)
 {
     hb_assert(path && infix && tmp);
     int n = snprintf(tmp, tmp_size, "%s%s" HB_FILE_TEMP_SUFFIX, path, infix);
@@ -69,7 +69,11 @@ hb_file_temp(const char *path, const char *infix, char *tmp, size_t tmp_size)
     if (fd < 0)
         return -1;
     struct stat st;
-    int rc = fchmod(fd, HB_FILE_MODE_PRIVATE) == 0 && own_like_dir(fd, path) == 0 ? fstat(fd, &st) : -1;
+    int rc = fchmod(fd, HB_FILE_MODE_PRIVATE);
+    if (rc == 0 && dir_owner)
+        rc = own_like_dir(fd, path);
+    if (rc == 0)
+        rc = fstat(fd, &st);
     if (rc == 0 && (st.st_mode & 07777) != HB_FILE_MODE_PRIVATE) {
         errno = EPERM;  /* the mode did not take: no private file here */
         rc = -1;

@@ -18,12 +18,14 @@
 #define HB_FILE_TEMP_SUFFIX "XXXXXX"
 
 /* Creates a new empty file "<path><infix>XXXXXX" (mkostemp) in path's
- * folder, mode 0600 whatever the umask (set and checked), and, when run as
- * root, owned like the folder (a file root makes in the service user's
- * folder stays usable by the service). The name goes to tmp (ENAMETOOLONG
- * when tmp_size cannot hold it). Returns the open fd (O_CLOEXEC; the caller closes
- * it and removes the file if it is not kept), or -1 with errno. */
-int hb_file_temp(const char *path, const char *infix, char *tmp, size_t tmp_size);
+ * folder, mode 0600 whatever the umask (set and checked). dir_owner: when
+ * run as root, the file gets the folder's owner and group (a file root
+ * makes in the service user's folder stays usable by the service); not
+ * for files put in other people's folders, which would then read them.
+ * The name goes to tmp (ENAMETOOLONG when tmp_size cannot hold it).
+ * Returns the open fd (O_CLOEXEC; the caller closes it and removes the
+ * file if it is not kept), or -1 with errno. */
+int hb_file_temp(const char *path, const char *infix, bool dir_owner, char *tmp, size_t tmp_size);
 
 /* fsync of the file at path. */
 int hb_file_sync(const char *path);
