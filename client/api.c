@@ -163,7 +163,8 @@ reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 static bool
 is_check_refusal(hb_result_t r)
 {
-    return r == HB_RESULT_UNKNOWN_MEMBER || r == HB_RESULT_UNKNOWN_CATEGORY || r == HB_RESULT_SELF_SERVICE;
+    return r == HB_RESULT_UNKNOWN_MEMBER || r == HB_RESULT_UNKNOWN_CATEGORY || r == HB_RESULT_SELF_SERVICE ||
+           r == HB_RESULT_AWAITING_CENTRAL;  /* not a mistake, but no error either: logged when it ends */
 }
 
 /* Commits the queued saves in one transaction (hb_outbox_save_group
@@ -332,6 +333,7 @@ answer_queue(hb_api_t *self, const peer_t *p, const Hourbank__QueueQuery *q)
     r.link = (char *) (uintptr_t) hb_sync_link_name(self->sync ? hb_sync_link(self->sync) : HB_LINK_DOWN);
     r.central_high_water_mark = self->sync ? hb_sync_central_hwm(self->sync) : 0;
     r.alert = (char *) (uintptr_t) (self->sync ? hb_sync_alert(self->sync) : "");
+    r.saves_blocked = hb_outbox_restored(self->outbox);
     r.station_id = self->conf->station_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
     env.queue_reply = &r;

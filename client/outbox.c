@@ -5,12 +5,15 @@
 #include "outbox.h"
 #include "outbox_int.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hb_assert.h"
+#include "hb_file.h"
 #include "hb_log.h"
 #include "hb_memberno.h"
 #include "hb_wire.h"
@@ -153,7 +156,7 @@ static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_COMMIT] = "COMMIT",
     [OB_ROLLBACK] = "ROLLBACK",
     [OB_META_GET] = "SELECT station_id, community, max(last_seq, coalesce((SELECT max(seq) FROM ops), 0)),"
-                    " next_serial, last_sync, directory_version, directory_synced_at FROM meta WHERE id = 1",
+                    " next_serial, last_sync, directory_version, directory_synced_at, restored FROM meta WHERE id = 1",
     [OB_META_INSERT] = "INSERT INTO meta (id, station_id, community, last_seq, next_serial) VALUES (1, ?1, ?2, 0, 1)",
     /* plain PRAGMAs, prepared once (the pragma_*() table functions prepare
      * a statement of their own at every use) */
@@ -269,6 +272,7 @@ meta_load(hb_outbox_t *self, ob_meta_t *out)
         out->last_sync = sqlite3_column_int64(st, 4);
         out->directory_version = (uint64_t) sqlite3_column_int64(st, 5);
         out->directory_synced_at = sqlite3_column_int64(st, 6);
+        out->restored = sqlite3_column_int(st, 7) != 0;
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -340,8 +344,8 @@ query_int(hb_outbox_t *self, const char *sql, int64_t *out)
 
 /* PRAGMA quick_check before anything writes: a damaged file is refused,
  * never "repaired" by use. */
-static int
-quick_check(hb_outbox_t *self, char *msg, size_t msg_size)
+int
+hb_outbox__quick_check(hb_outbox_t *self, char *msg, size_t msg_size)
 {
     char first[HB_MESSAGE_BYTES_MAX] = "";
     if (query_text(self, "PRAGMA quick_check(1)", first, sizeof first) == 0) {
@@ -353,13 +357,12 @@ quick_check(hb_outbox_t *self, char *msg, size_t msg_size)
             what += strlen(QUICK_CHECK_PREFIX);
         for (char *p = first; *p; p++)
             *p = (unsigned char) *p < 0x20 ? ' ' : *p;
-        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (quick_check: %s); restore it from a backup", self->path,
-                 what);
+        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (quick_check: %s); " OB_RESTORE_HINT, self->path, what);
         return -1;
     }
     int code = sqlite3_errcode(self->db) & 0xff;
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (%s); restore it from a backup", self->path,
+        snprintf(msg, msg_size, "outbox \"%s\" is corrupt (%s); " OB_RESTORE_HINT, self->path,
                  sqlite3_errmsg(self->db));
     else
         snprintf(msg, msg_size, "could not check outbox \"%s\": %s", self->path, sqlite3_errmsg(self->db));
@@ -386,7 +389,9 @@ configure(hb_outbox_t *self, char *msg, size_t msg_size)
 static int
 db_open(hb_outbox_t *self, char *msg, size_t msg_size)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE;
+    /* no SQLITE_OPEN_CREATE: the file is there (checked by hb_outbox_open,
+     * or the temp file that outbox_create made) */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE;
     int rc = sqlite3_open_v2(self->path, &self->db, flags, NULL);
     if (rc != SQLITE_OK) {
         snprintf(msg, msg_size, "could not open outbox \"%s\": %s", self->path,
@@ -398,7 +403,7 @@ db_open(hb_outbox_t *self, char *msg, size_t msg_size)
         snprintf(msg, msg_size, "outbox \"%s\" is read-only: the station must be able to write it", self->path);
         return -1;
     }
-    if (quick_check(self, msg, msg_size) != 0)
+    if (hb_outbox__quick_check(self, msg, msg_size) != 0)
         return -1;
     return configure(self, msg, msg_size);
 }
@@ -436,12 +441,23 @@ schema_check_or_create(hb_outbox_t *self, char *msg, size_t msg_size)
         snprintf(msg, msg_size, "\"%s\" is an SQLite file but not an hourbank outbox", self->path);
         return -1;
     }
+    if (!self->creating) {
+        /* an empty database where an outbox should be: a creation by an
+         * older hourbank that was cut short; new files appear whole */
+        snprintf(msg, msg_size, "outbox \"%s\" is an empty SQLite database, not a complete outbox: "
+                 OB_RESTORE_HINT OB_NEW_STATION_HINT, self->path);
+        return -1;
+    }
     if (sqlite3_exec(self->db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
         return hb_outbox__fail(self, "create the schema", msg, msg_size);
-    hb_log_info("outbox created path=\"%s\" station=%" PRIu32 " community=%s", self->path, self->station_id,
-                self->community);
     return 0;
+}
+
+bool
+hb_outbox__schema_known(int64_t version)
+{
+    return version >= OUTBOX_SCHEMA_VERSION_FLOOR && version <= OUTBOX_SCHEMA_VERSION;
 }
 
 static int
@@ -495,6 +511,12 @@ meta_claim(hb_outbox_t *self, char *msg, size_t msg_size)
     int found = meta_load(self, &m);
     if (found < 0)
         return hb_outbox__fail(self, "read meta", msg, msg_size);
+    if (found == 0 && !self->creating) {
+        /* an older hourbank committed the schema and the meta row apart */
+        snprintf(msg, msg_size, "outbox \"%s\" has no meta row, so it never held work (its creation was cut "
+                 "short): " OB_RESTORE_HINT OB_NEW_STATION_HINT, self->path);
+        return -1;
+    }
     if (found == 0) {
         sqlite3_stmt *st = hb_outbox__stmt(self, OB_META_INSERT);
         sqlite3_bind_int64(st, 1, self->station_id);
@@ -506,6 +528,7 @@ meta_claim(hb_outbox_t *self, char *msg, size_t msg_size)
                  self->path, m.station_id, m.community, self->station_id, self->community);
         return -1;
     }
+    self->restored = m.restored;
     return 0;
 }
 
@@ -530,6 +553,70 @@ hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t serial_ma
     self->serial_max = serial_max;
 }
 
+/* Opens the outbox file at path, which is there. creating: path is the
+ * empty temp file of a new outbox, which gets the schema and meta row. */
+static hb_outbox_t *
+ob_open(const char *path, uint32_t station_id, const char *community, int64_t max_bytes, bool creating, char *msg,
+        size_t msg_size)
+{
+    hb_outbox_t *self = calloc(1, sizeof *self);
+    hb_assert(self);
+    self->path = strdup(path);
+    hb_assert(self->path);
+    self->station_id = station_id;
+    snprintf(self->community, sizeof self->community, "%s", community);
+    self->max_bytes = max_bytes;
+    self->serial_min = 1;
+    self->serial_max = HB_MEMBER_SERIAL_MAX;
+    self->creating = creating;
+    if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
+        prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
+        cache_refresh(self) != 0 || hb_outbox__categories_load(self) != 0) {
+        if (msg[0] == '\0')
+            snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
+        hb_outbox_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+/* A new outbox appears whole or not at all: built at a temp path in the
+ * same folder (schema and meta row committed, closed: SQLite checkpoints
+ * and removes the WAL), fsynced, renamed into place, the folder fsynced. A
+ * crash leaves at most a temp file, never an empty outbox. Mode 0600
+ * whatever the umask (SQLite gives the -wal and -shm the file's mode). */
+static int
+outbox_create(const char *path, uint32_t station_id, const char *community, int64_t max_bytes, char *msg,
+              size_t msg_size)
+{
+    char tmp[HB_PATH_BYTES_MAX + HB_PATH_SUFFIX_BYTES_MAX];
+    int fd = hb_file_temp(path, ".new-", true, tmp, sizeof tmp);
+    if (fd < 0) {
+        snprintf(msg, msg_size, "could not create outbox \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    hb_outbox_t *ob = ob_open(tmp, station_id, community, max_bytes, true, msg, msg_size);
+    int rc = ob ? 0 : -1;
+    hb_outbox_destroy(&ob);
+    char wal[sizeof tmp + sizeof "-wal"];
+    snprintf(wal, sizeof wal, "%s-wal", tmp);
+    if (rc == 0 && access(wal, F_OK) == 0) {
+        snprintf(msg, msg_size, "could not create outbox \"%s\": the new file's WAL was not checkpointed", path);
+        rc = -1;
+    }
+    if (rc == 0 && (hb_file_sync(tmp) != 0 || hb_file_rename(tmp, path, false) != 0 || hb_file_sync_dir(path) != 0)) {
+        snprintf(msg, msg_size, "could not create outbox \"%s\": %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0) {
+        hb_outbox_remove(tmp);
+        return -1;
+    }
+    hb_log_info("outbox created path=\"%s\" station=%" PRIu32 " community=%s", path, station_id, community);
+    return 0;
+}
+
 hb_outbox_t *
 hb_outbox_open(const char *path, uint32_t station_id, const char *community, int64_t max_bytes, char *msg,
                size_t msg_size)
@@ -541,24 +628,15 @@ hb_outbox_open(const char *path, uint32_t station_id, const char *community, int
                  " is invalid", path, station_id, community, max_bytes);
         return NULL;
     }
-    hb_outbox_t *self = calloc(1, sizeof *self);
-    hb_assert(self);
-    self->path = strdup(path);
-    hb_assert(self->path);
-    self->station_id = station_id;
-    snprintf(self->community, sizeof self->community, "%s", community);
-    self->max_bytes = max_bytes;
-    self->serial_min = 1;
-    self->serial_max = HB_MEMBER_SERIAL_MAX;
-    if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
-        prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
-        cache_refresh(self) != 0 || hb_outbox__categories_load(self) != 0) {
-        if (msg[0] == '\0')
-            snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
-        hb_outbox_destroy(&self);
+    if (strlen(path) >= HB_PATH_BYTES_MAX) {
+        snprintf(msg, msg_size, "cannot open outbox \"%s\": the path is longer than %d bytes", path,
+                 HB_PATH_BYTES_MAX - 1);
         return NULL;
     }
-    return self;
+    int there = hb_outbox__file_check(path, msg, msg_size);
+    if (there < 0 || (there == 0 && outbox_create(path, station_id, community, max_bytes, msg, msg_size) != 0))
+        return NULL;
+    return ob_open(path, station_id, community, max_bytes, false, msg, msg_size);
 }
 
 void
@@ -576,6 +654,31 @@ hb_outbox_destroy(hb_outbox_t **self_p)
     free(self);
     *self_p = NULL;
 }
+
+bool
+hb_outbox_restored(hb_outbox_t *self)
+{
+    hb_assert(self);
+    return self->restored;
+}
+
+int
+hb_outbox_mark_restored(hb_outbox_t *self, char *msg, size_t msg_size)
+{
+    hb_assert(self && msg);
+    if (hb_outbox__begin(self, true) != 0)
+        return hb_outbox__fail(self, "begin", msg, msg_size);
+    if (sqlite3_exec(self->db, "UPDATE meta SET restored = 1 WHERE id = 1", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_changes(self->db) != 1 || hb_outbox__commit(self) != 0) {
+        hb_outbox__fail(self, "mark the outbox restored", msg, msg_size);
+        hb_outbox__rollback(self);
+        return -1;
+    }
+    self->restored = true;
+    return 0;
+}
+
+/* hb_outbox_confirm_marks() in outbox_resync.c clears the flag. */
 
 /* ---- save ---- */
 
@@ -1006,6 +1109,12 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
         saves[i].msg[0] = '\0';
     }
     char msg[HB_MESSAGE_BYTES_MAX] = "";
+    if (self->restored) {  /* its seqs and numbers may be central's already: wait for its marks */
+        group_fail(self, saves, n, HB_RESULT_AWAITING_CENTRAL,
+                   "this station was restored from a backup and saves again once it has reached central,"
+                   " which confirms the seqs and member numbers already used; nothing was saved");
+        return 0;
+    }
     hb_result_t r = HB_RESULT_OK;
     if (hb_outbox__begin(self, true) != 0)
         r = save_db_fail(self, NULL, "begin a save", msg, sizeof msg);

@@ -10,8 +10,10 @@
  * Errors: calls with a msg parameter put a one-line reason there and do
  * not log; the others log SQLite errors (hb_log_error, with the path) and
  * return -1 (or the value documented). Implemented in outbox.c (queue),
- * outbox_query.c (listing and finding ops) and outbox_dir.c (directory,
- * members, categories). */
+ * outbox_query.c (listing and finding ops), outbox_dir.c (directory,
+ * members, categories), outbox_file.c (the file's checks, inspection and
+ * copies) and outbox_resync.c (central's marks, resending what central
+ * lost). */
 #ifndef HB_OUTBOX_H
 #define HB_OUTBOX_H
 
@@ -31,10 +33,26 @@ typedef struct hb_outbox hb_outbox_t;
  * file, wrong station, cannot create). A new file is claimed for
  * station_id and community (kept in its meta table). Also refused: a
  * read-only file, an SQLite file that is not an outbox, an outbox with a
- * newer schema (PRAGMA user_version), an invalid community code. */
+ * newer schema (PRAGMA user_version), an invalid community code.
+ * A file at path must be a complete outbox, else it is refused and left
+ * as it is: 0 bytes, a size that is not a whole number of pages, fewer
+ * pages than its SQLite header says (unless a WAL or journal beside it
+ * may hold them), quick_check failing, an empty database or no meta row.
+ * A new outbox (nothing at path) is built at a temp path in the same
+ * folder and renamed into place, fsynced: it appears whole or not at all,
+ * mode 0600 whatever the umask. */
 hb_outbox_t *hb_outbox_open(const char *path, uint32_t station_id, const char *community,
                             int64_t max_bytes, char *msg, size_t msg_size);
 void hb_outbox_destroy(hb_outbox_t **self_p);
+
+/* Whether this outbox was restored from a backup ("hourbank-station
+ * restore") and central's Welcome has not yet confirmed its seq and serial
+ * marks: saves must wait (meta.restored, read at open). */
+bool hb_outbox_restored(hb_outbox_t *self);
+/* Sets meta.restored (one transaction, fsynced): what "hourbank-station
+ * restore" does to the copy it installs. 0, or -1 with msg. */
+int hb_outbox_mark_restored(hb_outbox_t *self, char *msg, size_t msg_size);
+/* hb_outbox_confirm_marks() (below) clears it. */
 
 /* The member serials this station may allocate (station.yaml's
  * member_serial_min/max; central.yaml lists the same range for the station
@@ -72,7 +90,8 @@ typedef struct {
     char msg[HB_MESSAGE_BYTES_MAX];              /* out: the reason when result is not OK */
 } hb_outbox_save_t;
 
-/* Saves n ops (1..HB_SAVE_GROUP_MAX) in ONE transaction: one commit, one
+/* Saves n ops (1..HB_SAVE_GROUP_MAX) in ONE transaction; none while the
+ * file is restored (hb_outbox_restored): each gets AWAITING_CENTRAL: one commit, one
  * fsync, done before this returns (group commit: operators whose saves
  * arrive together share it). The ops are taken in array order, so their
  * seqs increase with the index; each is stored as hb_outbox_save() would.
@@ -217,6 +236,51 @@ hb_result_t hb_outbox_dismiss(hb_outbox_t *self, uint64_t seq);
  * undismissed rejections. At most HB_COMPACT_OPS_MAX rows per call (called
  * from the station's tick). Returns rows deleted or -1. */
 int hb_outbox_compact(hb_outbox_t *self, int64_t now, int64_t retention_days);
+
+/* ---- the file: inspect and copy (outbox_file.c) ---- */
+
+/* What an outbox file holds. */
+typedef struct {
+    uint32_t station_id;                             /* meta */
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1]; /* meta */
+    uint64_t last_seq;       /* the highest seq ever assigned */
+    int64_t last_saved_at;   /* saved_at of the op of the highest seq held; 0 if none */
+    bool restored;           /* meta.restored (false in files older than schema 3) */
+    int64_t bytes;           /* the file's size (without a -wal) */
+} hb_outbox_info_t;
+
+/* Reads what the outbox file at path holds, changing nothing: opened
+ * read-only (and, with no -wal beside it, as immutable: no -wal or -shm is
+ * made). Refused with msg as hb_outbox_open refuses a file (missing, 0
+ * bytes, cut short, corrupt, not an outbox, a newer schema, no meta row),
+ * but an older schema is fine. 0 or -1. */
+int hb_outbox_inspect(const char *path, hb_outbox_info_t *out, char *msg, size_t msg_size);
+
+typedef enum {
+    /* from is a station's outbox that may be in use: opened as the station
+     * opens it (never written), copied from one snapshot (a read
+     * transaction held throughout; WAL lets the station go on saving) in
+     * steps of HB_BACKUP_STEP_PAGES with HB_BACKUP_PAUSE_MS between */
+    HB_OUTBOX_COPY_LIVE,
+    /* from is a file at rest (a backup): opened as hb_outbox_inspect does */
+    HB_OUTBOX_COPY_FILE,
+} hb_outbox_copy_from_t;
+
+/* Copies the outbox file from into to, an existing empty file (e.g. from
+ * hb_file_temp), with SQLite's online backup API. The copy is one file
+ * (rollback journal mode, no -wal), passes quick_check and is fsynced; it
+ * is described in *info. from is checked as hb_outbox_inspect checks a
+ * file, but may hold another station's outbox. Returns 0; -1 with msg when
+ * from is refused (not there, damaged, not an outbox, and a copy that
+ * fails quick_check); -2 with msg when the copy could not be made (an
+ * I/O error, to's disk full). On failure to is left for the caller to
+ * remove, with hb_outbox_remove. */
+int hb_outbox_copy(const char *from, hb_outbox_copy_from_t kind, const char *to, hb_outbox_info_t *info, char *msg,
+                   size_t msg_size);
+
+/* Removes the file at path and its -wal, -shm and -journal; what is not
+ * there is fine. For temp files that are not kept. */
+void hb_outbox_remove(const char *path);
 
 /* ---- cached directory ---- */
 

@@ -1,7 +1,8 @@
 /* outbox_int.h - private to outbox.c (queue, sequence, acks),
- * outbox_query.c (listing and finding ops) and outbox_dir.c (directory
- * cache, member lookup, categories). Not an API: include it from those
- * files only.
+ * outbox_query.c (listing and finding ops), outbox_dir.c (directory
+ * cache, member lookup, categories), outbox_file.c (the file's checks and
+ * copies) and outbox_resync.c (central's marks, resends). Not an API:
+ * include it from those files only.
  *
  * Each file keeps its SQL next to its code, in a table indexed by
  * ob_stmt_t (one table per id); hb_outbox_open() prepares every statement
@@ -22,6 +23,10 @@
  * literals to match their queries); checked against hb_result.h. */
 #define OB_SQL_OK "1"
 _Static_assert(HB_RESULT_OK == 1, "OB_SQL_OK must spell HB_RESULT_OK");
+
+/* What a refusal of a damaged or incomplete outbox file tells the operator. */
+#define OB_RESTORE_HINT "restore it from a backup with `hourbank-station restore FILE`"
+#define OB_NEW_STATION_HINT "; to start a new station remove it"
 
 typedef enum {
     /* outbox.c */
@@ -85,6 +90,10 @@ struct hb_outbox {
     int64_t max_bytes;
     uint32_t serial_min, serial_max;  /* this station's member serials */
     int64_t page_bytes;               /* the file's page size, read at open */
+    bool creating;                    /* building a new outbox at a temp path (outbox_create in
+                                       * outbox.c): only then does an empty file get the schema
+                                       * and a meta row */
+    bool restored;                    /* meta.restored, read at open */
     /* caches of what the file says, refreshed after every commit */
     uint64_t last_seq;
     uint64_t last_acked;
@@ -110,6 +119,7 @@ typedef struct {
     int64_t last_sync;
     uint64_t directory_version;
     int64_t directory_synced_at;
+    bool restored;
 } ob_meta_t;
 
 /* SQL of outbox_dir.c's, outbox_query.c's and outbox_resync.c's statements
@@ -144,6 +154,21 @@ int hb_outbox__fail(hb_outbox_t *self, const char *what, char *msg, size_t msg_s
 
 /* Re-reads the cached last_seq and last_acked from the file. 0 or -1 (logged). */
 int hb_outbox__refresh(hb_outbox_t *self);
+
+/* Before SQLite opens path (outbox_file.c): 0 when nothing is there, 1
+ * when a file is there and is whole as far as its size and SQLite header
+ * tell; -1 with the reason in msg when it is refused (not a regular file,
+ * 0 bytes, not a whole number of pages, fewer pages than its header says).
+ * Warns (log) when the file is readable by others. */
+int hb_outbox__file_check(const char *path, char *msg, size_t msg_size);
+
+/* PRAGMA quick_check on self->db; a damaged file is refused with msg. 0 or
+ * -1 (outbox.c; self needs only db and path). */
+int hb_outbox__quick_check(hb_outbox_t *self, char *msg, size_t msg_size);
+
+/* Whether this program opens an outbox of schema version (PRAGMA
+ * user_version), upgrading it if it is older (outbox.c). */
+bool hb_outbox__schema_known(int64_t version);
 
 /* Reads the meta row. 0, or -1 (SQLite error pending, or no row). */
 int hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out);

@@ -133,7 +133,12 @@ hb_outbox_confirm_marks(hb_outbox_t *self, uint64_t central_hwm, uint32_t serial
     if (rc != 0) {
         hb_outbox__fail(self, "store central's marks", NULL, 0);
         hb_outbox__rollback(self);
-    } else if (central_hwm > before.last_seq || serial_mark >= before.next_serial) {
+    } else if (self->restored) {
+        self->restored = false;
+        hb_log_info("outbox: central has confirmed the marks of this restored file; saves go on path=\"%s\""
+                    " central_hwm=%" PRIu64 " serial_mark=%" PRIu32, self->path, central_hwm, serial_mark);
+    }
+    if (rc == 0 && (central_hwm > before.last_seq || serial_mark >= before.next_serial)) {
         hb_log_warn("outbox: central holds more than this file (restored from a backup?) path=\"%s\""
                     " seqs_skipped=%" PRIu64 " next_serial=%" PRIu32 " was=%" PRIu32, self->path,
                     central_hwm > before.last_seq ? central_hwm - before.last_seq : 0,

@@ -13,8 +13,11 @@
 #include "hb_daemon.h"
 #include "hb_log.h"
 #include "outbox.h"
+#include "station_lock.h"
 #include "sync.h"
 
+/* " (pid 4194304)" */
+#define PID_TEXT_BYTES 32
 /* Compaction runs at most this often; it is bounded per call anyway. */
 #define COMPACT_EVERY_S 60
 
@@ -24,6 +27,7 @@ static volatile sig_atomic_t reload_requested;
 struct hb_station {
     char *config_path;
     hb_station_conf_t *conf;
+    hb_station_lock_t *lock;  /* one station per outbox, held for the daemon's life */
     void *ctx;
     hb_outbox_t *outbox;
     hb_api_t *api;
@@ -50,8 +54,18 @@ hb_station_new(const char *config_path, hb_station_conf_t *conf)
     self->conf = conf;
     self->ctx = zmq_ctx_new();
     char msg[HB_PATH_BYTES_MAX + 256];
-    self->outbox = hb_outbox_open(conf->outbox_path, conf->station_id, conf->community, conf->outbox_max_bytes,
-                                  msg, sizeof msg);
+    pid_t holder;
+    self->lock = hb_station_lock_take(conf->outbox_path, &holder, msg, sizeof msg);
+    if (!self->lock && holder >= 0) {
+        char pid[PID_TEXT_BYTES] = "";
+        if (holder > 0)
+            snprintf(pid, sizeof pid, " (pid %ld)", (long) holder);
+        snprintf(msg, sizeof msg, "outbox \"%s\" is in use by another hourbank-station%s: one station per outbox",
+                 conf->outbox_path, pid);
+    }
+    if (self->lock)
+        self->outbox = hb_outbox_open(conf->outbox_path, conf->station_id, conf->community, conf->outbox_max_bytes,
+                                      msg, sizeof msg);
     if (self->outbox && conf->member_serial_min > conf->member_serial_max) {
         snprintf(msg, sizeof msg, "member_serial_min %u is above member_serial_max %u",
                  (unsigned) conf->member_serial_min, (unsigned) conf->member_serial_max);
@@ -87,6 +101,7 @@ hb_station_destroy(hb_station_t **self_p)
     hb_sync_destroy(&self->sync);
     hb_api_destroy(&self->api);
     hb_outbox_destroy(&self->outbox);
+    hb_station_lock_release(&self->lock);
     zmq_ctx_term(self->ctx);
     hb_station_conf_destroy(&self->conf);
     free(self->config_path);

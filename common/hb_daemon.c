@@ -7,10 +7,12 @@
 #include "hb_assert.h"
 #include "hb_log.h"
 
-int
-hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *), hb_daemon_args_t *out)
+/* optstring "c:vh", or "+c:vh" to stop at the first operand. */
+static int
+args_parse(int argc, char **argv, const char *optstring, const char *default_config, void (*usage)(FILE *),
+           hb_daemon_args_t *out)
 {
-    hb_assert(argv && default_config && usage && out);
+    hb_assert(argv && optstring && default_config && usage && out);
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"check-config", no_argument, NULL, 'C'},
                                          {"verbose", no_argument, NULL, 'v'},
@@ -18,7 +20,7 @@ hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(
                                          {NULL, 0, NULL, 0}};
     *out = (hb_daemon_args_t){default_config, false, false};
     int c;
-    while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
         switch (c) {
         case 'c': out->config_path = optarg; break;
         case 'C': out->check = true; break;
@@ -28,6 +30,19 @@ hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(
         }
     }
     return -1;
+}
+
+int
+hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *), hb_daemon_args_t *out)
+{
+    return args_parse(argc, argv, "c:vh", default_config, usage, out);
+}
+
+int
+hb_daemon_args_command(int argc, char **argv, const char *default_config, void (*usage)(FILE *),
+                       hb_daemon_args_t *out)
+{
+    return args_parse(argc, argv, "+c:vh", default_config, usage, out);
 }
 
 void

@@ -18,6 +18,11 @@ typedef struct {
 int hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *),
                    hb_daemon_args_t *out);
 
+/* As hb_daemon_args, but the options end at the first operand: a command
+ * with options of its own ("hourbank-station -c FILE backup --force DEST"). */
+int hb_daemon_args_command(int argc, char **argv, const char *default_config, void (*usage)(FILE *),
+                           hb_daemon_args_t *out);
+
 /* Routes SIGTERM, SIGINT and SIGHUP to handler (which only sets flags)
  * and ignores SIGPIPE. */
 void hb_daemon_signals(void (*handler)(int));

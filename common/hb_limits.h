@@ -185,4 +185,23 @@ _Static_assert(HB_SAVE_GROUP_MAX >= 1 && HB_SAVE_GROUP_MAX <= HB_RECV_BURST_MAX,
  * days; when full the cache empties and refills from the database. */
 #define HB_CACHE_DAY_SUMS_MAX 65536
 
+/* ---- station: the outbox file, backup and restore ---- */
+/* Pages copied per step of SQLite's online backup: 1 MiB at the default
+ * 4 KiB page, a few milliseconds of reading, so that one step never keeps
+ * the disk long from a station that is saving. */
+#define HB_BACKUP_STEP_PAGES 256
+/* Pause between two steps of a backup taken while the station may run:
+ * leaves the disk to the station's fsyncs (a full 256 MiB outbox takes 256
+ * steps, about 5 s of pauses in all). */
+#define HB_BACKUP_PAUSE_MS 20
+/* How long a backup's or a copy's statement waits for another connection's
+ * lock (the station's write, its checkpoint) before it fails. */
+#define HB_BACKUP_BUSY_MS_MAX 10000
+/* Bytes hourbank appends to a configured path to name the files it keeps
+ * beside it: ".before-restore-<20-digit unix time>-wal", ".lock", a temp
+ * file's ".new-XXXXXX-journal". */
+#define HB_PATH_SUFFIX_BYTES_MAX 64
+_Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_BYTES_MAX,
+               "the name of a kept outbox's WAL fits the suffix bound");
+
 #endif

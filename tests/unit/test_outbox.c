@@ -1,5 +1,6 @@
 /* test_outbox.c - the station outbox: seqs, member numbers, batches, acks,
- * limits, compaction, refusal of foreign and corrupt files, directory,
+ * limits, compaction, refusal of foreign, corrupt, empty and cut-short
+ * files, atomic private creation, the restored flag, copies, directory,
  * pending minutes, categories. Every test works in its own mkdtemp dir. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,11 +8,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -932,6 +935,304 @@ test_corrupt_refused(void **state)
     assert_non_null(strstr(f->msg, copy));
 }
 
+/* ---- the file: whole or refused, created atomically, restored flag ---- */
+
+static int64_t
+file_bytes(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (int64_t) st.st_size;
+}
+
+static bool
+exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static bool
+sidecar_exists(const char *path, const char *suffix)
+{
+    char p[PATH_BYTES + 16];
+    snprintf(p, sizeof p, "%s%s", path, suffix);
+    return exists(p);
+}
+
+/* Opening copy is refused with a message holding want; the file keeps its
+ * size and gets no -wal or -shm. */
+static void
+expect_refused(fixture_t *f, const char *copy, const char *want)
+{
+    int64_t before = file_bytes(copy);
+    assert_null(hb_outbox_open(copy, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg));
+    if (strstr(f->msg, want) == NULL)
+        fail_msg("refusal \"%s\" lacks \"%s\"", f->msg, want);
+    assert_non_null(strstr(f->msg, copy));
+    assert_null(strchr(f->msg, '\n'));
+    assert_int_equal(file_bytes(copy), before);
+    assert_false(sidecar_exists(copy, "-wal"));
+    assert_false(sidecar_exists(copy, "-shm"));
+}
+
+static void
+test_empty_file_refused(void **state)
+{
+    fixture_t *f = *state;
+    save_service(f, f->a, f->b, 30);
+    char copy[PATH_BYTES];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    FILE *fp = fopen(copy, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fclose(fp), 0);
+    expect_refused(f, copy, "is empty (0 bytes)");
+    assert_non_null(strstr(f->msg, "hourbank-station restore FILE"));
+    assert_non_null(strstr(f->msg, "to start a new station remove it"));
+    assert_int_equal(file_bytes(copy), 0);
+    /* twice: a refusal changes nothing that would let a second open pass */
+    expect_refused(f, copy, "is empty (0 bytes)");
+    remove_with_sidecars(copy);
+    /* an SQLite file with no tables (a creation by an older hourbank, cut
+     * short), and an outbox whose meta row never came */
+    sql_exec(copy, "CREATE TABLE t (x); DROP TABLE t");
+    expect_refused(f, copy, "is an empty SQLite database, not a complete outbox");
+    remove_with_sidecars(copy);
+    hb_outbox_destroy(&f->ob);
+    copy_file(f->path, copy);
+    sql_exec(copy, "DELETE FROM meta");
+    expect_refused(f, copy, "has no meta row");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 1);
+}
+
+static void
+cut_to(const char *path, int64_t bytes)
+{
+    assert_int_equal(truncate(path, (off_t) bytes), 0);
+}
+
+static void
+test_truncated_refused(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 300; i++)
+        save_service(f, f->a, f->b, 30);
+    hb_outbox_destroy(&f->ob); /* checkpoints: everything is in the main file */
+    int64_t whole = file_bytes(f->path);
+    assert_true(whole >= 8 * PAGE_BYTES && whole % PAGE_BYTES == 0);
+    char copy[PATH_BYTES];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    const int64_t cuts[] = {whole / 2 / PAGE_BYTES * PAGE_BYTES, whole - PAGE_BYTES};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        copy_file(f->path, copy);
+        cut_to(copy, cuts[i]);
+        expect_refused(f, copy, "the file was cut short");
+        assert_non_null(strstr(f->msg, "corrupt"));
+        remove_with_sidecars(copy);
+    }
+    /* not a whole number of pages: cut inside a page, or grown by a byte */
+    copy_file(f->path, copy);
+    cut_to(copy, whole - 100);
+    expect_refused(f, copy, "is not a whole number of 4096-byte pages");
+    cut_to(copy, whole + 1);
+    expect_refused(f, copy, "is not a whole number of 4096-byte pages");
+    /* shorter than a header */
+    cut_to(copy, 50);
+    expect_refused(f, copy, "corrupt");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT); /* the original is fine */
+    assert_int_equal(hb_outbox_last_seq(f->ob), 300);
+}
+
+/* Copies the newest page 1 of wal (page_bytes pages) over page 1 of db:
+ * the first write of a checkpoint, as a crash right after it leaves the
+ * file. Returns the page count that page claims. */
+static uint32_t
+checkpoint_page_one(const char *wal, const char *db)
+{
+    enum { WAL_HEADER = 32, FRAME_HEADER = 24 };
+    FILE *w = fopen(wal, "rb");
+    assert_non_null(w);
+    static uint8_t frame[FRAME_HEADER + PAGE_BYTES], page_one[PAGE_BYTES];
+    bool found = false;
+    assert_int_equal(fseek(w, WAL_HEADER, SEEK_SET), 0);
+    while (fread(frame, 1, sizeof frame, w) == sizeof frame) {
+        uint32_t pgno = (uint32_t) frame[0] << 24 | (uint32_t) frame[1] << 16 | (uint32_t) frame[2] << 8 | frame[3];
+        if (pgno == 1) {
+            memcpy(page_one, frame + FRAME_HEADER, PAGE_BYTES);
+            found = true;
+        }
+    }
+    fclose(w);
+    assert_true(found);
+    FILE *d = fopen(db, "r+b");
+    assert_non_null(d);
+    assert_int_equal(fwrite(page_one, 1, PAGE_BYTES, d), PAGE_BYTES);
+    assert_int_equal(fclose(d), 0);
+    return (uint32_t) page_one[28] << 24 | (uint32_t) page_one[29] << 16 | (uint32_t) page_one[30] << 8 | page_one[31];
+}
+
+/* A crash in the middle of a checkpoint: the main file's header already
+ * counts pages that are still only in the WAL. With the WAL beside it the
+ * outbox opens (SQLite replays the WAL); without it, it is cut short. */
+static void
+test_checkpoint_crash_not_refused(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 20; i++)
+        save_service(f, f->a, f->b, 30);
+    reopen(f); /* checkpointed: the main file holds 20 ops */
+    for (int i = 0; i < 300; i++)
+        save_service(f, f->a, f->b, 30); /* in the WAL only (fewer than 1000 pages) */
+    char copy[PATH_BYTES], wal[PATH_BYTES + 8], copy_wal[PATH_BYTES + 8];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    snprintf(copy_wal, sizeof copy_wal, "%s-wal", copy);
+    copy_file(f->path, copy); /* the files as a power cut leaves them */
+    copy_file(wal, copy_wal);
+    uint32_t pages = checkpoint_page_one(copy_wal, copy);
+    assert_true((int64_t) pages * PAGE_BYTES > file_bytes(copy));
+    hb_outbox_t *ob = hb_outbox_open(copy, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg);
+    if (ob == NULL)
+        fail_msg("refused: %s", f->msg);
+    assert_int_equal(hb_outbox_last_seq(ob), 320);
+    hb_outbox_destroy(&ob);
+    remove_with_sidecars(copy);
+    copy_file(f->path, copy);
+    copy_file(wal, copy_wal);
+    checkpoint_page_one(copy_wal, copy);
+    assert_int_equal(unlink(copy_wal), 0);
+    expect_refused(f, copy, "the file was cut short");
+}
+
+/* Names in dir other than the fixture's outbox and its sidecars. */
+static int
+stray_files(const char *dir, const char *keep)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strncmp(e->d_name, "outbox.db", strlen("outbox.db")) == 0 || strncmp(e->d_name, keep, strlen(keep)) == 0)
+            continue;
+        print_error("stray file %s\n", e->d_name);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static unsigned
+mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (unsigned) (st.st_mode & 07777);
+}
+
+static void
+test_create_atomic_private(void **state)
+{
+    fixture_t *f = *state;
+    mode_t old = umask(022);
+    char fresh[PATH_BYTES], p[PATH_BYTES + 8];
+    snprintf(fresh, sizeof fresh, "%s/fresh.db", f->dir);
+    hb_outbox_t *ob = hb_outbox_open(fresh, STATION, COMMUNITY, HB_OUTBOX_BYTES_DEFAULT, f->msg, sizeof f->msg);
+    assert_non_null(ob);
+    assert_int_equal(mode_of(fresh), 0600);
+    assert_int_equal(stray_files(f->dir, "fresh.db"), 0); /* no temp file left */
+    assert_int_equal(hb_outbox_last_seq(ob), 0);
+    assert_false(hb_outbox_restored(ob));
+    uint64_t seq = 0;
+    op_t o;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    assert_int_equal(hb_outbox_save(ob, service(&o, f->a, f->b, 30, ""), T0, &seq, no, f->msg, sizeof f->msg),
+                     HB_RESULT_OK);
+    assert_int_equal(seq, 1);
+    snprintf(p, sizeof p, "%s-wal", fresh);
+    assert_int_equal(mode_of(p), 0600);
+    snprintf(p, sizeof p, "%s-shm", fresh);
+    assert_int_equal(mode_of(p), 0600);
+    hb_outbox_destroy(&ob);
+    /* the new file was whole when it appeared: its meta row and schema are
+     * in the main file, read by a connection of its own */
+    char text[64];
+    sql_text(fresh, "SELECT station_id || ' ' || community FROM meta", text, sizeof text);
+    assert_string_equal(text, "1 QX03");
+    assert_int_equal(stray_files(f->dir, "fresh.db"), 0);
+    remove_with_sidecars(fresh);
+    umask(old);
+}
+
+static void
+test_restored_flag(void **state)
+{
+    fixture_t *f = *state;
+    assert_false(hb_outbox_restored(f->ob));
+    save_service(f, f->a, f->b, 30);
+    hb_outbox_destroy(&f->ob);
+    sql_exec(f->path, "UPDATE meta SET restored = 1");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    assert_true(hb_outbox_restored(f->ob));
+    hb_outbox_destroy(&f->ob);
+    sql_exec(f->path, "UPDATE meta SET restored = 0");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    assert_false(hb_outbox_restored(f->ob));
+    /* what restore does to its copy: set, committed, seen at the next open */
+    assert_int_equal(hb_outbox_mark_restored(f->ob, f->msg, sizeof f->msg), 0);
+    assert_true(hb_outbox_restored(f->ob));
+    reopen(f);
+    assert_true(hb_outbox_restored(f->ob));
+    char text[16];
+    sql_text(f->path, "SELECT restored FROM meta", text, sizeof text);
+    assert_string_equal(text, "1");
+    assert_int_equal(hb_outbox_last_seq(f->ob), 1);
+}
+
+/* A live copy holds what the WAL holds, is one file in rollback mode, and
+ * neither it nor its source gets stray files from being read. */
+static void
+test_inspect_and_copy(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 40; i++)
+        save_service(f, f->a, f->b, 30); /* in the WAL: f->ob stays open */
+    char copy[PATH_BYTES];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    FILE *fp = fopen(copy, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fclose(fp), 0);
+    hb_outbox_info_t info;
+    assert_int_equal(hb_outbox_copy(f->path, HB_OUTBOX_COPY_LIVE, copy, &info, f->msg, sizeof f->msg), 0);
+    assert_int_equal(info.station_id, STATION);
+    assert_string_equal(info.community, COMMUNITY);
+    assert_int_equal(info.last_seq, 40);
+    assert_int_equal(info.last_saved_at, T0);
+    assert_false(info.restored);
+    assert_int_equal(info.bytes, file_bytes(copy));
+    assert_false(sidecar_exists(copy, "-wal"));
+    assert_false(sidecar_exists(copy, "-journal"));
+    char text[16];
+    sql_text(copy, "PRAGMA journal_mode", text, sizeof text);
+    assert_string_equal(text, "delete");
+    hb_outbox_info_t again;
+    assert_int_equal(hb_outbox_inspect(copy, &again, f->msg, sizeof f->msg), 0);
+    assert_int_equal(again.last_seq, 40);
+    assert_false(sidecar_exists(copy, "-wal"));
+    assert_false(sidecar_exists(copy, "-shm"));
+    /* the station goes on saving on its own file */
+    assert_int_equal(save_service(f, f->a, f->b, 30), 41);
+    /* a file that is no outbox is refused, and a missing one */
+    cut_to(copy, 0);
+    assert_int_equal(hb_outbox_inspect(copy, &again, f->msg, sizeof f->msg), -1);
+    assert_non_null(strstr(f->msg, "is empty (0 bytes)"));
+    assert_null(strstr(f->msg, "restore"));
+    remove_with_sidecars(copy);
+    assert_int_equal(hb_outbox_inspect(copy, &again, f->msg, sizeof f->msg), -1);
+    assert_non_null(strstr(f->msg, "does not exist"));
+}
+
 static void
 test_directory(void **state)
 {
@@ -1501,6 +1802,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pending_minutes_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_crash_not_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_atomic_private, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restored_flag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inspect_and_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_registration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_minutes, setup, teardown),
