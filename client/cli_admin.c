@@ -58,8 +58,14 @@ json_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         else
             hb_cli_json_null(&j);
         hb_cli_json_kv_uint(&j, "high_water_mark", s->high_water_mark);
+        hb_cli_json_kv_uint(&j, "station_acked_seq", s->station_acked_seq);
         hb_cli_json_kv_uint(&j, "ops_accepted", s->ops_accepted);
         hb_cli_json_kv_uint(&j, "ops_rejected", s->ops_rejected);
+        hb_cli_json_key(&j, "alert");
+        if (s->alert[0])
+            hb_cli_json_string(&j, s->alert);
+        else
+            hb_cli_json_null(&j);
         hb_cli_json_object_end(&j);
     }
     hb_cli_json_array_end(&j);
@@ -75,11 +81,12 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         return 0;
     }
     static const char *const headers[] = {"ID", "NAME", "COMMUNITY", "ACTIVE", "LAST CONTACT", "LAG",
-                                          "HIGH-WATER", "ACCEPTED", "REJECTED"};
-    hb_cli_table_t *tab = hb_cli_table_new(9, headers);
+                                          "HIGH-WATER", "STATION ACKED", "ACCEPTED", "REJECTED"};
+    const size_t columns = sizeof headers / sizeof headers[0];
+    hb_cli_table_t *tab = hb_cli_table_new(columns, headers);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
-    for (size_t c = 5; c < 9; c++)
+    for (size_t c = 5; c < columns; c++)
         hb_cli_table_align_right(tab, c);
     hb_cli_table_align_right(tab, 0);
     char t[HB_CLI_FORMAT_BYTES], ago[HB_CLI_FORMAT_BYTES];
@@ -92,10 +99,17 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, s->last_contact));
         hb_cli_table_cell(tab, "%s", s->last_contact ? hb_cli_format_ago(ago, sizeof ago, s->last_contact, now) : "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->high_water_mark);
+        hb_cli_table_cell(tab, "%llu", (unsigned long long) s->station_acked_seq);
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->ops_accepted);
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->ops_rejected);
     }
-    return hb_cli_table_finish(&tab, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
+    if (hb_cli_table_finish(&tab, cli->out) != 0)
+        return hb_cli_report_out_of_memory(cli);
+    for (size_t i = 0; i < r->n_stations; i++)
+        if (r->stations[i]->alert[0])
+            fprintf(cli->out, "alert: station %u (%s): %s\n", (unsigned) r->stations[i]->station_id,
+                    r->stations[i]->name, r->stations[i]->alert);
+    return 0;
 }
 
 static int
@@ -122,8 +136,11 @@ const hb_cli_command_t hb_cli_admin_stations = {
     .summary = "admin: every station's last contact, high-water mark and lag",
     .description = "Lists the stations in central.yaml with the last time each contacted central, how\n"
                    "long ago that was (the lag), the highest sequence number central has applied from\n"
-                   "it (high-water mark) and how many operations it accepted and rejected. A station\n"
-                   "that has not been in touch for long is offline or its link is broken.\n"
+                   "it (high-water mark), the highest the station last said central had acknowledged\n"
+                   "(station acked), and how many operations it accepted and rejected. A station that\n"
+                   "has not been in touch for long is offline or its link is broken. When a station had\n"
+                   "acks beyond what central holds (central restored from an older dump, or a standby\n"
+                   "that missed commits), an alert line says so until the station has resent the rest.\n"
                    "Asks central directly, with the admin key named in admin.yaml.",
     .target = HB_CLI_TARGET_CENTRAL,
     .opts = NULL,

@@ -87,6 +87,7 @@ hb_book_new(const hb_book_sizes_t *sizes)
     self->days = hb_map_new(sizes->days);
     self->categories = hb_map_new(sizes->categories);
     self->district_rules = hb_map_new(sizes->rules);
+    self->refusals = hb_map_new(sizes->refusals);
     ALLOC_ROWS(member_rows, sizes->members);
     ALLOC_ROWS(account_rows, sizes->accounts);
     ALLOC_ROWS(station_rows, sizes->stations);
@@ -98,6 +99,7 @@ hb_book_new(const hb_book_sizes_t *sizes)
     ALLOC_ROWS(day_sums, sizes->days);
     ALLOC_ROWS(void_links, sizes->ops);
     ALLOC_ROWS(new_ops, sizes->ops);
+    ALLOC_ROWS(refusal_rows, sizes->refusals);
     return self;
 }
 
@@ -109,12 +111,12 @@ hb_book_destroy(hb_book_t **self_p)
     if (!self)
         return;
     hb_map_t **maps[] = {&self->members, &self->accounts, &self->stations, &self->ops,
-                         &self->days, &self->categories, &self->district_rules};
+                         &self->days, &self->categories, &self->district_rules, &self->refusals};
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         hb_map_destroy(maps[i]);
     void *rows[] = {self->member_rows, self->account_rows, self->station_rows, self->district_rule_rows,
                     self->payer_rules, self->transfer_rows, self->transfer_refs, self->op_rows,
-                    self->day_sums, self->void_links, self->new_ops};
+                    self->day_sums, self->void_links, self->new_ops, self->refusal_rows};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         free(rows[i]);
     for (chunk_t *c = self->arena->head, *next; c; c = next) {
@@ -274,6 +276,49 @@ hb_book_set_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s, in
         hb_map_put(self->days, &k, sizeof k, d);
     }
     d->minutes = minutes;
+}
+
+/* The refusals map's key: the station id's bytes, then the number. */
+#define REFUSAL_KEY_BYTES (sizeof(uint32_t) + HB_MEMBER_NO_BYTES_MAX)
+
+static size_t
+refusal_key(char key[REFUSAL_KEY_BYTES], uint32_t station_id, const char *member_no)
+{
+    size_t len = strlen(member_no);
+    hb_assert(len <= HB_MEMBER_NO_BYTES_MAX);  /* checked by hb_wire, and by the table's CHECK */
+    memcpy(key, &station_id, sizeof station_id);
+    memcpy(key + sizeof station_id, member_no, len);
+    return sizeof station_id + len;
+}
+
+void
+hb_book_add_refusal(hb_book_t *self, uint32_t station_id, const char *member_no, uint64_t seq, hb_result_t result,
+                    bool is_new)
+{
+    hb_assert(self && member_no && seq >= 1);
+    hb_assert(result == HB_RESULT_DUPLICATE || result == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD);
+    char key[REFUSAL_KEY_BYTES];
+    size_t len = refusal_key(key, station_id, member_no);
+    hb_book_refusal_t *lowest = hb_map_get(self->refusals, key, len);
+    if (lowest && lowest->seq == seq)
+        return;  /* resent: the row is there */
+    hb_assert(self->n_refusals < self->max.refusals);
+    hb_book_refusal_t *r = &self->refusal_rows[self->n_refusals++];
+    r->station_id = station_id;
+    r->member_no = hb_book_strdup(self, member_no);
+    r->seq = seq;
+    r->result = result;
+    r->is_new = is_new;
+    if (!lowest || seq < lowest->seq)
+        hb_map_put(self->refusals, key, len, r);
+}
+
+const hb_book_refusal_t *
+hb_book_refusal(const hb_book_t *self, uint32_t station_id, const char *member_no)
+{
+    hb_assert(self && member_no);
+    char key[REFUSAL_KEY_BYTES];
+    return hb_map_get(self->refusals, key, refusal_key(key, station_id, member_no));
 }
 
 hb_book_member_t *

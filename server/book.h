@@ -125,6 +125,18 @@ typedef struct {
     uint64_t target_seq, void_seq;
 } hb_book_void_link_t;
 
+/* A registration from a station that central refused (DUPLICATE or
+ * EXISTS_WITH_DIFFERENT_PAYLOAD): the station's later ops may not name the
+ * number (REGISTRATION_REFUSED). Loaded (the lowest seq of each number the
+ * group's ops name), or refused in this group (is_new: to be written). */
+typedef struct {
+    uint32_t station_id;
+    const char *member_no;
+    uint64_t seq;
+    hb_result_t result;
+    bool is_new;
+} hb_book_refusal_t;
+
 /* Sizes fixed when the book is made: every array and map is bounded. */
 typedef struct {
     size_t ops;        /* ops in the group */
@@ -136,6 +148,7 @@ typedef struct {
     size_t days;       /* (account, day) sums loaded plus one per op */
     size_t rules;      /* district plus payer rules */
     size_t categories;
+    size_t refusals;   /* refused registrations loaded plus one per op */
 } hb_book_sizes_t;
 
 typedef struct hb_book {
@@ -171,6 +184,9 @@ typedef struct hb_book {
     size_t n_day_sums;
     hb_book_void_link_t *void_links;
     size_t n_void_links;
+    hb_book_refusal_t *refusal_rows;
+    size_t n_refusals;
+    hb_map_t *refusals;  /* (station, member_no) -> its lowest-seq row */
 
     /* what this group writes, in order */
     hb_book_op_t **new_ops;
@@ -205,6 +221,10 @@ hb_book_op_t *hb_book_add_op(hb_book_t *self, uint32_t station_id, uint64_t seq)
 /* A transfer posted by a loaded op, attached to that op (in id order). */
 void hb_book_add_loaded_transfer(hb_book_t *self, hb_book_op_t *op, const hb_book_transfer_t *t);
 void hb_book_set_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s, int64_t minutes);
+/* A refused registration, loaded (is_new false) or decided in this group
+ * (is_new true; not added again when the same row is in the book). */
+void hb_book_add_refusal(hb_book_t *self, uint32_t station_id, const char *member_no, uint64_t seq,
+                         hb_result_t result, bool is_new);
 
 /* Lookups: NULL when absent. */
 hb_book_member_t *hb_book_member(const hb_book_t *self, const char *member_no);
@@ -213,6 +233,8 @@ const hb_book_station_t *hb_book_station(const hb_book_t *self, uint32_t id);
 hb_book_op_t *hb_book_op(const hb_book_t *self, uint32_t station_id, uint64_t seq);
 const hb_book_district_rule_t *hb_book_district_rule(const hb_book_t *self, const char *district);
 bool hb_book_has_category(const hb_book_t *self, const char *name);
+/* The station's refused registration of member_no with the lowest seq. */
+const hb_book_refusal_t *hb_book_refusal(const hb_book_t *self, uint32_t station_id, const char *member_no);
 /* Minutes served by the account on that day (loaded sum plus this group's). */
 int64_t *hb_book_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s);
 /* True if the sum for (account, day) is in the book. */

@@ -19,9 +19,9 @@
 /* Statements of one group; each pipeline sends some of them in order. */
 enum {
     S_BEGIN, S_HW, S_VERSION, S_DRULES, S_PRULES, S_CATEGORIES, S_STATIONS, S_ACCOUNTS, S_MEMBERS,
-    S_COMMUNITIES, S_OPS, S_XFERS, S_TIMES, S_DAYS,
+    S_COMMUNITIES, S_OPS, S_XFERS, S_TIMES, S_REFUSED, S_DAYS,
     S_SETVAL_ACCOUNT, S_SETVAL_TRANSFER, S_NEW_ACCOUNTS, S_NEW_MEMBERS,
-    S_NEW_VOIDS, S_BALANCES, S_COMMIT, S_COUNT
+    S_NEW_VOIDS, S_NEW_REFUSED, S_BALANCES, S_COMMIT, S_COUNT
 };
 
 #define PARAMS_MAX 12
@@ -87,6 +87,12 @@ static const statement_t STATEMENTS[S_COUNT] = {
                                " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
                                " extract(year FROM to_timestamp(a))::integer"
                                " FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
+    /* the lowest-seq refused registration of each (station, number) an op
+     * names; as a join, so that the usual empty or tiny table costs nothing */
+    [S_REFUSED] = {"g_refused", 2, "SELECT DISTINCT ON (r.station_id, r.member_no) r.station_id, r.member_no,"
+                                   " r.seq, r.result FROM unnest($1::integer[], $2::text[]) k(s, n)"
+                                   " JOIN refused_registration r ON r.station_id = k.s AND r.member_no = k.n"
+                                   " ORDER BY r.station_id, r.member_no, r.seq"},
     /* hb_served_on_day() for each (account, day start) the cache cannot give */
     [S_DAYS] = {"g_days", 2, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
                              "   WHERE t.kind = 'service' AND t.credit_account = k.a"
@@ -108,6 +114,10 @@ static const statement_t STATEMENTS[S_COUNT] = {
                        " $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[])"},
     [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
                                        " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
+    [S_NEW_REFUSED] = {"g_new_refused", 4,
+                       "INSERT INTO refused_registration (station_id, member_no, seq, result)"
+                       " SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::integer[])"
+                       " ON CONFLICT DO NOTHING"},
     [S_BALANCES] = {"g_balances", 3,
                     "UPDATE account a SET debits = a.debits + u.d, credits = a.credits + u.c,"
                     " version = nextval('directory_version')"
@@ -317,13 +327,14 @@ add_call(call_t *calls, size_t *n, int stmt, const char *const *v, int n_params)
 /* The arrays the load pipeline is given. */
 enum {
     A_HW, A_STATIONS, A_MEMBERS, A_CACHED_ACCOUNTS, A_COMMUNITIES, A_KEY_S, A_KEY_Q, A_VOID_S, A_VOID_Q, A_TIMES,
-    A_LOAD_COUNT
+    A_NAMED_S, A_NAMED_NO, A_LOAD_COUNT
 };
 
 typedef struct {
     conn_t conn;
     hb_cache_t *cache;
     hb_map_t *names;              /* member numbers the ops name, each once */
+    hb_map_t *named;              /* (station, number) pairs, each once: for S_REFUSED */
     const hb_cache_member_t **cached;  /* ... of which the cache knows these */
     size_t n_cached;
     hb_ledger_job_t *jobs;
@@ -401,23 +412,41 @@ name_member(group_t *g, arr_t *a, const char *no)
     arr_str(&a[A_COMMUNITIES], m->community);
 }
 
-/* The member numbers and void target of one valid op. */
+/* A member number named by an op of station: the member, and the
+ * station's refused registrations of it. Each pair once. */
 static void
-name_op(group_t *g, arr_t *a, const Hourbank__Op *op)
+name_member_at(group_t *g, arr_t *a, uint32_t station, const char *no)
+{
+    name_member(g, a, no);
+    char key[sizeof station + HB_MEMBER_NO_BYTES_MAX];
+    size_t len = strlen(no);
+    hb_assert(len <= HB_MEMBER_NO_BYTES_MAX);  /* hb_wire_validate_op checked it */
+    memcpy(key, &station, sizeof station);
+    memcpy(key + sizeof station, no, len);
+    if (hb_map_get(g->named, key, sizeof station + len))
+        return;
+    hb_map_put(g->named, key, sizeof station + len, (void *) (uintptr_t) no);
+    arr_int(&a[A_NAMED_S], station);
+    arr_str(&a[A_NAMED_NO], no);
+}
+
+/* The member numbers and void target of one valid op of station. */
+static void
+name_op(group_t *g, arr_t *a, uint32_t station, const Hourbank__Op *op)
 {
     switch (op->kind_case) {
     case HOURBANK__OP__KIND_REGISTER_MEMBER:
-        name_member(g, a, op->register_member->member_no);
+        name_member_at(g, a, station, op->register_member->member_no);
         if (op->register_member->family_of[0])
-            name_member(g, a, op->register_member->family_of);
+            name_member_at(g, a, station, op->register_member->family_of);
         break;
     case HOURBANK__OP__KIND_SERVICE:
-        name_member(g, a, op->service->provider);
-        name_member(g, a, op->service->recipient);
+        name_member_at(g, a, station, op->service->provider);
+        name_member_at(g, a, station, op->service->recipient);
         break;
     case HOURBANK__OP__KIND_GIFT:
-        name_member(g, a, op->gift->from_member);
-        name_member(g, a, op->gift->to_member);
+        name_member_at(g, a, station, op->gift->from_member);
+        name_member_at(g, a, station, op->gift->to_member);
         break;
     case HOURBANK__OP__KIND_VOID_OP:
         arr_int(&a[A_STATIONS], op->void_op->target->station_id);
@@ -436,6 +465,7 @@ build_load_arrays(group_t *g, arr_t *a)
         arr_open(&a[i]);
     size_t names_max = 2 * g->n_in + 1;  /* an op names at most two members */
     g->names = hb_map_new(names_max);
+    g->named = hb_map_new(names_max);
     g->cached = calloc(names_max, sizeof *g->cached);
     hb_assert(g->cached);
     for (size_t j = 0; j < g->n_jobs; j++) {
@@ -449,7 +479,7 @@ build_load_arrays(group_t *g, arr_t *a)
         if (in->refused != HB_RESULT_OK)
             continue;
         arr_int(&a[A_TIMES], in->op->occurred_at);
-        name_op(g, a, in->op);
+        name_op(g, a, in->station_id, in->op);
         if (in->op->kind_case == HOURBANK__OP__KIND_VOID_OP) {  /* a void target's stored row too */
             arr_int(&a[A_KEY_S], in->op->void_op->target->station_id);
             arr_int(&a[A_KEY_Q], (int64_t) in->op->void_op->target->seq);
@@ -469,7 +499,7 @@ load(group_t *g)
     const char *acc[] = {a[A_MEMBERS].text, a[A_VOID_S].text, a[A_VOID_Q].text, a[A_CACHED_ACCOUNTS].text};
     const char *mem[] = {a[A_MEMBERS].text}, *keys[] = {a[A_KEY_S].text, a[A_KEY_Q].text};
     const char *voids[] = {a[A_VOID_S].text, a[A_VOID_Q].text}, *times[] = {a[A_TIMES].text};
-    const char *comms[] = {a[A_COMMUNITIES].text};
+    const char *comms[] = {a[A_COMMUNITIES].text}, *named[] = {a[A_NAMED_S].text, a[A_NAMED_NO].text};
     call_t calls[S_DAYS];
     size_t n = 0;
     add_call(calls, &n, S_BEGIN, none, 0);
@@ -487,6 +517,8 @@ load(group_t *g)
     add_call(calls, &n, S_OPS, keys, 2);
     add_call(calls, &n, S_XFERS, voids, 2);
     add_call(calls, &n, S_TIMES, times, 1);
+    if (a[A_NAMED_S].n > 0)  /* none for a group of voids */
+        add_call(calls, &n, S_REFUSED, named, 2);
     int rc = run_pipeline(&g->conn, calls, n, g->res);
     arr_free(a, A_LOAD_COUNT);
     return rc;
@@ -525,6 +557,7 @@ new_book(const group_t *g)
         .days = rows(g, S_XFERS) + 2 * g->n_in,  /* each service's day, each voided transfer's day */
         .rules = rows(g, S_DRULES) + rows(g, S_PRULES),
         .categories = rows(g, S_CATEGORIES),
+        .refusals = rows(g, S_REFUSED) + g->n_in,  /* a registration refused here adds one */
     };
     return hb_book_new(&s);
 }
@@ -627,7 +660,8 @@ fill_directory(group_t *g)
     return added;
 }
 
-/* Stored results, and the transfers of the ops the group voids. */
+/* Stored results, the transfers of the ops the group voids, and the
+ * refused registrations of the numbers the ops name. */
 static int
 fill_ops(group_t *g)
 {
@@ -644,6 +678,10 @@ fill_ops(group_t *g)
         op->transfer_id = (uint64_t) iv(r, i, 6);
         op->voided = PQgetvalue(r, i, 7)[0] == 't';
     }
+    r = g->res[S_REFUSED];
+    for (int i = 0; i < PQntuples(r); i++)
+        hb_book_add_refusal(b, (uint32_t) iv(r, i, 0), PQgetvalue(r, i, 1), (uint64_t) iv(r, i, 2),
+                            (hb_result_t) iv(r, i, 3), false);
     r = g->res[S_XFERS];
     for (int i = 0; i < PQntuples(r); i++) {
         hb_book_op_t *op = hb_book_op(b, (uint32_t) iv(r, i, 0), (uint64_t) iv(r, i, 1));
@@ -831,6 +869,7 @@ enum {
     A_MEM_STATION, A_MEM_SEQ,
     A_V_TS, A_V_TQ, A_V_VS, A_V_VQ,
     A_B_ID, A_B_DEBITS, A_B_CREDITS,
+    A_R_STATION, A_R_NO, A_R_SEQ, A_R_RESULT,
     A_WRITE_COUNT
 };
 
@@ -878,6 +917,20 @@ write_void_links(const hb_book_t *b, arr_t *a)
         arr_int(&a[A_V_TQ], (int64_t) v->target_seq);
         arr_int(&a[A_V_VS], v->void_station);
         arr_int(&a[A_V_VQ], (int64_t) v->void_seq);
+    }
+}
+
+static void
+write_refusals(const hb_book_t *b, arr_t *a)
+{
+    for (size_t i = 0; i < b->n_refusals; i++) {
+        const hb_book_refusal_t *r = &b->refusal_rows[i];
+        if (!r->is_new)
+            continue;
+        arr_int(&a[A_R_STATION], r->station_id);
+        arr_str(&a[A_R_NO], r->member_no);
+        arr_int(&a[A_R_SEQ], (int64_t) r->seq);
+        arr_int(&a[A_R_RESULT], r->result);
     }
 }
 
@@ -1034,6 +1087,7 @@ write_and_commit(group_t *g)
         arr_open(&a[i]);
     write_accounts_members(b, a);
     write_void_links(b, a);
+    write_refusals(b, a);
     for (int i = 0; i < A_WRITE_COUNT; i++)
         arr_close(&a[i]);
     char last_account[24], last_transfer[24];
@@ -1055,6 +1109,7 @@ write_and_commit(group_t *g)
         rc = copy_rows(&g->conn, COPY_XFERS_SQL, b, copy_transfer_rows);
     n = 0;
     add_rows_call(calls, &n, S_NEW_VOIDS, a, A_V_TS, 4);
+    add_rows_call(calls, &n, S_NEW_REFUSED, a, A_R_STATION, 4);
     add_rows_call(calls, &n, S_BALANCES, a, A_B_ID, 3);
     add_call(calls, &n, S_COMMIT, none, 0);
     if (rc == 0)
@@ -1070,6 +1125,7 @@ group_free(group_t *g)
         PQclear(g->res[i]);
     hb_book_destroy(&g->book);
     hb_map_destroy(&g->names);
+    hb_map_destroy(&g->named);
     free(g->cached);
     free(g->in);
     free(g->why);

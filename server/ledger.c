@@ -83,6 +83,30 @@ drop_connection(hb_ledger_t *self)
     self->pg = NULL;
 }
 
+/* The writer acks only what a crash cannot take back: whatever the
+ * database's or role's default, its session commits with
+ * synchronous_commit on (remote_apply, stronger, is kept). Logs what the
+ * session runs with, as the server reports it. */
+static int
+set_synchronous_commit(hb_ledger_t *self, char *msg, size_t msg_size)
+{
+    PGresult *r = PQexec(self->pg, "SELECT w.was, set_config('synchronous_commit',"
+                                   "  CASE w.was WHEN 'remote_apply' THEN w.was ELSE 'on' END, false)"
+                                   " FROM (SELECT current_setting('synchronous_commit') AS was OFFSET 0) w");
+    int rc = -1;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        snprintf(msg, msg_size, "could not set synchronous_commit on the writer connection: %s",
+                 PQresultErrorMessage(r));
+        msg[strcspn(msg, "\n")] = '\0';
+    } else {
+        hb_log_info("ledger writer session synchronous_commit=%s default=%s", PQgetvalue(r, 0, 1),
+                    PQgetvalue(r, 0, 0));
+        rc = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
 int
 hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
 {
@@ -105,7 +129,7 @@ hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
         drop_connection(self);
         return -1;
     }
-    if (hb_group_prepare(self->pg, msg, msg_size) != 0) {
+    if (set_synchronous_commit(self, msg, msg_size) != 0 || hb_group_prepare(self->pg, msg, msg_size) != 0) {
         drop_connection(self);
         return -1;
     }
@@ -141,38 +165,47 @@ note_error(hb_ledger_t *self, const char *what, const PGresult *r)
         hb_log_error("ledger statement failed statement=\"%s\" error=\"%s\"", what, self->error);
 }
 
-int64_t
-hb_ledger_high_water(hb_ledger_t *self, uint32_t station_id)
+/* The marks are read in the statement's snapshot, after every group the
+ * writer committed. A refused number counts for the serial mark only when
+ * it lies in the station's own range, so that a station is never sent
+ * above its range by a number it had no right to. */
+static const char HELLO_SQL[] =
+    "UPDATE station s SET last_contact = now(), station_acked_seq = $2 WHERE s.id = $1"
+    " RETURNING (SELECT coalesce(max(seq), 0) FROM op WHERE station_id = $1),"
+    "  greatest((SELECT coalesce(max(split_part(member_no, '-', 2)::integer), 0) FROM member WHERE station_id = $1),"
+    "   (SELECT coalesce(max(split_part(r.member_no, '-', 2)::integer), 0) FROM refused_registration r"
+    "     WHERE r.station_id = $1 AND split_part(r.member_no, '-', 1) = s.community"
+    "       AND split_part(r.member_no, '-', 2)::integer BETWEEN s.serial_min AND s.serial_max))";
+
+int
+hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, hb_ledger_marks_t *out)
 {
-    hb_assert(self);
+    hb_assert(self && out && station_acked <= (uint64_t) HB_SEQ_MAX);
     if (!hb_ledger_connected(self))
         return -1;
-    char id[16];
+    char id[16], acked[24];
     snprintf(id, sizeof id, "%" PRIu32, station_id);
-    const char *p[] = {id};
-    PGresult *r = PQexecParams(self->pg, "SELECT coalesce(max(seq), 0) FROM op WHERE station_id = $1",
-                               1, NULL, p, NULL, NULL, 0);
-    int64_t hw = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        hw = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    else
-        note_error(self, "high-water mark", r);
+    snprintf(acked, sizeof acked, "%" PRIu64, station_acked);
+    const char *p[] = {id, acked};
+    PGresult *r = PQexecParams(self->pg, HELLO_SQL, 2, NULL, p, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        note_error(self, "hello", r);
+    } else if (PQntuples(r) != 1) {
+        hb_log_error("hello from station %" PRIu32 " refused: the ledger has no such station", station_id);
+    } else {
+        out->high_water = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        out->member_serial_mark = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        rc = 0;
+    }
+    if (rc == 0 && (out->member_serial_mark < 0 || out->member_serial_mark > HB_MEMBER_SERIAL_MAX)) {
+        hb_log_error("hello from station %" PRIu32 " refused: its member serial mark %" PRId64
+                     " is outside 0..%u (a member row not written by central?)",
+                     station_id, out->member_serial_mark, HB_MEMBER_SERIAL_MAX);
+        rc = -1;
+    }
     PQclear(r);
-    return hw;
-}
-
-void
-hb_ledger_touch(hb_ledger_t *self, uint32_t station_id)
-{
-    hb_assert(self);
-    if (!hb_ledger_connected(self))
-        return;
-    char id[16];
-    snprintf(id, sizeof id, "%" PRIu32, station_id);
-    const char *p[] = {id};
-    PGresult *r = PQexecParams(self->pg, "UPDATE station SET last_contact = now() WHERE id = $1",
-                               1, NULL, p, NULL, NULL, 0);
-    PQclear(r);
+    return rc;
 }
 
 static group_rc_t

@@ -66,10 +66,17 @@ int hb_ledger_apply(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n);
  * line; "" if none did. Borrowed, valid until the next call on self. */
 const char *hb_ledger_error(const hb_ledger_t *self);
 
-/* Highest seq with a stored result for the station; -1 on error. */
-int64_t hb_ledger_high_water(hb_ledger_t *self, uint32_t station_id);
+/* What central answers a station's hello with. */
+typedef struct {
+    int64_t high_water;          /* highest seq with a stored result for the station */
+    int64_t member_serial_mark;  /* highest serial of a member the station registered, or of a
+                                    number of its own range it was refused (0 = none) */
+} hb_ledger_marks_t;
 
-/* Marks the station's last contact; failures are logged, not returned. */
-void hb_ledger_touch(hb_ledger_t *self, uint32_t station_id);
+/* A station's hello, in one statement: records its last contact and the
+ * seq it says central acknowledged (station_acked, at most HB_SEQ_MAX;
+ * `hourbank stations` shows it), and reads its marks. Returns 0, or -1 when
+ * the database failed or does not know the station (logged). */
+int hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, hb_ledger_marks_t *out);
 
 #endif

@@ -78,6 +78,30 @@ split_part(const char *s, int field, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+/* REGISTRATION_REFUSED when the op's station had a registration of no
+ * refused before the op's seq (migration 0008's hb_refusal_message); 1 when
+ * the op may name no. */
+static int
+refused(ctx_t *c, const char *no)
+{
+    const hb_book_refusal_t *r = no[0] ? hb_book_refusal(c->book, c->rec->station_id, no) : NULL;
+    if (!r || r->seq >= c->rec->seq)
+        return 1;
+    return reject(c, HB_RESULT_REGISTRATION_REFUSED,
+                  hb_book_printf(c->book, "the registration of member %s from station %" PRIu32 " at seq %" PRIu64
+                                          " was refused (%s): at this station the number may mean another person",
+                                 r->member_no, r->station_id, r->seq,
+                                 r->result == HB_RESULT_DUPLICATE ? "already registered" : "seq reused"));
+}
+
+/* The first of the two numbers an op names that it may not name. */
+static int
+refused_either(ctx_t *c, const char *a, const char *b)
+{
+    int rc = refused(c, a);
+    return rc == 1 ? refused(c, b) : rc;
+}
+
 static int
 do_register(ctx_t *c)
 {
@@ -95,8 +119,12 @@ do_register(ctx_t *c)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "member %s is outside station %" PRIu32 "'s member serials %" PRId64 "..%" PRId64,
                                      m->member_no, c->st->id, c->st->serial_min, c->st->serial_max));
-    if (hb_book_member(b, m->member_no))
+    if (hb_book_member(b, m->member_no)) {
+        hb_book_add_refusal(b, c->rec->station_id, m->member_no, c->rec->seq, HB_RESULT_DUPLICATE, true);
         return reject(c, HB_RESULT_DUPLICATE, hb_book_printf(b, "member %s is already registered", m->member_no));
+    }
+    if (refused_either(c, m->member_no, m->family_of) != 1)
+        return 0;
     if (m->family_of[0] && !hb_book_member(b, m->family_of))
         return reject(c, HB_RESULT_UNKNOWN_MEMBER,
                       hb_book_printf(b, "family member %s is not registered", m->family_of));
@@ -176,7 +204,9 @@ do_service(ctx_t *c)
     const Hourbank__ServiceRecord *s = c->in->op->service;
     hb_book_t *b = c->book;
     hb_book_member_t *prov = hb_book_member(b, s->provider), *recp = hb_book_member(b, s->recipient);
-    int rc = service_facts_check(c, prov, recp);
+    int rc = refused_either(c, s->provider, s->recipient);
+    if (rc == 1)
+        rc = service_facts_check(c, prov, recp);
     if (rc != 1)
         return rc;
     const hb_book_district_rule_t *rp = hb_book_district_rule(b, prov->district);
@@ -250,7 +280,9 @@ do_gift(ctx_t *c)
     const Hourbank__Gift *g = c->in->op->gift;
     hb_book_t *b = c->book;
     hb_book_member_t *src = hb_book_member(b, g->from_member), *dst = hb_book_member(b, g->to_member);
-    int rc = gift_facts_check(c, src, dst);
+    int rc = refused_either(c, g->from_member, g->to_member);
+    if (rc == 1)
+        rc = gift_facts_check(c, src, dst);
     if (rc != 1)
         return rc;
     const hb_book_district_rule_t *rs = hb_book_district_rule(b, src->district);
@@ -379,7 +411,10 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
         outcome(in, prior->result, prior->message, prior->transfer_id, out);
         return 0;
     }
-    if (prior) {
+    if (prior) {  /* a registration refused here: its number is kept (migration 0008) */
+        if (in->refused == HB_RESULT_OK && in->op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
+            hb_book_add_refusal(book, station, in->op->register_member->member_no, seq,
+                                HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD, true);
         char msg[HB_MESSAGE_BYTES_MAX];
         snprintf(msg, sizeof msg, "station %" PRIu32 " already used seq %" PRIu64 " for a different operation",
                  station, seq);

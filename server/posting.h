@@ -1,7 +1,7 @@
 /* posting.h - the posting rules, applied to a group's book in memory.
  *
  * hb_posting_apply() decides one op exactly as the SQL function
- * hb_apply_op() (migrations 0002-0006) does against the database: the same
+ * hb_apply_op() (migrations 0002-0008) does against the database: the same
  * checks in the same order, the same result codes and messages, the same
  * transfers. hb_apply_op() stays in the schema as the reference, and
  * tests/integration/itest_posting_diff.c checks that the two agree on

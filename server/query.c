@@ -379,10 +379,17 @@ answer_categories(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_siz
     return r;
 }
 
-/* Every station with its op counts, in one pass over the op table. */
+/* Every station with its op counts, in one pass over the op table. The
+ * alert stands while the seq the station last said central acknowledged
+ * (its hello) is above what central holds, and goes once the station has
+ * resent what central lost. */
 static const char STATIONS_SQL[] =
     "SELECT s.id, s.name, s.community, coalesce(extract(epoch FROM s.last_contact)::bigint, 0),"
-    "  coalesce(o.high_water, 0), s.active, coalesce(o.accepted, 0), coalesce(o.rejected, 0)"
+    "  coalesce(o.high_water, 0), s.active, coalesce(o.accepted, 0), coalesce(o.rejected, 0),"
+    "  s.station_acked_seq,"
+    "  CASE WHEN s.station_acked_seq > coalesce(o.high_water, 0) THEN format('central holds seq %s, the station"
+    " had acks up to %s: central lost acknowledged work (restored from an older dump, or a standby that missed"
+    " commits); the station is resending', coalesce(o.high_water, 0), s.station_acked_seq) ELSE '' END"
     " FROM station s"
     " LEFT JOIN (SELECT station_id, max(seq) AS high_water,"
     "                   count(*) FILTER (WHERE result = 1) AS accepted,"
@@ -407,6 +414,8 @@ fill_stations(hb_query_reply_t *r)
         st[i].active = PQgetvalue(r->res, i, 5)[0] == 't';
         st[i].ops_accepted = (uint64_t) col_i64(r->res, i, 6);
         st[i].ops_rejected = (uint64_t) col_i64(r->res, i, 7);
+        st[i].station_acked_seq = (uint64_t) col_i64(r->res, i, 8);
+        st[i].alert = PQgetvalue(r->res, i, 9);
         ptrs[i] = &st[i];
     }
     r->rows = st;

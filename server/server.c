@@ -37,7 +37,6 @@ typedef struct {
 typedef struct {
     hb_router_peer_t peer;
     uint64_t correlation_id;
-    uint64_t station_acked;
 } hello_from_t;
 
 /* A group of work for the writer thread. Owned by this thread while it is
@@ -335,13 +334,39 @@ queue_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
         send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
+    if (req->hello->last_acked_seq > (uint64_t) HB_SEQ_MAX) {
+        snprintf(msg, sizeof msg, "hello says seq %" PRIu64 " was acked, beyond the highest seq a ledger holds",
+                 req->hello->last_acked_seq);
+        hb_log_warn("station %" PRIu32 ": %s", station, msg);
+        send_error(self, to, req->correlation_id, HB_RESULT_MALFORMED, msg);
+        return;
+    }
     group_t *g = collecting(self, self->collecting && self->collecting->w.n_hellos < HB_GROUP_HELLOS_MAX);
     size_t i = g->w.n_hellos++;
     g->w.hellos[i].station_id = station;
+    g->w.hellos[i].station_acked = req->hello->last_acked_seq;
     g->w.hellos[i].high_water = -1;
     g->hello_from[i].peer = *to;
     g->hello_from[i].correlation_id = req->correlation_id;
-    g->hello_from[i].station_acked = req->hello->last_acked_seq;
+}
+
+/* One line per hello; an ALERT when the station had acks for ops central
+ * no longer holds (restored from an older dump, or a standby that missed
+ * commits). The station then resends them; hellos are backoff-bounded. */
+static void
+log_hello(const hb_writer_hello_t *h)
+{
+    if (h->station_acked > (uint64_t) h->high_water)
+        hb_log_warn("ALERT central lost acknowledged work: station %" PRIu32 " had acks up to seq %" PRIu64
+                    ", central holds up to %" PRId64 " (restored from an older dump, or a standby that missed"
+                    " commits); the station resends station=%" PRIu32 " station_acked=%" PRIu64
+                    " central_hwm=%" PRId64,
+                    h->station_id, h->station_acked, h->high_water, h->station_id, h->station_acked,
+                    h->high_water);
+    else
+        hb_log_info("station hello station=%" PRIu32 " station_acked=%" PRIu64 " central_hwm=%" PRId64
+                    " member_serial_mark=%" PRId64,
+                    h->station_id, h->station_acked, h->high_water, h->member_serial_mark);
 }
 
 static void
@@ -352,13 +377,14 @@ answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_
                    "the ledger database is unavailable");
         return;
     }
-    hb_log_info("station hello station=%" PRIu32 " station_acked=%" PRIu64 " central_hwm=%" PRId64,
-                h->station_id, from->station_acked, h->high_water);
+    log_hello(h);
     Hourbank__Envelope env;
     Hourbank__Welcome w;
     hb_wire_envelope_init(&env, from->correlation_id);
     hourbank__welcome__init(&w);
     w.high_water_mark = (uint64_t) h->high_water;
+    hb_assert(h->member_serial_mark >= 0 && h->member_serial_mark <= HB_MEMBER_SERIAL_MAX);  /* hb_ledger_hello */
+    w.member_serial_mark = (uint32_t) h->member_serial_mark;
     w.server_time = (int64_t) time(NULL);
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;

@@ -105,9 +105,10 @@ answer_hellos(writer_state_t *w, hb_writer_group_t *g)
 {
     for (size_t i = 0; i < g->n_hellos; i++) {
         hb_writer_hello_t *h = &g->hellos[i];
-        h->high_water = w->fatal ? -1 : hb_ledger_high_water(w->ledger, h->station_id);
-        if (h->high_water >= 0)
-            hb_ledger_touch(w->ledger, h->station_id);
+        hb_ledger_marks_t marks;
+        bool ok = !w->fatal && hb_ledger_hello(w->ledger, h->station_id, h->station_acked, &marks) == 0;
+        h->high_water = ok ? marks.high_water : -1;
+        h->member_serial_mark = ok ? marks.member_serial_mark : 0;
     }
 }
 

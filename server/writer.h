@@ -8,8 +8,9 @@
  * A group travels as a pointer (hb_worker.h): hb_writer_send moves the
  * group to the writer, hb_writer_recv gives it back, done, in the order
  * sent. In a group the writer does, in this order: the batches (one
- * transaction), the hellos (each station's high-water mark, read after the
- * batches committed, and its last contact), then the rules sync, so that
+ * transaction), the hellos (each station's high-water and member serial
+ * marks, read after the batches committed; its last contact and the seq it
+ * says central acknowledged are recorded), then the rules sync, so that
  * batches received before a reload post under the old rules and batches
  * in later groups under the new ones. */
 #ifndef HB_WRITER_H
@@ -26,7 +27,9 @@
 /* A station's hello, answered after the batches before it committed. */
 typedef struct {
     uint32_t station_id;       /* filled by the caller */
+    uint64_t station_acked;    /* ... Hello.last_acked_seq, at most HB_SEQ_MAX */
     int64_t high_water;        /* filled by the writer; -1 when the database failed */
+    int64_t member_serial_mark;
 } hb_writer_hello_t;
 
 typedef struct {

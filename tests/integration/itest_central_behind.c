@@ -251,11 +251,11 @@ lost_beyond_reach(void)
     assert_int_equal(outbox_int(sta.outbox, "UPDATE meta SET last_seq = 7 WHERE id = 1"), -1);
     assert_int_equal(outbox_int(sta.outbox, "DELETE FROM ops WHERE seq = 4"), -1);
     hb_h_central_start(&central);
-    int hellos_before = hb_h_log_count(central.log, "station hello station=3");
+    int hellos_before = hb_h_log_count(central.log, "station=3 station_acked=");
     hb_h_station_start(&sta);
     wait_alert(&sta, "central lost seqs 4..7");
     sleep(8);
-    int hellos = hb_h_log_count(central.log, "station hello station=3") - hellos_before;
+    int hellos = hb_h_log_count(central.log, "station=3 station_acked=") - hellos_before;
     print_message("hellos of station A in 8 s while central refuses its batches: %d\n", hellos);
     assert_true(hellos >= 2 && hellos <= 10);  /* a growing backoff, not a thousand a minute */
     assert_int_equal(hb_h_log_count(sta.log, "ALERT central lost seqs 4..7"), 1);

@@ -26,6 +26,12 @@
  * between windows, exactly at a cap or a floor, so that an off-by-one in a
  * comparison shows.
  *
+ * Registrations refused as DUPLICATE or for a reused seq (a resend with one
+ * op changed) are learned from B's acks, and later ops of the same station
+ * name those numbers now and then (as provider, recipient, giver, receiver,
+ * family_of or the number registered again): both must answer
+ * REGISTRATION_REFUSED (migration 0008), other stations' ops must post.
+ *
  * HB_DIFF_SEED overrides the seed (printed), HB_DIFF_OPS the op count. The
  * seed fixes the generator's choices; what they choose from (members whose
  * registration was acked, ops acked OK, balances) follows B's answers, so
@@ -64,6 +70,7 @@
 #define MEMBER_NO_BYTES 24
 #define APPLY_PARAMS 14
 #define REJECT_PARAMS 7
+#define REFUSED_PICK_PERCENT 3     /* of member picks: a number refused at the station */
 
 /* The same statements as server/ledger.c. */
 static const char APPLY_SQL[] =
@@ -91,6 +98,12 @@ typedef struct {
     uint32_t station;
     uint64_t seq;
 } opref_t;
+
+/* A number whose registration from station was refused. */
+typedef struct {
+    uint32_t station;
+    char no[MEMBER_NO_BYTES];
+} refused_t;
 
 typedef struct {
     char kind;                      /* 'r'egister, 's'ervice, 'g'ift, 'v'oid */
@@ -134,6 +147,8 @@ typedef struct {
     size_t n_members;
     opref_t voidable[DIFF_OPS_MAX], voided[DIFF_OPS_MAX];  /* acked OK services and gifts, void targets */
     size_t n_voidable, n_voided;
+    refused_t refused[DIFF_OPS_MAX];
+    size_t n_refused;
     batch_t batches[BATCHES_MAX];
     size_t n_batches;
     uint64_t next_corr;
@@ -187,13 +202,31 @@ unknown_member(char *out, uint32_t s)
     snprintf(out, MEMBER_NO_BYTES, "%s", hb_h_member(COMMUNITY[s], 300000 + pick(1000)));
 }
 
+/* A number whose registration station s was refused; false if none. */
+static bool
+refused_member(char *out, uint32_t s)
+{
+    static size_t cand[DIFF_OPS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < run.n_refused; i++)
+        if (run.refused[i].station == s)
+            cand[n++] = i;
+    if (n == 0)
+        return false;
+    snprintf(out, MEMBER_NO_BYTES, "%s", run.refused[cand[pick((uint32_t) n)]].no);
+    return true;
+}
+
 /* Mostly a registered member of station s's community, often one of the
- * busy first few; sometimes one whose registration failed or is in flight. */
+ * busy first few; sometimes one whose registration failed or is in flight,
+ * or one whose registration s was refused. */
 static void
 some_member(char *out, uint32_t s)
 {
     static size_t cand[MEMBERS_MAX];
     size_t n = 0;
+    if (pick(100) < REFUSED_PICK_PERCENT && refused_member(out, s))
+        return;
     bool local = pick(100) < 80, any = pick(100) < 8;
     for (size_t i = 0; i < run.n_members; i++) {
         const member_t *m = &run.members[i];
@@ -568,10 +601,27 @@ read_ack(batch_t *bt)
     hb_wire_free(&r);
 }
 
-/* What the generator may use next: registered members, voidable ops. */
+/* Registrations B refused: the station's later ops may not name them. */
+static void
+learn_refused(const batch_t *bt)
+{
+    for (size_t i = 0; i < bt->n && bt->kind != BATCH_RESEND; i++) {
+        int res = bt->b[i].result;
+        bool refused = res == HB_RESULT_DUPLICATE || res == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD;
+        if (bt->ops[i].kind == 'r' && refused && run.n_refused < DIFF_OPS_MAX) {
+            refused_t *r = &run.refused[run.n_refused++];
+            r->station = bt->station;
+            snprintf(r->no, sizeof r->no, "%s", bt->ops[i].a);
+        }
+    }
+}
+
+/* What the generator may use next: registered members, voidable ops,
+ * refused registrations. */
 static void
 learn(const batch_t *bt)
 {
+    learn_refused(bt);
     for (size_t i = 0; i < bt->n && bt->kind == BATCH_NEW; i++) {
         const opdesc_t *d = &bt->ops[i];
         if (bt->b[i].result != HB_RESULT_OK)
@@ -1068,6 +1118,7 @@ static const struct {
      "SELECT id, kind, debits, credits, credits - debits AS balance,"
      " (SELECT count(*) FROM account) AS accounts FROM account WHERE kind <> 'member' ORDER BY id"},
     {"void links", "SELECT target_station, target_seq, void_station, void_seq FROM void_link ORDER BY 1, 2"},
+    {"refused registrations", "SELECT station_id, member_no, seq, result FROM refused_registration ORDER BY 1, 2, 3"},
 };
 
 static bool
@@ -1098,6 +1149,8 @@ compare_tables(void)
 
 typedef struct {
     size_t codes[HB_RESULT_LAST + 1];
+    size_t refused_register, refused_service, refused_gift;  /* REGISTRATION_REFUSED by op kind */
+    int64_t refusals_dup, refusals_seq;                      /* refused_registration rows in B by result */
     size_t repeated, family_same_batch, void_same_batch;
     int64_t overflow, void_floor, guarantee_paid, groups_shared, largest_group;
 } coverage_t;
@@ -1112,6 +1165,11 @@ count_answers(coverage_t *c)
             const opdesc_t *d = &bt->ops[i];
             int res = bt->b[i].result;
             c->codes[res >= 0 && res <= HB_RESULT_LAST ? res : 0]++;
+            if (res == HB_RESULT_REGISTRATION_REFUSED && bt->kind == BATCH_NEW) {
+                c->refused_register += d->kind == 'r';
+                c->refused_service += d->kind == 's';
+                c->refused_gift += d->kind == 'g';
+            }
             bool ok = res == HB_RESULT_OK && bt->kind == BATCH_NEW;
             for (size_t j = 0; ok && d->kind == 'r' && d->b[0] && j < i; j++)
                 c->family_same_batch += bt->ops[j].kind == 'r' && strcmp(bt->ops[j].a, d->b) == 0;
@@ -1148,6 +1206,8 @@ count_coverage(coverage_t *c)
     c->overflow = hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE kind = 'overflow'");
     c->void_floor = hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE kind = 'void' AND result = 12");
     c->guarantee_paid = hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE kind = 'service' AND debit_account = 1");
+    c->refusals_dup = hb_h_pg_int(pg, "SELECT count(*) FROM refused_registration WHERE result = 2");
+    c->refusals_seq = hb_h_pg_int(pg, "SELECT count(*) FROM refused_registration WHERE result = 3");
     PQfinish(pg);
 }
 
@@ -1160,6 +1220,9 @@ report(const coverage_t *c, double seconds)
                   " guarantee-paid services, %" PRId64 " overflow donations, %" PRId64 " voids refused for the"
                   " floor, %zu family links and %zu voids within one batch\n", c->groups_shared, c->largest_group,
                   c->guarantee_paid, c->overflow, c->void_floor, c->family_same_batch, c->void_same_batch);
+    print_message("posting diff: %" PRId64 " registrations refused as DUPLICATE and %" PRId64 " for a reused seq;"
+                  " REGISTRATION_REFUSED for %zu registrations, %zu services, %zu gifts\n", c->refusals_dup,
+                  c->refusals_seq, c->refused_register, c->refused_service, c->refused_gift);
     for (int code = 0; code <= HB_RESULT_LAST; code++)
         if (c->codes[code])
             print_message("posting diff:   %2d %-32s %zu\n", code, hb_result_name((hb_result_t) code), c->codes[code]);
@@ -1175,12 +1238,15 @@ check_coverage(const coverage_t *c)
         HB_RESULT_INSUFFICIENT_BALANCE, HB_RESULT_CAP_EXCEEDED, HB_RESULT_DAILY_LIMIT_EXCEEDED,
         HB_RESULT_OCCURRED_IN_FUTURE, HB_RESULT_TOO_OLD, HB_RESULT_ALREADY_VOIDED, HB_RESULT_UNKNOWN_OPERATION,
         HB_RESULT_BAD_MEMBER_NUMBER, HB_RESULT_NOT_FAMILY, HB_RESULT_BUDGET_EXHAUSTED, HB_RESULT_NOT_VOIDABLE,
+        HB_RESULT_REGISTRATION_REFUSED,
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (c->codes[want[i]] == 0)
             fail_msg("the default stream no longer produces %s", hb_result_name((hb_result_t) want[i]));
     assert_true(c->groups_shared > 0 && c->overflow > 0 && c->void_floor > 0 && c->guarantee_paid > 0);
     assert_true(c->family_same_batch > 0 && c->void_same_batch > 0 && c->repeated > 0);
+    assert_true(c->refusals_dup > 0 && c->refusals_seq > 0);
+    assert_true(c->refused_register > 0 && c->refused_service > 0 && c->refused_gift > 0);
 }
 
 /* ---- the tests ---- */
