@@ -175,7 +175,8 @@ static const char HELLO_SQL[] =
     "  greatest((SELECT coalesce(max(split_part(member_no, '-', 2)::integer), 0) FROM member WHERE station_id = $1),"
     "   (SELECT coalesce(max(split_part(r.member_no, '-', 2)::integer), 0) FROM refused_registration r"
     "     WHERE r.station_id = $1 AND split_part(r.member_no, '-', 1) = s.community"
-    "       AND split_part(r.member_no, '-', 2)::integer BETWEEN s.serial_min AND s.serial_max))";
+    "       AND split_part(r.member_no, '-', 2)::integer BETWEEN s.serial_min AND s.serial_max)),"
+    "  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM directory_version)";
 
 int
 hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, hb_ledger_marks_t *out)
@@ -196,6 +197,7 @@ hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, 
     } else {
         out->high_water = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         out->member_serial_mark = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        out->directory_version = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
         rc = 0;
     }
     if (rc == 0 && (out->member_serial_mark < 0 || out->member_serial_mark > HB_MEMBER_SERIAL_MAX)) {

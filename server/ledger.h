@@ -71,6 +71,8 @@ typedef struct {
     int64_t high_water;          /* highest seq with a stored result for the station */
     int64_t member_serial_mark;  /* highest serial of a member the station registered, or of a
                                     number of its own range it was refused (0 = none) */
+    int64_t directory_version;   /* the directory's sequence now: a station caching a higher
+                                    version reads the directory again (central was restored) */
 } hb_ledger_marks_t;
 
 /* A station's hello, in one statement: records its last contact and the

@@ -385,6 +385,7 @@ answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_
     w.high_water_mark = (uint64_t) h->high_water;
     hb_assert(h->member_serial_mark >= 0 && h->member_serial_mark <= HB_MEMBER_SERIAL_MAX);  /* hb_ledger_hello */
     w.member_serial_mark = (uint32_t) h->member_serial_mark;
+    w.directory_version = h->directory_version > 0 ? (uint64_t) h->directory_version : 0;
     w.server_time = (int64_t) time(NULL);
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;

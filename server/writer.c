@@ -109,6 +109,7 @@ answer_hellos(writer_state_t *w, hb_writer_group_t *g)
         bool ok = !w->fatal && hb_ledger_hello(w->ledger, h->station_id, h->station_acked, &marks) == 0;
         h->high_water = ok ? marks.high_water : -1;
         h->member_serial_mark = ok ? marks.member_serial_mark : 0;
+        h->directory_version = ok ? marks.directory_version : 0;
     }
 }
 

@@ -30,6 +30,7 @@ typedef struct {
     uint64_t station_acked;    /* ... Hello.last_acked_seq, at most HB_SEQ_MAX */
     int64_t high_water;        /* filled by the writer; -1 when the database failed */
     int64_t member_serial_mark;
+    int64_t directory_version;
 } hb_writer_hello_t;
 
 typedef struct {

@@ -3,7 +3,8 @@
  * stations were told. The station says so once, sends again every op it
  * still holds above central's mark, each is posted exactly once, and an op
  * whose answer now differs (UNKNOWN_MEMBER: the other station's
- * registration has not been resent yet) is kept with both results.
+ * registration has not been resent yet) is kept with both results, and
+ * the station reads central's older directory again from the start.
  * When the station no longer holds some of the lost ops, it says so in
  * its status and backs off instead of hammering central; restoring central
  * from a newer dump clears it.
@@ -216,6 +217,8 @@ check_resent_once(void)
     assert_int_equal(outbox_int(sta.outbox, "SELECT prior_result FROM ops WHERE seq = 6"), 1);
     assert_int_equal(outbox_int(sta.outbox, "SELECT count(*) FROM ops WHERE prior_result IS NOT NULL"), 1);
     assert_int_equal(hb_h_log_count(sta.log, "ALERT central lost seqs 4..6"), 1);
+    /* its cached directory is newer than central's now: read again from 0 */
+    assert_true(hb_h_log_count(sta.log, "central's directory is older than the cached one") >= 1);
     assert_true(hb_h_log_count(sta.log, "op answered differently when resent to central seq=6 first=OK"
                                         " now=UNKNOWN_MEMBER") == 1);
 }
