@@ -14,8 +14,6 @@
 #include "hb_itest.h"
 
 #include <signal.h>
-#include <stdarg.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,28 +29,12 @@ static char a1[32], a2[32], m[32];
 
 /* ---- helpers ---- */
 
-static void admin_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-admin_sql(const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGconn *pg = hb_h_pg(hb_h_conninfo("postgres"));
-    if (!hb_h_pg_ok(pg, sql))
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQfinish(pg);
-}
-
 /* Central's database becomes a copy of snapshot `from` (central stopped). */
 static void
 restore_central(const char *from)
 {
-    admin_sql("DROP DATABASE %s", dbname);
-    admin_sql("CREATE DATABASE %s TEMPLATE %s", dbname, from);
+    hb_h_pg_admin("DROP DATABASE %s", dbname);
+    hb_h_pg_admin("CREATE DATABASE %s TEMPLATE %s", dbname, from);
 }
 
 static int64_t
@@ -75,23 +57,6 @@ wait_ops(int64_t want)
             usleep(100 * 1000);
     }
     assert_int_equal(n, want);
-}
-
-static int64_t
-outbox_int(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
 }
 
 static uint64_t
@@ -181,7 +146,7 @@ lose_acked_work(void)
     assert_int_equal(service(&sta, a1, a2, 30), 3);
     drained(&sta);
     hb_h_central_stop(&central, SIGTERM);
-    admin_sql("CREATE DATABASE %s_old TEMPLATE %s", dbname, dbname);
+    hb_h_pg_admin("CREATE DATABASE %s_old TEMPLATE %s", dbname, dbname);
     hb_h_central_start(&central);
 
     assert_int_equal(service(&sta, a1, a2, 45), 4);
@@ -213,9 +178,9 @@ check_resent_once(void)
     assert_int_equal(itest_balance(pg, a1), 90);  /* 30 + 45 + 15, each once */
     PQfinish(pg);
     /* the station keeps both answers of seq 6, and only of seq 6 */
-    assert_int_equal(outbox_int(sta.outbox, "SELECT result FROM ops WHERE seq = 6"), 8);
-    assert_int_equal(outbox_int(sta.outbox, "SELECT prior_result FROM ops WHERE seq = 6"), 1);
-    assert_int_equal(outbox_int(sta.outbox, "SELECT count(*) FROM ops WHERE prior_result IS NOT NULL"), 1);
+    assert_int_equal(hb_h_sqlite_int(sta.outbox, "SELECT result FROM ops WHERE seq = 6"), 8);
+    assert_int_equal(hb_h_sqlite_int(sta.outbox, "SELECT prior_result FROM ops WHERE seq = 6"), 1);
+    assert_int_equal(hb_h_sqlite_int(sta.outbox, "SELECT count(*) FROM ops WHERE prior_result IS NOT NULL"), 1);
     assert_int_equal(hb_h_log_count(sta.log, "ALERT central lost seqs 4..6"), 1);
     /* its cached directory is newer than central's now: read again from 0 */
     assert_true(hb_h_log_count(sta.log, "central's directory is older than the cached one") >= 1);
@@ -247,12 +212,12 @@ lost_beyond_reach(void)
 {
     hb_h_station_stop(&sta, SIGTERM);
     hb_h_central_stop(&central, SIGTERM);
-    admin_sql("CREATE DATABASE %s_new TEMPLATE %s", dbname, dbname);
+    hb_h_pg_admin("CREATE DATABASE %s_new TEMPLATE %s", dbname, dbname);
     char old[160];
     snprintf(old, sizeof old, "%s_old", dbname);
     restore_central(old);
-    assert_int_equal(outbox_int(sta.outbox, "UPDATE meta SET last_seq = 7 WHERE id = 1"), -1);
-    assert_int_equal(outbox_int(sta.outbox, "DELETE FROM ops WHERE seq = 4"), -1);
+    assert_int_equal(hb_h_sqlite_int(sta.outbox, "UPDATE meta SET last_seq = 7 WHERE id = 1"), -1);
+    assert_int_equal(hb_h_sqlite_int(sta.outbox, "DELETE FROM ops WHERE seq = 4"), -1);
     hb_h_central_start(&central);
     int hellos_before = hb_h_log_count(central.log, "station=3 station_acked=");
     hb_h_station_start(&sta);
@@ -284,9 +249,7 @@ test_central_behind_station(void **state)
 {
     (void) state;
     hb_h_central_init(&central, "hb_itest_behind", NULL, NULL, NULL);
-    const char *p = strstr(central.conninfo, "dbname=");
-    assert_non_null(p);
-    snprintf(dbname, sizeof dbname, "%s", p + strlen("dbname="));
+    snprintf(dbname, sizeof dbname, "%s", hb_h_central_dbname(&central));
     hb_h_central_start(&central);
     hb_h_station_init(&sta, &central, A_ID, 0);
     hb_h_station_init(&stb, &central, B_ID, 0);
@@ -300,8 +263,8 @@ test_central_behind_station(void **state)
     hb_h_station_stop(&sta, SIGTERM);
     hb_h_station_stop(&stb, SIGTERM);
     hb_h_central_stop(&central, SIGTERM);
-    admin_sql("DROP DATABASE %s_old", dbname);
-    admin_sql("DROP DATABASE %s_new", dbname);
+    hb_h_pg_admin("DROP DATABASE %s_old", dbname);
+    hb_h_pg_admin("DROP DATABASE %s_new", dbname);
 }
 
 int

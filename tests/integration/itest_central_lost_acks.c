@@ -66,28 +66,11 @@ stop_central(void)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-static void admin_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Runs a statement on the postgres database (no connection to ours). */
-static void
-admin_sql(const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGconn *pg = hb_h_pg(hb_h_conninfo("postgres"));
-    if (!hb_h_pg_ok(pg, sql))
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQfinish(pg);
-}
-
 static void
 test_writer_forces_synchronous_commit(void **state)
 {
     (void) state;
-    admin_sql("ALTER DATABASE %s SET synchronous_commit = off", dbname);
+    hb_h_pg_admin("ALTER DATABASE %s SET synchronous_commit = off", dbname);
     PGconn *pg = hb_h_pg(central.conninfo);  /* a new session gets the database's default */
     PGresult *r = PQexec(pg, "SHOW synchronous_commit");
     assert_string_equal(PQgetvalue(r, 0, 0), "off");
@@ -97,7 +80,7 @@ test_writer_forces_synchronous_commit(void **state)
     assert_int_equal(hb_h_log_count(central.log, "ledger writer session synchronous_commit=on default=off"), 1);
     assert_int_equal(hb_h_log_count(central.log, "synchronous_commit=off"), 0);
     stop_central();
-    admin_sql("ALTER DATABASE %s RESET synchronous_commit", dbname);
+    hb_h_pg_admin("ALTER DATABASE %s RESET synchronous_commit", dbname);
 }
 
 /* ---- central restored from an older copy ---- */
@@ -222,12 +205,12 @@ restore_older_copy(hb_h_batch_t *lost)
     stop_central();
     char copy[NAME_BYTES + 8];
     snprintf(copy, sizeof copy, "%s_copy", dbname);
-    admin_sql("CREATE DATABASE %s TEMPLATE %s", copy, dbname);
+    hb_h_pg_admin("CREATE DATABASE %s TEMPLATE %s", copy, dbname);
     hb_h_central_start(&central);
     send_ok(lost, 3);
     stop_central();
-    admin_sql("DROP DATABASE %s", dbname);
-    admin_sql("ALTER DATABASE %s RENAME TO %s", copy, dbname);
+    hb_h_pg_admin("DROP DATABASE %s", dbname);
+    hb_h_pg_admin("ALTER DATABASE %s RENAME TO %s", copy, dbname);
     hb_h_central_start(&central);
 }
 

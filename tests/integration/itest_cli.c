@@ -37,27 +37,12 @@ static char vol[32], eld[32], young[32];
 static int g_rc;
 static char g_out[OUT_BYTES], g_err[ERR_BYTES];
 
-static void
-slurp(const char *path, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return;
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-        len += (size_t) n;
-    buf[len] = '\0';
-    close(fd);
-}
-
 /* Runs `hourbank words... extra...` (both NULL-terminated); fills g_rc,
  * g_out and g_err. */
 static void
 run_hourbank(const char *const *words, const char *const *extra)
 {
-    char bin[600], out_path[600], err_path[600];
+    char bin[600];
     const char *argv[WORDS_MAX + 1];
     int argc = 0;
     argv[argc++] = hb_h_bin("hourbank", bin, sizeof bin);
@@ -66,30 +51,7 @@ run_hourbank(const char *const *words, const char *const *extra)
     for (; extra && *extra && argc < WORDS_MAX; extra++)
         argv[argc++] = *extra;
     argv[argc] = NULL;
-    snprintf(out_path, sizeof out_path, "%s/out.txt", run_dir);
-    snprintf(err_path, sizeof err_path, "%s/err.txt", run_dir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        execv(argv[0], (char *const *) (uintptr_t) argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        ;
-    g_rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    slurp(out_path, g_out, sizeof g_out);
-    slurp(err_path, g_err, sizeof g_err);
-    if (getenv("HB_ITEST_SHOW")) {  /* a transcript, for reading the output as an operator would */
-        print_message("$ hourbank");
-        for (int i = 1; i < argc; i++)
-            print_message(" %s", argv[i]);
-        print_message("\n%s%s[exit %d]\n\n", g_out, g_err, g_rc);
-    }
+    g_rc = hb_h_run_capture(argv, run_dir, g_out, sizeof g_out, g_err, sizeof g_err);
 }
 
 /* A station command: -c station.yaml added. */

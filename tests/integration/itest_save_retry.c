@@ -66,17 +66,7 @@ unlock_outbox(void)
 static int64_t
 outbox_int(const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(station.outbox, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, REPLY_WAIT_MS);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return hb_h_sqlite_int(station.outbox, sql);
 }
 
 static void
@@ -172,26 +162,11 @@ ops_with_id(const char *request_id)
 static int g_rc;
 static char g_out[OUT_BYTES], g_err[OUT_BYTES];
 
-static void
-slurp(const char *path, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return;
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-        len += (size_t) n;
-    buf[len] = '\0';
-    close(fd);
-}
-
 /* Runs `hourbank words... -c station.yaml` with HOURBANK_TIMEOUT_MS set. */
 static void
 run_cli(const char *const *words)
 {
-    char bin[600], out_path[600], err_path[600];
+    char bin[600];
     const char *argv[WORDS_MAX + 1];
     int argc = 0;
     argv[argc++] = hb_h_bin("hourbank", bin, sizeof bin);
@@ -200,30 +175,7 @@ run_cli(const char *const *words)
     argv[argc++] = "-c";
     argv[argc++] = station.conf;
     argv[argc] = NULL;
-    snprintf(out_path, sizeof out_path, "%s/out.txt", run_dir);
-    snprintf(err_path, sizeof err_path, "%s/err.txt", run_dir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        execv(argv[0], (char *const *) (uintptr_t) argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        ;
-    g_rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    slurp(out_path, g_out, sizeof g_out);
-    slurp(err_path, g_err, sizeof g_err);
-    if (getenv("HB_ITEST_SHOW")) {
-        print_message("$ hourbank");
-        for (int i = 1; i < argc; i++)
-            print_message(" %s", argv[i]);
-        print_message("\n%s%s[exit %d]\n\n", g_out, g_err, g_rc);
-    }
+    g_rc = hb_h_run_capture(argv, run_dir, g_out, sizeof g_out, g_err, sizeof g_err);
 }
 
 #define CLI(...) run_cli((const char *const[]){__VA_ARGS__, NULL})

@@ -982,3 +982,101 @@ hb_h_station_init_via(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, i
     hb_h_station_init(s, via, id, outbox_max_bytes);
     free(via);
 }
+
+/* ---- shared by several tests ---- */
+
+#include <sqlite3.h>
+
+void
+hb_h_pg_admin(const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    PGconn *pg = hb_h_pg(hb_h_conninfo("postgres"));
+    if (!hb_h_pg_ok(pg, sql))
+        die("%s: %s", sql, PQerrorMessage(pg));
+    PQfinish(pg);
+}
+
+const char *
+hb_h_central_dbname(const hb_h_central_t *c)
+{
+    static char name[128];
+    const char *p = strstr(c->conninfo, "dbname=");
+    if (!p)
+        die("no dbname in \"%s\"", c->conninfo);
+    p += strlen("dbname=");
+    size_t n = strcspn(p, " ");
+    snprintf(name, sizeof name, "%.*s", (int) n, p);
+    return name;
+}
+
+int64_t
+hb_h_sqlite_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        die("could not open \"%s\": %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        die("%s: %s", sql, sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        die("%s: %s", sql, sqlite3_errmsg(db));
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+void
+hb_h_read_file(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+        len += (size_t) n;
+    buf[len] = '\0';
+    close(fd);
+}
+
+int
+hb_h_run_capture(const char *const argv[], const char *dir, char *out, size_t out_size, char *err,
+                 size_t err_size)
+{
+    char out_path[600], err_path[600];
+    snprintf(out_path, sizeof out_path, "%s/out.txt", dir);
+    snprintf(err_path, sizeof err_path, "%s/err.txt", dir);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed: %s", strerror(errno));
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, STDOUT_FILENO);
+        dup2(e, STDERR_FILENO);
+        execv(argv[0], (char *const *) (uintptr_t) argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    hb_h_read_file(out_path, out, out_size);
+    hb_h_read_file(err_path, err, err_size);
+    if (getenv("HB_ITEST_SHOW")) {  /* a transcript, for reading the output as a person would */
+        fprintf(stderr, "$ %s", strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
+        for (int i = 1; argv[i]; i++)
+            fprintf(stderr, " %s", argv[i]);
+        fprintf(stderr, "\n%s%s[exit %d]\n\n", out, err, rc);
+    }
+    return rc;
+}

@@ -203,3 +203,23 @@ uint8_t *hb_h_encode(const Hourbank__Envelope *env, size_t *size_out);
  * (e.g. a loopback proxy in front of central) instead of c->endpoint. */
 void hb_h_station_init_via(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64_t outbox_max_bytes,
                            const char *endpoint);
+
+/* ---- shared by several tests ---- */
+/* Runs a statement on the cluster's "postgres" database (CREATE, DROP or
+ * ALTER DATABASE, which must not run connected to the database itself).
+ * printf-style; fails the test on an error. */
+void hb_h_pg_admin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The database name of c's conninfo; static buffer. */
+const char *hb_h_central_dbname(const hb_h_central_t *c);
+/* The first column of the first row of sql, run on the SQLite file at path
+ * (read-write; waits up to 5 s for another connection's lock), as int64;
+ * -1 when sql returns no row (an UPDATE, say). Fails the test on an error. */
+int64_t hb_h_sqlite_int(const char *path, const char *sql);
+/* Reads the file at path into buf (always terminated, cut to size - 1
+ * bytes); "" when it cannot be read. */
+void hb_h_read_file(const char *path, char *buf, size_t size);
+/* Runs argv (argv[0] a path) to completion with stdout and stderr captured
+ * in files of folder dir, then read into out and err. Returns the exit code
+ * (128 + signal). With HB_ITEST_SHOW set, prints a transcript. */
+int hb_h_run_capture(const char *const argv[], const char *dir, char *out, size_t out_size, char *err,
+                     size_t err_size);
