@@ -1,7 +1,8 @@
 /* outbox.c - the station's durable queue: open and check the SQLite file,
- * assign seqs and member numbers, store ops, hand out batches, record acks,
- * report and compact the queue. The directory cache, member lookup and
- * categories are in outbox_dir.c; what both share is in outbox_int.h. */
+ * hand out batches, record acks, report and compact the queue. Saving is in
+ * outbox_save.c, the directory cache, member lookup and categories in
+ * outbox_dir.c, the others as outbox.h lists them; what they share is in
+ * outbox_int.h. */
 #include "outbox.h"
 #include "outbox_int.h"
 
@@ -28,12 +29,6 @@
  * taken with the sqlite3 tool) before it fails. */
 #define HB_OUTBOX_BUSY_TIMEOUT_MS 5000
 #endif
-#ifndef HB_SUMMARY_BYTES_MAX
-/* The one-line summary of an op shown by "hourbank queue"; names and
- * reasons are cut to fit. Inside QueuedOp.summary's HB_NOTE_BYTES_MAX. */
-#define HB_SUMMARY_BYTES_MAX 200
-#endif
-_Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit QueuedOp.summary");
 
 /* 2: meta.last_seq is a floor (below), and the index of unsettled ops by
  * member_b holds gifts only. A program that knows only version 1 refuses a
@@ -49,8 +44,7 @@ _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit Qu
 #define OUTBOX_SCHEMA_VERSION 3
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
-#define MINUTES_PER_HOUR 60
-/* "24h 59m" and the like. */
+/* A PRAGMA's answer as text. */
 #define AMOUNT_BYTES 32
 /* How quick_check starts its report on the main database. */
 #define QUICK_CHECK_PREFIX "*** in database main ***\n"
@@ -158,20 +152,9 @@ static const char *const queue_sql[OB_STMT_COUNT] = {
     [OB_META_GET] = "SELECT station_id, community, max(last_seq, coalesce((SELECT max(seq) FROM ops), 0)),"
                     " next_serial, last_sync, directory_version, directory_synced_at, restored FROM meta WHERE id = 1",
     [OB_META_INSERT] = "INSERT INTO meta (id, station_id, community, last_seq, next_serial) VALUES (1, ?1, ?2, 0, 1)",
-    /* plain PRAGMAs, prepared once (the pragma_*() table functions prepare
-     * a statement of their own at every use) */
-    [OB_PAGE_COUNT] = "PRAGMA page_count",
-    [OB_FREELIST_COUNT] = "PRAGMA freelist_count",
     [OB_SEQ_SET] = "UPDATE meta SET last_seq = ?1 WHERE id = 1",
     [OB_SEQ_FLOOR] = "UPDATE meta SET last_seq = (SELECT max(seq) FROM ops)"
                      " WHERE id = 1 AND last_seq < (SELECT max(seq) FROM ops)",
-    [OB_SERIAL_SET] = "UPDATE meta SET next_serial = ?1 WHERE id = 1",
-    [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
-                          " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
-    [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
-                     " void_seq, request_id, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    /* the unique partial index ops_request */
-    [OB_REQUEST_GET] = "SELECT seq, kind, member_a, payload FROM ops WHERE request_id = ?1",
     [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
     [OB_RESULT_GET] = "SELECT result, transfer_id FROM ops WHERE seq = ?1",
     [OB_RESULT_SET] = "UPDATE ops SET result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5,"
@@ -478,7 +461,7 @@ static const char *
 stmt_sql(int id)
 {
     const char *const in[] = {queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__query_sql[id],
-                              hb_outbox__resync_sql[id]};
+                              hb_outbox__resync_sql[id], hb_outbox__save_sql[id]};
     const char *sql = NULL;
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         hb_assert(sql == NULL || in[i] == NULL);
@@ -680,470 +663,13 @@ hb_outbox_mark_restored(hb_outbox_t *self, char *msg, size_t msg_size)
 
 /* hb_outbox_confirm_marks() in outbox_resync.c clears the flag. */
 
-/* ---- save ---- */
-
-/* Where an op is being built for storage. */
-typedef struct {
-    Hourbank__Op op;               /* shallow copy of the caller's op, seq set */
-    Hourbank__RegisterMember reg;  /* shallow copy, member_no set */
-    char member_no[HB_MEMBER_NO_BUF_BYTES];
-    uint32_t next_serial;          /* to persist; 0 = no number allocated */
-    uint8_t payload[HB_OP_BYTES_MAX];
-    size_t payload_len;
-    char summary[HB_SUMMARY_BYTES_MAX + 1];
-    bool db_error;                 /* a statement failed: the group fails */
-} ob_save_t;
-
-/* The searchable columns of an op (see SCHEMA_SQL). Strings borrowed. */
-typedef struct {
-    const char *kind, *member_a, *member_b, *name;
-    int64_t minutes;
-    int64_t void_seq;  /* 0 = none */
-    const char *note;  /* a service's note, a gift's or void's reason; NULL = none */
-} ob_index_t;
-
-static void
-op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
-{
-    memset(ix, 0, sizeof *ix);
-    switch (op->kind_case) {
-    case HOURBANK__OP__KIND_REGISTER_MEMBER:
-        *ix = (ob_index_t) {"register", op->register_member->member_no, NULL, op->register_member->name, 0, 0, NULL};
-        break;
-    case HOURBANK__OP__KIND_SERVICE:
-        *ix = (ob_index_t) {"service", op->service->provider, op->service->recipient, NULL, op->service->minutes, 0,
-                            op->service->note};
-        break;
-    case HOURBANK__OP__KIND_GIFT:
-        *ix = (ob_index_t) {"gift", op->gift->from_member, op->gift->to_member, NULL, op->gift->minutes, 0,
-                            op->gift->reason};
-        break;
-    case HOURBANK__OP__KIND_VOID_OP:
-        ix->kind = "void";
-        ix->note = op->void_op->reason;
-        if (op->void_op->target->station_id == self->station_id && op->void_op->target->seq <= INT64_MAX)
-            ix->void_seq = (int64_t) op->void_op->target->seq;
-        break;
-    default: hb_unreachable();
-    }
-    if (ix->note && ix->note[0] == '\0')
-        ix->note = NULL;
-}
-
-/* "1h 30m", "2h", "45m". */
-static void
-amount_format(char *buf, size_t size, int64_t minutes)
-{
-    int64_t h = minutes / MINUTES_PER_HOUR, m = minutes % MINUTES_PER_HOUR;
-    if (h > 0 && m > 0)
-        snprintf(buf, size, "%" PRId64 "h %" PRId64 "m", h, m);
-    else if (h > 0)
-        snprintf(buf, size, "%" PRId64 "h", h);
-    else
-        snprintf(buf, size, "%" PRId64 "m", m);
-}
-
-/* Makes a summary one line and drops a UTF-8 sequence cut by snprintf. */
-static void
-summary_tidy(char *s)
-{
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char) s[i] < 0x20)
-            s[i] = ' ';
-    }
-    size_t start = len;
-    while (start > 0 && ((unsigned char) s[start - 1] & 0xC0u) == 0x80u)
-        start--;
-    if (start == 0)
-        return;
-    unsigned char lead = (unsigned char) s[start - 1];
-    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (len - (start - 1) < need)
-        s[start - 1] = '\0';
-}
-
-#define ARROW "\xE2\x86\x92"  /* U+2192 RIGHTWARDS ARROW */
-
-static void
-summary_format(char *out, size_t size, const Hourbank__Op *op)
-{
-    char amount[AMOUNT_BYTES];
-    switch (op->kind_case) {
-    case HOURBANK__OP__KIND_REGISTER_MEMBER:
-        snprintf(out, size, "register %s %s", op->register_member->member_no, op->register_member->name);
-        break;
-    case HOURBANK__OP__KIND_SERVICE:
-        amount_format(amount, sizeof amount, op->service->minutes);
-        snprintf(out, size, "service %s " ARROW " %s %s %s", op->service->provider, op->service->recipient, amount,
-                 op->service->category);
-        break;
-    case HOURBANK__OP__KIND_GIFT:
-        amount_format(amount, sizeof amount, op->gift->minutes);
-        snprintf(out, size, "gift %s " ARROW " %s %s", op->gift->from_member, op->gift->to_member, amount);
-        break;
-    case HOURBANK__OP__KIND_VOID_OP:
-        snprintf(out, size, "void station %" PRIu32 " seq %" PRIu64 ": %s", op->void_op->target->station_id,
-                 op->void_op->target->seq, op->void_op->reason);
-        break;
-    default: hb_unreachable();
-    }
-    summary_tidy(out);
-}
-
-/* A failed statement during a save: a full disk is OUTBOX_FULL, anything
- * else INTERNAL. Marks s (when not NULL): the whole group fails. */
-static hb_result_t
-save_db_fail(hb_outbox_t *self, ob_save_t *s, const char *what, char *msg, size_t msg_size)
-{
-    if (s)
-        s->db_error = true;
-    bool full = (sqlite3_errcode(self->db) & 0xff) == SQLITE_FULL;
-    hb_outbox__fail(self, what, msg, msg_size);
-    return full ? HB_RESULT_OUTBOX_FULL : HB_RESULT_INTERNAL;
-}
-
-/* 1 if member_no is in the directory or in a registration here, 0 if not,
- * -1 on an error. */
-static int
-member_no_used(hb_outbox_t *self, const char *member_no)
-{
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MEMBER_NO_USED);
-    sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int used = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
-    sqlite3_reset(st);
-    return used;
-}
-
-/* The next free number of this community from serial on: numbers already
- * in the directory or in a registration here are skipped. */
-static hb_result_t
-member_no_allocate(hb_outbox_t *self, uint32_t serial, ob_save_t *s, char *msg, size_t msg_size)
-{
-    if (serial < self->serial_min)
-        serial = self->serial_min;
-    for (; serial >= 1 && serial <= self->serial_max; serial++) {
-        int rc = hb_memberno_format(s->member_no, sizeof s->member_no, self->community, serial);
-        hb_assert(rc == 0);
-        int used = member_no_used(self, s->member_no);
-        if (used < 0)
-            return save_db_fail(self, s, "check a member number", msg, msg_size);
-        if (used == 0) {
-            s->next_serial = serial + 1;
-            s->reg.member_no = s->member_no;
-            return HB_RESULT_OK;
-        }
-    }
-    snprintf(msg, msg_size, "station %u has used every member number of its range %s-%06u..%06u"
-             " (member_serial_min/max in station.yaml and central.yaml)",
-             (unsigned) self->station_id, self->community, (unsigned) self->serial_min, (unsigned) self->serial_max);
-    return HB_RESULT_INTERNAL;
-}
-
-/* Copies op into s with seq (and a member number) set, then packs it. */
-static hb_result_t
-save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_save_t *s, char *msg, size_t msg_size)
-{
-    s->op = *op;
-    s->op.seq = m->last_seq + 1;
-    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
-        s->reg = *op->register_member;
-        s->op.register_member = &s->reg;
-        hb_result_t r = member_no_allocate(self, m->next_serial, s, msg, msg_size);
-        if (r != HB_RESULT_OK)
-            return r;
-    }
-    hb_wire_error_t err;
-    hb_assert(hb_wire_validate_op(&s->op, HB_WIRE_OP_IN_BATCH, &err) == 0);
-    s->payload_len = hourbank__op__get_packed_size(&s->op);
-    hb_assert(s->payload_len <= sizeof s->payload);
-    size_t packed = hourbank__op__pack(&s->op, s->payload);
-    hb_assert(packed == s->payload_len);
-    summary_format(s->summary, sizeof s->summary, &s->op);
-    return HB_RESULT_OK;
-}
-
-/* The first column of the one row of statement id, as int64; -1 on an error. */
-static int64_t
-stmt_int(hb_outbox_t *self, ob_stmt_t id)
-{
-    sqlite3_stmt *st = hb_outbox__stmt(self, id);
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
-/* OUTBOX_FULL if storing bytes more would take the file past max_bytes.
- * Pages freed by compaction count as free: SQLite reuses them first. */
-static hb_result_t
-space_check(hb_outbox_t *self, ob_save_t *s, size_t bytes, char *msg, size_t msg_size)
-{
-    int64_t pages = stmt_int(self, OB_PAGE_COUNT);
-    int64_t free_pages = pages < 0 ? -1 : stmt_int(self, OB_FREELIST_COUNT);
-    if (pages < 0 || free_pages < 0)
-        return save_db_fail(self, s, "measure the file", msg, msg_size);
-    int64_t used = (pages - free_pages) * self->page_bytes;
-    if (used + (int64_t) bytes <= self->max_bytes)
-        return HB_RESULT_OK;
-    snprintf(msg, msg_size, "outbox \"%s\" is full: %" PRId64 " bytes used, %zu more needed, limit %" PRId64
-             "; nothing was saved", self->path, used, bytes, self->max_bytes);
-    return HB_RESULT_OUTBOX_FULL;
-}
-
-static int
-op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, int64_t now)
-{
-    ob_index_t ix;
-    op_index(self, &s->op, &ix);
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_OP_INSERT);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64) s->op.seq);
-    sqlite3_bind_text(st, 2, ix.kind, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, s->payload, (int) s->payload_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, s->summary, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    if (ix.member_a)
-        sqlite3_bind_text(st, 6, ix.member_a, -1, SQLITE_STATIC);
-    if (ix.member_b)
-        sqlite3_bind_text(st, 7, ix.member_b, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, ix.minutes);
-    if (ix.name)
-        sqlite3_bind_text(st, 9, ix.name, -1, SQLITE_STATIC);
-    if (ix.void_seq)
-        sqlite3_bind_int64(st, 10, ix.void_seq);
-    if (request_id && request_id[0])
-        sqlite3_bind_text(st, 11, request_id, -1, SQLITE_STATIC);
-    if (ix.note)
-        sqlite3_bind_text(st, 12, ix.note, -1, SQLITE_STATIC);
-    return hb_outbox__run(self, st);
-}
-
-static int
-meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value)
+int
+hb_outbox__meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value)
 {
     hb_assert(value <= INT64_MAX);
     sqlite3_stmt *st = hb_outbox__stmt(self, id);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) value);
     return hb_outbox__run(self, st);
-}
-
-/* ---- request ids ---- */
-
-static size_t
-request_bytes(const hb_outbox_save_t *v)
-{
-    return v->request_id ? strlen(v->request_id) : 0;
-}
-
-/* What makes two saves the same work: the op without what the station
- * assigns (seq, a registration's number) or the client stamps anew when an
- * operator enters it again (occurred_at). Packs into out; returns the size,
- * 0 if it does not fit (a stored payload that was not written here). */
-static size_t
-request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
-{
-    Hourbank__Op copy = *op;
-    Hourbank__RegisterMember reg;
-    char empty[] = "";
-    copy.seq = 0;
-    copy.occurred_at = 0;
-    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
-        reg = *op->register_member;
-        reg.member_no = empty;
-        copy.register_member = &reg;
-    }
-    if (hourbank__op__get_packed_size(&copy) > HB_OP_BYTES_MAX)
-        return 0;
-    return hourbank__op__pack(&copy, out);
-}
-
-/* Whether the stored payload (the current row of st, column 3) is the same
- * work as op. A payload that does not decode is not the same. */
-static bool
-request_same(sqlite3_stmt *st, const Hourbank__Op *op)
-{
-    Hourbank__Op *stored = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 3), sqlite3_column_blob(st, 3));
-    if (stored == NULL)
-        return false;
-    uint8_t *a = malloc(2 * HB_OP_BYTES_MAX);
-    hb_assert(a);
-    size_t la = request_content(stored, a), lb = request_content(op, a + HB_OP_BYTES_MAX);
-    bool same = la != 0 && la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
-    free(a);
-    hourbank__op__free_unpacked(stored, NULL);
-    return same;
-}
-
-/* Inside BEGIN IMMEDIATE: OK, with v->repeated and the stored save's seq
- * and member number when v's request id is stored already (committed, or
- * earlier in this group); OK without repeated when it is not (or v has
- * none); EXISTS_WITH_DIFFERENT_PAYLOAD when the id names other work; a disk
- * error (s->db_error). */
-static hb_result_t
-request_find(hb_outbox_t *self, hb_outbox_save_t *v, ob_save_t *s)
-{
-    if (v->request_id == NULL || v->request_id[0] == '\0')
-        return HB_RESULT_OK;
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_REQUEST_GET);
-    sqlite3_bind_text(st, 1, v->request_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? HB_RESULT_OK : save_db_fail(self, s, "look up a request id", v->msg, sizeof v->msg);
-    }
-    uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
-    bool registration = strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0;
-    hb_result_t r = HB_RESULT_OK;
-    if (!request_same(st, v->op)) {
-        snprintf(v->msg, sizeof v->msg, "request id \"%s\" was used for other work (station %" PRIu32 ", seq %" PRIu64
-                 "): nothing was saved; save this as new work without that request id", v->request_id,
-                 self->station_id, seq);
-        r = HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD;
-    } else {
-        v->repeated = true;
-        v->seq = seq;
-        if (registration)
-            hb_outbox__column_text(v->member_no, sizeof v->member_no, st, 2);
-    }
-    sqlite3_reset(st);
-    return r;
-}
-
-/* Inside BEGIN IMMEDIATE: checks (with check) and stores one op of a group
- * with the next seq of m, then advances m. OK, or a refusal (nothing
- * written), or a disk error (s->db_error; the group fails). */
-static hb_result_t
-save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_meta_t *m, ob_save_t *s)
-{
-    memset(s, 0, sizeof *s);
-    hb_assert(m->last_seq < INT64_MAX);
-    hb_result_t r = request_find(self, v, s);
-    if (r != HB_RESULT_OK || v->repeated) {
-        v->result = r;
-        return r;  /* answered as before, or refused: nothing stored */
-    }
-    r = check ? hb_outbox__check(self, v->op, v->msg, sizeof v->msg) : HB_RESULT_OK;
-    if (r == HB_RESULT_INTERNAL)
-        s->db_error = true;  /* a check could not read the file */
-    if (r == HB_RESULT_OK)
-        r = save_build(self, v->op, m, s, v->msg, sizeof v->msg);
-    if (r == HB_RESULT_OK)
-        r = space_check(self, s, s->payload_len + strlen(s->summary) + request_bytes(v), v->msg, sizeof v->msg);
-    if (r == HB_RESULT_OK && op_insert(self, s, v->request_id, now) != 0)
-        r = save_db_fail(self, s, "store the operation", v->msg, sizeof v->msg);
-    v->result = r;
-    if (r != HB_RESULT_OK)
-        return r;
-    v->seq = s->op.seq;
-    if (s->op.kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
-        snprintf(v->member_no, sizeof v->member_no, "%s", s->reg.member_no);
-    m->last_seq = s->op.seq;
-    if (s->next_serial != 0)
-        m->next_serial = s->next_serial;
-    return HB_RESULT_OK;
-}
-
-/* Inside BEGIN IMMEDIATE: every op of the group, then the member serial
- * once (when a number was allocated). OK, or the disk error that fails the group (its
- * reason in msg). */
-static hb_result_t
-group_in_tx(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now, char *msg,
-            size_t msg_size)
-{
-    ob_meta_t m;
-    if (hb_outbox__meta_read(self, &m) != 0)
-        return save_db_fail(self, NULL, "read the sequence", msg, msg_size);
-    const ob_meta_t before = m;
-    ob_save_t *s = malloc(sizeof *s);
-    hb_assert(s);
-    hb_result_t r = HB_RESULT_OK;
-    for (size_t i = 0; i < n && r == HB_RESULT_OK; i++) {
-        hb_result_t one = save_one(self, &saves[i], check, now, &m, s);
-        if (s->db_error) {
-            r = one;
-            snprintf(msg, msg_size, "%s", saves[i].msg);
-            saves[i].result = HB_RESULT_OK;  /* not refused on its own: fails with the group */
-        }
-    }
-    free(s);
-    /* the sequence is the highest op stored (see SCHEMA_SQL): nothing to write */
-    if (r == HB_RESULT_OK && m.next_serial != before.next_serial &&
-        meta_set_u64(self, OB_SERIAL_SET, m.next_serial) != 0)
-        r = save_db_fail(self, NULL, "store the member serial", msg, msg_size);
-    if (r == HB_RESULT_OK)
-        self->last_seq = m.last_seq;  /* last_acked is unchanged: new ops are pending */
-    return r;
-}
-
-/* The group failed as a whole: nothing is stored; every op that was not
- * refused on its own gets the group's result and reason. */
-static void
-group_fail(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, hb_result_t r, const char *msg)
-{
-    for (size_t i = 0; i < n; i++) {
-        hb_outbox_save_t *v = &saves[i];
-        if (v->result != HB_RESULT_OK)
-            continue;  /* refused on its own: keeps its reason */
-        v->result = r;
-        v->seq = 0;
-        v->member_no[0] = '\0';
-        v->repeated = false;
-        snprintf(v->msg, sizeof v->msg, "%s", msg);
-    }
-    cache_refresh(self);  /* the file says what is true after the rollback */
-}
-
-size_t
-hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now)
-{
-    hb_assert(self && saves && n >= 1 && n <= HB_SAVE_GROUP_MAX);
-    for (size_t i = 0; i < n; i++) {
-        hb_wire_error_t err;
-        hb_assert(saves[i].op && hb_wire_validate_op(saves[i].op, HB_WIRE_OP_IN_SAVE, &err) == 0);
-        hb_assert(saves[i].request_id == NULL || strlen(saves[i].request_id) <= HB_REQUEST_ID_BYTES_MAX);
-        saves[i].result = HB_RESULT_OK;
-        saves[i].seq = 0;
-        saves[i].member_no[0] = '\0';
-        saves[i].repeated = false;
-        saves[i].msg[0] = '\0';
-    }
-    char msg[HB_MESSAGE_BYTES_MAX] = "";
-    if (self->restored) {  /* its seqs and numbers may be central's already: wait for its marks */
-        group_fail(self, saves, n, HB_RESULT_AWAITING_CENTRAL,
-                   "this station was restored from a backup and saves again once it has reached central,"
-                   " which confirms the seqs and member numbers already used; nothing was saved");
-        return 0;
-    }
-    hb_result_t r = HB_RESULT_OK;
-    if (hb_outbox__begin(self, true) != 0)
-        r = save_db_fail(self, NULL, "begin a save", msg, sizeof msg);
-    if (r == HB_RESULT_OK)
-        r = group_in_tx(self, saves, n, check, now, msg, sizeof msg);
-    if (r == HB_RESULT_OK && hb_outbox__commit(self) != 0)
-        r = save_db_fail(self, NULL, "commit a save", msg, sizeof msg);
-    if (r != HB_RESULT_OK) {
-        hb_outbox__rollback(self);
-        group_fail(self, saves, n, r, msg);
-        return 0;
-    }
-    size_t stored = 0;
-    for (size_t i = 0; i < n; i++)
-        stored += saves[i].result == HB_RESULT_OK && !saves[i].repeated;
-    return stored;
-}
-
-hb_result_t
-hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t *seq_out,
-               char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size)
-{
-    hb_assert(self && op && seq_out && member_no_out && msg && msg_size > 0);
-    hb_outbox_save_t v = {.op = op};
-    hb_outbox_save_group(self, &v, 1, false, now);
-    *seq_out = v.seq;
-    memcpy(member_no_out, v.member_no, sizeof v.member_no);
-    snprintf(msg, msg_size, "%s", v.msg);
-    return v.result;
 }
 
 /* ---- batches ---- */
@@ -1286,7 +812,7 @@ hb_outbox_ack(hb_outbox_t *self, const Hourbank__BatchAck *ack, int64_t now, cha
     int rc = 0;
     for (size_t i = 0; i < ack->n_results && rc == 0; i++)
         rc = ack_one(self, ack->results[i], now, msg, msg_size);
-    if (rc == 0 && meta_set_u64(self, OB_LAST_SYNC_SET, now >= 0 ? (uint64_t) now : 0) != 0)
+    if (rc == 0 && hb_outbox__meta_set_u64(self, OB_LAST_SYNC_SET, now >= 0 ? (uint64_t) now : 0) != 0)
         rc = hb_outbox__fail(self, "store the sync time", msg, msg_size);
     if (rc == 0 && hb_outbox__commit(self) != 0)
         rc = hb_outbox__fail(self, "commit an ack", msg, msg_size);
@@ -1321,7 +847,7 @@ skip_in_tx(hb_outbox_t *self, uint64_t hwm)
         return hb_outbox__fail(self, "read the sequence", NULL, 0);
     if (hwm <= m.last_seq)
         return 0;
-    if (meta_set_u64(self, OB_SEQ_SET, hwm) != 0)
+    if (hb_outbox__meta_set_u64(self, OB_SEQ_SET, hwm) != 0)
         return hb_outbox__fail(self, "store the sequence", NULL, 0);
     return (int64_t) (hwm - m.last_seq);
 }

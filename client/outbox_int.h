@@ -1,5 +1,5 @@
 /* outbox_int.h - private to outbox.c (queue, sequence, acks),
- * outbox_query.c (listing and finding ops), outbox_dir.c (directory
+ * outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory
  * cache, member lookup, categories), outbox_file.c (the file's checks and
  * copies) and outbox_resync.c (central's marks, resends). Not an API:
  * include it from those files only.
@@ -127,6 +127,10 @@ typedef struct {
 extern const char *const hb_outbox__dir_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__query_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__save_sql[OB_STMT_COUNT];
+
+/* Sets the meta column that statement id updates (?1) to value. 0 or -1. */
+int hb_outbox__meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value);
 
 /* Inside the ack's transaction: central answered a resent op (seq, held
  * with result `held`) with r, which differs (outbox_resync.c). Keeps the
