@@ -455,17 +455,21 @@ register_pair(hb_h_client_t *cl, char v[32], char e[32])
     hb_h_batch_free(&b);
 }
 
-/* k service saves through cl, one after another; latencies in lat. */
+/* k service saves through cl, one after another; latencies in lat. Each
+ * carries a request id of 32 hex digits, as the CLI's do (unique per run:
+ * the process id and a counter). */
 static void
 save_loop(hb_h_client_t *cl, const char *v, const char *e, long k, double *lat)
 {
-    char msg[256];
+    static atomic_ulong serial;  /* 4e runs save_loop on several threads */
+    char msg[256], id[40];
     int code;
     for (long i = 0; i < k; i++) {
         hb_h_batch_t *b = hb_h_batch_new();
         hb_h_batch_service(b, 0, (int64_t) time(NULL), v, e, 30, "personal-care");
+        snprintf(id, sizeof id, "%016lx%016lx", (unsigned long) getpid(), atomic_fetch_add(&serial, 1) + 1);
         double s = now_s();
-        if (!hb_h_save(cl, hb_h_batch_op(b, 0), &code, NULL, msg, sizeof msg))
+        if (!hb_h_save_with_id(cl, hb_h_batch_op(b, 0), id, &code, NULL, msg, sizeof msg))
             die(msg);
         if (lat)
             lat[i] = (now_s() - s) * 1e3;

@@ -723,11 +723,20 @@ hb_h_station_stop(hb_h_station_t *s, int sig)
 uint64_t
 hb_h_save(hb_h_client_t *cl, Hourbank__Op *op, int *code, char *member_no_out, char *msg, size_t msg_size)
 {
+    return hb_h_save_with_id(cl, op, NULL, code, member_no_out, msg, msg_size);
+}
+
+uint64_t
+hb_h_save_with_id(hb_h_client_t *cl, Hourbank__Op *op, const char *request_id, int *code, char *member_no_out,
+                  char *msg, size_t msg_size)
+{
     Hourbank__Envelope env;
     Hourbank__SaveRequest req;
     hourbank__envelope__init(&env);
     hourbank__save_request__init(&req);
     req.op = op;
+    if (request_id)
+        req.request_id = (char *) (uintptr_t) request_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
     env.save = &req;
     *code = 0;

@@ -141,6 +141,9 @@ hb_h_client_t *hb_h_station_client(const hb_h_station_t *s);
  * member_no_out receives an allocated member number for registrations. */
 uint64_t hb_h_save(hb_h_client_t *cl, Hourbank__Op *op, int *code, char *member_no_out, char *msg,
                    size_t msg_size);
+/* As hb_h_save, with SaveRequest.request_id (NULL: none). */
+uint64_t hb_h_save_with_id(hb_h_client_t *cl, Hourbank__Op *op, const char *request_id, int *code,
+                           char *member_no_out, char *msg, size_t msg_size);
 /* Queue status through the local API; caller frees with hb_wire_free. */
 Hourbank__Envelope *hb_h_queue(hb_h_client_t *cl, bool rejected_only);
 /* Asks cl's peer (central or a station) for member_no's balance. Returns
