@@ -81,7 +81,7 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         return 0;
     }
     static const char *const headers[] = {"ID", "NAME", "COMMUNITY", "ACTIVE", "LAST CONTACT", "LAG",
-                                          "HIGH-WATER", "STATION ACKED", "ACCEPTED", "REJECTED"};
+                                          "HIGH-WATER", "LOST ACKS TO", "ACCEPTED", "REJECTED"};
     const size_t columns = sizeof headers / sizeof headers[0];
     hb_cli_table_t *tab = hb_cli_table_new(columns, headers);
     if (!tab)
@@ -99,7 +99,11 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, s->last_contact));
         hb_cli_table_cell(tab, "%s", s->last_contact ? hb_cli_format_ago(ago, sizeof ago, s->last_contact, now) : "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->high_water_mark);
-        hb_cli_table_cell(tab, "%llu", (unsigned long long) s->station_acked_seq);
+        /* the station's claim matters only above central's mark (central lost acked work) */
+        if (s->station_acked_seq > s->high_water_mark)
+            hb_cli_table_cell(tab, "%llu", (unsigned long long) s->station_acked_seq);
+        else
+            hb_cli_table_cell(tab, "%s", "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->ops_accepted);
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->ops_rejected);
     }

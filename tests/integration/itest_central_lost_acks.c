@@ -169,7 +169,8 @@ expect_alert(void)
     expect_out(out, "\"high_water_mark\": 3,\n      \"station_acked_seq\": 6,");
     expect_out(out, "\"alert\": \"central holds seq 3, the station had acks up to 6: central lost acknowledged");
     cli_stations(false, out, sizeof out);
-    expect_out(out, "STATION ACKED");
+    expect_out(out, "LOST ACKS TO");
+    expect_out(out, "       3             6");  /* HIGH-WATER 3, LOST ACKS TO 6 */
     expect_out(out, "\nalert: station 1 (Qingxi one): central holds seq 3, the station had acks up to 6: ");
 }
 
@@ -189,6 +190,7 @@ expect_no_alert(void)
     expect_out(out, "\"alert\": null");
     cli_stations(false, out, sizeof out);
     assert_null(strstr(out, "alert:"));
+    expect_out(out, "           6             -");  /* the claim is not above the mark */
 }
 
 /* Ops 1..3 in the copy; 4..6 acked afterwards; then the copy comes back. */
