@@ -10,7 +10,7 @@
  * Errors: calls with a msg parameter put a one-line reason there and do
  * not log; the others log SQLite errors (hb_log_error, with the path) and
  * return -1 (or the value documented). Implemented in outbox.c (queue),
- * outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory,
+ * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory,
  * members, categories), outbox_file.c (the file's checks, inspection and
  * copies) and outbox_resync.c (central's marks, resending what central
  * lost). */

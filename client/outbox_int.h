@@ -1,5 +1,5 @@
 /* outbox_int.h - private to outbox.c (queue, sequence, acks),
- * outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory
+ * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory
  * cache, member lookup, categories), outbox_file.c (the file's checks and
  * copies) and outbox_resync.c (central's marks, resends). Not an API:
  * include it from those files only.
@@ -124,6 +124,7 @@ typedef struct {
 
 /* SQL of outbox_dir.c's, outbox_query.c's and outbox_resync.c's statements
  * (the others are NULL), by id. */
+extern const char *const hb_outbox__queue_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__dir_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__query_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
@@ -174,6 +175,9 @@ int hb_outbox__quick_check(hb_outbox_t *self, char *msg, size_t msg_size);
  * user_version), upgrading it if it is older (outbox.c). */
 bool hb_outbox__schema_known(int64_t version);
 
+/* Reads the meta row: 1 and the row in *out, 0 if there is no row, -1 on
+ * an error. */
+int hb_outbox__meta_load(hb_outbox_t *self, ob_meta_t *out);
 /* Reads the meta row. 0, or -1 (SQLite error pending, or no row). */
 int hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out);
 
