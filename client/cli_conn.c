@@ -29,6 +29,7 @@ struct hb_cli_conn {
     void *ctx;
     void *socket;
     void *monitor;   /* PAIR receiving handshake failures; NULL without CURVE */
+    int sends;       /* how often the last hb_cli_conn_call sent its request */
 };
 
 static int
@@ -282,9 +283,17 @@ hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, i
         st = receive(self, req->correlation_id, deadline, reply_out, msg, msg_size);
     }
     free(data);
+    self->sends = sends;
     if (st == HB_CLI_CONN_NO_ANSWER && sends > 0) {
         snprintf(msg, msg_size, "no reply within %d ms after %d send%s", timeout_ms, sends, sends == 1 ? "" : "s");
         st = HB_CLI_CONN_NO_REPLY;
     }
     return st;
+}
+
+int
+hb_cli_conn_sends(const hb_cli_conn_t *self)
+{
+    hb_assert(self);
+    return self->sends;
 }

@@ -48,6 +48,10 @@ void hb_cli_conn_destroy(hb_cli_conn_t **self_p);
  * that never reached a connection is not resent. On HB_CLI_CONN_OK
  * *reply_out holds the reply (caller owns; hb_wire_free); otherwise
  * *reply_out is NULL and msg says why. */
+/* How often the last hb_cli_conn_call() sent its request (0 when it could
+ * not send at all). */
+int hb_cli_conn_sends(const hb_cli_conn_t *self);
+
 hb_cli_conn_status_t hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, int resends,
                                       Hourbank__Envelope **reply_out, char *msg, size_t msg_size);
 

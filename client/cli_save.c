@@ -62,7 +62,7 @@ op_note(const Hourbank__Op *op)
 /* Neither send of a save was answered: it may or may not be stored. Says
  * how to look and how to retry without saving it twice. EX_TEMPFAIL. */
 static int
-report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id)
+report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id, int sends)
 {
     static const char *const subject[] = {
         [HOURBANK__OP__KIND_REGISTER_MEMBER] = "the registration", [HOURBANK__OP__KIND_SERVICE] = "the record",
@@ -82,11 +82,11 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
     else
         snprintf(each, sizeof each, "%dms", cli->timeout_ms);
     return hb_cli_report_fail(cli, EX_TEMPFAIL,
-                              "%s may have been saved: the station at %s did not answer in time (sent %d times, "
+                              "%s may have been saved: the station at %s did not answer in time (sent %d %s, "
                               "waited %s each); before entering it again, look for it with %s; or run the same "
                               "command again with --request-id %s: the station saves it at most once",
-                              subject[op->kind_case], cli->endpoint, 1 + HB_CLI_SAVE_RESENDS, each, look,
-                              request_id);
+                              subject[op->kind_case], cli->endpoint, sends, sends == 1 ? "time" : "times", each,
+                              look, request_id);
 }
 
 /* An ErrorReply refusing the save; the request id reused for other work
@@ -123,10 +123,10 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
     req.save = &save;
-    bool unanswered = false;
+    int unanswered = 0;
     int rc = hb_cli_target_station_save(cli, &req, reply_out, &unanswered);
     if (unanswered)
-        return report_maybe_saved(cli, op, id);
+        return report_maybe_saved(cli, op, id, unanswered);
     if (rc == 0)
         rc = check_reply(cli, *reply_out, what);
     if (rc != 0)

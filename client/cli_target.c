@@ -143,27 +143,29 @@ report_status(hb_cli_t *cli, const peer_t *peer, hb_cli_conn_status_t st, const 
 }
 
 /* resends: see hb_cli_conn_call. unanswered: NULL to report a request that
- * was sent and never answered as "does not answer"; else it is set and
- * EX_TEMPFAIL returned without a report. */
+ * was sent and never answered as "does not answer"; else it is set to the
+ * number of sends nobody answered and EX_TEMPFAIL returned without a
+ * report. */
 static int
 call(hb_cli_t *cli, const peer_t *peer, const hb_cli_conn_curve_t *curve, int resends, Hourbank__Envelope *req,
-     Hourbank__Envelope **reply_out, bool *unanswered)
+     Hourbank__Envelope **reply_out, int *unanswered)
 {
     char msg[HB_CLI_TEXT_BYTES_MAX];
     hb_cli_conn_t *conn = hb_cli_conn_new(peer->endpoint, curve, msg, sizeof msg);
     if (!conn)
         return hb_cli_report_fail(cli, EX_CONFIG, "%s: %s", peer->name, msg);
     hb_cli_conn_status_t st = hb_cli_conn_call(conn, req, cli->timeout_ms, resends, reply_out, msg, sizeof msg);
+    int sends = hb_cli_conn_sends(conn);
     hb_cli_conn_destroy(&conn);
     if (st == HB_CLI_CONN_NO_REPLY && unanswered) {
-        *unanswered = true;
+        *unanswered = sends;
         return EX_TEMPFAIL;
     }
     return report_status(cli, peer, st, msg);
 }
 
 static int
-station_call(hb_cli_t *cli, int resends, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, bool *unanswered)
+station_call(hb_cli_t *cli, int resends, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, int *unanswered)
 {
     hb_assert(cli && req && reply_out);
     *reply_out = NULL;
@@ -184,10 +186,10 @@ hb_cli_target_station(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope
 }
 
 int
-hb_cli_target_station_save(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, bool *unanswered)
+hb_cli_target_station_save(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out, int *unanswered)
 {
     hb_assert(req && req->body_case == HOURBANK__ENVELOPE__BODY_SAVE && req->save->request_id[0] && unanswered);
-    *unanswered = false;
+    *unanswered = 0;
     return station_call(cli, HB_CLI_SAVE_RESENDS, req, reply_out, unanswered);
 }
 

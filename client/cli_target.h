@@ -28,11 +28,12 @@ int hb_cli_target_station(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Enve
  * station does not answer in time the same request is sent once more
  * (HB_CLI_SAVE_RESENDS): the station stores a request id at most once and
  * answers a repeat with the original reply. When neither send is answered
- * the save may or may not have been made: *unanswered is set and
- * EX_TEMPFAIL returned WITHOUT a report, for the caller to say what to do.
- * Every other failure is reported as by hb_cli_target_station. */
+ * the save may or may not have been made: *unanswered is set to the number
+ * of sends (0 otherwise) and EX_TEMPFAIL returned WITHOUT a report, for the
+ * caller to say what to do. Every other failure is reported as by
+ * hb_cli_target_station. */
 int hb_cli_target_station_save(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out,
-                               bool *unanswered);
+                               int *unanswered);
 
 /* The same with central, over CURVE with the admin key. */
 int hb_cli_target_central(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope **reply_out);

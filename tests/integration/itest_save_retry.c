@@ -157,6 +157,15 @@ ops_with_id(const char *request_id)
     return outbox_int(sql);
 }
 
+/* The seq of the op stored with request id. */
+static int64_t
+outbox_int_id_seq(const char *id)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT seq FROM ops WHERE request_id = '%s'", id);
+    return outbox_int(sql);
+}
+
 /* ---- the real CLI ---- */
 
 static int g_rc;
@@ -381,10 +390,15 @@ test_cli_against_stalled_station(void **state)
     err_has(": the station saves it at most once\n");
     char id[HB_REQUEST_ID_BYTES_MAX + 1], sql[256];
     printed_request_id(id);
-    /* the station saved it after the CLI gave up: once */
+    /* the station saved it after the CLI gave up: once; the second of the
+     * two sends the CLI reported was answered as a repeat */
     for (int i = 0; i < 100 && ops_with_id(id) == 0; i++)
         usleep(50 * 1000);
     assert_int_equal(ops_with_id(id), 1);
+    char repeat[HB_REQUEST_ID_BYTES_MAX + 128];
+    snprintf(repeat, sizeof repeat, "save repeated, answered as before seq=%lld request_id=\"%s\"",
+             (long long) outbox_int_id_seq(id), id);
+    assert_true(hb_h_log_wait(station.log, repeat, 1, REPLY_WAIT_MS));
     g_saved++;
     snprintf(sql, sizeof sql, "SELECT seq FROM ops WHERE request_id = '%s'", id);
     int64_t seq = outbox_int(sql);
