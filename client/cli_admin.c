@@ -100,7 +100,7 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         hb_cli_table_cell(tab, "%s", s->last_contact ? hb_cli_format_ago(ago, sizeof ago, s->last_contact, now) : "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->high_water_mark);
         /* the station's claim matters only above central's mark (central lost acked work) */
-        if (s->station_acked_seq > s->high_water_mark)
+        if (s->alert[0])
             hb_cli_table_cell(tab, "%llu", (unsigned long long) s->station_acked_seq);
         else
             hb_cli_table_cell(tab, "%s", "-");

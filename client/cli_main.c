@@ -22,7 +22,7 @@ main(int argc, char **argv)
     const char *timeout = getenv(HB_CLI_TIMEOUT_ENV);
     char msg[HB_CLI_TEXT_BYTES_MAX];
     if (timeout && hb_cli_parse_timeout_ms(timeout, &cli.timeout_ms, msg, sizeof msg) != 0) {
-        fprintf(stderr, "hourbank: %s=%s\n", HB_CLI_TIMEOUT_ENV, msg);
+        fprintf(stderr, "hourbank: %s: %s\n", HB_CLI_TIMEOUT_ENV, msg);
         return EX_CONFIG;
     }
     int rc = hb_cli_dispatch_run(&cli, argc, argv);

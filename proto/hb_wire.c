@@ -438,7 +438,8 @@ validate_hello(hb_wire_error_t *err, const char *where, const Hourbank__Hello *h
     static const text_rule_t rules[] = {
         TEXT(Hourbank__Hello, software, HB_SOFTWARE_BYTES_MAX, TEXT_LINE),
     };
-    if (check_u64(err, where, "station_id", h->station_id, 1, UINT64_MAX) != 0)
+    if (check_u64(err, where, "station_id", h->station_id, 1, UINT64_MAX) != 0 ||
+        check_u64(err, where, "last_acked_seq", h->last_acked_seq, 0, HB_SEQ_MAX) != 0)
         return -1;
     return CHECK_TEXTS(err, where, h, rules);
 }

@@ -334,13 +334,6 @@ queue_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
         send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
-    if (req->hello->last_acked_seq > (uint64_t) HB_SEQ_MAX) {
-        snprintf(msg, sizeof msg, "hello says seq %" PRIu64 " was acked, beyond the highest seq a ledger holds",
-                 req->hello->last_acked_seq);
-        hb_log_warn("station %" PRIu32 ": %s", station, msg);
-        send_error(self, to, req->correlation_id, HB_RESULT_MALFORMED, msg);
-        return;
-    }
     group_t *g = collecting(self, self->collecting && self->collecting->w.n_hellos < HB_GROUP_HELLOS_MAX);
     size_t i = g->w.n_hellos++;
     g->w.hellos[i].station_id = station;
@@ -385,7 +378,8 @@ answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_
     w.high_water_mark = (uint64_t) h->high_water;
     hb_assert(h->member_serial_mark >= 0 && h->member_serial_mark <= HB_MEMBER_SERIAL_MAX);  /* hb_ledger_hello */
     w.member_serial_mark = (uint32_t) h->member_serial_mark;
-    w.directory_version = h->directory_version > 0 ? (uint64_t) h->directory_version : 0;
+    hb_assert(h->directory_version >= 0);  /* hb_ledger_hello: a sequence's value, or 0 */
+    w.directory_version = (uint64_t) h->directory_version;
     w.server_time = (int64_t) time(NULL);
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;

@@ -605,7 +605,9 @@ read_ack(batch_t *bt)
 static void
 learn_refused(const batch_t *bt)
 {
-    for (size_t i = 0; i < bt->n && bt->kind != BATCH_RESEND; i++) {
+    if (bt->kind == BATCH_RESEND)
+        return;
+    for (size_t i = 0; i < bt->n; i++) {
         int res = bt->b[i].result;
         bool refused = res == HB_RESULT_DUPLICATE || res == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD;
         if (bt->ops[i].kind == 'r' && refused && run.n_refused < DIFF_OPS_MAX) {

@@ -1205,6 +1205,11 @@ test_string_limits(void **state)
     s = sample_new(HOURBANK__ENVELOPE__BODY_HELLO);
     s->hello.software = text_of(s, HB_SOFTWARE_BYTES_MAX + 1);
     expect(s, HB_RESULT_MALFORMED, "hello.software is 65 bytes, limit 64");
+    s->hello.software = "";
+    s->hello.last_acked_seq = (uint64_t) HB_SEQ_MAX + 1;  /* beyond any seq a ledger holds */
+    expect(s, HB_RESULT_MALFORMED, "hello.last_acked_seq");
+    s->hello.last_acked_seq = (uint64_t) HB_SEQ_MAX;
+    expect(s, HB_RESULT_OK, NULL);
     free(s);
     s = sample_new(HOURBANK__ENVELOPE__BODY_MEMBER_QUERY);
     s->member_query.text = text_of(s, HB_SEARCH_BYTES_MAX + 1);
