@@ -31,7 +31,6 @@ const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
     [OB_META_GET] = "SELECT station_id, community, max(last_seq, coalesce((SELECT max(seq) FROM ops), 0)),"
                     " next_serial, last_sync, directory_version, directory_synced_at, restored FROM meta WHERE id = 1",
     [OB_META_INSERT] = "INSERT INTO meta (id, station_id, community, last_seq, next_serial) VALUES (1, ?1, ?2, 0, 1)",
-    [OB_SEQ_SET] = "UPDATE meta SET last_seq = ?1 WHERE id = 1",
     [OB_SEQ_FLOOR] = "UPDATE meta SET last_seq = (SELECT max(seq) FROM ops)"
                      " WHERE id = 1 AND last_seq < (SELECT max(seq) FROM ops)",
     [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
@@ -150,7 +149,7 @@ hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out)
 /* Re-reads last_seq and last_acked. last_acked is one below the lowest
  * pending seq, or last_seq when nothing is pending: every seq below the
  * lowest pending one has a result here, was compacted after its ack, or
- * was skipped by hb_outbox_skip_to() because central holds it. */
+ * was skipped by hb_outbox_confirm_marks() because central holds it. */
 static int
 cache_refresh(hb_outbox_t *self)
 {
@@ -232,7 +231,7 @@ hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size
         size_t len = (size_t) sqlite3_column_bytes(st, 1);
         uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
         bool first = batch_out->n_ops == 0;
-        /* a batch holds consecutive seqs: stop at a gap (acks out of order, skip_to) */
+        /* a batch holds consecutive seqs: stop at a gap (acks out of order, central's marks) */
         if (!first && (seq != batch_out->ops[batch_out->n_ops - 1]->seq + 1 || bytes + len > max_bytes))
             break;
         if (batch_append(self, st, batch_out) != 0) {
@@ -350,47 +349,6 @@ hb_outbox_last_seq(hb_outbox_t *self)
 {
     hb_assert(self);
     return self->last_seq;
-}
-
-/* Inside BEGIN IMMEDIATE. Returns the number skipped; -1 on an error. */
-static int64_t
-skip_in_tx(hb_outbox_t *self, uint64_t hwm)
-{
-    ob_meta_t m;
-    if (hb_outbox__meta_read(self, &m) != 0)
-        return hb_outbox__fail(self, "read the sequence", NULL, 0);
-    if (hwm <= m.last_seq)
-        return 0;
-    if (hb_outbox__meta_set_u64(self, OB_SEQ_SET, hwm) != 0)
-        return hb_outbox__fail(self, "store the sequence", NULL, 0);
-    return (int64_t) (hwm - m.last_seq);
-}
-
-uint64_t
-hb_outbox_skip_to(hb_outbox_t *self, uint64_t hwm)
-{
-    hb_assert(self);
-    if (hwm <= self->last_seq)
-        return 0;
-    if (hwm > INT64_MAX) {
-        hb_log_error("outbox: central high-water mark out of range path=\"%s\" hwm=%" PRIu64, self->path, hwm);
-        return 0;
-    }
-    if (hb_outbox__begin(self, true) != 0) {
-        hb_outbox__fail(self, "begin a skip", NULL, 0);
-        return 0;
-    }
-    int64_t skipped = skip_in_tx(self, hwm);
-    if (skipped > 0 && hb_outbox__commit(self) != 0)
-        skipped = hb_outbox__fail(self, "commit a skip", NULL, 0);
-    if (skipped <= 0)
-        hb_outbox__rollback(self);
-    else
-        hb_log_warn("outbox: seqs skipped, central holds more than this file (restored from a backup?)"
-                    " path=\"%s\" from=%" PRIu64 " to=%" PRIu64 " count=%" PRId64, self->path,
-                    hwm - (uint64_t) skipped + 1, hwm, skipped);
-    cache_refresh(self);
-    return skipped > 0 ? (uint64_t) skipped : 0;
 }
 
 /* ---- status, listing, dismissal, compaction ---- */

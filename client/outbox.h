@@ -74,7 +74,7 @@ void hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t seri
  * are reused first) plus the new op; a full disk is OUTBOX_FULL too.
  * Member numbers: serials from 1, persisted, never handed out twice; a
  * number already in the directory or in a registration here is skipped.
- * Seqs are never reused, not after compaction nor hb_outbox_skip_to(). */
+ * Seqs are never reused, not after compaction nor hb_outbox_confirm_marks(). */
 hb_result_t hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t *seq_out,
                            char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size);
 
@@ -145,13 +145,6 @@ int hb_outbox_ack(hb_outbox_t *self, const Hourbank__BatchAck *ack, int64_t now,
 uint64_t hb_outbox_last_acked(hb_outbox_t *self);
 /* The highest seq ever assigned (0 for a new outbox). */
 uint64_t hb_outbox_last_seq(hb_outbox_t *self);
-/* Central holds results up to hwm but this outbox's last seq is lower:
- * the file was restored from an old backup. Moves the next seq past hwm so
- * that no seq is ever reused, and returns how many seqs were skipped.
- * Pending ops below hwm stay pending (central answers them with their
- * stored result). Returns 0 and logs on a disk error: check
- * hb_outbox_last_seq() >= hwm before saving. */
-uint64_t hb_outbox_skip_to(hb_outbox_t *self, uint64_t hwm);
 
 /* Central's Welcome confirms its marks: the highest seq it holds a result
  * for and the highest member serial among the members this station

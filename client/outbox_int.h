@@ -38,7 +38,6 @@ typedef enum {
     OB_META_INSERT,
     OB_PAGE_COUNT,
     OB_FREELIST_COUNT,
-    OB_SEQ_SET,
     OB_SEQ_FLOOR,
     OB_SERIAL_SET,
     OB_MEMBER_NO_USED,

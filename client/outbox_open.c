@@ -58,7 +58,7 @@
  * The highest seq ever assigned is the larger of meta.last_seq and the
  * highest seq in ops: a save writes only its op row (one page less to
  * fsync per save); compaction raises meta.last_seq before it deletes, and
- * hb_outbox_skip_to() sets it, so a seq is never handed out twice. */
+ * hb_outbox_confirm_marks() raises it, so a seq is never handed out twice. */
 static const char SCHEMA_SQL[] =
     "CREATE TABLE meta ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"

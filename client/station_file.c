@@ -265,7 +265,7 @@ restore_install(const char *outbox, const char *tmp, char *aside, bool *replaced
         snprintf(msg, msg_size, "could not examine the outbox \"%s\": %s", outbox, strerror(errno));
         return EX_IOERR;
     }
-    if (rename(tmp, outbox) != 0) {
+    if (hb_file_rename(tmp, outbox, true) != 0) {
         snprintf(msg, msg_size, "could not rename \"%s\" to \"%s\": %s", tmp, outbox, strerror(errno));
         if (aside[0]) {  /* the old outbox is still in place: what was moved goes back */
             move_beside(aside, outbox, "-wal");

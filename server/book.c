@@ -278,11 +278,8 @@ hb_book_set_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s, in
     d->minutes = minutes;
 }
 
-/* The refusals map's key: the station id's bytes, then the number. */
-#define REFUSAL_KEY_BYTES (sizeof(uint32_t) + HB_MEMBER_NO_BYTES_MAX)
-
-static size_t
-refusal_key(char key[REFUSAL_KEY_BYTES], uint32_t station_id, const char *member_no)
+size_t
+hb_book_refusal_key(char key[HB_BOOK_REFUSAL_KEY_BYTES], uint32_t station_id, const char *member_no)
 {
     size_t len = strlen(member_no);
     hb_assert(len <= HB_MEMBER_NO_BYTES_MAX);  /* checked by hb_wire, and by the table's CHECK */
@@ -297,11 +294,12 @@ hb_book_add_refusal(hb_book_t *self, uint32_t station_id, const char *member_no,
 {
     hb_assert(self && member_no && seq >= 1);
     hb_assert(result == HB_RESULT_DUPLICATE || result == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD);
-    char key[REFUSAL_KEY_BYTES];
-    size_t len = refusal_key(key, station_id, member_no);
+    char key[HB_BOOK_REFUSAL_KEY_BYTES];
+    size_t len = hb_book_refusal_key(key, station_id, member_no);
     hb_book_refusal_t *lowest = hb_map_get(self->refusals, key, len);
     if (lowest && lowest->seq == seq)
-        return;  /* resent: the row is there */
+        return;  /* resent, and the lowest (the only one loaded): the row is there; a resent higher one is
+                  * added again, and the writer's ON CONFLICT DO NOTHING drops it */
     hb_assert(self->n_refusals < self->max.refusals);
     hb_book_refusal_t *r = &self->refusal_rows[self->n_refusals++];
     r->station_id = station_id;
@@ -317,8 +315,8 @@ const hb_book_refusal_t *
 hb_book_refusal(const hb_book_t *self, uint32_t station_id, const char *member_no)
 {
     hb_assert(self && member_no);
-    char key[REFUSAL_KEY_BYTES];
-    return hb_map_get(self->refusals, key, refusal_key(key, station_id, member_no));
+    char key[HB_BOOK_REFUSAL_KEY_BYTES];
+    return hb_map_get(self->refusals, key, hb_book_refusal_key(key, station_id, member_no));
 }
 
 hb_book_member_t *

@@ -233,6 +233,11 @@ const hb_book_station_t *hb_book_station(const hb_book_t *self, uint32_t id);
 hb_book_op_t *hb_book_op(const hb_book_t *self, uint32_t station_id, uint64_t seq);
 const hb_book_district_rule_t *hb_book_district_rule(const hb_book_t *self, const char *district);
 bool hb_book_has_category(const hb_book_t *self, const char *name);
+/* The key of a (station, member number) pair in maps: the station id's
+ * bytes, then the number (at most HB_MEMBER_NO_BYTES_MAX, asserted).
+ * Returns its length. */
+#define HB_BOOK_REFUSAL_KEY_BYTES (sizeof(uint32_t) + HB_MEMBER_NO_BYTES_MAX)
+size_t hb_book_refusal_key(char key[HB_BOOK_REFUSAL_KEY_BYTES], uint32_t station_id, const char *member_no);
 /* The station's refused registration of member_no with the lowest seq. */
 const hb_book_refusal_t *hb_book_refusal(const hb_book_t *self, uint32_t station_id, const char *member_no);
 /* Minutes served by the account on that day (loaded sum plus this group's). */

@@ -418,14 +418,11 @@ static void
 name_member_at(group_t *g, arr_t *a, uint32_t station, const char *no)
 {
     name_member(g, a, no);
-    char key[sizeof station + HB_MEMBER_NO_BYTES_MAX];
-    size_t len = strlen(no);
-    hb_assert(len <= HB_MEMBER_NO_BYTES_MAX);  /* hb_wire_validate_op checked it */
-    memcpy(key, &station, sizeof station);
-    memcpy(key + sizeof station, no, len);
-    if (hb_map_get(g->named, key, sizeof station + len))
+    char key[HB_BOOK_REFUSAL_KEY_BYTES];
+    size_t len = hb_book_refusal_key(key, station, no);
+    if (hb_map_get(g->named, key, len))
         return;
-    hb_map_put(g->named, key, sizeof station + len, (void *) (uintptr_t) no);
+    hb_map_put(g->named, key, len, (void *) (uintptr_t) no);
     arr_int(&a[A_NAMED_S], station);
     arr_str(&a[A_NAMED_NO], no);
 }

@@ -404,7 +404,7 @@ test_seqs_persist(void **state)
     sql_text(f->path, "PRAGMA journal_mode", text, sizeof text);
     assert_string_equal(text, "wal");
     /* a save writes its op row only: the sequence is the highest seq held,
-     * meta.last_seq only a floor (raised by compaction and skip_to) */
+     * meta.last_seq only a floor (raised by compaction and central's marks) */
     sql_text(f->path, "SELECT max(last_seq, (SELECT max(seq) FROM ops)) FROM meta", text, sizeof text);
     assert_string_equal(text, "5");
     sql_text(f->path, "SELECT last_seq FROM meta", text, sizeof text);
@@ -615,15 +615,21 @@ test_ack_refused(void **state)
     assert_int_equal(hb_outbox_last_acked(f->ob), 1);
 }
 
+/* Central's Welcome: the next seq and the next serial move past its marks,
+ * never back, and a restored file may save again. */
 static void
-test_skip_to(void **state)
+test_confirm_marks(void **state)
 {
     fixture_t *f = *state;
     save_service(f, f->a, f->b, 30);
     save_service(f, f->a, f->b, 30);
-    assert_int_equal(hb_outbox_skip_to(f->ob, 2), 0);
-    assert_int_equal(hb_outbox_skip_to(f->ob, 1), 0);
-    assert_int_equal(hb_outbox_skip_to(f->ob, 10), 8);
+    assert_int_equal(hb_outbox_mark_restored(f->ob, f->msg, sizeof f->msg), 0);
+    assert_true(hb_outbox_restored(f->ob));
+    assert_int_equal(hb_outbox_confirm_marks(f->ob, 2, 0), 0);
+    assert_false(hb_outbox_restored(f->ob));
+    assert_int_equal(hb_outbox_confirm_marks(f->ob, 1, 0), 0);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 2);
+    assert_int_equal(hb_outbox_confirm_marks(f->ob, 10, 0), 0);
     assert_int_equal(hb_outbox_last_seq(f->ob), 10);
     assert_int_equal(hb_outbox_last_acked(f->ob), 0); /* 1 and 2 still pending */
     assert_int_equal(save_service(f, f->a, f->b, 30), 11);
@@ -638,6 +644,15 @@ test_skip_to(void **state)
     assert_int_equal(save_service(f, f->a, f->b, 30), 12);
     ack_ok(f, 11, 2, HB_RESULT_OK, T0);
     assert_int_equal(hb_outbox_last_acked(f->ob), 12);
+    /* the member serial: past central's mark, never back */
+    op_t o;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    assert_int_equal(hb_outbox_confirm_marks(f->ob, 0, 41), 0);
+    save_ok(f, registration(&o, "", "After The Mark"), no);
+    expect_serial(no, 42);
+    assert_int_equal(hb_outbox_confirm_marks(f->ob, 0, 7), 0);
+    save_ok(f, registration(&o, "", "Not Back"), no);
+    expect_serial(no, 43);
 }
 
 static void
@@ -759,8 +774,9 @@ test_compact_keeps_sequence(void **state)
     assert_int_equal(hb_outbox_last_seq(f->ob), 3);
     assert_int_equal(hb_outbox_last_acked(f->ob), 3);
     assert_int_equal(save_service(f, f->a, f->b, 30), 4);
-    /* skip_to past the highest op, then nothing held above it: still no reuse */
-    assert_int_equal(hb_outbox_skip_to(f->ob, 10), 6);
+    /* central's mark past the highest op, then nothing held above it: still no reuse */
+    assert_int_equal(hb_outbox_confirm_marks(f->ob, 10, 0), 0);
+    assert_int_equal(hb_outbox_last_seq(f->ob), 10);
     reopen(f);
     assert_int_equal(save_service(f, f->a, f->b, 30), 11);
 }
@@ -1793,7 +1809,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_outbox_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_batch_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_skip_to, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confirm_marks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_list_dismiss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_bounded, setup, teardown),
