@@ -131,7 +131,12 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
         hb_wire_free(&reply);
         return other_station(cli, what, args->operands[0], station_id);
     }
-    hb_assert(reply->queue_reply->n_ops == 1);
+    if (reply->queue_reply->n_ops != 1) {  /* the station's answer is input, not a bug of ours */
+        size_t n = reply->queue_reply->n_ops;
+        hb_wire_free(&reply);
+        return hb_cli_report_fail(cli, EX_PROTOCOL, "%s: the station answered with %zu operations, expected 1",
+                                  what, n);
+    }
     if (cli->json) {
         hb_cli_json_t j;
         hb_cli_json_init(&j, cli->out);

@@ -26,12 +26,6 @@ hb_cli_queue_op_status(const Hourbank__QueuedOp *op)
     return op->result == HOURBANK__RESULT__OK ? "accepted" : "rejected";
 }
 
-static const char *
-op_status(const Hourbank__QueuedOp *op)
-{
-    return hb_cli_queue_op_status(op);
-}
-
 /* text, or NULL (JSON null) when it is empty. */
 static const char *
 or_null(const char *text)
@@ -70,7 +64,7 @@ hb_cli_queue_json_op(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__QueuedOp *
 {
     hb_assert(cli && j && op);
     char ref[HB_CLI_FORMAT_BYTES];
-    bool rejected = strcmp(op_status(op), "rejected") == 0;
+    bool rejected = strcmp(hb_cli_queue_op_status(op), "rejected") == 0;
     hb_cli_json_object_begin(j);
     hb_cli_json_kv_uint(j, "seq", op->seq);
     hb_cli_json_kv_string(j, "op_ref", cli->station_id ? hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, op->seq)
@@ -78,7 +72,7 @@ hb_cli_queue_json_op(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__QueuedOp *
     hb_cli_json_kv_string(j, "kind", op->kind);
     hb_cli_json_kv_string(j, "summary", op->summary);
     hb_cli_json_kv_time(j, "saved_at", op->saved_at);
-    hb_cli_json_kv_string(j, "status", op_status(op));
+    hb_cli_json_kv_string(j, "status", hb_cli_queue_op_status(op));
     hb_cli_json_kv_string(j, "result", rejected ? hb_result_name((hb_result_t) op->result) : NULL);
     hb_cli_json_key(j, "code");
     if (rejected)
@@ -183,7 +177,7 @@ details_cell(hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
         hb_cli_table_cell(tab, "%s%s%s", summary, summary[0] ? ": " : "", changed);
         return;
     }
-    if (strcmp(op_status(op), "rejected") != 0) {
+    if (strcmp(hb_cli_queue_op_status(op), "rejected") != 0) {
         hb_cli_table_cell(tab, "%s", summary);
         return;
     }
@@ -218,7 +212,7 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
         hb_cli_table_cell(tab, "%s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, op->seq));
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, op->saved_at));
         hb_cli_table_cell(tab, "%s", op->kind);
-        hb_cli_table_cell(tab, "%s", op_status(op));
+        hb_cli_table_cell(tab, "%s", hb_cli_queue_op_status(op));
         details_cell(tab, op);
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)

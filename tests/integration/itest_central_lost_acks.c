@@ -31,22 +31,8 @@ setup(void **state)
 {
     (void) state;
     hb_h_central_init(&central, "hb_itest_behind", NULL, NULL, NULL);
-    PGconn *pg = hb_h_pg(central.conninfo);
-    PGresult *r = PQexec(pg, "SELECT current_database()");
-    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    snprintf(dbname, sizeof dbname, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    PQfinish(pg);
-    char path[700], msg[256], text[2048];
-    snprintf(path, sizeof path, "%s/admin.public", central.dir);
-    assert_int_equal(hb_keyfile_write(path, false, central.admin_pub, msg, sizeof msg), 0);
-    snprintf(path, sizeof path, "%s/admin.secret", central.dir);
-    assert_int_equal(hb_keyfile_write(path, true, central.admin_sec, msg, sizeof msg), 0);
-    snprintf(admin_yaml, sizeof admin_yaml, "%s/admin.yaml", central.dir);
-    snprintf(text, sizeof text, "central_endpoint: \"%s\"\ncentral_public_key: \"%s\"\n"
-                                "public_key_file: admin.public\nsecret_key_file: admin.secret\n",
-             central.endpoint, central.central_pub);
-    hb_h_write_file(admin_yaml, text);
+    snprintf(dbname, sizeof dbname, "%s", hb_h_central_dbname(&central));
+    snprintf(admin_yaml, sizeof admin_yaml, "%s", hb_h_admin_yaml(&central, central.dir));
     return 0;
 }
 
@@ -133,17 +119,12 @@ station_one(Hourbank__Envelope **reply)
 static void
 cli_stations(bool json, char *out, size_t size)
 {
-    char bin[600], log[700];
-    snprintf(log, sizeof log, "%s/cli.out", central.dir);
-    unlink(log);
-    char *argv[] = {(char *) (uintptr_t) hb_h_bin("hourbank", bin, sizeof bin), "stations", "--admin", admin_yaml,
-                    json ? "--json" : NULL, NULL};
-    assert_int_equal(hb_h_run(argv, log), 0);
-    FILE *f = fopen(log, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, size - 1, f);
-    out[n] = '\0';
-    fclose(f);
+    char bin[600], err[CLI_OUT_BYTES];
+    const char *argv[] = {hb_h_bin("hourbank", bin, sizeof bin), "stations", "--admin", admin_yaml,
+                          json ? "--json" : NULL, NULL};
+    int rc = hb_h_run_capture(argv, central.dir, out, size, err, sizeof err);
+    if (rc != 0)
+        fail_msg("hourbank stations exited %d: %s", rc, err);
 }
 
 static void

@@ -165,17 +165,7 @@ setup(void **state)
     hb_h_station_init(&station, &central, 1, 0);
     hb_h_station_start(&station);
     /* admin.yaml with the admin key central.yaml lists */
-    char path[700], msg[256], text[2048];
-    snprintf(path, sizeof path, "%s/admin.public", run_dir);
-    assert_int_equal(hb_keyfile_write(path, false, central.admin_pub, msg, sizeof msg), 0);
-    snprintf(path, sizeof path, "%s/admin.secret", run_dir);
-    assert_int_equal(hb_keyfile_write(path, true, central.admin_sec, msg, sizeof msg), 0);
-    snprintf(admin_yaml, sizeof admin_yaml, "%s/admin.yaml", run_dir);
-    snprintf(text, sizeof text,
-             "central_endpoint: \"%s\"\ncentral_public_key: \"%s\"\npublic_key_file: admin.public\n"
-             "secret_key_file: admin.secret\n",
-             central.endpoint, central.central_pub);
-    hb_h_write_file(admin_yaml, text);
+    snprintf(admin_yaml, sizeof admin_yaml, "%s", hb_h_admin_yaml(&central, run_dir));
     return 0;
 }
 

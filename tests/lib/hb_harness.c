@@ -1089,3 +1089,22 @@ hb_h_run_capture(const char *const argv[], const char *dir, char *out, size_t ou
     }
     return rc;
 }
+
+const char *
+hb_h_admin_yaml(const hb_h_central_t *c, const char *dir)
+{
+    static char yaml[700];
+    char path[700], msg[256], text[2048];
+    snprintf(path, sizeof path, "%s/admin.public", dir);
+    if (hb_keyfile_write(path, false, c->admin_pub, msg, sizeof msg) != 0)
+        die("%s", msg);
+    snprintf(path, sizeof path, "%s/admin.secret", dir);
+    if (hb_keyfile_write(path, true, c->admin_sec, msg, sizeof msg) != 0)
+        die("%s", msg);
+    snprintf(yaml, sizeof yaml, "%s/admin.yaml", dir);
+    snprintf(text, sizeof text, "central_endpoint: \"%s\"\ncentral_public_key: \"%s\"\n"
+                                "public_key_file: admin.public\nsecret_key_file: admin.secret\n",
+             c->endpoint, c->central_pub);
+    hb_h_write_file(yaml, text);
+    return yaml;
+}

@@ -226,3 +226,7 @@ void hb_h_read_file(const char *path, char *buf, size_t size);
  * (128 + signal). With HB_ITEST_SHOW set, prints a transcript. */
 int hb_h_run_capture(const char *const argv[], const char *dir, char *out, size_t out_size, char *err,
                      size_t err_size);
+/* Writes the admin key pair central.yaml lists and an admin.yaml naming it
+ * and central into folder dir; the admin.yaml's path in path (static
+ * buffer, valid until the next call). */
+const char *hb_h_admin_yaml(const hb_h_central_t *c, const char *dir);
