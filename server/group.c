@@ -9,6 +9,9 @@
 #include <sodium.h>
 
 #include "book.h"
+#include "group_copy.h"
+#include "group_sql.h"
+#include "pg_array.h"
 #include "cache.h"
 #include "hb_assert.h"
 #include "hb_log.h"
@@ -16,219 +19,15 @@
 #include "hb_wire.h"
 #include "posting.h"
 
-/* Statements of one group; each pipeline sends some of them in order. */
-enum {
-    S_BEGIN, S_HW, S_VERSION, S_DRULES, S_PRULES, S_CATEGORIES, S_STATIONS, S_ACCOUNTS, S_MEMBERS,
-    S_COMMUNITIES, S_OPS, S_XFERS, S_TIMES, S_REFUSED, S_DAYS,
-    S_SETVAL_ACCOUNT, S_SETVAL_TRANSFER, S_NEW_ACCOUNTS, S_NEW_MEMBERS,
-    S_NEW_VOIDS, S_NEW_REFUSED, S_BALANCES, S_COMMIT, S_COUNT
-};
-
-#define PARAMS_MAX 12
 /* In pipeline mode a statement gives one result, then NULL. */
 #define RESULTS_PER_STATEMENT 2
-
-typedef struct {
-    const char *name;
-    int n_params;
-    const char *sql;
-} statement_t;
-
-#define OP_KEYS "(SELECT DISTINCT s, q FROM unnest($1::integer[], $2::bigint[]) k(s, q)) k"
-#define VOID_KEYS "unnest($2::integer[], $3::bigint[]) k(s, q)"
-#define NEWEST_VERSION "(SELECT max(version) FROM rules_version)"
-#define NEXT_ID(seq) "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM " seq ")"
-
-static const statement_t STATEMENTS[S_COUNT] = {
-    [S_BEGIN] = {"g_begin", 0, "BEGIN"},
-    [S_HW] = {"g_hw", 1, "SELECT s, coalesce((SELECT max(seq) FROM op WHERE station_id = s), 0)"
-                         " FROM unnest($1::integer[]) s"},
-    [S_VERSION] = {"g_version", 0,
-                   "SELECT version, clock_skew_s, max_age_s, guarantee_budget,"
-                   " (extract(epoch FROM now()) * 1000000)::bigint, now()::text, "
-                   NEXT_ID("account_id_seq") ", " NEXT_ID("transfer_id_seq")
-                   " FROM rules_version ORDER BY version DESC LIMIT 1"},
-    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts FROM district_rule"
-                                 " WHERE version = " NEWEST_VERSION},
-    [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age FROM payer_rule"
-                                 " WHERE version = " NEWEST_VERSION " ORDER BY district, position"},
-    [S_CATEGORIES] = {"g_categories", 0, "SELECT name FROM category WHERE version = " NEWEST_VERSION},
-    [S_STATIONS] = {"g_stations", 1, "SELECT s.id, s.community, c.district, s.serial_min, s.serial_max"
-                                     " FROM station s JOIN community c ON c.code = s.community"
-                                     " WHERE s.id = ANY ($1::integer[])"},
-    /* every account the group can move, locked in id order */
-    [S_ACCOUNTS] = {"g_accounts", 4,
-                    "SELECT a.id, a.kind, a.district, a.debits, a.credits, a.version FROM account a"
-                    " WHERE a.id = ANY (ARRAY(SELECT 1::bigint UNION ALL SELECT 2"
-                    " UNION ALL SELECT unnest($4::bigint[])"
-                    " UNION ALL SELECT account_id FROM member WHERE member_no = ANY ($1::text[])"
-                    " UNION ALL SELECT unnest(ARRAY[t.debit_account, t.credit_account]) FROM " VOID_KEYS
-                    "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t))"
-                    " ORDER BY a.id FOR UPDATE"},
-    [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
-                                   " coalesce(m.birth_year, 0), m.family_of"
-                                   " FROM member m JOIN community c ON c.code = m.community"
-                                   " WHERE m.member_no = ANY ($1::text[])"},
-    [S_COMMUNITIES] = {"g_communities", 1, "SELECT code, district FROM community WHERE code = ANY ($1::text[])"},
-    /* LATERAL with LIMIT/OFFSET (which keeps the subquery from being pulled
-     * up into a join): one index probe per key. As a join, the generic plan
-     * made when the ledger was small hashes the keys and scans all of op. */
-    [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
-                           " o.message, coalesce(o.transfer_id, 0), EXISTS (SELECT 1 FROM void_link v"
-                           "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
-                           " FROM " OP_KEYS " CROSS JOIN LATERAL"
-                           " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q LIMIT 1) o"},
-    [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
-                               " t.kind, t.category, extract(epoch FROM date_trunc('day', t.occurred_at))::bigint"
-                               " FROM " OP_KEYS " CROSS JOIN LATERAL"
-                               " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t"
-                               " ORDER BY t.station_id, t.seq, t.id"},
-    [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text, to_timestamp(a)::date::text,"
-                               " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
-                               " extract(year FROM to_timestamp(a))::integer"
-                               " FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
-    /* the lowest-seq refused registration of each (station, number) an op
-     * names; as a join, so that the usual empty or tiny table costs nothing */
-    [S_REFUSED] = {"g_refused", 2, "SELECT DISTINCT ON (r.station_id, r.member_no) r.station_id, r.member_no,"
-                                   " r.seq, r.result FROM unnest($1::integer[], $2::text[]) k(s, n)"
-                                   " JOIN refused_registration r ON r.station_id = k.s AND r.member_no = k.n"
-                                   " ORDER BY r.station_id, r.member_no, r.seq"},
-    /* hb_served_on_day() for each (account, day start) the cache cannot give */
-    [S_DAYS] = {"g_days", 2, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
-                             "   WHERE t.kind = 'service' AND t.credit_account = k.a"
-                             "     AND t.occurred_at >= to_timestamp(k.d)"
-                             "     AND t.occurred_at < to_timestamp(k.d) + interval '1 day'"
-                             "     AND NOT EXISTS (SELECT 1 FROM void_link vl"
-                             "                      WHERE vl.target_station = t.station_id AND vl.target_seq = t.seq))"
-                             " FROM unnest($1::bigint[], $2::bigint[]) k(a, d)"},
-    [S_SETVAL_ACCOUNT] = {"g_setval_account", 1, "SELECT setval('account_id_seq', $1::bigint)"},
-    [S_SETVAL_TRANSFER] = {"g_setval_transfer", 1, "SELECT setval('transfer_id_seq', $1::bigint)"},
-    [S_NEW_ACCOUNTS] = {"g_new_accounts", 4,
-                        "INSERT INTO account (id, kind, district, debits, credits)"
-                        " SELECT id, 'member', d, db, cr"
-                        " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"
-                        " RETURNING id, version"},
-    [S_NEW_MEMBERS] = {"g_new_members", 9,
-                       "INSERT INTO member (member_no, community, account_id, name, role, birth_year, family_of,"
-                       " station_id, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
-                       " $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[])"},
-    [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
-                                       " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
-    [S_NEW_REFUSED] = {"g_new_refused", 4,
-                       "INSERT INTO refused_registration (station_id, member_no, seq, result)"
-                       " SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::integer[])"
-                       " ON CONFLICT DO NOTHING"},
-    [S_BALANCES] = {"g_balances", 3,
-                    "UPDATE account a SET debits = a.debits + u.d, credits = a.credits + u.c,"
-                    " version = nextval('directory_version')"
-                    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) u(id, d, c) WHERE a.id = u.id"
-                    " RETURNING a.id, a.version"},
-    [S_COMMIT] = {"g_commit", 0, "COMMIT"},
-};
-
-int
-hb_group_prepare(PGconn *pg, char *msg, size_t msg_size)
-{
-    hb_assert(pg);
-    for (int i = 0; i < S_COUNT; i++) {
-        const statement_t *s = &STATEMENTS[i];
-        hb_assert(s->name && s->n_params <= PARAMS_MAX);
-        PGresult *r = PQprepare(pg, s->name, s->sql, s->n_params, NULL);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            snprintf(msg, msg_size, "could not prepare statement \"%s\": %s", s->name, PQresultErrorMessage(r));
-        PQclear(r);
-        if (!ok)
-            return -1;
-    }
-    return 0;
-}
-
-/* ---- PostgreSQL array literals ---- */
-
-typedef struct {
-    FILE *f;
-    char *text;
-    size_t len;
-    size_t n;
-} arr_t;
-
-static void
-arr_open(arr_t *a)
-{
-    memset(a, 0, sizeof *a);
-    a->f = open_memstream(&a->text, &a->len);
-    hb_assert(a->f);
-    fputc('{', a->f);
-}
-
-static void
-arr_sep(arr_t *a)
-{
-    if (a->n++ > 0)
-        fputc(',', a->f);
-}
-
-static void
-arr_int(arr_t *a, int64_t v)
-{
-    arr_sep(a);
-    fprintf(a->f, "%" PRId64, v);
-}
-
-/* NULL becomes an SQL NULL; text is quoted with " and \ escaped. */
-static void
-arr_str(arr_t *a, const char *s)
-{
-    arr_sep(a);
-    if (!s) {
-        fputs("NULL", a->f);
-        return;
-    }
-    fputc('"', a->f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', a->f);
-        fputc(*s, a->f);
-    }
-    fputc('"', a->f);
-}
-
-static void
-arr_null_if_zero(arr_t *a, int64_t v)
-{
-    if (v == 0)
-        arr_str(a, NULL);
-    else
-        arr_int(a, v);
-}
-
-/* Closes the literal; the text is freed by arr_free. */
-static const char *
-arr_close(arr_t *a)
-{
-    fputc('}', a->f);
-    fclose(a->f);
-    a->f = NULL;
-    return a->text;
-}
-
-static void
-arr_free(arr_t *arrs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (arrs[i].f)
-            fclose(arrs[i].f);
-        free(arrs[i].text);
-    }
-}
 
 /* ---- pipelines ---- */
 
 typedef struct {
     int stmt;
     int n_params;
-    const char *v[PARAMS_MAX];
+    const char *v[HB_GROUP_PARAMS_MAX];
 } call_t;
 
 typedef struct {
@@ -258,13 +57,13 @@ read_call(conn_t *c, const call_t *call, PGresult **out)
     PGresult *r = PQgetResult(c->pg);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        c->note(c->note_arg, STATEMENTS[call->stmt].name, r);
+        c->note(c->note_arg, hb_group_statements[call->stmt].name, r);
         PQclear(r);
         return -1;
     }
     PGresult *end = PQgetResult(c->pg);  /* NULL: this call's results are complete */
     if (end) {
-        c->note(c->note_arg, STATEMENTS[call->stmt].name, end);
+        c->note(c->note_arg, hb_group_statements[call->stmt].name, end);
         PQclear(end);
         PQclear(r);
         return -1;
@@ -283,7 +82,7 @@ run_pipeline(conn_t *c, const call_t *calls, size_t n, PGresult **results)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        const statement_t *s = &STATEMENTS[calls[i].stmt];
+        const hb_group_statement_t *s = &hb_group_statements[calls[i].stmt];
         hb_assert(calls[i].n_params == s->n_params);
         if (PQsendQueryPrepared(c->pg, s->name, s->n_params, calls[i].v, NULL, NULL, 0) != 1) {
             c->note(c->note_arg, s->name, NULL);
@@ -314,7 +113,7 @@ run_pipeline(conn_t *c, const call_t *calls, size_t n, PGresult **results)
 static void
 add_call(call_t *calls, size_t *n, int stmt, const char *const *v, int n_params)
 {
-    hb_assert(n_params <= PARAMS_MAX);
+    hb_assert(n_params <= HB_GROUP_PARAMS_MAX);
     call_t *c = &calls[(*n)++];
     c->stmt = stmt;
     c->n_params = n_params;
@@ -396,7 +195,7 @@ collect(group_t *g)
 /* A member number an op names: known to the cache, its account is locked
  * by id; otherwise the member is read. Each number once. */
 static void
-name_member(group_t *g, arr_t *a, const char *no)
+name_member(group_t *g, hb_pg_array_t *a, const char *no)
 {
     size_t len = strlen(no);
     if (hb_map_get(g->names, no, len))
@@ -404,18 +203,18 @@ name_member(group_t *g, arr_t *a, const char *no)
     hb_map_put(g->names, no, len, (void *) (uintptr_t) no);
     const hb_cache_member_t *m = hb_cache_member(g->cache, no);
     if (!m) {
-        arr_str(&a[A_MEMBERS], no);
+        hb_pg_array_str(&a[A_MEMBERS], no);
         return;
     }
     g->cached[g->n_cached++] = m;
-    arr_int(&a[A_CACHED_ACCOUNTS], m->account_id);
-    arr_str(&a[A_COMMUNITIES], m->community);
+    hb_pg_array_int(&a[A_CACHED_ACCOUNTS], m->account_id);
+    hb_pg_array_str(&a[A_COMMUNITIES], m->community);
 }
 
 /* A member number named by an op of station: the member, and the
  * station's refused registrations of it. Each pair once. */
 static void
-name_member_at(group_t *g, arr_t *a, uint32_t station, const char *no)
+name_member_at(group_t *g, hb_pg_array_t *a, uint32_t station, const char *no)
 {
     name_member(g, a, no);
     char key[HB_BOOK_REFUSAL_KEY_BYTES];
@@ -423,13 +222,13 @@ name_member_at(group_t *g, arr_t *a, uint32_t station, const char *no)
     if (hb_map_get(g->named, key, len))
         return;
     hb_map_put(g->named, key, len, (void *) (uintptr_t) no);
-    arr_int(&a[A_NAMED_S], station);
-    arr_str(&a[A_NAMED_NO], no);
+    hb_pg_array_int(&a[A_NAMED_S], station);
+    hb_pg_array_str(&a[A_NAMED_NO], no);
 }
 
 /* The member numbers and void target of one valid op of station. */
 static void
-name_op(group_t *g, arr_t *a, uint32_t station, const Hourbank__Op *op)
+name_op(group_t *g, hb_pg_array_t *a, uint32_t station, const Hourbank__Op *op)
 {
     switch (op->kind_case) {
     case HOURBANK__OP__KIND_REGISTER_MEMBER:
@@ -446,9 +245,9 @@ name_op(group_t *g, arr_t *a, uint32_t station, const Hourbank__Op *op)
         name_member_at(g, a, station, op->gift->to_member);
         break;
     case HOURBANK__OP__KIND_VOID_OP:
-        arr_int(&a[A_STATIONS], op->void_op->target->station_id);
-        arr_int(&a[A_VOID_S], op->void_op->target->station_id);
-        arr_int(&a[A_VOID_Q], (int64_t) op->void_op->target->seq);
+        hb_pg_array_int(&a[A_STATIONS], op->void_op->target->station_id);
+        hb_pg_array_int(&a[A_VOID_S], op->void_op->target->station_id);
+        hb_pg_array_int(&a[A_VOID_Q], (int64_t) op->void_op->target->seq);
         break;
     default:
         hb_unreachable();  /* hb_wire_validate_op refuses ops without a kind */
@@ -456,40 +255,40 @@ name_op(group_t *g, arr_t *a, uint32_t station, const Hourbank__Op *op)
 }
 
 static void
-build_load_arrays(group_t *g, arr_t *a)
+build_load_arrays(group_t *g, hb_pg_array_t *a)
 {
     for (int i = 0; i < A_LOAD_COUNT; i++)
-        arr_open(&a[i]);
+        hb_pg_array_open(&a[i]);
     size_t names_max = 2 * g->n_in + 1;  /* an op names at most two members */
     g->names = hb_map_new(names_max);
     g->named = hb_map_new(names_max);
     g->cached = calloc(names_max, sizeof *g->cached);
     hb_assert(g->cached);
     for (size_t j = 0; j < g->n_jobs; j++) {
-        arr_int(&a[A_HW], g->jobs[j].station_id);
-        arr_int(&a[A_STATIONS], g->jobs[j].station_id);
+        hb_pg_array_int(&a[A_HW], g->jobs[j].station_id);
+        hb_pg_array_int(&a[A_STATIONS], g->jobs[j].station_id);
     }
     for (size_t k = 0; k < g->n_in; k++) {
         const hb_posting_input_t *in = &g->in[k];
-        arr_int(&a[A_KEY_S], in->station_id);
-        arr_int(&a[A_KEY_Q], (int64_t) in->op->seq);
+        hb_pg_array_int(&a[A_KEY_S], in->station_id);
+        hb_pg_array_int(&a[A_KEY_Q], (int64_t) in->op->seq);
         if (in->refused != HB_RESULT_OK)
             continue;
-        arr_int(&a[A_TIMES], in->op->occurred_at);
+        hb_pg_array_int(&a[A_TIMES], in->op->occurred_at);
         name_op(g, a, in->station_id, in->op);
         if (in->op->kind_case == HOURBANK__OP__KIND_VOID_OP) {  /* a void target's stored row too */
-            arr_int(&a[A_KEY_S], in->op->void_op->target->station_id);
-            arr_int(&a[A_KEY_Q], (int64_t) in->op->void_op->target->seq);
+            hb_pg_array_int(&a[A_KEY_S], in->op->void_op->target->station_id);
+            hb_pg_array_int(&a[A_KEY_Q], (int64_t) in->op->void_op->target->seq);
         }
     }
     for (int i = 0; i < A_LOAD_COUNT; i++)
-        arr_close(&a[i]);
+        hb_pg_array_close(&a[i]);
 }
 
 static int
 load(group_t *g)
 {
-    arr_t a[A_LOAD_COUNT];
+    hb_pg_array_t a[A_LOAD_COUNT];
     build_load_arrays(g, a);
     const char *none[1] = {NULL};
     const char *hw[] = {a[A_HW].text}, *st[] = {a[A_STATIONS].text};
@@ -517,7 +316,7 @@ load(group_t *g)
     if (a[A_NAMED_S].n > 0)  /* none for a group of voids */
         add_call(calls, &n, S_REFUSED, named, 2);
     int rc = run_pipeline(&g->conn, calls, n, g->res);
-    arr_free(a, A_LOAD_COUNT);
+    hb_pg_array_free(a, A_LOAD_COUNT);
     return rc;
 }
 
@@ -733,7 +532,7 @@ fill_book(group_t *g)
 /* ---- served minutes per day: from the cache, else read ---- */
 
 static void
-need_day(group_t *g, const hb_book_account_t *acc, int64_t day_start_s, arr_t *a)
+need_day(group_t *g, const hb_book_account_t *acc, int64_t day_start_s, hb_pg_array_t *a)
 {
     hb_book_t *b = g->book;
     if (hb_book_has_day_sum(b, acc->id, day_start_s))
@@ -742,8 +541,8 @@ need_day(group_t *g, const hb_book_account_t *acc, int64_t day_start_s, arr_t *a
     bool cached = hb_cache_day_sum(g->cache, acc->id, acc->version, day_start_s, &minutes);
     hb_book_set_day_sum(b, acc->id, day_start_s, minutes);  /* a read sum replaces the 0 */
     if (!cached) {
-        arr_int(&a[0], acc->id);
-        arr_int(&a[1], day_start_s);
+        hb_pg_array_int(&a[0], acc->id);
+        hb_pg_array_int(&a[1], day_start_s);
     }
 }
 
@@ -754,9 +553,9 @@ static int
 load_days(group_t *g)
 {
     hb_book_t *b = g->book;
-    arr_t a[2];
-    arr_open(&a[0]);
-    arr_open(&a[1]);
+    hb_pg_array_t a[2];
+    hb_pg_array_open(&a[0]);
+    hb_pg_array_open(&a[1]);
     for (size_t k = 0; k < g->n_in; k++) {
         const hb_posting_input_t *in = &g->in[k];
         if (in->refused != HB_RESULT_OK || in->op->kind_case != HOURBANK__OP__KIND_SERVICE)
@@ -770,7 +569,7 @@ load_days(group_t *g)
             need_day(g, b->transfer_rows[i].credit, b->transfer_rows[i].day_start_s, a);
     int rc = 0;
     if (a[0].n > 0) {
-        const char *v[] = {arr_close(&a[0]), arr_close(&a[1])};
+        const char *v[] = {hb_pg_array_close(&a[0]), hb_pg_array_close(&a[1])};
         call_t call;
         size_t n = 0;
         add_call(&call, &n, S_DAYS, v, 2);
@@ -778,7 +577,7 @@ load_days(group_t *g)
         for (int i = 0; rc == 0 && i < PQntuples(g->res[S_DAYS]); i++)
             hb_book_set_day_sum(b, iv(g->res[S_DAYS], i, 0), iv(g->res[S_DAYS], i, 1), iv(g->res[S_DAYS], i, 2));
     }
-    arr_free(a, 2);
+    hb_pg_array_free(a, 2);
     return rc;
 }
 
@@ -870,164 +669,68 @@ enum {
     A_WRITE_COUNT
 };
 
-static const char *const XFER_KIND_NAMES[] = {
-    [HB_XFER_SERVICE] = "service", [HB_XFER_OVERFLOW] = "overflow", [HB_XFER_GIFT] = "gift", [HB_XFER_VOID] = "void"};
 
 static void
-write_accounts_members(const hb_book_t *b, arr_t *a)
+write_accounts_members(const hb_book_t *b, hb_pg_array_t *a)
 {
     for (size_t i = 0; i < b->n_accounts; i++) {
         const hb_book_account_t *acc = &b->account_rows[i];
         if (acc->is_new) {  /* inserted with this group's amounts */
-            arr_int(&a[A_ACC_ID], acc->id);
-            arr_str(&a[A_ACC_DISTRICT], acc->district);
-            arr_int(&a[A_ACC_DEBITS], acc->add_debits);
-            arr_int(&a[A_ACC_CREDITS], acc->add_credits);
+            hb_pg_array_int(&a[A_ACC_ID], acc->id);
+            hb_pg_array_str(&a[A_ACC_DISTRICT], acc->district);
+            hb_pg_array_int(&a[A_ACC_DEBITS], acc->add_debits);
+            hb_pg_array_int(&a[A_ACC_CREDITS], acc->add_credits);
         } else if (acc->add_debits || acc->add_credits) {  /* updated once, whatever the transfers */
-            arr_int(&a[A_B_ID], acc->id);
-            arr_int(&a[A_B_DEBITS], acc->add_debits);
-            arr_int(&a[A_B_CREDITS], acc->add_credits);
+            hb_pg_array_int(&a[A_B_ID], acc->id);
+            hb_pg_array_int(&a[A_B_DEBITS], acc->add_debits);
+            hb_pg_array_int(&a[A_B_CREDITS], acc->add_credits);
         }
     }
     for (size_t i = 0; i < b->n_members; i++) {
         const hb_book_member_t *m = &b->member_rows[i];
         if (!m->is_new)
             continue;
-        arr_str(&a[A_MEM_NO], m->member_no);
-        arr_str(&a[A_MEM_COMMUNITY], m->community);
-        arr_int(&a[A_MEM_ACCOUNT], m->account->id);
-        arr_str(&a[A_MEM_NAME], m->name);
-        arr_int(&a[A_MEM_ROLE], m->role);
-        arr_null_if_zero(&a[A_MEM_BIRTH], m->birth_year);
-        arr_str(&a[A_MEM_FAMILY], m->family_of);
-        arr_int(&a[A_MEM_STATION], m->station_id);
-        arr_int(&a[A_MEM_SEQ], (int64_t) m->seq);
+        hb_pg_array_str(&a[A_MEM_NO], m->member_no);
+        hb_pg_array_str(&a[A_MEM_COMMUNITY], m->community);
+        hb_pg_array_int(&a[A_MEM_ACCOUNT], m->account->id);
+        hb_pg_array_str(&a[A_MEM_NAME], m->name);
+        hb_pg_array_int(&a[A_MEM_ROLE], m->role);
+        hb_pg_array_null_if_zero(&a[A_MEM_BIRTH], m->birth_year);
+        hb_pg_array_str(&a[A_MEM_FAMILY], m->family_of);
+        hb_pg_array_int(&a[A_MEM_STATION], m->station_id);
+        hb_pg_array_int(&a[A_MEM_SEQ], (int64_t) m->seq);
     }
 }
 
 static void
-write_void_links(const hb_book_t *b, arr_t *a)
+write_void_links(const hb_book_t *b, hb_pg_array_t *a)
 {
     for (size_t i = 0; i < b->n_void_links; i++) {
         const hb_book_void_link_t *v = &b->void_links[i];
-        arr_int(&a[A_V_TS], v->target_station);
-        arr_int(&a[A_V_TQ], (int64_t) v->target_seq);
-        arr_int(&a[A_V_VS], v->void_station);
-        arr_int(&a[A_V_VQ], (int64_t) v->void_seq);
+        hb_pg_array_int(&a[A_V_TS], v->target_station);
+        hb_pg_array_int(&a[A_V_TQ], (int64_t) v->target_seq);
+        hb_pg_array_int(&a[A_V_VS], v->void_station);
+        hb_pg_array_int(&a[A_V_VQ], (int64_t) v->void_seq);
     }
 }
 
 static void
-write_refusals(const hb_book_t *b, arr_t *a)
+write_refusals(const hb_book_t *b, hb_pg_array_t *a)
 {
     for (size_t i = 0; i < b->n_refusals; i++) {
         const hb_book_refusal_t *r = &b->refusal_rows[i];
         if (!r->is_new)
             continue;
-        arr_int(&a[A_R_STATION], r->station_id);
-        arr_str(&a[A_R_NO], r->member_no);
-        arr_int(&a[A_R_SEQ], (int64_t) r->seq);
-        arr_int(&a[A_R_RESULT], r->result);
+        hb_pg_array_int(&a[A_R_STATION], r->station_id);
+        hb_pg_array_str(&a[A_R_NO], r->member_no);
+        hb_pg_array_int(&a[A_R_SEQ], (int64_t) r->seq);
+        hb_pg_array_int(&a[A_R_RESULT], r->result);
     }
 }
 
 /* ---- COPY: op and transfer rows go in at PostgreSQL's bulk pace ---- */
 
-static const char COPY_OPS_SQL[] =
-    "COPY op (station_id, seq, payload_hash, kind, result, message, transfer_id, occurred_at) FROM STDIN";
-static const char COPY_XFERS_SQL[] =
-    "COPY transfer (id, debit_account, credit_account, minutes, kind, category, station_id, seq, occurred_at,"
-    " reverses, note, rules_version) FROM STDIN";
 
-/* A text field of COPY's text format: NULL is \N; backslash, tab, newline
- * and carriage return are escaped. Ends with the tab or newline given. */
-static void
-copy_text(FILE *f, const char *s, char end)
-{
-    if (!s) {
-        fputs("\\N", f);
-    } else {
-        for (; *s; s++) {
-            switch (*s) {
-            case '\\': fputs("\\\\", f); break;
-            case '\t': fputs("\\t", f); break;
-            case '\n': fputs("\\n", f); break;
-            case '\r': fputs("\\r", f); break;
-            default: fputc(*s, f);
-            }
-        }
-    }
-    fputc(end, f);
-}
-
-static void
-copy_int(FILE *f, int64_t v, bool zero_is_null, char end)
-{
-    if (zero_is_null && v == 0)
-        fputs("\\N", f);
-    else
-        fprintf(f, "%" PRId64, v);
-    fputc(end, f);
-}
-
-/* occurred_at as timestamptz input, in UTC; outside what hb_wire accepts
- * (only refused ops) as -infinity/infinity, as hb_reject_op() stores it. */
-static void
-copy_time(FILE *f, int64_t s, char end)
-{
-    if (s < 0 || s > HB_OCCURRED_AT_S_MAX) {
-        fputs(s < 0 ? "-infinity" : "infinity", f);
-    } else {
-        time_t t = (time_t) s;
-        struct tm tm;
-        hb_assert(gmtime_r(&t, &tm));
-        fprintf(f, "%04d-%02d-%02d %02d:%02d:%02d+00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-    }
-    fputc(end, f);
-}
-
-static void
-copy_op_rows(const hb_book_t *b, FILE *f)
-{
-    for (size_t i = 0; i < b->n_new_ops; i++) {
-        const hb_book_op_t *op = b->new_ops[i];
-        char hex[2 + 2 * HB_HASH_BYTES + 1] = "\\x";
-        sodium_bin2hex(hex + 2, sizeof hex - 2, op->hash, HB_HASH_BYTES);
-        copy_int(f, op->station_id, false, '\t');
-        copy_int(f, (int64_t) op->seq, false, '\t');
-        copy_text(f, hex, '\t');
-        copy_text(f, hb_posting_kind_name(op->kind), '\t');
-        copy_int(f, op->result, false, '\t');
-        copy_text(f, op->message, '\t');
-        copy_int(f, (int64_t) op->transfer_id, true, '\t');
-        copy_time(f, op->occurred_s, '\n');
-    }
-}
-
-static void
-copy_transfer_rows(const hb_book_t *b, FILE *f)
-{
-    for (size_t i = 0; i < b->n_transfers; i++) {
-        const hb_book_transfer_t *t = &b->transfer_rows[i];
-        if (!t->is_new)
-            continue;
-        copy_int(f, t->id, false, '\t');
-        copy_int(f, t->debit->id, false, '\t');
-        copy_int(f, t->credit->id, false, '\t');
-        copy_int(f, t->minutes, false, '\t');
-        copy_text(f, XFER_KIND_NAMES[t->kind], '\t');
-        copy_text(f, t->category, '\t');
-        copy_int(f, t->station_id, false, '\t');
-        copy_int(f, (int64_t) t->seq, false, '\t');
-        copy_time(f, t->occurred_s, '\t');
-        copy_int(f, t->reverses, true, '\t');
-        copy_text(f, t->note, '\t');
-        copy_int(f, b->version, false, '\n');
-    }
-}
-
-/* One COPY ... FROM STDIN of rows written by fill; nothing when empty. */
 static int
 copy_rows(conn_t *c, const char *sql, const hb_book_t *b, void (*fill)(const hb_book_t *, FILE *))
 {
@@ -1063,11 +766,11 @@ copy_rows(conn_t *c, const char *sql, const hb_book_t *b, void (*fill)(const hb_
 
 /* Queues stmt with n_params arrays starting at a[first] when they hold rows. */
 static void
-add_rows_call(call_t *calls, size_t *n, int stmt, arr_t *a, int first, int n_arrays)
+add_rows_call(call_t *calls, size_t *n, int stmt, hb_pg_array_t *a, int first, int n_arrays)
 {
     if (a[first].n == 0)
         return;
-    const char *v[PARAMS_MAX];
+    const char *v[HB_GROUP_PARAMS_MAX];
     for (int i = 0; i < n_arrays; i++)
         v[i] = a[first + i].text;
     add_call(calls, n, stmt, v, n_arrays);
@@ -1079,14 +782,14 @@ static int
 write_and_commit(group_t *g)
 {
     const hb_book_t *b = g->book;
-    arr_t a[A_WRITE_COUNT];
+    hb_pg_array_t a[A_WRITE_COUNT];
     for (int i = 0; i < A_WRITE_COUNT; i++)
-        arr_open(&a[i]);
+        hb_pg_array_open(&a[i]);
     write_accounts_members(b, a);
     write_void_links(b, a);
     write_refusals(b, a);
     for (int i = 0; i < A_WRITE_COUNT; i++)
-        arr_close(&a[i]);
+        hb_pg_array_close(&a[i]);
     char last_account[24], last_transfer[24];
     snprintf(last_account, sizeof last_account, "%" PRId64, b->next_account_id - 1);
     snprintf(last_transfer, sizeof last_transfer, "%" PRId64, b->next_transfer_id - 1);
@@ -1101,9 +804,9 @@ write_and_commit(group_t *g)
     add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 9);
     int rc = n > 0 ? run_pipeline(&g->conn, calls, n, g->res) : 0;
     if (rc == 0)
-        rc = copy_rows(&g->conn, COPY_OPS_SQL, b, copy_op_rows);
+        rc = copy_rows(&g->conn, hb_group_copy_ops_sql, b, hb_group_copy_op_rows);
     if (rc == 0)
-        rc = copy_rows(&g->conn, COPY_XFERS_SQL, b, copy_transfer_rows);
+        rc = copy_rows(&g->conn, hb_group_copy_xfers_sql, b, hb_group_copy_transfer_rows);
     n = 0;
     add_rows_call(calls, &n, S_NEW_VOIDS, a, A_V_TS, 4);
     add_rows_call(calls, &n, S_NEW_REFUSED, a, A_R_STATION, 4);
@@ -1111,7 +814,7 @@ write_and_commit(group_t *g)
     add_call(calls, &n, S_COMMIT, none, 0);
     if (rc == 0)
         rc = run_pipeline(&g->conn, calls, n, g->res);
-    arr_free(a, A_WRITE_COUNT);
+    hb_pg_array_free(a, A_WRITE_COUNT);
     return rc;
 }
 

@@ -1,0 +1,126 @@
+/* group_sql.c - the SQL text of one group commit: the statements its two
+ * pipelines send (prepared once per connection) and the COPY commands of
+ * its new rows. The code that sends them is in group.c. */
+#include "group.h"
+#include "group_sql.h"
+
+#include <stdio.h>
+
+#include "hb_assert.h"
+
+
+#define OP_KEYS "(SELECT DISTINCT s, q FROM unnest($1::integer[], $2::bigint[]) k(s, q)) k"
+#define VOID_KEYS "unnest($2::integer[], $3::bigint[]) k(s, q)"
+#define NEWEST_VERSION "(SELECT max(version) FROM rules_version)"
+#define NEXT_ID(seq) "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM " seq ")"
+
+const hb_group_statement_t hb_group_statements[S_COUNT] = {
+    [S_BEGIN] = {"g_begin", 0, "BEGIN"},
+    [S_HW] = {"g_hw", 1, "SELECT s, coalesce((SELECT max(seq) FROM op WHERE station_id = s), 0)"
+                         " FROM unnest($1::integer[]) s"},
+    [S_VERSION] = {"g_version", 0,
+                   "SELECT version, clock_skew_s, max_age_s, guarantee_budget,"
+                   " (extract(epoch FROM now()) * 1000000)::bigint, now()::text, "
+                   NEXT_ID("account_id_seq") ", " NEXT_ID("transfer_id_seq")
+                   " FROM rules_version ORDER BY version DESC LIMIT 1"},
+    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts FROM district_rule"
+                                 " WHERE version = " NEWEST_VERSION},
+    [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age FROM payer_rule"
+                                 " WHERE version = " NEWEST_VERSION " ORDER BY district, position"},
+    [S_CATEGORIES] = {"g_categories", 0, "SELECT name FROM category WHERE version = " NEWEST_VERSION},
+    [S_STATIONS] = {"g_stations", 1, "SELECT s.id, s.community, c.district, s.serial_min, s.serial_max"
+                                     " FROM station s JOIN community c ON c.code = s.community"
+                                     " WHERE s.id = ANY ($1::integer[])"},
+    /* every account the group can move, locked in id order */
+    [S_ACCOUNTS] = {"g_accounts", 4,
+                    "SELECT a.id, a.kind, a.district, a.debits, a.credits, a.version FROM account a"
+                    " WHERE a.id = ANY (ARRAY(SELECT 1::bigint UNION ALL SELECT 2"
+                    " UNION ALL SELECT unnest($4::bigint[])"
+                    " UNION ALL SELECT account_id FROM member WHERE member_no = ANY ($1::text[])"
+                    " UNION ALL SELECT unnest(ARRAY[t.debit_account, t.credit_account]) FROM " VOID_KEYS
+                    "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t))"
+                    " ORDER BY a.id FOR UPDATE"},
+    [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
+                                   " coalesce(m.birth_year, 0), m.family_of"
+                                   " FROM member m JOIN community c ON c.code = m.community"
+                                   " WHERE m.member_no = ANY ($1::text[])"},
+    [S_COMMUNITIES] = {"g_communities", 1, "SELECT code, district FROM community WHERE code = ANY ($1::text[])"},
+    /* LATERAL with LIMIT/OFFSET (which keeps the subquery from being pulled
+     * up into a join): one index probe per key. As a join, the generic plan
+     * made when the ledger was small hashes the keys and scans all of op. */
+    [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
+                           " o.message, coalesce(o.transfer_id, 0), EXISTS (SELECT 1 FROM void_link v"
+                           "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
+                           " FROM " OP_KEYS " CROSS JOIN LATERAL"
+                           " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q LIMIT 1) o"},
+    [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
+                               " t.kind, t.category, extract(epoch FROM date_trunc('day', t.occurred_at))::bigint"
+                               " FROM " OP_KEYS " CROSS JOIN LATERAL"
+                               " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t"
+                               " ORDER BY t.station_id, t.seq, t.id"},
+    [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text, to_timestamp(a)::date::text,"
+                               " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
+                               " extract(year FROM to_timestamp(a))::integer"
+                               " FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
+    /* the lowest-seq refused registration of each (station, number) an op
+     * names; as a join, so that the usual empty or tiny table costs nothing */
+    [S_REFUSED] = {"g_refused", 2, "SELECT DISTINCT ON (r.station_id, r.member_no) r.station_id, r.member_no,"
+                                   " r.seq, r.result FROM unnest($1::integer[], $2::text[]) k(s, n)"
+                                   " JOIN refused_registration r ON r.station_id = k.s AND r.member_no = k.n"
+                                   " ORDER BY r.station_id, r.member_no, r.seq"},
+    /* hb_served_on_day() for each (account, day start) the cache cannot give */
+    [S_DAYS] = {"g_days", 2, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
+                             "   WHERE t.kind = 'service' AND t.credit_account = k.a"
+                             "     AND t.occurred_at >= to_timestamp(k.d)"
+                             "     AND t.occurred_at < to_timestamp(k.d) + interval '1 day'"
+                             "     AND NOT EXISTS (SELECT 1 FROM void_link vl"
+                             "                      WHERE vl.target_station = t.station_id AND vl.target_seq = t.seq))"
+                             " FROM unnest($1::bigint[], $2::bigint[]) k(a, d)"},
+    [S_SETVAL_ACCOUNT] = {"g_setval_account", 1, "SELECT setval('account_id_seq', $1::bigint)"},
+    [S_SETVAL_TRANSFER] = {"g_setval_transfer", 1, "SELECT setval('transfer_id_seq', $1::bigint)"},
+    [S_NEW_ACCOUNTS] = {"g_new_accounts", 4,
+                        "INSERT INTO account (id, kind, district, debits, credits)"
+                        " SELECT id, 'member', d, db, cr"
+                        " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"
+                        " RETURNING id, version"},
+    [S_NEW_MEMBERS] = {"g_new_members", 9,
+                       "INSERT INTO member (member_no, community, account_id, name, role, birth_year, family_of,"
+                       " station_id, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
+                       " $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[])"},
+    [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
+                                       " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
+    [S_NEW_REFUSED] = {"g_new_refused", 4,
+                       "INSERT INTO refused_registration (station_id, member_no, seq, result)"
+                       " SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::integer[])"
+                       " ON CONFLICT DO NOTHING"},
+    [S_BALANCES] = {"g_balances", 3,
+                    "UPDATE account a SET debits = a.debits + u.d, credits = a.credits + u.c,"
+                    " version = nextval('directory_version')"
+                    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) u(id, d, c) WHERE a.id = u.id"
+                    " RETURNING a.id, a.version"},
+    [S_COMMIT] = {"g_commit", 0, "COMMIT"},
+};
+
+int
+hb_group_prepare(PGconn *pg, char *msg, size_t msg_size)
+{
+    hb_assert(pg);
+    for (int i = 0; i < S_COUNT; i++) {
+        const hb_group_statement_t *s = &hb_group_statements[i];
+        hb_assert(s->name && s->n_params <= HB_GROUP_PARAMS_MAX);
+        PGresult *r = PQprepare(pg, s->name, s->sql, s->n_params, NULL);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            snprintf(msg, msg_size, "could not prepare statement \"%s\": %s", s->name, PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+const char hb_group_copy_ops_sql[] =
+    "COPY op (station_id, seq, payload_hash, kind, result, message, transfer_id, occurred_at) FROM STDIN";
+const char hb_group_copy_xfers_sql[] =
+    "COPY transfer (id, debit_account, credit_account, minutes, kind, category, station_id, seq, occurred_at,"
+    " reverses, note, rules_version) FROM STDIN";
