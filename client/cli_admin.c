@@ -109,10 +109,11 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)
         return hb_cli_report_out_of_memory(cli);
+    char line[HB_CLI_TEXT_BYTES_MAX];
     for (size_t i = 0; i < r->n_stations; i++)
         if (r->stations[i]->alert[0])
             fprintf(cli->out, "alert: station %u (%s): %s\n", (unsigned) r->stations[i]->station_id,
-                    r->stations[i]->name, r->stations[i]->alert);
+                    r->stations[i]->name, hb_cli_format_line(line, sizeof line, r->stations[i]->alert));
     return 0;
 }
 

@@ -245,8 +245,13 @@ run_find(hb_cli_t *cli, const hb_cli_args_t *args)
     return rc;
 }
 
+/* A limit's value as text, for help strings written at compile time. */
+#define LIMIT_TEXT(x) LIMIT_TEXT_(x)
+#define LIMIT_TEXT_(x) #x
+
 static const hb_cli_opt_t find_opts[] = {
-    {"note", 0, "TEXT", true, "text the note or reason contains, exactly as written (at most 64 bytes)"},
+    {"note", 0, "TEXT", true,
+     "text the note or reason contains, exactly as written (at most " LIMIT_TEXT(HB_SEARCH_BYTES_MAX) " bytes)"},
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -256,7 +261,8 @@ const hb_cli_command_t hb_cli_lookup_find = {
     .summary = "operations saved here whose note or reason contains some text",
     .description = "Lists the operations held at this station, in any state, whose note (a service's\n"
                    "--note, a gift's or void's --reason) contains TEXT exactly as typed: case matters,\n"
-                   "and % and _ are ordinary characters. Newest first, at most 500. Use it to check\n"
+                   "and % and _ are ordinary characters. Newest first, at most "
+                   LIMIT_TEXT(HB_PAGE_ENTRIES_MAX) ". Use it to check\n"
                    "whether a record was saved before entering it again.",
     .target = HB_CLI_TARGET_STATION,
     .opts = find_opts,
