@@ -34,12 +34,14 @@ const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
     [OB_SEQ_FLOOR] = "UPDATE meta SET last_seq = (SELECT max(seq) FROM ops)"
                      " WHERE id = 1 AND last_seq < (SELECT max(seq) FROM ops)",
     [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
-    [OB_RESULT_GET] = "SELECT result, transfer_id FROM ops WHERE seq = ?1",
+    [OB_RESULT_GET] = "SELECT result, transfer_id, " OB_SQL_OP_BYTES " FROM ops WHERE seq = ?1",
     [OB_RESULT_SET] = "UPDATE ops SET result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5,"
                       " in_directory = (?2 <> " OB_SQL_OK ") WHERE seq = ?1 AND result IS NULL",
     [OB_LAST_SYNC_SET] = "UPDATE meta SET last_sync = ?1 WHERE id = 1",
     [OB_FIRST_PENDING] = "SELECT seq, saved_at FROM ops WHERE result IS NULL ORDER BY seq LIMIT 1",
     [OB_COUNT_PENDING] = "SELECT count(*) FROM ops WHERE result IS NULL",
+    [OB_PENDING_BYTES] = "SELECT coalesce(sum(" OB_SQL_OP_BYTES "), 0) FROM ops INDEXED BY ops_pending"
+                         " WHERE result IS NULL",
     [OB_COUNT_REJECTED] = "SELECT count(*) FROM ops INDEXED BY ops_rejected"
                           " WHERE result <> " OB_SQL_OK " AND dismissed = 0",
     [OB_COUNT_CHANGED] = "SELECT count(*) FROM ops INDEXED BY ops_changed WHERE prior_result IS NOT NULL",
@@ -170,6 +172,18 @@ cache_refresh(hb_outbox_t *self)
 }
 
 int
+hb_outbox__pending_bytes_load(hb_outbox_t *self)
+{
+    hb_assert(self);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_PENDING_BYTES);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        self->pending_bytes = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : hb_outbox__fail(self, "measure the pending work", NULL, 0);
+}
+
+int
 hb_outbox__refresh(hb_outbox_t *self)
 {
     hb_assert(self);
@@ -280,7 +294,7 @@ result_store(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now)
 
 /* Stores one result, or accepts it again if it repeats the stored one. */
 static int
-ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, char *msg, size_t msg_size)
+ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, int64_t *freed, char *msg, size_t msg_size)
 {
     hb_assert(r && r->result != HOURBANK__RESULT__RESULT_UNSET);
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_RESULT_GET);
@@ -289,6 +303,7 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, char *msg, 
     bool pending = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
     int held = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     uint64_t held_transfer = rc == SQLITE_ROW ? (uint64_t) sqlite3_column_int64(st, 1) : 0;
+    int64_t bytes = rc == SQLITE_ROW ? sqlite3_column_int64(st, 2) : 0;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return hb_outbox__fail(self, "read a stored result", msg, msg_size);
@@ -300,8 +315,12 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, char *msg, 
                  self->station_id);
         return -1;
     }
-    if (pending)
-        return result_store(self, r, now) == 0 ? 0 : hb_outbox__fail(self, "store a result", msg, msg_size);
+    if (pending) {
+        if (result_store(self, r, now) != 0)
+            return hb_outbox__fail(self, "store a result", msg, msg_size);
+        *freed += bytes;
+        return 0;
+    }
     if (held == (int) r->result && held_transfer == r->transfer_id)
         return 0;
     if (r->seq <= self->resend_through)  /* resent to a central that had lost it: its answer now */
@@ -323,15 +342,19 @@ hb_outbox_ack(hb_outbox_t *self, const Hourbank__BatchAck *ack, int64_t now, cha
     if (hb_outbox__begin(self, true) != 0)
         return hb_outbox__fail(self, "begin an ack", msg, msg_size);
     int rc = 0;
+    int64_t freed = 0;
     for (size_t i = 0; i < ack->n_results && rc == 0; i++)
-        rc = ack_one(self, ack->results[i], now, msg, msg_size);
+        rc = ack_one(self, ack->results[i], now, &freed, msg, msg_size);
     if (rc == 0 && hb_outbox__meta_set_u64(self, OB_LAST_SYNC_SET, now >= 0 ? (uint64_t) now : 0) != 0)
         rc = hb_outbox__fail(self, "store the sync time", msg, msg_size);
     if (rc == 0 && hb_outbox__commit(self) != 0)
         rc = hb_outbox__fail(self, "commit an ack", msg, msg_size);
     if (rc != 0)
         hb_outbox__rollback(self);
-    else if (self->resend_through && ack->results[ack->n_results - 1]->seq >= self->resend_through)
+    else
+        self->pending_bytes -= freed;
+    hb_assert(self->pending_bytes >= 0);
+    if (rc == 0 && self->resend_through && ack->results[ack->n_results - 1]->seq >= self->resend_through)
         self->resend_through = 0;  /* central has answered every op it had lost */
     cache_refresh(self);
     return rc;

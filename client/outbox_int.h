@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -23,6 +24,10 @@
  * literals to match their queries); checked against hb_result.h. */
 #define OB_SQL_OK "1"
 _Static_assert(HB_RESULT_OK == 1, "OB_SQL_OK must spell HB_RESULT_OK");
+/* What one stored op counts against outbox_max_bytes: its payload, its
+ * summary and its request id, in bytes (hb_outbox__op_bytes in C). */
+#define OB_SQL_OP_BYTES "(length(payload) + length(CAST(summary AS BLOB))" \
+                        " + coalesce(length(CAST(request_id AS BLOB)), 0))"
 
 /* What a refusal of a damaged or incomplete outbox file tells the operator. */
 #define OB_RESTORE_HINT "restore it from a backup with `hourbank-station restore FILE`"
@@ -36,8 +41,7 @@ typedef enum {
     OB_ROLLBACK,
     OB_META_GET,
     OB_META_INSERT,
-    OB_PAGE_COUNT,
-    OB_FREELIST_COUNT,
+    OB_PENDING_BYTES,
     OB_SEQ_FLOOR,
     OB_SERIAL_SET,
     OB_MEMBER_NO_USED,
@@ -88,7 +92,11 @@ struct hb_outbox {
     char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];
     int64_t max_bytes;
     uint32_t serial_min, serial_max;  /* this station's member serials */
-    int64_t page_bytes;               /* the file's page size, read at open */
+    /* Bytes of the work central has not acknowledged (ops with no result):
+     * OB_SQL_OP_BYTES summed. What outbox_max_bytes bounds. Loaded at open
+     * and after a failed save group; kept by saves and acks otherwise
+     * (only they move an op into or out of pending). */
+    int64_t pending_bytes;
     bool creating;                    /* building a new outbox at a temp path (outbox_create in
                                        * outbox.c): only then does an empty file get the schema
                                        * and a meta row */
@@ -108,6 +116,16 @@ struct hb_outbox {
     size_t n_categories;
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };
+
+/* OB_SQL_OP_BYTES of an op about to be stored. */
+static inline int64_t
+hb_outbox__op_bytes(size_t payload_len, const char *summary, const char *request_id)
+{
+    return (int64_t) (payload_len + strlen(summary) + (request_id ? strlen(request_id) : 0));
+}
+
+/* Reads pending_bytes from the file. 0 or -1 (a read error). */
+int hb_outbox__pending_bytes_load(hb_outbox_t *self);
 
 /* The single row of table meta. */
 typedef struct {

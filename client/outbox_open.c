@@ -204,8 +204,6 @@ configure(hb_outbox_t *self, char *msg, size_t msg_size)
     }
     if (sqlite3_exec(self->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK)
         return hb_outbox__fail(self, "set synchronous=FULL", msg, msg_size);
-    if (query_int(self, "PRAGMA page_size", &self->page_bytes) != 0 || self->page_bytes <= 0)
-        return hb_outbox__fail(self, "read the page size", msg, msg_size);
     return 0;
 }
 
@@ -394,7 +392,8 @@ ob_open(const char *path, uint32_t station_id, const char *community, int64_t ma
     self->creating = creating;
     if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
         prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
-        hb_outbox__refresh(self) != 0 || hb_outbox__categories_load(self) != 0) {
+        hb_outbox__refresh(self) != 0 || hb_outbox__pending_bytes_load(self) != 0 ||
+        hb_outbox__categories_load(self) != 0) {
         if (msg[0] == '\0')
             snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
         hb_outbox_destroy(&self);

@@ -28,10 +28,6 @@ _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit Qu
 #define AMOUNT_BYTES 32
 
 const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
-    /* plain PRAGMAs, prepared once (the pragma_*() table functions prepare
-     * a statement of their own at every use) */
-    [OB_PAGE_COUNT] = "PRAGMA page_count",
-    [OB_FREELIST_COUNT] = "PRAGMA freelist_count",
     [OB_SERIAL_SET] = "UPDATE meta SET next_serial = ?1 WHERE id = 1",
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
@@ -224,31 +220,22 @@ save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_sav
     return HB_RESULT_OK;
 }
 
-/* The first column of the one row of statement id, as int64; -1 on an error. */
-static int64_t
-stmt_int(hb_outbox_t *self, ob_stmt_t id)
-{
-    sqlite3_stmt *st = hb_outbox__stmt(self, id);
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
-/* OUTBOX_FULL if storing bytes more would take the file past max_bytes.
- * Pages freed by compaction count as free: SQLite reuses them first. */
+/* OUTBOX_FULL if bytes more would take the work central has not
+ * acknowledged (pending_bytes, plus what this group stored so far: *group)
+ * past max_bytes; else adds bytes to *group. Acknowledged ops kept for
+ * retention_days do not count: the limit bounds what a long outage piles
+ * up, and frees itself as central acknowledges it. */
 static hb_result_t
-space_check(hb_outbox_t *self, ob_save_t *s, size_t bytes, char *msg, size_t msg_size)
+space_check(hb_outbox_t *self, int64_t *group, int64_t bytes, char *msg, size_t msg_size)
 {
-    int64_t pages = stmt_int(self, OB_PAGE_COUNT);
-    int64_t free_pages = pages < 0 ? -1 : stmt_int(self, OB_FREELIST_COUNT);
-    if (pages < 0 || free_pages < 0)
-        return save_db_fail(self, s, "measure the file", msg, msg_size);
-    int64_t used = (pages - free_pages) * self->page_bytes;
-    if (used + (int64_t) bytes <= self->max_bytes)
+    int64_t used = self->pending_bytes + *group;
+    if (used + bytes <= self->max_bytes) {
+        *group += bytes;
         return HB_RESULT_OK;
-    snprintf(msg, msg_size, "outbox \"%s\" is full: %" PRId64 " bytes used, %zu more needed, limit %" PRId64
-             "; nothing was saved", self->path, used, bytes, self->max_bytes);
+    }
+    snprintf(msg, msg_size, "station full: %" PRId64 " bytes wait for central, limit %" PRId64 " (outbox_max_bytes);"
+             " nothing was saved. Saving resumes once central has the queued work: check the link"
+             " (hourbank status)", used, self->max_bytes);
     return HB_RESULT_OUTBOX_FULL;
 }
 
@@ -281,12 +268,6 @@ op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, int64_t
 
 
 /* ---- request ids ---- */
-
-static size_t
-request_bytes(const hb_outbox_save_t *v)
-{
-    return v->request_id ? strlen(v->request_id) : 0;
-}
 
 /* What makes two saves the same work: the op without what the station
  * assigns (seq, a registration's number) or the client stamps anew when an
@@ -366,7 +347,8 @@ request_find(hb_outbox_t *self, hb_outbox_save_t *v, ob_save_t *s)
  * with the next seq of m, then advances m. OK, or a refusal (nothing
  * written), or a disk error (s->db_error; the group fails). */
 static hb_result_t
-save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_meta_t *m, ob_save_t *s)
+save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_meta_t *m, int64_t *group,
+         ob_save_t *s)
 {
     memset(s, 0, sizeof *s);
     hb_assert(m->last_seq < INT64_MAX);
@@ -381,7 +363,8 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
     if (r == HB_RESULT_OK)
         r = save_build(self, v->op, m, s, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK)
-        r = space_check(self, s, s->payload_len + strlen(s->summary) + request_bytes(v), v->msg, sizeof v->msg);
+        r = space_check(self, group, hb_outbox__op_bytes(s->payload_len, s->summary, v->request_id), v->msg,
+                        sizeof v->msg);
     if (r == HB_RESULT_OK && op_insert(self, s, v->request_id, now) != 0)
         r = save_db_fail(self, s, "store the operation", v->msg, sizeof v->msg);
     v->result = r;
@@ -410,8 +393,9 @@ group_in_tx(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, in
     ob_save_t *s = malloc(sizeof *s);
     hb_assert(s);
     hb_result_t r = HB_RESULT_OK;
+    int64_t group = 0;  /* OB_SQL_OP_BYTES of the ops stored so far */
     for (size_t i = 0; i < n && r == HB_RESULT_OK; i++) {
-        hb_result_t one = save_one(self, &saves[i], check, now, &m, s);
+        hb_result_t one = save_one(self, &saves[i], check, now, &m, &group, s);
         if (s->db_error) {
             r = one;
             snprintf(msg, msg_size, "%s", saves[i].msg);
@@ -423,8 +407,10 @@ group_in_tx(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, in
     if (r == HB_RESULT_OK && m.next_serial != before.next_serial &&
         hb_outbox__meta_set_u64(self, OB_SERIAL_SET, m.next_serial) != 0)
         r = save_db_fail(self, NULL, "store the member serial", msg, msg_size);
-    if (r == HB_RESULT_OK)
+    if (r == HB_RESULT_OK) {
         self->last_seq = m.last_seq;  /* last_acked is unchanged: new ops are pending */
+        self->pending_bytes += group;  /* group_fail reloads both if the commit fails */
+    }
     return r;
 }
 
@@ -444,6 +430,7 @@ group_fail(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, hb_result_t r, 
         snprintf(v->msg, sizeof v->msg, "%s", msg);
     }
     hb_outbox__refresh(self);  /* the file says what is true after the rollback */
+    hb_outbox__pending_bytes_load(self);
 }
 
 size_t

@@ -120,6 +120,9 @@
 #define HB_RULES_MAX 1024
 
 /* ---- station outbox ---- */
+/* outbox_max_bytes: the bytes of work not yet acknowledged by central (the
+ * ops' own bytes; the file is larger). 256 MiB holds months of a busy
+ * station's outage; 1 MiB still holds hundreds of records. */
 #define HB_OUTBOX_BYTES_DEFAULT (256LL * 1024 * 1024)
 #define HB_OUTBOX_BYTES_MIN (1024LL * 1024)
 #define HB_RETENTION_DAYS_DEFAULT 400

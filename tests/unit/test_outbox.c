@@ -467,6 +467,17 @@ test_member_numbers(void **state)
     expect_serial(no, 9);
 }
 
+/* One service with a note of HB_NOTE_BYTES_MAX bytes: fill()'s op. */
+static hb_result_t
+save_long(fixture_t *f, uint64_t *seq)
+{
+    static char note[HB_NOTE_BYTES_MAX + 1];
+    memset(note, 'n', HB_NOTE_BYTES_MAX);
+    op_t o;
+    char no[HB_MEMBER_NO_BUF_BYTES];
+    return hb_outbox_save(f->ob, service(&o, f->a, f->b, 60, note), T0, seq, no, f->msg, sizeof f->msg);
+}
+
 /* Saves 512-byte-note services until OUTBOX_FULL; returns how many fit. */
 static uint64_t
 fill(fixture_t *f)
@@ -474,6 +485,7 @@ fill(fixture_t *f)
     char note[HB_NOTE_BYTES_MAX + 1];
     memset(note, 'n', HB_NOTE_BYTES_MAX);
     note[HB_NOTE_BYTES_MAX] = '\0';
+    uint64_t base = hb_outbox_last_seq(f->ob);
     for (uint64_t i = 0; i < FILL_OPS_MAX; i++) {
         op_t o;
         uint64_t seq = 0;
@@ -485,7 +497,7 @@ fill(fixture_t *f)
             return i;
         }
         assert_int_equal(r, HB_RESULT_OK);
-        assert_int_equal(seq, i + 1);
+        assert_int_equal(seq, base + i + 1);
     }
     fail_msg("the outbox never filled");
     return 0;
@@ -499,17 +511,16 @@ test_outbox_full(void **state)
     f->ob = open_ob(f, HB_OUTBOX_BYTES_MIN);
     uint64_t saved = fill(f);
     assert_true(saved > 100);
-    assert_non_null(strstr(f->msg, f->path));
     assert_non_null(strstr(f->msg, "full"));
+    assert_non_null(strstr(f->msg, "outbox_max_bytes"));
+    assert_non_null(strstr(f->msg, "hourbank status"));  /* what the operator can do */
     assert_int_equal(hb_outbox_last_seq(f->ob), saved);
     /* still full, still nothing written, no seq used */
-    op_t o;
     uint64_t seq = 7;
-    char no[HB_MEMBER_NO_BUF_BYTES];
-    assert_int_equal(hb_outbox_save(f->ob, registration(&o, "", "Too Late"), T0, &seq, no, f->msg, sizeof f->msg),
-                     HB_RESULT_OUTBOX_FULL);
+    assert_int_equal(save_long(f, &seq), HB_RESULT_OUTBOX_FULL);
     assert_int_equal(seq, 0);
-    assert_string_equal(no, "");
+    op_t o;
+    char no[HB_MEMBER_NO_BUF_BYTES];
     hb_outbox_status_t st;
     assert_int_equal(hb_outbox_status(f->ob, &st), 0);
     assert_int_equal(st.pending, saved);
@@ -525,6 +536,44 @@ test_outbox_full(void **state)
     hb_outbox_batch_free(&batch);
     assert_int_equal(save_ok(f, registration(&o, "", "Now Fits"), no), saved + 1);
     expect_serial(no, 1); /* the refused registration used no serial */
+}
+
+/* The limit bounds work central has not acknowledged: once central has
+ * acked everything, a full outbox takes work again, though the acked ops
+ * stay in the file for retention_days; acks free exactly what they
+ * acknowledge, and a reopen counts the same. */
+static void
+test_outbox_full_frees_on_ack(void **state)
+{
+    fixture_t *f = *state;
+    hb_outbox_destroy(&f->ob);
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_MIN);
+    uint64_t saved = fill(f);
+    assert_true(saved > ACK_MAX * 4);
+    uint64_t seq = 0;
+    assert_int_equal(save_long(f, &seq), HB_RESULT_OUTBOX_FULL);
+    /* ACK_MAX ops acknowledged: room for as many again (seqs grow a byte), not more */
+    ack_ok(f, 1, ACK_MAX, HB_RESULT_OK, T0);
+    uint64_t again = fill(f);
+    assert_true(again >= ACK_MAX - 2 && again <= ACK_MAX);
+    /* a reopen measures the same pending work as the running counter did */
+    hb_outbox_destroy(&f->ob);
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_MIN);
+    assert_int_equal(save_long(f, &seq), HB_RESULT_OUTBOX_FULL);
+    /* all acknowledged (some rejected: a result is a result); all still in the file */
+    uint64_t last = hb_outbox_last_seq(f->ob);
+    for (uint64_t first = ACK_MAX + 1; first <= last; first += ACK_MAX) {
+        uint64_t left = last - first + 1;
+        ack_ok(f, first, left < ACK_MAX ? left : ACK_MAX, first % 2 ? HB_RESULT_OK : HB_RESULT_INSUFFICIENT_BALANCE,
+               T0);
+    }
+    hb_outbox_status_t st;
+    assert_int_equal(hb_outbox_status(f->ob, &st), 0);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(hb_outbox_last_acked(f->ob), last);
+    for (int i = 0; i < ACK_MAX; i++)
+        assert_int_equal(save_long(f, &seq), HB_RESULT_OK);
+    assert_int_equal(seq, last + ACK_MAX);
 }
 
 /* Packs every op of a batch into one buffer (what central hashes). */
@@ -1806,6 +1855,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_save_ack_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seqs_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_member_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_full_frees_on_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_batch_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_refused, setup, teardown),
