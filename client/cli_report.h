@@ -34,7 +34,7 @@ int hb_cli_report_refusal(hb_cli_t *cli, const char *what, hb_result_t result, c
 /* "out of memory"; returns EX_OSERR. */
 int hb_cli_report_out_of_memory(hb_cli_t *cli);
 
-/* "member QX03-000127-4 not found at this station or in the last directory
+/* "member QX03-000127-6 not found at this station or in the last directory
  * snapshot"; returns EX_NOINPUT. */
 int hb_cli_report_member_not_found(hb_cli_t *cli, const char *member_no);
 

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hb_memberno.h"
@@ -273,6 +275,60 @@ test_normalize(void **state)
     assert_true(parses(typed));
 }
 
+/* ---- the numbers people copy from the examples ---- */
+
+#define EXAMPLE_FILE_BYTES_MAX (256 * 1024)
+
+/* Every "CODE-NNNNNN-D" in the file at HB_SOURCE_DIR/rel must parse; the
+ * count found is returned. A text that names a number as a mistyped one
+ * says "not a valid" on the same line, and is skipped. */
+static int
+example_numbers_valid(const char *rel)
+{
+    const char *dir = getenv("HB_SOURCE_DIR");
+    assert_non_null(dir);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[EXAMPLE_FILE_BYTES_MAX];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    int found = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strstr(line, "not a valid"))
+            continue;
+        for (char *p = line; (p = strchr(p, '-')) != NULL; p++) {
+            char *start = p;
+            while (start > line && (isupper((unsigned char) start[-1]) || isdigit((unsigned char) start[-1])))
+                start--;
+            size_t len = strspn(start, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+            if (start == p || len != (size_t) (p - start) + 1 + HB_MEMBER_SERIAL_DIGITS + 2 ||
+                strspn(p + 1, "0123456789") != HB_MEMBER_SERIAL_DIGITS || p[7] != '-' || !isdigit((unsigned char) p[8]))
+                continue;
+            char number[HB_MEMBER_NO_BUF_BYTES];
+            snprintf(number, sizeof number, "%.*s", (int) len, start);
+            if (!parses(number))
+                fail_msg("%s: example member number %s has a wrong check digit", rel, number);
+            found++;
+            p = start + len - 1;
+        }
+    }
+    return found;
+}
+
+static void
+test_example_numbers_valid(void **state)
+{
+    (void) state;
+    assert_true(example_numbers_valid("config/central.example.yaml") >= 1);
+    assert_true(example_numbers_valid("config/station.example.yaml") >= 1);
+    assert_true(example_numbers_valid("proto/PROTOCOL.md") >= 1);
+    example_numbers_valid("README.md");
+    assert_true(example_numbers_valid("deploy/hourbank.1") >= 1);
+}
+
 int
 main(void)
 {
@@ -288,6 +344,7 @@ main(void)
         cmocka_unit_test(test_every_serial_transposition_caught),
         cmocka_unit_test(test_code_valid),
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_example_numbers_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
