@@ -621,11 +621,12 @@ recv_one(hb_server_t *self)
         return 0;
     }
     const char *key = zmq_msg_gets(&msg, "User-Id");  /* set by ZAP for every CURVE peer */
+    const hb_keys_entry_t *who = key ? hb_keys_find(self->keys, key) : NULL;
     if (frames != 1 || !key) {
-        hb_log_warn("message refused: %d frames, key=%s", frames, key ? key : "(none)");
+        hb_log_warn("message refused: %d frames, peer=%" PRId64, frames, who ? (int64_t) who->station : -1);
         send_error(self, &from, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
     } else {
-        dispatch(self, &from, key, hb_keys_find(self->keys, key), &msg);
+        dispatch(self, &from, key, who, &msg);
     }
     zmq_msg_close(&msg);
     return 1;
