@@ -178,9 +178,9 @@ reload(hb_station_t *self)
         hb_log_set_level(level);
     hb_station_conf_destroy(&conf);
     if (restart[0])
-        hb_log_warn("reload: a restart is needed: %s changed, and take effect only when hourbank-station"
-                    " restarts; until then the station runs with the old values (the log level, batch size"
-                    " and retention were reloaded; keys and central's endpoint were not)", restart);
+        hb_log_warn("reload: a restart is needed for %s: the station keeps the running value until"
+                    " hourbank-station restarts (log level, batch size and retention were reloaded; key files,"
+                    " central_public_key and central_endpoint were not)", restart);
     else
         hb_log_info("configuration reloaded");
 }

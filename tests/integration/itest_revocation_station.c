@@ -3,7 +3,8 @@
  * refused (NOT_AUTHORIZED) within seconds, and a gift saved afterwards is
  * not posted. The station is then given the new key pair (its key files
  * rewritten, SIGHUP to the station): it makes a new link with them, and the
- * gift posts, exactly once. */
+ * gift posts, exactly once. A setting the station cannot change live makes
+ * its SIGHUP say that a restart is needed. */
 #include "hb_itest.h"
 
 #include <signal.h>
@@ -52,6 +53,25 @@ give_station_new_keys(void)
     snprintf(path, sizeof path, "%s/station.secret", station.dir);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(hb_keyfile_write(path, true, central.station_sec[1], msg, sizeof msg), 0);
+}
+
+/* A setting that cannot change live (the outbox's size limit): SIGHUP
+ * says a restart is needed, not "configuration reloaded". */
+static void
+expect_restart_needed(void)
+{
+    static char text[8192];
+    hb_h_read_file(station.conf, text, sizeof text);
+    char *at = strstr(text, "outbox_max_bytes: ");
+    assert_non_null(at);
+    at += strlen("outbox_max_bytes: ");
+    assert_true(*at >= '1' && *at <= '8');
+    (*at)++;  /* a larger limit, same number of digits */
+    hb_h_write_file(station.conf, text);
+    int reloaded = hb_h_log_count(station.log, "configuration reloaded");
+    assert_int_equal(kill(station.pid, SIGHUP), 0);
+    assert_true(hb_h_log_wait(station.log, "a restart is needed for outbox_max_bytes:", 1, 10000));
+    assert_int_equal(hb_h_log_count(station.log, "configuration reloaded"), reloaded);
 }
 
 static void
@@ -123,6 +143,8 @@ test_replaced_station_key(void **state)
     hb_wire_free(&q);
     PQfinish(pg);
     assert_int_equal(hb_h_central_cmd(&central, "verify"), 0);
+
+    expect_restart_needed();
 
     hb_h_client_destroy(&cl);
     hb_h_station_stop(&station, SIGTERM);
