@@ -179,7 +179,7 @@ collect(group_t *g)
             in->op = b->ops[i];
             hash_op(in->op, in->hash);
             in->refused = HB_RESULT_OK;
-            if (g->jobs[j].refusal[0]) {  /* its station is retired (server.c) */
+            if (g->jobs[j].refusal[0]) {  /* its station is retired (writer.c) */
                 in->refused = HB_RESULT_NOT_AUTHORIZED;
                 in->refusal = g->jobs[j].refusal;
                 hb_log_info("op refused before posting station=%" PRIu32 " seq=%" PRIu64

@@ -37,8 +37,9 @@ typedef struct {
 typedef struct {
     uint32_t station_id;
     const Hourbank__Batch *batch;
-    /* "" or, filled by the caller, why every new op of the batch is refused
-     * NOT_AUTHORIZED (its station is retired); replays keep their results */
+    /* "" or, filled by the caller (writer.c), why every new op of the batch
+     * is refused NOT_AUTHORIZED (its station is retired); replays keep their
+     * stored results */
     char refusal[HB_MESSAGE_BYTES_MAX];
     hb_result_t batch_result;            /* OK or SEQ_GAP */
     char message[HB_MESSAGE_BYTES_MAX];

@@ -307,13 +307,12 @@ collecting(hb_server_t *self, bool fits)
 }
 
 /* A retired station's batch (a connection opened before the reload) is
- * queued all the same: each new op is recorded refused NOT_AUTHORIZED,
- * its final result, and replays get their stored results. */
+ * queued all the same: the writer records each new op refused
+ * NOT_AUTHORIZED, its final result, and replays get their stored results. */
 static void
-queue_batch(hb_server_t *self, const hb_router_peer_t *to, const hb_keys_entry_t *who,
+queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
             Hourbank__Envelope **env_p)
 {
-    uint32_t station = who->station;
     size_t ops = (*env_p)->batch->n_ops;
     group_t *g = collecting(self, self->collecting && batch_fits(self->collecting, ops));
     pending_t *p = &g->pending[g->w.n_jobs];
@@ -324,10 +323,6 @@ queue_batch(hb_server_t *self, const hb_router_peer_t *to, const hb_keys_entry_t
     *env_p = NULL;
     job->station_id = station;
     job->batch = p->env->batch;
-    job->refusal[0] = '\0';
-    if (who->retired)
-        snprintf(job->refusal, sizeof job->refusal,
-                 "station %" PRIu32 " is retired: central accepts no more operations from it", station);
     g->w.n_jobs++;
     g->ops += ops;
 }
@@ -585,7 +580,7 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
         } else if (env->body_case == HOURBANK__ENVELOPE__BODY_HELLO) {
             queue_hello(self, to, (uint32_t) peer, env);
         } else {
-            queue_batch(self, to, who, &env);
+            queue_batch(self, to, (uint32_t) peer, &env);
         }
         break;
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY:
