@@ -66,6 +66,7 @@ json_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
             hb_cli_json_string(&j, s->alert);
         else
             hb_cli_json_null(&j);
+        hb_cli_json_kv_string(&j, "state", s->active ? "active" : "retired");
         hb_cli_json_object_end(&j);
     }
     hb_cli_json_array_end(&j);
@@ -80,7 +81,7 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         fprintf(cli->out, "no stations in central.yaml\n");
         return 0;
     }
-    static const char *const headers[] = {"ID", "NAME", "COMMUNITY", "ACTIVE", "LAST CONTACT", "LAG",
+    static const char *const headers[] = {"ID", "NAME", "COMMUNITY", "STATE", "LAST CONTACT", "LAG",
                                           "HIGH-WATER", "LOST ACKS TO", "ACCEPTED", "REJECTED"};
     const size_t columns = sizeof headers / sizeof headers[0];
     hb_cli_table_t *tab = hb_cli_table_new(columns, headers);
@@ -95,7 +96,7 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         hb_cli_table_cell(tab, "%u", (unsigned) s->station_id);
         hb_cli_table_cell(tab, "%s", s->name);
         hb_cli_table_cell(tab, "%s", s->community);
-        hb_cli_table_cell(tab, "%s", s->active ? "yes" : "no");
+        hb_cli_table_cell(tab, "%s", s->active ? "active" : "retired");
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, s->last_contact));
         hb_cli_table_cell(tab, "%s", s->last_contact ? hb_cli_format_ago(ago, sizeof ago, s->last_contact, now) : "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->high_water_mark);

@@ -109,15 +109,66 @@ hb_station_destroy(hb_station_t **self_p)
     *self_p = NULL;
 }
 
+/* Settings read only at start (the outbox, the local API, the identity):
+ * their names in what when conf changes them. */
+static void
+restart_settings(const hb_station_conf_t *old, const hb_station_conf_t *conf, char *what, size_t what_size)
+{
+    struct {
+        const char *name;
+        bool changed;
+    } s[] = {
+        {"station_id", conf->station_id != old->station_id},
+        {"community", strcmp(conf->community, old->community) != 0},
+        {"outbox_path", strcmp(conf->outbox_path, old->outbox_path) != 0},
+        {"ipc_endpoint", strcmp(conf->ipc_endpoint, old->ipc_endpoint) != 0},
+        {"outbox_max_bytes", conf->outbox_max_bytes != old->outbox_max_bytes},
+        {"member_serial_min", conf->member_serial_min != old->member_serial_min},
+        {"member_serial_max", conf->member_serial_max != old->member_serial_max},
+    };
+    what[0] = '\0';
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        size_t len = strlen(what);
+        if (s[i].changed)
+            snprintf(what + len, what_size - len, "%s%s", len ? ", " : "", s[i].name);
+    }
+}
+
+/* New keys or another central: a new link (a new DEALER, hello again)
+ * with them; the ops not acked are sent again on it. When the new link
+ * cannot be made (a key file unreadable), the running one stays. */
+static void
+relink(hb_station_t *self, const hb_station_conf_t *conf, const char *what)
+{
+    hb_station_conf_t old = *self->conf;
+    memcpy(self->conf->central_endpoint, conf->central_endpoint, sizeof conf->central_endpoint);
+    memcpy(self->conf->central_public_key, conf->central_public_key, sizeof conf->central_public_key);
+    memcpy(self->conf->public_key_file, conf->public_key_file, sizeof conf->public_key_file);
+    memcpy(self->conf->secret_key_file, conf->secret_key_file, sizeof conf->secret_key_file);
+    char msg[HB_PATH_BYTES_MAX + 256];
+    hb_sync_t *sync = hb_sync_new(self->ctx, self->conf, self->outbox, hb_api_on_forward_reply, self->api, msg,
+                                  sizeof msg);
+    if (!sync) {
+        *self->conf = old;
+        hb_log_error("reload: %s changed but the link to central keeps the running ones: %s", what, msg);
+        return;
+    }
+    hb_sync_destroy(&self->sync);
+    self->sync = sync;
+    hb_api_set_sync(self->api, sync);
+    hb_log_info("reload: %s changed: new link to central endpoint=%s", what, self->conf->central_endpoint);
+}
+
 static void
 reload(hb_station_t *self)
 {
     hb_station_conf_t *conf = hb_station_conf_reload(self->config_path);
     if (!conf)
         return;  /* logged; the running configuration stays */
-    if (strcmp(conf->central_endpoint, self->conf->central_endpoint) || conf->station_id != self->conf->station_id ||
-        strcmp(conf->outbox_path, self->conf->outbox_path) || strcmp(conf->ipc_endpoint, self->conf->ipc_endpoint))
-        hb_log_warn("reload: endpoint, station id, key and outbox changes take effect after a restart");
+    char restart[HB_MESSAGE_BYTES_MAX], link[HB_MESSAGE_BYTES_MAX];
+    restart_settings(self->conf, conf, restart, sizeof restart);
+    if (restart[0] == '\0' && hb_sync_link_changes(self->sync, conf, link, sizeof link))
+        relink(self, conf, link);
     /* Only the settings read at each use change: the rest stays as running. */
     self->conf->batch_ops = conf->batch_ops;
     self->conf->retention_days = conf->retention_days;
@@ -126,7 +177,12 @@ reload(hb_station_t *self)
     if (hb_log_level_parse(conf->log_level, &level) == 0)
         hb_log_set_level(level);
     hb_station_conf_destroy(&conf);
-    hb_log_info("configuration reloaded");
+    if (restart[0])
+        hb_log_warn("reload: a restart is needed for %s: the station keeps the running value until"
+                    " hourbank-station restarts (log level, batch size and retention were reloaded; key files,"
+                    " central_public_key and central_endpoint were not)", restart);
+    else
+        hb_log_info("configuration reloaded");
 }
 
 static void

@@ -1,8 +1,12 @@
 /* station.h - hourbank-station's event loop: the outbox, the link to
  * central and the local API, driven by one zmq_poll loop.
  * SIGTERM/SIGINT: stop taking work, wait up to HB_DRAIN_MS for the batches
- * in flight to be acked, exit 0. SIGHUP: reload station.yaml (log level,
- * batch size, retention; endpoint and key changes need a restart). */
+ * in flight to be acked, exit 0. SIGHUP: reload station.yaml: the log
+ * level, batch size and retention at once; a changed central_endpoint,
+ * central_public_key or key file (also the same file with a new key in it)
+ * makes a new link to central with them (hello again, resend what is not
+ * acked); a changed identity, outbox or local endpoint is logged as
+ * needing a restart, and then nothing of the link changes either. */
 #ifndef HB_STATION_H
 #define HB_STATION_H
 

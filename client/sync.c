@@ -34,6 +34,8 @@ struct hb_sync {
     void *arg;
     void *sock;
     void *monitor;               /* PAIR: the DEALER's connection events */
+    char public_key[HB_KEY_Z85_CHARS + 1];                 /* as read from the key file */
+    uint8_t secret_key_hash[crypto_generichash_BYTES];     /* of the secret key file's key */
     hb_link_t link;
     uint64_t next_corr;
     uint64_t hello_corr;
@@ -71,6 +73,9 @@ setup_socket(hb_sync_t *self, void *ctx, char *msg, size_t msg_size)
     if (hb_keyfile_read(self->conf->public_key_file, false, pub, msg, msg_size) != 0 ||
         hb_keyfile_read(self->conf->secret_key_file, true, sec, msg, msg_size) != 0)
         return -1;
+    memcpy(self->public_key, pub, sizeof self->public_key);
+    crypto_generichash(self->secret_key_hash, sizeof self->secret_key_hash, (const uint8_t *) sec,
+                       HB_KEY_Z85_CHARS, NULL, 0);
     self->sock = zmq_socket(ctx, ZMQ_DEALER);
     hb_assert(self->sock);
     int one = 1, zero = 0, ivl = HB_HEARTBEAT_IVL_MS, tmo = HB_HEARTBEAT_TIMEOUT_MS;
@@ -160,6 +165,41 @@ hb_sync_destroy(hb_sync_t **self_p)
         zmq_close(self->sock);
     free(self);
     *self_p = NULL;
+}
+
+/* Appends name to the list in what ("a, b"). */
+static void
+list_add(char *what, size_t what_size, const char *name)
+{
+    size_t len = strlen(what);
+    snprintf(what + len, what_size - len, "%s%s", len ? ", " : "", name);
+}
+
+int
+hb_sync_link_changes(const hb_sync_t *self, const hb_station_conf_t *conf, char *what, size_t what_size)
+{
+    hb_assert(self && conf && what && what_size > 0);
+    what[0] = '\0';
+    if (strcmp(conf->central_endpoint, self->conf->central_endpoint) != 0)
+        list_add(what, what_size, "central_endpoint");
+    if (strcmp(conf->central_public_key, self->conf->central_public_key) != 0)
+        list_add(what, what_size, "central_public_key");
+    char pub[HB_KEY_Z85_CHARS + 1], sec[HB_KEY_Z85_CHARS + 1], msg[HB_PATH_BYTES_MAX + HB_MESSAGE_BYTES_MAX];
+    uint8_t hash[crypto_generichash_BYTES];
+    if (strcmp(conf->public_key_file, self->conf->public_key_file) != 0 ||
+        hb_keyfile_read(conf->public_key_file, false, pub, msg, sizeof msg) != 0 ||
+        strcmp(pub, self->public_key) != 0)
+        list_add(what, what_size, "public_key_file");
+    if (strcmp(conf->secret_key_file, self->conf->secret_key_file) != 0 ||
+        hb_keyfile_read(conf->secret_key_file, true, sec, msg, sizeof msg) != 0) {
+        list_add(what, what_size, "secret_key_file");
+    } else {
+        crypto_generichash(hash, sizeof hash, (const uint8_t *) sec, HB_KEY_Z85_CHARS, NULL, 0);
+        if (memcmp(hash, self->secret_key_hash, sizeof hash) != 0)
+            list_add(what, what_size, "secret_key_file");
+    }
+    sodium_memzero(sec, sizeof sec);
+    return what[0] ? 1 : 0;
 }
 
 void *
@@ -458,6 +498,9 @@ static void
 dispatch(hb_sync_t *self, const Hourbank__Envelope *env)
 {
     int slot;
+    if (env->body_case == HOURBANK__ENVELOPE__BODY_ERROR && env->error->code == HOURBANK__RESULT__NOT_AUTHORIZED)
+        hb_log_error("central refused this station's link: %s (are the key files and central.yaml in step?"
+                     " new key files take effect on SIGHUP)", env->error->message);
     if (env->correlation_id && env->correlation_id == self->hello_corr) {
         if (env->body_case == HOURBANK__ENVELOPE__BODY_WELCOME)
             on_welcome(self, env->welcome);

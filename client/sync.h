@@ -34,6 +34,12 @@ typedef void(hb_sync_reply_fn)(void *arg, uint64_t token, const Hourbank__Envelo
 hb_sync_t *hb_sync_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outbox,
                        hb_sync_reply_fn *on_reply, void *arg, char *msg, size_t msg_size);
 void hb_sync_destroy(hb_sync_t **self_p);
+/* Whether conf (a configuration just reloaded) would make another link:
+ * its central_endpoint or central_public_key differ from the running ones,
+ * or its key files name or hold other keys (or cannot be read) than those
+ * the link was made with. Returns 1 with the setting names in what ("a, b"),
+ * or 0. */
+int hb_sync_link_changes(const hb_sync_t *self, const hb_station_conf_t *conf, char *what, size_t what_size);
 
 /* The sockets to poll for input: messages from central, and the link's
  * connection events. Borrowed. */

@@ -54,6 +54,7 @@ typedef struct {
     char public_key[41];                         /* Z85 CURVE public key, 40 chars */
     uint32_t member_serial_min;                  /* member numbers this station allocates; */
     uint32_t member_serial_max;                  /* disjoint within a community */
+    bool retired;                                /* out of service: key refused, ops refused (default false) */
 } hb_station_entry_t;
 
 typedef struct {

@@ -309,6 +309,7 @@ static const hb_config_field_t station_entry_fields[] = {
      AT(hb_station_entry_t, member_serial_min)},
     {.key = "member_serial_max", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX,
      .def = HB_MEMBER_SERIAL_MAX, AT(hb_station_entry_t, member_serial_max)},
+    {.key = "retired", .type = HB_CONFIG_BOOL, .def = false, AT(hb_station_entry_t, retired)},
 };
 static const hb_config_schema_t station_entry_schema = {
     station_entry_fields, FIELD_COUNT(station_entry_fields), sizeof(hb_station_entry_t),

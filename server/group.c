@@ -179,7 +179,12 @@ collect(group_t *g)
             in->op = b->ops[i];
             hash_op(in->op, in->hash);
             in->refused = HB_RESULT_OK;
-            if (hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
+            if (g->jobs[j].refusal[0]) {  /* its station is retired (writer.c) */
+                in->refused = HB_RESULT_NOT_AUTHORIZED;
+                in->refusal = g->jobs[j].refusal;
+                hb_log_info("op refused before posting station=%" PRIu32 " seq=%" PRIu64
+                            " code=NOT_AUTHORIZED reason=\"%s\"", in->station_id, in->op->seq, in->refusal);
+            } else if (hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
                 hb_assert(why->code != HB_RESULT_OK && why->code != HB_RESULT_UNSET);
                 in->refused = why->code;
                 in->refusal = why->message;

@@ -37,6 +37,10 @@ typedef struct {
 typedef struct {
     uint32_t station_id;
     const Hourbank__Batch *batch;
+    /* "" or, filled by the caller (writer.c), why every new op of the batch
+     * is refused NOT_AUTHORIZED (its station is retired); replays keep their
+     * stored results */
+    char refusal[HB_MESSAGE_BYTES_MAX];
     hb_result_t batch_result;            /* OK or SEQ_GAP */
     char message[HB_MESSAGE_BYTES_MAX];
     uint64_t high_water_mark;            /* after this batch */

@@ -62,12 +62,12 @@ sync_directory(PGconn *pg, const hb_central_conf_t *conf, char *msg, size_t msg_
                 snprintf(id, sizeof id, "%" PRIu32, st->id);
                 snprintf(lo, sizeof lo, "%" PRIu32, st->member_serial_min);
                 snprintf(hi, sizeof hi, "%" PRIu32, st->member_serial_max);
-                const char *t[] = {id, cc->code, st->name, st->public_key, lo, hi};
-                rc = run(pg, "INSERT INTO station (id, community, name, public_key, serial_min, serial_max)"
-                             " VALUES ($1, $2, $3, $4, $5, $6)"
+                const char *t[] = {id, cc->code, st->name, st->public_key, lo, hi, st->retired ? "false" : "true"};
+                rc = run(pg, "INSERT INTO station (id, community, name, public_key, serial_min, serial_max, active)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7)"
                              " ON CONFLICT (id) DO UPDATE SET community = $2, name = $3,"
-                             " public_key = $4, serial_min = $5, serial_max = $6, active = true",
-                         6, t, msg, msg_size);
+                             " public_key = $4, serial_min = $5, serial_max = $6, active = $7",
+                         7, t, msg, msg_size);
             }
         }
     }

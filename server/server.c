@@ -19,6 +19,7 @@
 #include "hb_wire.h"
 #include "ledger.h"
 #include "query.h"
+#include "keys.h"
 #include "worker.h"
 #include "writer.h"
 #include "zap.h"
@@ -64,6 +65,7 @@ struct hb_server {
     hb_central_conf_t *conf;  /* the writer borrows it too (writer.h) */
     void *ctx;
     void *router;
+    hb_keys_t *keys;          /* the keys of conf: who each message is from */
     hb_zap_t *zap;
     hb_query_t *query;        /* the reader connection, this thread's */
     hb_writer_t *writer;
@@ -154,7 +156,8 @@ hb_server_new(const char *config_path, hb_central_conf_t *conf)
     hb_assert(self->config_path);
     self->ctx = zmq_ctx_new();
     self->query = hb_query_new(conf->database);
-    self->zap = hb_zap_new(self->ctx, conf);
+    self->keys = hb_keys_new(conf);
+    self->zap = hb_zap_new(self->ctx, self->keys);
     if (!self->zap || setup_router(self) != 0)
         hb_server_destroy(&self);
     else
@@ -192,6 +195,7 @@ hb_server_destroy(hb_server_t **self_p)
     if (self->router)
         zmq_close(self->router);
     hb_zap_destroy(&self->zap);
+    hb_keys_destroy(&self->keys);
     zmq_ctx_term(self->ctx);
     hb_query_destroy(&self->query);
     hb_central_conf_destroy(&self->conf);
@@ -302,6 +306,9 @@ collecting(hb_server_t *self, bool fits)
     return self->collecting;
 }
 
+/* A retired station's batch (a connection opened before the reload) is
+ * queued all the same: the writer records each new op refused
+ * NOT_AUTHORIZED, its final result, and replays get their stored results. */
 static void
 queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
             Hourbank__Envelope **env_p)
@@ -395,7 +402,10 @@ reload_done(hb_server_t *self, group_t *g)
         hb_central_conf_destroy(&g->rules);
         return;
     }
-    hb_zap_set_config(self->zap, g->rules);
+    hb_keys_t *keys = hb_keys_new(g->rules);  /* in force from the next message on */
+    hb_zap_set_keys(self->zap, keys);
+    hb_keys_destroy(&self->keys);
+    self->keys = keys;
     hb_central_conf_destroy(&self->conf);  /* the writer moved to g->rules */
     self->conf = g->rules;
     g->rules = NULL;
@@ -517,29 +527,44 @@ answer_admin_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer,
         answer_query(self, to, req);
 }
 
-/* The peer's identity as ZAP established it: station id, or 0 for admin.
- * Returns -1 when the message carries no identity (never for CURVE peers). */
-static int64_t
-peer_of(zmq_msg_t *msg)
+/* A message whose key is not in force now (replaced or removed from
+ * central.yaml by a reload after the connection was opened), or from a
+ * retired station, other than a batch: NOT_AUTHORIZED. Returns true when
+ * env was refused. */
+static bool
+refuse_key(hb_server_t *self, const hb_router_peer_t *to, const char *key, const hb_keys_entry_t *who,
+           const Hourbank__Envelope *env)
 {
-    const char *user = zmq_msg_gets(msg, "User-Id");
-    if (!user)
-        return -1;
-    if (strcmp(user, "admin") == 0)
-        return 0;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(user, &end, 10);
-    if (errno || *end || v == 0 || v > UINT32_MAX)
-        return -1;
-    return (int64_t) v;
+    char msg[HB_MESSAGE_BYTES_MAX];
+    if (!who) {
+        snprintf(msg, sizeof msg, "the key %s of this connection is no longer in force at central"
+                 " (replaced or removed in central.yaml): reconnect with a key central.yaml lists", key);
+        hb_log_warn("message refused: key no longer in force key=%s body=%d", key, (int) env->body_case);
+    } else if (who->retired && env->body_case != HOURBANK__ENVELOPE__BODY_BATCH) {
+        snprintf(msg, sizeof msg, "station %" PRIu32 " is retired: central accepts no more messages from it",
+                 who->station);
+        hb_log_warn("message refused: station %" PRIu32 " is retired station=%" PRIu32 " body=%d", who->station,
+                    who->station, (int) env->body_case);
+    } else {
+        return false;
+    }
+    send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
+    return true;
 }
 
+/* key: the message's User-Id (zap.h); who: its entry in the keys in force,
+ * NULL when the key is no longer in force. */
 static void
-dispatch(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, zmq_msg_t *msg)
+dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const hb_keys_entry_t *who,
+         zmq_msg_t *msg)
 {
     hb_wire_error_t err;
+    int64_t peer = who ? (int64_t) who->station : -1;
     Hourbank__Envelope *env = hb_wire_unpack(zmq_msg_data(msg), zmq_msg_size(msg), &err);
+    if (env && refuse_key(self, to, key, who, env)) {
+        hb_wire_free(&env);
+        return;
+    }
     if (!env) {
         hb_log_warn("message refused peer=%" PRId64 " code=%s reason=\"%s\"", peer,
                     hb_result_name(err.code), err.message);
@@ -590,12 +615,13 @@ recv_one(hb_server_t *self)
         zmq_msg_close(&msg);
         return 0;
     }
-    int64_t peer = peer_of(&msg);
-    if (frames != 1 || peer < 0) {
-        hb_log_warn("message refused: %d frames, peer=%" PRId64, frames, peer);
+    const char *key = zmq_msg_gets(&msg, "User-Id");  /* set by ZAP for every CURVE peer */
+    const hb_keys_entry_t *who = key ? hb_keys_find(self->keys, key) : NULL;
+    if (frames != 1 || !key) {
+        hb_log_warn("message refused: %d frames, peer=%" PRId64, frames, who ? (int64_t) who->station : -1);
         send_error(self, &from, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
     } else {
-        dispatch(self, &from, peer, &msg);
+        dispatch(self, &from, key, who, &msg);
     }
     zmq_msg_close(&msg);
     return 1;

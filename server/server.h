@@ -14,7 +14,11 @@
  * SIGTERM/SIGINT: stop reading, commit and ack the groups in hand, exit 0.
  * SIGHUP: reload central.yaml (stations, keys, rules); the new rules are
  * recorded by the writer after the batches already received and before
- * later ones; a bad file is reported and the running configuration kept. */
+ * later ones; a bad file is reported and the running configuration kept.
+ * The keys (keys.h) are checked on every message: from the moment the
+ * reload is in force, a message signed with a key replaced or removed is
+ * refused NOT_AUTHORIZED, also on connections opened before, and the new
+ * ops of a retired station are recorded refused NOT_AUTHORIZED. */
 #ifndef HB_SERVER_H
 #define HB_SERVER_H
 

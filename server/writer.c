@@ -1,6 +1,7 @@
 #include "writer.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -87,12 +88,31 @@ db_lost(writer_state_t *w)
     w->db_retry_at_ms = hb_clock_ms() + w->db_retry_delay_ms;
 }
 
+/* A batch of a station that the rules in force here retired (or no longer
+ * list): its new ops are refused NOT_AUTHORIZED. The rules change only in
+ * a reload's group, after its batches: batches received before the reload
+ * post, later ones are refused, also when they were queued before the main
+ * loop had the new keys. One lookup per batch, in memory. */
+static void
+mark_retired(const writer_state_t *w, hb_writer_group_t *g)
+{
+    for (size_t i = 0; i < g->n_jobs; i++) {
+        hb_ledger_job_t *job = &g->jobs[i];
+        const hb_station_entry_t *st = hb_central_conf_station(w->rules, job->station_id, NULL);
+        job->refusal[0] = '\0';
+        if (!st || st->retired)
+            snprintf(job->refusal, sizeof job->refusal, "station %" PRIu32 " is %s: central accepts no more"
+                     " operations from it", job->station_id, st ? "retired" : "no longer in central.yaml");
+    }
+}
+
 static void
 apply_jobs(writer_state_t *w, hb_writer_group_t *g)
 {
     g->apply_rc = 0;
     if (g->n_jobs == 0)
         return;
+    mark_retired(w, g);
     g->apply_rc = w->fatal ? -1 : hb_ledger_apply(w->ledger, g->jobs, g->n_jobs);
     if (g->apply_rc != 0)
         db_lost(w);

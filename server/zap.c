@@ -17,11 +17,11 @@
 
 struct hb_zap {
     void *sock;
-    const hb_central_conf_t *conf;
+    const hb_keys_t *keys;
 };
 
 hb_zap_t *
-hb_zap_new(void *ctx, const hb_central_conf_t *conf)
+hb_zap_new(void *ctx, const hb_keys_t *keys)
 {
     hb_zap_t *self = calloc(1, sizeof *self);
     hb_assert(self);
@@ -35,7 +35,7 @@ hb_zap_new(void *ctx, const hb_central_conf_t *conf)
         free(self);
         return NULL;
     }
-    self->conf = conf;
+    self->keys = keys;
     return self;
 }
 
@@ -52,10 +52,10 @@ hb_zap_destroy(hb_zap_t **self_p)
 }
 
 void
-hb_zap_set_config(hb_zap_t *self, const hb_central_conf_t *conf)
+hb_zap_set_keys(hb_zap_t *self, const hb_keys_t *keys)
 {
-    hb_assert(self && conf);
-    self->conf = conf;
+    hb_assert(self && keys);
+    self->keys = keys;
 }
 
 void *
@@ -63,28 +63,6 @@ hb_zap_socket(hb_zap_t *self)
 {
     hb_assert(self);
     return self->sock;
-}
-
-/* Maps a Z85 key to a user id ("7" or "admin"); 0 when admitted. */
-static int
-lookup_key(const hb_central_conf_t *conf, const char *z85, char *user, size_t user_size)
-{
-    for (size_t i = 0; i < conf->admin_key_count; i++) {
-        if (strcmp(conf->admin_public_keys[i], z85) == 0) {
-            snprintf(user, user_size, "admin");
-            return 0;
-        }
-    }
-    for (size_t d = 0; d < conf->district_count; d++)
-        for (size_t c = 0; c < conf->districts[d].community_count; c++) {
-            const hb_community_conf_t *cc = &conf->districts[d].communities[c];
-            for (size_t s = 0; s < cc->station_count; s++)
-                if (strcmp(cc->stations[s].public_key, z85) == 0) {
-                    snprintf(user, user_size, "%" PRIu32, cc->stations[s].id);
-                    return 0;
-                }
-        }
-    return -1;
 }
 
 /* Reads one multipart request; returns the number of frames (all of which
@@ -123,7 +101,6 @@ static void
 handle_one(hb_zap_t *self, char frames[ZAP_FRAMES][ZAP_FRAME_BYTES_MAX], size_t sizes[ZAP_FRAMES], int n)
 {
     char address[ZAP_FRAME_BYTES_MAX + 1] = "";
-    char user[32] = "";
     if (n >= 4) {
         memcpy(address, frames[3], sizes[3]);
         address[sizes[3]] = '\0';
@@ -137,19 +114,26 @@ handle_one(hb_zap_t *self, char frames[ZAP_FRAMES][ZAP_FRAME_BYTES_MAX], size_t 
     }
     char z85[41];
     zmq_z85_encode(z85, (const uint8_t *) frames[6], CURVE_KEY_BYTES);
-    if (lookup_key(self->conf, z85, user, sizeof user) != 0) {
+    const hb_keys_entry_t *who = hb_keys_find(self->keys, z85);
+    if (!who) {
         hb_log_warn("connection refused: unknown CURVE key key=%s address=%s", z85, address);
         send_reply(self->sock, frames[1], sizes[1], "400", "unknown key", "");
         return;
     }
-    hb_log_debug("connection admitted user=%s address=%s", user, address);
-    send_reply(self->sock, frames[1], sizes[1], "200", "OK", user);
+    if (who->retired) {
+        hb_log_warn("connection refused: station %" PRIu32 " is retired station=%" PRIu32 " key=%s address=%s",
+                    who->station, who->station, z85, address);
+        send_reply(self->sock, frames[1], sizes[1], "400", "station retired", "");
+        return;
+    }
+    hb_log_debug("connection admitted station=%" PRIu32 " key=%s address=%s", who->station, z85, address);
+    send_reply(self->sock, frames[1], sizes[1], "200", "OK", z85);
 }
 
 void
 hb_zap_handle(hb_zap_t *self)
 {
-    hb_assert(self && self->conf);
+    hb_assert(self && self->keys);
     char frames[ZAP_FRAMES][ZAP_FRAME_BYTES_MAX];
     size_t sizes[ZAP_FRAMES] = {0};
     int n;

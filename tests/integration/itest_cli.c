@@ -471,8 +471,8 @@ test_admin(void **state)
     (void) state;
     A("stations");
     expect_ok();
-    assert_true(strncmp(g_out, "ID  NAME           COMMUNITY  ACTIVE  LAST CONTACT      ", 55) == 0);
-    out_has("\n 1  Qingxi one     QX03       yes     20");
+    assert_true(strncmp(g_out, "ID  NAME           COMMUNITY  STATE   LAST CONTACT      ", 55) == 0);
+    out_has("\n 1  Qingxi one     QX03       active  20");
     out_has("\n 4  Qinhuai four   QH01       ");
     A("stations", "--json");
     expect_ok();

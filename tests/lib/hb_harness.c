@@ -448,8 +448,9 @@ yaml_stations(FILE *f, const hb_h_central_t *c, const char *code, const char *na
                                                  "Qingxi five", "Qingxi six", "Qinhuai seven", "Qinhuai eight"};
     fprintf(f, "      - code: %s\n        name: %s\n        stations:\n", code, name);
     for (int id = first; id <= first + 1 && id <= c->stations; id++)
-        fprintf(f, "          - {id: %d, name: %s, public_key: \"%s\", %s}\n", id, station_names[id], c->station_pub[id],
-                id % 2 ? "member_serial_max: 499999" : "member_serial_min: 500000");
+        fprintf(f, "          - {id: %d, name: %s, public_key: \"%s\", %s%s}\n", id, station_names[id], c->station_pub[id],
+                id % 2 ? "member_serial_max: 499999" : "member_serial_min: 500000",
+                c->retired[id] ? ", retired: true" : "");
 }
 
 static void

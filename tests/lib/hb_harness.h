@@ -85,6 +85,7 @@ typedef struct {
     char station_sec[HB_H_STATIONS_MAX + 1][41];
     int stations;                                  /* listed in central.yaml */
     pid_t pid;
+    bool retired[HB_H_STATIONS_MAX + 1];           /* "retired: true" when central.yaml is written */
 } hb_h_central_t;
 
 /* Stations 1 and 2 serve community QX03 (district GULOU), 3 and 4 serve

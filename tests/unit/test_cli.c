@@ -1923,10 +1923,10 @@ test_fake_central(void **state)
     assert_int_equal(r.rc, 0);
     assert_string_equal(g_fake.zap_key, g_admin_pub);  /* central saw the admin key */
 
-    assert_true(strncmp(r.out, "ID  NAME              COMMUNITY  ACTIVE  LAST CONTACT      ", 59) == 0);
-    assert_non_null(strstr(r.out, " 1  Fuzimiao Station  QX03       yes     2026-11-29 14:05  "));
+    assert_true(strncmp(r.out, "ID  NAME              COMMUNITY  STATE    LAST CONTACT      ", 60) == 0);
+    assert_non_null(strstr(r.out, " 1  Fuzimiao Station  QX03       active   2026-11-29 14:05  "));
     /* the LAG column's width depends on today's clock: check up to it */
-    assert_non_null(strstr(r.out, "12  Ninghai Road      GL01       no      never "));
+    assert_non_null(strstr(r.out, "12  Ninghai Road      GL01       retired  never "));
     run_free(&r);
     r = RUN("--admin", conf, "stations", "--json");
     assert_int_equal(r.rc, 0);
