@@ -80,6 +80,9 @@ typedef struct {
 typedef struct {
     char listen[HB_PATH_BYTES_MAX];              /* required, e.g. "tcp://127.0.0.1:7400" */
     char database[HB_CONNINFO_BYTES_MAX];        /* required libpq conninfo */
+    char query_database[HB_CONNINFO_BYTES_MAX];  /* queries' conninfo (a standby); "" = database */
+    int64_t query_connect_timeout_seconds;       /* default HB_QUERY_CONNECT_TIMEOUT_S_DEFAULT */
+    int64_t query_statement_timeout_seconds;     /* default HB_QUERY_STATEMENT_TIMEOUT_S_DEFAULT */
     char secret_key_file[HB_PATH_BYTES_MAX];     /* required; Z85 secret key file */
     char log_level[16];                          /* error|warn|info|debug, default info */
     int64_t clock_skew_seconds;                  /* default HB_CLOCK_SKEW_S_DEFAULT */

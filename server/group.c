@@ -179,7 +179,8 @@ collect(group_t *g)
             in->op = b->ops[i];
             hash_op(in->op, in->hash);
             in->refused = HB_RESULT_OK;
-            if (hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
+            if (hb_wire_check_op_encoding(in->op, g->jobs[j].op_wire_bytes[i], why) != 0 ||
+                hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
                 hb_assert(why->code != HB_RESULT_OK && why->code != HB_RESULT_UNSET);
                 in->refused = why->code;
                 in->refusal = why->message;
