@@ -120,6 +120,9 @@ hb_central_conf_t *hb_central_conf_load(const char *path, hb_config_errors_t *er
 void hb_central_conf_destroy(hb_central_conf_t **self_p);
 
 hb_station_conf_t *hb_station_conf_load(const char *path, hb_config_errors_t *errors);
+/* As hb_station_conf_load, and the key files must be readable keys
+ * (--check-config); a problem is an error at the key naming the file. */
+hb_station_conf_t *hb_station_conf_check(const char *path, hb_config_errors_t *errors);
 void hb_station_conf_destroy(hb_station_conf_t **self_p);
 
 /* For SIGHUP: load path; on errors log them all (hb_config_errors_log)
