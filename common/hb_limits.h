@@ -122,6 +122,11 @@
 #define HB_QUERY_CONNECT_TIMEOUT_S_MAX 300
 #define HB_QUERY_STATEMENT_TIMEOUT_S_DEFAULT 10
 #define HB_QUERY_STATEMENT_TIMEOUT_S_MAX 3600
+/* The first pause after a failed connection attempt of the reader (then
+ * doubled up to HB_DB_RETRY_DELAY_MS_MAX): each attempt at an unreachable
+ * database may hold the main thread for the connect timeout, so they are
+ * not made for every query. */
+#define HB_QUERY_RETRY_DELAY_MS_MIN 1000
 /* How long past the statement timeout central waits for the server's
  * answer (its cancellation) before it drops the connection. */
 #define HB_QUERY_REPLY_GRACE_MS 1000

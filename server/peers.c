@@ -78,6 +78,13 @@ hb_peers_seen(hb_peers_t *self, uint32_t station, int64_t now_s)
     return p;
 }
 
+int64_t
+hb_peer_last_seen(const hb_peer_t *peer)
+{
+    hb_assert(peer);
+    return peer->last_seen_s;
+}
+
 static bool
 same_conn(const hb_router_peer_t *a, const hb_router_peer_t *b)
 {

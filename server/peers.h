@@ -35,6 +35,9 @@ hb_peer_t *hb_peers_seen(hb_peers_t *self, uint32_t station, int64_t now_s);
 /* The record of a station already seen, or NULL. */
 hb_peer_t *hb_peers_find(hb_peers_t *self, uint32_t station);
 
+/* When the station last sent anything (Unix seconds). */
+int64_t hb_peer_last_seen(const hb_peer_t *peer);
+
 /* conn's hello was answered: batches on it are taken. */
 void hb_peer_hello(hb_peer_t *peer, const hb_router_peer_t *conn);
 bool hb_peer_said_hello(const hb_peer_t *peer, const hb_router_peer_t *conn);

@@ -66,7 +66,7 @@ hb_query_new(const char *conninfo, int connect_timeout_s, int statement_timeout_
     hb_assert(self->conninfo);
     self->connect_timeout_s = connect_timeout_s;
     self->statement_timeout_s = statement_timeout_s;
-    self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+    self->retry_delay_ms = HB_QUERY_RETRY_DELAY_MS_MIN;
     return self;
 }
 
@@ -222,7 +222,7 @@ connection(hb_query_t *self, char *why, size_t why_size)
     if (PQstatus(self->pg) == CONNECTION_OK) {
         PQsetNoticeProcessor(self->pg, ignore_notice, NULL);
         if (self->statement_timeout_s == 0 || set_statement_timeout(self, why, why_size) == 0) {
-            self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
+            self->retry_delay_ms = HB_QUERY_RETRY_DELAY_MS_MIN;
             return self->pg;
         }
     } else {

@@ -16,8 +16,8 @@ typedef struct hb_query hb_query_t;
 
 /* conninfo: copied. Connects lazily, at most connect_timeout_s per
  * attempt (libpq's connect_timeout; 0 = none), and after a failed attempt
- * not again before a capped backoff (HB_RETRY_DELAY_MS_MIN doubling to
- * HB_DB_RETRY_DELAY_MS_MAX); meanwhile queries are answered UNAVAILABLE at
+ * not again before a capped backoff (HB_QUERY_RETRY_DELAY_MS_MIN doubling
+ * to HB_DB_RETRY_DELAY_MS_MAX); meanwhile queries are answered UNAVAILABLE at
  * once. statement_timeout_s (0 = none) is the session's statement_timeout,
  * and a statement whose answer has not come HB_QUERY_REPLY_GRACE_MS after
  * it (a stopped server, a black hole) drops the connection: UNAVAILABLE. */

@@ -556,6 +556,21 @@ verifier_returns(hb_server_t *self)
 
 /* ---- queries: answered at once on the reader connection ---- */
 
+/* The station list says when each station last sent anything as this
+ * thread knows it, which the ledger learns only at the next tick. */
+static void
+overlay_last_seen(hb_server_t *self, Hourbank__Envelope *env)
+{
+    if (env->body_case != HOURBANK__ENVELOPE__BODY_STATIONS_REPLY)
+        return;
+    for (size_t i = 0; i < env->stations_reply->n_stations; i++) {
+        Hourbank__StationInfo *s = env->stations_reply->stations[i];
+        const hb_peer_t *p = hb_peers_find(self->peers, s->station_id);
+        if (p && hb_peer_last_seen(p) > s->last_contact)
+            s->last_contact = hb_peer_last_seen(p);
+    }
+}
+
 static void
 answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *req)
 {
@@ -567,6 +582,7 @@ answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Enve
         return;
     }
     Hourbank__Envelope *env = hb_query_reply_envelope(reply);
+    overlay_last_seen(self, env);
     env->correlation_id = req->correlation_id;
     send_to(self, to, env);
     hb_query_reply_free(&reply);

@@ -559,6 +559,15 @@ hb_h_central_cmd(hb_h_central_t *c, const char *cmd)
 hb_h_client_t *
 hb_h_central_client(hb_h_central_t *c, uint32_t station)
 {
+    hb_h_client_t *cl = hb_h_central_client_raw(c, station);
+    if (station > 0)
+        hb_h_hello(cl, station, 0);  /* as a station does; a failed one shows in what follows */
+    return cl;
+}
+
+hb_h_client_t *
+hb_h_central_client_raw(hb_h_central_t *c, uint32_t station)
+{
     if (station == 0)
         return hb_h_client_new(c->endpoint, c->central_pub, c->admin_pub, c->admin_sec);
     return hb_h_client_new(c->endpoint, c->central_pub, c->station_pub[station], c->station_sec[station]);
