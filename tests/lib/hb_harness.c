@@ -601,7 +601,7 @@ hb_h_central_start(hb_h_central_t *c)
                     "run", NULL};
     c->pid = hb_h_spawn(argv, c->log);
     for (int i = 0; i < 100; i++) {
-        hb_h_client_t *cl = hb_h_central_client(c, 1);
+        hb_h_client_t *cl = hb_h_central_client_raw(c, 1);
         int64_t hw = hb_h_hello(cl, 1, 0);
         hb_h_client_destroy(&cl);
         if (hw >= 0)
