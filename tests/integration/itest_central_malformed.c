@@ -3,7 +3,8 @@
  * or op at fault is refused.
  *  - queries the database cannot take (statement since = 2^63-1,
  *    before_id = 2^63, directory since_version = 2^63) are MALFORMED, not
- *    UNAVAILABLE (which a client retries forever);
+ *    UNAVAILABLE (which a client retries forever; that was the answer for
+ *    a registered member's statement before the fix);
  *  - in a batch, an op that is not in canonical encoding (a note holding
  *    U+0000, which protobuf-c cuts) and an op with a bad member number are
  *    refused alone, recorded like any rejection (the resend gets the same
@@ -64,6 +65,13 @@ test_query_malformed(void **state)
 {
     (void) state;
     hb_h_client_t *cl = hb_h_central_client(&central, 1);
+    hb_h_batch_t *b = hb_h_batch_new();  /* a member whose statement is asked for */
+    hb_h_batch_register(b, 1, Q(1), "Asked about", HOURBANK__ROLE__ELDER, 1940, NULL);
+    Hourbank__Envelope *ack = itest_send(cl, b);
+    const int ok[] = {HOURBANK__RESULT__OK};
+    itest_expect(ack, ok, 1);
+    hb_wire_free(&ack);
+    hb_h_batch_free(&b);
     Hourbank__Envelope env;
     Hourbank__StatementQuery sq;
     hourbank__envelope__init(&env);
