@@ -96,7 +96,9 @@ main(int argc, char **argv)
         return EX_USAGE;
     }
     hb_config_errors_t *errors = calloc(1, sizeof *errors);
-    hb_station_conf_t *conf = errors ? hb_station_conf_load(args.config_path, errors) : NULL;
+    hb_station_conf_t *conf = !errors      ? NULL
+                              : args.check ? hb_station_conf_check(args.config_path, errors)
+                                           : hb_station_conf_load(args.config_path, errors);
     if (!conf && errors)
         hb_config_errors_print(errors, stderr);
     free(errors);

@@ -68,6 +68,10 @@
  * bigint): an op naming a larger one could never be posted. */
 #define HB_STATION_ID_MAX 2147483647LL
 #define HB_SEQ_MAX 9223372036854775807LL
+/* Transfer ids and directory versions a query may name (PostgreSQL bigint):
+ * a larger one is refused as MALFORMED before any SQL, since the database
+ * could never answer it. */
+#define HB_ROW_ID_MAX 9223372036854775807LL
 
 /* ---- amounts (minutes) ---- */
 /* One service record: at most one long day of care. */
@@ -108,6 +112,24 @@
 #define HB_DRAIN_MS HB_ACK_TIMEOUT_MS
 /* Database reconnect backoff. */
 #define HB_DB_RETRY_DELAY_MS_MAX 10000
+/* Central's reader connection (central.yaml query_connect_timeout_seconds,
+ * query_statement_timeout_seconds): the main thread that answers queries
+ * also answers hellos and acks, so an unreachable or silent database may
+ * hold it at most this long. libpq counts connect_timeout in whole seconds
+ * and raises 1 to 2. */
+#define HB_QUERY_CONNECT_TIMEOUT_S_DEFAULT 5
+#define HB_QUERY_CONNECT_TIMEOUT_S_MIN 2
+#define HB_QUERY_CONNECT_TIMEOUT_S_MAX 300
+#define HB_QUERY_STATEMENT_TIMEOUT_S_DEFAULT 10
+#define HB_QUERY_STATEMENT_TIMEOUT_S_MAX 3600
+/* The first pause after a failed connection attempt of the reader (then
+ * doubled up to HB_DB_RETRY_DELAY_MS_MAX): each attempt at an unreachable
+ * database may hold the main thread for the connect timeout, so they are
+ * not made for every query. */
+#define HB_QUERY_RETRY_DELAY_MS_MIN 1000
+/* How long past the statement timeout central waits for the server's
+ * answer (its cancellation) before it drops the connection. */
+#define HB_QUERY_REPLY_GRACE_MS 1000
 
 /* ---- configuration ---- */
 #define HB_CONFIG_BYTES_MAX (4 * 1024 * 1024)
@@ -171,6 +193,25 @@ _Static_assert(HB_STATIONS_MAX * (HB_NAME_BYTES_MAX + HB_COMMUNITY_CODE_BYTES_MA
  * seconds on a big ledger); more are answered UNAVAILABLE. */
 #define HB_VERIFIES_QUEUED_MAX 4
 _Static_assert(HB_GROUPS_IN_HAND_MAX >= 2, "one group in the writer while the next is collected");
+/* Batches of one station central holds at once (received, not yet acked):
+ * a station keeps at most HB_INFLIGHT_BATCHES_MAX in flight, and as many
+ * again may still be in hand from before it resent them (a lost ack). One
+ * more is answered UNAVAILABLE, so that no one station (a flood, a broken
+ * client) fills every group in hand and holds back the others: its share
+ * is at most two groups' ops of HB_GROUPS_IN_HAND_MAX. */
+#define HB_STATION_BATCHES_IN_HAND_MAX (2 * HB_INFLIGHT_BATCHES_MAX)
+_Static_assert(HB_STATION_BATCHES_IN_HAND_MAX >= HB_INFLIGHT_BATCHES_MAX, "a station's window always fits");
+_Static_assert(HB_STATION_BATCHES_IN_HAND_MAX * HB_BATCH_OPS_MAX <= (HB_GROUPS_IN_HAND_MAX / 4) * HB_GROUP_OPS_MAX,
+               "one station holds at most a quarter of the groups in hand");
+/* Stations central tracks in memory (peers.h): every configured station,
+ * and as many again added by reloads over the process's life. */
+#define HB_PEER_STATIONS_MAX (2 * HB_STATIONS_MAX)
+/* Connections per station whose hello central remembers: a station has one
+ * at a time; a reconnection (a new routing id) may overlap the old one. */
+#define HB_PEER_CONNECTIONS_MAX 4
+/* How often central records in the ledger when stations last sent
+ * anything: one UPDATE per tick for all that changed, never per message. */
+#define HB_CONTACT_FLUSH_MS 2000
 
 /* ---- station: group commit of saves ---- */
 /* Saves the station commits in one SQLite transaction (one fsync) when

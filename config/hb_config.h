@@ -81,6 +81,9 @@ typedef struct {
 typedef struct {
     char listen[HB_PATH_BYTES_MAX];              /* required, e.g. "tcp://127.0.0.1:7400" */
     char database[HB_CONNINFO_BYTES_MAX];        /* required libpq conninfo */
+    char query_database[HB_CONNINFO_BYTES_MAX];  /* queries' conninfo (a standby); "" = database */
+    int64_t query_connect_timeout_seconds;       /* default HB_QUERY_CONNECT_TIMEOUT_S_DEFAULT */
+    int64_t query_statement_timeout_seconds;     /* default HB_QUERY_STATEMENT_TIMEOUT_S_DEFAULT */
     char secret_key_file[HB_PATH_BYTES_MAX];     /* required; Z85 secret key file */
     char log_level[16];                          /* error|warn|info|debug, default info */
     int64_t clock_skew_seconds;                  /* default HB_CLOCK_SKEW_S_DEFAULT */
@@ -118,6 +121,9 @@ hb_central_conf_t *hb_central_conf_load(const char *path, hb_config_errors_t *er
 void hb_central_conf_destroy(hb_central_conf_t **self_p);
 
 hb_station_conf_t *hb_station_conf_load(const char *path, hb_config_errors_t *errors);
+/* As hb_station_conf_load, and the key files must be readable keys
+ * (--check-config); a problem is an error at the key naming the file. */
+hb_station_conf_t *hb_station_conf_check(const char *path, hb_config_errors_t *errors);
 void hb_station_conf_destroy(hb_station_conf_t **self_p);
 
 /* For SIGHUP: load path; on errors log them all (hb_config_errors_log)

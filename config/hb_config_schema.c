@@ -8,11 +8,14 @@
 #include "hb_config.h"
 #include "hb_config_schema.h"
 #include "hb_assert.h"
+#include "hb_keyfile.h"
 #include "hb_log.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #define FIELD_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* Where a member lives: offset and size. */
@@ -378,6 +381,13 @@ static const hb_config_field_t central_fields[] = {
      AT(hb_central_conf_t, listen)},
     {.key = "database", .type = HB_CONFIG_STRING, .required = true, .min = 1,
      AT(hb_central_conf_t, database)},
+    {.key = "query_database", .type = HB_CONFIG_STRING, AT(hb_central_conf_t, query_database)},
+    {.key = "query_connect_timeout_seconds", .type = HB_CONFIG_INT, .min = HB_QUERY_CONNECT_TIMEOUT_S_MIN,
+     .max = HB_QUERY_CONNECT_TIMEOUT_S_MAX, .def = HB_QUERY_CONNECT_TIMEOUT_S_DEFAULT,
+     AT(hb_central_conf_t, query_connect_timeout_seconds)},
+    {.key = "query_statement_timeout_seconds", .type = HB_CONFIG_INT, .min = 1,
+     .max = HB_QUERY_STATEMENT_TIMEOUT_S_MAX, .def = HB_QUERY_STATEMENT_TIMEOUT_S_DEFAULT,
+     AT(hb_central_conf_t, query_statement_timeout_seconds)},
     {.key = "secret_key_file", .type = HB_CONFIG_STRING, .required = true, .min = 1,
      .relative_path = true, AT(hb_central_conf_t, secret_key_file)},
     {.key = "log_level", .type = HB_CONFIG_WORD, .names = log_level_names, .def_text = "info",
@@ -455,13 +465,48 @@ static const hb_config_field_t station_fields[] = {
     {.key = "member_serial_max", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX,
      .def = HB_MEMBER_SERIAL_MAX, AT(hb_station_conf_t, member_serial_max)},
 };
+/* --check-config reads the key files too (the daemon needs both; the CLI,
+ * which also loads station.yaml, may not be allowed to read the secret
+ * one): a missing or unreadable file is reported at its key. */
+typedef struct {
+    bool read_key_files;
+} station_state_t;
+
+static void
+check_key_file(hb_config_loader_t *ld, const hb_config_entry_t *entry, const char *key, const char *path,
+               bool secret)
+{
+    char z85[HB_KEY_Z85_CHARS + 1], msg[HB_PATH_BYTES_MAX + HB_MESSAGE_BYTES_MAX];
+    if (hb_config_entry_ok(entry, key) && hb_keyfile_read(path, secret, z85, msg, sizeof msg) != 0)
+        hb_config_error(ld, hb_config_entry_mark(entry, key), "%s: %s", key, msg);
+    sodium_memzero(z85, sizeof z85);
+}
+
+static void
+check_station_conf(hb_config_loader_t *ld, const hb_config_entry_t *entry)
+{
+    const station_state_t *state = entry->user;
+    const hb_station_conf_t *conf = entry->data;
+    if (!state || !state->read_key_files)
+        return;
+    check_key_file(ld, entry, "public_key_file", conf->public_key_file, false);
+    check_key_file(ld, entry, "secret_key_file", conf->secret_key_file, true);
+}
+
 static const hb_config_schema_t station_schema = {
-    station_fields, FIELD_COUNT(station_fields), sizeof(hb_station_conf_t), NULL};
+    station_fields, FIELD_COUNT(station_fields), sizeof(hb_station_conf_t), check_station_conf};
 
 hb_station_conf_t *
 hb_station_conf_load(const char *path, hb_config_errors_t *errors)
 {
     return hb_config_load(path, &station_schema, NULL, errors);
+}
+
+hb_station_conf_t *
+hb_station_conf_check(const char *path, hb_config_errors_t *errors)
+{
+    station_state_t state = {.read_key_files = true};
+    return hb_config_load(path, &station_schema, &state, errors);
 }
 
 void

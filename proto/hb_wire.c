@@ -560,9 +560,10 @@ validate_statement_query(hb_wire_error_t *err, const char *where, const Hourbank
     static const text_rule_t rules[] = {
         MEMBER_NO(Hourbank__StatementQuery, member_no, TEXT_REQUIRED),
     };
-    if (CHECK_TEXTS(err, where, q, rules) != 0 || check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX) != 0)
+    if (CHECK_TEXTS(err, where, q, rules) != 0 || check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX) != 0 ||
+        check_u64(err, where, "before_id", q->before_id, 0, HB_ROW_ID_MAX) != 0)
         return -1;
-    return check_time(err, where, "since", q->since);
+    return check_i64(err, where, "since", q->since, 0, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED);
 }
 
 static int
@@ -662,6 +663,8 @@ validate_member_reply(hb_wire_error_t *err, const char *where, const Hourbank__M
 static int
 validate_directory_query(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryQuery *q)
 {
+    if (check_u64(err, where, "since_version", q->since_version, 0, HB_ROW_ID_MAX) != 0)
+        return -1;
     return check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX);
 }
 
@@ -918,19 +921,155 @@ hb_wire_validate(const Hourbank__Envelope *env, hb_wire_error_t *err)
  * hb_wire_pack() (and from any conforming proto3 encoder) re-encode to the
  * same size. */
 static int
-check_canonical(hb_wire_error_t *err, const Hourbank__Envelope *env, size_t size)
+not_canonical(hb_wire_error_t *err, size_t size, size_t canonical)
 {
-    size_t canonical = hourbank__envelope__get_packed_size(env);
-    if (canonical == size)
-        return 0;
     return fail(err, HB_RESULT_MALFORMED,
                 "message of %zu bytes is not in canonical encoding (re-encodes to %zu bytes): "
                 "embedded NUL, duplicate or default-valued field",
                 size, canonical);
 }
 
+/* ---- canonical encoding of each op of a Batch ----
+ * Canonical encoding is a property of each op on its own: a note holding
+ * U+0000 makes its op unpostable, not its batch. So when a Batch does not
+ * re-encode to its size, the received bytes are walked (protobuf wire
+ * format): the envelope apart from its ops, and the Batch apart from its
+ * ops, must re-encode exactly (that is envelope-level, refused whole);
+ * each op that re-encodes to another size is marked, to be refused alone. */
+
+/* A varint holds at most 64 bits: 10 bytes of 7. */
+#define VARINT_BYTES_MAX 10
+#define WIRE_VARINT 0
+#define WIRE_I64 1
+#define WIRE_LEN 2
+#define WIRE_I32 5
+#define WIRE_I64_BYTES 8
+#define WIRE_I32_BYTES 4
+#define WIRE_TYPE_BITS 3
+
+/* The varint at p (n bytes left): its length, or 0 when cut short. */
+static size_t
+varint_read(const uint8_t *p, size_t n, uint64_t *v)
+{
+    *v = 0;
+    for (size_t i = 0; i < n && i < VARINT_BYTES_MAX; i++) {
+        *v |= (uint64_t) (p[i] & 0x7F) << (7 * i);
+        if (!(p[i] & 0x80))
+            return i + 1;
+    }
+    return 0;
+}
+
+static int64_t
+varint_size(uint64_t v)
+{
+    int64_t n = 1;
+    for (; v >= 0x80; v >>= 7)
+        n++;
+    return n;
+}
+
+/* The length-delimited fields numbered want in the message p[0..n): the
+ * first max (offset, length) pairs are stored; returns how many there are,
+ * or -1 when the bytes are not a message. */
+static long
+wire_fields(const uint8_t *p, size_t n, uint64_t want, size_t *off, size_t *len, size_t max)
+{
+    long found = 0;
+    for (size_t at = 0, k; at < n;) {
+        uint64_t tag, v = 0;
+        if ((k = varint_read(p + at, n - at, &tag)) == 0)
+            return -1;
+        at += k;
+        switch (tag & ((1u << WIRE_TYPE_BITS) - 1)) {
+        case WIRE_VARINT: k = varint_read(p + at, n - at, &v); v = 0; break;
+        case WIRE_I64: k = n - at >= WIRE_I64_BYTES ? WIRE_I64_BYTES : 0; break;
+        case WIRE_I32: k = n - at >= WIRE_I32_BYTES ? WIRE_I32_BYTES : 0; break;
+        case WIRE_LEN: k = varint_read(p + at, n - at, &v); break;
+        default: return -1;  /* groups: not proto3 */
+        }
+        if (k == 0 || v > n - at - k)
+            return -1;
+        if ((tag >> WIRE_TYPE_BITS) == want && (tag & ((1u << WIRE_TYPE_BITS) - 1)) == WIRE_LEN &&
+            (size_t) found < max) {
+            off[found] = at + k;
+            len[found] = (size_t) v;
+        }
+        found += (tag >> WIRE_TYPE_BITS) == want;
+        at += k + (size_t) v;
+    }
+    return found;
+}
+
+/* Size arithmetic in int64: an op's field is its tag (one byte), its
+ * length and its bytes. */
+static int64_t
+op_field_bytes(size_t len)
+{
+    return 1 + varint_size(len) + (int64_t) len;
+}
+
+/* env's body is a Batch of 1..HB_BATCH_OPS_MAX ops and env re-encodes to
+ * canonical bytes, not size. Returns 0 with op_bytes[i] set to op i's
+ * size on the wire where it differs from its re-encoding (0 elsewhere),
+ * or -1 when more than ops differ. */
+static int
+check_canonical_ops(hb_wire_error_t *err, const Hourbank__Envelope *env, const uint8_t *data, size_t size,
+                    size_t canonical, uint32_t op_bytes[HB_BATCH_OPS_MAX])
+{
+    const Hourbank__Batch *b = env->batch;
+    const ProtobufCFieldDescriptor *ops_field =
+        protobuf_c_message_descriptor_get_field_by_name(&hourbank__batch__descriptor, "ops");
+    hb_assert(ops_field && ops_field->id == 1);  /* op_field_bytes counts a one-byte tag */
+    size_t boff, blen, ooff[HB_BATCH_OPS_MAX], olen[HB_BATCH_OPS_MAX];
+    if (wire_fields(data, size, HOURBANK__ENVELOPE__BODY_BATCH, &boff, &blen, 1) != 1 ||
+        wire_fields(data + boff, blen, ops_field->id, ooff, olen, HB_BATCH_OPS_MAX) != (long) b->n_ops)
+        return not_canonical(err, size, canonical);
+    int64_t batch_canonical = (int64_t) hourbank__batch__get_packed_size(b), expect_batch = batch_canonical;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        size_t op_canonical = hourbank__op__get_packed_size(b->ops[i]);
+        expect_batch += op_field_bytes(olen[i]) - op_field_bytes(op_canonical);
+        op_bytes[i] = olen[i] == op_canonical ? 0 : (uint32_t) olen[i];
+    }
+    int64_t expect_env = (int64_t) canonical - varint_size((uint64_t) batch_canonical) - batch_canonical +
+                         varint_size(blen) + (int64_t) blen;
+    if (expect_batch != (int64_t) blen || expect_env != (int64_t) size)
+        return not_canonical(err, size, canonical);
+    return 0;
+}
+
+/* op_bytes NULL: the whole envelope must be canonical. Otherwise ops of a
+ * Batch are judged alone (check_canonical_ops). */
+static int
+check_canonical(hb_wire_error_t *err, const Hourbank__Envelope *env, const void *data, size_t size,
+                uint32_t *op_bytes)
+{
+    size_t canonical = hourbank__envelope__get_packed_size(env);
+    if (op_bytes)
+        memset(op_bytes, 0, HB_BATCH_OPS_MAX * sizeof *op_bytes);
+    if (canonical == size)
+        return 0;
+    if (!op_bytes || env->body_case != HOURBANK__ENVELOPE__BODY_BATCH || !env->batch || env->batch->n_ops == 0 ||
+        env->batch->n_ops > HB_BATCH_OPS_MAX)
+        return not_canonical(err, size, canonical);
+    return check_canonical_ops(err, env, data, size, canonical, op_bytes);
+}
+
+int
+hb_wire_check_op_encoding(const Hourbank__Op *op, uint32_t wire_bytes, hb_wire_error_t *err)
+{
+    hb_assert(op && err);
+    error_clear(err);
+    if (wire_bytes == 0)
+        return 0;
+    return fail(err, HB_RESULT_MALFORMED,
+                "op seq=%" PRIu64 ": op of %" PRIu32 " bytes is not in canonical encoding (re-encodes to %zu"
+                " bytes): embedded NUL, duplicate or default-valued field",
+                op->seq, wire_bytes, hourbank__op__get_packed_size(op));
+}
+
 Hourbank__Envelope *
-hb_wire_unpack(const void *data, size_t size, hb_wire_error_t *err)
+hb_wire_unpack_ops(const void *data, size_t size, uint32_t *op_bytes, hb_wire_error_t *err)
 {
     hb_assert(err);
     error_clear(err);
@@ -945,12 +1084,18 @@ hb_wire_unpack(const void *data, size_t size, hb_wire_error_t *err)
         return NULL;
     }
     uint64_t correlation_id = env->correlation_id;
-    if (check_version(err, env) != 0 || check_canonical(err, env, size) != 0 ||
+    if (check_version(err, env) != 0 || check_canonical(err, env, data, size, op_bytes) != 0 ||
         validate_body(err, env, BATCH_CHECK_STRUCTURE) != 0) {
         hb_wire_free(&env);
         err->correlation_id = correlation_id;  /* so the refusal reaches the right caller */
     }
     return env;
+}
+
+Hourbank__Envelope *
+hb_wire_unpack(const void *data, size_t size, hb_wire_error_t *err)
+{
+    return hb_wire_unpack_ops(data, size, NULL, err);
 }
 
 void

@@ -78,6 +78,22 @@ typedef enum {
  * or NULL with err filled in. err is always written. */
 Hourbank__Envelope *hb_wire_unpack(const void *data, size_t size, hb_wire_error_t *err);
 
+/* As hb_wire_unpack(), for messages whose Batch ops are judged one by one
+ * (central's station socket). op_bytes: HB_BATCH_OPS_MAX entries, all
+ * written. Canonical encoding is then checked per op: when only ops of a
+ * Batch re-encode to another size, the envelope is accepted and
+ * op_bytes[i] holds op i's size on the wire (0 for an op in canonical
+ * encoding), for hb_wire_check_op_encoding(); anything else that is not
+ * canonical (the envelope's or the Batch's own fields, a body given twice)
+ * refuses the message, as hb_wire_unpack() does. */
+Hourbank__Envelope *hb_wire_unpack_ops(const void *data, size_t size, uint32_t *op_bytes, hb_wire_error_t *err);
+
+/* An op whose size on the wire (wire_bytes from hb_wire_unpack_ops; 0 =
+ * canonical) differs from its re-encoding is MALFORMED: its decoded form
+ * is not what was sent (e.g. a string cut at U+0000). Returns 0, or -1 with
+ * err filled in. err is always written. */
+int hb_wire_check_op_encoding(const Hourbank__Op *op, uint32_t wire_bytes, hb_wire_error_t *err);
+
 /* Frees an envelope returned by hb_wire_unpack() and sets *env_p = NULL.
  * Does nothing if *env_p is NULL. Not for envelopes built by hand. */
 void hb_wire_free(Hourbank__Envelope **env_p);

@@ -184,7 +184,8 @@ collect(group_t *g)
                 in->refusal = g->jobs[j].refusal;
                 hb_log_info("op refused before posting station=%" PRIu32 " seq=%" PRIu64
                             " code=NOT_AUTHORIZED reason=\"%s\"", in->station_id, in->op->seq, in->refusal);
-            } else if (hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
+            } else if (hb_wire_check_op_encoding(in->op, g->jobs[j].op_wire_bytes[i], why) != 0 ||
+                       hb_wire_validate_op(in->op, HB_WIRE_OP_IN_BATCH, why) != 0) {
                 hb_assert(why->code != HB_RESULT_OK && why->code != HB_RESULT_UNSET);
                 in->refused = why->code;
                 in->refusal = why->message;

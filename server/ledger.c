@@ -9,6 +9,7 @@
 #include "hb_log.h"
 #include "group.h"
 #include "migrate.h"
+#include "pg_array.h"
 
 
 struct hb_ledger {
@@ -207,6 +208,33 @@ hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, 
         rc = -1;
     }
     PQclear(r);
+    return rc;
+}
+
+static const char CONTACTS_SQL[] =
+    "UPDATE station s SET last_contact = greatest(s.last_contact, to_timestamp(v.at_s))"
+    " FROM unnest($1::integer[], $2::bigint[]) AS v(id, at_s) WHERE s.id = v.id";
+
+int
+hb_ledger_contacts(hb_ledger_t *self, const hb_ledger_contact_t *contacts, size_t n)
+{
+    hb_assert(self && contacts && n > 0);
+    if (!hb_ledger_connected(self))
+        return -1;
+    hb_pg_array_t a[2];
+    hb_pg_array_open(&a[0]);
+    hb_pg_array_open(&a[1]);
+    for (size_t i = 0; i < n; i++) {
+        hb_pg_array_int(&a[0], contacts[i].station_id);
+        hb_pg_array_int(&a[1], contacts[i].at_s);
+    }
+    const char *p[] = {hb_pg_array_close(&a[0]), hb_pg_array_close(&a[1])};
+    PGresult *r = PQexecParams(self->pg, CONTACTS_SQL, 2, NULL, p, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc != 0)
+        note_error(self, "last contact", r);
+    PQclear(r);
+    hb_pg_array_free(a, 2);
     return rc;
 }
 

@@ -41,6 +41,9 @@ typedef struct {
      * is refused NOT_AUTHORIZED (its station is retired); replays keep their
      * stored results */
     char refusal[HB_MESSAGE_BYTES_MAX];
+    /* per op of batch: its size on the wire when it is not in canonical
+     * encoding, else 0 (hb_wire_unpack_ops); such an op is refused alone */
+    uint32_t op_wire_bytes[HB_BATCH_OPS_MAX];
     hb_result_t batch_result;            /* OK or SEQ_GAP */
     char message[HB_MESSAGE_BYTES_MAX];
     uint64_t high_water_mark;            /* after this batch */
@@ -84,5 +87,16 @@ typedef struct {
  * `hourbank stations` shows it), and reads its marks. Returns 0, or -1 when
  * the database failed or does not know the station (logged). */
 int hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, hb_ledger_marks_t *out);
+
+/* When a station last sent anything (Unix seconds). */
+typedef struct {
+    uint32_t station_id;
+    int64_t at_s;
+} hb_ledger_contact_t;
+
+/* Records contacts[0..n) in station.last_contact, in one statement; a
+ * time older than the one recorded is ignored. Returns 0, or -1 (logged)
+ * when the statement failed. */
+int hb_ledger_contacts(hb_ledger_t *self, const hb_ledger_contact_t *contacts, size_t n);
 
 #endif

@@ -1,6 +1,8 @@
 #include "query.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +10,26 @@
 #include <libpq-fe.h>
 
 #include "hb_assert.h"
+#include "hb_clock.h"
 #include "hb_limits.h"
 #include "hb_log.h"
 #include "verify.h"
 
+#define MS_PER_S 1000
+/* SQLSTATE class 22, data exception (e.g. 22003 numeric_value_out_of_range,
+ * 22008 datetime_field_overflow): the question, not the database, is wrong. */
+#define SQLSTATE_DATA_EXCEPTION "22"
+
 struct hb_query {
     char *conninfo;
     PGconn *pg;
+    int connect_timeout_s;    /* 0: libpq's default (none) */
+    int statement_timeout_s;  /* 0: none */
+    int64_t retry_at_ms;      /* no connection attempt before this */
+    bool timed_out;           /* the last statement got no answer in time */
+    int retry_delay_ms;
+    hb_result_t fail_code;    /* why the last run() failed: UNAVAILABLE or MALFORMED */
+    char fail_msg[HB_MESSAGE_BYTES_MAX];
 };
 
 /* A reply points into its PGresult; both are freed together. */
@@ -42,12 +57,16 @@ static const char MEMBER_COLS[] =
     " a.credits - a.debits, a.version";
 
 hb_query_t *
-hb_query_new(const char *conninfo)
+hb_query_new(const char *conninfo, int connect_timeout_s, int statement_timeout_s)
 {
+    hb_assert(conninfo && connect_timeout_s >= 0 && statement_timeout_s >= 0);
     hb_query_t *self = calloc(1, sizeof *self);
     hb_assert(self);
     self->conninfo = strdup(conninfo);
     hb_assert(self->conninfo);
+    self->connect_timeout_s = connect_timeout_s;
+    self->statement_timeout_s = statement_timeout_s;
+    self->retry_delay_ms = HB_QUERY_RETRY_DELAY_MS_MIN;
     return self;
 }
 
@@ -96,38 +115,174 @@ ignore_notice(void *arg, const char *message)
     (void) message;
 }
 
-/* The reader connection, (re)connected when it is not usable. */
-static PGconn *
-connection(hb_query_t *self)
+static void
+drop(hb_query_t *self)
 {
-    if (!self->pg || PQstatus(self->pg) != CONNECTION_OK) {
-        if (self->pg)
-            PQfinish(self->pg);
-        self->pg = PQconnectdb(self->conninfo);
-        PQsetNoticeProcessor(self->pg, ignore_notice, NULL);
+    if (self->pg)
+        PQfinish(self->pg);
+    self->pg = NULL;
+}
+
+/* One line of libpq's or the server's error text into why. */
+static void
+one_line(char *why, size_t why_size, const char *text)
+{
+    snprintf(why, why_size, "%s", text);
+    why[strcspn(why, "\n")] = '\0';
+}
+
+/* Waits for the answer to what was just sent, for at most the statement
+ * timeout and HB_QUERY_REPLY_GRACE_MS: a server that never answers (a
+ * stopped backend, a black hole) is dropped rather than waited for, since
+ * this thread also answers hellos and acks. Returns the last result (the
+ * caller owns it), or NULL with why set. */
+static PGresult *
+await_result(hb_query_t *self, char *why, size_t why_size)
+{
+    self->timed_out = false;
+    int64_t deadline = self->statement_timeout_s > 0
+                           ? hb_clock_ms() + (int64_t) self->statement_timeout_s * MS_PER_S + HB_QUERY_REPLY_GRACE_MS
+                           : -1;
+    PGresult *last = NULL;
+    for (;;) {
+        if (!PQisBusy(self->pg)) {
+            PGresult *r = PQgetResult(self->pg);
+            if (!r)
+                return last;
+            PQclear(last);
+            last = r;
+            continue;
+        }
+        int wait_ms = deadline < 0 ? -1 : (int) (deadline - hb_clock_ms());
+        if (deadline >= 0 && wait_ms <= 0) {
+            snprintf(why, why_size, "no answer within %d s (statement timeout) and %d ms", self->statement_timeout_s,
+                     HB_QUERY_REPLY_GRACE_MS);
+            PQclear(last);
+            drop(self);
+            self->timed_out = true;
+            return NULL;
+        }
+        struct pollfd pfd = {PQsocket(self->pg), POLLIN, 0};
+        int rc = poll(&pfd, 1, wait_ms);
+        if ((rc < 0 && errno != EINTR) || (rc > 0 && !PQconsumeInput(self->pg))) {
+            one_line(why, why_size, PQerrorMessage(self->pg));
+            PQclear(last);
+            drop(self);
+            return NULL;
+        }
     }
-    return self->pg;
+}
+
+/* Sends sql and waits (await_result). */
+static PGresult *
+exec_bounded(hb_query_t *self, const char *sql, int n, const char *const *params, char *why, size_t why_size)
+{
+    if (!PQsendQueryParams(self->pg, sql, n, NULL, params, NULL, NULL, 0)) {
+        one_line(why, why_size, PQerrorMessage(self->pg));
+        return NULL;
+    }
+    return await_result(self, why, why_size);
+}
+
+/* The session's statement_timeout, so that the server too gives up. */
+static int
+set_statement_timeout(hb_query_t *self, char *why, size_t why_size)
+{
+    char value[32];
+    snprintf(value, sizeof value, "%ds", self->statement_timeout_s);
+    const char *p[] = {value};
+    PGresult *r = exec_bounded(self, "SELECT set_config('statement_timeout', $1, false)", 1, p, why, why_size);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc != 0 && r)
+        one_line(why, why_size, PQresultErrorMessage(r));
+    PQclear(r);
+    return rc;
+}
+
+/* The reader connection, (re)connected when it is not usable, at most
+ * connect_timeout_s per attempt; after a failed attempt the next waits
+ * (capped exponential backoff), so that an unreachable database costs
+ * this thread one timeout per backoff step, not one per query. NULL (why
+ * set) when there is none. */
+static PGconn *
+connection(hb_query_t *self, char *why, size_t why_size)
+{
+    if (self->pg && PQstatus(self->pg) == CONNECTION_OK)
+        return self->pg;
+    drop(self);
+    if (hb_clock_ms() < self->retry_at_ms) {
+        snprintf(why, why_size, "not connected; next attempt in %" PRId64 " ms", self->retry_at_ms - hb_clock_ms());
+        return NULL;
+    }
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", self->connect_timeout_s);
+    const char *keys[] = {"dbname", self->connect_timeout_s > 0 ? "connect_timeout" : NULL, NULL};
+    const char *values[] = {self->conninfo, timeout, NULL};
+    self->pg = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(self->pg) == CONNECTION_OK) {
+        PQsetNoticeProcessor(self->pg, ignore_notice, NULL);
+        if (self->statement_timeout_s == 0 || set_statement_timeout(self, why, why_size) == 0) {
+            self->retry_delay_ms = HB_QUERY_RETRY_DELAY_MS_MIN;
+            return self->pg;
+        }
+    } else {
+        one_line(why, why_size, PQerrorMessage(self->pg));
+    }
+    drop(self);
+    self->retry_at_ms = hb_clock_ms() + self->retry_delay_ms;
+    self->retry_delay_ms = self->retry_delay_ms * 2 > HB_DB_RETRY_DELAY_MS_MAX ? HB_DB_RETRY_DELAY_MS_MAX
+                                                                              : self->retry_delay_ms * 2;
+    return NULL;
+}
+
+/* Why a statement failed: a data exception is the question's fault
+ * (MALFORMED, final); anything else is the database's (UNAVAILABLE). */
+static void
+note_failure(hb_query_t *self, const PGresult *r, const char *why)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strncmp(state, SQLSTATE_DATA_EXCEPTION, strlen(SQLSTATE_DATA_EXCEPTION)) == 0) {
+        self->fail_code = HB_RESULT_MALFORMED;
+        snprintf(self->fail_msg, sizeof self->fail_msg, "the ledger cannot answer this query: %s", why);
+    } else {
+        self->fail_code = HB_RESULT_UNAVAILABLE;
+        snprintf(self->fail_msg, sizeof self->fail_msg, "the ledger database is unavailable");
+    }
 }
 
 /* Runs a read query with text parameters; reconnects once if the
- * connection was lost. NULL on failure (logged). */
+ * connection was lost. NULL on failure (logged; fail_code and fail_msg
+ * say what to answer). */
 static PGresult *
 run(hb_query_t *self, const char *sql, int n, const char *const *params)
 {
     char why[HB_MESSAGE_BYTES_MAX] = "";
+    PGresult *r = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
-        connection(self);
-        PGresult *r = PQexecParams(self->pg, sql, n, NULL, params, NULL, NULL, 0);
+        PQclear(r);
+        r = NULL;
+        if (!connection(self, why, sizeof why))
+            break;
+        r = exec_bounded(self, sql, n, params, why, sizeof why);
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             return r;
-        snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(self->pg));
-        why[strcspn(why, "\n")] = '\0';
-        PQclear(r);
-        if (PQstatus(self->pg) == CONNECTION_OK)
-            break;
+        if (r)
+            one_line(why, sizeof why, PQresultErrorMessage(r));
+        if ((self->pg && PQstatus(self->pg) == CONNECTION_OK) || self->timed_out)
+            break;  /* only a lost connection is worth one more try */
     }
-    hb_log_warn("query failed error=\"%s\"", why);
+    note_failure(self, r, why);
+    PQclear(r);
+    hb_log_warn("query failed code=%s error=\"%s\"", hb_result_name(self->fail_code), why);
     return NULL;
+}
+
+/* A failed run(): the answer it calls for. */
+static void
+failed(const hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
+{
+    *code = self->fail_code;
+    snprintf(msg, msg_size, "%s", self->fail_msg);
 }
 
 static hb_query_reply_t *
@@ -178,11 +333,8 @@ answer_balance(hb_query_t *self, const Hourbank__BalanceQuery *q, hb_result_t *c
     PGresult *res = run(self, "SELECT m.member_no, a.credits - a.debits, extract(epoch FROM now())::bigint"
                               " FROM member m JOIN account a ON a.id = m.account_id WHERE m.member_no = $1",
                         1, p);
-    if (!res) {
-        *code = HB_RESULT_UNAVAILABLE;
-        snprintf(msg, msg_size, "the ledger database is unavailable");
-        return NULL;
-    }
+    if (!res)
+        return failed(self, code, msg, msg_size), NULL;
     if (PQntuples(res) == 0) {
         PQclear(res);
         *code = HB_RESULT_NOT_FOUND;
@@ -272,7 +424,7 @@ answer_statement(hb_query_t *self, const Hourbank__StatementQuery *q, hb_result_
     const char *p[] = {q->member_no};
     PGresult *who = run(self, "SELECT member_no FROM member WHERE member_no = $1", 1, p);
     if (!who)
-        return unavailable(code, msg, msg_size), NULL;
+        return failed(self, code, msg, msg_size), NULL;
     int found = PQntuples(who) == 1;
     PQclear(who);
     if (!found) {
@@ -283,7 +435,7 @@ answer_statement(hb_query_t *self, const Hourbank__StatementQuery *q, hb_result_
     const char *params[] = {q->member_no, before, since, lim};
     PGresult *res = run(self, STATEMENT_SQL, 4, params);
     if (!res)
-        return unavailable(code, msg, msg_size), NULL;
+        return failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = reply_new(res);
     hourbank__statement_reply__init(&r->body.statement);
     snprintf(r->member_no, sizeof r->member_no, "%s", q->member_no);
@@ -308,7 +460,7 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
     const char *p[] = {q->member_no[0] ? q->member_no : q->text, lim};
     PGresult *res = run(self, sql, 2, p);
     if (!res)
-        return unavailable(code, msg, msg_size), NULL;
+        return failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = reply_new(res);
     hourbank__member_reply__init(&r->body.member);
     fill_members(r, &r->body.member.members, &r->body.member.n_members);
@@ -330,7 +482,7 @@ answer_directory(hb_query_t *self, const Hourbank__DirectoryQuery *q, hb_result_
     const char *p[] = {since, lim};
     PGresult *res = run(self, sql, 2, p);
     if (!res)
-        return unavailable(code, msg, msg_size), NULL;
+        return failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = reply_new(res);
     hourbank__directory_reply__init(&r->body.directory);
     fill_members(r, &r->body.directory.members, &r->body.directory.n_members);
@@ -357,7 +509,7 @@ answer_categories(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_siz
                               " WHERE version = (SELECT max(version) FROM rules_version)"
                               " ORDER BY name LIMIT $1", 1, p);
     if (!res)
-        return unavailable(code, msg, msg_size), NULL;
+        return failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = reply_new(res);
     int n = PQntuples(res);
     Hourbank__Category *c = calloc((size_t) n + 1, sizeof *c);
@@ -432,7 +584,7 @@ answer_stations(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
     const char *p[] = {lim};
     PGresult *res = run(self, STATIONS_SQL, 1, p);
     if (!res)
-        return unavailable(code, msg, msg_size), NULL;
+        return failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = reply_new(res);
     hourbank__stations_reply__init(&r->body.stations);
     fill_stations(r);
@@ -479,13 +631,16 @@ answer_verify(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
 {
     hb_verify_t v;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (hb_verify_run(connection(self), &v, msg, msg_size) == 0) {
+        PGconn *pg = connection(self, msg, msg_size);
+        if (!pg)
+            break;
+        if (hb_verify_run(pg, &v, msg, msg_size) == 0) {
             hb_query_reply_t *r = verify_reply(&v);
             hb_verify_clear(&v);
             return r;
         }
         hb_log_warn("%s", msg);
-        if (PQstatus(self->pg) == CONNECTION_OK) {
+        if (self->pg && PQstatus(self->pg) == CONNECTION_OK) {
             *code = HB_RESULT_INTERNAL;  /* msg says what failed */
             return NULL;
         }

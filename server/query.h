@@ -1,7 +1,8 @@
 /* query.h - read-only questions to the ledger, on their own connection so
  * that queries never wait behind the writer's transaction.
- * Every function fills a reply envelope body; on a database failure it
- * returns -1 and the caller answers UNAVAILABLE. */
+ * A query the database refuses as a data exception (SQLSTATE class 22, a
+ * value it cannot take) is answered MALFORMED: asking again cannot help.
+ * A lost, unreachable or silent database is answered UNAVAILABLE. */
 #ifndef HB_QUERY_H
 #define HB_QUERY_H
 
@@ -13,8 +14,14 @@
 
 typedef struct hb_query hb_query_t;
 
-/* conninfo: copied. Connects lazily. */
-hb_query_t *hb_query_new(const char *conninfo);
+/* conninfo: copied. Connects lazily, at most connect_timeout_s per
+ * attempt (libpq's connect_timeout; 0 = none), and after a failed attempt
+ * not again before a capped backoff (HB_QUERY_RETRY_DELAY_MS_MIN doubling
+ * to HB_DB_RETRY_DELAY_MS_MAX); meanwhile queries are answered UNAVAILABLE at
+ * once. statement_timeout_s (0 = none) is the session's statement_timeout,
+ * and a statement whose answer has not come HB_QUERY_REPLY_GRACE_MS after
+ * it (a stopped server, a black hole) drops the connection: UNAVAILABLE. */
+hb_query_t *hb_query_new(const char *conninfo, int connect_timeout_s, int statement_timeout_s);
 void hb_query_destroy(hb_query_t **self_p);
 
 /* A reply built by a query. Strings and arrays inside env belong to the
@@ -26,7 +33,7 @@ void hb_query_reply_free(hb_query_reply_t **reply_p);
 /* Answers a validated query envelope (balance, statement, member,
  * directory, categories, stations, verify). Who may ask is the caller's
  * decision (stations and verify are for admin keys). Returns the reply
- * (caller owns it), or NULL with *code and msg set (NOT_FOUND,
+ * (caller owns it), or NULL with *code and msg set (NOT_FOUND, MALFORMED,
  * UNAVAILABLE, INTERNAL). */
 hb_query_reply_t *hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req,
                                   hb_result_t *code, char *msg, size_t msg_size);

@@ -17,7 +17,9 @@
 #include "hb_log.h"
 #include "hb_router.h"
 #include "hb_wire.h"
+#include "hb_clock.h"
 #include "ledger.h"
+#include "peers.h"
 #include "query.h"
 #include "keys.h"
 #include "worker.h"
@@ -48,6 +50,9 @@ typedef struct {
     pending_t pending[HB_GROUP_BATCHES_MAX];      /* parallel to w.jobs */
     hello_from_t hello_from[HB_GROUP_HELLOS_MAX]; /* parallel to w.hellos */
     size_t ops;               /* ops in the batches */
+    /* w.contacts' storage (HB_PEER_STATIONS_MAX entries), allocated with
+     * the group */
+    hb_ledger_contact_t *contacts;
     hb_central_conf_t *rules; /* owned: the reload riding this group (w.rules) */
 } group_t;
 
@@ -76,6 +81,8 @@ struct hb_server {
     group_t *collecting;      /* NULL, or the group batches join now */
     size_t groups_out;        /* sent to the writer, not back yet */
     size_t verifies_out;      /* sent to the verify thread, not back yet */
+    hb_peers_t *peers;        /* per station: hellos, batches in hand, last seen */
+    int64_t contacts_at_ms;   /* when last-seen times are next handed to the writer */
     int exit_code;
 };
 
@@ -130,6 +137,13 @@ verify_handle(void *state, void *task)
     t->reply = hb_query_answer(state, &req, &t->code, t->msg, sizeof t->msg);
 }
 
+/* Queries read from query_database (e.g. a hot standby) when it is set. */
+static const char *
+query_conninfo(const hb_central_conf_t *conf)
+{
+    return conf->query_database[0] ? conf->query_database : conf->database;
+}
+
 /* The writer and verify threads, and the groups, once the sockets work. */
 static void
 start_threads(hb_server_t *self)
@@ -137,10 +151,15 @@ start_threads(hb_server_t *self)
     for (size_t i = 0; i < HB_GROUPS_IN_HAND_MAX; i++) {
         self->spare[i] = calloc(1, sizeof *self->spare[i]);
         hb_assert(self->spare[i]);
+        self->spare[i]->contacts = calloc(HB_PEER_STATIONS_MAX, sizeof *self->spare[i]->contacts);
+        hb_assert(self->spare[i]->contacts);
     }
+    self->peers = hb_peers_new();
     self->n_spare = HB_GROUPS_IN_HAND_MAX;
     self->writer = hb_writer_new(self->ctx, self->conf->database, self->conf);
-    self->verify_query = hb_query_new(self->conf->database);
+    /* verify reads for seconds on a big ledger, on its own thread: no
+     * statement timeout */
+    self->verify_query = hb_query_new(query_conninfo(self->conf), (int) self->conf->query_connect_timeout_seconds, 0);
     hb_worker_def_t def = {.name = "verify", .state = self->verify_query, .handle = verify_handle};
     self->verifier = hb_worker_new(self->ctx, &def);
 }
@@ -155,7 +174,8 @@ hb_server_new(const char *config_path, hb_central_conf_t *conf)
     self->conf = conf;
     hb_assert(self->config_path);
     self->ctx = zmq_ctx_new();
-    self->query = hb_query_new(conf->database);
+    self->query = hb_query_new(query_conninfo(conf), (int) conf->query_connect_timeout_seconds,
+                               (int) conf->query_statement_timeout_seconds);
     self->keys = hb_keys_new(conf);
     self->zap = hb_zap_new(self->ctx, self->keys);
     if (!self->zap || setup_router(self) != 0)
@@ -172,6 +192,7 @@ group_free(group_t **g_p)
     for (size_t i = 0; i < g->w.n_jobs; i++)
         hb_wire_free(&g->pending[i].env);
     hb_central_conf_destroy(&g->rules);
+    free(g->contacts);
     free(g);
     *g_p = NULL;
 }
@@ -192,6 +213,7 @@ hb_server_destroy(hb_server_t **self_p)
         group_free(&self->collecting);
     for (size_t i = 0; i < self->n_spare; i++)
         group_free(&self->spare[i]);
+    hb_peers_destroy(&self->peers);
     if (self->router)
         zmq_close(self->router);
     hb_zap_destroy(&self->zap);
@@ -311,7 +333,7 @@ collecting(hb_server_t *self, bool fits)
  * NOT_AUTHORIZED, its final result, and replays get their stored results. */
 static void
 queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
-            Hourbank__Envelope **env_p)
+            Hourbank__Envelope **env_p, const uint32_t *op_bytes)
 {
     size_t ops = (*env_p)->batch->n_ops;
     group_t *g = collecting(self, self->collecting && batch_fits(self->collecting, ops));
@@ -323,8 +345,52 @@ queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
     *env_p = NULL;
     job->station_id = station;
     job->batch = p->env->batch;
+    memcpy(job->op_wire_bytes, op_bytes, ops * sizeof *op_bytes);
     g->w.n_jobs++;
     g->ops += ops;
+}
+
+/* A batch refused whole: a BatchAck without results (PROTOCOL.md). */
+static void
+refuse_batch(hb_server_t *self, const hb_router_peer_t *to, uint64_t corr, hb_result_t code, const char *message)
+{
+    Hourbank__Envelope env;
+    Hourbank__BatchAck ack;
+    hb_wire_envelope_init(&env, corr);
+    hourbank__batch_ack__init(&ack);
+    ack.batch_result = (Hourbank__Result) code;
+    ack.message = (char *) (uintptr_t) message;
+    env.body_case = HOURBANK__ENVELOPE__BODY_BATCH_ACK;
+    env.batch_ack = &ack;
+    send_to(self, to, &env);
+}
+
+/* A batch is taken on a connection whose hello was answered, while its
+ * station has room in hand (peers.h); otherwise it is refused whole and
+ * the station says hello again and resends. */
+static void
+take_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station, Hourbank__Envelope **env_p,
+           const uint32_t *op_bytes)
+{
+    char msg[HB_MESSAGE_BYTES_MAX];
+    hb_peer_t *p = hb_peers_find(self->peers, station);
+    hb_result_t code = HB_RESULT_UNAVAILABLE;
+    if (!p) {
+        snprintf(msg, sizeof msg, "central already tracks %d stations and cannot take batches from station %" PRIu32
+                 " until it restarts", HB_PEER_STATIONS_MAX, station);
+    } else if (!hb_peer_said_hello(p, to)) {
+        code = HB_RESULT_NOT_AUTHORIZED;
+        snprintf(msg, sizeof msg, "no hello on this connection: say hello, then send batches from the high-water"
+                 " mark central answers");
+    } else if (!hb_peer_batch_take(p)) {
+        snprintf(msg, sizeof msg, "station %" PRIu32 " has %d batches in hand at central, the most one station"
+                 " may: send more after their acks", station, HB_STATION_BATCHES_IN_HAND_MAX);
+    } else {
+        queue_batch(self, to, station, env_p, op_bytes);
+        return;
+    }
+    hb_log_warn("batch refused station=%" PRIu32 " code=%s reason=\"%s\"", station, hb_result_name(code), msg);
+    refuse_batch(self, to, (*env_p)->correlation_id, code, msg);
 }
 
 /* The mark must include every batch already received from the station:
@@ -378,6 +444,9 @@ answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_
         return;
     }
     log_hello(h);
+    hb_peer_t *p = hb_peers_find(self->peers, h->station_id);
+    if (p)
+        hb_peer_hello(p, &from->peer);  /* batches on this connection are taken from now */
     Hourbank__Envelope env;
     Hourbank__Welcome w;
     hb_wire_envelope_init(&env, from->correlation_id);
@@ -421,6 +490,9 @@ finish_group(hb_server_t *self, group_t *g)
         if (g->w.apply_rc == 0)
             send_ack(self, &g->pending[i], &g->w.jobs[i]);
         hb_wire_free(&g->pending[i].env);
+        hb_peer_t *p = hb_peers_find(self->peers, g->w.jobs[i].station_id);
+        hb_assert(p);  /* take_batch found it */
+        hb_peer_batch_done(p);
     }
     for (size_t i = 0; i < g->w.n_hellos; i++)
         answer_hello(self, &g->hello_from[i], &g->w.hellos[i]);
@@ -428,6 +500,8 @@ finish_group(hb_server_t *self, group_t *g)
         reload_done(self, g);
     g->w.n_jobs = 0;
     g->w.n_hellos = 0;
+    g->w.n_contacts = 0;
+    g->w.contacts = NULL;
     g->w.rules = NULL;
     g->ops = 0;
     hb_assert(self->groups_out > 0 && self->n_spare < HB_GROUPS_IN_HAND_MAX);
@@ -492,6 +566,21 @@ verifier_returns(hb_server_t *self)
 
 /* ---- queries: answered at once on the reader connection ---- */
 
+/* The station list says when each station last sent anything as this
+ * thread knows it, which the ledger learns only at the next tick. */
+static void
+overlay_last_seen(hb_server_t *self, Hourbank__Envelope *env)
+{
+    if (env->body_case != HOURBANK__ENVELOPE__BODY_STATIONS_REPLY)
+        return;
+    for (size_t i = 0; i < env->stations_reply->n_stations; i++) {
+        Hourbank__StationInfo *s = env->stations_reply->stations[i];
+        const hb_peer_t *p = hb_peers_find(self->peers, s->station_id);
+        if (p && hb_peer_last_seen(p) > s->last_contact)
+            s->last_contact = hb_peer_last_seen(p);
+    }
+}
+
 static void
 answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *req)
 {
@@ -503,6 +592,7 @@ answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Enve
         return;
     }
     Hourbank__Envelope *env = hb_query_reply_envelope(reply);
+    overlay_last_seen(self, env);
     env->correlation_id = req->correlation_id;
     send_to(self, to, env);
     hb_query_reply_free(&reply);
@@ -560,7 +650,8 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
 {
     hb_wire_error_t err;
     int64_t peer = who ? (int64_t) who->station : -1;
-    Hourbank__Envelope *env = hb_wire_unpack(zmq_msg_data(msg), zmq_msg_size(msg), &err);
+    uint32_t op_bytes[HB_BATCH_OPS_MAX];  /* ops not in canonical encoding: refused alone */
+    Hourbank__Envelope *env = hb_wire_unpack_ops(zmq_msg_data(msg), zmq_msg_size(msg), op_bytes, &err);
     if (env && refuse_key(self, to, key, who, env)) {
         hb_wire_free(&env);
         return;
@@ -580,7 +671,7 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
         } else if (env->body_case == HOURBANK__ENVELOPE__BODY_HELLO) {
             queue_hello(self, to, (uint32_t) peer, env);
         } else {
-            queue_batch(self, to, (uint32_t) peer, &env);
+            take_batch(self, to, (uint32_t) peer, &env, op_bytes);
         }
         break;
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY:
@@ -617,6 +708,8 @@ recv_one(hb_server_t *self)
     }
     const char *key = zmq_msg_gets(&msg, "User-Id");  /* set by ZAP for every CURVE peer */
     const hb_keys_entry_t *who = key ? hb_keys_find(self->keys, key) : NULL;
+    if (who && who->station > 0)
+        hb_peers_seen(self->peers, who->station, (int64_t) time(NULL));  /* anything counts as contact */
     if (frames != 1 || !key) {
         hb_log_warn("message refused: %d frames, peer=%" PRId64, frames, who ? (int64_t) who->station : -1);
         send_error(self, &from, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
@@ -635,12 +728,39 @@ reload(hb_server_t *self)
     hb_central_conf_t *conf = hb_central_conf_reload(self->config_path);
     if (!conf)
         return;  /* logged; the running configuration stays */
-    if (strcmp(conf->database, self->conf->database) != 0 || strcmp(conf->listen, self->conf->listen) != 0)
-        hb_log_warn("reload: \"database\" and \"listen\" changes take effect after a restart");
+    if (strcmp(conf->database, self->conf->database) != 0 || strcmp(conf->listen, self->conf->listen) != 0 ||
+        strcmp(conf->query_database, self->conf->query_database) != 0 ||
+        conf->query_connect_timeout_seconds != self->conf->query_connect_timeout_seconds ||
+        conf->query_statement_timeout_seconds != self->conf->query_statement_timeout_seconds)
+        hb_log_warn("reload: \"database\", \"listen\" and \"query_*\" changes take effect after a restart");
     group_t *g = collecting(self, true);
     g->rules = conf;
     g->w.rules = conf;
     send_group(self);
+}
+
+/* Every HB_CONTACT_FLUSH_MS, the stations' last-seen times that changed
+ * ride the group being collected to the writer: one statement per tick,
+ * whatever the traffic. A group that carries some already waits for the
+ * next tick. */
+static void
+hand_contacts(hb_server_t *self)
+{
+    int64_t now = hb_clock_ms();
+    if (now < self->contacts_at_ms || !room(self) || (self->collecting && self->collecting->w.n_contacts > 0))
+        return;
+    self->contacts_at_ms = now + HB_CONTACT_FLUSH_MS;
+    uint32_t ids[HB_GROUP_BATCHES_MAX];
+    int64_t times[HB_GROUP_BATCHES_MAX];
+    group_t *g = NULL;
+    size_t n;
+    while ((n = hb_peers_take_contacts(self->peers, ids, times, HB_GROUP_BATCHES_MAX)) > 0) {
+        g = g ? g : collecting(self, self->collecting != NULL);
+        for (size_t i = 0; i < n; i++)
+            g->contacts[g->w.n_contacts++] = (hb_ledger_contact_t){ids[i], times[i]};
+    }
+    if (g)
+        g->w.contacts = g->contacts;
 }
 
 /* One turn: groups back from the writer, verifies back, ZAP, then new
@@ -666,6 +786,7 @@ turn(hb_server_t *self)
         hb_zap_handle(self->zap);
     for (int i = 0; i < HB_RECV_BURST_MAX && room(self) && recv_one(self); i++)
         ;
+    hand_contacts(self);
     if (self->collecting && self->groups_out == 0)
         send_group(self);  /* group commit: all that came while the writer was busy */
 }

@@ -7,7 +7,13 @@
  *    HB_GROUPS_IN_HAND_MAX groups in hand), and a group's acks are sent
  *    when the writer hands it back committed (none when it failed: the
  *    stations resend). A hello waits in the group behind the batches
- *    received before it, so its high-water mark includes them.
+ *    received before it, so its high-water mark includes them. A batch is
+ *    taken only on a connection whose hello was answered, and at most
+ *    HB_STATION_BATCHES_IN_HAND_MAX of one station at once (peers.h);
+ *    otherwise it is refused whole. Every message counts as its station's
+ *    contact, recorded in the ledger once per HB_CONTACT_FLUSH_MS. The
+ *    reader connection is bounded by central.yaml's query timeouts, so a
+ *    silent database holds hellos and acks up for no longer.
  *  - the writer (writer.h): the ledger's writer connection.
  *  - verify: VerifyQuery on a connection of its own (seconds on a big
  *    ledger), so that it holds up neither queries nor batches.

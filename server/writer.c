@@ -133,6 +133,14 @@ answer_hellos(writer_state_t *w, hb_writer_group_t *g)
     }
 }
 
+/* Without a database they are lost; the stations' next messages say it again. */
+static void
+record_contacts(writer_state_t *w, hb_writer_group_t *g)
+{
+    if (g->n_contacts > 0 && !w->fatal && hb_ledger_connected(w->ledger))
+        hb_ledger_contacts(w->ledger, g->contacts, g->n_contacts);
+}
+
 /* Without a database the new rules are accepted and recorded at reconnect. */
 static void
 sync_rules(writer_state_t *w, hb_writer_group_t *g)
@@ -160,6 +168,7 @@ handle(void *state, void *task)
     db_tick(w);
     apply_jobs(w, g);
     answer_hellos(w, g);
+    record_contacts(w, g);
     sync_rules(w, g);
 }
 
@@ -207,7 +216,7 @@ void
 hb_writer_send(hb_writer_t *self, hb_writer_group_t *group)
 {
     hb_assert(self && group);
-    hb_assert(group->n_jobs + group->n_hellos > 0 || group->rules);
+    hb_assert(group->n_jobs + group->n_hellos + group->n_contacts > 0 || group->rules);
     hb_worker_send(self->worker, group);
 }
 

@@ -10,7 +10,8 @@
  * sent. In a group the writer does, in this order: the batches (one
  * transaction), the hellos (each station's high-water and member serial
  * marks, read after the batches committed; its last contact and the seq it
- * says central acknowledged are recorded), then the rules sync, so that
+ * says central acknowledged are recorded), the stations' last contact
+ * times the main loop gathered, then the rules sync, so that
  * batches received before a reload post under the old rules and batches
  * in later groups under the new ones. */
 #ifndef HB_WRITER_H
@@ -39,6 +40,11 @@ typedef struct {
     hb_ledger_job_t jobs[HB_GROUP_BATCHES_MAX];  /* as hb_ledger_apply wants them */
     size_t n_hellos;
     hb_writer_hello_t hellos[HB_GROUP_HELLOS_MAX];
+    /* Stations' last contact times to record after the hellos, in one
+     * statement (hb_ledger_contacts); NULL when n_contacts is 0. Owned by
+     * the caller, like the group. */
+    size_t n_contacts;
+    hb_ledger_contact_t *contacts;
     /* NULL, or new rules to record after the batches and hellos. Borrowed:
      * the writer keeps using them (to sync at reconnect) when rules_rc is
      * 0, until it returns a later group with rules_rc 0; the caller must
@@ -61,7 +67,8 @@ hb_writer_t *hb_writer_new(void *ctx, const char *conninfo, const hb_central_con
  * group sent before. */
 void hb_writer_destroy(hb_writer_t **self_p);
 
-/* Moves group (n_jobs + n_hellos > 0 or rules set) to the writer. */
+/* Moves group (n_jobs + n_hellos + n_contacts > 0 or rules set) to the
+ * writer. */
 void hb_writer_send(hb_writer_t *self, hb_writer_group_t *group);
 /* A group back from the writer (the caller owns it again), or NULL when
  * none is waiting. *fatal is set (and NULL returned) when the writer found

@@ -471,10 +471,16 @@ check_all(bool final)
 /* ---- faults ---- */
 
 /* Resends seqs [from, from + len) of s straight to central, as the station
- * does after losing an ack: the answers must be central's stored ones. */
+ * does after losing an ack (a hello first: central may have restarted, and
+ * takes batches only on a connection that said hello): the answers must be
+ * central's stored ones. */
 static void
 resend_range(sta_t *s, uint64_t from, size_t len, const crow_t *rows)
 {
+    if (hb_h_hello(s->direct, s->id, from - 1) < 0) {  /* central down or without its database */
+        resend_timeouts++;
+        return;
+    }
     hb_h_batch_t *b = hb_h_batch_new();
     for (uint64_t seq = from; seq < from + len; seq++) {
         const rec_t *r = &s->recs[seq];

@@ -136,7 +136,7 @@ test_stations(void **state)
         uint64_t hwm, accepted, rejected;
         bool contacted, active;
     } want[] = {{"Qingxi one", "QX03", 3, 2, 1, true, true},
-                {"Qingxi two", "QX03", 0, 0, 0, false, true},
+                {"Qingxi two", "QX03", 0, 0, 0, true, true},  /* asked for the list: contact */
                 {"Qinhuai three", "QH01", 2, 1, 1, true, true},
                 {"Qinhuai four", "QH01", 0, 0, 0, false, false}};
     Hourbank__Envelope *r = ask(0, HOURBANK__ENVELOPE__BODY_STATIONS_QUERY);

@@ -560,6 +560,15 @@ hb_h_central_cmd(hb_h_central_t *c, const char *cmd)
 hb_h_client_t *
 hb_h_central_client(hb_h_central_t *c, uint32_t station)
 {
+    hb_h_client_t *cl = hb_h_central_client_raw(c, station);
+    if (station > 0)
+        hb_h_hello(cl, station, 0);  /* as a station does; a failed one shows in what follows */
+    return cl;
+}
+
+hb_h_client_t *
+hb_h_central_client_raw(hb_h_central_t *c, uint32_t station)
+{
     if (station == 0)
         return hb_h_client_new(c->endpoint, c->central_pub, c->admin_pub, c->admin_sec);
     return hb_h_client_new(c->endpoint, c->central_pub, c->station_pub[station], c->station_sec[station]);
@@ -593,7 +602,7 @@ hb_h_central_start(hb_h_central_t *c)
                     "run", NULL};
     c->pid = hb_h_spawn(argv, c->log);
     for (int i = 0; i < 100; i++) {
-        hb_h_client_t *cl = hb_h_central_client(c, 1);
+        hb_h_client_t *cl = hb_h_central_client_raw(c, 1);
         int64_t hw = hb_h_hello(cl, 1, 0);
         hb_h_client_destroy(&cl);
         if (hw >= 0)

@@ -110,8 +110,12 @@ void hb_h_central_start(hb_h_central_t *c);
 int hb_h_central_stop(hb_h_central_t *c, int sig);
 /* Runs "hourbank-central <cmd>"; returns its exit code. */
 int hb_h_central_cmd(hb_h_central_t *c, const char *cmd);
-/* A client connected as station id (1..c->stations), or as admin with id 0. */
+/* A client connected as station id (1..c->stations), or as admin with id 0.
+ * A station's client has said hello (last acked seq 0), as a station does
+ * on every connection: central takes batches only on such a connection. */
 hb_h_client_t *hb_h_central_client(hb_h_central_t *c, uint32_t station);
+/* As hb_h_central_client, without the hello. */
+hb_h_client_t *hb_h_central_client_raw(hb_h_central_t *c, uint32_t station);
 /* hello as station; returns central's high-water mark, or -1. */
 int64_t hb_h_hello(hb_h_client_t *cl, uint32_t station, uint64_t last_acked);
 /* Member number of serial n in community code. Static buffer ring of 8. */

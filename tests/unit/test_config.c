@@ -277,6 +277,9 @@ test_defaults_and_relative_paths(void **state)
     assert_int_equal(conf->clock_skew_seconds, HB_CLOCK_SKEW_S_DEFAULT);
     assert_int_equal(conf->max_record_age_seconds, HB_RECORD_AGE_S_DEFAULT);
     assert_int_equal(conf->admin_key_count, 0);
+    assert_string_equal(conf->query_database, "");  /* queries use "database" */
+    assert_int_equal(conf->query_connect_timeout_seconds, HB_QUERY_CONNECT_TIMEOUT_S_DEFAULT);
+    assert_int_equal(conf->query_statement_timeout_seconds, HB_QUERY_STATEMENT_TIMEOUT_S_DEFAULT);
     const hb_district_conf_t *d = &conf->districts[0];
     assert_int_equal(d->floor_minutes, 0);
     assert_int_equal(d->cap_minutes, 1500 * 60);

@@ -849,6 +849,49 @@ test_embedded_nul_refused(void **state)
     free(s);
 }
 
+/* Central judges canonical encoding per op of a Batch: the op with the NUL
+ * is marked with its size on the wire, the others are 0, the envelope is
+ * accepted; hb_wire_unpack still refuses it whole. Something not canonical
+ * outside the ops (a field given twice) refuses the envelope. */
+static void
+test_embedded_nul_per_op(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    set_mixed_ops(s);
+    s->reg.name = "Li Weiwei";
+    size_t size;
+    uint8_t *buf = pack_raw(&s->env, &size);
+    uint8_t *at = memmem(buf, size, "Weiwei", 6);
+    assert_non_null(at);
+    at[3] = '\0';
+    uint32_t op_bytes[HB_BATCH_OPS_MAX];
+    hb_wire_error_t err;
+    Hourbank__Envelope *env = hb_wire_unpack_ops(buf, size, op_bytes, &err);
+    expect_error(&err, HB_RESULT_OK, NULL);
+    assert_non_null(env);
+    assert_int_equal(env->batch->n_ops, 4);
+    assert_int_equal(op_bytes[0], hourbank__op__get_packed_size(env->batch->ops[0]) + 3);  /* "Li Wei\0ei" cut to "Li Wei" */
+    for (size_t i = 1; i < 4; i++)
+        assert_int_equal(op_bytes[i], 0);
+    assert_int_equal(hb_wire_check_op_encoding(env->batch->ops[0], op_bytes[0], &err), -1);
+    expect_error(&err, HB_RESULT_MALFORMED, "op seq=1: op of ");
+    assert_int_equal(hb_wire_check_op_encoding(env->batch->ops[1], op_bytes[1], &err), 0);
+    hb_wire_free(&env);
+    expect_unpack(buf, size, HB_RESULT_MALFORMED, "canonical");
+
+    uint8_t *twice = malloc(size + 2);
+    assert_non_null(twice);
+    memcpy(twice, buf, size);
+    twice[size] = 0x08;  /* version again */
+    twice[size + 1] = HB_PROTOCOL_VERSION;
+    assert_null(hb_wire_unpack_ops(twice, size + 2, op_bytes, &err));
+    expect_error(&err, HB_RESULT_MALFORMED, "canonical");
+    free(twice);
+    free(buf);
+    free(s);
+}
+
 /* ---- envelope ---- */
 
 static void
@@ -1315,9 +1358,25 @@ test_queries(void **state)
     expect(s, HB_RESULT_MALFORMED, "statement_query.limit=501 out of range 0..500");
     free(s);
 
+    s = sample_new(HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY);
+    s->statement_query.since = HB_OCCURRED_AT_S_MAX;
+    s->statement_query.before_id = HB_ROW_ID_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->statement_query.since = INT64_MAX;
+    expect(s, HB_RESULT_MALFORMED, "statement_query.since=9223372036854775807 out of range");
+    s->statement_query.since = 0;
+    s->statement_query.before_id = (uint64_t) HB_ROW_ID_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "statement_query.before_id=9223372036854775808 out of range");
+    free(s);
+
     s = sample_new(HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY);
     s->directory_query.limit = HB_PAGE_ENTRIES_MAX + 1;
     expect(s, HB_RESULT_MALFORMED, "directory_query.limit=501");
+    s->directory_query.limit = 0;
+    s->directory_query.since_version = HB_ROW_ID_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->directory_query.since_version = (uint64_t) HB_ROW_ID_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "directory_query.since_version=9223372036854775808 out of range");
     free(s);
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_BALANCE_QUERY);
@@ -1605,6 +1664,7 @@ main(void)
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_random_mutations),
         cmocka_unit_test(test_embedded_nul_refused),
+        cmocka_unit_test(test_embedded_nul_per_op),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_no_body),
         cmocka_unit_test(test_batch_op_count),

@@ -1,0 +1,12 @@
+-- 0011_directory_version_index.sql: the directory query is indexed.
+--
+-- Every connected station asks every few seconds for the members whose
+-- account changed since the version it holds (server/query.c,
+-- answer_directory):
+--   SELECT ... FROM member m JOIN account a ON a.id = m.account_id
+--    WHERE a.version > $1 ORDER BY a.version LIMIT $2
+-- Without an index on account.version each of these reads and sorts every
+-- account: a city's ledger times every station, every few seconds. With
+-- it, a station that is up to date costs one index probe, and a page costs
+-- its LIMIT rows.
+CREATE INDEX account_version_idx ON account (version);
