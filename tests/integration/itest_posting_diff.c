@@ -669,7 +669,7 @@ write_rules(hb_h_central_t *c)
     FILE *f = open_memstream(&y, &ysize);
     fprintf(f,
             "listen: \"%s\"\ndatabase: \"%s\"\nsecret_key_file: central.secret\nlog_level: debug\n"
-            "clock_skew: 10m\nmax_record_age: 30d\nguarantee_budget: 120h\nadmin_public_keys: [\"%s\"]\n"
+            "clock_skew: 10m\nmax_record_age: 30d\nguarantee_budget: 120h\ntime_zone: UTC\nadmin_public_keys: [\"%s\"]\n"
             "categories:\n"
             "  - {name: companionship, description: visits}\n"
             "  - {name: meal-delivery, description: meals}\n"
