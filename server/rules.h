@@ -24,10 +24,16 @@
 
 #include "hb_config.h"
 
-/* In one transaction: upserts districts, communities and stations (stations
- * missing from conf are marked inactive), and records a new rules version
- * when the rules differ from the newest one. *version_out receives the rules
- * version now in force. Returns 0, or -1 with the reason in msg. */
+/* hb_rules_sync's answer when the database refuses conf (rules_check.h). */
+#define HB_RULES_REFUSED (-2)
+
+/* In one transaction: checks conf against the database (rules_check.h),
+ * upserts districts, communities and stations (stations missing from conf
+ * are marked inactive), and records a new rules version when the rules
+ * (time zones included) differ from the newest one. *version_out receives
+ * the rules version now in force. Returns 0; HB_RULES_REFUSED when conf is
+ * refused (reasons logged, the first in msg), nothing changed; or -1 with
+ * the database's error in msg. */
 int hb_rules_sync(PGconn *pg, const hb_central_conf_t *conf, int *version_out, char *msg,
                   size_t msg_size);
 
