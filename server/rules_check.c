@@ -82,8 +82,8 @@ conf_community(const hb_central_conf_t *conf, const char *code)
     return NULL;
 }
 
-/* The list a dropped row should be in: its community's stations, its
- * district's communities, else the districts. */
+/* The list a dropped row should be in: a station's community's stations,
+ * a community's district's communities, else the districts. */
 static hb_config_pos_t
 list_of(const hb_central_conf_t *conf, const char *kind, const char *parent, const char *district)
 {
@@ -101,6 +101,11 @@ report_dropped(check_t *c, const PGresult *r, int i)
     const char *parent = PQgetvalue(r, i, C_PARENT), *district = PQgetvalue(r, i, C_DISTRICT);
     bool members = PQgetvalue(r, i, C_MEMBERS)[0] == 't', ops = PQgetvalue(r, i, C_OPS)[0] == 't';
     const char *holds = members && ops ? "members and operations" : members ? "members" : "operations";
+    /* what a dropped district or community held is said once, by it: a
+     * community holding members or ops has a district holding them */
+    if ((strcmp(kind, "community") == 0 && !conf_district(c->conf, district)) ||
+        (strcmp(kind, "station") == 0 && !conf_community(c->conf, parent)))
+        return;
     hb_config_pos_t at = list_of(c->conf, kind, parent, district);
     if (strcmp(kind, "district") == 0)
         refuse(c, at, "district \"%s\" is missing from this list but holds %s in the ledger: a district that"
