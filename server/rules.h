@@ -11,7 +11,9 @@
  * first; every op that arrives afterwards meets the new caps, floors, daily
  * limits, payer rules, catalogue and budget, even if it happened days
  * earlier at a station that was offline. occurred_at still decides which
- * day a daily limit counts and the recipient's age for payer rules, and it
+ * day a daily limit counts and the recipient's age for payer rules (the
+ * local day and year in the time zone of the provider's and the
+ * recipient's district in the version in force), and it
  * must lie within the new clock_skew and max_record_age of central's clock
  * at arrival, so shrinking max_record_age turns queued offline records
  * TOO_OLD. Results are final across reloads: an op rejected under the old

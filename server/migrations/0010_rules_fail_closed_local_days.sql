@@ -35,6 +35,9 @@
 -- migration: what they were judged with, when central's session had the
 -- same setting.
 --
+-- 0002's hb_served_on_day() and hb_payer() still use the session's
+-- TimeZone; nothing calls them since 0006 inlined them.
+--
 -- hourbank-central applies the same rules in memory (server/posting.c);
 -- hb_register, hb_service, hb_gift and hb_void below are 0008's, 0006's,
 -- 0006's and 0002's with the rules above added.
