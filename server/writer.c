@@ -130,6 +130,7 @@ sync_rules(writer_state_t *w, hb_writer_group_t *g)
         g->rules_rc = -1;
         return;
     }
+    hb_ledger_rules_changed(w->ledger);
     w->rules = g->rules;
 }
 
