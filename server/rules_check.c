@@ -15,11 +15,14 @@ enum { C_ORDER, C_KIND, C_CODE, C_PARENT, C_DISTRICT, C_MEMBERS, C_OPS };
 enum { P_DISTRICTS, P_COMMUNITIES, P_STATIONS, P_COUNT };
 
 /* What the database holds that the file no longer lists, with whether it
- * holds members (belonging or registered there) and operations. */
+ * holds members (belonging or registered there; for a district also
+ * member accounts opened there, which keep their district when their
+ * community moves to another) and operations. */
 static const char DROPPED_SQL[] =
     "SELECT * FROM ("
     " SELECT 1 AS o, 'district' AS kind, d.code, '' AS parent, d.code AS district,"
-    "  EXISTS (SELECT 1 FROM member m JOIN community c ON c.code = m.community WHERE c.district = d.code) AS mem,"
+    "  EXISTS (SELECT 1 FROM member m JOIN community c ON c.code = m.community WHERE c.district = d.code)"
+    "  OR EXISTS (SELECT 1 FROM account a WHERE a.district = d.code) AS mem,"
     "  EXISTS (SELECT 1 FROM station s JOIN community c ON c.code = s.community"
     "           WHERE c.district = d.code AND EXISTS (SELECT 1 FROM op WHERE op.station_id = s.id)) AS ops"
     "  FROM district d WHERE d.code <> ALL ($1::text[])"
