@@ -140,6 +140,8 @@
 #define HB_STATIONS_MAX 4096
 #define HB_CATEGORIES_MAX 256
 #define HB_RULES_MAX 1024
+/* An IANA time zone name ("Asia/Shanghai"); the longest in tzdata has 32. */
+#define HB_TIME_ZONE_BYTES_MAX 64
 
 /* ---- station outbox ---- */
 /* outbox_max_bytes: the bytes of work not yet acknowledged by central (the

@@ -44,6 +44,9 @@ static const result_info_t result_info[HB_RESULT_LAST + 1] = {
     [HB_RESULT_AWAITING_CENTRAL] =
         {"AWAITING_CENTRAL", "the station was restored from a backup and saves only after central has confirmed"
                              " its numbers"},
+    [HB_RESULT_NO_DISTRICT_RULES] =
+        {"NO_DISTRICT_RULES", "a member's district has no rules in the rules version in force, so central cannot"
+                              " judge the operation"},
 };
 
 bool

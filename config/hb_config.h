@@ -31,6 +31,14 @@ void hb_config_errors_print(const hb_config_errors_t *errors, void *file /* FILE
 /* Logs a refused reload of path and every error (daemons, on SIGHUP). */
 void hb_config_errors_log(const hb_config_errors_t *errors, const char *path);
 
+/* Where something stands in the configuration file, 1-based (line 0:
+ * nowhere, e.g. a key that is absent). Kept for the checks that only
+ * central can make against its database (server/rules.c). */
+typedef struct {
+    size_t line;
+    size_t column;
+} hb_config_pos_t;
+
 typedef enum { HB_OVERFLOW_REJECT = 1, HB_OVERFLOW_DONATE = 2 } hb_overflow_t;
 typedef enum { HB_GIFT_NONE = 1, HB_GIFT_FAMILY = 2, HB_GIFT_ANY = 3 } hb_gift_policy_t;
 typedef enum { HB_PAYER_RECIPIENT = 1, HB_PAYER_GUARANTEE = 2 } hb_payer_t;
@@ -62,6 +70,7 @@ typedef struct {
     char name[HB_NAME_BYTES_MAX + 1];
     hb_station_entry_t *stations;                /* owned */
     size_t station_count;
+    hb_config_pos_t stations_at;                 /* the "stations" list */
 } hb_community_conf_t;
 
 typedef struct {
@@ -76,6 +85,10 @@ typedef struct {
     size_t payer_rule_count;
     hb_community_conf_t *communities;            /* owned */
     size_t community_count;
+    /* IANA zone of the district's local days; "" = the city's time_zone */
+    char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];
+    hb_config_pos_t communities_at;              /* the "communities" list */
+    hb_config_pos_t time_zone_at;                /* the zone in force: this key, else the city's */
 } hb_district_conf_t;
 
 typedef struct {
@@ -95,6 +108,10 @@ typedef struct {
     size_t category_count;
     hb_district_conf_t *districts;               /* owned, >= 1 required */
     size_t district_count;
+    /* required IANA zone of the city's local days, e.g. "Asia/Shanghai" */
+    char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];
+    char path[HB_PATH_BYTES_MAX];                /* the file, as given to the loader */
+    hb_config_pos_t districts_at;                /* the "districts" list */
 } hb_central_conf_t;
 
 typedef struct {
@@ -137,6 +154,10 @@ const hb_district_conf_t *hb_central_conf_district_of(const hb_central_conf_t *s
                                                       const char *community_code);
 const hb_station_entry_t *hb_central_conf_station(const hb_central_conf_t *self, uint32_t id,
                                                  const hb_community_conf_t **community_out);
+
+/* The time zone a district's local days are counted in: its own
+ * time_zone, else the city's. Borrowed from conf. */
+const char *hb_central_conf_time_zone(const hb_central_conf_t *self, const hb_district_conf_t *district);
 
 /* Parses "90m", "1500h", "1h30m", "2d" into minutes; -1 on bad syntax. */
 int64_t hb_config_parse_duration(const char *text);

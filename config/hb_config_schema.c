@@ -12,6 +12,7 @@
 #include "hb_log.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,11 @@
 /* Where a member lives: offset and size. */
 #define AT(T, m) .offset = offsetof(T, m), .size = sizeof(((T *) 0)->m)
 #define COUNT_AT(T, m) .count_offset = offsetof(T, m)
+/* Where the time zone database lives (Debian's tzdata); PostgreSQL built
+ * with --with-system-tzdata (Debian's) reads the same files. */
+#define ZONEINFO_DIR "/usr/share/zoneinfo/"
+/* The magic at the start of a compiled zone file (tzfile(5)). */
+#define TZIF_MAGIC "TZif"
 /* First allocation for the payer rules remembered until the end (grows). */
 #define RULE_REFS_FIRST 16
 
@@ -67,6 +73,44 @@ check_rule_category(const char *value)
     if (strcmp(value, "*") == 0)
         return NULL;
     return check_category_name(value) ? "must be a category from the catalogue or \"*\"" : NULL;
+}
+
+static bool
+zone_char_ok(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '/' ||
+           ch == '_' || ch == '-' || ch == '+';
+}
+
+/* An IANA zone name with a compiled zone file: "Asia/Shanghai", "UTC".
+ * POSIX strings ("UTC+8", whose sign is the reverse of ISO's) and
+ * abbreviations ("CST", which means three different zones) are refused. */
+static const char *
+check_time_zone(const char *value)
+{
+    static const char why[] = "must be a time zone name from the tz database, such as \"Asia/Shanghai\"";
+    if (value[0] == '/' || strstr(value, "..") || strstr(value, "//"))
+        return why;
+    for (const char *p = value; *p; p++)
+        if (!zone_char_ok(*p))
+            return why;
+    char path[sizeof ZONEINFO_DIR + HB_TIME_ZONE_BYTES_MAX];
+    snprintf(path, sizeof path, "%s%s", ZONEINFO_DIR, value);
+    FILE *f = fopen(path, "rb");
+    char magic[sizeof TZIF_MAGIC] = "";
+    size_t n = f ? fread(magic, 1, sizeof TZIF_MAGIC - 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (n != sizeof TZIF_MAGIC - 1 || memcmp(magic, TZIF_MAGIC, n) != 0)
+        return "is not a time zone in " ZONEINFO_DIR ": use a tz database name such as \"Asia/Shanghai\"";
+    return NULL;
+}
+
+/* hb_config_mark_t as the public hb_config_pos_t. */
+static hb_config_pos_t
+pos_of(hb_config_mark_t m)
+{
+    return (hb_config_pos_t){m.line, m.column};
 }
 
 /* ---- names ---- */
@@ -117,7 +161,10 @@ static void
 check_district(hb_config_loader_t *ld, const hb_config_entry_t *entry)
 {
     const hb_central_conf_t *conf = entry->root;
-    const hb_district_conf_t *self = entry->data;
+    hb_district_conf_t *self = entry->data;
+    self->communities_at = pos_of(hb_config_entry_mark(entry, "communities"));
+    if (hb_config_entry_ok(entry, "time_zone"))
+        self->time_zone_at = pos_of(hb_config_entry_mark(entry, "time_zone"));
     if (!hb_config_entry_ok(entry, "code"))
         return;
     for (const hb_district_conf_t *d = conf->districts; d != self; d++) {
@@ -153,8 +200,9 @@ static void
 check_community(hb_config_loader_t *ld, const hb_config_entry_t *entry)
 {
     central_state_t *state = entry->user;
-    const hb_community_conf_t *self = entry->data;
+    hb_community_conf_t *self = entry->data;
     hb_config_mark_t at = hb_config_entry_mark(entry, "code");
+    self->stations_at = pos_of(hb_config_entry_mark(entry, "stations"));
     if (++state->communities == HB_COMMUNITIES_MAX + 1)
         hb_config_error(ld, at, "more than %d communities in the city", HB_COMMUNITIES_MAX);
     if (state->communities > HB_COMMUNITIES_MAX || !hb_config_entry_ok(entry, "code"))
@@ -289,6 +337,11 @@ static void
 check_central(hb_config_loader_t *ld, const hb_config_entry_t *entry)
 {
     const central_state_t *state = entry->user;
+    hb_central_conf_t *conf = entry->root;
+    conf->districts_at = pos_of(hb_config_entry_mark(entry, "districts"));
+    for (size_t d = 0; d < conf->district_count; d++)
+        if (conf->districts[d].time_zone_at.line == 0)
+            conf->districts[d].time_zone_at = pos_of(hb_config_entry_mark(entry, "time_zone"));
     if (!hb_config_entry_ok(entry, "categories"))
         return;  /* no usable catalogue: already reported */
     for (size_t i = 0; i < state->rule_count; i++) {
@@ -357,6 +410,8 @@ static const hb_config_field_t district_fields[] = {
      AT(hb_district_conf_t, daily_limit_minutes)},
     {.key = "gifts", .type = HB_CONFIG_ENUM, .names = gift_names, .def = HB_GIFT_FAMILY,
      AT(hb_district_conf_t, gifts)},
+    {.key = "time_zone", .type = HB_CONFIG_STRING, .min = 1, .max = HB_TIME_ZONE_BYTES_MAX,
+     .check = check_time_zone, AT(hb_district_conf_t, time_zone)},
     {.key = "payer_rules", .type = HB_CONFIG_LIST, .min = 0, .max = HB_RULES_MAX,
      .item = &payer_rule_schema, AT(hb_district_conf_t, payer_rules),
      COUNT_AT(hb_district_conf_t, payer_rule_count)},
@@ -398,6 +453,8 @@ static const hb_config_field_t central_fields[] = {
     {.key = "max_record_age", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
      .min = HB_CONFIG_SECONDS_PER_MINUTE, .max = HB_RECORD_AGE_S_MAX,
      .def = HB_RECORD_AGE_S_DEFAULT, AT(hb_central_conf_t, max_record_age_seconds)},
+    {.key = "time_zone", .type = HB_CONFIG_STRING, .required = true, .min = 1, .max = HB_TIME_ZONE_BYTES_MAX,
+     .check = check_time_zone, AT(hb_central_conf_t, time_zone)},
     {.key = "guarantee_budget", .type = HB_CONFIG_DURATION, .required = true, .min = 0,
      .max = HB_ACCOUNT_MINUTES_MAX, AT(hb_central_conf_t, guarantee_budget_minutes)},
     {.key = "admin_public_keys", .type = HB_CONFIG_STRINGS, .max = HB_CONFIG_ADMIN_KEYS_MAX,
@@ -419,6 +476,8 @@ hb_central_conf_load(const char *path, hb_config_errors_t *errors)
     central_state_t state = {0};
     hb_central_conf_t *conf = hb_config_load(path, &central_schema, &state, errors);
     free(state.rules);
+    if (conf)
+        snprintf(conf->path, sizeof conf->path, "%s", path);
     return conf;
 }
 
@@ -543,6 +602,13 @@ hb_central_conf_district_of(const hb_central_conf_t *self, const char *community
                 return district;
     }
     return NULL;
+}
+
+const char *
+hb_central_conf_time_zone(const hb_central_conf_t *self, const hb_district_conf_t *district)
+{
+    hb_assert(self && district);
+    return district->time_zone[0] ? district->time_zone : self->time_zone;
 }
 
 const hb_station_entry_t *

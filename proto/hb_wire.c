@@ -45,7 +45,8 @@ HB_MIRROR(INTERNAL);
 HB_MIRROR(NOT_VOIDABLE);
 HB_MIRROR(REGISTRATION_REFUSED);
 HB_MIRROR(AWAITING_CENTRAL);
-_Static_assert(HB_RESULT_LAST == HB_RESULT_AWAITING_CENTRAL, "HB_RESULT_LAST must be the highest code");
+HB_MIRROR(NO_DISTRICT_RULES);
+_Static_assert(HB_RESULT_LAST == HB_RESULT_NO_DISTRICT_RULES, "HB_RESULT_LAST must be the highest code");
 
 /* Room for a field's path in an error message, e.g. "op seq=12: service." */
 #define WHERE_BYTES 64

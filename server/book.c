@@ -88,6 +88,7 @@ hb_book_new(const hb_book_sizes_t *sizes)
     self->categories = hb_map_new(sizes->categories);
     self->district_rules = hb_map_new(sizes->rules);
     self->refusals = hb_map_new(sizes->refusals);
+    self->local_days = hb_map_new(sizes->local_days);
     ALLOC_ROWS(member_rows, sizes->members);
     ALLOC_ROWS(account_rows, sizes->accounts);
     ALLOC_ROWS(station_rows, sizes->stations);
@@ -100,6 +101,7 @@ hb_book_new(const hb_book_sizes_t *sizes)
     ALLOC_ROWS(void_links, sizes->ops);
     ALLOC_ROWS(new_ops, sizes->ops);
     ALLOC_ROWS(refusal_rows, sizes->refusals);
+    ALLOC_ROWS(local_day_rows, sizes->local_days);
     return self;
 }
 
@@ -111,12 +113,14 @@ hb_book_destroy(hb_book_t **self_p)
     if (!self)
         return;
     hb_map_t **maps[] = {&self->members, &self->accounts, &self->stations, &self->ops,
-                         &self->days, &self->categories, &self->district_rules, &self->refusals};
+                         &self->days, &self->categories, &self->district_rules, &self->refusals,
+                         &self->local_days};
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         hb_map_destroy(maps[i]);
     void *rows[] = {self->member_rows, self->account_rows, self->station_rows, self->district_rule_rows,
                     self->payer_rules, self->transfer_rows, self->transfer_refs, self->op_rows,
-                    self->day_sums, self->void_links, self->new_ops, self->refusal_rows};
+                    self->day_sums, self->void_links, self->new_ops, self->refusal_rows,
+                    self->local_day_rows};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         free(rows[i]);
     for (chunk_t *c = self->arena->head, *next; c; c = next) {
@@ -196,6 +200,7 @@ hb_book_add_district_rule(hb_book_t *self, const hb_book_district_rule_t *rule)
     hb_book_district_rule_t *r = &self->district_rule_rows[self->n_district_rules++];
     *r = *rule;
     r->district = hb_book_strdup(self, rule->district);
+    r->time_zone = hb_book_strdup(self, rule->time_zone);
     hb_map_put(self->district_rules, r->district, strlen(r->district), r);
 }
 
@@ -276,6 +281,42 @@ hb_book_set_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s, in
         hb_map_put(self->days, &k, sizeof k, d);
     }
     d->minutes = minutes;
+}
+
+/* The key of an (occurred_at, zone) pair: the seconds' bytes, then the zone. */
+#define LOCAL_DAY_KEY_BYTES (sizeof(int64_t) + HB_TIME_ZONE_BYTES_MAX)
+
+static size_t
+local_day_key(char key[LOCAL_DAY_KEY_BYTES], const char *zone, int64_t occurred_s)
+{
+    size_t len = strlen(zone);
+    hb_assert(len <= HB_TIME_ZONE_BYTES_MAX);  /* checked by the config loader */
+    memcpy(key, &occurred_s, sizeof occurred_s);
+    memcpy(key + sizeof occurred_s, zone, len);
+    return sizeof occurred_s + len;
+}
+
+void
+hb_book_add_local_day(hb_book_t *self, const hb_book_local_day_t *day)
+{
+    hb_assert(self && day && day->time_zone && day->day_text);
+    hb_assert(self->n_local_days < self->max.local_days);
+    hb_book_local_day_t *d = &self->local_day_rows[self->n_local_days++];
+    *d = *day;
+    d->time_zone = hb_book_strdup(self, day->time_zone);
+    d->day_text = hb_book_strdup(self, day->day_text);
+    char key[LOCAL_DAY_KEY_BYTES];
+    hb_map_put(self->local_days, key, local_day_key(key, d->time_zone, d->occurred_s), d);
+}
+
+const hb_book_local_day_t *
+hb_book_local_day(const hb_book_t *self, const char *zone, int64_t occurred_s)
+{
+    hb_assert(self && zone);
+    char key[LOCAL_DAY_KEY_BYTES];
+    const hb_book_local_day_t *d = hb_map_get(self->local_days, key, local_day_key(key, zone, occurred_s));
+    hb_assert(d);  /* hb_group loads every valid op's day in every zone in force */
+    return d;
 }
 
 size_t

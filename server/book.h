@@ -71,6 +71,7 @@ typedef struct {
 
 typedef struct {
     const char *district;
+    const char *time_zone;     /* IANA zone of the district's local days */
     int64_t floor, cap, daily_limit;
     bool overflow_donate;
     enum { HB_GIFTS_NONE, HB_GIFTS_FAMILY, HB_GIFTS_ANY } gifts;
@@ -92,7 +93,8 @@ typedef struct {
     uint32_t station_id;
     uint64_t seq;
     int64_t occurred_s;
-    int64_t day_start_s;       /* of occurred_at, in the server's TimeZone */
+    int64_t day_start_s;       /* service: its provider's local day, [start, end) */
+    int64_t day_end_s;         /* (loaded transfers; 0 when the provider's district has no rules) */
     int64_t reverses;          /* 0: none */
     const char *note;
     bool is_new;
@@ -119,6 +121,18 @@ typedef struct {
     int64_t day_start_s;
     int64_t minutes;
 } hb_book_day_t;
+
+/* The local day of an occurred_at in a zone of the rules in force, as
+ * the database computes it: loaded for every valid op of the group and
+ * every zone of the rules version in force. */
+typedef struct {
+    int64_t occurred_s;
+    const char *time_zone;
+    const char *day_text;      /* the local date, as the database prints it */
+    int64_t day_start_s;       /* local 00:00 */
+    int64_t day_end_s;         /* the next local 00:00 */
+    int32_t year;              /* the local year */
+} hb_book_local_day_t;
 
 typedef struct {
     uint32_t target_station, void_station;
@@ -149,6 +163,7 @@ typedef struct {
     size_t rules;      /* district plus payer rules */
     size_t categories;
     size_t refusals;   /* refused registrations loaded plus one per op */
+    size_t local_days; /* (occurred_at, zone) pairs loaded */
 } hb_book_sizes_t;
 
 typedef struct hb_book {
@@ -187,6 +202,9 @@ typedef struct hb_book {
     hb_book_refusal_t *refusal_rows;
     size_t n_refusals;
     hb_map_t *refusals;  /* (station, member_no) -> its lowest-seq row */
+    hb_book_local_day_t *local_day_rows;
+    size_t n_local_days;
+    hb_map_t *local_days;  /* (occurred_s, zone) -> its row */
 
     /* what this group writes, in order */
     hb_book_op_t **new_ops;
@@ -221,6 +239,7 @@ hb_book_op_t *hb_book_add_op(hb_book_t *self, uint32_t station_id, uint64_t seq)
 /* A transfer posted by a loaded op, attached to that op (in id order). */
 void hb_book_add_loaded_transfer(hb_book_t *self, hb_book_op_t *op, const hb_book_transfer_t *t);
 void hb_book_set_day_sum(hb_book_t *self, int64_t account_id, int64_t day_start_s, int64_t minutes);
+void hb_book_add_local_day(hb_book_t *self, const hb_book_local_day_t *day);
 /* A refused registration, loaded (is_new false) or decided in this group
  * (is_new true; not added again when the same row is in the book). */
 void hb_book_add_refusal(hb_book_t *self, uint32_t station_id, const char *member_no, uint64_t seq,
@@ -233,6 +252,9 @@ const hb_book_station_t *hb_book_station(const hb_book_t *self, uint32_t id);
 hb_book_op_t *hb_book_op(const hb_book_t *self, uint32_t station_id, uint64_t seq);
 const hb_book_district_rule_t *hb_book_district_rule(const hb_book_t *self, const char *district);
 bool hb_book_has_category(const hb_book_t *self, const char *name);
+/* The local day of occurred_s in zone: asserted present (zone is a rule's
+ * of the version in force, occurred_s a valid op's of the group). */
+const hb_book_local_day_t *hb_book_local_day(const hb_book_t *self, const char *zone, int64_t occurred_s);
 /* The key of a (station, member number) pair in maps: the station id's
  * bytes, then the number (at most HB_MEMBER_NO_BYTES_MAX, asserted).
  * Returns its length. */

@@ -319,6 +319,7 @@ load(group_t *g)
     add_call(calls, &n, S_OPS, keys, 2);
     add_call(calls, &n, S_XFERS, voids, 2);
     add_call(calls, &n, S_TIMES, times, 1);
+    add_call(calls, &n, S_LOCAL_DAYS, times, 1);
     if (a[A_NAMED_S].n > 0)  /* none for a group of voids */
         add_call(calls, &n, S_REFUSED, named, 2);
     int rc = run_pipeline(&g->conn, calls, n, g->res);
@@ -360,6 +361,7 @@ new_book(const group_t *g)
         .rules = rows(g, S_DRULES) + rows(g, S_PRULES),
         .categories = rows(g, S_CATEGORIES),
         .refusals = rows(g, S_REFUSED) + g->n_in,  /* a registration refused here adds one */
+        .local_days = rows(g, S_LOCAL_DAYS),
     };
     return hb_book_new(&s);
 }
@@ -381,7 +383,7 @@ fill_rules(group_t *g)
     for (int i = 0; i < PQntuples(r); i++) {
         const char *gifts = PQgetvalue(r, i, 5);
         hb_book_district_rule_t d = {
-            .district = PQgetvalue(r, i, 0), .floor = iv(r, i, 1), .cap = iv(r, i, 2),
+            .district = PQgetvalue(r, i, 0), .time_zone = PQgetvalue(r, i, 6), .floor = iv(r, i, 1), .cap = iv(r, i, 2),
             .overflow_donate = strcmp(PQgetvalue(r, i, 3), "donate") == 0, .daily_limit = iv(r, i, 4),
             .gifts = strcmp(gifts, "none") == 0 ? HB_GIFTS_NONE
                      : strcmp(gifts, "family") == 0 ? HB_GIFTS_FAMILY : HB_GIFTS_ANY,
@@ -398,6 +400,13 @@ fill_rules(group_t *g)
     r = g->res[S_CATEGORIES];
     for (int i = 0; i < PQntuples(r); i++)
         hb_book_add_category(b, PQgetvalue(r, i, 0));
+    r = g->res[S_LOCAL_DAYS];
+    for (int i = 0; i < PQntuples(r); i++) {
+        hb_book_local_day_t d = {.occurred_s = iv(r, i, 0), .time_zone = PQgetvalue(r, i, 1),
+                                 .day_text = PQgetvalue(r, i, 2), .day_start_s = iv(r, i, 3),
+                                 .day_end_s = iv(r, i, 4), .year = (int32_t) iv(r, i, 5)};
+        hb_book_add_local_day(b, &d);
+    }
 }
 
 static hb_account_kind_t
@@ -490,7 +499,7 @@ fill_ops(group_t *g)
         hb_book_transfer_t t = {.id = iv(r, i, 2), .debit = hb_book_account(b, iv(r, i, 3)),
                                 .credit = hb_book_account(b, iv(r, i, 4)), .minutes = iv(r, i, 5),
                                 .kind = xfer_kind(PQgetvalue(r, i, 6)), .category = sv(r, i, 7),
-                                .day_start_s = iv(r, i, 8)};
+                                .day_start_s = iv(r, i, 8), .day_end_s = iv(r, i, 9)};
         if (!op || !t.debit || !t.credit)
             return -1;  /* read in another snapshot than the accounts: not from one writer */
         hb_book_add_loaded_transfer(b, op, &t);
@@ -498,7 +507,7 @@ fill_ops(group_t *g)
     return 0;
 }
 
-/* The calendar facts of each valid op, in order. */
+/* Each valid op's occurred_at as the database prints it, in order. */
 static void
 fill_times(group_t *g)
 {
@@ -510,9 +519,6 @@ fill_times(group_t *g)
             continue;
         hb_assert(row < PQntuples(r));
         in->at_text = PQgetvalue(r, row, 0);
-        in->day_text = PQgetvalue(r, row, 1);
-        in->day_start_s = iv(r, row, 2);
-        in->year = (int32_t) iv(r, row, 3);
         row++;
     }
     hb_assert(row == PQntuples(r));
@@ -537,18 +543,22 @@ fill_book(group_t *g)
 
 /* ---- served minutes per day: from the cache, else read ---- */
 
+/* S_DAYS's arrays: accounts, day starts, day ends. */
+#define DAY_ARRAYS 3
+
 static void
-need_day(group_t *g, const hb_book_account_t *acc, int64_t day_start_s, hb_pg_array_t *a)
+need_day(group_t *g, const hb_book_account_t *acc, int64_t day_start_s, int64_t day_end_s, hb_pg_array_t *a)
 {
     hb_book_t *b = g->book;
-    if (hb_book_has_day_sum(b, acc->id, day_start_s))
-        return;
+    if (day_end_s <= day_start_s || hb_book_has_day_sum(b, acc->id, day_start_s))
+        return;  /* no day: the provider's district has no rules, and the op is refused */
     int64_t minutes = 0;
     bool cached = hb_cache_day_sum(g->cache, acc->id, acc->version, day_start_s, &minutes);
     hb_book_set_day_sum(b, acc->id, day_start_s, minutes);  /* a read sum replaces the 0 */
     if (!cached) {
         hb_pg_array_int(&a[0], acc->id);
         hb_pg_array_int(&a[1], day_start_s);
+        hb_pg_array_int(&a[2], day_end_s);
     }
 }
 
@@ -559,31 +569,35 @@ static int
 load_days(group_t *g)
 {
     hb_book_t *b = g->book;
-    hb_pg_array_t a[2];
-    hb_pg_array_open(&a[0]);
-    hb_pg_array_open(&a[1]);
+    hb_pg_array_t a[DAY_ARRAYS];
+    for (int i = 0; i < DAY_ARRAYS; i++)
+        hb_pg_array_open(&a[i]);
     for (size_t k = 0; k < g->n_in; k++) {
         const hb_posting_input_t *in = &g->in[k];
         if (in->refused != HB_RESULT_OK || in->op->kind_case != HOURBANK__OP__KIND_SERVICE)
             continue;
         const hb_book_member_t *prov = hb_book_member(b, in->op->service->provider);
-        if (prov)
-            need_day(g, prov->account, in->day_start_s, a);
+        const hb_book_district_rule_t *rp = prov ? hb_book_district_rule(b, prov->district) : NULL;
+        if (!rp)
+            continue;  /* refused before its day is read */
+        const hb_book_local_day_t *day = hb_book_local_day(b, rp->time_zone, in->op->occurred_at);
+        need_day(g, prov->account, day->day_start_s, day->day_end_s, a);
     }
     for (size_t i = 0; i < b->n_transfers; i++)
         if (b->transfer_rows[i].kind == HB_XFER_SERVICE)
-            need_day(g, b->transfer_rows[i].credit, b->transfer_rows[i].day_start_s, a);
+            need_day(g, b->transfer_rows[i].credit, b->transfer_rows[i].day_start_s, b->transfer_rows[i].day_end_s,
+                     a);
     int rc = 0;
     if (a[0].n > 0) {
-        const char *v[] = {hb_pg_array_close(&a[0]), hb_pg_array_close(&a[1])};
+        const char *v[] = {hb_pg_array_close(&a[0]), hb_pg_array_close(&a[1]), hb_pg_array_close(&a[2])};
         call_t call;
         size_t n = 0;
-        add_call(&call, &n, S_DAYS, v, 2);
+        add_call(&call, &n, S_DAYS, v, DAY_ARRAYS);
         rc = run_pipeline(&g->conn, &call, 1, g->res);
         for (int i = 0; rc == 0 && i < PQntuples(g->res[S_DAYS]); i++)
             hb_book_set_day_sum(b, iv(g->res[S_DAYS], i, 0), iv(g->res[S_DAYS], i, 1), iv(g->res[S_DAYS], i, 2));
     }
-    hb_pg_array_free(a, 2);
+    hb_pg_array_free(a, DAY_ARRAYS);
     return rc;
 }
 

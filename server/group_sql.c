@@ -23,8 +23,8 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                    " (extract(epoch FROM now()) * 1000000)::bigint, now()::text, "
                    NEXT_ID("account_id_seq") ", " NEXT_ID("transfer_id_seq")
                    " FROM rules_version ORDER BY version DESC LIMIT 1"},
-    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts FROM district_rule"
-                                 " WHERE version = " NEWEST_VERSION},
+    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts, time_zone"
+                                 " FROM district_rule WHERE version = " NEWEST_VERSION},
     [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age FROM payer_rule"
                                  " WHERE version = " NEWEST_VERSION " ORDER BY district, position"},
     [S_CATEGORIES] = {"g_categories", 0, "SELECT name FROM category WHERE version = " NEWEST_VERSION},
@@ -53,29 +53,44 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                            "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
                            " FROM " OP_KEYS " CROSS JOIN LATERAL"
                            " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q LIMIT 1) o"},
+    /* with the local day (start, end) of each transfer in the zone of its
+     * credited member's district (a service's provider) in force; NULL
+     * when there is none */
     [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
-                               " t.kind, t.category, extract(epoch FROM date_trunc('day', t.occurred_at))::bigint"
+                               " t.kind, t.category,"
+                               " extract(epoch FROM hb_local_day_start(t.occurred_at, z.tz))::bigint,"
+                               " extract(epoch FROM hb_local_day_end(t.occurred_at, z.tz))::bigint"
                                " FROM " OP_KEYS " CROSS JOIN LATERAL"
                                " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t"
+                               " LEFT JOIN LATERAL (SELECT r.time_zone AS tz FROM member m"
+                               "  JOIN community c ON c.code = m.community"
+                               "  JOIN district_rule r ON r.district = c.district AND r.version = " NEWEST_VERSION
+                               "  WHERE m.account_id = t.credit_account) z ON true"
                                " ORDER BY t.station_id, t.seq, t.id"},
-    [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text, to_timestamp(a)::date::text,"
-                               " extract(epoch FROM date_trunc('day', to_timestamp(a)))::bigint,"
-                               " extract(year FROM to_timestamp(a))::integer"
-                               " FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
+    [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
+    /* each op's local day in every zone in force (migration 0010's functions) */
+    [S_LOCAL_DAYS] = {"g_local_days", 1,
+                      "SELECT u.a, z.tz, (to_timestamp(u.a) AT TIME ZONE z.tz)::date::text,"
+                      " extract(epoch FROM hb_local_day_start(to_timestamp(u.a), z.tz))::bigint,"
+                      " extract(epoch FROM hb_local_day_end(to_timestamp(u.a), z.tz))::bigint,"
+                      " extract(year FROM to_timestamp(u.a) AT TIME ZONE z.tz)::integer"
+                      " FROM (SELECT DISTINCT a FROM unnest($1::bigint[]) a) u"
+                      " CROSS JOIN (SELECT DISTINCT time_zone AS tz FROM district_rule"
+                      "  WHERE version = " NEWEST_VERSION ") z"},
     /* the lowest-seq refused registration of each (station, number) an op
      * names; as a join, so that the usual empty or tiny table costs nothing */
     [S_REFUSED] = {"g_refused", 2, "SELECT DISTINCT ON (r.station_id, r.member_no) r.station_id, r.member_no,"
                                    " r.seq, r.result FROM unnest($1::integer[], $2::text[]) k(s, n)"
                                    " JOIN refused_registration r ON r.station_id = k.s AND r.member_no = k.n"
                                    " ORDER BY r.station_id, r.member_no, r.seq"},
-    /* hb_served_on_day() for each (account, day start) the cache cannot give */
-    [S_DAYS] = {"g_days", 2, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
+    /* minutes served by each (account, local day [start, end)) the cache cannot give */
+    [S_DAYS] = {"g_days", 3, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
                              "   WHERE t.kind = 'service' AND t.credit_account = k.a"
                              "     AND t.occurred_at >= to_timestamp(k.d)"
-                             "     AND t.occurred_at < to_timestamp(k.d) + interval '1 day'"
+                             "     AND t.occurred_at < to_timestamp(k.e)"
                              "     AND NOT EXISTS (SELECT 1 FROM void_link vl"
                              "                      WHERE vl.target_station = t.station_id AND vl.target_seq = t.seq))"
-                             " FROM unnest($1::bigint[], $2::bigint[]) k(a, d)"},
+                             " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) k(a, d, e)"},
     [S_SETVAL_ACCOUNT] = {"g_setval_account", 1, "SELECT setval('account_id_seq', $1::bigint)"},
     [S_SETVAL_TRANSFER] = {"g_setval_transfer", 1, "SELECT setval('transfer_id_seq', $1::bigint)"},
     [S_NEW_ACCOUNTS] = {"g_new_accounts", 4,

@@ -141,6 +141,13 @@ hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
     return 0;
 }
 
+void
+hb_ledger_rules_changed(hb_ledger_t *self)
+{
+    hb_assert(self);
+    hb_cache_clear(self->cache);
+}
+
 /* Keeps a failed statement's error, on one line. An error the server sent
  * has an SQLSTATE and is logged here; one libpq made up (the server went
  * away) marks the connection lost and is left to the caller's one "lost

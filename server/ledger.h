@@ -59,6 +59,10 @@ void hb_ledger_destroy(hb_ledger_t **self_p);
  * and msg says why (run migrate / upgrade). */
 int hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size);
 bool hb_ledger_connected(const hb_ledger_t *self);
+/* New rules were recorded (a reload): forgets what groups remembered,
+ * since the minutes served per day are kept by the day's start, and a
+ * changed time zone changes where days end. */
+void hb_ledger_rules_changed(hb_ledger_t *self);
 /* The writer connection, borrowed; NULL when disconnected. */
 PGconn *hb_ledger_pg(hb_ledger_t *self);
 

@@ -28,6 +28,7 @@ usage(FILE *f)
             "options:\n"
             "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
             "      --check-config  check the configuration, print \"configuration OK\" or the errors\n"
+            "                      (the file alone: what it drops from the ledger is checked at start)\n"
             "  -v, --verbose       log debug messages\n"
             "  -h, --help          show this help\n");
 }

@@ -63,6 +63,16 @@ ok(ctx_t *c, const hb_book_transfer_t *t)
     return 0;
 }
 
+/* NO_DISTRICT_RULES: who (e.g. "provider QX03-000001-2") is in a district
+ * without rules in the version in force (migration 0010's hb_no_rules). */
+static int
+no_rules(ctx_t *c, const char *who, const char *district)
+{
+    return reject(c, HB_RESULT_NO_DISTRICT_RULES,
+                  hb_book_printf(c->book, "%s is in district %s, which has no rules in rules version %" PRId32, who,
+                                 district ? district : "", c->book->version));
+}
+
 /* split_part(s, '-', field) into buf. */
 static void
 split_part(const char *s, int field, char *buf, size_t size)
@@ -128,14 +138,18 @@ do_register(ctx_t *c)
     if (m->family_of[0] && !hb_book_member(b, m->family_of))
         return reject(c, HB_RESULT_UNKNOWN_MEMBER,
                       hb_book_printf(b, "family member %s is not registered", m->family_of));
+    if (!hb_book_district_rule(b, c->st->district))
+        return no_rules(c, hb_book_printf(b, "station %" PRIu32, c->st->id), c->st->district);
     hb_book_register(b, m->member_no, c->st, m->name, (int) m->role, (int32_t) m->birth_year,
                      m->family_of[0] ? m->family_of : NULL, c->rec->station_id, c->rec->seq);
     return ok(c, NULL);
 }
 
-/* hb_payer(): the recipient's district's rules, first match wins. */
+/* hb_payer(): the recipient's district's rules, first match wins; ages
+ * in the recipient's district's local year. */
 static bool
-guarantee_pays(const ctx_t *c, const hb_book_member_t *recp, const char *category)
+guarantee_pays(const ctx_t *c, const hb_book_member_t *recp, const hb_book_district_rule_t *rr,
+               const char *category)
 {
     const hb_book_t *b = c->book;
     for (size_t i = 0; i < b->n_payer_rules; i++) {
@@ -143,7 +157,10 @@ guarantee_pays(const ctx_t *c, const hb_book_member_t *recp, const char *categor
         if (strcmp(r->district, recp->district) != 0 ||
             (strcmp(r->category, "*") != 0 && strcmp(r->category, category) != 0))
             continue;
-        if (r->min_age == 0 || (recp->birth_year != 0 && c->in->year - recp->birth_year >= r->min_age))
+        if (r->min_age == 0)
+            return r->guarantee;
+        int32_t year = hb_book_local_day(b, rr->time_zone, c->in->op->occurred_at)->year;
+        if (recp->birth_year != 0 && year - recp->birth_year >= r->min_age)
             return r->guarantee;
     }
     return false;
@@ -173,6 +190,10 @@ service_facts_check(ctx_t *c, const hb_book_member_t *prov, const hb_book_member
         return reject(c, HB_RESULT_INVALID_DURATION,
                       hb_book_printf(b, "duration %" PRId64 " minutes is outside 1..%d", s->minutes,
                                      HB_RECORD_MINUTES_MAX));
+    if (!hb_book_district_rule(b, prov->district))
+        return no_rules(c, hb_book_printf(b, "provider %s", s->provider), prov->district);
+    if (!hb_book_district_rule(b, recp->district))
+        return no_rules(c, hb_book_printf(b, "recipient %s", s->recipient), recp->district);
     return 1;
 }
 
@@ -191,7 +212,8 @@ service_payer_check(ctx_t *c, const hb_book_member_t *recp, const hb_book_accoun
         return 1;
     }
     const hb_book_district_rule_t *rr = hb_book_district_rule(b, recp->district);
-    if (rr && payer_bal - s->minutes < rr->floor)
+    hb_assert(rr);  /* service_facts_check */
+    if (payer_bal - s->minutes < rr->floor)
         return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                       hb_book_printf(b, "recipient %s holds %" PRId64 " minutes, the service needs %" PRId64,
                                      s->recipient, payer_bal, s->minutes));
@@ -210,19 +232,22 @@ do_service(ctx_t *c)
     if (rc != 1)
         return rc;
     const hb_book_district_rule_t *rp = hb_book_district_rule(b, prov->district);
-    int64_t *served = hb_book_day_sum(b, prov->account->id, c->in->day_start_s);
-    if (rp && *served + s->minutes > rp->daily_limit)
+    const hb_book_district_rule_t *rr = hb_book_district_rule(b, recp->district);
+    hb_assert(rp && rr);  /* service_facts_check */
+    const hb_book_local_day_t *day = hb_book_local_day(b, rp->time_zone, c->in->op->occurred_at);
+    int64_t *served = hb_book_day_sum(b, prov->account->id, day->day_start_s);
+    if (*served + s->minutes > rp->daily_limit)
         return reject(c, HB_RESULT_DAILY_LIMIT_EXCEEDED,
                       hb_book_printf(b, "provider %s would exceed the daily limit of %" PRId64 " minutes on %s",
-                                     s->provider, rp->daily_limit, c->in->day_text));
-    hb_book_account_t *payer = guarantee_pays(c, recp, s->category)
+                                     s->provider, rp->daily_limit, day->day_text));
+    hb_book_account_t *payer = guarantee_pays(c, recp, rr, s->category)
                                    ? hb_book_account(b, GUARANTEE_ACCOUNT_ID) : recp->account;
     hb_assert(payer);
     if ((rc = service_payer_check(c, recp, payer)) != 1)
         return rc;
     int64_t bal = hb_book_balance(prov->account);
-    int64_t room = rp && rp->cap - bal > 0 ? rp->cap - bal : 0;  /* greatest(NULL, 0) is 0 */
-    if (s->minutes > room && rp && !rp->overflow_donate)
+    int64_t room = rp->cap - bal > 0 ? rp->cap - bal : 0;
+    if (s->minutes > room && !rp->overflow_donate)
         return reject(c, HB_RESULT_CAP_EXCEEDED,
                       hb_book_printf(b, "provider %s holds %" PRId64 " minutes; %" PRId64 " more would pass the cap of %" PRId64,
                                      s->provider, bal, s->minutes, rp->cap));
@@ -231,12 +256,12 @@ do_service(ctx_t *c)
     if (room > 0) {
         int64_t m = s->minutes < room ? s->minutes : room;
         first = hb_book_post(b, payer, prov->account, m, HB_XFER_SERVICE, category, c->rec,
-                             c->in->day_start_s, 0, note);
+                             day->day_start_s, 0, note);
         *served += m;
     }
     if (s->minutes > room)  /* overflow policy 'donate': the excess goes to the pool */
         extra = hb_book_post(b, payer, hb_book_account(b, DONATION_ACCOUNT_ID), s->minutes - room,
-                             HB_XFER_OVERFLOW, category, c->rec, c->in->day_start_s, 0, note);
+                             HB_XFER_OVERFLOW, category, c->rec, day->day_start_s, 0, note);
     return ok(c, first ? first : extra);
 }
 
@@ -265,10 +290,14 @@ gift_facts_check(ctx_t *c, const hb_book_member_t *src, const hb_book_member_t *
                       hb_book_printf(b, "station %" PRIu32 " may record gifts only from its own members, not from %s",
                                      c->st->id, g->from_member));
     const hb_book_district_rule_t *rs = hb_book_district_rule(b, src->district);
-    if (rs && rs->gifts == HB_GIFTS_NONE)
+    if (!rs)
+        return no_rules(c, hb_book_printf(b, "giver %s", g->from_member), src->district);
+    if (!hb_book_district_rule(b, dst->district))
+        return no_rules(c, hb_book_printf(b, "receiver %s", g->to_member), dst->district);
+    if (rs->gifts == HB_GIFTS_NONE)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "district %s does not allow gifts of hours", src->district));
-    if (rs && rs->gifts == HB_GIFTS_FAMILY && !is_family(src, dst))
+    if (rs->gifts == HB_GIFTS_FAMILY && !is_family(src, dst))
         return reject(c, HB_RESULT_NOT_FAMILY,
                       hb_book_printf(b, "%s and %s are not registered as family", g->from_member, g->to_member));
     return 1;
@@ -287,17 +316,18 @@ do_gift(ctx_t *c)
         return rc;
     const hb_book_district_rule_t *rs = hb_book_district_rule(b, src->district);
     const hb_book_district_rule_t *rd = hb_book_district_rule(b, dst->district);
+    hb_assert(rs && rd);  /* gift_facts_check */
     int64_t src_bal = hb_book_balance(src->account), dst_bal = hb_book_balance(dst->account);
-    if (rs && src_bal - g->minutes < rs->floor)
+    if (src_bal - g->minutes < rs->floor)
         return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                       hb_book_printf(b, "giver %s holds %" PRId64 " minutes, the gift needs %" PRId64,
                                      g->from_member, src_bal, g->minutes));
-    if (rd && dst_bal + g->minutes > rd->cap)
+    if (dst_bal + g->minutes > rd->cap)
         return reject(c, HB_RESULT_CAP_EXCEEDED,
                       hb_book_printf(b, "receiver %s holds %" PRId64 " minutes; %" PRId64 " more would pass the cap of %" PRId64,
                                      g->to_member, dst_bal, g->minutes, rd->cap));
     return ok(c, hb_book_post(b, src->account, dst->account, g->minutes, HB_XFER_GIFT, NULL, c->rec,
-                              c->in->day_start_s, 0, hb_book_strdup(b, g->reason)));
+                              0, 0, hb_book_strdup(b, g->reason)));
 }
 
 /* hb_void()'s checks of the target op, before its transfers. */
@@ -321,12 +351,19 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
     if (target->voided)
         return reject(c, HB_RESULT_ALREADY_VOIDED,
                       hb_book_printf(b, "operation %" PRIu32 ":%" PRIu64 " is already voided", ts, tq));
+    for (size_t i = 0; i < target->n_transfers; i++) {  /* every member account moved, in transfer order */
+        const hb_book_account_t *sides[] = {target->transfers[i]->credit, target->transfers[i]->debit};
+        for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++)
+            if (sides[k]->kind == HB_ACCOUNT_MEMBER && !hb_book_district_rule(b, sides[k]->district))
+                return no_rules(c, hb_book_printf(b, "account %" PRId64, sides[k]->id), sides[k]->district);
+    }
     for (size_t i = 0; i < target->n_transfers; i++) {
         const hb_book_transfer_t *t = target->transfers[i];
         if (t->credit->kind != HB_ACCOUNT_MEMBER)
             continue;
         const hb_book_district_rule_t *r = hb_book_district_rule(b, t->credit->district);
-        if (hb_book_balance(t->credit) - t->minutes < (r ? r->floor : 0))
+        hb_assert(r);  /* checked above */
+        if (hb_book_balance(t->credit) - t->minutes < r->floor)
             return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                           hb_book_printf(b, "account %" PRId64 " no longer holds the %" PRId64 " minutes to reverse",
                                          t->credit->id, t->minutes));
@@ -351,7 +388,7 @@ do_void(ctx_t *c)
     for (size_t i = 0; i < n; i++) {
         const hb_book_transfer_t *t = target->transfers[i];
         const hb_book_transfer_t *r = hb_book_post(b, t->credit, t->debit, t->minutes, HB_XFER_VOID, t->category,
-                                                   c->rec, c->in->day_start_s, t->id, reason);
+                                                   c->rec, 0, t->id, reason);
         first = first ? first : r;
         if (t->kind == HB_XFER_SERVICE)  /* voided services no longer count for the day */
             hb_book_day_sum_sub(b, t->credit->id, t->day_start_s, t->minutes);

@@ -6,8 +6,8 @@
  * transfers. hb_apply_op() stays in the schema as the reference, and
  * tests/integration/itest_posting_diff.c checks that the two agree on
  * random streams of ops. What the database must compute (timestamps as
- * text, the calendar day in the server's TimeZone) is loaded by hb_group
- * into the input. */
+ * text; local days and years in each district's time zone) is loaded by
+ * hb_group, into the input and the book (hb_book_local_day). */
 #ifndef HB_POSTING_H
 #define HB_POSTING_H
 
@@ -23,11 +23,8 @@ typedef struct {
     /* refused before posting (hb_wire_validate_op): the code (else OK) and why */
     hb_result_t refused;
     const char *refusal;
-    /* occurred_at as the database sees it (valid ops only) */
+    /* occurred_at as the database prints it (valid ops only) */
     const char *at_text;               /* timestamptz as text */
-    const char *day_text;              /* its date */
-    int64_t day_start_s;               /* date_trunc('day', ...) as epoch seconds */
-    int32_t year;
 } hb_posting_input_t;
 
 /* Applies in to book and fills out. Returns 0; -1 when the database

@@ -9,6 +9,7 @@
 
 #include "hb_assert.h"
 #include "hb_log.h"
+#include "rules_check.h"
 
 static const char *
 overflow_name(hb_overflow_t o)
@@ -92,6 +93,7 @@ rules_text(const hb_central_conf_t *conf)
         fprintf(f, "district %s floor=%" PRId64 " cap=%" PRId64 " overflow=%s daily=%" PRId64 " gifts=%s\n",
                 dc->code, dc->floor_minutes, dc->cap_minutes, overflow_name(dc->overflow),
                 dc->daily_limit_minutes, gifts_name(dc->gifts));
+        fprintf(f, "zone %s %s\n", dc->code, hb_central_conf_time_zone(conf, dc));
         for (size_t r = 0; r < dc->payer_rule_count; r++)
             fprintf(f, "payer %zu %s %s %" PRId32 "\n", r, dc->payer_rules[r].category,
                     payer_name(dc->payer_rules[r].payer), dc->payer_rules[r].min_recipient_age);
@@ -121,9 +123,11 @@ insert_version(PGconn *pg, const hb_central_conf_t *conf, const char *sum, char 
         snprintf(fl, sizeof fl, "%" PRId64, dc->floor_minutes);
         snprintf(cap, sizeof cap, "%" PRId64, dc->cap_minutes);
         snprintf(daily, sizeof daily, "%" PRId64, dc->daily_limit_minutes);
-        const char *q[] = {dc->code, fl, cap, overflow_name(dc->overflow), daily, gifts_name(dc->gifts)};
-        rc = run(pg, "INSERT INTO district_rule SELECT max(version), $1, $2, $3, $4, $5, $6"
-                     " FROM rules_version", 6, q, msg, msg_size);
+        const char *q[] = {dc->code, fl, cap, overflow_name(dc->overflow), daily, gifts_name(dc->gifts),
+                           hb_central_conf_time_zone(conf, dc)};
+        rc = run(pg, "INSERT INTO district_rule (version, district, floor, cap, overflow, daily_limit, gifts,"
+                     " time_zone) SELECT max(version), $1, $2, $3, $4, $5, $6, $7 FROM rules_version",
+                 7, q, msg, msg_size);
         for (size_t r = 0; rc == 0 && r < dc->payer_rule_count; r++) {
             char pos[24], age_min[16];
             snprintf(pos, sizeof pos, "%zu", r);
@@ -163,6 +167,8 @@ hb_rules_sync(PGconn *pg, const hb_central_conf_t *conf, int *version_out, char 
     free(text);
 
     int rc = run(pg, "BEGIN", 0, NULL, msg, msg_size);
+    if (rc == 0 && (rc = hb_rules_check(pg, conf, msg, msg_size)) == 1)
+        rc = HB_RULES_REFUSED;
     if (rc == 0)
         rc = sync_directory(pg, conf, msg, msg_size);
     int v = current_version(pg, have, sizeof have);
@@ -177,5 +183,5 @@ hb_rules_sync(PGconn *pg, const hb_central_conf_t *conf, int *version_out, char 
     else
         PQclear(PQexec(pg, "ROLLBACK"));
     *version_out = v;
-    return rc;
+    return rc == HB_RULES_REFUSED ? rc : rc == 0 ? 0 : -1;
 }

@@ -11,7 +11,9 @@
  * first; every op that arrives afterwards meets the new caps, floors, daily
  * limits, payer rules, catalogue and budget, even if it happened days
  * earlier at a station that was offline. occurred_at still decides which
- * day a daily limit counts and the recipient's age for payer rules, and it
+ * day a daily limit counts and the recipient's age for payer rules (the
+ * local day and year in the time zone of the provider's and the
+ * recipient's district in the version in force), and it
  * must lie within the new clock_skew and max_record_age of central's clock
  * at arrival, so shrinking max_record_age turns queued offline records
  * TOO_OLD. Results are final across reloads: an op rejected under the old
@@ -24,10 +26,16 @@
 
 #include "hb_config.h"
 
-/* In one transaction: upserts districts, communities and stations (stations
- * missing from conf are marked inactive), and records a new rules version
- * when the rules differ from the newest one. *version_out receives the rules
- * version now in force. Returns 0, or -1 with the reason in msg. */
+/* hb_rules_sync's answer when the database refuses conf (rules_check.h). */
+#define HB_RULES_REFUSED (-2)
+
+/* In one transaction: checks conf against the database (rules_check.h),
+ * upserts districts, communities and stations (stations missing from conf
+ * are marked inactive), and records a new rules version when the rules
+ * (time zones included) differ from the newest one. *version_out receives
+ * the rules version now in force. Returns 0; HB_RULES_REFUSED when conf is
+ * refused (reasons logged, the first in msg), nothing changed; or -1 with
+ * the database's error in msg. */
 int hb_rules_sync(PGconn *pg, const hb_central_conf_t *conf, int *version_out, char *msg,
                   size_t msg_size);
 

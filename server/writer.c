@@ -56,6 +56,8 @@ db_tick(writer_state_t *w)
     int rc = hb_ledger_connect(w->ledger, &fatal, msg, sizeof msg);
     if (rc == 0)
         rc = hb_rules_sync(hb_ledger_pg(w->ledger), w->rules, &rules_version, msg, sizeof msg);
+    if (rc == HB_RULES_REFUSED)  /* the configuration in force does not fit the ledger: stop */
+        fatal = true;
     if (fatal) {
         hb_log_error("%s", msg);
         w->fatal = true;
@@ -156,6 +158,7 @@ sync_rules(writer_state_t *w, hb_writer_group_t *g)
         g->rules_rc = -1;
         return;
     }
+    hb_ledger_rules_changed(w->ledger);
     w->rules = g->rules;
 }
 

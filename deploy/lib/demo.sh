@@ -46,6 +46,7 @@ log_level: info
 clock_skew: 10m
 max_record_age: 90d
 guarantee_budget: 100000h
+time_zone: Asia/Shanghai
 admin_public_keys: ["$(key admin)"]
 categories:
   - {name: companionship, description: "visits, walks and conversation"}

@@ -84,6 +84,7 @@ check_central(const hb_central_conf_t *c)
                "admin keys %zu", c->admin_key_count);
     FUZZ_CHECK(c->listen[0] && c->database[0] && c->secret_key_file[0], "central required string empty");
     FUZZ_CHECK(c->guarantee_budget_minutes >= 0, "budget %lld", (long long) c->guarantee_budget_minutes);
+    FUZZ_CHECK(c->time_zone[0] && !strstr(c->time_zone, ".."), "time zone \"%s\"", c->time_zone);
     for (size_t i = 0; i < c->district_count; i++) {
         const hb_district_conf_t *d = &c->districts[i];
         FUZZ_CHECK(d->floor_minutes <= 0, "district %zu floor %lld", i, (long long) d->floor_minutes);

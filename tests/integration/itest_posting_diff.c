@@ -32,6 +32,16 @@
  * family_of or the number registered again): both must answer
  * REGISTRATION_REFUSED (migration 0008), other stations' ops must post.
  *
+ * Local days and failing closed (migration 0010): the districts count days
+ * in three time zones (Asia/Shanghai city-wide, America/New_York for
+ * QINHUAI, UTC for JIANYE) and services are dated over 18 hours of each
+ * day, across each zone's midnight, so a daily limit counted in the wrong
+ * zone shows. Halfway through the stream a rules version without JIANYE's
+ * rules is written into B by hand (as a configuration that dropped the
+ * district did before central refused that), and into A at the same point
+ * of its replay: from then on every op touching a JIANYE member, account
+ * or station must be refused NO_DISTRICT_RULES by both.
+ *
  * HB_DIFF_SEED overrides the seed (printed), HB_DIFF_OPS the op count. The
  * seed fixes the generator's choices; what they choose from (members whose
  * registration was acked, ops acked OK, balances) follows B's answers, so
@@ -155,6 +165,8 @@ typedef struct {
     hb_h_central_t a, b;
     hb_h_client_t *cl[STATIONS + 1];
     PGconn *probe;                  /* B, read between windows to aim at boundaries */
+    bool dropped;                   /* JIANYE's rules dropped ... */
+    size_t drop_window;             /* ... before this window */
 } diff_t;
 
 static diff_t run;
@@ -241,8 +253,9 @@ some_member(char *out, uint32_t s)
     snprintf(out, MEMBER_NO_BYTES, "%s", run.members[cand[k]].no);
 }
 
-/* Mostly on the last few days (daily limits), between 06:00 and 12:00 UTC
- * so that the same seed gives the same days whatever the time of the run;
+/* Mostly on the last few days (daily limits), between 18:00 UTC the day
+ * before and 12:00 UTC (across midnight in Shanghai, New York and UTC), so
+ * that the same seed gives the same days whatever the time of the run;
  * some in the future or beyond the 30-day window. */
 static int64_t
 some_time(void)
@@ -252,7 +265,7 @@ some_time(void)
         return run.now + 2 * DAY_S + pick(DAY_S);
     if (r < 6)
         return run.now - 40 * DAY_S - pick(DAY_S);
-    return run.noon - (int64_t) pick(4) * DAY_S - pick(6 * 3600);
+    return run.noon - (int64_t) pick(4) * DAY_S - pick(18 * 3600);
 }
 
 /* Ops earlier in the batch being built. */
@@ -669,7 +682,7 @@ write_rules(hb_h_central_t *c)
     FILE *f = open_memstream(&y, &ysize);
     fprintf(f,
             "listen: \"%s\"\ndatabase: \"%s\"\nsecret_key_file: central.secret\nlog_level: debug\n"
-            "clock_skew: 10m\nmax_record_age: 30d\nguarantee_budget: 120h\nadmin_public_keys: [\"%s\"]\n"
+            "clock_skew: 10m\nmax_record_age: 30d\nguarantee_budget: 120h\ntime_zone: Asia/Shanghai\nadmin_public_keys: [\"%s\"]\n"
             "categories:\n"
             "  - {name: companionship, description: visits}\n"
             "  - {name: meal-delivery, description: meals}\n"
@@ -684,10 +697,11 @@ write_rules(hb_h_central_t *c)
             "       {id: 1, name: Qingxi one, public_key: \"%s\", member_serial_max: 499999},\n"
             "       {id: 2, name: Qingxi two, public_key: \"%s\", member_serial_min: 500000}]}]}\n"
             "  - {code: QINHUAI, name: Qinhuai, floor: -2h, cap: 3h, overflow: donate, daily_limit: 4h, gifts: any,\n"
+            "     time_zone: America/New_York,\n"
             "     payer_rules: [{category: \"*\", payer: guarantee, min_recipient_age: 85}],\n"
             "     communities: [{code: QH01, name: Qinhuai one, stations: [\n"
             "       {id: 3, name: Qinhuai three, public_key: \"%s\"}]}]}\n"
-            "  - {code: JIANYE, name: Jianye, cap: 3h, overflow: reject, daily_limit: 2h, gifts: none,\n"
+            "  - {code: JIANYE, name: Jianye, cap: 3h, overflow: reject, daily_limit: 2h, gifts: none, time_zone: UTC,\n"
             "     payer_rules: [{category: meal-delivery, payer: guarantee}],\n"
             "     communities: [{code: JY05, name: Jianye five, stations: [\n"
             "       {id: 4, name: Jianye four, public_key: \"%s\"}]}]}\n",
@@ -696,6 +710,30 @@ write_rules(hb_h_central_t *c)
     fclose(f);
     hb_h_write_file(c->conf, y);
     free(y);
+}
+
+/* A rules version like the newest, without JIANYE's rules, written by hand. */
+static void
+drop_jianye(PGconn *pg)
+{
+    static const char *const sql[] = {
+        "INSERT INTO rules_version (checksum, clock_skew_s, max_age_s, guarantee_budget)"
+        " SELECT 'itest: JIANYE dropped', clock_skew_s, max_age_s, guarantee_budget FROM rules_version"
+        " ORDER BY version DESC LIMIT 1",
+        "INSERT INTO category (version, name, description) SELECT (SELECT max(version) FROM rules_version),"
+        " name, description FROM category WHERE version = (SELECT max(version) - 1 FROM rules_version)",
+        "INSERT INTO district_rule (version, district, floor, cap, overflow, daily_limit, gifts, time_zone)"
+        " SELECT (SELECT max(version) FROM rules_version), district, floor, cap, overflow, daily_limit, gifts,"
+        " time_zone FROM district_rule WHERE version = (SELECT max(version) - 1 FROM rules_version)"
+        " AND district <> 'JIANYE'",
+        "INSERT INTO payer_rule (version, district, position, category, payer, min_age)"
+        " SELECT (SELECT max(version) FROM rules_version), district, position, category, payer, min_age"
+        " FROM payer_rule WHERE version = (SELECT max(version) - 1 FROM rules_version) AND district <> 'JIANYE'",
+    };
+    assert_true(hb_h_pg_ok(pg, "BEGIN"));
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+        assert_true(hb_h_pg_ok(pg, sql[i]));
+    assert_true(hb_h_pg_ok(pg, "COMMIT"));
 }
 
 /* B records the order its op rows are inserted in. */
@@ -951,8 +989,16 @@ apply_reference(void)
     PGconn *pg = hb_h_pg(run.a.conninfo);
     if (run.mutate)  /* the self-check: one rule differs in A */
         assert_true(hb_h_pg_ok(pg, "UPDATE district_rule SET daily_limit = daily_limit + 60 WHERE district = 'GULOU'"));
-    for (size_t k = 0; k < run.n_batches; k++)
+    bool dropped = false;
+    for (size_t k = 0; k < run.n_batches; k++) {
+        if (run.dropped && !dropped && run.batches[idx[k]].window >= run.drop_window) {
+            drop_jianye(pg);  /* where B had it */
+            dropped = true;
+        }
         apply_ref_batch(pg, &run.batches[idx[k]]);
+    }
+    if (run.dropped && !dropped)
+        drop_jianye(pg);
     PQfinish(pg);
     free(idx);
 }
@@ -1240,7 +1286,7 @@ check_coverage(const coverage_t *c)
         HB_RESULT_INSUFFICIENT_BALANCE, HB_RESULT_CAP_EXCEEDED, HB_RESULT_DAILY_LIMIT_EXCEEDED,
         HB_RESULT_OCCURRED_IN_FUTURE, HB_RESULT_TOO_OLD, HB_RESULT_ALREADY_VOIDED, HB_RESULT_UNKNOWN_OPERATION,
         HB_RESULT_BAD_MEMBER_NUMBER, HB_RESULT_NOT_FAMILY, HB_RESULT_BUDGET_EXHAUSTED, HB_RESULT_NOT_VOIDABLE,
-        HB_RESULT_REGISTRATION_REFUSED,
+        HB_RESULT_REGISTRATION_REFUSED, HB_RESULT_NO_DISTRICT_RULES,
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (c->codes[want[i]] == 0)
@@ -1260,8 +1306,14 @@ stream(const char *name_b, const char *name_a, uint64_t seed, size_t ops, bool m
     start_run(seed, ops, mutate);
     setup_a(name_a);
     setup_b(name_b);
-    while (run.ops_new < run.ops_target && run.n_batches + WINDOW_BATCHES_MAX <= BATCHES_MAX)
+    while (run.ops_new < run.ops_target && run.n_batches + WINDOW_BATCHES_MAX <= BATCHES_MAX) {
         run_window();
+        if (!run.dropped && run.ops_new >= run.ops_target / 2) {  /* between windows: no batch in flight */
+            drop_jianye(run.probe);
+            run.dropped = true;
+            run.drop_window = run.windows;
+        }
+    }
     for (uint32_t s = 1; s <= STATIONS; s++)
         hb_h_client_destroy(&run.cl[s]);
     PQfinish(run.probe);

@@ -468,6 +468,7 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "clock_skew: 10m\n"
             "max_record_age: 30d\n"
             "guarantee_budget: %s\n"
+            "time_zone: UTC\n"
             "admin_public_keys: [\"%s\"]\n"
             "categories:\n"
             "  - {name: companionship, description: visits and conversation}\n"

@@ -50,6 +50,7 @@ static const char *const central_lines[] = {
     /* 28 */ "          - id: 2",
     /* 29 */ "            name: Fuzimiao Station",
     /* 30 */ "            public_key: \"" KEY2 "\"",
+    /* 31 */ "time_zone: \"Asia/Shanghai\"",
 };
 #define CENTRAL_LINE_COUNT (sizeof central_lines / sizeof central_lines[0])
 
@@ -106,6 +107,16 @@ load_central_text(const char *text)
     write_temp(text, strlen(text));
     hb_central_conf_t *conf = hb_central_conf_load(g_path, &g_errors);
     unlink(g_path);
+    return conf;
+}
+
+/* Loads the base central.yaml with one line replaced; caller owns the result. */
+static hb_central_conf_t *
+load_central_replacing(size_t line, const char *with)
+{
+    char *text = text_with(central_lines, CENTRAL_LINE_COUNT, line, with);
+    hb_central_conf_t *conf = load_central_text(text);
+    free(text);
     return conf;
 }
 
@@ -320,7 +331,8 @@ test_catalogue_after_districts(void **state)
         "listen: \"ipc:///tmp/central.sock\"\n"
         "database: \"dbname=x\"\n"
         "secret_key_file: /k\n"
-        "guarantee_budget: 0m\n");
+        "guarantee_budget: 0m\n"
+        "time_zone: UTC\n");
     assert_non_null(conf);
     assert_int_equal(conf->districts[0].payer_rules[0].min_recipient_age, 0);
     hb_central_conf_destroy(&conf);
@@ -519,8 +531,41 @@ test_document_shape(void **state)
     expect_error("1:1: file is empty, expected a mapping of settings");
     assert_null(load_central_text("- listen\n"));
     expect_error("1:1: expected a mapping of settings, got a list");
-    central_fails(30, "            public_key: \"" KEY2 "\"\n---\nlisten: x");
-    expect_error("31:1: only one yaml document is allowed, found a second one");
+    central_fails(31, "time_zone: UTC\n---\nlisten: x");
+    expect_error("32:1: only one yaml document is allowed, found a second one");
+}
+
+/* The city's time zone is required and must be a tz database name; a
+ * district may have its own; the lists' positions are kept for central's
+ * checks against its database. */
+static void
+test_time_zones(void **state)
+{
+    (void) state;
+    central_fails(31, NULL);
+    expect_error("1:1: missing required key \"time_zone\"");
+    central_fails(31, "time_zone: \"Asia/Nanjing\"");
+    expect_error("31:12: \"time_zone\" is not a time zone in /usr/share/zoneinfo/: use a tz database name such as"
+                 " \"Asia/Shanghai\", got \"Asia/Nanjing\"");
+    central_fails(31, "time_zone: \"UTC+8\"");
+    expect_error("31:12: \"time_zone\" is not a time zone in /usr/share/zoneinfo/: use a tz database name such as"
+                 " \"Asia/Shanghai\", got \"UTC+8\"");
+    central_fails(31, "time_zone: \"../../etc/passwd\"");
+    expect_error("31:12: \"time_zone\" must be a time zone name from the tz database, such as \"Asia/Shanghai\","
+                 " got \"../../etc/passwd\"");
+    central_fails(23, "    name: Qinhuai\n    time_zone: CST");
+    expect_error("24:16: \"time_zone\" is not a time zone in /usr/share/zoneinfo/: use a tz database name such as"
+                 " \"Asia/Shanghai\", got \"CST\"");
+    hb_central_conf_t *conf = load_central_replacing(23, "    name: Qinhuai\n    time_zone: Asia/Urumqi");
+    assert_non_null(conf);
+    assert_string_equal(hb_central_conf_time_zone(conf, &conf->districts[0]), "Asia/Shanghai");
+    assert_string_equal(hb_central_conf_time_zone(conf, &conf->districts[1]), "Asia/Urumqi");
+    assert_int_equal(conf->districts[0].time_zone_at.line, 32);
+    assert_int_equal(conf->districts[1].time_zone_at.line, 24);
+    assert_int_equal(conf->districts_at.line, 9);
+    assert_int_equal(conf->districts[0].communities_at.line, 16);
+    assert_int_equal(conf->districts[0].communities[0].stations_at.line, 19);
+    hb_central_conf_destroy(&conf);
 }
 
 static void
@@ -737,6 +782,7 @@ main(void)
         cmocka_unit_test(test_payer_rule_category),
         cmocka_unit_test(test_yaml_syntax_error),
         cmocka_unit_test(test_document_shape),
+        cmocka_unit_test(test_time_zones),
         cmocka_unit_test(test_alias_rejected),
         cmocka_unit_test(test_three_mistakes_three_errors),
         cmocka_unit_test(test_station_errors),

@@ -1300,10 +1300,10 @@ test_unknown_enum_values(void **state)
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
     s->queued[1].result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=29");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=30");
     s->queued[1].result = (Hourbank__Result) HB_RESULT_LAST;
     s->queued[1].prior_result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=29");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=30");
     free(s);
 }
 
