@@ -35,6 +35,7 @@ load(const char *admin_keys, const char *station2_extra)
              "database: \"dbname=hourbank\"\n"
              "secret_key_file: \"keys/central.secret\"\n"
              "guarantee_budget: \"100000h\"\n"
+             "time_zone: \"Asia/Shanghai\"\n"
              "admin_public_keys: [%s]\n"
              "categories:\n"
              "  - name: companionship\n"
