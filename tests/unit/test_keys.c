@@ -125,7 +125,7 @@ test_retired_must_be_boolean(void **state)
     hb_central_conf_t *conf = load("", "            retired: sometimes");
     assert_null(conf);
     assert_int_equal(g_errors.count, 1);
-    if (!strstr(g_errors.text[0], ":20:22: ") || !strstr(g_errors.text[0], "true or false"))
+    if (!strstr(g_errors.text[0], ":21:22: ") || !strstr(g_errors.text[0], "true or false"))
         fail_msg("unexpected error: %s", g_errors.text[0]);
     conf = load("", "            retired: false");
     assert_non_null(conf);
