@@ -22,6 +22,10 @@ typedef struct hb_query hb_query_t;
  * and a statement whose answer has not come HB_QUERY_REPLY_GRACE_MS after
  * it (a stopped server, a black hole) drops the connection: UNAVAILABLE. */
 hb_query_t *hb_query_new(const char *conninfo, int connect_timeout_s, int statement_timeout_s);
+
+/* The directory query's SQL ($1 since_version, $2 limit), for tests that
+ * check its plan. */
+extern const char hb_query_directory_sql[];
 void hb_query_destroy(hb_query_t **self_p);
 
 /* A reply built by a query. Strings and arrays inside env belong to the
