@@ -335,6 +335,7 @@ answer_queue(hb_api_t *self, const peer_t *p, const Hourbank__QueueQuery *q)
     r.alert = (char *) (uintptr_t) (self->sync ? hb_sync_alert(self->sync) : "");
     r.saves_blocked = hb_outbox_restored(self->outbox);
     r.station_id = self->conf->station_id;
+    r.time_zone = (char *) (uintptr_t) hb_outbox_time_zone(self->outbox);
     env.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
     env.queue_reply = &r;
     reply(self, p, &env);
@@ -370,6 +371,20 @@ answer_categories(hb_api_t *self, const peer_t *p)
     env.categories_reply = &r;
     reply(self, p, &env);
     hb_outbox_categories_free(&r);
+}
+
+/* From memory: the CLI asks before it reads or prints a date. */
+static void
+answer_time_zone(hb_api_t *self, const peer_t *p)
+{
+    Hourbank__Envelope env;
+    Hourbank__TimeZoneReply r;
+    hourbank__envelope__init(&env);
+    hourbank__time_zone_reply__init(&r);
+    r.time_zone = (char *) (uintptr_t) hb_outbox_time_zone(self->outbox);
+    env.body_case = HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY;
+    env.time_zone_reply = &r;
+    reply(self, p, &env);
 }
 
 static void
@@ -419,6 +434,7 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
     case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: answer_queue(self, p, env->queue_query); break;
     case HOURBANK__ENVELOPE__BODY_DISMISS: answer_dismiss(self, p, env->dismiss); break;
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: answer_categories(self, p); break;
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: answer_time_zone(self, p); break;
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: forward(self, p, env); break;
     default:
         hb_log_warn("local request refused code=MALFORMED reason=\"message type %d is not for the station\"",

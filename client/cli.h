@@ -7,6 +7,7 @@
  *   cli_command.c   one command's options and operands: parsing and --help
  *   cli_parse.c     typed input: member numbers, durations, times, op refs
  *   cli_format.c    human output: durations, local times, op refs
+ *   cli_zone.c      the district's time zone as TZ, for every date read and time printed
  *   cli_json.c      the JSON emitter behind --json
  *   cli_table.c     aligned text tables
  *   cli_utf8.c      UTF-8 validity and terminal width (wide CJK characters)
@@ -51,6 +52,13 @@
 #ifndef HB_CLI_REQUEST_ID_RANDOM_BYTES
 /* Randomness in a save's request id, printed as twice as many hex digits. */
 #define HB_CLI_REQUEST_ID_RANDOM_BYTES 16
+#endif
+#ifndef HB_CLI_ZONE_OFFSET_S_MAX
+/* The farthest any time zone's clock is from UTC, in seconds (Kiribati,
+ * UTC+14; the farthest behind is UTC-12): a wall-clock time read before
+ * the district's zone is known means an instant within this of its fields
+ * read as UTC. */
+#define HB_CLI_ZONE_OFFSET_S_MAX (14 * 3600)
 #endif
 #ifndef HB_CLI_OPTS_MAX
 /* Options of one command, the common ones included. */
@@ -97,6 +105,7 @@ typedef struct {
     int timeout_ms;            /* reply timeout */
     uint32_t station_id;       /* of the station asked, once known; 0 = unknown */
     char endpoint[HB_PATH_BYTES_MAX]; /* the station or central asked, once known; "" before */
+    bool zone_noted;           /* said on err that this PC's zone is used (cli_zone.c): once a run */
 } hb_cli_t;
 
 #endif

@@ -5,6 +5,7 @@
 #include "cli_report.h"
 #include "cli_table.h"
 #include "cli_target.h"
+#include "cli_zone.h"
 #include "hb_assert.h"
 #include "hb_wire.h"
 
@@ -127,6 +128,9 @@ run_stations(hb_cli_t *cli, const hb_cli_args_t *args)
                          "could not list the stations", &reply);
     if (rc != 0)
         return rc;
+    /* the stations are the city's: their times in the city's zone */
+    hb_cli_zone_use(cli, reply->stations_reply->time_zone,
+                    "central does not say the city's time zone (it runs an older hourbank-central)");
     int64_t now = (int64_t) time(NULL);
     if (cli->json)
         json_stations(cli, reply->stations_reply, now);

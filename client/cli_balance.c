@@ -6,6 +6,7 @@
 #include "cli_report.h"
 #include "cli_table.h"
 #include "cli_target.h"
+#include "cli_zone.h"
 #include "hb_assert.h"
 #include "hb_wire.h"
 
@@ -57,6 +58,9 @@ run_balance(hb_cli_t *cli, const hb_cli_args_t *args)
     char no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
     if (hb_cli_parse_member_no(args->operands[0], no, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    int rc = hb_cli_zone_ask_station(cli);  /* "as of" in the district's time */
+    if (rc != 0)
+        return rc;
     Hourbank__BalanceQuery q;
     hourbank__balance_query__init(&q);
     q.member_no = no;
@@ -64,7 +68,7 @@ run_balance(hb_cli_t *cli, const hb_cli_args_t *args)
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_QUERY;
     req.balance_query = &q;
-    int rc = hb_cli_target_station(cli, &req, &reply);
+    rc = hb_cli_target_station(cli, &req, &reply);
     if (rc != 0)
         return rc;
     if (hb_cli_report_is_not_found(reply))
@@ -198,10 +202,16 @@ run_statement(hb_cli_t *cli, const hb_cli_args_t *args)
     const char *since_text = hb_cli_command_value(args, "since");
     int64_t since = 0;
     if (hb_cli_parse_member_no(args->operands[0], no, msg, sizeof msg) != 0 ||
-        (since_text && hb_cli_parse_date(since_text, &since, msg, sizeof msg) != 0))
+        (since_text && hb_cli_parse_moment_form(since_text, false, &since, msg, sizeof msg) != 0))
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    /* --since is a day of the district, and the entries are shown in its time */
+    int rc = hb_cli_zone_ask_station(cli);
+    if (rc != 0)
+        return rc;
+    if (since_text && hb_cli_parse_date(since_text, &since, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     Hourbank__Envelope *reply = NULL;
-    int rc = ask_statement(cli, no, since, &reply);
+    rc = ask_statement(cli, no, since, &reply);
     if (rc != 0)
         return rc;
     if (hb_cli_report_is_not_found(reply))
@@ -225,7 +235,7 @@ run_statement(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t statement_opts[] = {
-    {"since", 0, "DATE", false, "only entries from this day on (YYYY-MM-DD, local time)"},
+    {"since", 0, "DATE", false, "only entries from this day on (YYYY-MM-DD, the district's day)"},
     {NULL, 0, NULL, false, NULL},
 };
 

@@ -241,15 +241,22 @@ days_in_month(int year, int month /* 1..12 */)
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
+/* Whether tm (fields as typed) is a day of the calendar and a time of day. */
+static bool
+on_calendar(const struct tm *typed)
+{
+    int year = typed->tm_year + TM_YEAR_BASE, month = typed->tm_mon + 1;
+    return month >= 1 && month <= MONTHS_PER_YEAR && typed->tm_mday >= 1 &&
+           typed->tm_mday <= days_in_month(year, month) && typed->tm_hour < HOURS_PER_DAY &&
+           typed->tm_min < MINUTES_PER_HOUR;
+}
+
 /* tm (fields as typed) to Unix seconds; 0 ok, -1 impossible, -2 skipped
  * by a clock change. */
 static int
 local_seconds(const struct tm *typed, int64_t *t)
 {
-    int year = typed->tm_year + TM_YEAR_BASE, month = typed->tm_mon + 1;
-    if (month < 1 || month > MONTHS_PER_YEAR || typed->tm_mday < 1 ||
-        typed->tm_mday > days_in_month(year, month) || typed->tm_hour >= HOURS_PER_DAY ||
-        typed->tm_min >= MINUTES_PER_HOUR)
+    if (!on_calendar(typed))
         return -1;
     struct tm tm = *typed;
     time_t v = mktime(&tm);
@@ -262,18 +269,41 @@ local_seconds(const struct tm *typed, int64_t *t)
     return 0;
 }
 
+/* The fields of text into tm, on the calendar; 0, or -1 with msg. */
+static int
+moment_fields(const char *text, bool need_time, struct tm *tm, char *msg, size_t msg_size)
+{
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    if (!datetime_fields(text, need_time, tm))
+        return fail(msg, msg_size,
+                    need_time ? "%s is not a date and time: write \"YYYY-MM-DD HH:MM\" in local time, "
+                                "e.g. \"2026-11-29 14:05\""
+                              : "%s is not a date: write YYYY-MM-DD, e.g. 2026-11-01",
+                    hb_cli_parse_quote(echo, sizeof echo, text));
+    if (!on_calendar(tm))
+        return fail(msg, msg_size, "%s is not a real date and time", hb_cli_parse_quote(echo, sizeof echo, text));
+    return 0;
+}
+
+int
+hb_cli_parse_moment_form(const char *text, bool need_time, int64_t *as_utc, char *msg, size_t msg_size)
+{
+    hb_assert(text && as_utc && msg);
+    struct tm tm;
+    if (moment_fields(text, need_time, &tm, msg, msg_size) != 0)
+        return -1;
+    *as_utc = (int64_t) timegm(&tm);
+    return 0;
+}
+
 static int
 parse_moment(const char *text, bool need_time, int64_t *t, char *msg, size_t msg_size)
 {
     hb_assert(text && t && msg);
     char echo[HB_CLI_TEXT_BYTES_MAX];
     struct tm tm;
-    if (!datetime_fields(text, need_time, &tm))
-        return fail(msg, msg_size,
-                    need_time ? "%s is not a date and time: write \"YYYY-MM-DD HH:MM\" in local time, "
-                                "e.g. \"2026-11-29 14:05\""
-                              : "%s is not a date: write YYYY-MM-DD, e.g. 2026-11-01",
-                    hb_cli_parse_quote(echo, sizeof echo, text));
+    if (moment_fields(text, need_time, &tm, msg, msg_size) != 0)
+        return -1;
     errno = 0;
     int rc = local_seconds(&tm, t);
     if (rc == -1)

@@ -37,6 +37,13 @@ int hb_cli_parse_time(const char *text, int64_t *t, char *msg, size_t msg_size);
 /* "YYYY-MM-DD" (local midnight) or a date and time as above. */
 int hb_cli_parse_date(const char *text, int64_t *t, char *msg, size_t msg_size);
 
+/* What of a date (need_time false) or a date and time no time zone can
+ * change, for checks before the zone is known: its form and that it is on
+ * the calendar. *as_utc: the fields read as UTC, which is within
+ * HB_CLI_ZONE_OFFSET_S_MAX of what they mean in any zone. 0, or -1 with msg as
+ * hb_cli_parse_time and hb_cli_parse_date say it. */
+int hb_cli_parse_moment_form(const char *text, bool need_time, int64_t *as_utc, char *msg, size_t msg_size);
+
 /* An operation reference "STATION:SEQ", e.g. "1:42", both >= 1. */
 int hb_cli_parse_op_ref(const char *text, uint32_t *station_id, uint64_t *seq, char *msg, size_t msg_size);
 

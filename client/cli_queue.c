@@ -8,6 +8,7 @@
 #include "cli_report.h"
 #include "cli_table.h"
 #include "cli_target.h"
+#include "cli_zone.h"
 #include "hb_assert.h"
 #include "hb_wire.h"
 
@@ -97,6 +98,7 @@ json_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, bool with_ops, uint64_t
     else
         hb_cli_json_null(&j);
     hb_cli_json_kv_string(&j, "link", q->link);
+    hb_cli_json_kv_string(&j, "time_zone", or_null(q->time_zone));
     hb_cli_json_kv_uint(&j, "pending", q->pending);
     hb_cli_json_kv_uint(&j, "rejected", q->rejected);
     hb_cli_json_kv_time(&j, "last_sync", q->last_sync);
@@ -247,7 +249,10 @@ hb_cli_queue_ask(hb_cli_t *cli, Hourbank__QueueQuery *query, Hourbank__Envelope 
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_QUERY;
     req.queue_query = query;
-    return ask(cli, &req, reply_out, what);
+    int rc = ask(cli, &req, reply_out, what);
+    if (rc == 0)  /* the reply says the zone: its times are shown in it */
+        hb_cli_zone_use(cli, (*reply_out)->queue_reply->time_zone, HB_CLI_ZONE_STATION_UNKNOWN);
+    return rc;
 }
 
 static int
@@ -316,8 +321,10 @@ run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
     if (rc != 0)
         return rc;
     const Hourbank__QueueReply *q = reply->queue_reply;
-    if (cli->json)
+    if (cli->json) {  /* with the queue's times, shown in the district's zone */
+        hb_cli_zone_use(cli, q->time_zone, HB_CLI_ZONE_STATION_UNKNOWN);
         json_queue(cli, q, false, seq);
+    }
     else
         fprintf(cli->out, "dismissed %s; %llu rejected left\n", ref, (unsigned long long) q->rejected);
     hb_wire_free(&reply);
@@ -374,6 +381,11 @@ print_status(hb_cli_t *cli, const Hourbank__QueueReply *q)
         hb_cli_table_cell(tab, "%s", cli->endpoint);
     hb_cli_table_cell(tab, "link");
     hb_cli_table_cell(tab, "%s", q->link);
+    hb_cli_table_cell(tab, "time zone");
+    if (q->time_zone[0])
+        hb_cli_table_cell(tab, "%s (the district's, from central)", q->time_zone);
+    else
+        hb_cli_table_cell(tab, "not known yet (the station learns it from central when it next connects)");
     hb_cli_table_cell(tab, "last sync");
     if (q->last_sync)
         hb_cli_table_cell(tab, "%s (%s)", hb_cli_format_time(t, sizeof t, q->last_sync),

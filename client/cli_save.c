@@ -6,6 +6,7 @@
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_target.h"
+#include "cli_zone.h"
 #include "hb_assert.h"
 #include "hb_result.h"
 #include "hb_wire.h"
@@ -206,15 +207,22 @@ parse_category(const char *text, char out[HB_CATEGORY_BYTES_MAX + 1], char *msg,
     return 0;
 }
 
-/* --at: not in the future beyond the clock skew central allows. */
+/* --at: not in the future beyond the clock skew central allows. Before
+ * the district's zone is known (zone_known false) only what no zone can
+ * change is checked: the form, and a time ahead in every zone. */
 static int
-parse_at(const char *text, int64_t now, int64_t *at, char *msg, size_t msg_size)
+parse_at(const char *text, bool zone_known, int64_t now, int64_t *at, char *msg, size_t msg_size)
 {
     if (!text) {
         *at = now;
         return 0;
     }
-    if (hb_cli_parse_time(text, at, msg, msg_size) != 0)
+    int64_t as_utc = 0;
+    if (!zone_known && hb_cli_parse_moment_form(text, true, &as_utc, msg, msg_size) != 0)
+        return -1;
+    if (!zone_known)
+        *at = as_utc - HB_CLI_ZONE_OFFSET_S_MAX;  /* the earliest it can mean */
+    else if (hb_cli_parse_time(text, at, msg, msg_size) != 0)
         return -1;
     if (*at > now + HB_CLOCK_SKEW_S_DEFAULT) {
         snprintf(msg, msg_size, "--at %s is in the future: record services once they have happened", text);
@@ -228,15 +236,20 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     char provider[HB_MEMBER_NO_BUF_BYTES], recipient[HB_MEMBER_NO_BUF_BYTES];
     char category[HB_CATEGORY_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX], note_copy[HB_NOTE_BYTES_MAX + 1];
-    const char *note = hb_cli_command_value(args, "note");
+    const char *note = hb_cli_command_value(args, "note"), *at_text = hb_cli_command_value(args, "at");
     int64_t minutes = 0, at = 0;
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "provider"), provider, msg, sizeof msg) != 0 ||
         hb_cli_parse_member_no(hb_cli_command_value(args, "recipient"), recipient, msg, sizeof msg) != 0 ||
         hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_RECORD_MINUTES_MAX,
                               "one service record", &minutes, msg, sizeof msg) != 0 ||
         parse_category(hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
-        parse_at(hb_cli_command_value(args, "at"), (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
+        parse_at(at_text, false, (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
         (note && hb_cli_parse_text("--note", note, HB_NOTE_BYTES_MAX, false, true, msg, sizeof msg) != 0))
+        return bad_data(cli, msg);
+    int rc = at_text ? hb_cli_zone_ask_station(cli) : 0;  /* --at is the district's wall-clock time */
+    if (rc != 0)
+        return rc;
+    if (parse_at(at_text, true, (int64_t) time(NULL), &at, msg, sizeof msg) != 0)
         return bad_data(cli, msg);
     if (strcmp(provider, recipient) == 0)
         return hb_cli_report_fail(cli, EX_DATAERR,
@@ -264,7 +277,7 @@ static const hb_cli_opt_t record_opts[] = {
     {"recipient", 0, "MEMBER_NO", true, "who received it"},
     {"duration", 0, "DURATION", true, "how long: 1h30m, 90m, 2h (at most 24h)"},
     {"category", 0, "NAME", true, "service category (see hourbank categories)"},
-    {"at", 0, "\"YYYY-MM-DD HH:MM\"", false, "when it happened, local time (default: now)"},
+    {"at", 0, "\"YYYY-MM-DD HH:MM\"", false, "when it happened, the district's local time (default: now)"},
     {"note", 0, "TEXT", false, "a note for the record (hourbank queue find --note searches it)"},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},

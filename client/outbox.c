@@ -29,7 +29,8 @@ const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
     [OB_COMMIT] = "COMMIT",
     [OB_ROLLBACK] = "ROLLBACK",
     [OB_META_GET] = "SELECT station_id, community, max(last_seq, coalesce((SELECT max(seq) FROM ops), 0)),"
-                    " next_serial, last_sync, directory_version, directory_synced_at, restored FROM meta WHERE id = 1",
+                    " next_serial, last_sync, directory_version, directory_synced_at, restored, time_zone"
+                    " FROM meta WHERE id = 1",
     [OB_META_INSERT] = "INSERT INTO meta (id, station_id, community, last_seq, next_serial) VALUES (1, ?1, ?2, 0, 1)",
     [OB_SEQ_FLOOR] = "UPDATE meta SET last_seq = (SELECT max(seq) FROM ops)"
                      " WHERE id = 1 AND last_seq < (SELECT max(seq) FROM ops)",
@@ -136,6 +137,7 @@ hb_outbox__meta_load(hb_outbox_t *self, ob_meta_t *out)
         out->directory_version = (uint64_t) sqlite3_column_int64(st, 5);
         out->directory_synced_at = sqlite3_column_int64(st, 6);
         out->restored = sqlite3_column_int(st, 7) != 0;
+        hb_outbox__column_text(out->time_zone, sizeof out->time_zone, st, 8);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;

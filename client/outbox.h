@@ -331,4 +331,14 @@ bool hb_outbox_category_known(hb_outbox_t *self, const char *name);
 int hb_outbox_categories_get(hb_outbox_t *self, Hourbank__CategoriesReply *reply);
 void hb_outbox_categories_free(Hourbank__CategoriesReply *reply);
 
+/* The tz database name of the zone the station's district counts its days
+ * in, as central's last Welcome said it; "" when none has yet. Answered
+ * from memory (meta.time_zone, loaded at open). Borrowed, valid until the
+ * next hb_outbox_set_time_zone(). */
+const char *hb_outbox_time_zone(const hb_outbox_t *self);
+/* Stores zone (a tz database name the wire has checked, or "") in meta,
+ * fsynced. 1 when it differs from the one held, 0 when it is the same
+ * (nothing written), -1 on a disk error (logged; the old one is kept). */
+int hb_outbox_set_time_zone(hb_outbox_t *self, const char *zone);
+
 #endif

@@ -1,6 +1,7 @@
 /* outbox_dir.c - the station's cached view of central: the member
  * directory with balances, member lookup that adds this station's own
- * not-yet-reflected work, and the service categories. Shares the object
+ * not-yet-reflected work, the service categories and the district's time
+ * zone. Shares the object
  * and the SQLite helpers of outbox.c through outbox_int.h. */
 #include "outbox.h"
 #include "outbox_int.h"
@@ -63,6 +64,7 @@ const char *const hb_outbox__dir_sql[OB_STMT_COUNT] = {
     [OB_CAT_CLEAR] = "DELETE FROM categories",
     [OB_CAT_INSERT] = "INSERT INTO categories (position, name, description) VALUES (?1, ?2, ?3)",
     [OB_CAT_GET] = "SELECT name, description FROM categories ORDER BY position LIMIT ?1",
+    [OB_TIME_ZONE_SET] = "UPDATE meta SET time_zone = ?1 WHERE id = 1",
 };
 
 /* Ends a transaction begun by a public call: commit if rc >= 0, else (or
@@ -476,4 +478,27 @@ hb_outbox_categories_free(Hourbank__CategoriesReply *reply)
     free(reply->categories);
     reply->categories = NULL;
     reply->n_categories = 0;
+}
+
+/* ---- the district's time zone ---- */
+
+const char *
+hb_outbox_time_zone(const hb_outbox_t *self)
+{
+    hb_assert(self);
+    return self->time_zone;
+}
+
+int
+hb_outbox_set_time_zone(hb_outbox_t *self, const char *zone)
+{
+    hb_assert(self && zone && strlen(zone) <= HB_TIME_ZONE_BYTES_MAX);
+    if (strcmp(self->time_zone, zone) == 0)
+        return 0;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_TIME_ZONE_SET);
+    sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+    if (hb_outbox__run(self, st) != 0)
+        return hb_outbox__fail(self, "store the time zone", NULL, 0);
+    snprintf(self->time_zone, sizeof self->time_zone, "%s", zone);
+    return 1;
 }

@@ -76,6 +76,7 @@ typedef enum {
     OB_CAT_CLEAR,
     OB_CAT_INSERT,
     OB_CAT_GET,
+    OB_TIME_ZONE_SET,
     /* outbox_resync.c */
     OB_BATCH_RESEND,
     OB_RESULT_CHANGE,
@@ -114,6 +115,10 @@ struct hb_outbox {
      * committed hb_outbox_categories_set() */
     char category[HB_CATEGORIES_MAX][HB_CATEGORY_BYTES_MAX + 1];
     size_t n_categories;
+    /* meta.time_zone, in memory so that the CLI's every question about it
+     * is answered without a query: loaded at open, replaced after every
+     * committed hb_outbox_set_time_zone() */
+    char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };
 
@@ -137,6 +142,7 @@ typedef struct {
     uint64_t directory_version;
     int64_t directory_synced_at;
     bool restored;
+    char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];  /* "" = not known yet */
 } ob_meta_t;
 
 /* SQL of outbox_dir.c's, outbox_query.c's and outbox_resync.c's statements

@@ -33,9 +33,12 @@
  * prior_transfer_id/changed_at (the first ack of an op that central, after
  * losing it, answered differently when it was resent); meta gains
  * restored (1 from "hourbank-station restore" until central's Welcome has
- * confirmed the seq and serial marks: saves wait). Older files are
- * upgraded at open, step by step. */
-#define OUTBOX_SCHEMA_VERSION 3
+ * confirmed the seq and serial marks: saves wait).
+ * 4: meta gains time_zone: the zone of the station's district as central's
+ * last Welcome said it ("" until one has), so that a station restarted
+ * offline still tells the CLI which local days to read and print in.
+ * Older files are upgraded at open, step by step. */
+#define OUTBOX_SCHEMA_VERSION 4
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 /* A PRAGMA's answer as text. */
@@ -69,7 +72,8 @@ static const char SCHEMA_SQL[] =
     " last_sync INTEGER NOT NULL DEFAULT 0,"
     " directory_version INTEGER NOT NULL DEFAULT 0,"
     " directory_synced_at INTEGER NOT NULL DEFAULT 0,"
-    " restored INTEGER NOT NULL DEFAULT 0 CHECK (restored IN (0, 1))"
+    " restored INTEGER NOT NULL DEFAULT 0 CHECK (restored IN (0, 1)),"
+    " time_zone TEXT NOT NULL DEFAULT ''"
     ") STRICT;"
     "CREATE TABLE ops ("
     " seq INTEGER PRIMARY KEY CHECK (seq > 0),"
@@ -136,6 +140,7 @@ static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
           "ALTER TABLE ops ADD COLUMN changed_at INTEGER;"
           "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"
           "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;",
+    [3] = "ALTER TABLE meta ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';",
 };
 
 /* ---- open ---- */
@@ -350,6 +355,7 @@ meta_claim(hb_outbox_t *self, char *msg, size_t msg_size)
         return -1;
     }
     self->restored = m.restored;
+    snprintf(self->time_zone, sizeof self->time_zone, "%s", m.time_zone);
     return 0;
 }
 

@@ -328,6 +328,25 @@ central_behind(hb_sync_t *self, uint64_t hwm, uint64_t acked)
     self->behind = true;
 }
 
+/* Keeps the zone central says the district counts its days in (for the
+ * CLI, through hb_outbox_time_zone). "": central does not say (no rules
+ * for the district, or an older central): the zone held stays. */
+static void
+learn_time_zone(hb_sync_t *self, const char *zone)
+{
+    if (!zone[0])
+        return;
+    char was[HB_TIME_ZONE_BYTES_MAX + 1];
+    snprintf(was, sizeof was, "%s", hb_outbox_time_zone(self->outbox));
+    if (hb_outbox_set_time_zone(self->outbox, zone) != 1)
+        return;  /* the same, or not stored (logged): asked again at the next hello */
+    if (was[0])
+        hb_log_warn("the district's time zone changed at central: dates and times are read and shown in the new"
+                    " one from now on from=\"%s\" to=\"%s\"", was, zone);
+    else
+        hb_log_info("district time zone learned from central time_zone=\"%s\"", zone);
+}
+
 static void
 on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
 {
@@ -344,6 +363,7 @@ on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
         return;
     }
     central_behind(self, w->high_water_mark, acked);
+    learn_time_zone(self, w->time_zone);
     if (w->directory_version > 0)  /* 0: a central that does not say */
         hb_outbox_directory_rewind(self->outbox, w->directory_version);
     hb_log_info("link to central up central_hwm=%" PRIu64 " last_acked=%" PRIu64 " pending=%" PRIu64

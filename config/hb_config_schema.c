@@ -10,6 +10,7 @@
 #include "hb_assert.h"
 #include "hb_keyfile.h"
 #include "hb_log.h"
+#include "hb_zone.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,11 +23,6 @@
 /* Where a member lives: offset and size. */
 #define AT(T, m) .offset = offsetof(T, m), .size = sizeof(((T *) 0)->m)
 #define COUNT_AT(T, m) .count_offset = offsetof(T, m)
-/* Where the time zone database lives (Debian's tzdata); PostgreSQL built
- * with --with-system-tzdata (Debian's) reads the same files. */
-#define ZONEINFO_DIR "/usr/share/zoneinfo/"
-/* The magic at the start of a compiled zone file (tzfile(5)). */
-#define TZIF_MAGIC "TZif"
 /* First allocation for the payer rules remembered until the end (grows). */
 #define RULE_REFS_FIRST 16
 
@@ -75,34 +71,16 @@ check_rule_category(const char *value)
     return check_category_name(value) ? "must be a category from the catalogue or \"*\"" : NULL;
 }
 
-static bool
-zone_char_ok(char ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '/' ||
-           ch == '_' || ch == '-' || ch == '+';
-}
-
-/* An IANA zone name with a compiled zone file: "Asia/Shanghai", "UTC".
- * POSIX strings ("UTC+8", whose sign is the reverse of ISO's) and
- * abbreviations ("CST", which means three different zones) are refused. */
+/* An IANA zone name with a compiled zone file: "Asia/Shanghai", "UTC"
+ * (hb_zone.h). POSIX strings ("UTC+8", whose sign is the reverse of ISO's)
+ * and abbreviations ("CST", which means three different zones) are refused. */
 static const char *
 check_time_zone(const char *value)
 {
-    static const char why[] = "must be a time zone name from the tz database, such as \"Asia/Shanghai\"";
-    if (value[0] == '/' || strstr(value, "..") || strstr(value, "//"))
-        return why;
-    for (const char *p = value; *p; p++)
-        if (!zone_char_ok(*p))
-            return why;
-    char path[sizeof ZONEINFO_DIR + HB_TIME_ZONE_BYTES_MAX];
-    snprintf(path, sizeof path, "%s%s", ZONEINFO_DIR, value);
-    FILE *f = fopen(path, "rb");
-    char magic[sizeof TZIF_MAGIC] = "";
-    size_t n = f ? fread(magic, 1, sizeof TZIF_MAGIC - 1, f) : 0;
-    if (f)
-        fclose(f);
-    if (n != sizeof TZIF_MAGIC - 1 || memcmp(magic, TZIF_MAGIC, n) != 0)
-        return "is not a time zone in " ZONEINFO_DIR ": use a tz database name such as \"Asia/Shanghai\"";
+    if (!hb_zone_name_ok(value))
+        return "must be a time zone name from the tz database, such as \"Asia/Shanghai\"";
+    if (!hb_zone_installed(value))
+        return "is not a time zone in " HB_ZONE_DIR ": use a tz database name such as \"Asia/Shanghai\"";
     return NULL;
 }
 

@@ -2,6 +2,7 @@
 #include "hb_utf8.h"
 #include "hb_assert.h"
 #include "hb_memberno.h"
+#include "hb_zone.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -52,6 +53,8 @@ _Static_assert(HB_RESULT_LAST == HB_RESULT_NO_DISTRICT_RULES, "HB_RESULT_LAST mu
 #define WHERE_BYTES 64
 /* A member number quoted with every byte escaped as \xNN, plus NUL. */
 #define QUOTED_MEMBER_NO_BYTES (HB_MEMBER_NO_BYTES_MAX * 4 + 1)
+/* A time zone field quoted back: each byte may become \xNN. */
+#define QUOTED_ZONE_BYTES (HB_TIME_ZONE_BYTES_MAX * 4 + 1)
 
 /* ---- errors ---- */
 
@@ -230,6 +233,22 @@ check_count(hb_wire_error_t *err, const char *where, const char *name, size_t n,
     if (n >= lo && n <= hi)
         return 0;
     return fail(err, HB_RESULT_MALFORMED, "%s%s has %zu entries, allowed %zu..%zu", where, name, n, lo, hi);
+}
+
+/* A tz database name (hb_zone.h), or "" where the field may be unset: the
+ * CLI installs it as its TZ, so nothing else is let through. */
+static int
+check_zone(hb_wire_error_t *err, const char *where, const char *name, const char *zone)
+{
+    size_t len = strlen(zone);
+    if (len == 0 || hb_zone_name_ok(zone))
+        return 0;
+    if (len > HB_TIME_ZONE_BYTES_MAX)
+        return fail(err, HB_RESULT_MALFORMED, "%s%s is %zu bytes, limit %d", where, name, len,
+                    HB_TIME_ZONE_BYTES_MAX);
+    char quoted[QUOTED_ZONE_BYTES];
+    quote_bytes(quoted, sizeof quoted, zone);
+    return fail(err, HB_RESULT_MALFORMED, "%s%s=\"%s\" is not a tz database name", where, name, quoted);
 }
 
 /* Instants are Unix seconds; before 1970 is never right. */
@@ -448,7 +467,8 @@ validate_hello(hb_wire_error_t *err, const char *where, const Hourbank__Hello *h
 static int
 validate_welcome(hb_wire_error_t *err, const char *where, const Hourbank__Welcome *w)
 {
-    if (check_u64(err, where, "member_serial_mark", w->member_serial_mark, 0, HB_MEMBER_SERIAL_MAX) != 0)
+    if (check_u64(err, where, "member_serial_mark", w->member_serial_mark, 0, HB_MEMBER_SERIAL_MAX) != 0 ||
+        check_zone(err, where, "time_zone", text_at(w, offsetof(Hourbank__Welcome, time_zone))) != 0)
         return -1;
     return check_time(err, where, "server_time", w->server_time);
 }
@@ -771,6 +791,7 @@ validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__Qu
         check_time(err, where, "oldest_pending_at", r->oldest_pending_at) != 0 ||
         check_time(err, where, "last_sync", r->last_sync) != 0 ||
         check_link(err, where, text_at(r, offsetof(Hourbank__QueueReply, link))) != 0 ||
+        check_zone(err, where, "time_zone", text_at(r, offsetof(Hourbank__QueueReply, time_zone))) != 0 ||
         check_count(err, where, "ops", r->n_ops, 0, HB_PAGE_ENTRIES_MAX) != 0)
         return -1;
     for (size_t i = 0; i < r->n_ops; i++) {
@@ -820,7 +841,8 @@ validate_stations_reply(hb_wire_error_t *err, const char *where, const Hourbank_
         TEXT(Hourbank__StationInfo, community, HB_COMMUNITY_CODE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
         TEXT(Hourbank__StationInfo, alert, HB_ALERT_BYTES_MAX, TEXT_LINE),
     };
-    if (check_count(err, where, "stations", r->n_stations, 0, HB_STATIONS_MAX) != 0)
+    if (check_count(err, where, "stations", r->n_stations, 0, HB_STATIONS_MAX) != 0 ||
+        check_zone(err, where, "time_zone", text_at(r, offsetof(Hourbank__StationsReply, time_zone))) != 0)
         return -1;
     for (size_t i = 0; i < r->n_stations; i++) {
         const Hourbank__StationInfo *st = r->stations[i];
@@ -894,6 +916,9 @@ validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batch_check_t
     case HOURBANK__ENVELOPE__BODY_STATIONS_REPLY: return validate_stations_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY: return 0;      /* no fields */
     case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: return validate_verify_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: return 0;   /* no fields */
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY:
+        return check_zone(err, where, "time_zone", text_at(body, offsetof(Hourbank__TimeZoneReply, time_zone)));
     default: return fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);
     }
 }

@@ -176,7 +176,9 @@ note_error(hb_ledger_t *self, const char *what, const PGresult *r)
 /* The marks are read in the statement's snapshot, after every group the
  * writer committed. A refused number counts for the serial mark only when
  * it lies in the station's own range, so that a station is never sent
- * above its range by a number it had no right to. */
+ * above its range by a number it had no right to. The time zone is the
+ * one the newest rules version gives the station's community's district
+ * ("" when that version has no rules for it). */
 static const char HELLO_SQL[] =
     "UPDATE station s SET last_contact = now(), station_acked_seq = $2 WHERE s.id = $1"
     " RETURNING (SELECT coalesce(max(seq), 0) FROM op WHERE station_id = $1),"
@@ -184,7 +186,9 @@ static const char HELLO_SQL[] =
     "   (SELECT coalesce(max(split_part(r.member_no, '-', 2)::integer), 0) FROM refused_registration r"
     "     WHERE r.station_id = $1 AND split_part(r.member_no, '-', 1) = s.community"
     "       AND split_part(r.member_no, '-', 2)::integer BETWEEN s.serial_min AND s.serial_max)),"
-    "  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM directory_version)";
+    "  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM directory_version),"
+    "  coalesce((SELECT r.time_zone FROM community c JOIN district_rule r ON r.district = c.district"
+    "     WHERE c.code = s.community AND r.version = (SELECT max(version) FROM rules_version)), '')";
 
 int
 hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, hb_ledger_marks_t *out)
@@ -206,6 +210,7 @@ hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, 
         out->high_water = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         out->member_serial_mark = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
         out->directory_version = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(r, 0, 3));
         rc = 0;
     }
     if (rc == 0 && (out->member_serial_mark < 0 || out->member_serial_mark > HB_MEMBER_SERIAL_MAX)) {

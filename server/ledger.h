@@ -84,6 +84,8 @@ typedef struct {
                                     number of its own range it was refused (0 = none) */
     int64_t directory_version;   /* the directory's sequence now: a station caching a higher
                                     version reads the directory again (central was restored) */
+    char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];  /* the zone of the station's district in the newest
+                                                    rules; "" when they have none for it */
 } hb_ledger_marks_t;
 
 /* A station's hello, in one statement: records its last contact and the

@@ -431,8 +431,8 @@ log_hello(const hb_writer_hello_t *h)
                     h->high_water);
     else
         hb_log_info("station hello station=%" PRIu32 " station_acked=%" PRIu64 " central_hwm=%" PRId64
-                    " member_serial_mark=%" PRId64,
-                    h->station_id, h->station_acked, h->high_water, h->member_serial_mark);
+                    " member_serial_mark=%" PRId64 " time_zone=\"%s\"",
+                    h->station_id, h->station_acked, h->high_water, h->member_serial_mark, h->time_zone);
 }
 
 static void
@@ -457,6 +457,7 @@ answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_
     hb_assert(h->directory_version >= 0);  /* hb_ledger_hello: a sequence's value, or 0 */
     w.directory_version = (uint64_t) h->directory_version;
     w.server_time = (int64_t) time(NULL);
+    w.time_zone = (char *) (uintptr_t) h->time_zone;
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
     send_to(self, &from->peer, &env);
@@ -567,12 +568,15 @@ verifier_returns(hb_server_t *self)
 /* ---- queries: answered at once on the reader connection ---- */
 
 /* The station list says when each station last sent anything as this
- * thread knows it, which the ledger learns only at the next tick. */
+ * thread knows it, which the ledger learns only at the next tick, and the
+ * city's time zone (central.yaml in force) for the admin's CLI to show
+ * times in. */
 static void
 overlay_last_seen(hb_server_t *self, Hourbank__Envelope *env)
 {
     if (env->body_case != HOURBANK__ENVELOPE__BODY_STATIONS_REPLY)
         return;
+    env->stations_reply->time_zone = (char *) (uintptr_t) self->conf->time_zone;
     for (size_t i = 0; i < env->stations_reply->n_stations; i++) {
         Hourbank__StationInfo *s = env->stations_reply->stations[i];
         const hb_peer_t *p = hb_peers_find(self->peers, s->station_id);

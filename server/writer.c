@@ -132,6 +132,7 @@ answer_hellos(writer_state_t *w, hb_writer_group_t *g)
         h->high_water = ok ? marks.high_water : -1;
         h->member_serial_mark = ok ? marks.member_serial_mark : 0;
         h->directory_version = ok ? marks.directory_version : 0;
+        snprintf(h->time_zone, sizeof h->time_zone, "%s", ok ? marks.time_zone : "");
     }
 }
 

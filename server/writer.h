@@ -32,6 +32,7 @@ typedef struct {
     int64_t high_water;        /* filled by the writer; -1 when the database failed */
     int64_t member_serial_mark;
     int64_t directory_version;
+    char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];  /* "" when not known (or the database failed) */
 } hb_writer_hello_t;
 
 typedef struct {

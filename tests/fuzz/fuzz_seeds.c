@@ -205,6 +205,7 @@ emit_hello(const char *wire)
     welcome.high_water_mark = 4;
     welcome.server_time = TIME_2024;
     welcome.directory_version = 3;
+    welcome.time_zone = "Asia/Shanghai";
     set_body(&env, 1, HOURBANK__ENVELOPE__BODY_WELCOME, &welcome);
     emit(wire, "welcome", &env);
 }
@@ -382,8 +383,18 @@ emit_station_replies(const char *wire)
     qr.ops = &qp;
     qr.last_acked_seq = 11;
     qr.central_high_water_mark = 11;
+    qr.time_zone = "Asia/Shanghai";
     set_body(&env, 7, HOURBANK__ENVELOPE__BODY_QUEUE_REPLY, &qr);
     emit(wire, "queue-reply", &env);
+    Hourbank__TimeZoneQuery tq;
+    hourbank__time_zone_query__init(&tq);
+    set_body(&env, 12, HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY, &tq);
+    emit(wire, "time-zone-query", &env);
+    Hourbank__TimeZoneReply tr;
+    hourbank__time_zone_reply__init(&tr);
+    tr.time_zone = "America/Argentina/Buenos_Aires";
+    set_body(&env, 12, HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY, &tr);
+    emit(wire, "time-zone-reply", &env);
     Hourbank__ErrorReply er;
     hourbank__error_reply__init(&er);
     er.code = HOURBANK__RESULT__SEQ_GAP;

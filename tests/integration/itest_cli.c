@@ -433,7 +433,7 @@ test_queue_and_status(void **state)
     S("status");
     expect_ok();
     assert_true(strncmp(g_out, "station       1 at ipc://", 25) == 0);
-    out_has("\nlink          up\nlast sync     20");
+    out_has("\nlink          up\ntime zone     UTC (the district's, from central)\nlast sync     20");
     out_has("\nlag           none: everything saved here has reached central\n"
             "pending       0\nrejected      1 (see hourbank queue --rejected)\n");
     snprintf(want, sizeof want, "acknowledged  up to seq %llu (central's high-water mark: %llu)\n", seq, seq);

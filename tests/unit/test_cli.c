@@ -865,6 +865,33 @@ typedef struct {
 
 static fake_t g_fake;
 
+/* The zone the fake station (and central) says, and whether the station
+ * is too old to know the question (then it answers MALFORMED). */
+static char g_fake_zone[64] = "UTC";
+static bool g_zone_unsupported;
+
+/* A TimeZoneQuery, whatever the test's responder. */
+static void
+respond_time_zone(const Hourbank__Envelope *req, Hourbank__Envelope *env)
+{
+    (void) req;
+    static Hourbank__TimeZoneReply r;
+    static Hourbank__ErrorReply e;
+    static char why[] = "the station does not answer this message type (41)";
+    if (g_zone_unsupported) {
+        hourbank__error_reply__init(&e);
+        e.code = HOURBANK__RESULT__MALFORMED;
+        e.message = why;
+        env->body_case = HOURBANK__ENVELOPE__BODY_ERROR;
+        env->error = &e;
+        return;
+    }
+    hourbank__time_zone_reply__init(&r);
+    r.time_zone = g_fake_zone;
+    env->body_case = HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY;
+    env->time_zone_reply = &r;
+}
+
 static void
 zap_answer(fake_t *f)
 {
@@ -922,7 +949,10 @@ fake_answer(fake_t *f)
     if (req && !f->silent && f->requests > f->silent_first) {
         Hourbank__Envelope env;
         hb_wire_envelope_init(&env, req->correlation_id + 1);
-        f->respond(req, &env);
+        if (req->body_case == HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY)
+            respond_time_zone(req, &env);
+        else
+            f->respond(req, &env);
         if (f->stale_first)
             send_reply(f, &rid, &env);
         env.correlation_id = req->correlation_id;
@@ -1026,6 +1056,8 @@ fake_station_setup(void **state)
 {
     (void) state;
     use_tz("UTC");
+    snprintf(g_fake_zone, sizeof g_fake_zone, "UTC");
+    g_zone_unsupported = false;
     return 0;
 }
 
@@ -1208,7 +1240,7 @@ test_fake_record_gift_void(void **state)
                  EX_NOINPUT, "hourbank: the record was not saved: member QX03-000128-4 is not registered "
                              "(UNKNOWN_MEMBER)\n");
     g_error_code = 0;
-    assert_int_equal(g_fake.requests, 5);
+    assert_int_equal(g_fake.requests, 6);  /* 5 saves, and the zone asked before reading --at */
     fake_stop(&g_fake);
 }
 
@@ -1362,6 +1394,7 @@ test_fake_statement(void **state)
     fake_stop(&g_fake);
 }
 
+
 static void
 respond_queue(const Hourbank__Envelope *req, Hourbank__Envelope *env)
 {
@@ -1383,7 +1416,7 @@ respond_queue(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     ops[1].result = HOURBANK__RESULT__INSUFFICIENT_BALANCE;
     hourbank__queue_reply__init(&r);
     r.pending = 1, r.rejected = 1, r.oldest_pending_at = 1795961100 - 600, r.last_sync = 1795961100 - 120;
-    r.link = up, r.last_acked_seq = 40, r.central_high_water_mark = 40;
+    r.link = up, r.last_acked_seq = 40, r.central_high_water_mark = 40, r.time_zone = g_fake_zone;
     bool rejected_only = req->body_case == HOURBANK__ENVELOPE__BODY_QUEUE_QUERY && req->queue_query->rejected_only;
     r.ops = rejected_only ? &p[1] : p;
     r.n_ops = rejected_only ? 1 : 2;
@@ -1412,7 +1445,8 @@ test_fake_queue(void **state)
     run_free(&r);
     r = RUN("queue", "--rejected", "-c", conf, "--json");
     assert_int_equal(r.rc, 0);
-    static const char head[] = "{\n  \"station_id\": 7,\n  \"link\": \"up\",\n  \"pending\": 1,\n  \"rejected\": 1,\n"
+    static const char head[] = "{\n  \"station_id\": 7,\n  \"link\": \"up\",\n  \"time_zone\": \"UTC\",\n"
+                               "  \"pending\": 1,\n  \"rejected\": 1,\n"
                                "  \"last_sync\": \"2026-11-29T14:03:00+00:00\",\n"
                                "  \"oldest_pending_at\": \"2026-11-29T13:55:00+00:00\",\n  \"lag_seconds\": ";
     assert_true(strncmp(r.out, head, strlen(head)) == 0);
@@ -1432,8 +1466,8 @@ test_fake_queue(void **state)
     r = RUN("status", "-c", conf);
     assert_int_equal(r.rc, 0);
     char expected[512];
-    snprintf(expected, sizeof expected, "station       7 at %s\nlink          up\nlast sync     2026-11-29 14:03 (",
-             g_fake.endpoint);
+    snprintf(expected, sizeof expected, "station       7 at %s\nlink          up\n"
+             "time zone     UTC (the district's, from central)\nlast sync     2026-11-29 14:03 (", g_fake.endpoint);
     assert_true(strncmp(r.out, expected, strlen(expected)) == 0);
     assert_non_null(strstr(r.out, ")\nlag           "));
     assert_non_null(strstr(r.out, " (the oldest operation not yet at central)\n"
@@ -1456,6 +1490,93 @@ test_fake_queue(void **state)
     assert_error(RUN("queue", "dismiss", "39", "-c", conf), EX_NOINPUT,
                  "hourbank: could not dismiss 7:39: seq 39 is not a rejected operation (NOT_FOUND)\n");
     g_error_code = 0;
+    fake_stop(&g_fake);
+}
+
+/* The station's district's zone, not this PC's, for every date read and
+ * time printed (issue 12, item 3): the PC runs in New York, the fake
+ * station says Asia/Shanghai. */
+static void
+test_fake_local_days(void **state)
+{
+    (void) state;
+    if (!have_zone("Asia/Shanghai") || !have_zone("America/New_York"))
+        skip();
+    fake_start(&g_fake, respond_statement, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    snprintf(g_fake_zone, sizeof g_fake_zone, "Asia/Shanghai");
+    /* "2026-11-01" is Shanghai's midnight: 2026-10-31 16:00 UTC (1793491200 is 2026-11-01 00:00 UTC) */
+    use_tz("America/New_York");
+    run_t r = RUN("statement", GOOD_NO, "--since", "2026-11-01", "-c", conf);
+    if (r.rc != 0 || r.err[0])
+        print_error("rc=%d err=%s", r.rc, r.err);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "");
+    assert_non_null(strstr(r.out, "statement of " GOOD_NO " since 2026-11-01 00:00\n"));
+    assert_non_null(strstr(r.out, "2026-11-29 22:05  service  meal-delivery  QX03-000128-4      -1h  1:42\n"));
+    run_free(&r);
+    Hourbank__Envelope *req = fake_last(&g_fake);
+    assert_int_equal(req->statement_query->since, 1793491200 - 8 * 3600);
+    hb_wire_free(&req);
+    use_tz("America/New_York");
+    r = RUN("statement", GOOD_NO, "-c", conf, "--json");
+    assert_non_null(strstr(r.out, "\"occurred_at\": \"2026-11-29T22:05:00+08:00\""));
+    run_free(&r);
+    /* the station does not know yet: New York, said once */
+    g_fake_zone[0] = '\0';
+    use_tz("America/New_York");
+    r = RUN("statement", GOOD_NO, "--since", "2026-11-01", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "hourbank: note: the station does not know its district's time zone yet (it learns it "
+                               "from central when it next connects); dates and times here are in this computer's "
+                               "time zone (America/New_York)\n");
+    assert_non_null(strstr(r.out, "2026-11-29 09:05  service"));
+    run_free(&r);
+    req = fake_last(&g_fake);
+    assert_int_equal(req->statement_query->since, 1793491200 + 4 * 3600);  /* still EDT: the clocks go back at 02:00 */
+    hb_wire_free(&req);
+    /* a zone this PC lacks: its own, said */
+    snprintf(g_fake_zone, sizeof g_fake_zone, "Mars/Olympus_Mons");
+    use_tz("America/New_York");
+    r = RUN("statement", GOOD_NO, "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "hourbank: note: the time zone Mars/Olympus_Mons is not installed on this computer "
+                               "(install the tzdata package); dates and times here are in this computer's time "
+                               "zone (America/New_York)\n");
+    run_free(&r);
+    /* a station older than the question */
+    g_zone_unsupported = true;
+    use_tz("America/New_York");
+    r = RUN("statement", GOOD_NO, "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "hourbank: note: the station does not say its district's time zone (it runs an older "
+                               "hourbank-station); dates and times here are in this computer's time zone "
+                               "(America/New_York)\n");
+    run_free(&r);
+    fake_stop(&g_fake);
+
+    /* --at is Shanghai's wall clock: 09:30 there is 01:30 UTC */
+    g_zone_unsupported = false;
+    snprintf(g_fake_zone, sizeof g_fake_zone, "Asia/Shanghai");
+    fake_start(&g_fake, respond_save, false);
+    use_tz("America/New_York");
+    assert_output(RUN("record", "--provider", "QX03-000128-4", "--recipient", GOOD_NO, "--duration", "1h",
+                      "--category", "companionship", "--at", "2024-05-01 09:30", "-c", conf),
+                  "saved as 7:42 (pending sync)\n");
+    req = fake_last(&g_fake);
+    assert_int_equal(req->save->op->occurred_at, 1714555800 - 8 * 3600);
+    hb_wire_free(&req);
+    fake_stop(&g_fake);
+
+    /* the station's queue says its zone: no question asked */
+    fake_start(&g_fake, respond_queue, false);
+    use_tz("America/New_York");
+    r = RUN("queue", "--rejected", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "");
+    assert_true(strncmp(r.out, "link up, last sync 2026-11-29 22:03 (", 37) == 0);
+    run_free(&r);
+    assert_int_equal(g_fake.requests, 1);
     fake_stop(&g_fake);
 }
 
@@ -1689,7 +1810,7 @@ respond_lookup(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     p[0] = &op;
     hourbank__queue_reply__init(&r);
     r.link = up, r.last_sync = 1795961100 - 120, r.last_acked_seq = 41, r.central_high_water_mark = 41;
-    r.station_id = 7;
+    r.station_id = 7, r.time_zone = g_fake_zone;
     r.changed = g_notices ? 1 : 0, r.alert = g_notices ? alert : empty, r.saves_blocked = g_notices;
     bool none = q->note_contains[0] && !strstr(note, q->note_contains);
     r.ops = none ? NULL : p;
@@ -1882,6 +2003,7 @@ respond_central(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     hourbank__stations_reply__init(&sr);
     sr.stations = sp;
     sr.n_stations = 2;
+    sr.time_zone = g_fake_zone;
     env->body_case = HOURBANK__ENVELOPE__BODY_STATIONS_REPLY;
     env->stations_reply = &sr;
 }
@@ -2042,6 +2164,7 @@ main(void)
         cmocka_unit_test_setup(test_fake_balance, fake_station_setup),
         cmocka_unit_test_setup(test_fake_members, fake_station_setup),
         cmocka_unit_test_setup(test_fake_statement, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_local_days, fake_station_setup),
         cmocka_unit_test_setup(test_fake_queue, fake_station_setup),
         cmocka_unit_test_setup(test_fake_categories, fake_station_setup),
         cmocka_unit_test_setup(test_fake_transport, fake_station_setup),

@@ -853,7 +853,7 @@ test_pending_minutes_plan(void **state)
     assert_null(strstr(plan, "SCAN ops\n"));
 }
 
-/* A version 1 file (meta.last_seq written by every save) opens as version 3:
+/* A version 1 file (meta.last_seq written by every save) opens as version 4:
  * the test turns a new file back into version 1's shape first. */
 static void
 test_schema_upgrade(void **state)
@@ -867,11 +867,15 @@ test_schema_upgrade(void **state)
                       " DROP INDEX ops_request; DROP INDEX ops_changed; ALTER TABLE meta DROP COLUMN restored;"
                       " ALTER TABLE ops DROP COLUMN request_id; ALTER TABLE ops DROP COLUMN note;"
                       " ALTER TABLE ops DROP COLUMN prior_result; ALTER TABLE ops DROP COLUMN prior_message;"
-                      " ALTER TABLE ops DROP COLUMN prior_transfer_id; ALTER TABLE ops DROP COLUMN changed_at");
+                      " ALTER TABLE ops DROP COLUMN prior_transfer_id; ALTER TABLE ops DROP COLUMN changed_at;"
+                      " ALTER TABLE meta DROP COLUMN time_zone");
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "3");
+    assert_string_equal(text, "4");
+    sql_text(f->path, "SELECT quote(time_zone) FROM meta", text, sizeof text);
+    assert_string_equal(text, "''");  /* not known until central says */
+    assert_string_equal(hb_outbox_time_zone(f->ob), "");
     sql_text(f->path, "SELECT count(*) FROM pragma_table_info('ops') WHERE name IN ('request_id', 'note',"
              " 'prior_result', 'prior_message', 'prior_transfer_id', 'changed_at')", text, sizeof text);
     assert_string_equal(text, "6");
@@ -881,6 +885,35 @@ test_schema_upgrade(void **state)
     assert_null(strstr(text, "ops_unsettled_b"));
     assert_int_equal(hb_outbox_last_seq(f->ob), 2);
     assert_int_equal(save_service(f, f->a, f->b, 30), 3);
+}
+
+/* The district's zone central said is kept in the file: a station
+ * restarted offline still knows it (issue 12, item 3). A version 3 file
+ * gains the column empty. */
+static void
+test_time_zone_kept(void **state)
+{
+    fixture_t *f = *state;
+    assert_string_equal(hb_outbox_time_zone(f->ob), "");
+    assert_int_equal(hb_outbox_set_time_zone(f->ob, "Asia/Shanghai"), 1);
+    assert_int_equal(hb_outbox_set_time_zone(f->ob, "Asia/Shanghai"), 0);  /* the same: nothing written */
+    assert_string_equal(hb_outbox_time_zone(f->ob), "Asia/Shanghai");
+    reopen(f);
+    assert_string_equal(hb_outbox_time_zone(f->ob), "Asia/Shanghai");
+    assert_int_equal(hb_outbox_set_time_zone(f->ob, "Asia/Urumqi"), 1);
+    reopen(f);
+    assert_string_equal(hb_outbox_time_zone(f->ob), "Asia/Urumqi");
+    /* version 3 (no time_zone) upgrades to 4 at open, the zone not known */
+    hb_outbox_destroy(&f->ob);
+    sql_exec(f->path, "ALTER TABLE meta DROP COLUMN time_zone; PRAGMA user_version = 3");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    char text[64];
+    sql_text(f->path, "PRAGMA user_version", text, sizeof text);
+    assert_string_equal(text, "4");
+    assert_string_equal(hb_outbox_time_zone(f->ob), "");
+    assert_int_equal(hb_outbox_set_time_zone(f->ob, "UTC"), 1);
+    reopen(f);
+    assert_string_equal(hb_outbox_time_zone(f->ob), "UTC");
 }
 
 static void
@@ -1865,6 +1898,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_compact_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_keeps_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zone_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_minutes_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),

@@ -77,6 +77,8 @@ typedef struct {
     Hourbank__VerifyQuery verify_query;
     Hourbank__VerifyReply verify_reply;
     char *problems[PAGE_CAP];
+    Hourbank__TimeZoneQuery time_zone_query;
+    Hourbank__TimeZoneReply time_zone_reply;
 } sample_t;
 
 /* ---- building samples ---- */
@@ -277,6 +279,7 @@ init_link_messages(sample_t *s)
     s->welcome.high_water_mark = 41;
     s->welcome.server_time = TIME_2024;
     s->welcome.directory_version = 9;
+    s->welcome.time_zone = "Asia/Shanghai";
     hourbank__batch_ack__init(&s->ack);
     s->ack.batch_result = HOURBANK__RESULT__OK;
     s->ack.high_water_mark = 4;
@@ -343,7 +346,11 @@ init_station_messages(sample_t *s)
     s->queue_reply.ops = s->queued_ptrs;
     s->queue_reply.last_acked_seq = 40;
     s->queue_reply.central_high_water_mark = 40;
+    s->queue_reply.time_zone = "America/Argentina/Buenos_Aires";
     set_queued(s, 2);
+    hourbank__time_zone_query__init(&s->time_zone_query);
+    hourbank__time_zone_reply__init(&s->time_zone_reply);
+    s->time_zone_reply.time_zone = "Etc/GMT+8";
 }
 
 static void
@@ -358,6 +365,7 @@ init_admin_messages(sample_t *s)
     hourbank__stations_query__init(&s->stations_query);
     hourbank__stations_reply__init(&s->stations_reply);
     s->stations_reply.stations = s->station_ptrs;
+    s->stations_reply.time_zone = "UTC";
     set_stations(s, 3);
     hourbank__verify_query__init(&s->verify_query);
     hourbank__verify_reply__init(&s->verify_reply);
@@ -399,6 +407,8 @@ set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
     case HOURBANK__ENVELOPE__BODY_STATIONS_REPLY: e->stations_reply = &s->stations_reply; break;
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY: e->verify_query = &s->verify_query; break;
     case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: e->verify_reply = &s->verify_reply; break;
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: e->time_zone_query = &s->time_zone_query; break;
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY: e->time_zone_reply = &s->time_zone_reply; break;
     default: fail_msg("no sample for body %d", (int) body);
     }
 }
@@ -434,6 +444,7 @@ static const Hourbank__Envelope__BodyCase all_bodies[] = {
     HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY, HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY,
     HOURBANK__ENVELOPE__BODY_STATIONS_QUERY,  HOURBANK__ENVELOPE__BODY_STATIONS_REPLY,
     HOURBANK__ENVELOPE__BODY_VERIFY_QUERY,    HOURBANK__ENVELOPE__BODY_VERIFY_REPLY,
+    HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY, HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY,
 };
 #define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
 
@@ -1614,6 +1625,54 @@ test_stations_reply(void **state)
     free(s);
 }
 
+/* Welcome, QueueReply, StationsReply and TimeZoneReply name a zone with a
+ * tz database name or "" (not known), nothing else: the CLI installs it as
+ * its TZ, where ":/etc/passwd" or "UTC+8" would mean something else. */
+static void
+test_time_zones(void **state)
+{
+    (void) state;
+    static const Hourbank__Envelope__BodyCase bodies[] = {
+        HOURBANK__ENVELOPE__BODY_WELCOME, HOURBANK__ENVELOPE__BODY_QUEUE_REPLY, HOURBANK__ENVELOPE__BODY_STATIONS_REPLY,
+        HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY};
+    static const char *const names[] = {"welcome", "queue_reply", "stations_reply", "time_zone_reply"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        sample_t *s = sample_new(bodies[i]);
+        char **zone = bodies[i] == HOURBANK__ENVELOPE__BODY_WELCOME ? &s->welcome.time_zone
+                      : bodies[i] == HOURBANK__ENVELOPE__BODY_QUEUE_REPLY ? &s->queue_reply.time_zone
+                      : bodies[i] == HOURBANK__ENVELOPE__BODY_STATIONS_REPLY ? &s->stations_reply.time_zone
+                                                                             : &s->time_zone_reply.time_zone;
+        char want[128];
+        *zone = "";  /* not known */
+        expect(s, HB_RESULT_OK, NULL);
+        *zone = "Asia/Shanghai";
+        expect(s, HB_RESULT_OK, NULL);
+        memset(s->text, 'A', HB_TIME_ZONE_BYTES_MAX);
+        s->text[HB_TIME_ZONE_BYTES_MAX] = '\0';
+        *zone = s->text;  /* the longest name allowed */
+        expect(s, HB_RESULT_OK, NULL);
+        s->text[HB_TIME_ZONE_BYTES_MAX] = 'A';
+        s->text[HB_TIME_ZONE_BYTES_MAX + 1] = '\0';
+        snprintf(want, sizeof want, "%s.time_zone is %d bytes, limit %d", names[i], HB_TIME_ZONE_BYTES_MAX + 1,
+                 HB_TIME_ZONE_BYTES_MAX);
+        expect(s, HB_RESULT_MALFORMED, want);
+        *zone = "Asia/Shanghai\nUTC";
+        snprintf(want, sizeof want, "%s.time_zone=\"Asia/Shanghai\\x0AUTC\" is not a tz database name", names[i]);
+        expect(s, HB_RESULT_MALFORMED, want);
+        *zone = ":/etc/passwd";
+        expect(s, HB_RESULT_MALFORMED, "is not a tz database name");
+        *zone = "/usr/share/zoneinfo/UTC";
+        expect(s, HB_RESULT_MALFORMED, "is not a tz database name");
+        *zone = "../../etc/passwd";
+        expect(s, HB_RESULT_MALFORMED, "is not a tz database name");
+        *zone = "CST-8";
+        expect(s, HB_RESULT_OK, NULL);  /* spelled like a name (Etc/GMT-8 is one); the CLI checks it is installed */
+        *zone = "UTC 8";
+        expect(s, HB_RESULT_MALFORMED, "is not a tz database name");
+        free(s);
+    }
+}
+
 static void
 test_verify_reply(void **state)
 {
@@ -1687,6 +1746,7 @@ main(void)
         cmocka_unit_test(test_unpack_checks_batch_structure_only),
         cmocka_unit_test(test_dismiss_and_categories),
         cmocka_unit_test(test_stations_reply),
+        cmocka_unit_test(test_time_zones),
         cmocka_unit_test(test_verify_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
