@@ -469,12 +469,16 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
     return r;
 }
 
-/* Members changed after $1, oldest change first: the primary key of
- * directory_change (migration 0012) in order, so that a station that is up
- * to date costs one index probe and a page its LIMIT rows. */
+/* Members changed after $1, oldest change first. The page is taken from
+ * directory_change's primary key first (migrations 0012, 0013: member
+ * accounts only, one row each) and only its rows are joined: written as a
+ * plain three-way join, a ledger whose statistics are stale (a new one)
+ * got a nested loop over every account for every row of the page. */
 const char hb_query_directory_sql[] =
-    "SELECT " MEMBER_COLS " FROM directory_change c JOIN account a ON a.id = c.account_id"
-    " JOIN member m ON m.account_id = a.id WHERE c.version > $1 ORDER BY c.version LIMIT $2";
+    "WITH c AS MATERIALIZED (SELECT account_id, version FROM directory_change WHERE version > $1"
+    " ORDER BY version LIMIT $2)"
+    " SELECT " MEMBER_COLS " FROM c JOIN account a ON a.id = c.account_id JOIN member m ON m.account_id = c.account_id"
+    " ORDER BY c.version";
 
 static hb_query_reply_t *
 answer_directory(hb_query_t *self, const Hourbank__DirectoryQuery *q, hb_result_t *code, char *msg,
