@@ -470,7 +470,7 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
 }
 
 /* Members changed after $1, oldest change first. The page is taken from
- * directory_change's primary key first (migrations 0012, 0013: member
+ * directory_change's primary key first (migration 0011: member
  * accounts only, one row each) and only its rows are joined: written as a
  * plain three-way join, a ledger whose statistics are stale (a new one)
  * got a nested loop over every account for every row of the page. */

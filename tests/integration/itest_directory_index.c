@@ -3,7 +3,7 @@
  * few seconds; without an index each question reads and sorts every
  * account. Central's own query text (hb_query_directory_sql) is EXPLAINed
  * on a migrated ledger with sequential scans disabled: the plan must walk
- * directory_change's primary key (migration 0012). And account keeps no
+ * directory_change's primary key (migration 0011). And account keeps no
  * index but its primary key, so that the balance updates of every posting
  * stay HOT (an index on account.version cost a third of the ingestion
  * rate); the accounts' versions as directory_change holds them are checked
