@@ -11,8 +11,8 @@
  * B's order: batches of different stations in flight together reach
  * central in an order the test does not control, so a trigger on B's op
  * table records the order op rows were inserted; A applies the batches of
- * each in-flight window in that order (resends and reused seqs, which
- * change nothing, last). Account and transfer ids may differ between A and
+ * each in-flight window in that order (resends and reused seqs just before
+ * their station's next batch, see place_repeats). Account and transfer ids may differ between A and
  * B: rows are compared through member numbers and (station, seq); the
  * message of a void refused for the floor names an account id, compared
  * through its member number. The message that names central's clock
@@ -682,7 +682,7 @@ write_rules(hb_h_central_t *c)
     FILE *f = open_memstream(&y, &ysize);
     fprintf(f,
             "listen: \"%s\"\ndatabase: \"%s\"\nsecret_key_file: central.secret\nlog_level: debug\n"
-            "clock_skew: 10m\nmax_record_age: 30d\nguarantee_budget: 120h\ntime_zone: Asia/Shanghai\nadmin_public_keys: [\"%s\"]\n"
+            "clock_skew: 10m\nmax_record_age: 30d\nguarantee_budget: 80h\ntime_zone: Asia/Shanghai\nadmin_public_keys: [\"%s\"]\n"
             "categories:\n"
             "  - {name: companionship, description: visits}\n"
             "  - {name: meal-delivery, description: meals}\n"
@@ -923,6 +923,36 @@ apply_ref_batch(PGconn *pg, batch_t *bt)
                  bt->first_seq, PQerrorMessage(pg));
 }
 
+/* Resends and reused seqs insert no op row in B, so their place in B's
+ * order is taken from their station's connection: central takes one
+ * station's batches in the order it sent them. A repeat goes just before
+ * the next new batch its station sent in the same window (its orders are
+ * doubled to make room), or last in the window when there is none. Most
+ * repeats change nothing, but a registration sent again with another
+ * payload records a refused registration that the station's later ops meet
+ * (REGISTRATION_REFUSED), so its place among that station's batches
+ * matters. */
+static void
+place_repeats(void)
+{
+    for (size_t k = 0; k < run.n_batches; k++)
+        if (run.batches[k].kind == BATCH_NEW)
+            run.batches[k].order *= 2;
+    for (size_t k = 0; k < run.n_batches; k++) {
+        batch_t *bt = &run.batches[k];
+        if (bt->kind == BATCH_NEW)
+            continue;
+        bt->order = INT64_MAX;
+        for (size_t j = k + 1; j < run.n_batches && run.batches[j].window == bt->window; j++) {
+            const batch_t *next = &run.batches[j];
+            if (next->station == bt->station && next->kind == BATCH_NEW) {
+                bt->order = next->order - 1;
+                break;
+            }
+        }
+    }
+}
+
 /* Where B inserted each new batch's first op row; a batch whose rows are
  * not contiguous there is counted (the order of a window then comes from
  * its first row). Returns that count. */
@@ -961,6 +991,7 @@ read_b_order(void)
     }
     for (uint32_t s = 1; s <= STATIONS; s++)
         free(order[s]);
+    place_repeats();
     return scattered;
 }
 
