@@ -1,0 +1,608 @@
+/* hb_wire_validate.c - the validator of each message body: operations,
+ * station <-> central, queries, CLI <-> station, catalogue and administration,
+ * and hb_wire__validate_body, which picks one by the envelope's body case.
+ * Field-level checks are in hb_wire_check.c (hb_wire_int.h). */
+#include "hb_wire_int.h"
+#include "hb_assert.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+/* ---- operations ---- */
+
+static int
+validate_register(hb_wire_error_t *err, const char *where, const Hourbank__RegisterMember *m,
+                  hb_wire_op_context_t context)
+{
+    const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__RegisterMember, member_no, context == HB_WIRE_OP_IN_BATCH ? TEXT_REQUIRED : 0),
+        TEXT(Hourbank__RegisterMember, name, HB_NAME_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        MEMBER_NO(Hourbank__RegisterMember, family_of, 0),
+    };
+    if (context == HB_WIRE_OP_IN_SAVE && hb_wire__text_at(m, offsetof(Hourbank__RegisterMember, member_no))[0] != '\0')
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%smember_no must be empty: the station allocates member numbers",
+                    where);
+    if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0)
+        return -1;
+    return hb_wire__check_birth_year(err, where, m->birth_year);
+}
+
+static int
+validate_service(hb_wire_error_t *err, const char *where, const Hourbank__ServiceRecord *s)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__ServiceRecord, provider, TEXT_REQUIRED),
+        MEMBER_NO(Hourbank__ServiceRecord, recipient, TEXT_REQUIRED),
+        TEXT(Hourbank__ServiceRecord, category, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__ServiceRecord, note, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (CHECK_TEXTS(err, where, s, rules) != 0)
+        return -1;
+    return hb_wire__check_i64(err, where, "minutes", s->minutes, 1, HB_RECORD_MINUTES_MAX, HB_RESULT_INVALID_DURATION);
+}
+
+static int
+validate_gift(hb_wire_error_t *err, const char *where, const Hourbank__Gift *g)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__Gift, from_member, TEXT_REQUIRED),
+        MEMBER_NO(Hourbank__Gift, to_member, TEXT_REQUIRED),
+        TEXT(Hourbank__Gift, reason, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (CHECK_TEXTS(err, where, g, rules) != 0)
+        return -1;
+    return hb_wire__check_i64(err, where, "minutes", g->minutes, 1, HB_GIFT_MINUTES_MAX, HB_RESULT_INVALID_DURATION);
+}
+
+static int
+validate_void(hb_wire_error_t *err, const char *where, const Hourbank__Void *v)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__Void, reason, HB_NOTE_BYTES_MAX, TEXT_NOTE | TEXT_REQUIRED),
+    };
+    if (v->target == NULL)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%starget is missing", where);
+    if (hb_wire__check_op_ref(err, where, "target", v->target) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, v, rules);
+}
+
+static int
+validate_op_kind(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_wire_op_context_t context)
+{
+    const char *name = NULL;
+    const void *kind = hb_wire__oneof_member(&hourbank__op__descriptor, op, (int) op->kind_case, &name);
+    if (op->kind_case == HOURBANK__OP__KIND__NOT_SET)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop has no kind", where);
+    if (kind == NULL)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop kind %d is unknown or empty", where, (int) op->kind_case);
+    char sub[WHERE_BYTES];
+    hb_wire__where_format(sub, sizeof sub, "%s%s.", where, name);
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER: return validate_register(err, sub, kind, context);
+    case HOURBANK__OP__KIND_SERVICE: return validate_service(err, sub, kind);
+    case HOURBANK__OP__KIND_GIFT: return validate_gift(err, sub, kind);
+    case HOURBANK__OP__KIND_VOID_OP: return validate_void(err, sub, kind);
+    default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop kind %d is unknown", where, (int) op->kind_case);
+    }
+}
+
+/* An op's encoding, unknown fields included (protobuf-c keeps them and
+ * encodes them again), fits HB_OP_BYTES_MAX: the station stores ops in a
+ * buffer of that size (client/outbox.c). In a SaveRequest it must leave
+ * room for what the station adds: the seq (a tag byte and a varint), an
+ * allocated member number (tag, length byte and number) and one more byte
+ * of length prefix for the grown register_member. Call only once the kind
+ * is known valid (no NULL sub-message). */
+#define VARINT_BYTES_MAX 10
+#define SAVE_GROWTH_BYTES (1 + VARINT_BYTES_MAX + 2 + HB_MEMBER_NO_BYTES_MAX + 1)
+_Static_assert(SAVE_GROWTH_BYTES < HB_OP_BYTES_MAX, "room for an op in a SaveRequest");
+
+static int
+check_op_size(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_wire_op_context_t context)
+{
+    size_t limit = context == HB_WIRE_OP_IN_SAVE ? HB_OP_BYTES_MAX - SAVE_GROWTH_BYTES : HB_OP_BYTES_MAX;
+    size_t size = hourbank__op__get_packed_size(op);
+    if (size <= limit)
+        return 0;
+    return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop encodes to %zu bytes (unknown fields included), limit %zu", where,
+                size, limit);
+}
+
+/* where: prefix for errors, e.g. "op seq=12: " or "save.op: ". */
+static int
+validate_op(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_wire_op_context_t context)
+{
+    if (context == HB_WIRE_OP_IN_BATCH && hb_wire__check_u64(err, where, "seq", op->seq, 1, UINT64_MAX) != 0)
+        return -1;
+    if (context == HB_WIRE_OP_IN_SAVE && op->seq != 0)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sseq=%" PRIu64 " must be 0, the station assigns it", where,
+                    op->seq);
+    if (hb_wire__check_i64(err, where, "occurred_at", op->occurred_at, 1, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED) != 0 ||
+        validate_op_kind(err, where, op, context) != 0)
+        return -1;
+    return check_op_size(err, where, op, context);
+}
+
+int
+hb_wire_validate_op(const Hourbank__Op *op, hb_wire_op_context_t context, hb_wire_error_t *err)
+{
+    hb_assert(op && err);
+    hb_assert(context == HB_WIRE_OP_IN_BATCH || context == HB_WIRE_OP_IN_SAVE);
+    hb_wire__error_clear(err);
+    char where[WHERE_BYTES];
+    if (context == HB_WIRE_OP_IN_BATCH)
+        hb_wire__where_format(where, sizeof where, "op seq=%" PRIu64 ": ", op->seq);
+    else
+        hb_wire__where_format(where, sizeof where, "save.op: ");
+    return validate_op(err, where, op, context);
+}
+
+/* ---- station <-> central ---- */
+
+static int
+validate_hello(hb_wire_error_t *err, const char *where, const Hourbank__Hello *h)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__Hello, software, HB_SOFTWARE_BYTES_MAX, TEXT_LINE),
+    };
+    if (hb_wire__check_u64(err, where, "station_id", h->station_id, 1, UINT64_MAX) != 0 ||
+        hb_wire__check_u64(err, where, "last_acked_seq", h->last_acked_seq, 0, HB_SEQ_MAX) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, h, rules);
+}
+
+static int
+validate_welcome(hb_wire_error_t *err, const char *where, const Hourbank__Welcome *w)
+{
+    if (hb_wire__check_u64(err, where, "member_serial_mark", w->member_serial_mark, 0, HB_MEMBER_SERIAL_MAX) != 0 ||
+        hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(w, offsetof(Hourbank__Welcome, time_zone))) != 0)
+        return -1;
+    return hb_wire__check_time(err, where, "server_time", w->server_time);
+}
+
+
+/* Structure: 1..HB_BATCH_OPS_MAX ops, each present, with consecutive seqs
+ * in 1..HB_SEQ_MAX. */
+static int
+validate_batch(hb_wire_error_t *err, const char *where, const Hourbank__Batch *b, batch_check_t check)
+{
+    if (hb_wire__check_count(err, where, "ops", b->n_ops, 1, HB_BATCH_OPS_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const Hourbank__Op *op = b->ops[i];
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sops[%zu].", where, i);
+        if (op == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sops[%zu] is missing", where, i);
+        if (hb_wire__check_u64(err, sub, "seq", op->seq, 1, HB_SEQ_MAX) != 0)
+            return -1;
+        if (i > 0 && op->seq != b->ops[i - 1]->seq + 1)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED,
+                        "%sops[%zu].seq=%" PRIu64 " follows seq=%" PRIu64 ", seqs must be consecutive", where, i,
+                        op->seq, b->ops[i - 1]->seq);
+    }
+    for (size_t i = 0; check == BATCH_CHECK_OPS && i < b->n_ops; i++) {
+        if (hb_wire_validate_op(b->ops[i], HB_WIRE_OP_IN_BATCH, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+validate_op_result(hb_wire_error_t *err, const char *where, const Hourbank__OpResult *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__OpResult, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (hb_wire__check_u64(err, where, "seq", r->seq, 1, UINT64_MAX) != 0 ||
+        hb_wire__check_result(err, where, "result", r->result, RESULT_OK_OK) != 0)
+        return -1;
+    if (r->result != HOURBANK__RESULT__OK && r->transfer_id != 0)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%stransfer_id=%" PRIu64 " but result is %s", where, r->transfer_id,
+                    hb_result_name((hb_result_t) r->result));
+    return CHECK_TEXTS(err, where, r, rules);
+}
+
+/* OK carries one result per op of the batch (consecutive seqs); any other
+ * batch_result refuses the whole batch and carries none. */
+static int
+validate_batch_ack(hb_wire_error_t *err, const char *where, const Hourbank__BatchAck *a)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__BatchAck, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (hb_wire__check_result(err, where, "batch_result", a->batch_result, RESULT_OK_OK) != 0 ||
+        CHECK_TEXTS(err, where, a, rules) != 0)
+        return -1;
+    size_t lo = a->batch_result == HOURBANK__RESULT__OK ? 1 : 0;
+    size_t hi = a->batch_result == HOURBANK__RESULT__OK ? HB_BATCH_OPS_MAX : 0;
+    if (hb_wire__check_count(err, where, "results", a->n_results, lo, hi) != 0)
+        return -1;
+    for (size_t i = 0; i < a->n_results; i++) {
+        const Hourbank__OpResult *r = a->results[i];
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sresults[%zu].", where, i);
+        if (r == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sresults[%zu] is missing", where, i);
+        if (i > 0 && r->seq != a->results[i - 1]->seq + 1)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sseq=%" PRIu64 " follows seq=%" PRIu64 ", seqs must be consecutive",
+                        sub, r->seq, a->results[i - 1]->seq);
+        if (validate_op_result(err, sub, r) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- queries ---- */
+
+static int
+validate_balance_query(hb_wire_error_t *err, const char *where, const Hourbank__BalanceQuery *q)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__BalanceQuery, member_no, TEXT_REQUIRED),
+    };
+    return CHECK_TEXTS(err, where, q, rules);
+}
+
+static int
+validate_balance_reply(hb_wire_error_t *err, const char *where, const Hourbank__BalanceReply *r)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__BalanceReply, member_no, TEXT_REQUIRED),
+    };
+    if (CHECK_TEXTS(err, where, r, rules) != 0 ||
+        hb_wire__check_balance(err, where, "balance_minutes", r->balance_minutes) != 0 ||
+        hb_wire__check_balance(err, where, "pending_minutes", r->pending_minutes) != 0)
+        return -1;
+    return hb_wire__check_time(err, where, "as_of", r->as_of);
+}
+
+static int
+validate_statement_query(hb_wire_error_t *err, const char *where, const Hourbank__StatementQuery *q)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__StatementQuery, member_no, TEXT_REQUIRED),
+    };
+    if (CHECK_TEXTS(err, where, q, rules) != 0 || hb_wire__check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX) != 0 ||
+        hb_wire__check_u64(err, where, "before_id", q->before_id, 0, HB_ROW_ID_MAX) != 0)
+        return -1;
+    return hb_wire__check_i64(err, where, "since", q->since, 0, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED);
+}
+
+static int
+validate_statement_entry(hb_wire_error_t *err, const char *where, const Hourbank__StatementEntry *e)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__StatementEntry, counterparty, HB_NAME_BYTES_MAX, TEXT_LINE),
+        TEXT(Hourbank__StatementEntry, kind, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__StatementEntry, category, HB_CATEGORY_BYTES_MAX, TEXT_LINE),
+    };
+    if (hb_wire__check_u64(err, where, "transfer_id", e->transfer_id, 1, UINT64_MAX) != 0 ||
+        hb_wire__check_time(err, where, "posted_at", e->posted_at) != 0 ||
+        hb_wire__check_time(err, where, "occurred_at", e->occurred_at) != 0 ||
+        hb_wire__check_balance(err, where, "minutes", e->minutes) != 0 || CHECK_TEXTS(err, where, e, rules) != 0)
+        return -1;
+    if (e->minutes == 0)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sminutes=0, an entry moves at least one minute", where);
+    /* a transfer no station op caused (e.g. an overflow donation) has no op;
+     * an all-zero OpRef means the same as an absent one */
+    if (e->op == NULL || (e->op->station_id == 0 && e->op->seq == 0))
+        return 0;
+    return hb_wire__check_op_ref(err, where, "op", e->op);
+}
+
+static int
+validate_statement_reply(hb_wire_error_t *err, const char *where, const Hourbank__StatementReply *r)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__StatementReply, member_no, TEXT_REQUIRED),
+    };
+    if (CHECK_TEXTS(err, where, r, rules) != 0 ||
+        hb_wire__check_count(err, where, "entries", r->n_entries, 0, HB_PAGE_ENTRIES_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_entries; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sentries[%zu].", where, i);
+        if (r->entries[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sentries[%zu] is missing", where, i);
+        if (validate_statement_entry(err, sub, r->entries[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Exactly one of member_no (exact lookup) and text (name substring). */
+static int
+validate_member_query(hb_wire_error_t *err, const char *where, const Hourbank__MemberQuery *q)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__MemberQuery, member_no, 0),
+        TEXT(Hourbank__MemberQuery, text, HB_SEARCH_BYTES_MAX, TEXT_LINE),
+    };
+    bool by_number = hb_wire__text_at(q, offsetof(Hourbank__MemberQuery, member_no))[0] != '\0';
+    bool by_text = hb_wire__text_at(q, offsetof(Hourbank__MemberQuery, text))[0] != '\0';
+    if (by_number == by_text)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sexactly one of member_no and text must be given (%s)", where,
+                    by_number ? "both are" : "neither is");
+    return CHECK_TEXTS(err, where, q, rules);
+}
+
+static int
+validate_member(hb_wire_error_t *err, const char *where, const Hourbank__Member *m)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__Member, member_no, TEXT_REQUIRED),
+        TEXT(Hourbank__Member, name, HB_NAME_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        MEMBER_NO(Hourbank__Member, family_of, 0),
+    };
+    if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0 ||
+        hb_wire__check_birth_year(err, where, m->birth_year) != 0)
+        return -1;
+    return hb_wire__check_balance(err, where, "balance_minutes", m->balance_minutes);
+}
+
+static int
+validate_members(hb_wire_error_t *err, const char *where, Hourbank__Member *const *members, size_t n, size_t max)
+{
+    if (hb_wire__check_count(err, where, "members", n, 0, max) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%smembers[%zu].", where, i);
+        if (members[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%smembers[%zu] is missing", where, i);
+        if (validate_member(err, sub, members[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+validate_member_reply(hb_wire_error_t *err, const char *where, const Hourbank__MemberReply *r)
+{
+    return validate_members(err, where, r->members, r->n_members, HB_SEARCH_RESULTS_MAX);
+}
+
+static int
+validate_directory_query(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryQuery *q)
+{
+    if (hb_wire__check_u64(err, where, "since_version", q->since_version, 0, HB_ROW_ID_MAX) != 0)
+        return -1;
+    return hb_wire__check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX);
+}
+
+static int
+validate_directory_reply(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryReply *r)
+{
+    return validate_members(err, where, r->members, r->n_members, HB_PAGE_ENTRIES_MAX);
+}
+
+/* An error carries a real failure: neither UNSET nor OK. */
+static int
+validate_error_reply(hb_wire_error_t *err, const char *where, const Hourbank__ErrorReply *e)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__ErrorReply, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (hb_wire__check_result(err, where, "code", e->code, 0) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, e, rules);
+}
+
+/* ---- CLI <-> station ---- */
+
+static int
+validate_save(hb_wire_error_t *err, const char *where, const Hourbank__SaveRequest *s)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__SaveRequest, request_id, HB_REQUEST_ID_BYTES_MAX, TEXT_LINE),
+    };
+    if (s->op == NULL)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop is missing", where);
+    if (CHECK_TEXTS(err, where, s, rules) != 0)
+        return -1;
+    return hb_wire_validate_op(s->op, HB_WIRE_OP_IN_SAVE, err);
+}
+
+static int
+validate_save_reply(hb_wire_error_t *err, const char *where, const Hourbank__SaveReply *r)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__SaveReply, member_no, 0),
+    };
+    if (hb_wire__check_u64(err, where, "seq", r->seq, 1, UINT64_MAX) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, r, rules);
+}
+
+static int
+validate_queued_op(hb_wire_error_t *err, const char *where, const Hourbank__QueuedOp *q)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__QueuedOp, kind, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__QueuedOp, summary, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT(Hourbank__QueuedOp, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+        TEXT(Hourbank__QueuedOp, note, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT(Hourbank__QueuedOp, request_id, HB_REQUEST_ID_BYTES_MAX, TEXT_LINE),
+        TEXT(Hourbank__QueuedOp, prior_message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (hb_wire__check_u64(err, where, "seq", q->seq, 1, UINT64_MAX) != 0 ||
+        hb_wire__check_time(err, where, "saved_at", q->saved_at) != 0 ||
+        hb_wire__check_time(err, where, "acked_at", q->acked_at) != 0 ||
+        hb_wire__check_result(err, where, "result", q->result, RESULT_UNSET_OK | RESULT_OK_OK) != 0 ||
+        hb_wire__check_result(err, where, "prior_result", q->prior_result, RESULT_UNSET_OK | RESULT_OK_OK) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, q, rules);
+}
+
+static int
+check_link(hb_wire_error_t *err, const char *where, const char *link)
+{
+    static const char *const states[] = {"up", "down", "connecting"};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        if (strcmp(link, states[i]) == 0)
+            return 0;
+    }
+    return hb_wire__fail(err, HB_RESULT_MALFORMED, "%slink is not \"up\", \"down\" or \"connecting\"", where);
+}
+
+/* At most one way of choosing ops; the search text is one line. */
+static int
+validate_queue_query(hb_wire_error_t *err, const char *where, const Hourbank__QueueQuery *q)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__QueueQuery, note_contains, HB_SEARCH_BYTES_MAX, TEXT_LINE),
+    };
+    int ways = (q->seq != 0) + (hb_wire__text_at(q, offsetof(Hourbank__QueueQuery, note_contains))[0] != '\0') +
+               q->changed_only;
+    if (ways > 1)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sat most one of seq, note_contains and changed_only may be set",
+                    where);
+    if (hb_wire__check_u64(err, where, "seq", q->seq, 0, HB_SEQ_MAX) != 0)
+        return -1;
+    return CHECK_TEXTS(err, where, q, rules);
+}
+
+static int
+validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__QueueReply *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__QueueReply, alert, HB_ALERT_BYTES_MAX, TEXT_LINE),
+    };
+    if (CHECK_TEXTS(err, where, r, rules) != 0 ||
+        hb_wire__check_time(err, where, "oldest_pending_at", r->oldest_pending_at) != 0 ||
+        hb_wire__check_time(err, where, "last_sync", r->last_sync) != 0 ||
+        check_link(err, where, hb_wire__text_at(r, offsetof(Hourbank__QueueReply, link))) != 0 ||
+        hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(r, offsetof(Hourbank__QueueReply, time_zone))) != 0 ||
+        hb_wire__check_count(err, where, "ops", r->n_ops, 0, HB_PAGE_ENTRIES_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_ops; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sops[%zu].", where, i);
+        if (r->ops[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sops[%zu] is missing", where, i);
+        if (validate_queued_op(err, sub, r->ops[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- catalogue and administration ---- */
+
+static int
+validate_dismiss(hb_wire_error_t *err, const char *where, const Hourbank__DismissRequest *d)
+{
+    return hb_wire__check_u64(err, where, "seq", d->seq, 1, UINT64_MAX);
+}
+
+static int
+validate_categories_reply(hb_wire_error_t *err, const char *where, const Hourbank__CategoriesReply *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__Category, name, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__Category, description, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+    };
+    if (hb_wire__check_count(err, where, "categories", r->n_categories, 0, HB_CATEGORIES_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_categories; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%scategories[%zu].", where, i);
+        if (r->categories[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%scategories[%zu] is missing", where, i);
+        if (CHECK_TEXTS(err, sub, r->categories[i], rules) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+validate_stations_reply(hb_wire_error_t *err, const char *where, const Hourbank__StationsReply *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__StationInfo, name, HB_NAME_BYTES_MAX, TEXT_LINE),
+        TEXT(Hourbank__StationInfo, community, HB_COMMUNITY_CODE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__StationInfo, alert, HB_ALERT_BYTES_MAX, TEXT_LINE),
+    };
+    if (hb_wire__check_count(err, where, "stations", r->n_stations, 0, HB_STATIONS_MAX) != 0 ||
+        hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(r, offsetof(Hourbank__StationsReply, time_zone))) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_stations; i++) {
+        const Hourbank__StationInfo *st = r->stations[i];
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sstations[%zu].", where, i);
+        if (st == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sstations[%zu] is missing", where, i);
+        if (hb_wire__check_u64(err, sub, "station_id", st->station_id, 1, HB_STATION_ID_MAX) != 0 ||
+            hb_wire__check_time(err, sub, "last_contact", st->last_contact) != 0 || CHECK_TEXTS(err, sub, st, rules) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ok means "no problems": the two must agree. */
+static int
+validate_verify_reply(hb_wire_error_t *err, const char *where, const Hourbank__VerifyReply *r)
+{
+    if (hb_wire__check_count(err, where, "problems", r->n_problems, 0, HB_PAGE_ENTRIES_MAX) != 0 ||
+        hb_wire__check_i64(err, where, "accounts", r->accounts, 0, INT64_MAX, HB_RESULT_MALFORMED) != 0 ||
+        hb_wire__check_i64(err, where, "transfers", r->transfers, 0, INT64_MAX, HB_RESULT_MALFORMED) != 0)
+        return -1;
+    if (r->ok != (r->n_problems == 0))
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sok=%s but %zu problems are listed", where,
+                    r->ok ? "true" : "false", r->n_problems);
+    static const text_rule_t rule = {"", 0, HB_MESSAGE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED};
+    for (size_t i = 0; i < r->n_problems; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sproblems[%zu]", where, i);
+        if (hb_wire__check_text(err, sub, &rule, r->problems[i] ? r->problems[i] : "") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- envelope ---- */
+
+int
+hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batch_check_t batch_check)
+{
+    const char *name = NULL;
+    const void *body = hb_wire__oneof_member(&hourbank__envelope__descriptor, env, (int) env->body_case, &name);
+    if (env->body_case == HOURBANK__ENVELOPE__BODY__NOT_SET)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope has no body");
+    if (body == NULL)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown or empty", (int) env->body_case);
+    char where[WHERE_BYTES];
+    hb_wire__where_format(where, sizeof where, "%s.", name);
+    switch (env->body_case) {
+    case HOURBANK__ENVELOPE__BODY_HELLO: return validate_hello(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_WELCOME: return validate_welcome(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_BATCH: return validate_batch(err, where, body, batch_check);
+    case HOURBANK__ENVELOPE__BODY_BATCH_ACK: return validate_batch_ack(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: return validate_balance_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_BALANCE_REPLY: return validate_balance_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: return validate_statement_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY: return validate_statement_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY: return validate_member_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_MEMBER_REPLY: return validate_member_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY: return validate_directory_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY: return validate_directory_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_ERROR: return validate_error_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_SAVE: return validate_save(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_SAVE_REPLY: return validate_save_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_QUEUE_QUERY: return validate_queue_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_QUEUE_REPLY: return validate_queue_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_DISMISS: return validate_dismiss(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: return 0;  /* no fields */
+    case HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY: return validate_categories_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY: return 0;    /* no fields */
+    case HOURBANK__ENVELOPE__BODY_STATIONS_REPLY: return validate_stations_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY: return 0;      /* no fields */
+    case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: return validate_verify_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: return 0;   /* no fields */
+    case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY:
+        return hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(body, offsetof(Hourbank__TimeZoneReply, time_zone)));
+    default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);
+    }
+}
