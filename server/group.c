@@ -9,8 +9,9 @@
 #include <sodium.h>
 
 #include "book.h"
-#include "group_copy.h"
+#include "group_pg.h"
 #include "group_sql.h"
+#include "group_write.h"
 #include "pg_array.h"
 #include "cache.h"
 #include "hb_assert.h"
@@ -19,107 +20,6 @@
 #include "hb_wire.h"
 #include "posting.h"
 
-/* In pipeline mode a statement gives one result, then NULL. */
-#define RESULTS_PER_STATEMENT 2
-
-/* ---- pipelines ---- */
-
-typedef struct {
-    int stmt;
-    int n_params;
-    const char *v[HB_GROUP_PARAMS_MAX];
-} call_t;
-
-typedef struct {
-    PGconn *pg;
-    hb_group_note_fn *note;
-    void *note_arg;
-} conn_t;
-
-/* Reads up to the sync point after a failure and leaves pipeline mode. */
-static void
-drain(conn_t *c, size_t n_calls)
-{
-    size_t bound = (n_calls + 1) * RESULTS_PER_STATEMENT;
-    for (size_t i = 0; i < bound && PQstatus(c->pg) == CONNECTION_OK; i++) {
-        PGresult *r = PQgetResult(c->pg);
-        bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-        PQclear(r);
-        if (synced)
-            break;
-    }
-    PQexitPipelineMode(c->pg);
-}
-
-static int
-read_call(conn_t *c, const call_t *call, PGresult **out)
-{
-    PGresult *r = PQgetResult(c->pg);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        c->note(c->note_arg, hb_group_statements[call->stmt].name, r);
-        PQclear(r);
-        return -1;
-    }
-    PGresult *end = PQgetResult(c->pg);  /* NULL: this call's results are complete */
-    if (end) {
-        c->note(c->note_arg, hb_group_statements[call->stmt].name, end);
-        PQclear(end);
-        PQclear(r);
-        return -1;
-    }
-    *out = r;
-    return 0;
-}
-
-/* Sends calls[0..n) as one pipeline and reads their results into
- * results[stmt] (caller clears them). Returns 0, or -1 after note. */
-static int
-run_pipeline(conn_t *c, const call_t *calls, size_t n, PGresult **results)
-{
-    if (PQenterPipelineMode(c->pg) != 1) {
-        c->note(c->note_arg, "enter pipeline mode", NULL);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const hb_group_statement_t *s = &hb_group_statements[calls[i].stmt];
-        hb_assert(calls[i].n_params == s->n_params);
-        if (PQsendQueryPrepared(c->pg, s->name, s->n_params, calls[i].v, NULL, NULL, 0) != 1) {
-            c->note(c->note_arg, s->name, NULL);
-            PQexitPipelineMode(c->pg);
-            return -1;
-        }
-    }
-    if (PQpipelineSync(c->pg) != 1) {
-        c->note(c->note_arg, "pipeline sync", NULL);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (read_call(c, &calls[i], &results[calls[i].stmt]) != 0) {
-            drain(c, n);
-            return -1;
-        }
-    }
-    PGresult *r = PQgetResult(c->pg);
-    bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-    PQclear(r);
-    if (!synced || PQexitPipelineMode(c->pg) != 1) {
-        c->note(c->note_arg, "pipeline end", NULL);
-        return -1;
-    }
-    return 0;
-}
-
-static void
-add_call(call_t *calls, size_t *n, int stmt, const char *const *v, int n_params)
-{
-    hb_assert(n_params <= HB_GROUP_PARAMS_MAX);
-    call_t *c = &calls[(*n)++];
-    c->stmt = stmt;
-    c->n_params = n_params;
-    for (int i = 0; i < n_params; i++)
-        c->v[i] = v[i];
-}
 
 /* ---- the group ---- */
 
@@ -130,7 +30,7 @@ enum {
 };
 
 typedef struct {
-    conn_t conn;
+    hb_group_conn_t conn;
     hb_cache_t *cache;
     hb_map_t *names;              /* member numbers the ops name, each once */
     hb_map_t *named;              /* (station, number) pairs, each once: for S_REFUSED */
@@ -302,27 +202,27 @@ load(group_t *g)
     const char *mem[] = {a[A_MEMBERS].text}, *keys[] = {a[A_KEY_S].text, a[A_KEY_Q].text};
     const char *voids[] = {a[A_VOID_S].text, a[A_VOID_Q].text}, *times[] = {a[A_TIMES].text};
     const char *comms[] = {a[A_COMMUNITIES].text}, *named[] = {a[A_NAMED_S].text, a[A_NAMED_NO].text};
-    call_t calls[S_DAYS];
+    hb_group_call_t calls[S_DAYS];
     size_t n = 0;
-    add_call(calls, &n, S_BEGIN, none, 0);
-    add_call(calls, &n, S_HW, hw, 1);
-    add_call(calls, &n, S_VERSION, none, 0);
-    add_call(calls, &n, S_DRULES, none, 0);
-    add_call(calls, &n, S_PRULES, none, 0);
-    add_call(calls, &n, S_CATEGORIES, none, 0);
-    add_call(calls, &n, S_STATIONS, st, 1);
-    add_call(calls, &n, S_ACCOUNTS, acc, 4);
+    hb_group_pg_add_call(calls, &n, S_BEGIN, none, 0);
+    hb_group_pg_add_call(calls, &n, S_HW, hw, 1);
+    hb_group_pg_add_call(calls, &n, S_VERSION, none, 0);
+    hb_group_pg_add_call(calls, &n, S_DRULES, none, 0);
+    hb_group_pg_add_call(calls, &n, S_PRULES, none, 0);
+    hb_group_pg_add_call(calls, &n, S_CATEGORIES, none, 0);
+    hb_group_pg_add_call(calls, &n, S_STATIONS, st, 1);
+    hb_group_pg_add_call(calls, &n, S_ACCOUNTS, acc, 4);
     if (a[A_MEMBERS].n > 0)  /* none when the cache knows every member named */
-        add_call(calls, &n, S_MEMBERS, mem, 1);
+        hb_group_pg_add_call(calls, &n, S_MEMBERS, mem, 1);
     if (a[A_COMMUNITIES].n > 0)
-        add_call(calls, &n, S_COMMUNITIES, comms, 1);
-    add_call(calls, &n, S_OPS, keys, 2);
-    add_call(calls, &n, S_XFERS, voids, 2);
-    add_call(calls, &n, S_TIMES, times, 1);
-    add_call(calls, &n, S_LOCAL_DAYS, times, 1);
+        hb_group_pg_add_call(calls, &n, S_COMMUNITIES, comms, 1);
+    hb_group_pg_add_call(calls, &n, S_OPS, keys, 2);
+    hb_group_pg_add_call(calls, &n, S_XFERS, voids, 2);
+    hb_group_pg_add_call(calls, &n, S_TIMES, times, 1);
+    hb_group_pg_add_call(calls, &n, S_LOCAL_DAYS, times, 1);
     if (a[A_NAMED_S].n > 0)  /* none for a group of voids */
-        add_call(calls, &n, S_REFUSED, named, 2);
-    int rc = run_pipeline(&g->conn, calls, n, g->res);
+        hb_group_pg_add_call(calls, &n, S_REFUSED, named, 2);
+    int rc = hb_group_pg_run(&g->conn, calls, n, g->res);
     hb_pg_array_free(a, A_LOAD_COUNT);
     return rc;
 }
@@ -590,10 +490,10 @@ load_days(group_t *g)
     int rc = 0;
     if (a[0].n > 0) {
         const char *v[] = {hb_pg_array_close(&a[0]), hb_pg_array_close(&a[1]), hb_pg_array_close(&a[2])};
-        call_t call;
+        hb_group_call_t call;
         size_t n = 0;
-        add_call(&call, &n, S_DAYS, v, DAY_ARRAYS);
-        rc = run_pipeline(&g->conn, &call, 1, g->res);
+        hb_group_pg_add_call(&call, &n, S_DAYS, v, DAY_ARRAYS);
+        rc = hb_group_pg_run(&g->conn, &call, 1, g->res);
         for (int i = 0; rc == 0 && i < PQntuples(g->res[S_DAYS]); i++)
             hb_book_set_day_sum(b, iv(g->res[S_DAYS], i, 0), iv(g->res[S_DAYS], i, 1), iv(g->res[S_DAYS], i, 2));
     }
@@ -677,166 +577,6 @@ decide(group_t *g)
     return rc;
 }
 
-/* ---- writing ---- */
-
-enum {
-    A_ACC_ID, A_ACC_DISTRICT, A_ACC_DEBITS, A_ACC_CREDITS,
-    A_MEM_NO, A_MEM_COMMUNITY, A_MEM_ACCOUNT, A_MEM_NAME, A_MEM_ROLE, A_MEM_BIRTH, A_MEM_FAMILY,
-    A_MEM_STATION, A_MEM_SEQ,
-    A_V_TS, A_V_TQ, A_V_VS, A_V_VQ,
-    A_B_ID, A_B_DEBITS, A_B_CREDITS,
-    A_R_STATION, A_R_NO, A_R_SEQ, A_R_RESULT,
-    A_WRITE_COUNT
-};
-
-
-static void
-write_accounts_members(const hb_book_t *b, hb_pg_array_t *a)
-{
-    for (size_t i = 0; i < b->n_accounts; i++) {
-        const hb_book_account_t *acc = &b->account_rows[i];
-        if (acc->is_new) {  /* inserted with this group's amounts */
-            hb_pg_array_int(&a[A_ACC_ID], acc->id);
-            hb_pg_array_str(&a[A_ACC_DISTRICT], acc->district);
-            hb_pg_array_int(&a[A_ACC_DEBITS], acc->add_debits);
-            hb_pg_array_int(&a[A_ACC_CREDITS], acc->add_credits);
-        } else if (acc->add_debits || acc->add_credits) {  /* updated once, whatever the transfers */
-            hb_pg_array_int(&a[A_B_ID], acc->id);
-            hb_pg_array_int(&a[A_B_DEBITS], acc->add_debits);
-            hb_pg_array_int(&a[A_B_CREDITS], acc->add_credits);
-        }
-    }
-    for (size_t i = 0; i < b->n_members; i++) {
-        const hb_book_member_t *m = &b->member_rows[i];
-        if (!m->is_new)
-            continue;
-        hb_pg_array_str(&a[A_MEM_NO], m->member_no);
-        hb_pg_array_str(&a[A_MEM_COMMUNITY], m->community);
-        hb_pg_array_int(&a[A_MEM_ACCOUNT], m->account->id);
-        hb_pg_array_str(&a[A_MEM_NAME], m->name);
-        hb_pg_array_int(&a[A_MEM_ROLE], m->role);
-        hb_pg_array_null_if_zero(&a[A_MEM_BIRTH], m->birth_year);
-        hb_pg_array_str(&a[A_MEM_FAMILY], m->family_of);
-        hb_pg_array_int(&a[A_MEM_STATION], m->station_id);
-        hb_pg_array_int(&a[A_MEM_SEQ], (int64_t) m->seq);
-    }
-}
-
-static void
-write_void_links(const hb_book_t *b, hb_pg_array_t *a)
-{
-    for (size_t i = 0; i < b->n_void_links; i++) {
-        const hb_book_void_link_t *v = &b->void_links[i];
-        hb_pg_array_int(&a[A_V_TS], v->target_station);
-        hb_pg_array_int(&a[A_V_TQ], (int64_t) v->target_seq);
-        hb_pg_array_int(&a[A_V_VS], v->void_station);
-        hb_pg_array_int(&a[A_V_VQ], (int64_t) v->void_seq);
-    }
-}
-
-static void
-write_refusals(const hb_book_t *b, hb_pg_array_t *a)
-{
-    for (size_t i = 0; i < b->n_refusals; i++) {
-        const hb_book_refusal_t *r = &b->refusal_rows[i];
-        if (!r->is_new)
-            continue;
-        hb_pg_array_int(&a[A_R_STATION], r->station_id);
-        hb_pg_array_str(&a[A_R_NO], r->member_no);
-        hb_pg_array_int(&a[A_R_SEQ], (int64_t) r->seq);
-        hb_pg_array_int(&a[A_R_RESULT], r->result);
-    }
-}
-
-/* ---- COPY: op and transfer rows go in at PostgreSQL's bulk pace ---- */
-
-
-static int
-copy_rows(conn_t *c, const char *sql, const hb_book_t *b, void (*fill)(const hb_book_t *, FILE *))
-{
-    char *data = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&data, &len);
-    hb_assert(f);
-    fill(b, f);
-    fclose(f);
-    int rc = 0;
-    if (len > 0) {
-        hb_assert(len < (size_t) INT32_MAX);  /* bounded by HB_GROUP_OPS_MAX rows */
-        PGresult *r = PQexec(c->pg, sql);
-        if (PQresultStatus(r) != PGRES_COPY_IN) {
-            c->note(c->note_arg, sql, r);
-            rc = -1;
-        } else if (PQputCopyData(c->pg, data, (int) len) != 1 || PQputCopyEnd(c->pg, NULL) != 1) {
-            c->note(c->note_arg, sql, NULL);
-            rc = -1;
-        }
-        PQclear(r);
-        for (int i = 0; rc == 0 && (r = PQgetResult(c->pg)) != NULL; i++) {
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                c->note(c->note_arg, sql, r);
-                rc = -1;
-            }
-            PQclear(r);
-        }
-    }
-    free(data);
-    return rc;
-}
-
-/* Queues stmt with n_params arrays starting at a[first] when they hold rows. */
-static void
-add_rows_call(call_t *calls, size_t *n, int stmt, hb_pg_array_t *a, int first, int n_arrays)
-{
-    if (a[first].n == 0)
-        return;
-    const char *v[HB_GROUP_PARAMS_MAX];
-    for (int i = 0; i < n_arrays; i++)
-        v[i] = a[first + i].text;
-    add_call(calls, n, stmt, v, n_arrays);
-}
-
-/* Accounts and members first (ops and transfers refer to them), then the
- * op and transfer rows by COPY, then void links, balances and COMMIT. */
-static int
-write_and_commit(group_t *g)
-{
-    const hb_book_t *b = g->book;
-    hb_pg_array_t a[A_WRITE_COUNT];
-    for (int i = 0; i < A_WRITE_COUNT; i++)
-        hb_pg_array_open(&a[i]);
-    write_accounts_members(b, a);
-    write_void_links(b, a);
-    write_refusals(b, a);
-    for (int i = 0; i < A_WRITE_COUNT; i++)
-        hb_pg_array_close(&a[i]);
-    char last_account[24], last_transfer[24];
-    snprintf(last_account, sizeof last_account, "%" PRId64, b->next_account_id - 1);
-    snprintf(last_transfer, sizeof last_transfer, "%" PRId64, b->next_transfer_id - 1);
-    const char *none[1] = {NULL}, *acc_seq[] = {last_account}, *xfer_seq[] = {last_transfer};
-    call_t calls[S_COUNT];
-    size_t n = 0;
-    if (b->next_account_id > b->first_account_id)
-        add_call(calls, &n, S_SETVAL_ACCOUNT, acc_seq, 1);
-    if (b->next_transfer_id > b->first_transfer_id)
-        add_call(calls, &n, S_SETVAL_TRANSFER, xfer_seq, 1);
-    add_rows_call(calls, &n, S_NEW_ACCOUNTS, a, A_ACC_ID, 4);
-    add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 9);
-    int rc = n > 0 ? run_pipeline(&g->conn, calls, n, g->res) : 0;
-    if (rc == 0)
-        rc = copy_rows(&g->conn, hb_group_copy_ops_sql, b, hb_group_copy_op_rows);
-    if (rc == 0)
-        rc = copy_rows(&g->conn, hb_group_copy_xfers_sql, b, hb_group_copy_transfer_rows);
-    n = 0;
-    add_rows_call(calls, &n, S_NEW_VOIDS, a, A_V_TS, 4);
-    add_rows_call(calls, &n, S_NEW_REFUSED, a, A_R_STATION, 4);
-    add_rows_call(calls, &n, S_BALANCES, a, A_B_ID, 3);
-    add_call(calls, &n, S_COMMIT, none, 0);
-    if (rc == 0)
-        rc = run_pipeline(&g->conn, calls, n, g->res);
-    hb_pg_array_free(a, A_WRITE_COUNT);
-    return rc;
-}
 
 static void
 group_free(group_t *g)
@@ -866,7 +606,7 @@ hb_group_apply(PGconn *pg, hb_cache_t *cache, hb_ledger_job_t *jobs, size_t n, h
     if (rc == 0 && decide(&g) != 0)
         rc = -2;
     if (rc == 0)
-        rc = write_and_commit(&g);
+        rc = hb_group_write(&g.conn, g.book, g.res);
     if (rc == 0)
         remember(&g);
     group_free(&g);

@@ -1,5 +1,6 @@
 /* group_sql.h - the SQL text of a group commit (group_sql.c), apart from
- * the code that drives libpq with it (group.c). Private to those two. */
+ * the code that drives libpq with it (group_pg.c). Private to the group_*
+ * files. */
 #ifndef HB_GROUP_SQL_H
 #define HB_GROUP_SQL_H
 

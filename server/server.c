@@ -1,4 +1,4 @@
-#include "server.h"
+#include "server_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,33 +29,6 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 
-/* A batch in a group, with where its ack goes. */
-typedef struct {
-    hb_router_peer_t peer;
-    uint64_t correlation_id;
-    Hourbank__Envelope *env;  /* owned until the ack is sent; jobs[i].batch points in */
-} pending_t;
-
-/* Where a hello in a group came from. */
-typedef struct {
-    hb_router_peer_t peer;
-    uint64_t correlation_id;
-} hello_from_t;
-
-/* A group of work for the writer thread. Owned by this thread while it is
- * collected or spare, by the writer from hb_writer_send until it comes
- * back from hb_writer_recv. */
-typedef struct {
-    hb_writer_group_t w;      /* first: the writer sees only this */
-    pending_t pending[HB_GROUP_BATCHES_MAX];      /* parallel to w.jobs */
-    hello_from_t hello_from[HB_GROUP_HELLOS_MAX]; /* parallel to w.hellos */
-    size_t ops;               /* ops in the batches */
-    /* w.contacts' storage (HB_PEER_STATIONS_MAX entries), allocated with
-     * the group */
-    hb_ledger_contact_t *contacts;
-    hb_central_conf_t *rules; /* owned: the reload riding this group (w.rules) */
-} group_t;
-
 /* A VerifyQuery, run on the verify thread's own connection. */
 typedef struct {
     hb_router_peer_t peer;
@@ -64,27 +37,6 @@ typedef struct {
     hb_result_t code;
     char msg[HB_MESSAGE_BYTES_MAX];
 } verify_task_t;
-
-struct hb_server {
-    char *config_path;
-    hb_central_conf_t *conf;  /* the writer borrows it too (writer.h) */
-    void *ctx;
-    void *router;
-    hb_keys_t *keys;          /* the keys of conf: who each message is from */
-    hb_zap_t *zap;
-    hb_query_t *query;        /* the reader connection, this thread's */
-    hb_writer_t *writer;
-    hb_query_t *verify_query; /* the verify thread's connection */
-    hb_worker_t *verifier;
-    group_t *spare[HB_GROUPS_IN_HAND_MAX];
-    size_t n_spare;
-    group_t *collecting;      /* NULL, or the group batches join now */
-    size_t groups_out;        /* sent to the writer, not back yet */
-    size_t verifies_out;      /* sent to the verify thread, not back yet */
-    hb_peers_t *peers;        /* per station: hellos, batches in hand, last seen */
-    int64_t contacts_at_ms;   /* when last-seen times are next handed to the writer */
-    int exit_code;
-};
 
 static void
 on_signal(int sig)
@@ -185,18 +137,6 @@ hb_server_new(const char *config_path, hb_central_conf_t *conf)
     return self;
 }
 
-static void
-group_free(group_t **g_p)
-{
-    group_t *g = *g_p;
-    for (size_t i = 0; i < g->w.n_jobs; i++)
-        hb_wire_free(&g->pending[i].env);
-    hb_central_conf_destroy(&g->rules);
-    free(g->contacts);
-    free(g);
-    *g_p = NULL;
-}
-
 /* Every group and task is back (hb_server_run drains) or was never sent. */
 void
 hb_server_destroy(hb_server_t **self_p)
@@ -210,9 +150,9 @@ hb_server_destroy(hb_server_t **self_p)
     hb_worker_destroy(&self->verifier);
     hb_query_destroy(&self->verify_query);
     if (self->collecting)
-        group_free(&self->collecting);
+        hb_server__group_free(&self->collecting);
     for (size_t i = 0; i < self->n_spare; i++)
-        group_free(&self->spare[i]);
+        hb_server__group_free(&self->spare[i]);
     hb_peers_destroy(&self->peers);
     if (self->router)
         zmq_close(self->router);
@@ -224,290 +164,6 @@ hb_server_destroy(hb_server_t **self_p)
     free(self->config_path);
     free(self);
     *self_p = NULL;
-}
-
-/* Sends env to a peer; a peer that went away is not an error. */
-static void
-send_to(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *env)
-{
-    if (hb_router_send(self->router, to, env) != 0)
-        hb_log_debug("reply not delivered body=%d error=\"%s\"", (int) env->body_case, zmq_strerror(zmq_errno()));
-}
-
-static void
-send_error(hb_server_t *self, const hb_router_peer_t *to, uint64_t corr, hb_result_t code,
-           const char *message)
-{
-    Hourbank__Envelope env;
-    Hourbank__ErrorReply err;
-    hb_wire_envelope_init(&env, corr);
-    hourbank__error_reply__init(&err);
-    err.code = (Hourbank__Result) code;
-    err.message = (char *) (uintptr_t) message;
-    env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
-    env.error = &err;
-    send_to(self, to, &env);
-}
-
-static void
-send_ack(hb_server_t *self, const pending_t *p, const hb_ledger_job_t *job)
-{
-    size_t n = job->batch_result == HB_RESULT_OK ? job->batch->n_ops : 0;
-    Hourbank__OpResult results[HB_BATCH_OPS_MAX];
-    Hourbank__OpResult *ptrs[HB_BATCH_OPS_MAX];
-    for (size_t i = 0; i < n; i++) {
-        hourbank__op_result__init(&results[i]);
-        results[i].seq = job->batch->ops[i]->seq;
-        results[i].result = (Hourbank__Result) job->outcomes[i].result;
-        results[i].message = (char *) (uintptr_t) job->outcomes[i].message;
-        results[i].transfer_id = job->outcomes[i].transfer_id;
-        ptrs[i] = &results[i];
-    }
-    Hourbank__Envelope env;
-    Hourbank__BatchAck ack;
-    hb_wire_envelope_init(&env, p->correlation_id);
-    hourbank__batch_ack__init(&ack);
-    ack.batch_result = (Hourbank__Result) job->batch_result;
-    ack.message = (char *) (uintptr_t) job->message;
-    ack.high_water_mark = job->high_water_mark;
-    ack.results = ptrs;
-    ack.n_results = n;
-    env.body_case = HOURBANK__ENVELOPE__BODY_BATCH_ACK;
-    env.batch_ack = &ack;
-    send_to(self, &p->peer, &env);
-}
-
-/* ---- groups: collected here, applied by the writer thread ---- */
-
-static size_t
-groups_in_hand(const hb_server_t *self)
-{
-    return self->groups_out + (self->collecting ? 1 : 0);
-}
-
-static bool
-batch_fits(const group_t *g, size_t ops)
-{
-    return g->w.n_jobs < HB_GROUP_BATCHES_MAX && g->ops + ops <= HB_GROUP_OPS_MAX;
-}
-
-/* Whether a message can be taken now: a full batch and a hello still fit
- * in the group being collected, or another group can be opened. When not,
- * messages wait in the socket until the writer hands a group back. */
-static bool
-room(const hb_server_t *self)
-{
-    const group_t *g = self->collecting;
-    if (groups_in_hand(self) < HB_GROUPS_IN_HAND_MAX)
-        return true;
-    return g && batch_fits(g, HB_BATCH_OPS_MAX) && g->w.n_hellos < HB_GROUP_HELLOS_MAX;
-}
-
-/* Closes the group being collected and moves it to the writer. */
-static void
-send_group(hb_server_t *self)
-{
-    group_t *g = self->collecting;
-    hb_assert(g);
-    self->collecting = NULL;
-    self->groups_out++;
-    hb_writer_send(self->writer, &g->w);
-}
-
-/* The group being collected; when it has no space (fits false), it goes
- * to the writer and a new one is opened (room() said one can be). */
-static group_t *
-collecting(hb_server_t *self, bool fits)
-{
-    if (self->collecting && fits)
-        return self->collecting;
-    if (self->collecting)
-        send_group(self);
-    hb_assert(self->n_spare > 0);
-    self->collecting = self->spare[--self->n_spare];
-    return self->collecting;
-}
-
-/* A retired station's batch (a connection opened before the reload) is
- * queued all the same: the writer records each new op refused
- * NOT_AUTHORIZED, its final result, and replays get their stored results. */
-static void
-queue_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
-            Hourbank__Envelope **env_p, const uint32_t *op_bytes)
-{
-    size_t ops = (*env_p)->batch->n_ops;
-    group_t *g = collecting(self, self->collecting && batch_fits(self->collecting, ops));
-    pending_t *p = &g->pending[g->w.n_jobs];
-    hb_ledger_job_t *job = &g->w.jobs[g->w.n_jobs];
-    p->peer = *to;
-    p->correlation_id = (*env_p)->correlation_id;
-    p->env = *env_p;
-    *env_p = NULL;
-    job->station_id = station;
-    job->batch = p->env->batch;
-    memcpy(job->op_wire_bytes, op_bytes, ops * sizeof *op_bytes);
-    g->w.n_jobs++;
-    g->ops += ops;
-}
-
-/* A batch refused whole: a BatchAck without results (PROTOCOL.md). */
-static void
-refuse_batch(hb_server_t *self, const hb_router_peer_t *to, uint64_t corr, hb_result_t code, const char *message)
-{
-    Hourbank__Envelope env;
-    Hourbank__BatchAck ack;
-    hb_wire_envelope_init(&env, corr);
-    hourbank__batch_ack__init(&ack);
-    ack.batch_result = (Hourbank__Result) code;
-    ack.message = (char *) (uintptr_t) message;
-    env.body_case = HOURBANK__ENVELOPE__BODY_BATCH_ACK;
-    env.batch_ack = &ack;
-    send_to(self, to, &env);
-}
-
-/* A batch is taken on a connection whose hello was answered, while its
- * station has room in hand (peers.h); otherwise it is refused whole and
- * the station says hello again and resends. */
-static void
-take_batch(hb_server_t *self, const hb_router_peer_t *to, uint32_t station, Hourbank__Envelope **env_p,
-           const uint32_t *op_bytes)
-{
-    char msg[HB_MESSAGE_BYTES_MAX];
-    hb_peer_t *p = hb_peers_find(self->peers, station);
-    hb_result_t code = HB_RESULT_UNAVAILABLE;
-    if (!p) {
-        snprintf(msg, sizeof msg, "central already tracks %d stations and cannot take batches from station %" PRIu32
-                 " until it restarts", HB_PEER_STATIONS_MAX, station);
-    } else if (!hb_peer_said_hello(p, to)) {
-        code = HB_RESULT_NOT_AUTHORIZED;
-        snprintf(msg, sizeof msg, "no hello on this connection: say hello, then send batches from the high-water"
-                 " mark central answers");
-    } else if (!hb_peer_batch_take(p)) {
-        snprintf(msg, sizeof msg, "station %" PRIu32 " has %d batches in hand at central, the most one station"
-                 " may: send more after their acks", station, HB_STATION_BATCHES_IN_HAND_MAX);
-    } else {
-        queue_batch(self, to, station, env_p, op_bytes);
-        return;
-    }
-    hb_log_warn("batch refused station=%" PRIu32 " code=%s reason=\"%s\"", station, hb_result_name(code), msg);
-    refuse_batch(self, to, (*env_p)->correlation_id, code, msg);
-}
-
-/* The mark must include every batch already received from the station:
- * the hello waits in the group behind them. */
-static void
-queue_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
-            const Hourbank__Envelope *req)
-{
-    char msg[HB_MESSAGE_BYTES_MAX];
-    if (req->hello->station_id != station) {
-        snprintf(msg, sizeof msg, "hello names station %" PRIu32 " but this key belongs to station %" PRIu32,
-                 req->hello->station_id, station);
-        hb_log_warn("%s", msg);
-        send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
-        return;
-    }
-    group_t *g = collecting(self, self->collecting && self->collecting->w.n_hellos < HB_GROUP_HELLOS_MAX);
-    size_t i = g->w.n_hellos++;
-    g->w.hellos[i].station_id = station;
-    g->w.hellos[i].station_acked = req->hello->last_acked_seq;
-    g->w.hellos[i].high_water = -1;
-    g->hello_from[i].peer = *to;
-    g->hello_from[i].correlation_id = req->correlation_id;
-}
-
-/* One line per hello; an ALERT when the station had acks for ops central
- * no longer holds (restored from an older dump, or a standby that missed
- * commits). The station then resends them; hellos are backoff-bounded. */
-static void
-log_hello(const hb_writer_hello_t *h)
-{
-    if (h->station_acked > (uint64_t) h->high_water)
-        hb_log_warn("ALERT central lost acknowledged work: station %" PRIu32 " had acks up to seq %" PRIu64
-                    ", central holds up to %" PRId64 " (restored from an older dump, or a standby that missed"
-                    " commits); the station resends station=%" PRIu32 " station_acked=%" PRIu64
-                    " central_hwm=%" PRId64,
-                    h->station_id, h->station_acked, h->high_water, h->station_id, h->station_acked,
-                    h->high_water);
-    else
-        hb_log_info("station hello station=%" PRIu32 " station_acked=%" PRIu64 " central_hwm=%" PRId64
-                    " member_serial_mark=%" PRId64 " time_zone=\"%s\"",
-                    h->station_id, h->station_acked, h->high_water, h->member_serial_mark, h->time_zone);
-}
-
-static void
-answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_t *h)
-{
-    if (h->high_water < 0) {
-        send_error(self, &from->peer, from->correlation_id, HB_RESULT_UNAVAILABLE,
-                   "the ledger database is unavailable");
-        return;
-    }
-    log_hello(h);
-    hb_peer_t *p = hb_peers_find(self->peers, h->station_id);
-    if (p)
-        hb_peer_hello(p, &from->peer);  /* batches on this connection are taken from now */
-    Hourbank__Envelope env;
-    Hourbank__Welcome w;
-    hb_wire_envelope_init(&env, from->correlation_id);
-    hourbank__welcome__init(&w);
-    w.high_water_mark = (uint64_t) h->high_water;
-    hb_assert(h->member_serial_mark >= 0 && h->member_serial_mark <= HB_MEMBER_SERIAL_MAX);  /* hb_ledger_hello */
-    w.member_serial_mark = (uint32_t) h->member_serial_mark;
-    hb_assert(h->directory_version >= 0);  /* hb_ledger_hello: a sequence's value, or 0 */
-    w.directory_version = (uint64_t) h->directory_version;
-    w.server_time = (int64_t) time(NULL);
-    w.time_zone = (char *) (uintptr_t) h->time_zone;
-    env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
-    env.welcome = &w;
-    send_to(self, &from->peer, &env);
-}
-
-/* The reload riding g is done: the new rules are in force, or refused. */
-static void
-reload_done(hb_server_t *self, group_t *g)
-{
-    if (g->w.rules_rc != 0) {
-        hb_log_error("reload refused: could not record the new rules: %s", g->w.rules_msg);
-        hb_central_conf_destroy(&g->rules);
-        return;
-    }
-    hb_keys_t *keys = hb_keys_new(g->rules);  /* in force from the next message on */
-    hb_zap_set_keys(self->zap, keys);
-    hb_keys_destroy(&self->keys);
-    self->keys = keys;
-    hb_central_conf_destroy(&self->conf);  /* the writer moved to g->rules */
-    self->conf = g->rules;
-    g->rules = NULL;
-    hb_log_info("configuration reloaded rules_version=%d", g->w.rules_version);
-}
-
-/* A group back from the writer: acks only when it committed (otherwise
- * the stations resend), then the hellos and the reload behind it. */
-static void
-finish_group(hb_server_t *self, group_t *g)
-{
-    for (size_t i = 0; i < g->w.n_jobs; i++) {
-        if (g->w.apply_rc == 0)
-            send_ack(self, &g->pending[i], &g->w.jobs[i]);
-        hb_wire_free(&g->pending[i].env);
-        hb_peer_t *p = hb_peers_find(self->peers, g->w.jobs[i].station_id);
-        hb_assert(p);  /* take_batch found it */
-        hb_peer_batch_done(p);
-    }
-    for (size_t i = 0; i < g->w.n_hellos; i++)
-        answer_hello(self, &g->hello_from[i], &g->w.hellos[i]);
-    if (g->rules)
-        reload_done(self, g);
-    g->w.n_jobs = 0;
-    g->w.n_hellos = 0;
-    g->w.n_contacts = 0;
-    g->w.contacts = NULL;
-    g->w.rules = NULL;
-    g->ops = 0;
-    hb_assert(self->groups_out > 0 && self->n_spare < HB_GROUPS_IN_HAND_MAX);
-    self->groups_out--;
-    self->spare[self->n_spare++] = g;
 }
 
 static void
@@ -523,7 +179,7 @@ writer_returns(hb_server_t *self)
         }
         if (!w)
             return;
-        finish_group(self, (group_t *) w);
+        hb_server__finish_group(self, (group_t *) w);
     }
 }
 
@@ -536,7 +192,7 @@ queue_verify(hb_server_t *self, const hb_router_peer_t *to, uint64_t correlation
         char msg[HB_MESSAGE_BYTES_MAX];
         snprintf(msg, sizeof msg, "%d verifies are already running or waiting; ask again later",
                  HB_VERIFIES_QUEUED_MAX);
-        send_error(self, to, correlation_id, HB_RESULT_UNAVAILABLE, msg);
+        hb_server__send_error(self, to, correlation_id, HB_RESULT_UNAVAILABLE, msg);
         return;
     }
     verify_task_t *t = calloc(1, sizeof *t);
@@ -555,10 +211,10 @@ verifier_returns(hb_server_t *self)
         if (t->reply) {
             Hourbank__Envelope *env = hb_query_reply_envelope(t->reply);
             env->correlation_id = t->correlation_id;
-            send_to(self, &t->peer, env);
+            hb_server__send_to(self, &t->peer, env);
             hb_query_reply_free(&t->reply);
         } else {
-            send_error(self, &t->peer, t->correlation_id, t->code, t->msg);
+            hb_server__send_error(self, &t->peer, t->correlation_id, t->code, t->msg);
         }
         free(t);
         self->verifies_out--;
@@ -592,13 +248,13 @@ answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Enve
     char msg[HB_MESSAGE_BYTES_MAX] = "";
     hb_query_reply_t *reply = hb_query_answer(self->query, req, &code, msg, sizeof msg);
     if (!reply) {
-        send_error(self, to, req->correlation_id, code, msg);
+        hb_server__send_error(self, to, req->correlation_id, code, msg);
         return;
     }
     Hourbank__Envelope *env = hb_query_reply_envelope(reply);
     overlay_last_seen(self, env);
     env->correlation_id = req->correlation_id;
-    send_to(self, to, env);
+    hb_server__send_to(self, to, env);
     hb_query_reply_free(&reply);
 }
 
@@ -612,7 +268,7 @@ answer_admin_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer,
         snprintf(msg, sizeof msg, "station %" PRId64 " may not ask for %s: an admin key is required", peer,
                  req->body_case == HOURBANK__ENVELOPE__BODY_VERIFY_QUERY ? "a ledger verify" : "the station list");
         hb_log_warn("%s", msg);
-        send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
+        hb_server__send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
         return;
     }
     if (req->body_case == HOURBANK__ENVELOPE__BODY_VERIFY_QUERY)
@@ -642,7 +298,7 @@ refuse_key(hb_server_t *self, const hb_router_peer_t *to, const char *key, const
     } else {
         return false;
     }
-    send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
+    hb_server__send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED, msg);
     return true;
 }
 
@@ -663,19 +319,19 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
     if (!env) {
         hb_log_warn("message refused peer=%" PRId64 " code=%s reason=\"%s\"", peer,
                     hb_result_name(err.code), err.message);
-        send_error(self, to, err.correlation_id, err.code, err.message);
+        hb_server__send_error(self, to, err.correlation_id, err.code, err.message);
         return;
     }
     switch (env->body_case) {
     case HOURBANK__ENVELOPE__BODY_HELLO:
     case HOURBANK__ENVELOPE__BODY_BATCH:
         if (peer == 0) {
-            send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED,
+            hb_server__send_error(self, to, env->correlation_id, HB_RESULT_NOT_AUTHORIZED,
                        "an admin key cannot act as a station");
         } else if (env->body_case == HOURBANK__ENVELOPE__BODY_HELLO) {
-            queue_hello(self, to, (uint32_t) peer, env);
+            hb_server__queue_hello(self, to, (uint32_t) peer, env);
         } else {
-            take_batch(self, to, (uint32_t) peer, &env, op_bytes);
+            hb_server__take_batch(self, to, (uint32_t) peer, &env, op_bytes);
         }
         break;
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY:
@@ -692,7 +348,7 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
     default:
         hb_log_warn("message refused peer=%" PRId64 " code=MALFORMED reason=\"message type %d is not for central\"",
                     peer, (int) env->body_case);
-        send_error(self, to, env->correlation_id, HB_RESULT_MALFORMED,
+        hb_server__send_error(self, to, env->correlation_id, HB_RESULT_MALFORMED,
                    "central does not accept this message type");
         break;
     }
@@ -716,7 +372,7 @@ recv_one(hb_server_t *self)
         hb_peers_seen(self->peers, who->station, (int64_t) time(NULL));  /* anything counts as contact */
     if (frames != 1 || !key) {
         hb_log_warn("message refused: %d frames, peer=%" PRId64, frames, who ? (int64_t) who->station : -1);
-        send_error(self, &from, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
+        hb_server__send_error(self, &from, 0, HB_RESULT_MALFORMED, "expected exactly one frame");
     } else {
         dispatch(self, &from, key, who, &msg);
     }
@@ -737,10 +393,10 @@ reload(hb_server_t *self)
         conf->query_connect_timeout_seconds != self->conf->query_connect_timeout_seconds ||
         conf->query_statement_timeout_seconds != self->conf->query_statement_timeout_seconds)
         hb_log_warn("reload: \"database\", \"listen\" and \"query_*\" changes take effect after a restart");
-    group_t *g = collecting(self, true);
+    group_t *g = hb_server__collecting(self, true);
     g->rules = conf;
     g->w.rules = conf;
-    send_group(self);
+    hb_server__send_group(self);
 }
 
 /* Every HB_CONTACT_FLUSH_MS, the stations' last-seen times that changed
@@ -751,7 +407,7 @@ static void
 hand_contacts(hb_server_t *self)
 {
     int64_t now = hb_clock_ms();
-    if (now < self->contacts_at_ms || !room(self) || (self->collecting && self->collecting->w.n_contacts > 0))
+    if (now < self->contacts_at_ms || !hb_server__room(self) || (self->collecting && self->collecting->w.n_contacts > 0))
         return;
     self->contacts_at_ms = now + HB_CONTACT_FLUSH_MS;
     uint32_t ids[HB_GROUP_BATCHES_MAX];
@@ -759,7 +415,7 @@ hand_contacts(hb_server_t *self)
     group_t *g = NULL;
     size_t n;
     while ((n = hb_peers_take_contacts(self->peers, ids, times, HB_GROUP_BATCHES_MAX)) > 0) {
-        g = g ? g : collecting(self, self->collecting != NULL);
+        g = g ? g : hb_server__collecting(self, self->collecting != NULL);
         for (size_t i = 0; i < n; i++)
             g->contacts[g->w.n_contacts++] = (hb_ledger_contact_t){ids[i], times[i]};
     }
@@ -772,14 +428,14 @@ hand_contacts(hb_server_t *self)
 static void
 turn(hb_server_t *self)
 {
-    if (reload_requested && room(self)) {
+    if (reload_requested && hb_server__room(self)) {
         reload_requested = 0;
         reload(self);
     }
     zmq_pollitem_t items[] = {{hb_writer_socket(self->writer), 0, ZMQ_POLLIN, 0},
                               {hb_worker_socket(self->verifier), 0, ZMQ_POLLIN, 0},
                               {hb_zap_socket(self->zap), 0, ZMQ_POLLIN, 0},
-                              {self->router, 0, room(self) ? ZMQ_POLLIN : 0, 0}};
+                              {self->router, 0, hb_server__room(self) ? ZMQ_POLLIN : 0, 0}};
     if (zmq_poll(items, 4, HB_POLL_TICK_MS) < 0)
         return;  /* EINTR: a signal; the flags are checked by the caller */
     if (items[0].revents & ZMQ_POLLIN)
@@ -788,11 +444,11 @@ turn(hb_server_t *self)
         verifier_returns(self);
     if (items[2].revents & ZMQ_POLLIN)
         hb_zap_handle(self->zap);
-    for (int i = 0; i < HB_RECV_BURST_MAX && room(self) && recv_one(self); i++)
+    for (int i = 0; i < HB_RECV_BURST_MAX && hb_server__room(self) && recv_one(self); i++)
         ;
     hand_contacts(self);
     if (self->collecting && self->groups_out == 0)
-        send_group(self);  /* group commit: all that came while the writer was busy */
+        hb_server__send_group(self);  /* group commit: all that came while the writer was busy */
 }
 
 /* SIGTERM: what was received is committed and acked before exiting. */
@@ -800,7 +456,7 @@ static void
 drain(hb_server_t *self)
 {
     if (self->collecting)
-        send_group(self);
+        hb_server__send_group(self);
     while (self->groups_out > 0 || self->verifies_out > 0) {
         zmq_pollitem_t items[] = {{hb_writer_socket(self->writer), 0, ZMQ_POLLIN, 0},
                                   {hb_worker_socket(self->verifier), 0, ZMQ_POLLIN, 0}};
