@@ -47,6 +47,8 @@ static const result_info_t result_info[HB_RESULT_LAST + 1] = {
     [HB_RESULT_NO_DISTRICT_RULES] =
         {"NO_DISTRICT_RULES", "a member's district has no rules in the rules version in force, so central cannot"
                               " judge the operation"},
+    [HB_RESULT_UNKNOWN_OPERATOR] =
+        {"UNKNOWN_OPERATOR", "the station has no enabled operator of that name"},
 };
 
 bool

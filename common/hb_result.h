@@ -41,11 +41,12 @@ typedef enum {
     HB_RESULT_NOT_VOIDABLE = 26,
     HB_RESULT_REGISTRATION_REFUSED = 27,
     HB_RESULT_AWAITING_CENTRAL = 28,
-    HB_RESULT_NO_DISTRICT_RULES = 29
+    HB_RESULT_NO_DISTRICT_RULES = 29,
+    HB_RESULT_UNKNOWN_OPERATOR = 30
 } hb_result_t;
 
 /* Highest code in use; every value in 0..HB_RESULT_LAST is a known code. */
-#define HB_RESULT_LAST HB_RESULT_NO_DISTRICT_RULES
+#define HB_RESULT_LAST HB_RESULT_UNKNOWN_OPERATOR
 
 /* True if value is one of the codes above (HB_RESULT_UNSET included). */
 bool hb_result_is_known(int value);
