@@ -42,6 +42,9 @@
 #define HB_SOFTWARE_BYTES_MAX 64
 /* Error and result messages sent to peers. */
 #define HB_MESSAGE_BYTES_MAX 256
+/* Values of one result (PROTOCOL.md "Result values"): the most any code
+ * carries is 5; room to add. */
+#define HB_RESULT_PARAMS_MAX 8
 /* Paths and endpoints read from configuration. */
 #define HB_PATH_BYTES_MAX 1024
 /* PostgreSQL conninfo strings (multi-host strings can be long). */

@@ -29,6 +29,7 @@
 #ifndef HB_WIRE_H
 #define HB_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,28 @@ Hourbank__Envelope *hb_wire_unpack_ops(const void *data, size_t size, uint32_t *
  * is not what was sent (e.g. a string cut at U+0000). Returns 0, or -1 with
  * err filled in. err is always written. */
 int hb_wire_check_op_encoding(const Hourbank__Op *op, uint32_t wire_bytes, hb_wire_error_t *err);
+
+/* ---- result values (hb_wire_params.c) ---- */
+
+/* True if text is a result's values: one or more "name=value" lines,
+ * names of [a-z_] (PROTOCOL.md "Result values"); false for prose. */
+bool hb_wire_params_text(const char *text);
+/* Splits text in place into at most max params (params[i] filled,
+ * ptrs[i] = &params[i]), borrowing its bytes. Returns how many; 0 when
+ * text is not values (hb_wire_params_text). */
+size_t hb_wire_params_split(char *text, Hourbank__Param *params, Hourbank__Param **ptrs, size_t max);
+
+/* ---- payload hashes (hb_wire_hash.c) ---- */
+
+#define HB_WIRE_HASH_BYTES 32      /* SHA-256 */
+#define HB_WIRE_HASH_KEY_BYTES 32  /* central's hash key (table hash_key) */
+
+/* The payload hash central stores for op: SHA-256 of its encoding, a
+ * registration's personal fields replaced by a BLAKE2b keyed with key. */
+void hb_wire_op_hash(const Hourbank__Op *op, const uint8_t key[HB_WIRE_HASH_KEY_BYTES], uint8_t out[HB_WIRE_HASH_BYTES]);
+/* SHA-256 of op's encoding as it is: the hash of every op stored before
+ * migration 0012 (a registration's then included its personal fields). */
+void hb_wire_op_hash_plain(const Hourbank__Op *op, uint8_t out[HB_WIRE_HASH_BYTES]);
 
 /* Frees an envelope returned by hb_wire_unpack() and sets *env_p = NULL.
  * Does nothing if *env_p is NULL. Not for envelopes built by hand. */

@@ -154,7 +154,7 @@ hb_book_add_account(hb_book_t *self, int64_t id, hb_account_kind_t kind, const c
 
 hb_book_member_t *
 hb_book_add_member(hb_book_t *self, const char *member_no, const char *community, const char *district,
-                   int64_t account_id, int32_t birth_year, const char *family_of)
+                   int64_t account_id, int32_t birth_year, const char *family)
 {
     hb_assert(self && member_no && community && district);
     hb_book_member_t *m = hb_book_member(self, member_no);
@@ -170,7 +170,7 @@ hb_book_add_member(hb_book_t *self, const char *member_no, const char *community
     m->district = hb_book_strdup(self, district);
     m->account = a;
     m->birth_year = birth_year;
-    m->family_of = hb_book_strdup(self, family_of);
+    m->family = hb_book_strdup(self, family ? family : "");
     hb_map_put(self->members, m->member_no, strlen(m->member_no), m);
     return m;
 }
@@ -231,6 +231,9 @@ hb_book_add_op(hb_book_t *self, uint32_t station_id, uint64_t seq)
     hb_book_op_t *op = &self->op_rows[self->n_op_rows++];
     op->station_id = station_id;
     op->seq = seq;
+    op->params = "";
+    op->message = "";
+    op->payer_rule = -1;
     hb_map_key2_t k = {station_id, (int64_t) seq};
     hb_map_put(self->ops, &k, sizeof k, op);
     return op;
@@ -434,7 +437,8 @@ hb_book_balance(const hb_book_account_t *a)
 
 hb_book_member_t *
 hb_book_register(hb_book_t *self, const char *member_no, const hb_book_station_t *st, const char *name,
-                 int role, int32_t birth_year, const char *family_of, uint32_t station_id, uint64_t seq)
+                 int role, int32_t birth_year, const char *family, const char *phone, uint32_t station_id,
+                 uint64_t seq)
 {
     hb_assert(self && member_no && st);
     hb_assert(!hb_book_member(self, member_no));
@@ -442,9 +446,10 @@ hb_book_register(hb_book_t *self, const char *member_no, const hb_book_station_t
                                                st->district, 0, 0, 0);
     a->is_new = true;
     hb_book_member_t *m = hb_book_add_member(self, member_no, st->community, st->district, a->id,
-                                             birth_year, family_of);
+                                             birth_year, family);
     m->is_new = true;
     m->name = hb_book_strdup(self, name);
+    m->phone = hb_book_strdup(self, phone);
     m->role = role;
     m->station_id = station_id;
     m->seq = seq;

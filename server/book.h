@@ -33,8 +33,8 @@
 #define HB_HASH_BYTES 32
 
 typedef enum { HB_ACCOUNT_MEMBER, HB_ACCOUNT_GUARANTEE, HB_ACCOUNT_DONATION } hb_account_kind_t;
-typedef enum { HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_INVALID } hb_opk_t;
-typedef enum { HB_XFER_SERVICE, HB_XFER_OVERFLOW, HB_XFER_GIFT, HB_XFER_VOID } hb_xfer_kind_t;
+typedef enum { HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_DONATION, HB_OPK_INVALID } hb_opk_t;
+typedef enum { HB_XFER_SERVICE, HB_XFER_OVERFLOW, HB_XFER_GIFT, HB_XFER_VOID, HB_XFER_DONATION } hb_xfer_kind_t;
 
 typedef struct {
     int64_t id;
@@ -52,11 +52,13 @@ typedef struct {
     const char *community;
     const char *district;
     hb_book_account_t *account;
-    int32_t birth_year;        /* 0: not given */
-    const char *family_of;     /* NULL: none */
-    /* registered in this group: the rest of the member row */
+    int32_t birth_year;        /* 0: not given (profile in force) */
+    const char *family;        /* the relatives of its family links, "A,B" in
+                                  order; "" = none (profile in force) */
+    /* registered in this group: the rest of the member row and profile */
     bool is_new;
     const char *name;
+    const char *phone;         /* NULL: not given */
     int role;
     uint32_t station_id;
     uint64_t seq;
@@ -82,6 +84,7 @@ typedef struct {
     const char *category;      /* "*" = any */
     bool guarantee;            /* payer: guarantee, else recipient */
     int32_t min_age;
+    int32_t position;          /* payer_rule.position */
 } hb_book_payer_rule_t;
 
 typedef struct {
@@ -98,6 +101,8 @@ typedef struct {
     int64_t reverses;          /* 0: none */
     const char *note;
     bool is_new;
+    /* loaded transfers: the member numbers of the accounts (NULL: a system account) */
+    const char *debit_member, *credit_member;
 } hb_book_transfer_t;
 
 /* A (station, seq) with a stored result: loaded, or decided in this group. */
@@ -107,12 +112,24 @@ typedef struct {
     uint8_t hash[HB_HASH_BYTES];
     hb_opk_t kind;
     hb_result_t result;
-    const char *message;
+    const char *params;        /* the result's values ("name=value" lines) */
+    const char *message;       /* loaded: the prose of a result stored before values; else "" */
     uint64_t transfer_id;      /* 0: none */
     bool voided;
     hb_book_transfer_t **transfers;  /* in id order (loaded ops: filled for void targets) */
     size_t n_transfers;
     int64_t occurred_s;
+    /* new ops: the record (server/RECORD.md); NULL = not known or not said */
+    const char *operator_name;
+    const char *member, *counterpart;
+    int64_t minutes;           /* 0: none */
+    const char *category, *note;
+    uint32_t target_station;   /* 0: not a void */
+    uint64_t target_seq;
+    const char *payer;         /* member number or "guarantee" */
+    int32_t payer_rule;        /* -1: none */
+    const char *member_district, *counterpart_district, *payer_district;
+    const char *service_day, *posted_day;
 } hb_book_op_t;
 
 /* Minutes of service credited to an account on a day (hb_served_on_day). */
@@ -229,7 +246,7 @@ hb_book_account_t *hb_book_add_account(hb_book_t *self, int64_t id, hb_account_k
                                        const char *district, int64_t debits, int64_t credits, int64_t version);
 hb_book_member_t *hb_book_add_member(hb_book_t *self, const char *member_no, const char *community,
                                      const char *district, int64_t account_id, int32_t birth_year,
-                                     const char *family_of);
+                                     const char *family);
 void hb_book_add_station(hb_book_t *self, uint32_t id, const char *community, const char *district,
                          int64_t serial_min, int64_t serial_max);
 void hb_book_add_district_rule(hb_book_t *self, const hb_book_district_rule_t *rule);
@@ -276,8 +293,8 @@ int64_t hb_book_balance(const hb_book_account_t *a);
 
 /* Writers used by the posting rules. */
 hb_book_member_t *hb_book_register(hb_book_t *self, const char *member_no, const hb_book_station_t *st,
-                                   const char *name, int role, int32_t birth_year, const char *family_of,
-                                   uint32_t station_id, uint64_t seq);
+                                   const char *name, int role, int32_t birth_year, const char *family,
+                                   const char *phone, uint32_t station_id, uint64_t seq);
 hb_book_transfer_t *hb_book_post(hb_book_t *self, hb_book_account_t *debit, hb_book_account_t *credit,
                                  int64_t minutes, hb_xfer_kind_t kind, const char *category,
                                  hb_book_op_t *op, int64_t day_start_s, int64_t reverses, const char *note);

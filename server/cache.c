@@ -6,10 +6,11 @@
 #include "hb_assert.h"
 #include "hb_limits.h"
 #include "hb_map.h"
+#include "hb_wire.h"
 
 typedef struct {
     hb_cache_member_t m;
-    char strings[];            /* member_no, community, family_of */
+    char strings[];            /* member_no, community, family */
 } member_entry_t;
 
 /* A day sum is valid while its account entry has the generation it was
@@ -29,6 +30,7 @@ struct hb_cache {
     hb_map_t *accounts;        /* account id -> account_entry_t */
     hb_map_t *days;            /* (account id, day start) -> day_entry_t */
     uint64_t generations;      /* generations handed out */
+    uint8_t hash_key[HB_WIRE_HASH_KEY_BYTES];
 };
 
 static void
@@ -95,18 +97,26 @@ hb_cache_put_member(hb_cache_t *self, const hb_cache_member_t *m)
 {
     hb_assert(self && m && m->member_no && m->community);
     size_t no = strlen(m->member_no) + 1, comm = strlen(m->community) + 1;
-    size_t fam = m->family_of ? strlen(m->family_of) + 1 : 0;
-    if (hb_map_get(self->members, m->member_no, no - 1))
-        return;  /* the same row: members never change */
-    if (hb_map_count(self->members) == HB_CACHE_MEMBERS_MAX)
+    const char *family = m->family ? m->family : "";
+    size_t fam = strlen(family) + 1;
+    member_entry_t *e = hb_map_get(self->members, m->member_no, no - 1);
+    if (e && strcmp(e->m.community, m->community) == 0 && strcmp(e->m.family, family) == 0) {
+        e->m.account_id = m->account_id;  /* the usual case: only the version moved */
+        e->m.birth_year = m->birth_year;
+        e->m.account_version = m->account_version;
+        return;
+    }
+    member_entry_t *old = e;
+    if (!old && hb_map_count(self->members) == HB_CACHE_MEMBERS_MAX)
         reset(&self->members, HB_CACHE_MEMBERS_MAX);
-    member_entry_t *e = malloc(sizeof *e + no + comm + fam);
+    e = malloc(sizeof *e + no + comm + fam);
     hb_assert(e);
     e->m = *m;
     e->m.member_no = memcpy(e->strings, m->member_no, no);
     e->m.community = memcpy(e->strings + no, m->community, comm);
-    e->m.family_of = fam ? memcpy(e->strings + no + comm, m->family_of, fam) : NULL;
+    e->m.family = memcpy(e->strings + no + comm, family, fam);
     hb_map_put(self->members, e->m.member_no, no - 1, e);
+    free(old);  /* replaced */
 }
 
 bool
@@ -169,4 +179,18 @@ hb_cache_put_day_sum(hb_cache_t *self, int64_t account_id, int64_t day_start_s, 
     }
     d->minutes = minutes;
     d->generation = a->generation;
+}
+
+void
+hb_cache_set_hash_key(hb_cache_t *self, const uint8_t *key, size_t len)
+{
+    hb_assert(self && key && len == sizeof self->hash_key);
+    memcpy(self->hash_key, key, len);
+}
+
+const uint8_t *
+hb_cache_hash_key(const hb_cache_t *self)
+{
+    hb_assert(self);
+    return self->hash_key;
 }

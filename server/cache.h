@@ -1,11 +1,16 @@
 /* cache.h - what the writer remembers between group commits.
  *
  * Two kinds of facts, each valid for a stated reason, never on trust:
- * - Members. A member row never changes once registered (migration 0007
- *   makes the database refuse it), so a member read once is the same row
- *   forever. Only found members are kept; an unknown number is asked for
- *   every time. The district comes from the community, which can move, so
- *   it is not kept.
+ * - Members, with the facts of their profile in force (birth year, family
+ *   links; migration 0012). A profile changes by a new version, and a new
+ *   version bumps the member's account.version (a trigger), so a member is
+ *   kept with the version its account had then, and used only while the
+ *   account, locked by the group, still has it; otherwise the group is
+ *   made again from the database (hb_group_apply returns
+ *   HB_GROUP_STALE). After its own commit the writer knows every version
+ *   it made and keeps its members under them. Only found members are kept;
+ *   an unknown number is asked for every time. The district comes from the
+ *   community, which can move, so it is not kept.
  * - Minutes served per (account, day), for the daily limit. Sums are kept
  *   with the account's row version (account.version, bumped by every
  *   change of the account's debits or credits, hence by every transfer
@@ -23,6 +28,7 @@
 #define HB_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct hb_cache hb_cache_t;
@@ -32,7 +38,8 @@ typedef struct {
     const char *community;
     int64_t account_id;
     int32_t birth_year;        /* 0: not given */
-    const char *family_of;     /* NULL: none */
+    const char *family;        /* relatives, "A,B"; "" = none */
+    int64_t account_version;   /* the account's version these facts are valid for */
 } hb_cache_member_t;
 
 /* Caller owns the result. */
@@ -43,8 +50,13 @@ void hb_cache_clear(hb_cache_t *self);
 
 /* Borrowed, valid until the next hb_cache_put_member or hb_cache_clear. */
 const hb_cache_member_t *hb_cache_member(const hb_cache_t *self, const char *member_no);
-/* Copies m. */
+/* Copies m, replacing what was kept for its number. */
 void hb_cache_put_member(hb_cache_t *self, const hb_cache_member_t *m);
+
+/* Central's hash key (table hash_key; hb_wire_op_hash), set by the ledger
+ * at every new connection. All zero until then. */
+void hb_cache_set_hash_key(hb_cache_t *self, const uint8_t *key, size_t len);
+const uint8_t *hb_cache_hash_key(const hb_cache_t *self);
 
 /* The sum kept for (account, day) if the account still has version (the
  * version of its row locked by the current group); false otherwise. */

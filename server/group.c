@@ -46,17 +46,6 @@ typedef struct {
     PGresult *res[S_COUNT];
 } group_t;
 
-static void
-hash_op(const Hourbank__Op *op, uint8_t out[HB_HASH_BYTES])
-{
-    size_t len = hourbank__op__get_packed_size(op);
-    uint8_t *buf = malloc(len ? len : 1);
-    hb_assert(buf);
-    hourbank__op__pack(op, buf);
-    crypto_hash_sha256(out, buf, len);
-    free(buf);
-}
-
 /* Every op of the group, checked alone (hb_wire_unpack checked only each
  * batch's structure): one bad op is refused, the others posted. */
 static void
@@ -77,7 +66,9 @@ collect(group_t *g)
             hb_wire_error_t *why = &g->why[g->n_in++];
             in->station_id = g->jobs[j].station_id;
             in->op = b->ops[i];
-            hash_op(in->op, in->hash);
+            hb_wire_op_hash(in->op, hb_cache_hash_key(g->cache), in->hash);
+            if ((in->has_plain_hash = in->op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER))
+                hb_wire_op_hash_plain(in->op, in->plain_hash);
             in->refused = HB_RESULT_OK;
             if (g->jobs[j].refusal[0]) {  /* its station is retired (writer.c) */
                 in->refused = HB_RESULT_NOT_AUTHORIZED;
@@ -149,6 +140,9 @@ name_op(group_t *g, hb_pg_array_t *a, uint32_t station, const Hourbank__Op *op)
     case HOURBANK__OP__KIND_GIFT:
         name_member_at(g, a, station, op->gift->from_member);
         name_member_at(g, a, station, op->gift->to_member);
+        break;
+    case HOURBANK__OP__KIND_DONATION:
+        name_member_at(g, a, station, op->donation->member);
         break;
     case HOURBANK__OP__KIND_VOID_OP:
         hb_pg_array_int(&a[A_STATIONS], op->void_op->target->station_id);
@@ -294,7 +288,7 @@ fill_rules(group_t *g)
     for (int i = 0; i < PQntuples(r); i++) {
         hb_book_payer_rule_t p = {.district = PQgetvalue(r, i, 0), .category = PQgetvalue(r, i, 1),
                                   .guarantee = strcmp(PQgetvalue(r, i, 2), "guarantee") == 0,
-                                  .min_age = (int32_t) iv(r, i, 3)};
+                                  .min_age = (int32_t) iv(r, i, 3), .position = (int32_t) iv(r, i, 4)};
         hb_book_add_payer_rule(b, &p);
     }
     r = g->res[S_CATEGORIES];
@@ -319,7 +313,7 @@ account_kind(const char *s)
 static hb_opk_t
 op_kind(const char *s)
 {
-    static const hb_opk_t kinds[] = {HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID};
+    static const hb_opk_t kinds[] = {HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_DONATION};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(s, hb_posting_kind_name(kinds[i])) == 0)
             return kinds[i];
@@ -331,7 +325,8 @@ xfer_kind(const char *s)
 {
     return strcmp(s, "service") == 0 ? HB_XFER_SERVICE
            : strcmp(s, "overflow") == 0 ? HB_XFER_OVERFLOW
-           : strcmp(s, "gift") == 0 ? HB_XFER_GIFT : HB_XFER_VOID;
+           : strcmp(s, "gift") == 0 ? HB_XFER_GIFT
+           : strcmp(s, "donation") == 0 ? HB_XFER_DONATION : HB_XFER_VOID;
 }
 
 static const char *
@@ -358,6 +353,11 @@ fill_directory(group_t *g)
         hb_book_add_account(b, iv(r, i, 0), account_kind(PQgetvalue(r, i, 1)), sv(r, i, 2), iv(r, i, 3),
                             iv(r, i, 4), iv(r, i, 5));
     size_t added = 0;
+    for (size_t i = 0; i < g->n_cached; i++) {  /* a profile changed since: read it (cache.h) */
+        const hb_book_account_t *acc = hb_book_account(b, g->cached[i]->account_id);
+        if (acc && acc->version != g->cached[i]->account_version)
+            return SIZE_MAX;
+    }
     r = g->res[S_MEMBERS];
     for (int i = 0; i < PQntuples(r); i++)
         added += hb_book_add_member(b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
@@ -366,7 +366,7 @@ fill_directory(group_t *g)
         const hb_cache_member_t *m = g->cached[i];
         const char *district = community_district(g, m->community);
         added += district && hb_book_add_member(b, m->member_no, m->community, district, m->account_id,
-                                                m->birth_year, m->family_of) != NULL;
+                                                m->birth_year, m->family) != NULL;
     }
     return added;
 }
@@ -387,7 +387,8 @@ fill_ops(group_t *g)
         op->result = (hb_result_t) iv(r, i, 4);
         op->message = hb_book_strdup(b, PQgetvalue(r, i, 5));
         op->transfer_id = (uint64_t) iv(r, i, 6);
-        op->voided = PQgetvalue(r, i, 7)[0] == 't';
+        op->params = hb_book_strdup(b, PQgetvalue(r, i, 7));
+        op->voided = PQgetvalue(r, i, 8)[0] == 't';
     }
     r = g->res[S_REFUSED];
     for (int i = 0; i < PQntuples(r); i++)
@@ -399,7 +400,9 @@ fill_ops(group_t *g)
         hb_book_transfer_t t = {.id = iv(r, i, 2), .debit = hb_book_account(b, iv(r, i, 3)),
                                 .credit = hb_book_account(b, iv(r, i, 4)), .minutes = iv(r, i, 5),
                                 .kind = xfer_kind(PQgetvalue(r, i, 6)), .category = sv(r, i, 7),
-                                .day_start_s = iv(r, i, 8), .day_end_s = iv(r, i, 9)};
+                                .day_start_s = iv(r, i, 8), .day_end_s = iv(r, i, 9),
+                                .debit_member = hb_book_strdup(b, sv(r, i, 10)),
+                                .credit_member = hb_book_strdup(b, sv(r, i, 11))};
         if (!op || !t.debit || !t.credit)
             return -1;  /* read in another snapshot than the accounts: not from one writer */
         hb_book_add_loaded_transfer(b, op, &t);
@@ -433,7 +436,10 @@ fill_book(group_t *g)
     }
     g->book = new_book(g);
     fill_rules(g);
-    if (fill_directory(g) != rows(g, S_MEMBERS) + g->n_cached || fill_ops(g) != 0) {
+    size_t added = fill_directory(g);
+    if (added == SIZE_MAX)
+        return HB_GROUP_STALE;
+    if (added != rows(g, S_MEMBERS) + g->n_cached || fill_ops(g) != 0) {
         hb_log_error("group refused: members, accounts and ops read inconsistently (another writer?)");
         return -1;
     }
@@ -521,7 +527,8 @@ remember(group_t *g)
                              b->day_sums[i].minutes);
     for (size_t i = 0; i < b->n_members; i++) {
         const hb_book_member_t *m = &b->member_rows[i];
-        hb_cache_member_t c = {m->member_no, m->community, m->account->id, m->birth_year, m->family_of};
+        int64_t version = m->account->version_after ? m->account->version_after : m->account->version;
+        hb_cache_member_t c = {m->member_no, m->community, m->account->id, m->birth_year, m->family, version};
         hb_cache_put_member(g->cache, &c);
     }
 }
@@ -599,7 +606,7 @@ hb_group_apply(PGconn *pg, hb_cache_t *cache, hb_ledger_job_t *jobs, size_t n, h
     group_t g = {.conn = {pg, note, note_arg}, .cache = cache, .jobs = jobs, .n_jobs = n};
     collect(&g);
     int rc = load(&g);
-    if (rc == 0 && fill_book(&g) != 0)
+    if (rc == 0 && (rc = fill_book(&g)) != 0 && rc != HB_GROUP_STALE)
         rc = -2;
     if (rc == 0)
         rc = load_days(&g);

@@ -31,8 +31,11 @@ int hb_group_prepare(PGconn *pg, char *msg, size_t msg_size);
  * batch_result, high_water_mark and outcomes. Returns 0 when committed;
  * -1 when a statement failed (note was called); -2 when the group cannot
  * be applied though the database works (logged here: e.g. an op of a
- * station the ledger does not know). After -1 or -2 the caller rolls back
- * and no job's results may be used. */
+ * station the ledger does not know); HB_GROUP_STALE when a member the
+ * cache kept has changed (a new profile version, cache.h): the caller
+ * rolls back, empties the cache and applies the group again. After any
+ * of these the caller rolls back and no job's results may be used. */
+#define HB_GROUP_STALE (-3)
 int hb_group_apply(PGconn *pg, hb_cache_t *cache, hb_ledger_job_t *jobs, size_t n, hb_group_note_fn *note,
                    void *note_arg);
 

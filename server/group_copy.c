@@ -13,7 +13,8 @@
 #include "posting.h"
 
 static const char *const XFER_KIND_NAMES[] = {
-    [HB_XFER_SERVICE] = "service", [HB_XFER_OVERFLOW] = "overflow", [HB_XFER_GIFT] = "gift", [HB_XFER_VOID] = "void"};
+    [HB_XFER_SERVICE] = "service", [HB_XFER_OVERFLOW] = "overflow", [HB_XFER_GIFT] = "gift", [HB_XFER_VOID] = "void",
+    [HB_XFER_DONATION] = "donation"};
 
 
 /* A text field of COPY's text format: NULL is \N; backslash, tab, newline
@@ -76,9 +77,28 @@ hb_group_copy_op_rows(const hb_book_t *b, FILE *f)
         copy_text(f, hex, '\t');
         copy_text(f, hb_posting_kind_name(op->kind), '\t');
         copy_int(f, op->result, false, '\t');
-        copy_text(f, op->message, '\t');
+        copy_text(f, op->params, '\t');
         copy_int(f, (int64_t) op->transfer_id, true, '\t');
-        copy_time(f, op->occurred_s, '\n');
+        copy_time(f, op->occurred_s, '\t');
+        copy_text(f, op->operator_name, '\t');
+        copy_text(f, op->member, '\t');
+        copy_text(f, op->counterpart, '\t');
+        copy_int(f, op->minutes, true, '\t');
+        copy_text(f, op->category, '\t');
+        copy_text(f, op->note, '\t');
+        copy_int(f, op->target_station, true, '\t');
+        copy_int(f, (int64_t) op->target_seq, true, '\t');
+        copy_int(f, b->version, false, '\t');
+        copy_text(f, op->payer, '\t');
+        if (op->payer_rule < 0)
+            copy_text(f, NULL, '\t');
+        else
+            copy_int(f, op->payer_rule, false, '\t');
+        copy_text(f, op->member_district, '\t');
+        copy_text(f, op->counterpart_district, '\t');
+        copy_text(f, op->payer_district, '\t');
+        copy_text(f, op->service_day, '\t');
+        copy_text(f, op->posted_day, '\n');
     }
 }
 

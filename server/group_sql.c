@@ -25,7 +25,7 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                    " FROM rules_version ORDER BY version DESC LIMIT 1"},
     [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts, time_zone"
                                  " FROM district_rule WHERE version = " NEWEST_VERSION},
-    [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age FROM payer_rule"
+    [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age, position FROM payer_rule"
                                  " WHERE version = " NEWEST_VERSION " ORDER BY district, position"},
     [S_CATEGORIES] = {"g_categories", 0, "SELECT name FROM category WHERE version = " NEWEST_VERSION},
     [S_STATIONS] = {"g_stations", 1, "SELECT s.id, s.community, c.district, s.serial_min, s.serial_max"
@@ -40,16 +40,21 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                     " UNION ALL SELECT unnest(ARRAY[t.debit_account, t.credit_account]) FROM " VOID_KEYS
                     "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t))"
                     " ORDER BY a.id FOR UPDATE"},
+    /* with the profile in force: its birth year and family links ("A,B") */
     [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
-                                   " coalesce(m.birth_year, 0), m.family_of"
+                                   " coalesce(p.birth_year, 0), coalesce((SELECT string_agg(f.relative, ','"
+                                   "  ORDER BY f.relative) FROM family_link f"
+                                   "  WHERE f.member_no = m.member_no AND f.profile_version = p.version), '')"
                                    " FROM member m JOIN community c ON c.code = m.community"
+                                   " CROSS JOIN LATERAL (SELECT q.version, q.birth_year FROM member_profile q"
+                                   "  WHERE q.member_no = m.member_no ORDER BY q.version DESC LIMIT 1) p"
                                    " WHERE m.member_no = ANY ($1::text[])"},
     [S_COMMUNITIES] = {"g_communities", 1, "SELECT code, district FROM community WHERE code = ANY ($1::text[])"},
     /* LATERAL with LIMIT/OFFSET (which keeps the subquery from being pulled
      * up into a join): one index probe per key. As a join, the generic plan
      * made when the ledger was small hashes the keys and scans all of op. */
     [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
-                           " o.message, coalesce(o.transfer_id, 0), EXISTS (SELECT 1 FROM void_link v"
+                           " o.message, coalesce(o.transfer_id, 0), o.params, EXISTS (SELECT 1 FROM void_link v"
                            "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
                            " FROM " OP_KEYS " CROSS JOIN LATERAL"
                            " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q LIMIT 1) o"},
@@ -59,7 +64,9 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
     [S_XFERS] = {"g_xfers", 2, "SELECT t.station_id, t.seq, t.id, t.debit_account, t.credit_account, t.minutes,"
                                " t.kind, t.category,"
                                " extract(epoch FROM hb_local_day_start(t.occurred_at, z.tz))::bigint,"
-                               " extract(epoch FROM hb_local_day_end(t.occurred_at, z.tz))::bigint"
+                               " extract(epoch FROM hb_local_day_end(t.occurred_at, z.tz))::bigint,"
+                               " (SELECT member_no FROM member WHERE account_id = t.debit_account),"
+                               " (SELECT member_no FROM member WHERE account_id = t.credit_account)"
                                " FROM " OP_KEYS " CROSS JOIN LATERAL"
                                " (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t"
                                " LEFT JOIN LATERAL (SELECT r.time_zone AS tz FROM member m"
@@ -74,7 +81,8 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                       " extract(epoch FROM hb_local_day_start(to_timestamp(u.a), z.tz))::bigint,"
                       " extract(epoch FROM hb_local_day_end(to_timestamp(u.a), z.tz))::bigint,"
                       " extract(year FROM to_timestamp(u.a) AT TIME ZONE z.tz)::integer"
-                      " FROM (SELECT DISTINCT a FROM unnest($1::bigint[]) a) u"
+                      " FROM (SELECT a FROM unnest($1::bigint[]) a"
+                      "  UNION SELECT floor(extract(epoch FROM now()))::bigint) u"
                       " CROSS JOIN (SELECT DISTINCT time_zone AS tz FROM district_rule"
                       "  WHERE version = " NEWEST_VERSION ") z"},
     /* the lowest-seq refused registration of each (station, number) an op
@@ -98,10 +106,17 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                         " SELECT id, 'member', d, db, cr"
                         " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"
                         " RETURNING id, version"},
-    [S_NEW_MEMBERS] = {"g_new_members", 9,
-                       "INSERT INTO member (member_no, community, account_id, name, role, birth_year, family_of,"
-                       " station_id, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
-                       " $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[])"},
+    /* each new member, its first profile and its family link */
+    [S_NEW_MEMBERS] = {"g_new_members", 10,
+                       "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
+                       "  $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::text[])"
+                       "  u(no, comm, acct, name, role, birth, family, st, seq, phone)),"
+                       " m AS (INSERT INTO member (member_no, community, account_id, role, station_id, seq)"
+                       "  SELECT no, comm, acct, role, st, seq FROM n),"
+                       " p AS (INSERT INTO member_profile (member_no, version, name, birth_year, phone, station_id, seq)"
+                       "  SELECT no, 1, name, birth, phone, st, seq FROM n)"
+                       " INSERT INTO family_link (member_no, profile_version, relative)"
+                       " SELECT no, 1, family FROM n WHERE family IS NOT NULL"},
     [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
                                        " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
     [S_NEW_REFUSED] = {"g_new_refused", 4,
@@ -135,7 +150,9 @@ hb_group_prepare(PGconn *pg, char *msg, size_t msg_size)
 }
 
 const char hb_group_copy_ops_sql[] =
-    "COPY op (station_id, seq, payload_hash, kind, result, message, transfer_id, occurred_at) FROM STDIN";
+    "COPY op (station_id, seq, payload_hash, kind, result, params, transfer_id, occurred_at, operator, member,"
+    " counterpart, minutes, category, note, target_station, target_seq, rules_version, payer, payer_rule,"
+    " member_district, counterpart_district, payer_district, service_day, posted_day) FROM STDIN";
 const char hb_group_copy_xfers_sql[] =
     "COPY transfer (id, debit_account, credit_account, minutes, kind, category, station_id, seq, occurred_at,"
     " reverses, note, rules_version) FROM STDIN";

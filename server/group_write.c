@@ -16,7 +16,7 @@
 enum {
     A_ACC_ID, A_ACC_DISTRICT, A_ACC_DEBITS, A_ACC_CREDITS,
     A_MEM_NO, A_MEM_COMMUNITY, A_MEM_ACCOUNT, A_MEM_NAME, A_MEM_ROLE, A_MEM_BIRTH, A_MEM_FAMILY,
-    A_MEM_STATION, A_MEM_SEQ,
+    A_MEM_STATION, A_MEM_SEQ, A_MEM_PHONE,
     A_V_TS, A_V_TQ, A_V_VS, A_V_VQ,
     A_B_ID, A_B_DEBITS, A_B_CREDITS,
     A_R_STATION, A_R_NO, A_R_SEQ, A_R_RESULT,
@@ -50,9 +50,10 @@ write_accounts_members(const hb_book_t *b, hb_pg_array_t *a)
         hb_pg_array_str(&a[A_MEM_NAME], m->name);
         hb_pg_array_int(&a[A_MEM_ROLE], m->role);
         hb_pg_array_null_if_zero(&a[A_MEM_BIRTH], m->birth_year);
-        hb_pg_array_str(&a[A_MEM_FAMILY], m->family_of);
+        hb_pg_array_str(&a[A_MEM_FAMILY], m->family[0] ? m->family : NULL);  /* one link at registration */
         hb_pg_array_int(&a[A_MEM_STATION], m->station_id);
         hb_pg_array_int(&a[A_MEM_SEQ], (int64_t) m->seq);
+        hb_pg_array_str(&a[A_MEM_PHONE], m->phone);
     }
 }
 
@@ -119,7 +120,7 @@ hb_group_write(hb_group_conn_t *c, const hb_book_t *b, PGresult **res)
     if (b->next_transfer_id > b->first_transfer_id)
         hb_group_pg_add_call(calls, &n, S_SETVAL_TRANSFER, xfer_seq, 1);
     add_rows_call(calls, &n, S_NEW_ACCOUNTS, a, A_ACC_ID, 4);
-    add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 9);
+    add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 10);
     int rc = n > 0 ? hb_group_pg_run(c, calls, n, res) : 0;
     if (rc == 0)
         rc = hb_group_pg_copy(c, hb_group_copy_ops_sql, b, hb_group_copy_op_rows);

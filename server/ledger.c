@@ -8,6 +8,7 @@
 #include "hb_assert.h"
 #include "hb_log.h"
 #include "group.h"
+#include "hb_wire.h"
 #include "migrate.h"
 #include "pg_array.h"
 
@@ -108,6 +109,23 @@ set_synchronous_commit(hb_ledger_t *self, char *msg, size_t msg_size)
     return rc;
 }
 
+/* Central's hash key (migration 0012) into the cache, for hb_wire_op_hash. */
+static int
+load_hash_key(hb_ledger_t *self, char *msg, size_t msg_size)
+{
+    PGresult *r = PQexecParams(self->pg, "SELECT key FROM hash_key WHERE id = 1", 0, NULL, NULL, NULL, NULL, 1);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+             PQgetlength(r, 0, 0) == HB_WIRE_HASH_KEY_BYTES;
+    if (ok)
+        hb_cache_set_hash_key(self->cache, (const uint8_t *) PQgetvalue(r, 0, 0), HB_WIRE_HASH_KEY_BYTES);
+    else {
+        snprintf(msg, msg_size, "could not read the hash key (table hash_key): %s", PQresultErrorMessage(r));
+        msg[strcspn(msg, "\n")] = '\0';
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 int
 hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
 {
@@ -138,6 +156,10 @@ hb_ledger_connect(hb_ledger_t *self, bool *fatal, char *msg, size_t msg_size)
      * restored from a backup, where neither members nor row versions need
      * be what this process saw: start from the database again. */
     hb_cache_clear(self->cache);
+    if (load_hash_key(self, msg, msg_size) != 0) {
+        drop_connection(self);
+        return -1;
+    }
     return 0;
 }
 
@@ -268,6 +290,12 @@ apply_group(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
 {
     self->lost = false;
     int rc = hb_group_apply(self->pg, self->cache, jobs, n, note_cb, self);
+    if (rc == HB_GROUP_STALE) {  /* a member changed behind the cache: read everything again */
+        PQclear(PQexec(self->pg, "ROLLBACK"));
+        hb_cache_clear(self->cache);
+        rc = hb_group_apply(self->pg, self->cache, jobs, n, note_cb, self);
+        hb_assert(rc != HB_GROUP_STALE);  /* an empty cache holds nothing stale */
+    }
     if (rc == 0)
         return GROUP_COMMITTED;
     if (hb_ledger_connected(self))

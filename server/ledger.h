@@ -27,7 +27,11 @@ typedef struct hb_ledger hb_ledger_t;
 
 typedef struct {
     hb_result_t result;
+    /* the result's values, "name=value" lines (PROTOCOL.md "Result
+     * values"); legacy: the English prose of a result stored before
+     * values existed (migration 0012) */
     char message[HB_MESSAGE_BYTES_MAX];
+    bool legacy;
     uint64_t transfer_id;
 } hb_ledger_outcome_t;
 

@@ -8,6 +8,7 @@
 #include "hb_assert.h"
 #include "hb_log.h"
 #include "hb_memberno.h"
+#include "hb_wire.h"
 
 #define US_PER_S 1000000LL
 #define S_PER_DAY 86400
@@ -30,6 +31,7 @@ hb_posting_kind_name(hb_opk_t kind)
     case HB_OPK_SERVICE: return "service";
     case HB_OPK_GIFT: return "gift";
     case HB_OPK_VOID: return "void";
+    case HB_OPK_DONATION: return "donation";
     default: return "invalid";
     }
 }
@@ -42,15 +44,17 @@ hb_posting_kind_of(const Hourbank__Op *op)
     case HOURBANK__OP__KIND_SERVICE: return HB_OPK_SERVICE;
     case HOURBANK__OP__KIND_GIFT: return HB_OPK_GIFT;
     case HOURBANK__OP__KIND_VOID_OP: return HB_OPK_VOID;
+    case HOURBANK__OP__KIND_DONATION: return HB_OPK_DONATION;
     default: return HB_OPK_INVALID;
     }
 }
 
+/* Refuses the op with code and its values (PROTOCOL.md "Result values"). */
 static int
-reject(ctx_t *c, hb_result_t code, const char *message)
+reject(ctx_t *c, hb_result_t code, const char *params)
 {
     c->rec->result = code;
-    c->rec->message = message;
+    c->rec->params = params;
     return 0;
 }
 
@@ -58,18 +62,19 @@ static int
 ok(ctx_t *c, const hb_book_transfer_t *t)
 {
     c->rec->result = HB_RESULT_OK;
-    c->rec->message = "";
+    c->rec->params = "";
     c->rec->transfer_id = t ? (uint64_t) t->id : 0;
     return 0;
 }
 
-/* NO_DISTRICT_RULES: who (e.g. "provider QX03-000001-2") is in a district
- * without rules in the version in force (migration 0010's hb_no_rules). */
+/* NO_DISTRICT_RULES: the member (or station) in role is in a district
+ * without rules in the version in force (migration 0012's hb_no_rules). */
 static int
-no_rules(ctx_t *c, const char *who, const char *district)
+no_rules(ctx_t *c, const char *role, const char *who, const char *district)
 {
     return reject(c, HB_RESULT_NO_DISTRICT_RULES,
-                  hb_book_printf(c->book, "%s is in district %s, which has no rules in rules version %" PRId32, who,
+                  hb_book_printf(c->book, "role=%s\n%s=%s\ndistrict=%s\nrules_version=%" PRId32, role,
+                                 strcmp(role, "station") == 0 ? "station" : "member", who,
                                  district ? district : "", c->book->version));
 }
 
@@ -98,10 +103,8 @@ refused(ctx_t *c, const char *no)
     if (!r || r->seq >= c->rec->seq)
         return 1;
     return reject(c, HB_RESULT_REGISTRATION_REFUSED,
-                  hb_book_printf(c->book, "the registration of member %s from station %" PRIu32 " at seq %" PRIu64
-                                          " was refused (%s): at this station the number may mean another person",
-                                 r->member_no, r->station_id, r->seq,
-                                 r->result == HB_RESULT_DUPLICATE ? "already registered" : "seq reused"));
+                  hb_book_printf(c->book, "member=%s\nstation=%" PRIu32 "\nseq=%" PRIu64 "\nrefused_result=%d",
+                                 r->member_no, r->station_id, r->seq, (int) r->result));
 }
 
 /* The first of the two numbers an op names that it may not name. */
@@ -123,33 +126,34 @@ do_register(ctx_t *c)
     long long serial = strtoll(serial_text, NULL, 10);  /* hb_wire checked the digits */
     if (strcmp(code, c->st->community) != 0)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "station %" PRIu32 " serves community %s and may not register member %s",
+                      hb_book_printf(b, "reason=register_community\nstation=%" PRIu32 "\ncommunity=%s\nmember=%s",
                                      c->st->id, c->st->community, m->member_no));
     if (serial < c->st->serial_min || serial > c->st->serial_max)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "member %s is outside station %" PRIu32 "'s member serials %" PRId64 "..%" PRId64,
-                                     m->member_no, c->st->id, c->st->serial_min, c->st->serial_max));
+                      hb_book_printf(b, "reason=serials\nstation=%" PRIu32 "\nmember=%s\nserial_min=%" PRId64
+                                        "\nserial_max=%" PRId64,
+                                     c->st->id, m->member_no, c->st->serial_min, c->st->serial_max));
     if (hb_book_member(b, m->member_no)) {
         hb_book_add_refusal(b, c->rec->station_id, m->member_no, c->rec->seq, HB_RESULT_DUPLICATE, true);
-        return reject(c, HB_RESULT_DUPLICATE, hb_book_printf(b, "member %s is already registered", m->member_no));
+        return reject(c, HB_RESULT_DUPLICATE, hb_book_printf(b, "member=%s", m->member_no));
     }
     if (refused_either(c, m->member_no, m->family_of) != 1)
         return 0;
     if (m->family_of[0] && !hb_book_member(b, m->family_of))
         return reject(c, HB_RESULT_UNKNOWN_MEMBER,
-                      hb_book_printf(b, "family member %s is not registered", m->family_of));
+                      hb_book_printf(b, "role=family\nmember=%s", m->family_of));
     if (!hb_book_district_rule(b, c->st->district))
-        return no_rules(c, hb_book_printf(b, "station %" PRIu32, c->st->id), c->st->district);
-    hb_book_register(b, m->member_no, c->st, m->name, (int) m->role, (int32_t) m->birth_year,
-                     m->family_of[0] ? m->family_of : NULL, c->rec->station_id, c->rec->seq);
+        return no_rules(c, "station", hb_book_printf(b, "%" PRIu32, c->st->id), c->st->district);
+    hb_book_register(b, m->member_no, c->st, m->name, (int) m->role, (int32_t) m->birth_year, m->family_of,
+                     m->phone[0] ? m->phone : NULL, c->rec->station_id, c->rec->seq);
     return ok(c, NULL);
 }
 
 /* hb_payer(): the recipient's district's rules, first match wins; ages
- * in the recipient's district's local year. */
-static bool
-guarantee_pays(const ctx_t *c, const hb_book_member_t *recp, const hb_book_district_rule_t *rr,
-               const char *category)
+ * in the recipient's district's local year. NULL: none matches, the
+ * recipient pays. */
+static const hb_book_payer_rule_t *
+payer_rule(const ctx_t *c, const hb_book_member_t *recp, const hb_book_district_rule_t *rr, const char *category)
 {
     const hb_book_t *b = c->book;
     for (size_t i = 0; i < b->n_payer_rules; i++) {
@@ -158,12 +162,12 @@ guarantee_pays(const ctx_t *c, const hb_book_member_t *recp, const hb_book_distr
             (strcmp(r->category, "*") != 0 && strcmp(r->category, category) != 0))
             continue;
         if (r->min_age == 0)
-            return r->guarantee;
+            return r;
         int32_t year = hb_book_local_day(b, rr->time_zone, c->in->op->occurred_at)->year;
         if (recp->birth_year != 0 && year - recp->birth_year >= r->min_age)
-            return r->guarantee;
+            return r;
     }
-    return false;
+    return NULL;
 }
 
 /* The checks of hb_service() before any balance is read. */
@@ -173,27 +177,27 @@ service_facts_check(ctx_t *c, const hb_book_member_t *prov, const hb_book_member
     const Hourbank__ServiceRecord *s = c->in->op->service;
     hb_book_t *b = c->book;
     if (!prov)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "provider %s is not registered", s->provider));
+        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=provider\nmember=%s", s->provider));
     if (!recp)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "recipient %s is not registered", s->recipient));
+        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=recipient\nmember=%s", s->recipient));
     if (strcmp(s->provider, s->recipient) == 0)
         return reject(c, HB_RESULT_SELF_SERVICE,
-                      hb_book_printf(b, "member %s cannot record a service to themselves", s->provider));
+                      hb_book_printf(b, "kind=service\nmember=%s", s->provider));
     if (strcmp(c->st->community, prov->community) != 0 && strcmp(c->st->community, recp->community) != 0)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "station %" PRIu32 " (community %s) may record only services of its own members, not %s to %s",
+                      hb_book_printf(b, "reason=service_community\nstation=%" PRIu32 "\ncommunity=%s\nprovider=%s"
+                                        "\nrecipient=%s",
                                      c->st->id, c->st->community, s->provider, s->recipient));
     if (!hb_book_has_category(b, s->category))
         return reject(c, HB_RESULT_UNKNOWN_CATEGORY,
-                      hb_book_printf(b, "service category \"%s\" is not in the catalogue", s->category));
+                      hb_book_printf(b, "category=%s", s->category));
     if (s->minutes < 1 || s->minutes > HB_RECORD_MINUTES_MAX)
         return reject(c, HB_RESULT_INVALID_DURATION,
-                      hb_book_printf(b, "duration %" PRId64 " minutes is outside 1..%d", s->minutes,
-                                     HB_RECORD_MINUTES_MAX));
+                      hb_book_printf(b, "minutes=%" PRId64 "\nmax_minutes=%d", s->minutes, HB_RECORD_MINUTES_MAX));
     if (!hb_book_district_rule(b, prov->district))
-        return no_rules(c, hb_book_printf(b, "provider %s", s->provider), prov->district);
+        return no_rules(c, "provider", s->provider, prov->district);
     if (!hb_book_district_rule(b, recp->district))
-        return no_rules(c, hb_book_printf(b, "recipient %s", s->recipient), recp->district);
+        return no_rules(c, "recipient", s->recipient, recp->district);
     return 1;
 }
 
@@ -207,15 +211,14 @@ service_payer_check(ctx_t *c, const hb_book_member_t *recp, const hb_book_accoun
     if (payer->id == GUARANTEE_ACCOUNT_ID) {
         if (payer_bal - s->minutes < -b->guarantee_budget)
             return reject(c, HB_RESULT_BUDGET_EXHAUSTED,
-                          hb_book_printf(b, "the guarantee budget of %" PRId64 " minutes is exhausted",
-                                         b->guarantee_budget));
+                          hb_book_printf(b, "budget_minutes=%" PRId64, b->guarantee_budget));
         return 1;
     }
     const hb_book_district_rule_t *rr = hb_book_district_rule(b, recp->district);
     hb_assert(rr);  /* service_facts_check */
     if (payer_bal - s->minutes < rr->floor)
         return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
-                      hb_book_printf(b, "recipient %s holds %" PRId64 " minutes, the service needs %" PRId64,
+                      hb_book_printf(b, "role=recipient\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
                                      s->recipient, payer_bal, s->minutes));
     return 1;
 }
@@ -238,10 +241,10 @@ do_service(ctx_t *c)
     int64_t *served = hb_book_day_sum(b, prov->account->id, day->day_start_s);
     if (*served + s->minutes > rp->daily_limit)
         return reject(c, HB_RESULT_DAILY_LIMIT_EXCEEDED,
-                      hb_book_printf(b, "provider %s would exceed the daily limit of %" PRId64 " minutes on %s",
+                      hb_book_printf(b, "member=%s\nlimit_minutes=%" PRId64 "\nday=%s",
                                      s->provider, rp->daily_limit, day->day_text));
-    hb_book_account_t *payer = guarantee_pays(c, recp, rr, s->category)
-                                   ? hb_book_account(b, GUARANTEE_ACCOUNT_ID) : recp->account;
+    const hb_book_payer_rule_t *rule = payer_rule(c, recp, rr, s->category);
+    hb_book_account_t *payer = rule && rule->guarantee ? hb_book_account(b, GUARANTEE_ACCOUNT_ID) : recp->account;
     hb_assert(payer);
     if ((rc = service_payer_check(c, recp, payer)) != 1)
         return rc;
@@ -249,7 +252,8 @@ do_service(ctx_t *c)
     int64_t room = rp->cap - bal > 0 ? rp->cap - bal : 0;
     if (s->minutes > room && !rp->overflow_donate)
         return reject(c, HB_RESULT_CAP_EXCEEDED,
-                      hb_book_printf(b, "provider %s holds %" PRId64 " minutes; %" PRId64 " more would pass the cap of %" PRId64,
+                      hb_book_printf(b, "role=provider\nmember=%s\nheld_minutes=%" PRId64 "\nminutes=%" PRId64
+                                        "\ncap_minutes=%" PRId64,
                                      s->provider, bal, s->minutes, rp->cap));
     const hb_book_transfer_t *first = NULL, *extra = NULL;
     const char *category = hb_book_strdup(b, s->category), *note = hb_book_strdup(b, s->note);
@@ -262,15 +266,43 @@ do_service(ctx_t *c)
     if (s->minutes > room)  /* overflow policy 'donate': the excess goes to the pool */
         extra = hb_book_post(b, payer, hb_book_account(b, DONATION_ACCOUNT_ID), s->minutes - room,
                              HB_XFER_OVERFLOW, category, c->rec, day->day_start_s, 0, note);
+    c->rec->payer = payer->id == GUARANTEE_ACCOUNT_ID ? "guarantee" : recp->member_no;
+    c->rec->payer_rule = rule ? rule->position : -1;
     return ok(c, first ? first : extra);
 }
 
+/* True if member number no is in list, a "A,B" family list. */
+static bool
+in_family(const char *list, const char *no)
+{
+    size_t len = strlen(no);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && memcmp(p, no, n) == 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+/* Either names the other as family, or both name a same relative. */
 static bool
 is_family(const hb_book_member_t *src, const hb_book_member_t *dst)
 {
-    return (dst->family_of && strcmp(dst->family_of, src->member_no) == 0) ||
-           (src->family_of && strcmp(src->family_of, dst->member_no) == 0) ||
-           (src->family_of && dst->family_of && strcmp(src->family_of, dst->family_of) == 0);
+    if (in_family(dst->family, src->member_no) || in_family(src->family, dst->member_no))
+        return true;
+    for (const char *p = src->family; *p;) {
+        size_t n = strcspn(p, ",");
+        char no[HB_MEMBER_NO_BUF_BYTES];
+        if (n < sizeof no) {
+            memcpy(no, p, n);
+            no[n] = '\0';
+            if (in_family(dst->family, no))
+                return true;
+        }
+        p += n + (p[n] == ',');
+    }
+    return false;
 }
 
 static int
@@ -279,27 +311,27 @@ gift_facts_check(ctx_t *c, const hb_book_member_t *src, const hb_book_member_t *
     const Hourbank__Gift *g = c->in->op->gift;
     hb_book_t *b = c->book;
     if (!src)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "giver %s is not registered", g->from_member));
+        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=giver\nmember=%s", g->from_member));
     if (!dst)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "receiver %s is not registered", g->to_member));
+        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=receiver\nmember=%s", g->to_member));
     if (strcmp(g->from_member, g->to_member) == 0)
         return reject(c, HB_RESULT_SELF_SERVICE,
-                      hb_book_printf(b, "member %s cannot give hours to themselves", g->from_member));
+                      hb_book_printf(b, "kind=gift\nmember=%s", g->from_member));
     if (strcmp(src->community, c->st->community) != 0)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "station %" PRIu32 " may record gifts only from its own members, not from %s",
-                                     c->st->id, g->from_member));
+                      hb_book_printf(b, "reason=gift_community\nstation=%" PRIu32 "\ngiver=%s", c->st->id,
+                                     g->from_member));
     const hb_book_district_rule_t *rs = hb_book_district_rule(b, src->district);
     if (!rs)
-        return no_rules(c, hb_book_printf(b, "giver %s", g->from_member), src->district);
+        return no_rules(c, "giver", g->from_member, src->district);
     if (!hb_book_district_rule(b, dst->district))
-        return no_rules(c, hb_book_printf(b, "receiver %s", g->to_member), dst->district);
+        return no_rules(c, "receiver", g->to_member, dst->district);
     if (rs->gifts == HB_GIFTS_NONE)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "district %s does not allow gifts of hours", src->district));
+                      hb_book_printf(b, "reason=gifts_off\ndistrict=%s", src->district));
     if (rs->gifts == HB_GIFTS_FAMILY && !is_family(src, dst))
         return reject(c, HB_RESULT_NOT_FAMILY,
-                      hb_book_printf(b, "%s and %s are not registered as family", g->from_member, g->to_member));
+                      hb_book_printf(b, "giver=%s\nreceiver=%s", g->from_member, g->to_member));
     return 1;
 }
 
@@ -320,12 +352,14 @@ do_gift(ctx_t *c)
     int64_t src_bal = hb_book_balance(src->account), dst_bal = hb_book_balance(dst->account);
     if (src_bal - g->minutes < rs->floor)
         return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
-                      hb_book_printf(b, "giver %s holds %" PRId64 " minutes, the gift needs %" PRId64,
+                      hb_book_printf(b, "role=giver\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
                                      g->from_member, src_bal, g->minutes));
     if (dst_bal + g->minutes > rd->cap)
         return reject(c, HB_RESULT_CAP_EXCEEDED,
-                      hb_book_printf(b, "receiver %s holds %" PRId64 " minutes; %" PRId64 " more would pass the cap of %" PRId64,
+                      hb_book_printf(b, "role=receiver\nmember=%s\nheld_minutes=%" PRId64 "\nminutes=%" PRId64
+                                        "\ncap_minutes=%" PRId64,
                                      g->to_member, dst_bal, g->minutes, rd->cap));
+    c->rec->payer = src->member_no;
     return ok(c, hb_book_post(b, src->account, dst->account, g->minutes, HB_XFER_GIFT, NULL, c->rec,
                               0, 0, hb_book_strdup(b, g->reason)));
 }
@@ -337,25 +371,26 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
     hb_book_t *b = c->book;
     if (!target)
         return reject(c, HB_RESULT_UNKNOWN_OPERATION,
-                      hb_book_printf(b, "operation %" PRIu32 ":%" PRIu64 " does not exist", ts, tq));
+                      hb_book_printf(b, "target=%" PRIu32 ":%" PRIu64, ts, tq));
     const hb_book_station_t *tst = hb_book_station(b, ts);
     hb_assert(tst);  /* an op's station exists (foreign key), and hb_group loads it */
     if (strcmp(tst->community, c->st->community) != 0)
         return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "station %" PRIu32 " may void only operations of its own community",
-                                     c->st->id));
+                      hb_book_printf(b, "reason=void_community\nstation=%" PRIu32, c->st->id));
     if (target->result != HB_RESULT_OK || (target->kind != HB_OPK_SERVICE && target->kind != HB_OPK_GIFT))
         return reject(c, HB_RESULT_NOT_VOIDABLE,
-                      hb_book_printf(b, "operation %" PRIu32 ":%" PRIu64 " is a %s with result %d and cannot be voided",
+                      hb_book_printf(b, "target=%" PRIu32 ":%" PRIu64 "\ntarget_kind=%s\ntarget_result=%d",
                                      ts, tq, hb_posting_kind_name(target->kind), (int) target->result));
     if (target->voided)
         return reject(c, HB_RESULT_ALREADY_VOIDED,
-                      hb_book_printf(b, "operation %" PRIu32 ":%" PRIu64 " is already voided", ts, tq));
+                      hb_book_printf(b, "target=%" PRIu32 ":%" PRIu64, ts, tq));
     for (size_t i = 0; i < target->n_transfers; i++) {  /* every member account moved, in transfer order */
-        const hb_book_account_t *sides[] = {target->transfers[i]->credit, target->transfers[i]->debit};
+        const hb_book_transfer_t *t = target->transfers[i];
+        const hb_book_account_t *sides[] = {t->credit, t->debit};
+        const char *nos[] = {t->credit_member, t->debit_member};
         for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++)
             if (sides[k]->kind == HB_ACCOUNT_MEMBER && !hb_book_district_rule(b, sides[k]->district))
-                return no_rules(c, hb_book_printf(b, "account %" PRId64, sides[k]->id), sides[k]->district);
+                return no_rules(c, "member", nos[k] ? nos[k] : "", sides[k]->district);
     }
     for (size_t i = 0; i < target->n_transfers; i++) {
         const hb_book_transfer_t *t = target->transfers[i];
@@ -365,8 +400,9 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
         hb_assert(r);  /* checked above */
         if (hb_book_balance(t->credit) - t->minutes < r->floor)
             return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
-                          hb_book_printf(b, "account %" PRId64 " no longer holds the %" PRId64 " minutes to reverse",
-                                         t->credit->id, t->minutes));
+                          hb_book_printf(b, "role=credited\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
+                                         t->credit_member ? t->credit_member : "", hb_book_balance(t->credit),
+                                         t->minutes));
     }
     return 1;
 }
@@ -398,6 +434,35 @@ do_void(ctx_t *c)
     return ok(c, first);
 }
 
+/* Hours given to the pool (migration 0012's hb_donation). */
+static int
+do_donation(ctx_t *c)
+{
+    const Hourbank__Donation *d = c->in->op->donation;
+    hb_book_t *b = c->book;
+    hb_book_member_t *m = hb_book_member(b, d->member);
+    int rc = refused(c, d->member);
+    if (rc != 1)
+        return rc;
+    if (!m)
+        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=donor\nmember=%s", d->member));
+    if (strcmp(m->community, c->st->community) != 0)
+        return reject(c, HB_RESULT_NOT_AUTHORIZED,
+                      hb_book_printf(b, "reason=donation_community\nstation=%" PRIu32 "\ndonor=%s", c->st->id,
+                                     d->member));
+    const hb_book_district_rule_t *rd = hb_book_district_rule(b, m->district);
+    if (!rd)
+        return no_rules(c, "donor", d->member, m->district);
+    int64_t bal = hb_book_balance(m->account);
+    if (bal - d->minutes < rd->floor)
+        return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
+                      hb_book_printf(b, "role=donor\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
+                                     d->member, bal, d->minutes));
+    c->rec->payer = m->member_no;
+    return ok(c, hb_book_post(b, m->account, hb_book_account(b, DONATION_ACCOUNT_ID), d->minutes, HB_XFER_DONATION,
+                              NULL, c->rec, 0, 0, hb_book_strdup(b, d->reason)));
+}
+
 /* The occurred_at window, then the kind's rules. */
 static int
 decide(ctx_t *c)
@@ -406,26 +471,88 @@ decide(ctx_t *c)
     int64_t at_us = c->in->op->occurred_at * US_PER_S;
     if (at_us > b->now_us + b->clock_skew_s * US_PER_S)
         return reject(c, HB_RESULT_OCCURRED_IN_FUTURE,
-                      hb_book_printf(b, "occurred_at %s is in the future (central time %s)", c->in->at_text,
-                                     b->now_text));
+                      hb_book_printf(b, "occurred_at=%" PRId64 "\ncentral_time=%lld", c->in->op->occurred_at,
+                                     (long long) (b->now_us / US_PER_S)));
     if (at_us < b->now_us - b->max_age_s * US_PER_S)
         return reject(c, HB_RESULT_TOO_OLD,
-                      hb_book_printf(b, "occurred_at %s is older than the %" PRId64 "-day window", c->in->at_text,
+                      hb_book_printf(b, "occurred_at=%" PRId64 "\nwindow_days=%" PRId64, c->in->op->occurred_at,
                                      b->max_age_s / S_PER_DAY));
     switch (c->rec->kind) {
     case HB_OPK_REGISTER: return do_register(c);
     case HB_OPK_SERVICE: return do_service(c);
     case HB_OPK_GIFT: return do_gift(c);
     case HB_OPK_VOID: return do_void(c);
+    case HB_OPK_DONATION: return do_donation(c);
     default: hb_unreachable();  /* ops without a kind are refused by hb_wire_validate_op */
     }
 }
 
+/* The op's content (a valid op's only: a refused one may hold text that
+ * is not even UTF-8) and the districts and days of its posting, as
+ * migration 0012's hb_apply_op stores them. */
 static void
-outcome(const hb_posting_input_t *in, hb_result_t result, const char *message, uint64_t transfer_id,
+record(ctx_t *c)
+{
+    hb_book_op_t *r = c->rec;
+    hb_book_t *b = c->book;
+    const Hourbank__Op *op = c->in->op;
+    const hb_book_district_rule_t *zone = hb_book_district_rule(b, c->st->district);
+    if (zone)
+        r->posted_day = hb_book_local_day(b, zone->time_zone, b->now_us / US_PER_S)->day_text;
+    if (c->in->refused != HB_RESULT_OK)
+        return;
+    if (zone)
+        r->service_day = hb_book_local_day(b, zone->time_zone, op->occurred_at)->day_text;
+    r->operator_name = op->operator_[0] ? hb_book_strdup(b, op->operator_) : NULL;
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER:
+        r->member = hb_book_strdup(b, op->register_member->member_no);
+        break;
+    case HOURBANK__OP__KIND_SERVICE:
+        r->member = hb_book_strdup(b, op->service->provider);
+        r->counterpart = hb_book_strdup(b, op->service->recipient);
+        r->minutes = op->service->minutes;
+        r->category = hb_book_strdup(b, op->service->category);
+        r->note = hb_book_strdup(b, op->service->note);
+        break;
+    case HOURBANK__OP__KIND_GIFT:
+        r->member = hb_book_strdup(b, op->gift->from_member);
+        r->counterpart = hb_book_strdup(b, op->gift->to_member);
+        r->minutes = op->gift->minutes;
+        r->note = hb_book_strdup(b, op->gift->reason);
+        break;
+    case HOURBANK__OP__KIND_DONATION:
+        r->member = hb_book_strdup(b, op->donation->member);
+        r->minutes = op->donation->minutes;
+        r->note = hb_book_strdup(b, op->donation->reason);
+        break;
+    case HOURBANK__OP__KIND_VOID_OP:
+        r->target_station = op->void_op->target->station_id;
+        r->target_seq = op->void_op->target->seq;
+        r->note = hb_book_strdup(b, op->void_op->reason);
+        break;
+    default:
+        hb_unreachable();  /* valid ops have a kind */
+    }
+    const hb_book_member_t *m = r->member ? hb_book_member(b, r->member) : NULL;
+    const hb_book_member_t *o = r->counterpart ? hb_book_member(b, r->counterpart) : NULL;
+    const hb_book_member_t *p = r->payer ? hb_book_member(b, r->payer) : NULL;
+    r->member_district = m ? m->district : NULL;
+    r->counterpart_district = o ? o->district : NULL;
+    r->payer_district = p ? p->district : NULL;
+    if (r->result != HB_RESULT_OK) {
+        r->payer = NULL;
+        r->payer_rule = -1;
+        r->payer_district = NULL;
+    }
+}
+
+static void
+outcome(const hb_posting_input_t *in, hb_result_t result, const char *message, bool legacy, uint64_t transfer_id,
         hb_ledger_outcome_t *out)
 {
     out->result = result;
+    out->legacy = legacy;
     snprintf(out->message, sizeof out->message, "%s", message);
     out->transfer_id = transfer_id;
     if (result == HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD)
@@ -436,6 +563,21 @@ outcome(const hb_posting_input_t *in, hb_result_t result, const char *message, u
                     in->op->seq, hb_result_name(result), out->message);
 }
 
+/* The values of a refusal before posting: a retired station's are values
+ * already (writer.c); a field's is its English line as `detail`. */
+static const char *
+refusal_params(hb_book_t *book, const char *refusal)
+{
+    if (hb_wire_params_text(refusal))
+        return hb_book_strdup(book, refusal);
+    char line[HB_MESSAGE_BYTES_MAX];
+    snprintf(line, sizeof line, "%s", refusal);
+    for (char *q = line; *q; q++)  /* one line */
+        if (*q == '\n')
+            *q = ' ';
+    return hb_book_printf(book, "detail=%s", line);
+}
+
 int
 hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcome_t *out, char *err,
                  size_t err_size)
@@ -444,8 +586,10 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
     uint32_t station = in->station_id;
     uint64_t seq = in->op->seq;
     const hb_book_op_t *prior = hb_book_op(book, station, seq);
-    if (prior && memcmp(prior->hash, in->hash, HB_HASH_BYTES) == 0) {
-        outcome(in, prior->result, prior->message, prior->transfer_id, out);
+    if (prior && (memcmp(prior->hash, in->hash, HB_HASH_BYTES) == 0 ||
+                  (in->has_plain_hash && memcmp(prior->hash, in->plain_hash, HB_HASH_BYTES) == 0))) {
+        bool legacy = prior->message[0] != '\0';
+        outcome(in, prior->result, legacy ? prior->message : prior->params, legacy, prior->transfer_id, out);
         return 0;
     }
     if (prior) {  /* a registration refused here: its number is kept (migration 0008) */
@@ -453,9 +597,8 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
             hb_book_add_refusal(book, station, in->op->register_member->member_no, seq,
                                 HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD, true);
         char msg[HB_MESSAGE_BYTES_MAX];
-        snprintf(msg, sizeof msg, "station %" PRIu32 " already used seq %" PRIu64 " for a different operation",
-                 station, seq);
-        outcome(in, HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD, msg, 0, out);
+        snprintf(msg, sizeof msg, "station=%" PRIu32 "\nseq=%" PRIu64, station, seq);
+        outcome(in, HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD, msg, false, 0, out);
         return 0;
     }
     ctx_t c = {book, in, NULL, hb_book_station(book, station)};
@@ -470,9 +613,10 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
     hb_assert(book->n_new_ops < book->max.ops);
     book->new_ops[book->n_new_ops++] = c.rec;
     if (in->refused != HB_RESULT_OK)
-        reject(&c, in->refused, hb_book_strdup(book, in->refusal));
+        reject(&c, in->refused, refusal_params(book, in->refusal));
     else
         decide(&c);
-    outcome(in, c.rec->result, c.rec->message, c.rec->transfer_id, out);
+    record(&c);
+    outcome(in, c.rec->result, c.rec->params, false, c.rec->transfer_id, out);
     return 0;
 }

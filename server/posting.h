@@ -19,7 +19,10 @@
 typedef struct {
     uint32_t station_id;
     const Hourbank__Op *op;            /* borrowed */
-    uint8_t hash[HB_HASH_BYTES];       /* sha256 of the packed op */
+    uint8_t hash[HB_HASH_BYTES];       /* hb_wire_op_hash */
+    uint8_t plain_hash[HB_HASH_BYTES]; /* registrations: hb_wire_op_hash_plain, the hash an op
+                                          stored before migration 0012 has */
+    bool has_plain_hash;
     /* refused before posting (hb_wire_validate_op): the code (else OK) and why */
     hb_result_t refused;
     const char *refusal;

@@ -53,7 +53,7 @@ struct hb_query_reply {
 };
 
 #define MEMBER_COLS \
-    "m.member_no, m.name, m.role, coalesce(m.birth_year, 0), coalesce(m.family_of, ''), a.credits - a.debits," \
+    "m.member_no, m.name, m.role, coalesce(m.birth_year, 0), coalesce(m.family[1], ''), a.credits - a.debits," \
     " a.version"
 
 hb_query_t *
@@ -338,7 +338,7 @@ answer_balance(hb_query_t *self, const Hourbank__BalanceQuery *q, hb_result_t *c
     if (PQntuples(res) == 0) {
         PQclear(res);
         *code = HB_RESULT_NOT_FOUND;
-        snprintf(msg, msg_size, "member %s is not registered", q->member_no);
+        snprintf(msg, msg_size, "member=%s", q->member_no);
         return NULL;
     }
     hb_query_reply_t *r = reply_new(res);
@@ -429,7 +429,7 @@ answer_statement(hb_query_t *self, const Hourbank__StatementQuery *q, hb_result_
     PQclear(who);
     if (!found) {
         *code = HB_RESULT_NOT_FOUND;
-        snprintf(msg, msg_size, "member %s is not registered", q->member_no);
+        snprintf(msg, msg_size, "member=%s", q->member_no);
         return NULL;
     }
     const char *params[] = {q->member_no, before, since, lim};
@@ -453,7 +453,7 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
     char sql[512], lim[16];
     snprintf(lim, sizeof lim, "%d", HB_SEARCH_RESULTS_MAX);
     snprintf(sql, sizeof sql,
-             "SELECT %s FROM member m JOIN account a ON a.id = m.account_id WHERE %s"
+             "SELECT %s FROM member_now m JOIN account a ON a.id = m.account_id WHERE %s"
              " ORDER BY m.member_no LIMIT $2", MEMBER_COLS,
              q->member_no[0] ? "m.member_no = $1"
                              : "strpos(lower(m.name), lower($1)) > 0 OR strpos(m.member_no, upper($1)) > 0");
@@ -477,7 +477,7 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
 const char hb_query_directory_sql[] =
     "WITH c AS MATERIALIZED (SELECT account_id, version FROM directory_change WHERE version > $1"
     " ORDER BY version LIMIT $2)"
-    " SELECT " MEMBER_COLS " FROM c JOIN account a ON a.id = c.account_id JOIN member m ON m.account_id = c.account_id"
+    " SELECT " MEMBER_COLS " FROM c JOIN account a ON a.id = c.account_id JOIN member_now m ON m.account_id = c.account_id"
     " ORDER BY c.version";
 
 static hb_query_reply_t *

@@ -24,18 +24,38 @@ hb_server__group_free(group_t **g_p)
     *g_p = NULL;
 }
 
+/* One result's values, split for its OpResult. */
+typedef struct {
+    char text[HB_MESSAGE_BYTES_MAX];
+    Hourbank__Param params[HB_RESULT_PARAMS_MAX];
+    Hourbank__Param *ptrs[HB_RESULT_PARAMS_MAX];
+} values_t;
+
 static void
 send_ack(hb_server_t *self, const pending_t *p, const hb_ledger_job_t *job)
 {
     size_t n = job->batch_result == HB_RESULT_OK ? job->batch->n_ops : 0;
     Hourbank__OpResult results[HB_BATCH_OPS_MAX];
     Hourbank__OpResult *ptrs[HB_BATCH_OPS_MAX];
+    values_t *values = NULL;  /* only when some result has values: most acks are all OK */
     for (size_t i = 0; i < n; i++) {
+        const hb_ledger_outcome_t *o = &job->outcomes[i];
         hourbank__op_result__init(&results[i]);
         results[i].seq = job->batch->ops[i]->seq;
-        results[i].result = (Hourbank__Result) job->outcomes[i].result;
-        results[i].message = (char *) (uintptr_t) job->outcomes[i].message;
-        results[i].transfer_id = job->outcomes[i].transfer_id;
+        results[i].result = (Hourbank__Result) o->result;
+        results[i].transfer_id = o->transfer_id;
+        if (o->legacy) {
+            results[i].message = (char *) (uintptr_t) o->message;
+        } else if (o->message[0]) {
+            if (!values) {
+                values = malloc(n * sizeof *values);
+                hb_assert(values);
+            }
+            values_t *v = &values[i];
+            snprintf(v->text, sizeof v->text, "%s", o->message);
+            results[i].n_params = hb_wire_params_split(v->text, v->params, v->ptrs, HB_RESULT_PARAMS_MAX);
+            results[i].params = v->ptrs;
+        }
         ptrs[i] = &results[i];
     }
     Hourbank__Envelope env;
@@ -50,6 +70,7 @@ send_ack(hb_server_t *self, const pending_t *p, const hb_ledger_job_t *job)
     env.body_case = HOURBANK__ENVELOPE__BODY_BATCH_ACK;
     env.batch_ack = &ack;
     hb_server__send_to(self, &p->peer, &env);
+    free(values);
 }
 
 /* ---- groups: collected here, applied by the writer thread ---- */

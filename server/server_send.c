@@ -26,6 +26,14 @@ hb_server__send_error(hb_server_t *self, const hb_router_peer_t *to, uint64_t co
     hourbank__error_reply__init(&err);
     err.code = (Hourbank__Result) code;
     err.message = (char *) (uintptr_t) message;
+    char text[HB_MESSAGE_BYTES_MAX];
+    Hourbank__Param params[HB_RESULT_PARAMS_MAX], *ptrs[HB_RESULT_PARAMS_MAX];
+    if (message && hb_wire_params_text(message)) {  /* values, not prose: as Params (PROTOCOL.md) */
+        snprintf(text, sizeof text, "%s", message);
+        err.message = (char *) "";
+        err.n_params = hb_wire_params_split(text, params, ptrs, HB_RESULT_PARAMS_MAX);
+        err.params = ptrs;
+    }
     env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
     env.error = &err;
     hb_server__send_to(self, to, &env);

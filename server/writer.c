@@ -103,8 +103,8 @@ mark_retired(const writer_state_t *w, hb_writer_group_t *g)
         const hb_station_entry_t *st = hb_central_conf_station(w->rules, job->station_id, NULL);
         job->refusal[0] = '\0';
         if (!st || st->retired)
-            snprintf(job->refusal, sizeof job->refusal, "station %" PRIu32 " is %s: central accepts no more"
-                     " operations from it", job->station_id, st ? "retired" : "no longer in central.yaml");
+            snprintf(job->refusal, sizeof job->refusal, "reason=%s\nstation=%" PRIu32,
+                     st ? "retired" : "not_configured", job->station_id);
     }
 }
 

@@ -158,9 +158,9 @@ test_ops_refused_alone(void **state)
             fail_msg("the whole batch was refused: %d %s", ack->error->code, ack->error->message);
         assert_int_equal(ack->correlation_id, 77);
         itest_expect(ack, want, 5);
-        assert_non_null(strstr(ack->batch_ack->results[2]->message, "op seq=3: op of "));
-        assert_non_null(strstr(ack->batch_ack->results[2]->message, "is not in canonical encoding"));
-        assert_non_null(strstr(ack->batch_ack->results[3]->message, "is not a valid member number"));
+        assert_non_null(strstr(itest_values(ack->batch_ack->results[2]), "op seq=3: op of "));
+        assert_non_null(strstr(itest_values(ack->batch_ack->results[2]), "is not in canonical encoding"));
+        assert_non_null(strstr(itest_values(ack->batch_ack->results[3]), "is not a valid member number"));
         assert_int_equal(ack->batch_ack->high_water_mark, 5);
         hb_wire_free(&ack);
     }

@@ -147,8 +147,8 @@ expect_invalid_duration_final(hb_h_client_t *cl)
         itest_expect(ack, invalid, 1);
         assert_int_equal(ack->batch_ack->high_water_mark, 1);
         assert_int_equal(ack->batch_ack->results[0]->transfer_id, 0);
-        assert_string_equal(ack->batch_ack->results[0]->message,
-                            "op seq=1: service.minutes=2000 out of range 1..1440");
+        assert_string_equal(itest_values(ack->batch_ack->results[0]),
+                            "detail=op seq=1: service.minutes=2000 out of range 1..1440");
         hb_wire_free(&ack);
     }
     hb_h_batch_free(&b);
@@ -249,8 +249,8 @@ test_bad_ops_rejected_alone(void **state)
         Hourbank__Envelope *ack = itest_send(cl, b);
         itest_expect(ack, want, 7);
         for (size_t i = 0; i < 7; i++)
-            if (!strstr(ack->batch_ack->results[i]->message, why[i]))
-                fail_msg("seq %zu: message \"%s\" lacks \"%s\"", i + 1, ack->batch_ack->results[i]->message, why[i]);
+            if (!strstr(itest_values(ack->batch_ack->results[i]), why[i]))
+                fail_msg("seq %zu: message \"%s\" lacks \"%s\"", i + 1, itest_values(ack->batch_ack->results[i]), why[i]);
         assert_true(ack->batch_ack->results[6]->transfer_id > 0);
         if (attempt == 1)
             assert_int_equal(ack->batch_ack->results[6]->transfer_id, transfer);

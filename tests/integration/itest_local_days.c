@@ -66,7 +66,7 @@ send_expect(hb_h_client_t *cl, hb_h_batch_t *b, const int *want, size_t n, char 
 {
     Hourbank__Envelope *ack = itest_send(cl, b);
     itest_expect(ack, want, n);
-    snprintf(last_msg, size, "%s", ack->batch_ack->results[n - 1]->message);
+    snprintf(last_msg, size, "%s", itest_values(ack->batch_ack->results[n - 1]));
     hb_wire_free(&ack);
 }
 
@@ -104,7 +104,7 @@ test_local_days(void **state)
     hb_h_client_t *cl = hb_h_central_client(&central, 1);
     assert_int_equal(hb_h_hello(cl, 1, 0), 0);
     send_expect(cl, b, nanjing, sizeof nanjing / sizeof nanjing[0], msg, sizeof msg);
-    snprintf(want, sizeof want, "provider %s would exceed the daily limit of 480 minutes on %s", Q(3), date);
+    snprintf(want, sizeof want, "member=%s\nlimit_minutes=480\nday=%s", Q(3), date);
     assert_string_equal(msg, want);
     hb_h_batch_free(&b);
     hb_h_client_destroy(&cl);
@@ -125,7 +125,7 @@ test_local_days(void **state)
     time_t utc_day = (time_t) (day2 + 10 * HOUR_S);
     gmtime_r(&utc_day, &tm);
     strftime(date, sizeof date, "%Y-%m-%d", &tm);
-    snprintf(want, sizeof want, "provider %s would exceed the daily limit of 480 minutes on %s", H(1), date);
+    snprintf(want, sizeof want, "member=%s\nlimit_minutes=480\nday=%s", H(1), date);
     assert_string_equal(msg, want);
     hb_h_batch_free(&b);
     hb_h_client_destroy(&cl);

@@ -50,7 +50,7 @@ send_expect(hb_h_client_t *cl, hb_h_batch_t *b, const int *want, size_t n)
 static void
 expect_message(const Hourbank__Envelope *ack, size_t i, const char *want)
 {
-    const char *got = ack->batch_ack->results[i]->message;
+    const char *got = itest_values(ack->batch_ack->results[i]);
     if (!strstr(got, want))
         fail_msg("op %zu: message \"%s\" lacks \"%s\"", i, got, want);
 }
@@ -123,7 +123,7 @@ check_ledger(PGconn *pg, int64_t transfers)
     assert_int_equal(itest_balance(pg, Q(CAROL)), 0);
     assert_int_equal(itest_balance(pg, Q(ALICE)), GUARANTEE_MINUTES);
     assert_int_equal(itest_balance(pg, Q(DAVE)), 0);
-    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM member WHERE name IN ('Eve', 'Adam', 'Fay', 'Frank')"), 0);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM member_profile WHERE name IN ('Eve', 'Adam', 'Fay', 'Frank')"), 0);
     /* every refused registration, with the number from its own payload */
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM refused_registration"), 3);
     char sql[256];
@@ -146,19 +146,17 @@ test_refused_registration_blocks_the_number(void **state)
     hb_h_batch_t *restored = restored_batch();
     Hourbank__Envelope *ack = send_expect(st1, restored, RESTORED_WANT, 5);
     char carol_seq3[96];
-    snprintf(carol_seq3, sizeof carol_seq3, "the registration of member %s from station 1 at seq 3 was refused"
-                                            " (seq reused)", Q(CAROL));
+    snprintf(carol_seq3, sizeof carol_seq3, "member=%s\nstation=1\nseq=3\nrefused_result=3", Q(CAROL));
     expect_message(ack, 2, carol_seq3);
     expect_message(ack, 3, carol_seq3);
     assert_int_equal(ack->batch_ack->results[2]->transfer_id, 0);
-    expect_message(ack, 4, "seq 2 was refused (seq reused)");  /* Frank's own number */
+    expect_message(ack, 4, "\nseq=2\nrefused_result=3");  /* Frank's own number */
     hb_wire_free(&ack);
 
     hb_h_batch_t *dup = duplicate_batch();
     ack = send_expect(st1, dup, DUPLICATE_WANT, 4);
     char alice_seq8[96];
-    snprintf(alice_seq8, sizeof alice_seq8, "the registration of member %s from station 1 at seq 8 was refused"
-                                            " (already registered)", Q(ALICE));
+    snprintf(alice_seq8, sizeof alice_seq8, "member=%s\nstation=1\nseq=8\nrefused_result=2", Q(ALICE));
     expect_message(ack, 2, alice_seq8);
     expect_message(ack, 3, carol_seq3);  /* Fay's family_of */
     hb_wire_free(&ack);

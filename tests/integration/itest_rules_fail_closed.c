@@ -57,7 +57,7 @@ message_of(hb_h_client_t *cl, hb_h_batch_t *b, size_t i, char *out, size_t size)
 {
     Hourbank__Envelope *ack = itest_send(cl, b);
     assert_true(i < ack->batch_ack->n_results);
-    snprintf(out, size, "%s", ack->batch_ack->results[i]->message);
+    snprintf(out, size, "%s", itest_values(ack->batch_ack->results[i]));
     hb_wire_free(&ack);
 }
 
@@ -167,13 +167,13 @@ fail_closed(PGconn *pg, hb_h_client_t *c1, hb_h_client_t *c3)
     send_expect(c3, b, refused, 5);
     char msg[HB_MESSAGE_BYTES_MAX], want[HB_MESSAGE_BYTES_MAX];
     message_of(c3, b, 0, msg, sizeof msg);
-    snprintf(want, sizeof want, "provider %s is in district QINHUAI, which has no rules in rules version 2", H(1));
+    snprintf(want, sizeof want, "role=provider\nmember=%s\ndistrict=QINHUAI\nrules_version=2", H(1));
     assert_string_equal(msg, want);
     message_of(c3, b, 1, msg, sizeof msg);
-    snprintf(want, sizeof want, "giver %s is in district QINHUAI, which has no rules in rules version 2", H(1));
+    snprintf(want, sizeof want, "role=giver\nmember=%s\ndistrict=QINHUAI\nrules_version=2", H(1));
     assert_string_equal(msg, want);
     message_of(c3, b, 3, msg, sizeof msg);
-    assert_string_equal(msg, "station 3 is in district QINHUAI, which has no rules in rules version 2");
+    assert_string_equal(msg, "role=station\nstation=3\ndistrict=QINHUAI\nrules_version=2");
     hb_h_batch_free(&b);
 
     /* GULOU still has rules: its members serve each other; a QINHUAI recipient is refused */
@@ -183,7 +183,7 @@ fail_closed(PGconn *pg, hb_h_client_t *c1, hb_h_client_t *c3)
     const int mixed[] = {1, HOURBANK__RESULT__NO_DISTRICT_RULES};
     send_expect(c1, b, mixed, 2);
     message_of(c1, b, 1, msg, sizeof msg);
-    snprintf(want, sizeof want, "recipient %s is in district QINHUAI, which has no rules in rules version 2", H(2));
+    snprintf(want, sizeof want, "role=recipient\nmember=%s\ndistrict=QINHUAI\nrules_version=2", H(2));
     assert_string_equal(msg, want);
     hb_h_batch_free(&b);
 

@@ -95,7 +95,7 @@ expect_open_connection_refused(hb_h_client_t *raw, PGconn *pg, uint64_t seq, con
     for (int send = 0; send < 2; send++) {
         r = itest_send(raw, batch);
         itest_expect(r, want, 1);
-        assert_non_null(strstr(r->batch_ack->results[0]->message, "station 1 is retired"));
+        assert_non_null(strstr(itest_values(r->batch_ack->results[0]), "station 1 is retired"));
         hb_wire_free(&r);
     }
     hb_h_batch_free(&batch);

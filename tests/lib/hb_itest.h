@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -25,6 +26,25 @@ itest_send(hb_h_client_t *cl, hb_h_batch_t *b)
     return r;
 }
 
+/* An op result's values as their stored text ("name=value" lines), or
+ * the prose of a result stored before values existed. In a buffer of
+ * four that the next calls reuse. */
+static inline const char *
+itest_values(const Hourbank__OpResult *r)
+{
+    static char bufs[4][512];
+    static unsigned next;
+    char *buf = bufs[next++ % 4];
+    size_t used = 0;
+    buf[0] = '\0';
+    if (r->n_params == 0)
+        return r->message ? r->message : "";
+    for (size_t i = 0; i < r->n_params && used < sizeof bufs[0]; i++)
+        used += (size_t) snprintf(buf + used, sizeof bufs[0] - used, "%s%s=%s", i ? "\n" : "",
+                                  r->params[i]->name, r->params[i]->value);
+    return buf;
+}
+
 /* Asserts the ack's per-op results equal want[0..n). */
 static inline void
 itest_expect(const Hourbank__Envelope *ack, const int *want, size_t n)
@@ -35,7 +55,7 @@ itest_expect(const Hourbank__Envelope *ack, const int *want, size_t n)
         if ((int) ack->batch_ack->results[i]->result != want[i])
             fail_msg("op %zu (seq %llu): result %d, want %d (%s)", i,
                      (unsigned long long) ack->batch_ack->results[i]->seq,
-                     ack->batch_ack->results[i]->result, want[i], ack->batch_ack->results[i]->message);
+                     ack->batch_ack->results[i]->result, want[i], itest_values(ack->batch_ack->results[i]));
     }
 }
 
