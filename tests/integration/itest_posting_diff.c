@@ -78,20 +78,22 @@
 #define HOT_MEMBERS 10             /* busy members, so that daily limits and caps are hit */
 #define DIFF_TEXT_BYTES 4096
 #define MEMBER_NO_BYTES 24
-#define APPLY_PARAMS 14
+#define APPLY_PARAMS 16
 #define REJECT_PARAMS 7
 #define REFUSED_PICK_PERCENT 3     /* of member picks: a number refused at the station */
 
 /* The same statements as server/ledger.c. */
 static const char APPLY_SQL[] =
     "SELECT result, message, transfer_id FROM hb_apply_op($1::integer, $2::bigint, $3::bytea, $4,"
-    " $5::bigint, $6, $7, $8::bigint, $9, $10, $11::smallint, $12::integer, $13::integer, $14::bigint)";
+    " $5::bigint, $6, $7, $8::bigint, $9, $10, $11::smallint, $12::integer, $13::integer, $14::bigint, $15, $16)";
 static const char REJECT_SQL[] =
     "SELECT result, message, transfer_id FROM hb_reject_op($1::integer, $2::bigint, $3::bytea, $4,"
     " $5::bigint, $6::integer, $7)";
 
 static const char *const CATEGORIES[] = {"companionship", "meal-delivery", "personal-care", "gardening"};
 static const char *const NOTES[] = {"", "evening visit", "weekly, as agreed"};
+static const char *const OPERATORS[] = {"", "Wang Fang", "李秀英"};  /* "": an op saved before operators */
+static const char *const PHONES[] = {"", "025-8331 2201", "+86 139 0000 1234"};
 static const char *const COMMUNITY[STATIONS + 1] = {"", "QX03", "QX03", "QH01", "JY05"};
 static const uint32_t SERIAL_FIRST[STATIONS + 1] = {0, 1, 500000, 1, 1};
 /* The rules write_rules gives each station's district, in minutes. */
@@ -116,11 +118,11 @@ typedef struct {
 } refused_t;
 
 typedef struct {
-    char kind;                      /* 'r'egister, 's'ervice, 'g'ift, 'v'oid */
+    char kind;                      /* 'r'egister, 's'ervice, 'g'ift, 'v'oid, 'd'onation */
     int64_t at;
     char a[MEMBER_NO_BYTES], b[MEMBER_NO_BYTES], text[32];
     int64_t minutes;
-    int role, note;
+    int role, note, operator_, phone;
     uint32_t birth, tstation;
     uint64_t tseq;
     size_t member;                  /* registration of a new number: index + 1 in members */
@@ -149,6 +151,7 @@ typedef struct {
     uint64_t rng;
     int64_t now, noon;              /* noon: the last 12:00 UTC at least an hour ago */
     uint32_t year;                  /* of noon, UTC */
+    uint8_t hash_key[HB_WIRE_HASH_KEY_BYTES];  /* B's, copied to A (hb_wire_op_hash) */
     bool mutate;                    /* the self-check: A gets one rule changed */
     size_t ops_target, ops_new, ops_sent, windows;
     uint64_t next_seq[STATIONS + 1];
@@ -468,6 +471,27 @@ gen_void(opdesc_t *ops, size_t i, uint32_t s, uint64_t first_seq)
     }
 }
 
+/* Donations: of members here and elsewhere, unknown numbers, the whole
+ * balance (the floor). */
+static void
+gen_donation(opdesc_t *d, uint32_t s)
+{
+    d->kind = 'd';
+    d->at = some_time();
+    d->minutes = some_minutes(8);
+    snprintf(d->text, sizeof d->text, "%s", pick(2) ? "for the pool" : "");
+    some_member(d->a, s);
+    uint32_t r = pick(100);
+    if (r < 4)
+        unknown_member(d->a, s);
+    else if (r < 6)
+        d->minutes = 0;                     /* refused before posting */
+    else if (r < 40 && station_of(d->a) != 0)
+        d->minutes = exact_minutes(d->a, false) + (int64_t) pick(3) - 1;
+    if (d->minutes < 0)
+        d->minutes = 1;
+}
+
 static void
 gen_op(opdesc_t *ops, size_t i, uint32_t s, uint64_t first_seq)
 {
@@ -476,12 +500,16 @@ gen_op(opdesc_t *ops, size_t i, uint32_t s, uint64_t first_seq)
     uint32_t reg = run.n_members < 40 ? 60 : 15;
     if (r < reg)
         gen_register(ops, i, s);
-    else if (r < reg + (100 - reg) * 6 / 10)
+    else if (r < reg + (100 - reg) * 55 / 100)
         gen_service(&ops[i], s);
-    else if (r < reg + (100 - reg) * 75 / 100)
+    else if (r < reg + (100 - reg) * 70 / 100)
         gen_gift(&ops[i], s);
+    else if (r < reg + (100 - reg) * 80 / 100)
+        gen_donation(&ops[i], s);
     else
         gen_void(ops, i, s, first_seq);
+    ops[i].operator_ = (int) pick(3);
+    ops[i].phone = (int) pick(3);
 }
 
 /* ---- batches over the wire ---- */
@@ -505,8 +533,12 @@ build(const batch_t *bt)
             break;
         case 'g': hb_h_batch_gift(b, seq, d->at, d->a, d->b, d->minutes); break;
         case 'v': hb_h_batch_void(b, seq, d->at, d->tstation, d->tseq, d->text); break;
+        case 'd': hb_h_batch_donation(b, seq, d->at, d->a, d->minutes, d->text); break;
         default: fail_msg("op kind %c", d->kind);
         }
+        hb_h_batch_op(b, i)->operator_ = (char *) (uintptr_t) OPERATORS[d->operator_];
+        if (d->kind == 'r')
+            hb_h_batch_op(b, i)->register_member->phone = (char *) (uintptr_t) PHONES[d->phone];
     }
     return b;
 }
@@ -566,7 +598,7 @@ gen_repeat_batch(uint32_t s, batch_kind_t kind)
     memcpy(bt->ops, old->ops + from, bt->n * sizeof *bt->ops);
     if (kind == BATCH_VARIANT) {
         opdesc_t *d = &bt->ops[pick((uint32_t) bt->n)];
-        if (d->kind == 's' || d->kind == 'g')
+        if (d->kind == 's' || d->kind == 'g' || d->kind == 'd')
             d->minutes = d->minutes == 15 ? 30 : 15;
         else
             snprintf(d->text, sizeof d->text, "changed");
@@ -608,7 +640,7 @@ read_ack(batch_t *bt)
     for (size_t i = 0; i < bt->n; i++) {
         assert_int_equal(ack->results[i]->seq, bt->first_seq + i);
         bt->b[i].result = (int) ack->results[i]->result;
-        snprintf(bt->b[i].message, sizeof bt->b[i].message, "%s", ack->results[i]->message);
+        snprintf(bt->b[i].message, sizeof bt->b[i].message, "%s", itest_values(ack->results[i]));
         bt->b[i].transfer = ack->results[i]->transfer_id != 0;
     }
     hb_wire_free(&r);
@@ -770,6 +802,26 @@ setup_a(const char *name)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A and B made their own hash keys; A takes B's, so that a registration
+ * has the same payload hash in both (hb_wire_op_hash). */
+static void
+share_hash_key(void)
+{
+    PGresult *k = PQexecParams(run.probe, "SELECT key FROM hash_key", 0, NULL, NULL, NULL, NULL, 1);
+    assert_true(PQresultStatus(k) == PGRES_TUPLES_OK && PQntuples(k) == 1 &&
+                PQgetlength(k, 0, 0) == HB_WIRE_HASH_KEY_BYTES);
+    memcpy(run.hash_key, PQgetvalue(k, 0, 0), HB_WIRE_HASH_KEY_BYTES);
+    PQclear(k);
+    char hex[2 * HB_WIRE_HASH_KEY_BYTES + 1], sql[256];
+    sodium_bin2hex(hex, sizeof hex, run.hash_key, HB_WIRE_HASH_KEY_BYTES);
+    snprintf(sql, sizeof sql, "ALTER TABLE hash_key DISABLE TRIGGER hash_key_immutable;"
+                              " UPDATE hash_key SET key = '\\x%s'; ALTER TABLE hash_key ENABLE TRIGGER"
+                              " hash_key_immutable", hex);
+    PGconn *pg = hb_h_pg(run.a.conninfo);
+    assert_true(hb_h_pg_ok(pg, sql));
+    PQfinish(pg);
+}
+
 static void
 start_run(uint64_t seed, size_t ops, bool mutate)
 {
@@ -799,20 +851,15 @@ start_run(uint64_t seed, size_t ops, bool mutate)
 /* Text parameters of one op, as server/ledger.c fill_params makes them. */
 typedef struct {
     char station[16], seq[24], hash[2 + 2 * crypto_hash_sha256_BYTES + 1], occurred[24];
-    char minutes[24], role[8], birth[16], tstation[16], tseq[24];
+    char minutes[24], role[8], birth[16], tstation[16], tseq[24], detail[HB_MESSAGE_BYTES_MAX + 8];
     const char *v[APPLY_PARAMS];
 } params_t;
 
 static void
 op_hash(const Hourbank__Op *op, char *out, size_t out_size)
 {
-    size_t len = hourbank__op__get_packed_size(op);
-    uint8_t *buf = malloc(len ? len : 1);
-    hb_assert(buf);
-    hourbank__op__pack(op, buf);
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, buf, len);
-    free(buf);
+    unsigned char h[HB_WIRE_HASH_BYTES];
+    hb_wire_op_hash(op, run.hash_key, h);
     out[0] = '\\';
     out[1] = 'x';
     sodium_bin2hex(out + 2, out_size - 2, h, sizeof h);
@@ -826,6 +873,7 @@ kind_name(const Hourbank__Op *op)
     case HOURBANK__OP__KIND_SERVICE: return "service";
     case HOURBANK__OP__KIND_GIFT: return "gift";
     case HOURBANK__OP__KIND_VOID_OP: return "void";
+    case HOURBANK__OP__KIND_DONATION: return "donation";
     default: return "invalid";
     }
 }
@@ -856,6 +904,10 @@ fill_kind(params_t *p, const Hourbank__Op *op)
         p->v[6] = op->gift->to_member;
         p->v[9] = op->gift->reason;
         snprintf(p->minutes, sizeof p->minutes, "%" PRId64, op->gift->minutes);
+    } else if (op->kind_case == HOURBANK__OP__KIND_DONATION) {
+        p->v[5] = op->donation->member;
+        p->v[9] = op->donation->reason;
+        snprintf(p->minutes, sizeof p->minutes, "%" PRId64, op->donation->minutes);
     } else if (op->kind_case == HOURBANK__OP__KIND_VOID_OP) {
         p->v[9] = op->void_op->reason;
         snprintf(p->tstation, sizeof p->tstation, "%" PRIu32, op->void_op->target->station_id);
@@ -881,6 +933,8 @@ fill_params(params_t *p, uint32_t station, const Hourbank__Op *op)
     p->v[11] = p->birth;
     p->v[12] = p->tstation;
     p->v[13] = p->tseq;
+    p->v[14] = op->operator_;
+    p->v[15] = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER ? op->register_member->phone : "";
 }
 
 /* An op that fails hb_wire_validate_op goes through hb_reject_op, as in
@@ -895,7 +949,8 @@ apply_ref_op(PGconn *pg, uint32_t station, const Hourbank__Op *op, answer_t *out
     if (hb_wire_validate_op(op, HB_WIRE_OP_IN_BATCH, &err) != 0) {
         char code[16];
         snprintf(code, sizeof code, "%d", (int) err.code);
-        const char *v[REJECT_PARAMS] = {p.station, p.seq, p.hash, p.v[3], p.occurred, code, err.message};
+        snprintf(p.detail, sizeof p.detail, "detail=%s", err.message);  /* as posting.c's refusal_params */
+        const char *v[REJECT_PARAMS] = {p.station, p.seq, p.hash, p.v[3], p.occurred, code, p.detail};
         r = PQexecParams(pg, REJECT_SQL, REJECT_PARAMS, NULL, v, NULL, NULL, 0);
     } else {
         r = PQexecParams(pg, APPLY_SQL, APPLY_PARAMS, NULL, p.v, NULL, NULL, 0);
@@ -1050,15 +1105,9 @@ mismatch(const char *fmt, ...)
     return true;
 }
 
-/* A message as compared: without central's clock (OCCURRED_IN_FUTURE
- * names now()), and with a member's account id (a void refused for the
- * floor names it) replaced by the member number. */
-#define NORMALIZED(m)                                                                                  \
-    "CASE WHEN " m " LIKE 'occurred_at % is in the future (central time %' THEN split_part(" m ","     \
-    " ' (central time', 1) WHEN " m " ~ '^account [0-9]+ ' THEN coalesce((SELECT 'account of '"        \
-    " || mm.member_no FROM member mm WHERE mm.account_id = substring(" m " FROM '^account ([0-9]+) ')" \
-    "::bigint), 'account ' || substring(" m " FROM '^account ([0-9]+) ')) || substring(" m " FROM"      \
-    " '^account [0-9]+( .*)$') ELSE " m " END"
+/* A result's values as compared: without central's clock
+ * (OCCURRED_IN_FUTURE names now()). */
+#define NORMALIZED(m) "regexp_replace(" m ", E'\\ncentral_time=[0-9]+', '')"
 
 static void
 normalized(PGconn *pg, const answer_t *x, char *out, size_t size)
@@ -1082,6 +1131,7 @@ describe_op(const opdesc_t *d, char *out, size_t size)
         snprintf(out, size, "service %s -> %s %" PRId64 " min %s at %" PRId64, d->a, d->b, d->minutes, d->text, d->at);
         break;
     case 'g': snprintf(out, size, "gift %s -> %s %" PRId64 " min at %" PRId64, d->a, d->b, d->minutes, d->at); break;
+    case 'd': snprintf(out, size, "donation %s %" PRId64 " min at %" PRId64, d->a, d->minutes, d->at); break;
     default: snprintf(out, size, "void of %" PRIu32 ":%" PRIu64, d->tstation, d->tseq); break;
     }
 }
@@ -1176,9 +1226,13 @@ static const struct {
 } TABLES[] = {
     {"op tables",
      "SELECT station_id, seq, kind, result,"
-     " " NORMALIZED("message") " AS message,"
+     " " NORMALIZED("params") " AS params, message,"
      " encode(payload_hash, 'hex') AS payload_hash, occurred_at::text AS occurred_at,"
      " transfer_id IS NOT NULL AS has_transfer FROM op ORDER BY station_id, seq"},
+    {"op records",
+     "SELECT station_id, seq, operator, member, counterpart, minutes, category, note, target_station, target_seq,"
+     " rules_version, payer, payer_rule, member_district, counterpart_district, payer_district, service_day,"
+     " posted_day FROM op ORDER BY station_id, seq"},
     {"transfers",
      "SELECT t.station_id, t.seq, row_number() OVER (PARTITION BY t.station_id, t.seq ORDER BY t.id) AS nth,"
      " coalesce(md.member_no, 'account ' || t.debit_account) AS debit,"
@@ -1190,9 +1244,9 @@ static const struct {
      " LEFT JOIN member mc ON mc.account_id = t.credit_account LEFT JOIN transfer r ON r.id = t.reverses"
      " ORDER BY t.station_id, t.seq, t.id"},
     {"members and their balances",
-     "SELECT m.member_no, m.community, m.name, m.role, m.birth_year, m.family_of, m.station_id, m.seq,"
-     " a.district, a.debits, a.credits, a.credits - a.debits AS balance"
-     " FROM member m JOIN account a ON a.id = m.account_id ORDER BY m.member_no"},
+     "SELECT m.member_no, m.community, m.name, m.role, m.birth_year, m.phone, m.family, m.profile_version,"
+     " m.station_id, m.seq, a.district, a.debits, a.credits, a.credits - a.debits AS balance"
+     " FROM member_now m JOIN account a ON a.id = m.account_id ORDER BY m.member_no"},
     {"system accounts",
      "SELECT id, kind, debits, credits, credits - debits AS balance,"
      " (SELECT count(*) FROM account) AS accounts FROM account WHERE kind <> 'member' ORDER BY id"},
@@ -1232,6 +1286,7 @@ typedef struct {
     int64_t refusals_dup, refusals_seq;                      /* refused_registration rows in B by result */
     size_t repeated, family_same_batch, void_same_batch;
     int64_t overflow, void_floor, guarantee_paid, groups_shared, largest_group;
+    int64_t donations, donations_floor, payer_rules;
 } coverage_t;
 
 static void
@@ -1285,6 +1340,9 @@ count_coverage(coverage_t *c)
     c->overflow = hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE kind = 'overflow'");
     c->void_floor = hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE kind = 'void' AND result = 12");
     c->guarantee_paid = hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE kind = 'service' AND debit_account = 1");
+    c->donations = hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE kind = 'donation' AND result = 1");
+    c->donations_floor = hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE kind = 'donation' AND result = 12");
+    c->payer_rules = hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE payer_rule IS NOT NULL");
     c->refusals_dup = hb_h_pg_int(pg, "SELECT count(*) FROM refused_registration WHERE result = 2");
     c->refusals_seq = hb_h_pg_int(pg, "SELECT count(*) FROM refused_registration WHERE result = 3");
     PQfinish(pg);
@@ -1302,6 +1360,8 @@ report(const coverage_t *c, double seconds)
     print_message("posting diff: %" PRId64 " registrations refused as DUPLICATE and %" PRId64 " for a reused seq;"
                   " REGISTRATION_REFUSED for %zu registrations, %zu services, %zu gifts\n", c->refusals_dup,
                   c->refusals_seq, c->refused_register, c->refused_service, c->refused_gift);
+    print_message("posting diff: %" PRId64 " donations posted, %" PRId64 " refused for the floor; %" PRId64
+                  " services paid as a payer rule chose\n", c->donations, c->donations_floor, c->payer_rules);
     for (int code = 0; code <= HB_RESULT_LAST; code++)
         if (c->codes[code])
             print_message("posting diff:   %2d %-32s %zu\n", code, hb_result_name((hb_result_t) code), c->codes[code]);
@@ -1325,6 +1385,7 @@ check_coverage(const coverage_t *c)
     assert_true(c->groups_shared > 0 && c->overflow > 0 && c->void_floor > 0 && c->guarantee_paid > 0);
     assert_true(c->family_same_batch > 0 && c->void_same_batch > 0 && c->repeated > 0);
     assert_true(c->refusals_dup > 0 && c->refusals_seq > 0);
+    assert_true(c->donations > 0 && c->donations_floor > 0 && c->payer_rules > 0);
     assert_true(c->refused_register > 0 && c->refused_service > 0 && c->refused_gift > 0);
 }
 
@@ -1337,6 +1398,7 @@ stream(const char *name_b, const char *name_a, uint64_t seed, size_t ops, bool m
     start_run(seed, ops, mutate);
     setup_a(name_a);
     setup_b(name_b);
+    share_hash_key();
     while (run.ops_new < run.ops_target && run.n_batches + WINDOW_BATCHES_MAX <= BATCHES_MAX) {
         run_window();
         if (!run.dropped && run.ops_new >= run.ops_target / 2) {  /* between windows: no batch in flight */

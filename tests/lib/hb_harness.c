@@ -278,6 +278,7 @@ typedef struct {
     Hourbank__ServiceRecord svc;
     Hourbank__Gift gift;
     Hourbank__Void void_op;
+    Hourbank__Donation donation;
     Hourbank__OpRef ref;
     char a[64], b[64], text[128];
 } op_slot_t;
@@ -378,6 +379,21 @@ hb_h_batch_gift(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *
     s->gift.minutes = minutes;
     s->op.kind_case = HOURBANK__OP__KIND_GIFT;
     s->op.gift = &s->gift;
+}
+
+void
+hb_h_batch_donation(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *member, int64_t minutes,
+                    const char *reason)
+{
+    op_slot_t *s = next_slot(b, seq, occurred_at);
+    hourbank__donation__init(&s->donation);
+    snprintf(s->a, sizeof s->a, "%s", member);
+    snprintf(s->text, sizeof s->text, "%s", reason);
+    s->donation.member = s->a;
+    s->donation.reason = s->text;
+    s->donation.minutes = minutes;
+    s->op.kind_case = HOURBANK__OP__KIND_DONATION;
+    s->op.donation = &s->donation;
 }
 
 void

@@ -67,6 +67,8 @@ void hb_h_batch_gift(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const c
                      const char *to, int64_t minutes);
 void hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_t target_station,
                      uint64_t target_seq, const char *reason);
+void hb_h_batch_donation(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *member, int64_t minutes,
+                         const char *reason);
 /* The batch as an envelope; borrowed, valid until the batch is freed. */
 Hourbank__Envelope *hb_h_batch_envelope(hb_h_batch_t *b);
 
