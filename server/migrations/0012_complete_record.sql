@@ -692,3 +692,41 @@ BEGIN
 END $$;
 DROP FUNCTION hb_apply_op(integer, bigint, bytea, text, bigint, text, text, bigint, text, text, smallint,
                           integer, integer, bigint);
+
+-- ---- verify: the record agrees with the transfers --------------------------
+
+CREATE OR REPLACE FUNCTION hb_verify() RETURNS TABLE (problem text) LANGUAGE sql STABLE AS $$
+    SELECT format('sum of balances is %s, not 0', sum(credits - debits))
+      FROM account HAVING sum(credits - debits) <> 0
+    UNION ALL
+    SELECT format('account %s: debits %s but transfers debit %s, credits %s but transfers credit %s',
+                  a.id, a.debits, coalesce(d.m, 0), a.credits, coalesce(c.m, 0))
+      FROM account a
+      LEFT JOIN (SELECT debit_account AS id, sum(minutes) AS m FROM transfer GROUP BY 1) d USING (id)
+      LEFT JOIN (SELECT credit_account AS id, sum(minutes) AS m FROM transfer GROUP BY 1) c USING (id)
+     WHERE a.debits <> coalesce(d.m, 0) OR a.credits <> coalesce(c.m, 0)
+    UNION ALL
+    SELECT format('op %s:%s result OK but no transfer', o.station_id, o.seq)
+      FROM op o WHERE o.result = 1 AND o.kind IN ('service', 'gift', 'void', 'donation')
+       AND NOT EXISTS (SELECT 1 FROM transfer t WHERE t.station_id = o.station_id AND t.seq = o.seq)
+    UNION ALL
+    SELECT format('op %s:%s rejected but has transfers', o.station_id, o.seq)
+      FROM op o WHERE o.result <> 1
+       AND EXISTS (SELECT 1 FROM transfer t WHERE t.station_id = o.station_id AND t.seq = o.seq)
+    UNION ALL
+    -- the record of an accepted service, gift or donation names what its
+    -- transfers moved (rows recorded since 0012, and older ones it could fill)
+    SELECT format('op %s:%s records %s minutes paid by %s but its transfers move %s minutes from %s',
+                  o.station_id, o.seq, o.minutes, o.payer, t.minutes, t.payer)
+      FROM op o
+      JOIN LATERAL (SELECT sum(x.minutes) AS minutes,
+                           coalesce(min(dm.member_no), CASE WHEN min(x.debit_account) = 1 THEN 'guarantee' END)
+                               AS payer
+                      FROM transfer x LEFT JOIN member dm ON dm.account_id = x.debit_account
+                     WHERE x.station_id = o.station_id AND x.seq = o.seq) t ON true
+     WHERE o.result = 1 AND o.kind IN ('service', 'gift', 'donation') AND o.payer IS NOT NULL
+       AND (o.minutes IS DISTINCT FROM t.minutes OR o.payer IS DISTINCT FROM t.payer)
+    UNION ALL
+    SELECT format('member %s has no profile', m.member_no)
+      FROM member m WHERE NOT EXISTS (SELECT 1 FROM member_profile p WHERE p.member_no = m.member_no)
+$$;
