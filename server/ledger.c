@@ -291,6 +291,7 @@ apply_group(hb_ledger_t *self, hb_ledger_job_t *jobs, size_t n)
     self->lost = false;
     int rc = hb_group_apply(self->pg, self->cache, jobs, n, note_cb, self);
     if (rc == HB_GROUP_STALE) {  /* a member changed behind the cache: read everything again */
+        hb_log_info("group made again: a member changed since it was cached");
         PQclear(PQexec(self->pg, "ROLLBACK"));
         hb_cache_clear(self->cache);
         rc = hb_group_apply(self->pg, self->cache, jobs, n, note_cb, self);
