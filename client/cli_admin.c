@@ -7,6 +7,7 @@
 #include "cli_target.h"
 #include "cli_zone.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <sysexits.h>
@@ -143,15 +144,15 @@ run_stations(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_admin_stations = {
     .name = "stations",
     .operands = "",
-    .summary = "admin: every station's last contact, high-water mark and lag",
-    .description = "Lists the stations in central.yaml with the last time each contacted central, how\n"
+    .summary = N_("admin: every station's last contact, high-water mark and lag"),
+    .description = N_("Lists the stations in central.yaml with the last time each contacted central, how\n"
                    "long ago that was (the lag), the highest sequence number central has applied from\n"
                    "it (high-water mark), the highest the station last said central had acknowledged\n"
                    "(station acked), and how many operations it accepted and rejected. A station that\n"
                    "has not been in touch for long is offline or its link is broken. When a station had\n"
                    "acks beyond what central holds (central restored from an older dump, or a standby\n"
                    "that missed commits), an alert line says so until the station has resent the rest.\n"
-                   "Asks central directly, with the admin key named in admin.yaml.",
+                   "Asks central directly, with the admin key named in admin.yaml."),
     .target = HB_CLI_TARGET_CENTRAL,
     .opts = NULL,
     .run = run_stations,
@@ -213,11 +214,11 @@ run_verify(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_admin_verify = {
     .name = "verify",
     .operands = "",
-    .summary = "admin: check the ledger (sum of balances is zero, balances match transfers)",
-    .description = "Asks central to check the ledger: the balances of all accounts sum to zero, and every\n"
+    .summary = N_("admin: check the ledger (sum of balances is zero, balances match transfers)"),
+    .description = N_("Asks central to check the ledger: the balances of all accounts sum to zero, and every\n"
                    "account's balance equals the sum of its transfers. Prints the counts and the pool's\n"
                    "outstanding obligation (what the guarantee account owes); exits 65 if any check fails.\n"
-                   "Asks central directly, with the admin key named in admin.yaml.",
+                   "Asks central directly, with the admin key named in admin.yaml."),
     .target = HB_CLI_TARGET_CENTRAL,
     .opts = NULL,
     .run = run_verify,

@@ -8,6 +8,7 @@
 #include "cli_target.h"
 #include "cli_zone.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <stdlib.h>
@@ -82,13 +83,13 @@ run_balance(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_balance_balance = {
     .name = "balance",
-    .operands = "MEMBER_NO",
+    .operands = N_("MEMBER_NO"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "show a member's hours: synced balance plus changes saved here",
-    .description = "Shows the member's balance as last synced with central, the changes saved at this\n"
+    .summary = N_("show a member's hours: synced balance plus changes saved here"),
+    .description = N_("Shows the member's balance as last synced with central, the changes saved at this\n"
                    "station and not yet acknowledged by central, and their total. Works offline: the\n"
-                   "\"as of\" time says how fresh the synced part is.",
+                   "\"as of\" time says how fresh the synced part is."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_balance,
@@ -235,20 +236,20 @@ run_statement(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t statement_opts[] = {
-    {"since", 0, "DATE", false, "only entries from this day on (YYYY-MM-DD, the district's day)"},
+    {"since", 0, N_("DATE"), false, N_("only entries from this day on (YYYY-MM-DD, the district's day)")},
     {NULL, 0, NULL, false, NULL},
 };
 
 const hb_cli_command_t hb_cli_balance_statement = {
     .name = "statement",
-    .operands = "MEMBER_NO",
+    .operands = N_("MEMBER_NO"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "list a member's ledger entries (needs the link to central)",
-    .description = "Lists the member's entries in the ledger, oldest first, as central has posted them:\n"
+    .summary = N_("list a member's ledger entries (needs the link to central)"),
+    .description = N_("Lists the member's entries in the ledger, oldest first, as central has posted them:\n"
                    "services given (+) and received (-), gifts and voids, with the operation that caused\n"
                    "each. The station asks central, so this needs the link to be up; operations saved\n"
-                   "here and not yet synced are not in it (see hourbank balance and hourbank queue).",
+                   "here and not yet synced are not in it (see hourbank balance and hourbank queue)."),
     .target = HB_CLI_TARGET_STATION,
     .opts = statement_opts,
     .run = run_statement,

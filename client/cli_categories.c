@@ -5,6 +5,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 static int
@@ -64,9 +65,9 @@ run_categories(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_categories_list = {
     .name = "categories",
     .operands = "",
-    .summary = "list the service categories a record may name",
-    .description = "Lists the service categories of the city's catalogue, as this station knows them.\n"
-                   "record --category takes one of these names.",
+    .summary = N_("list the service categories a record may name"),
+    .description = N_("Lists the service categories of the city's catalogue, as this station knows them.\n"
+                   "record --category takes one of these names."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_categories,

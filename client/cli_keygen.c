@@ -4,6 +4,7 @@
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_keyfile.h"
 
 #include <errno.h>
@@ -97,14 +98,14 @@ run_keygen(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_keygen_keygen = {
     .name = "keygen",
-    .operands = "DIR/NAME",
+    .operands = N_("DIR/NAME"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "make a CURVE key pair: NAME.public and NAME.secret",
-    .description = "Makes a CURVE key pair for a station, central or an administrator and writes it as\n"
+    .summary = N_("make a CURVE key pair: NAME.public and NAME.secret"),
+    .description = N_("Makes a CURVE key pair for a station, central or an administrator and writes it as\n"
                    "DIR/NAME.public (mode 0644) and DIR/NAME.secret (mode 0600). Existing files are never\n"
                    "overwritten. Give the public key to whoever configures the other side (central.yaml\n"
-                   "lists station and admin public keys); the secret key never leaves this machine.",
+                   "lists station and admin public keys); the secret key never leaves this machine."),
     .target = HB_CLI_TARGET_NONE,
     .opts = NULL,
     .run = run_keygen,

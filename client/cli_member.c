@@ -8,6 +8,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <string.h>
@@ -83,10 +84,10 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t add_opts[] = {
-    {"name", 0, "NAME", true, "full name, as on the member card"},
-    {"role", 0, "ROLE", true, "volunteer, elder or both"},
-    {"birth-year", 0, "YYYY", false, "year of birth (some districts' rules depend on age)"},
-    {"family", 0, "MEMBER_NO", false, "a registered family member (gifts go within families)"},
+    {"name", 0, N_("NAME"), true, N_("full name, as on the member card")},
+    {"role", 0, N_("ROLE"), true, N_("volunteer, elder or both")},
+    {"birth-year", 0, N_("YYYY"), false, N_("year of birth (some districts' rules depend on age)")},
+    {"family", 0, N_("MEMBER_NO"), false, N_("a registered family member (gifts go within families)")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -94,11 +95,11 @@ static const hb_cli_opt_t add_opts[] = {
 const hb_cli_command_t hb_cli_member_add = {
     .name = "member add",
     .operands = "",
-    .summary = "register a new member and print the new member number",
-    .description = "Registers a member at this station. The station gives the member number (community\n"
+    .summary = N_("register a new member and print the new member number"),
+    .description = N_("Registers a member at this station. The station gives the member number (community\n"
                    "code, serial and a check digit, e.g. QX03-000127-6) at once, also offline; write it\n"
                    "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\"."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = add_opts,
     .run = run_member_add,
@@ -272,13 +273,13 @@ run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_member_show = {
     .name = "member show",
-    .operands = "MEMBER_NO",
+    .operands = N_("MEMBER_NO"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "show one member: name, role, family, balance",
-    .description = "Shows a member from this station's directory: its own members and the last snapshot\n"
+    .summary = N_("show one member: name, role, family, balance"),
+    .description = N_("Shows a member from this station's directory: its own members and the last snapshot\n"
                    "of the city's directory. The balance is the one last synced from central; see\n"
-                   "hourbank balance for changes saved here since.",
+                   "hourbank balance for changes saved here since."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_member_show,
@@ -286,12 +287,12 @@ const hb_cli_command_t hb_cli_member_show = {
 
 const hb_cli_command_t hb_cli_member_find = {
     .name = "member find",
-    .operands = "TEXT",
+    .operands = N_("TEXT"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "find members whose name contains TEXT",
-    .description = "Lists the members whose name contains TEXT (at most 50), from this station's\n"
-                   "directory. A member number finds that member.",
+    .summary = N_("find members whose name contains TEXT"),
+    .description = N_("Lists the members whose name contains TEXT (at most 50), from this station's\n"
+                   "directory. A member number finds that member."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_member_find,

@@ -8,6 +8,7 @@
 #include "cli_target.h"
 #include "cli_zone.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_result.h"
 #include "hb_wire.h"
 
@@ -96,9 +97,10 @@ static int
 check_reply(hb_cli_t *cli, const Hourbank__Envelope *reply, const char *what)
 {
     if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR &&
-        reply->error->code == HOURBANK__RESULT__EXISTS_WITH_DIFFERENT_PAYLOAD)
-        return hb_cli_report_fail(cli, EX_DATAERR, "%s: %s (%s)", what, reply->error->message,
-                                  hb_result_name((hb_result_t) reply->error->code));
+        reply->error->code == HOURBANK__RESULT__EXISTS_WITH_DIFFERENT_PAYLOAD) {
+        hb_cli_report_refusal(cli, what, reply->error);  /* its exit code says protocol error: not here */
+        return EX_DATAERR;
+    }
     return hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
 }
 
@@ -273,12 +275,12 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t record_opts[] = {
-    {"provider", 0, "MEMBER_NO", true, "who gave the service (earns the hours)"},
-    {"recipient", 0, "MEMBER_NO", true, "who received it"},
-    {"duration", 0, "DURATION", true, "how long: 1h30m, 90m, 2h (at most 24h)"},
-    {"category", 0, "NAME", true, "service category (see hourbank categories)"},
-    {"at", 0, "\"YYYY-MM-DD HH:MM\"", false, "when it happened, the district's local time (default: now)"},
-    {"note", 0, "TEXT", false, "a note for the record (hourbank queue find --note searches it)"},
+    {"provider", 0, N_("MEMBER_NO"), true, N_("who gave the service (earns the hours)")},
+    {"recipient", 0, N_("MEMBER_NO"), true, N_("who received it")},
+    {"duration", 0, N_("DURATION"), true, N_("how long: 1h30m, 90m, 2h (at most 24h)")},
+    {"category", 0, N_("NAME"), true, N_("service category (see hourbank categories)")},
+    {"at", 0, N_("\"YYYY-MM-DD HH:MM\""), false, N_("when it happened, the district's local time (default: now)")},
+    {"note", 0, N_("TEXT"), false, N_("a note for the record (hourbank queue find --note searches it)")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -286,12 +288,12 @@ static const hb_cli_opt_t record_opts[] = {
 const hb_cli_command_t hb_cli_save_record = {
     .name = "record",
     .operands = "",
-    .summary = "record a service one member gave another",
-    .description = "Records a service: the provider earns the hours, and the recipient's account or the\n"
+    .summary = N_("record a service one member gave another"),
+    .description = N_("Records a service: the provider earns the hours, and the recipient's account or the\n"
                    "district's guarantee pays, as the district's rules say. The record is saved at this\n"
                    "station at once, also when the network is down, and reaches central when the link\n"
                    "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\"."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = record_opts,
     .run = run_record,
@@ -330,10 +332,10 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t gift_opts[] = {
-    {"from", 0, "MEMBER_NO", true, "who gives hours"},
-    {"to", 0, "MEMBER_NO", true, "who receives them (a registered family member)"},
-    {"duration", 0, "DURATION", true, "how many hours: 2h, 1h30m, 90m"},
-    {"reason", 0, "TEXT", true, "why, for the record"},
+    {"from", 0, N_("MEMBER_NO"), true, N_("who gives hours")},
+    {"to", 0, N_("MEMBER_NO"), true, N_("who receives them (a registered family member)")},
+    {"duration", 0, N_("DURATION"), true, N_("how many hours: 2h, 1h30m, 90m")},
+    {"reason", 0, N_("TEXT"), true, N_("why, for the record")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -341,11 +343,11 @@ static const hb_cli_opt_t gift_opts[] = {
 const hb_cli_command_t hb_cli_save_gift = {
     .name = "gift",
     .operands = "",
-    .summary = "give hours to a family member",
-    .description = "Moves hours from one member's account to another's, typically to a registered family\n"
+    .summary = N_("give hours to a family member"),
+    .description = N_("Moves hours from one member's account to another's, typically to a registered family\n"
                    "member (the district's rules decide who may receive gifts). Saved at this station\n"
                    "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected)."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = gift_opts,
     .run = run_gift,
@@ -381,21 +383,21 @@ run_void(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t void_opts[] = {
-    {"reason", 0, "TEXT", true, "why the operation is cancelled, for the record"},
+    {"reason", 0, N_("TEXT"), true, N_("why the operation is cancelled, for the record")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
 const hb_cli_command_t hb_cli_save_void = {
     .name = "void",
-    .operands = "OP_REF",
+    .operands = N_("OP_REF"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "cancel a saved operation by its reference",
-    .description = "Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
+    .summary = N_("cancel a saved operation by its reference"),
+    .description = N_("Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
                    "saved (e.g. 1:42). The ledger never erases anything: central posts a reversing\n"
                    "transfer that names the original and the reason."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = void_opts,
     .run = run_void,

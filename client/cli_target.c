@@ -250,7 +250,7 @@ hb_cli_target_expect(hb_cli_t *cli, const Hourbank__Envelope *reply, int expecte
     if ((int) reply->body_case == expected)
         return 0;
     if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR)
-        return hb_cli_report_refusal(cli, what, (hb_result_t) reply->error->code, reply->error->message);
+        return hb_cli_report_refusal(cli, what, reply->error);
     return hb_cli_report_fail(cli, EX_PROTOCOL, "%s: the answer is of the wrong kind (envelope body %d, expected %d)",
                               what, (int) reply->body_case, expected);
 }
