@@ -69,13 +69,13 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
     op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
     op.register_member = &reg;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_save_op(cli, &op, "the member was not registered", hb_cli_command_value(args, "request-id"), &reply);
+    rc = hb_cli_save_op(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"), &reply);
     if (rc != 0)
         return rc;
     const char *no = reply->save_reply->member_no;
     if (!no || !no[0])
-        rc = hb_cli_report_fail(cli, EX_PROTOCOL, "the station saved the registration as seq %llu but did not "
-                                                  "say which member number it gave",
+        rc = hb_cli_report_fail(cli, EX_PROTOCOL, _("the station saved the registration as seq %llu but did not "
+                                                    "say which member number it gave"),
                                 (unsigned long long) reply->save_reply->seq);
     else
         hb_cli_save_print(cli, reply->save_reply, no);
@@ -138,21 +138,21 @@ print_member(hb_cli_t *cli, const Hourbank__Member *m)
     if (!t)
         return hb_cli_report_out_of_memory(cli);
     char d[HB_CLI_FORMAT_BYTES];
-    hb_cli_table_cell(t, "member no");
+    hb_cli_table_cell(t, "%s", _("member no"));
     hb_cli_table_cell(t, "%s", m->member_no);
-    hb_cli_table_cell(t, "name");
+    hb_cli_table_cell(t, "%s", _("name"));
     hb_cli_table_cell(t, "%s", m->name);
-    hb_cli_table_cell(t, "role");
-    hb_cli_table_cell(t, "%s", hb_cli_format_role((int) m->role));
-    hb_cli_table_cell(t, "birth year");
+    hb_cli_table_cell(t, "%s", _("role"));
+    hb_cli_table_cell(t, "%s", _(hb_cli_format_role((int) m->role)));
+    hb_cli_table_cell(t, "%s", _("birth year"));
     if (m->birth_year)
         hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
     else
-        hb_cli_table_cell(t, "not given");
-    hb_cli_table_cell(t, "family of");
+        hb_cli_table_cell(t, "%s", _("not given"));
+    hb_cli_table_cell(t, "%s", _("family of"));
     hb_cli_table_cell(t, "%s", m->family_of && m->family_of[0] ? m->family_of : "-");
-    hb_cli_table_cell(t, "balance");
-    hb_cli_table_cell(t, "%s (as last synced)", hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
+    hb_cli_table_cell(t, "%s", _("balance"));
+    hb_cli_table_cell(t, _("%s (as last synced)"), hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
     return hb_cli_table_finish(&t, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
 }
 
@@ -180,10 +180,10 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
         return 0;
     }
     if (r->n_members == 0) {
-        fprintf(cli->out, "no member found whose name contains %s\n", hb_cli_parse_quote(q, sizeof q, text));
+        fprintf(cli->out, _("no member found whose name contains %s\n"), hb_cli_parse_quote(q, sizeof q, text));
         return 0;
     }
-    static const char *const headers[] = {"MEMBER NO", "NAME", "ROLE", "BORN", "BALANCE"};
+    const char *const headers[] = {_("MEMBER NO"), _("NAME"), _("ROLE"), _("BORN"), _("BALANCE")};
     hb_cli_table_t *t = hb_cli_table_new(5, headers);
     if (!t)
         return hb_cli_report_out_of_memory(cli);
@@ -192,7 +192,7 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
         const Hourbank__Member *m = r->members[i];
         hb_cli_table_cell(t, "%s", m->member_no);
         hb_cli_table_cell(t, "%s", m->name);
-        hb_cli_table_cell(t, "%s", hb_cli_format_role((int) m->role));
+        hb_cli_table_cell(t, "%s", _(hb_cli_format_role((int) m->role)));
         if (m->birth_year)
             hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
         else
@@ -233,7 +233,7 @@ run_member_show(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_report_is_not_found(reply))
         rc = hb_cli_report_member_not_found(cli, no);
     else
-        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY, "could not look up the member");
+        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY, _("could not look up the member"));
     const Hourbank__MemberReply *r = rc == 0 ? reply->member_reply : NULL;
     const Hourbank__Member *found = NULL;
     for (size_t i = 0; r && i < r->n_members && !found; i++)
@@ -251,7 +251,7 @@ run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
     char text[HB_SEARCH_BYTES_MAX + 1], no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
     const char *typed = args->operands[0];
     bool by_number = hb_cli_parse_member_no(typed, no, msg, sizeof msg) == 0;
-    if (!by_number && hb_cli_parse_text("the search text", typed, HB_SEARCH_BYTES_MAX, true, false, msg,
+    if (!by_number && hb_cli_parse_text(N_("the search text"), typed, HB_SEARCH_BYTES_MAX, true, false, msg,
                                         sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     snprintf(text, sizeof text, "%s", typed);
@@ -264,7 +264,7 @@ run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
         hourbank__member_reply__init(&none);
         rc = print_members(cli, &none, typed);
     } else if ((rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY,
-                                          "could not search the directory")) == 0) {
+                                          _("could not search the directory"))) == 0) {
         rc = print_members(cli, reply->member_reply, typed);
     }
     hb_wire_free(&reply);

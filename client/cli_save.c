@@ -67,14 +67,14 @@ static int
 report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id, int sends)
 {
     static const char *const subject[] = {
-        [HOURBANK__OP__KIND_REGISTER_MEMBER] = "the registration", [HOURBANK__OP__KIND_SERVICE] = "the record",
-        [HOURBANK__OP__KIND_GIFT] = "the gift", [HOURBANK__OP__KIND_VOID_OP] = "the void"};
+        [HOURBANK__OP__KIND_REGISTER_MEMBER] = N_("the registration"), [HOURBANK__OP__KIND_SERVICE] = N_("the record"),
+        [HOURBANK__OP__KIND_GIFT] = N_("the gift"), [HOURBANK__OP__KIND_VOID_OP] = N_("the void")};
     hb_assert((size_t) op->kind_case < sizeof subject / sizeof subject[0] && subject[op->kind_case]);
     char text[HB_SEARCH_BYTES_MAX + 1], look[HB_CLI_TEXT_BYTES_MAX];
     bool registration = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER;
     search_text(registration ? op->register_member->name : op_note(op), text);
     if (text[0])
-        snprintf(look, sizeof look, "hourbank %s '%s' or hourbank queue",
+        snprintf(look, sizeof look, _("hourbank %s '%s' or hourbank queue"),
                  registration ? "member find" : "queue find --note", text);
     else
         snprintf(look, sizeof look, "hourbank queue");
@@ -84,11 +84,15 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
     else
         snprintf(each, sizeof each, "%dms", cli->timeout_ms);
     return hb_cli_report_fail(cli, EX_TEMPFAIL,
-                              "%s may have been saved: the station at %s did not answer in time (sent %d %s, "
-                              "waited %s each); before entering it again, look for it with %s; or run the same "
-                              "command again with --request-id %s: the station saves it at most once",
-                              subject[op->kind_case], cli->endpoint, sends, sends == 1 ? "time" : "times", each,
-                              look, request_id);
+                              sends == 1 ? _("%s may have been saved: the station at %s did not answer in time (sent %d "
+                                             "time, waited %s each); before entering it again, look for it with %s; or "
+                                             "run the same command again with --request-id %s: the station saves it at "
+                                             "most once")
+                                         : _("%s may have been saved: the station at %s did not answer in time (sent %d "
+                                             "times, waited %s each); before entering it again, look for it with %s; or "
+                                             "run the same command again with --request-id %s: the station saves it at "
+                                             "most once"),
+                              _(subject[op->kind_case]), cli->endpoint, sends, each, look, request_id);
 }
 
 /* An ErrorReply refusing the save; the request id reused for other work
@@ -113,7 +117,7 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     hb_wire_error_t err;
     char id[HB_REQUEST_ID_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX];
     if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
-        return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), "%s: %s", what, err.message);
+        return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), _("%s: %s"), what, err.message);
     if (request_id && hb_cli_parse_request_id(request_id, id, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     if (!request_id)
@@ -149,13 +153,15 @@ hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *m
     hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, saved->seq);
     if (!cli->json) {
         if (saved->repeated)
-            fprintf(cli->out, "%s%salready %s as %s by an earlier attempt with this request id: nothing new was "
-                              "saved (see hourbank queue show %s)\n", member_no ? member_no : "", member_no ? " " : "",
-                    member_no ? "registered, saved" : "saved", ref, ref);
+            fprintf(cli->out, member_no ? _("%s already registered, saved as %s by an earlier attempt with this request "
+                                            "id: nothing new was saved (see hourbank queue show %s)\n")
+                                        : _("%salready saved as %s by an earlier attempt with this request id: nothing "
+                                            "new was saved (see hourbank queue show %s)\n"),
+                    member_no ? member_no : "", ref, ref);
         else if (member_no)
-            fprintf(cli->out, "%s registered, saved as %s (pending sync)\n", member_no, ref);
+            fprintf(cli->out, _("%s registered, saved as %s (pending sync)\n"), member_no, ref);
         else
-            fprintf(cli->out, "saved as %s (pending sync)\n", ref);
+            fprintf(cli->out, _("saved as %s (pending sync)\n"), ref);
         return;
     }
     hb_cli_json_t j;
@@ -227,7 +233,7 @@ parse_at(const char *text, bool zone_known, int64_t now, int64_t *at, char *msg,
     else if (hb_cli_parse_time(text, at, msg, msg_size) != 0)
         return -1;
     if (*at > now + HB_CLOCK_SKEW_S_DEFAULT) {
-        snprintf(msg, msg_size, "--at %s is in the future: record services once they have happened", text);
+        snprintf(msg, msg_size, _("--at %s is in the future: record services once they have happened"), text);
         return -1;
     }
     return 0;
@@ -243,7 +249,7 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "provider"), provider, msg, sizeof msg) != 0 ||
         hb_cli_parse_member_no(hb_cli_command_value(args, "recipient"), recipient, msg, sizeof msg) != 0 ||
         hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_RECORD_MINUTES_MAX,
-                              "one service record", &minutes, msg, sizeof msg) != 0 ||
+                              N_("one service record"), &minutes, msg, sizeof msg) != 0 ||
         parse_category(hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
         parse_at(at_text, false, (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
         (note && hb_cli_parse_text("--note", note, HB_NOTE_BYTES_MAX, false, true, msg, sizeof msg) != 0))
@@ -255,8 +261,8 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
         return bad_data(cli, msg);
     if (strcmp(provider, recipient) == 0)
         return hb_cli_report_fail(cli, EX_DATAERR,
-                                  "the provider and the recipient are the same member (%s): a service is "
-                                  "given to someone else",
+                                  _("the provider and the recipient are the same member (%s): a service is "
+                                    "given to someone else"),
                                   provider);
     Hourbank__ServiceRecord rec;
     hourbank__service_record__init(&rec);
@@ -271,7 +277,7 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = at;
     op.kind_case = HOURBANK__OP__KIND_SERVICE;
     op.service = &rec;
-    return save_and_print(cli, args, &op, "the record was not saved");
+    return save_and_print(cli, args, &op, _("the record was not saved"));
 }
 
 static const hb_cli_opt_t record_opts[] = {
@@ -310,12 +316,12 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
     int64_t minutes = 0;
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "from"), from, msg, sizeof msg) != 0 ||
         hb_cli_parse_member_no(hb_cli_command_value(args, "to"), to, msg, sizeof msg) != 0 ||
-        hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_GIFT_MINUTES_MAX, "one gift", &minutes,
+        hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_GIFT_MINUTES_MAX, N_("one gift"), &minutes,
                               msg, sizeof msg) != 0 ||
         hb_cli_parse_text("--reason", reason_text, HB_NOTE_BYTES_MAX, true, true, msg, sizeof msg) != 0)
         return bad_data(cli, msg);
     if (strcmp(from, to) == 0)
-        return hb_cli_report_fail(cli, EX_DATAERR, "--from and --to are the same member (%s)", from);
+        return hb_cli_report_fail(cli, EX_DATAERR, _("--from and --to are the same member (%s)"), from);
     snprintf(reason, sizeof reason, "%s", reason_text);
     Hourbank__Gift gift;
     hourbank__gift__init(&gift);
@@ -328,7 +334,7 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = (int64_t) time(NULL);
     op.kind_case = HOURBANK__OP__KIND_GIFT;
     op.gift = &gift;
-    return save_and_print(cli, args, &op, "the gift was not saved");
+    return save_and_print(cli, args, &op, _("the gift was not saved"));
 }
 
 static const hb_cli_opt_t gift_opts[] = {
@@ -379,7 +385,7 @@ run_void(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = (int64_t) time(NULL);
     op.kind_case = HOURBANK__OP__KIND_VOID_OP;
     op.void_op = &v;
-    return save_and_print(cli, args, &op, "the void was not saved");
+    return save_and_print(cli, args, &op, _("the void was not saved"));
 }
 
 static const hb_cli_opt_t void_opts[] = {

@@ -27,8 +27,12 @@ if ! xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --language=C --no-wrap 
 fi
 [ -f "$pot" ] || : > "$pot"   # no marked string at all: an empty template
 
+# Formats are checked with the flags xgettext gives each msgid (c-format
+# where it holds printf specifiers), merged into a copy of each catalog.
 for po in po/zh_CN.po po/en.po; do
-    if ! msgfmt --check-format --check-header -o /dev/null "$po"; then
+    merged=$work/$(basename "$po" .po).merged.po
+    if ! msgmerge --quiet --no-fuzzy-matching --no-wrap -o "$merged" "$po" "$pot" ||
+       ! msgfmt --check-format -o /dev/null "$merged"; then
         echo "$po: msgfmt --check-format failed (see above)" >&2
         status=1
     fi
