@@ -75,7 +75,7 @@ is_group(const char *word)
 static void
 print_group(FILE *out, const char *title, hb_cli_target_t target)
 {
-    fprintf(out, "\n%s:\n", title);
+    fprintf(out, "\n%s\n", title);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (commands[i]->target == target)
             fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name, _(commands[i]->summary));
@@ -88,9 +88,9 @@ print_help(FILE *out)
                  "The hourbank time bank's tool for station operators and district IT. Station commands\n"
                  "talk to the hourbank-station daemon on this PC and keep working when the network is\n"
                  "down; admin commands talk to central with an admin key.\n"));
-    print_group(out, _("station commands"), HB_CLI_TARGET_STATION);
-    print_group(out, _("admin commands (central, with admin.yaml)"), HB_CLI_TARGET_CENTRAL);
-    print_group(out, _("local commands"), HB_CLI_TARGET_NONE);
+    print_group(out, _("station commands:"), HB_CLI_TARGET_STATION);
+    print_group(out, _("admin commands (central, with admin.yaml):"), HB_CLI_TARGET_CENTRAL);
+    print_group(out, _("local commands:"), HB_CLI_TARGET_NONE);
     fprintf(out, _("\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
                  "references like 1:42 (station 1, seq 42). Every command takes --json and --help.\n"
                  "A save the station did not answer in time may have been saved: hourbank exits 75 and\n"

@@ -140,7 +140,29 @@ skip_spaces(const char *p)
     return p;
 }
 
-/* Minutes in "1h30m" / "90m" / "2h" / "1h 30m"; -1 on bad syntax. */
+/* The unit at p: hours, minutes, or neither (*len = 0). Units as typed
+ * (h, m) and as printed ("2 h 30 min", "2小时30分钟"). */
+static void
+duration_unit(const char *p, bool *hour, size_t *len)
+{
+    static const struct {
+        const char *word;
+        bool hour;
+    } units[] = {{"min", false}, {"MIN", false}, {"h", true}, {"H", true}, {"m", false}, {"M", false},
+                 {"\xE5\xB0\x8F\xE6\x97\xB6", true},   /* 小时 */
+                 {"\xE5\x88\x86\xE9\x92\x9F", false},  /* 分钟 */
+                 {"\xE5\x88\x86", false}};                /* 分 */
+    *len = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && !*len; i++) {
+        if (strncmp(p, units[i].word, strlen(units[i].word)) == 0) {
+            *hour = units[i].hour;
+            *len = strlen(units[i].word);
+        }
+    }
+}
+
+/* Minutes in "1h30m" / "90m" / "2h" / "1h 30m" / "2 h 30 min"; -1 on bad
+ * syntax. */
 static int64_t
 duration_value(const char *text)
 {
@@ -150,18 +172,19 @@ duration_value(const char *text)
     bool minutes_seen = false;
     while (*p) {
         int64_t n = 0;
-        size_t digits = 0;
+        size_t digits = 0, unit_len = 0;
+        bool hour = false;
         for (; *p >= '0' && *p <= '9' && digits < DURATION_DIGITS_MAX + 1; p++, digits++)
             n = n * 10 + (*p - '0');
-        char unit = *p;
-        bool hour = unit == 'h' || unit == 'H', minute = unit == 'm' || unit == 'M';
-        if (digits == 0 || digits > DURATION_DIGITS_MAX || !(hour || minute) || minutes_seen ||
-            (hour && parts > 0))
+        if (digits > 0)
+            p = skip_spaces(p);
+        duration_unit(p, &hour, &unit_len);
+        if (digits == 0 || digits > DURATION_DIGITS_MAX || unit_len == 0 || minutes_seen || (hour && parts > 0))
             return -1;
         total += hour ? n * MINUTES_PER_HOUR : n;
-        minutes_seen = minute;
+        minutes_seen = !hour;
         parts++;
-        p = skip_spaces(p + 1);
+        p = skip_spaces(p + unit_len);
     }
     return parts ? total : -1;
 }

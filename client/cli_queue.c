@@ -136,7 +136,9 @@ print_notices(hb_cli_t *cli, const Hourbank__QueueReply *q)
     if (q->saves_blocked)
         fprintf(cli->out, "%s\n", _("saves wait for central: the station was restored from a backup"));
     if (q->changed)
-        fprintf(cli->out, _("operations that changed result when resent to central: %llu (see hourbank queue --changed)\n"),
+        fprintf(cli->out,
+                q->changed == 1 ? _("%llu operation changed result when resent to central: see hourbank queue --changed\n")
+                                : _("%llu operations changed result when resent to central: see hourbank queue --changed\n"),
                 (unsigned long long) q->changed);
     if (q->alert && q->alert[0])
         fprintf(cli->out, _("alert: %s\n"), hb_cli_format_line(line, sizeof line, q->alert));
@@ -159,17 +161,34 @@ print_summary(hb_cli_t *cli, const Hourbank__QueueReply *q)
     print_notices(cli, q);
 }
 
+/* One of central's answers to a resent op: in English the code's name and
+ * the sentence ("INSUFFICIENT_BALANCE: ..."), elsewhere the sentence and
+ * the code's number; an acceptance is just that. */
+static void
+answer_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params, size_t n_params,
+            const char *message)
+{
+    bool english = strcmp(hb_i18n_lang(), "en") == 0;
+    if (code == HOURBANK__RESULT__OK && !(message && message[0])) {
+        snprintf(buf, size, "%s", english ? hb_result_name(HB_RESULT_OK) : _("accepted"));
+        return;
+    }
+    char why[HB_CLI_TEXT_BYTES_MAX / 2];  /* room for the name or number around it */
+    hb_cli_result_text(cli, why, sizeof why, code, params, n_params, message);
+    if (english)
+        snprintf(buf, size, "%s: %s", hb_result_name((hb_result_t) code), why);
+    else
+        snprintf(buf, size, _("%s (code %d)"), why, code);
+}
+
 void
 hb_cli_queue_changed_text(hb_cli_t *cli, char *buf, size_t size, const Hourbank__QueuedOp *op)
 {
     hb_assert(cli && buf && op && op->prior_result != HOURBANK__RESULT__RESULT_UNSET);
     char before[HB_CLI_TEXT_BYTES_MAX], now[HB_CLI_TEXT_BYTES_MAX];
-    char before_tag[HB_CLI_FORMAT_BYTES], now_tag[HB_CLI_FORMAT_BYTES];
-    hb_cli_result_text(cli, before, sizeof before, (int) op->prior_result, NULL, 0, op->prior_message);
-    hb_cli_result_text(cli, now, sizeof now, (int) op->result, op->params, op->n_params, op->message);
-    snprintf(buf, size, _("central answered %s (%s) when first sent, %s (%s) when resent"), before,
-             hb_cli_result_tag(before_tag, sizeof before_tag, (int) op->prior_result), now,
-             hb_cli_result_tag(now_tag, sizeof now_tag, (int) op->result));
+    answer_text(cli, before, sizeof before, (int) op->prior_result, NULL, 0, op->prior_message);
+    answer_text(cli, now, sizeof now, (int) op->result, op->params, op->n_params, op->message);
+    snprintf(buf, size, _("central answered %s when first sent, %s when resent"), before, now);
 }
 
 /* The details cell: the op's summary, and for a rejection its reason; for
@@ -364,7 +383,9 @@ status_notices(hb_cli_table_t *tab, const Hourbank__QueueReply *q)
     }
     if (q->changed) {
         hb_cli_table_cell(tab, "%s", _("changed"));
-        hb_cli_table_cell(tab, _("operations that changed result when resent to central: %llu (see hourbank queue --changed)"),
+        hb_cli_table_cell(tab,
+                          q->changed == 1 ? _("%llu operation changed result when resent to central (see hourbank queue --changed)")
+                                          : _("%llu operations changed result when resent to central (see hourbank queue --changed)"),
                           (unsigned long long) q->changed);
     }
     if (q->alert && q->alert[0]) {
