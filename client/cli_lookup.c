@@ -59,12 +59,14 @@ result_cell(hb_cli_t *cli, hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
         hb_cli_table_cell(tab, "%s", _("none yet: central has not answered"));
         return;
     }
-    char why[HB_CLI_TEXT_BYTES_MAX];
-    if (op->result == HOURBANK__RESULT__OK && !(op->message && op->message[0]))
-        snprintf(why, sizeof why, "%s", _("accepted"));
-    else
-        hb_cli_result_text(cli, why, sizeof why, (int) op->result, op->params, op->n_params, op->message);
-    if (strcmp(hb_i18n_lang(), "en") == 0)  /* the code's name and number, as district IT knows them */
+    bool english = strcmp(hb_i18n_lang(), "en") == 0;
+    if (op->result == HOURBANK__RESULT__OK && !(op->message && op->message[0])) {
+        hb_cli_table_cell(tab, "%s", english ? "OK (1)" : _("accepted"));
+        return;
+    }
+    char why[HB_CLI_TEXT_BYTES_MAX / 2];
+    hb_cli_result_text(cli, why, sizeof why, (int) op->result, op->params, op->n_params, op->message);
+    if (english)  /* the code's name and number, as district IT knows them */
         hb_cli_table_cell(tab, "%s (%d): %s", hb_result_name((hb_result_t) op->result), (int) op->result, why);
     else
         hb_cli_table_cell(tab, _("%s (code %d)"), why, (int) op->result);
