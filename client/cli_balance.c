@@ -170,7 +170,7 @@ print_statement(hb_cli_t *cli, const Hourbank__StatementReply *r, int64_t since)
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, e->occurred_at ? e->occurred_at : e->posted_at));
         hb_cli_table_cell(tab, "%s", hb_cli_words_kind(e->kind));
         hb_cli_table_cell(tab, "%s", e->category && e->category[0] ? e->category : "-");
-        hb_cli_table_cell(tab, "%s", e->counterparty && e->counterparty[0] ? e->counterparty : "-");
+        hb_cli_table_cell(tab, "%s", e->counterparty && e->counterparty[0] ? hb_cli_words_account(e->counterparty) : "-");
         hb_cli_table_cell(tab, "%s", hb_cli_format_duration(d, sizeof d, e->minutes, true));
         hb_cli_table_cell(tab, "%s", ref ? ref : "-");
     }

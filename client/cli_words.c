@@ -42,6 +42,13 @@ hb_cli_words_kind(const char *kind)
 }
 
 const char *
+hb_cli_words_account(const char *counterparty)
+{
+    static const word_t words[] = {{"guarantee", N_("guarantee account")}, {"donation", N_("donation account")}};
+    return LOOKUP(words, counterparty);
+}
+
+const char *
 hb_cli_words_link(const char *link)
 {
     static const word_t words[] = {

@@ -12,6 +12,10 @@
  * "gift", "void", "donation", "invalid". Borrowed/static; never NULL. */
 const char *hb_cli_words_kind(const char *kind);
 
+/* A statement entry's counterparty when it is not a member: a system
+ * account ("guarantee", "donation"); a member number is shown as it is. */
+const char *hb_cli_words_account(const char *counterparty);
+
 /* A link's state: "up", "down", "connecting". */
 const char *hb_cli_words_link(const char *link);
 
