@@ -416,7 +416,7 @@ print_status(hb_cli_t *cli, const Hourbank__QueueReply *q)
         hb_cli_table_cell(tab, "%s", _("not known yet (the station learns it from central when it next connects)"));
     hb_cli_table_cell(tab, "%s", _("last sync"));
     if (q->last_sync)
-        hb_cli_table_cell(tab, "%s (%s)", hb_cli_format_time(t, sizeof t, q->last_sync),
+        hb_cli_table_cell(tab, _("%s (%s)"), hb_cli_format_time(t, sizeof t, q->last_sync),
                           hb_cli_format_ago(ago, sizeof ago, q->last_sync, now));
     else
         hb_cli_table_cell(tab, "%s", _("never"));
