@@ -228,6 +228,8 @@ check_example(const example_t *e, bool chinese, char *out, size_t out_size)
     hb_cli_result_render(out, out_size, e->code, ptrs, n, NULL, namer, NULL);
     if (!out[0])
         fail_msg("code %d (%s): bad rendering \"%s\"", e->code, hb_result_name((hb_result_t) e->code), out);
+    if (getenv("HB_TEST_SHOW"))  /* every sentence, for a reader to judge */
+        printf("%-30s %s\n", hb_result_name((hb_result_t) e->code), out);
     char rest[TEXT_BYTES], buf[PARAMS_MAX][TEXT_BYTES];
     const char *cuts[2 * PARAMS_MAX];
     size_t n_cuts = 0;
