@@ -80,9 +80,9 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
         snprintf(look, sizeof look, "hourbank queue");
     char each[HB_CLI_FORMAT_BYTES];
     if (cli->timeout_ms % MS_PER_SECOND == 0)
-        snprintf(each, sizeof each, "%ds", cli->timeout_ms / MS_PER_SECOND);
+        snprintf(each, sizeof each, _("%ds"), cli->timeout_ms / MS_PER_SECOND);
     else
-        snprintf(each, sizeof each, "%dms", cli->timeout_ms);
+        snprintf(each, sizeof each, _("%dms"), cli->timeout_ms);
     return hb_cli_report_fail(cli, EX_TEMPFAIL,
                               sends == 1 ? _("%s may have been saved: the station at %s did not answer in time (sent %d "
                                              "time, waited %s each); before entering it again, look for it with %s; or "
