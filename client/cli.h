@@ -12,6 +12,7 @@
  *   cli_table.c     aligned text tables
  *   cli_utf8.c      UTF-8 validity and terminal width (wide CJK characters)
  *   cli_report.c    the one error line and the sysexits.h exit codes
+ *   cli_result.c    a result's code and values as a sentence, with members' names
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
  *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
@@ -106,6 +107,8 @@ typedef struct {
     uint32_t station_id;       /* of the station asked, once known; 0 = unknown */
     char endpoint[HB_PATH_BYTES_MAX]; /* the station or central asked, once known; "" before */
     bool zone_noted;           /* said on err that this PC's zone is used (cli_zone.c): once a run */
+    int target;                /* the command's hb_cli_target_t (cli_command.h), once known; 0 before */
+    bool quiet;                /* failures are returned without the error line (a lookup that may fail) */
 } hb_cli_t;
 
 #endif

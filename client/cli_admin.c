@@ -6,7 +6,9 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "cli_zone.h"
+#include "cli_words.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <sysexits.h>
@@ -79,11 +81,11 @@ static int
 print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
 {
     if (r->n_stations == 0) {
-        fprintf(cli->out, "no stations in central.yaml\n");
+        fprintf(cli->out, "%s\n", _("no stations in central.yaml"));
         return 0;
     }
-    static const char *const headers[] = {"ID", "NAME", "COMMUNITY", "STATE", "LAST CONTACT", "LAG",
-                                          "HIGH-WATER", "LOST ACKS TO", "ACCEPTED", "REJECTED"};
+    const char *const headers[] = {_("ID"),  _("NAME"),       _("COMMUNITY"),    _("STATE"),    _("LAST CONTACT"),
+                                   _("LAG"), _("HIGH-WATER"), _("LOST ACKS TO"), _("ACCEPTED"), _("REJECTED")};
     const size_t columns = sizeof headers / sizeof headers[0];
     hb_cli_table_t *tab = hb_cli_table_new(columns, headers);
     if (!tab)
@@ -97,7 +99,7 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         hb_cli_table_cell(tab, "%u", (unsigned) s->station_id);
         hb_cli_table_cell(tab, "%s", s->name);
         hb_cli_table_cell(tab, "%s", s->community);
-        hb_cli_table_cell(tab, "%s", s->active ? "active" : "retired");
+        hb_cli_table_cell(tab, "%s", hb_cli_words_state(s->active ? "active" : "retired"));
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, s->last_contact));
         hb_cli_table_cell(tab, "%s", s->last_contact ? hb_cli_format_ago(ago, sizeof ago, s->last_contact, now) : "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->high_water_mark);
@@ -114,7 +116,7 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
     char line[HB_CLI_TEXT_BYTES_MAX];
     for (size_t i = 0; i < r->n_stations; i++)
         if (r->stations[i]->alert[0])
-            fprintf(cli->out, "alert: station %u (%s): %s\n", (unsigned) r->stations[i]->station_id,
+            fprintf(cli->out, _("alert: station %u (%s): %s\n"), (unsigned) r->stations[i]->station_id,
                     r->stations[i]->name, hb_cli_format_line(line, sizeof line, r->stations[i]->alert));
     return 0;
 }
@@ -125,12 +127,12 @@ run_stations(hb_cli_t *cli, const hb_cli_args_t *args)
     (void) args;
     Hourbank__Envelope *reply = NULL;
     int rc = ask_central(cli, HOURBANK__ENVELOPE__BODY_STATIONS_QUERY, HOURBANK__ENVELOPE__BODY_STATIONS_REPLY,
-                         "could not list the stations", &reply);
+                         _("could not list the stations"), &reply);
     if (rc != 0)
         return rc;
     /* the stations are the city's: their times in the city's zone */
     hb_cli_zone_use(cli, reply->stations_reply->time_zone,
-                    "central does not say the city's time zone (it runs an older hourbank-central)");
+                    _("central does not say the city's time zone (it runs an older hourbank-central)"));
     int64_t now = (int64_t) time(NULL);
     if (cli->json)
         json_stations(cli, reply->stations_reply, now);
@@ -143,15 +145,15 @@ run_stations(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_admin_stations = {
     .name = "stations",
     .operands = "",
-    .summary = "admin: every station's last contact, high-water mark and lag",
-    .description = "Lists the stations in central.yaml with the last time each contacted central, how\n"
+    .summary = N_("admin: every station's last contact, high-water mark and lag"),
+    .description = N_("Lists the stations in central.yaml with the last time each contacted central, how\n"
                    "long ago that was (the lag), the highest sequence number central has applied from\n"
                    "it (high-water mark), the highest the station last said central had acknowledged\n"
                    "(station acked), and how many operations it accepted and rejected. A station that\n"
                    "has not been in touch for long is offline or its link is broken. When a station had\n"
                    "acks beyond what central holds (central restored from an older dump, or a standby\n"
                    "that missed commits), an alert line says so until the station has resent the rest.\n"
-                   "Asks central directly, with the admin key named in admin.yaml.",
+                   "Asks central directly, with the admin key named in admin.yaml."),
     .target = HB_CLI_TARGET_CENTRAL,
     .opts = NULL,
     .run = run_stations,
@@ -182,11 +184,11 @@ static void
 print_verify(hb_cli_t *cli, const Hourbank__VerifyReply *v)
 {
     char d[HB_CLI_FORMAT_BYTES];
-    fprintf(cli->out, "%s: %lld accounts, %lld transfers; the guarantee's outstanding obligation is %s\n",
-            v->ok ? "the ledger is sound" : "the ledger has problems", (long long) v->accounts,
+    fprintf(cli->out, _("%s: %lld accounts, %lld transfers; the guarantee's outstanding obligation is %s\n"),
+            v->ok ? _("the ledger is sound") : _("the ledger has problems"), (long long) v->accounts,
             (long long) v->transfers, hb_cli_format_duration(d, sizeof d, v->obligation_minutes, false));
     for (size_t i = 0; i < v->n_problems; i++)
-        fprintf(cli->out, "  problem: %s\n", v->problems[i]);
+        fprintf(cli->out, _("  problem: %s\n"), v->problems[i]);
 }
 
 static int
@@ -195,7 +197,7 @@ run_verify(hb_cli_t *cli, const hb_cli_args_t *args)
     (void) args;
     Hourbank__Envelope *reply = NULL;
     int rc = ask_central(cli, HOURBANK__ENVELOPE__BODY_VERIFY_QUERY, HOURBANK__ENVELOPE__BODY_VERIFY_REPLY,
-                         "could not verify the ledger", &reply);
+                         _("could not verify the ledger"), &reply);
     if (rc != 0)
         return rc;
     const Hourbank__VerifyReply *v = reply->verify_reply;
@@ -204,8 +206,9 @@ run_verify(hb_cli_t *cli, const hb_cli_args_t *args)
     else
         print_verify(cli, v);
     if (!v->ok)
-        rc = hb_cli_report_fail(cli, EX_DATAERR, "the ledger failed verification with %zu problem%s", v->n_problems,
-                                v->n_problems == 1 ? "" : "s");
+        rc = hb_cli_report_fail(cli, EX_DATAERR, v->n_problems == 1 ? _("the ledger failed verification with %zu problem")
+                                                                    : _("the ledger failed verification with %zu problems"),
+                                v->n_problems);
     hb_wire_free(&reply);
     return rc;
 }
@@ -213,11 +216,11 @@ run_verify(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_admin_verify = {
     .name = "verify",
     .operands = "",
-    .summary = "admin: check the ledger (sum of balances is zero, balances match transfers)",
-    .description = "Asks central to check the ledger: the balances of all accounts sum to zero, and every\n"
+    .summary = N_("admin: check the ledger (sum of balances is zero, balances match transfers)"),
+    .description = N_("Asks central to check the ledger: the balances of all accounts sum to zero, and every\n"
                    "account's balance equals the sum of its transfers. Prints the counts and the pool's\n"
                    "outstanding obligation (what the guarantee account owes); exits 65 if any check fails.\n"
-                   "Asks central directly, with the admin key named in admin.yaml.",
+                   "Asks central directly, with the admin key named in admin.yaml."),
     .target = HB_CLI_TARGET_CENTRAL,
     .opts = NULL,
     .run = run_verify,

@@ -7,7 +7,9 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "cli_zone.h"
+#include "cli_words.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <stdlib.h>
@@ -36,19 +38,19 @@ print_balance(hb_cli_t *cli, const Hourbank__BalanceReply *b)
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
     hb_cli_table_align_right(tab, 1);
-    hb_cli_table_cell(tab, "  synced");
+    hb_cli_table_cell(tab, "  %s", _("synced"));
     hb_cli_table_cell(tab, "%s", hb_cli_format_duration(d, sizeof d, b->balance_minutes, false));
     if (b->as_of)
-        hb_cli_table_cell(tab, "with central, as of %s", hb_cli_format_time(t, sizeof t, b->as_of));
+        hb_cli_table_cell(tab, _("with central, as of %s"), hb_cli_format_time(t, sizeof t, b->as_of));
     else
-        hb_cli_table_cell(tab, "not synced with central yet");
-    hb_cli_table_cell(tab, "  pending");
+        hb_cli_table_cell(tab, "%s", _("not synced with central yet"));
+    hb_cli_table_cell(tab, "  %s", _("pending"));
     hb_cli_table_cell(tab, "%s", hb_cli_format_duration(d, sizeof d, b->pending_minutes, true));
-    hb_cli_table_cell(tab, "saved here, not yet at central");
-    hb_cli_table_cell(tab, "  total");
+    hb_cli_table_cell(tab, "%s", _("saved here, not yet at central"));
+    hb_cli_table_cell(tab, "  %s", _("total"));
     hb_cli_table_cell(tab, "%s", hb_cli_format_duration(d, sizeof d, b->balance_minutes + b->pending_minutes, false));
     hb_cli_table_cell(tab, "%s", "");
-    fprintf(cli->out, "balance of %s\n", b->member_no);
+    fprintf(cli->out, _("balance of %s\n"), b->member_no);
     return hb_cli_table_finish(&tab, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
 }
 
@@ -74,7 +76,7 @@ run_balance(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_report_is_not_found(reply))
         rc = hb_cli_report_member_not_found(cli, no);
     else if ((rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_BALANCE_REPLY,
-                                        "could not get the balance")) == 0)
+                                        _("could not get the balance"))) == 0)
         rc = print_balance(cli, reply->balance_reply);
     hb_wire_free(&reply);
     return rc;
@@ -82,13 +84,13 @@ run_balance(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_balance_balance = {
     .name = "balance",
-    .operands = "MEMBER_NO",
+    .operands = N_("MEMBER_NO"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "show a member's hours: synced balance plus changes saved here",
-    .description = "Shows the member's balance as last synced with central, the changes saved at this\n"
+    .summary = N_("show a member's hours: synced balance plus changes saved here"),
+    .description = N_("Shows the member's balance as last synced with central, the changes saved at this\n"
                    "station and not yet acknowledged by central, and their total. Works offline: the\n"
-                   "\"as of\" time says how fresh the synced part is.",
+                   "\"as of\" time says how fresh the synced part is."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_balance,
@@ -148,14 +150,14 @@ print_statement(hb_cli_t *cli, const Hourbank__StatementReply *r, int64_t since)
 {
     char t[HB_CLI_FORMAT_BYTES], d[HB_CLI_FORMAT_BYTES], op[HB_CLI_FORMAT_BYTES];
     if (since)
-        fprintf(cli->out, "statement of %s since %s\n", r->member_no, hb_cli_format_time(t, sizeof t, since));
+        fprintf(cli->out, _("statement of %s since %s\n"), r->member_no, hb_cli_format_time(t, sizeof t, since));
     else
-        fprintf(cli->out, "statement of %s\n", r->member_no);
+        fprintf(cli->out, _("statement of %s\n"), r->member_no);
     if (r->n_entries == 0) {
-        fprintf(cli->out, "no entries\n");
+        fprintf(cli->out, "%s\n", _("no entries"));
         return 0;
     }
-    static const char *const headers[] = {"DATE", "KIND", "CATEGORY", "WITH", "AMOUNT", "OP"};
+    const char *const headers[] = {_("DATE"), _("KIND"), _("CATEGORY"), _("WITH"), _("AMOUNT"), _("OP")};
     hb_cli_table_t *tab = hb_cli_table_new(6, headers);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
@@ -166,17 +168,17 @@ print_statement(hb_cli_t *cli, const Hourbank__StatementReply *r, int64_t since)
         const char *ref = entry_op(op, sizeof op, e);
         net += e->minutes;
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, e->occurred_at ? e->occurred_at : e->posted_at));
-        hb_cli_table_cell(tab, "%s", e->kind);
+        hb_cli_table_cell(tab, "%s", hb_cli_words_kind(e->kind));
         hb_cli_table_cell(tab, "%s", e->category && e->category[0] ? e->category : "-");
-        hb_cli_table_cell(tab, "%s", e->counterparty && e->counterparty[0] ? e->counterparty : "-");
+        hb_cli_table_cell(tab, "%s", e->counterparty && e->counterparty[0] ? hb_cli_words_account(e->counterparty) : "-");
         hb_cli_table_cell(tab, "%s", hb_cli_format_duration(d, sizeof d, e->minutes, true));
         hb_cli_table_cell(tab, "%s", ref ? ref : "-");
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)
         return hb_cli_report_out_of_memory(cli);
-    fprintf(cli->out, "%zu entr%s, net %s%s\n", r->n_entries, r->n_entries == 1 ? "y" : "ies",
+    fprintf(cli->out, r->n_entries == 1 ? _("%zu entry, net %s%s\n") : _("%zu entries, net %s%s\n"), r->n_entries,
             hb_cli_format_duration(d, sizeof d, net, true),
-            r->next_before_id ? " (older entries not shown: narrow with --since)" : "");
+            r->next_before_id ? _(" (older entries not shown: narrow with --since)") : "");
     return 0;
 }
 
@@ -217,10 +219,10 @@ run_statement(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_report_is_not_found(reply))
         rc = hb_cli_report_member_not_found(cli, no);
     else if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR && reply->error->code == HOURBANK__RESULT__UNAVAILABLE)
-        rc = hb_cli_report_fail(cli, EX_UNAVAILABLE, "statements come from central, which this station cannot "
-                                                     "reach now: try again when hourbank status shows the link up");
+        rc = hb_cli_report_fail(cli, EX_UNAVAILABLE, "%s", _("statements come from central, which this station cannot "
+                                                           "reach now: try again when hourbank status shows the link up"));
     else
-        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY, "could not get the statement");
+        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY, _("could not get the statement"));
     if (rc == 0) {
         Hourbank__StatementReply *r = reply->statement_reply;
         if (r->n_entries > 1)  /* entries is NULL when there are none */
@@ -235,20 +237,20 @@ run_statement(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t statement_opts[] = {
-    {"since", 0, "DATE", false, "only entries from this day on (YYYY-MM-DD, the district's day)"},
+    {"since", 0, N_("DATE"), false, N_("only entries from this day on (YYYY-MM-DD, the district's day)")},
     {NULL, 0, NULL, false, NULL},
 };
 
 const hb_cli_command_t hb_cli_balance_statement = {
     .name = "statement",
-    .operands = "MEMBER_NO",
+    .operands = N_("MEMBER_NO"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "list a member's ledger entries (needs the link to central)",
-    .description = "Lists the member's entries in the ledger, oldest first, as central has posted them:\n"
+    .summary = N_("list a member's ledger entries (needs the link to central)"),
+    .description = N_("Lists the member's entries in the ledger, oldest first, as central has posted them:\n"
                    "services given (+) and received (-), gifts and voids, with the operation that caused\n"
                    "each. The station asks central, so this needs the link to be up; operations saved\n"
-                   "here and not yet synced are not in it (see hourbank balance and hourbank queue).",
+                   "here and not yet synced are not in it (see hourbank balance and hourbank queue)."),
     .target = HB_CLI_TARGET_STATION,
     .opts = statement_opts,
     .run = run_statement,

@@ -5,6 +5,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 static int
@@ -28,10 +29,10 @@ print_categories(hb_cli_t *cli, const Hourbank__CategoriesReply *r)
         return 0;
     }
     if (r->n_categories == 0) {
-        fprintf(cli->out, "no categories known yet: the station learns them from central\n");
+        fprintf(cli->out, "%s\n", _("no categories known yet: the station learns them from central"));
         return 0;
     }
-    static const char *const headers[] = {"CATEGORY", "DESCRIPTION"};
+    const char *const headers[] = {_("CATEGORY"), _("DESCRIPTION")};
     hb_cli_table_t *tab = hb_cli_table_new(2, headers);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
@@ -54,7 +55,7 @@ run_categories(hb_cli_t *cli, const hb_cli_args_t *args)
     req.categories_query = &q;
     int rc = hb_cli_target_station(cli, &req, &reply);
     if (rc == 0)
-        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY, "could not list the categories");
+        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY, _("could not list the categories"));
     if (rc == 0)
         rc = print_categories(cli, reply->categories_reply);
     hb_wire_free(&reply);
@@ -64,9 +65,9 @@ run_categories(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_categories_list = {
     .name = "categories",
     .operands = "",
-    .summary = "list the service categories a record may name",
-    .description = "Lists the service categories of the city's catalogue, as this station knows them.\n"
-                   "record --category takes one of these names.",
+    .summary = N_("list the service categories a record may name"),
+    .description = N_("Lists the service categories of the city's catalogue, as this station knows them.\n"
+                   "record --category takes one of these names."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_categories,

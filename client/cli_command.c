@@ -2,8 +2,12 @@
 #include "cli_command.h"
 #include "cli_parse.h"
 #include "cli_report.h"
+#include "cli_utf8.h"
+#include "cli_save.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -22,17 +26,20 @@ static const struct {
     unsigned targets;
     common_id_t id;
 } common_opts[] = {
-    {{"station", 0, "ENDPOINT", false, "the station's socket, e.g. ipc:///run/hourbank/station.sock"},
+    {{"station", 0, N_("ENDPOINT"), false, N_("the station's socket, e.g. ipc:///run/hourbank/station.sock")},
      1u << HB_CLI_TARGET_STATION, COMMON_STATION},
-    {{"config", 'c', "FILE", false, "the station's station.yaml (default " HB_CLI_STATION_CONF_DEFAULT ")"},
+    /* the default paths written out: a msgid is one literal (checked below) */
+    {{"config", 'c', N_("FILE"), false, N_("the station's station.yaml (default /etc/hourbank/station.yaml)")},
      1u << HB_CLI_TARGET_STATION, COMMON_CONFIG},
-    {{"admin", 0, "FILE", false, "admin.yaml: central's address, the admin key (default "
-                                 HB_CLI_ADMIN_CONF_DEFAULT ")"},
+    {{"admin", 0, N_("FILE"), false, N_("admin.yaml: central's address, the admin key (default /etc/hourbank/admin.yaml)")},
      1u << HB_CLI_TARGET_CENTRAL, COMMON_ADMIN},
-    {{"json", 0, NULL, false, "print one JSON document instead of text"}, ALL_TARGETS, COMMON_JSON},
-    {{"help", 'h', NULL, false, "show this help"}, ALL_TARGETS, COMMON_HELP},
-    {{"version", 0, NULL, false, "print the version"}, GLOBAL_ONLY, COMMON_VERSION},
+    {{"json", 0, NULL, false, N_("print one JSON document instead of text")}, ALL_TARGETS, COMMON_JSON},
+    {{"help", 'h', NULL, false, N_("show this help")}, ALL_TARGETS, COMMON_HELP},
+    {{"version", 0, NULL, false, N_("print the version")}, GLOBAL_ONLY, COMMON_VERSION},
 };
+_Static_assert(sizeof HB_CLI_STATION_CONF_DEFAULT == sizeof "/etc/hourbank/station.yaml" &&
+               sizeof HB_CLI_ADMIN_CONF_DEFAULT == sizeof "/etc/hourbank/admin.yaml",
+               "the default paths in the options' help are the defaults");
 #define COMMON_COUNT (sizeof common_opts / sizeof common_opts[0])
 
 typedef struct {
@@ -102,7 +109,7 @@ check_endpoint(hb_cli_t *cli, const char *value)
     if ((strncmp(value, "ipc://", 6) == 0 || strncmp(value, "tcp://", 6) == 0) && value[6])
         return 0;
     char echo[HB_CLI_TEXT_BYTES_MAX];
-    return hb_cli_report_usage(cli, "--station %s is not an endpoint: write it as ipc:///run/hourbank/station.sock",
+    return hb_cli_report_usage(cli, _("--station %s is not an endpoint: write it as ipc:///run/hourbank/station.sock"),
                                hb_cli_parse_quote(echo, sizeof echo, value));
 }
 
@@ -127,7 +134,7 @@ store(parser_t *p, const found_t *f, const char *value, const char *spelled)
     if (f->index < 0)
         return store_common(p, f->id, value);
     if (p->args->values[f->index])
-        return hb_cli_report_usage(p->cli, "%s is given twice", spelled);
+        return hb_cli_report_usage(p->cli, _("%s is given twice"), spelled);
     p->args->values[f->index] = value ? value : "";
     return 0;
 }
@@ -137,9 +144,9 @@ unknown_option(parser_t *p, const char *word)
 {
     char echo[HB_CLI_TEXT_BYTES_MAX];
     if (p->command)
-        return hb_cli_report_usage(p->cli, "%s has no option %s", p->command->name,
+        return hb_cli_report_usage(p->cli, _("%s has no option %s"), p->command->name,
                                    hb_cli_parse_quote(echo, sizeof echo, word));
-    return hb_cli_report_usage(p->cli, "unknown option %s", hb_cli_parse_quote(echo, sizeof echo, word));
+    return hb_cli_report_usage(p->cli, _("unknown option %s"), hb_cli_parse_quote(echo, sizeof echo, word));
 }
 
 /* Reads the option word argv[*i] and, if it takes one, its value (moving
@@ -168,13 +175,13 @@ parse_option(parser_t *p, int argc, char **argv, int *i)
         return unknown_option(p, word);
     if (!f.opt->value) {
         if (inline_value)
-            return hb_cli_report_usage(p->cli, "%s takes no value", spelled);
+            return hb_cli_report_usage(p->cli, _("%s takes no value"), spelled);
         return store(p, &f, NULL, spelled);
     }
     const char *value = inline_value;
     if (!value) {
         if (*i + 1 >= argc)
-            return hb_cli_report_usage(p->cli, "%s needs a value: %s %s", spelled, spelled, f.opt->value);
+            return hb_cli_report_usage(p->cli, _("%s needs a value: %s %s"), spelled, spelled, _(f.opt->value));
         value = argv[++*i];
     }
     return store(p, &f, value, spelled);
@@ -186,7 +193,7 @@ add_operand(parser_t *p, const char *word)
     hb_cli_args_t *args = p->args;
     if (args->operand_count >= p->command->operands_max) {
         char echo[HB_CLI_TEXT_BYTES_MAX];
-        return hb_cli_report_usage(p->cli, "%s does not take %s", p->command->name,
+        return hb_cli_report_usage(p->cli, _("%s does not take %s"), p->command->name,
                                    hb_cli_parse_quote(echo, sizeof echo, word));
     }
     args->operands[args->operand_count++] = word;
@@ -228,10 +235,10 @@ check_complete(hb_cli_t *cli, const hb_cli_command_t *command, const hb_cli_args
     for (size_t i = 0; i < own_count(command); i++) {
         const hb_cli_opt_t *o = &command->opts[i];
         if (o->required && !args->values[i])
-            return hb_cli_report_usage(cli, "%s needs --%s %s", command->name, o->name, o->value ? o->value : "");
+            return hb_cli_report_usage(cli, _("%s needs --%s %s"), command->name, o->name, o->value ? _(o->value) : "");
     }
     if (args->operand_count < command->operands_min)
-        return hb_cli_report_usage(cli, "%s needs %s", command->name, command->operands);
+        return hb_cli_report_usage(cli, _("%s needs %s"), command->name, _(command->operands));
     return 0;
 }
 
@@ -284,6 +291,7 @@ hb_cli_command_run(hb_cli_t *cli, const hb_cli_command_t *command, int argc, cha
 {
     hb_assert(cli && command && command->run);
     cli->command = command->name;
+    cli->target = (int) command->target;
     hb_cli_args_t args;
     int rc = hb_cli_command_parse(cli, command, argc, argv, &args);
     if (rc != 0)
@@ -305,7 +313,7 @@ hb_cli_command_run(hb_cli_t *cli, const hb_cli_command_t *command, int argc, cha
 static void
 usage_token(FILE *out, size_t *column, const char *token)
 {
-    if (*column + 1 + strlen(token) > USAGE_WRAP_COLUMN) {
+    if (*column + 1 + hb_cli_utf8_width(token) > USAGE_WRAP_COLUMN) {
         fprintf(out, "\n%s", USAGE_INDENT);
         *column = strlen(USAGE_INDENT);
     } else {
@@ -313,15 +321,19 @@ usage_token(FILE *out, size_t *column, const char *token)
         (*column)++;
     }
     fputs(token, out);
-    *column += strlen(token);
+    *column += hb_cli_utf8_width(token);
 }
 
 static void
 print_usage_line(const hb_cli_command_t *command, FILE *out)
 {
-    size_t column = (size_t) fprintf(out, "usage: hourbank %s", command->name);
+    /* columns as the terminal shows them: a placeholder may be Chinese */
+    char first[HB_CLI_TEXT_BYTES_MAX];
+    snprintf(first, sizeof first, _("usage: hourbank %s"), command->name);
+    fputs(first, out);
+    size_t column = hb_cli_utf8_width(first);
     if (command->operands[0])
-        usage_token(out, &column, command->operands);
+        usage_token(out, &column, _(command->operands));
     for (int required = 1; required >= 0; required--) {
         for (size_t i = 0; i < own_count(command); i++) {
             const hb_cli_opt_t *o = &command->opts[i];
@@ -329,7 +341,7 @@ print_usage_line(const hb_cli_command_t *command, FILE *out)
                 continue;
             char token[HB_CLI_TEXT_BYTES_MAX];
             snprintf(token, sizeof token, "%s--%s%s%s%s", required ? "" : "[", o->name, o->value ? " " : "",
-                     o->value ? o->value : "", required ? "" : "]");
+                     o->value ? _(o->value) : "", required ? "" : "]");
             usage_token(out, &column, token);
         }
     }
@@ -341,14 +353,40 @@ static void
 print_opt(const hb_cli_opt_t *o, FILE *out)
 {
     char left[HB_CLI_TEXT_BYTES_MAX];
+    const char *value = o->value ? _(o->value) : "";
     if (o->letter)
-        snprintf(left, sizeof left, "-%c, --%s%s%s", o->letter, o->name, o->value ? " " : "", o->value ? o->value : "");
+        snprintf(left, sizeof left, "-%c, --%s%s%s", o->letter, o->name, o->value ? " " : "", value);
     else
-        snprintf(left, sizeof left, "--%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
-    if (strlen(left) + 2 >= HELP_COLUMN)
-        fprintf(out, "  %s\n%*s%s\n", left, HELP_COLUMN, "", o->help);
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->value ? " " : "", value);
+    size_t width = hb_cli_utf8_width(left);
+    if (width + 2 >= HELP_COLUMN)
+        fprintf(out, "  %s\n%*s%s\n", left, HELP_COLUMN, "", _(o->help));
     else
-        fprintf(out, "  %-*s%s\n", HELP_COLUMN - 2, left, o->help);
+        fprintf(out, "  %s%*s%s\n", left, (int) (HELP_COLUMN - 2 - width), "", _(o->help));
+}
+
+/* The text save commands append to their description (cli_save.h), marked
+ * for translation here as one literal. */
+static const char unanswered[] =
+    N_("\nIf the station does not answer in time the same request is sent once more; if that is not\n"
+       "answered either, the save may have been made: hourbank exits 75 and says how to look for it\n"
+       "and which --request-id repeats it safely (it is then saved at most once).");
+_Static_assert(sizeof unanswered == sizeof HB_CLI_SAVE_HELP_UNANSWERED, "the marked copy is the text");
+
+/* The description in the operator's language: a save command's ends with
+ * HB_CLI_SAVE_HELP_UNANSWERED, translated apart. */
+static void
+print_description(const char *description, FILE *out)
+{
+    size_t len = strlen(description), tail = strlen(HB_CLI_SAVE_HELP_UNANSWERED);
+    if (len < tail || strcmp(description + len - tail, HB_CLI_SAVE_HELP_UNANSWERED) != 0) {
+        fprintf(out, "\n%s\n", _(description));
+        return;
+    }
+    hb_assert(strcmp(unanswered, HB_CLI_SAVE_HELP_UNANSWERED) == 0);
+    char *head = strndup(description, len - tail);
+    fprintf(out, "\n%s%s\n", head ? _(head) : description, _(unanswered));
+    free(head);
 }
 
 void
@@ -356,15 +394,15 @@ hb_cli_command_help(const hb_cli_command_t *command, FILE *out)
 {
     hb_assert(command && out);
     print_usage_line(command, out);
-    fprintf(out, "\n%s\n", command->description);
+    print_description(command->description, out);
     if (own_count(command)) {
-        fprintf(out, "\noptions:\n");
+        fprintf(out, "\n%s\n", _("options:"));
         for (size_t i = 0; i < own_count(command); i++)
             print_opt(&command->opts[i], out);
     }
-    fprintf(out, "\ncommon options:\n");
+    fprintf(out, "\n%s\n", _("common options:"));
     for (size_t i = 0; i < COMMON_COUNT; i++)
         if (common_opts[i].targets & (1u << command->target))
             print_opt(&common_opts[i].opt, out);
-    fprintf(out, "\nSee hourbank(1) for exit codes and the --json keys.\n");
+    fprintf(out, "\n%s\n", _("See hourbank(1) for exit codes and the --json keys."));
 }

@@ -2,6 +2,7 @@
  * monitor that tells a refused key from a silent peer. */
 #include "cli_conn.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_clock.h"
 #include "hb_limits.h"
 #include "hb_wire.h"
@@ -83,18 +84,18 @@ hb_cli_conn_new(const char *endpoint, const hb_cli_conn_curve_t *curve, char *ms
     hb_assert(endpoint && msg);
     hb_cli_conn_t *self = calloc(1, sizeof *self);
     if (!self) {
-        snprintf(msg, msg_size, "out of memory");
+        snprintf(msg, msg_size, _("out of memory"));
         return NULL;
     }
     self->ctx = zmq_ctx_new();
     self->socket = self->ctx ? zmq_socket(self->ctx, ZMQ_DEALER) : NULL;
     if (!self->socket || configure(self, curve) != 0) {
-        snprintf(msg, msg_size, "could not set up a zeromq socket: %s", zmq_strerror(zmq_errno()));
+        snprintf(msg, msg_size, _("could not set up a zeromq socket: %s"), zmq_strerror(zmq_errno()));
         hb_cli_conn_destroy(&self);
         return NULL;
     }
     if (zmq_connect(self->socket, endpoint) != 0) {
-        snprintf(msg, msg_size, "could not use the endpoint \"%s\": %s", endpoint, zmq_strerror(zmq_errno()));
+        snprintf(msg, msg_size, _("could not use the endpoint \"%s\": %s"), endpoint, zmq_strerror(zmq_errno()));
         hb_cli_conn_destroy(&self);
         return NULL;
     }
@@ -155,10 +156,10 @@ read_monitor(hb_cli_conn_t *self, char *msg, size_t msg_size)
         zmq_msg_close(&frame);
     }
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-        snprintf(msg, msg_size, "the server refused this key (status %" PRIu32 ")", value);
+        snprintf(msg, msg_size, _("the server refused this key (status %lu)"), (unsigned long) value);
         return HB_CLI_CONN_REFUSED;
     }
-    snprintf(msg, msg_size, "the encrypted handshake failed");
+    snprintf(msg, msg_size, _("the encrypted handshake failed"));
     return event ? HB_CLI_CONN_HANDSHAKE : HB_CLI_CONN_OK;
 }
 
@@ -170,7 +171,7 @@ wait_for(hb_cli_conn_t *self, short events, int64_t deadline, char *msg, size_t 
     for (;;) {
         int64_t left = deadline - hb_clock_ms();
         if (left <= 0) {
-            snprintf(msg, msg_size, "no answer");
+            snprintf(msg, msg_size, _("no answer"));
             return HB_CLI_CONN_NO_ANSWER;
         }
         zmq_pollitem_t items[2] = {{self->socket, 0, events, 0}, {self->monitor, 0, ZMQ_POLLIN, 0}};
@@ -178,7 +179,7 @@ wait_for(hb_cli_conn_t *self, short events, int64_t deadline, char *msg, size_t 
         if (n < 0 && zmq_errno() == EINTR)
             continue;
         if (n < 0) {
-            snprintf(msg, msg_size, "could not wait for the reply: %s", zmq_strerror(zmq_errno()));
+            snprintf(msg, msg_size, _("could not wait for the reply: %s"), zmq_strerror(zmq_errno()));
             return HB_CLI_CONN_FAILED;
         }
         hb_cli_conn_status_t st = HB_CLI_CONN_OK;
@@ -230,7 +231,7 @@ receive(hb_cli_conn_t *self, uint64_t id, int64_t deadline, Hourbank__Envelope *
         if (!env && err.correlation_id != 0 && err.correlation_id != id)
             continue;  /* an old reply, broken or not, is not ours */
         if (!env) {
-            snprintf(msg, msg_size, "the reply is not valid: %s", err.message);
+            snprintf(msg, msg_size, _("the reply is not valid: %s"), err.message);
             return HB_CLI_CONN_BAD_REPLY;
         }
         if (env->correlation_id == id) {
@@ -239,7 +240,7 @@ receive(hb_cli_conn_t *self, uint64_t id, int64_t deadline, Hourbank__Envelope *
         }
         hb_wire_free(&env);
     }
-    snprintf(msg, msg_size, "more than %d unrelated replies", STRAY_REPLIES_MAX);
+    snprintf(msg, msg_size, _("more than %d unrelated replies"), STRAY_REPLIES_MAX);
     return HB_CLI_CONN_BAD_REPLY;
 }
 
@@ -249,7 +250,7 @@ send_once(hb_cli_conn_t *self, const void *data, size_t size, int64_t deadline, 
 {
     hb_cli_conn_status_t st = wait_for(self, ZMQ_POLLOUT, deadline, msg, msg_size);
     if (st == HB_CLI_CONN_OK && zmq_send(self->socket, data, size, ZMQ_DONTWAIT) != (int) size) {
-        snprintf(msg, msg_size, "could not send the request: %s", zmq_strerror(zmq_errno()));
+        snprintf(msg, msg_size, _("could not send the request: %s"), zmq_strerror(zmq_errno()));
         st = zmq_errno() == EAGAIN ? HB_CLI_CONN_NO_ANSWER : HB_CLI_CONN_FAILED;
     }
     return st;
@@ -265,7 +266,7 @@ hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, i
     void *data = NULL;
     size_t size = 0;
     if (hb_wire_pack(req, &data, &size) != 0) {
-        snprintf(msg, msg_size, "the request does not fit in one message (%d bytes at most)", HB_MSG_BYTES_MAX);
+        snprintf(msg, msg_size, _("the request does not fit in one message (%d bytes at most)"), HB_MSG_BYTES_MAX);
         return HB_CLI_CONN_FAILED;
     }
     /* the same bytes each time, correlation id included: the first reply
@@ -285,7 +286,7 @@ hb_cli_conn_call(hb_cli_conn_t *self, Hourbank__Envelope *req, int timeout_ms, i
     free(data);
     self->sends = sends;
     if (st == HB_CLI_CONN_NO_ANSWER && sends > 0) {
-        snprintf(msg, msg_size, "no reply within %d ms after %d send%s", timeout_ms, sends, sends == 1 ? "" : "s");
+        snprintf(msg, msg_size, _("no reply within %d ms after %d send%s"), timeout_ms, sends, sends == 1 ? "" : "s");
         st = HB_CLI_CONN_NO_REPLY;
     }
     return st;

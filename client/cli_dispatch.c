@@ -11,6 +11,7 @@
 #include "cli_report.h"
 #include "cli_save.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 
 #include <string.h>
 #include <sysexits.h>
@@ -74,27 +75,27 @@ is_group(const char *word)
 static void
 print_group(FILE *out, const char *title, hb_cli_target_t target)
 {
-    fprintf(out, "\n%s:\n", title);
+    fprintf(out, "\n%s\n", title);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (commands[i]->target == target)
-            fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name, commands[i]->summary);
+            fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name, _(commands[i]->summary));
 }
 
 static void
 print_help(FILE *out)
 {
-    fprintf(out, "usage: hourbank [--station ENDPOINT | -c FILE] [--admin FILE] [--json] COMMAND [ARGS]\n\n"
+    fprintf(out, _("usage: hourbank [--station ENDPOINT | -c FILE] [--admin FILE] [--json] COMMAND [ARGS]\n\n"
                  "The hourbank time bank's tool for station operators and district IT. Station commands\n"
                  "talk to the hourbank-station daemon on this PC and keep working when the network is\n"
-                 "down; admin commands talk to central with an admin key.\n");
-    print_group(out, "station commands", HB_CLI_TARGET_STATION);
-    print_group(out, "admin commands (central, with admin.yaml)", HB_CLI_TARGET_CENTRAL);
-    print_group(out, "local commands", HB_CLI_TARGET_NONE);
-    fprintf(out, "\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
+                 "down; admin commands talk to central with an admin key.\n"));
+    print_group(out, _("station commands:"), HB_CLI_TARGET_STATION);
+    print_group(out, _("admin commands (central, with admin.yaml):"), HB_CLI_TARGET_CENTRAL);
+    print_group(out, _("local commands:"), HB_CLI_TARGET_NONE);
+    fprintf(out, _("\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
                  "references like 1:42 (station 1, seq 42). Every command takes --json and --help.\n"
                  "A save the station did not answer in time may have been saved: hourbank exits 75 and\n"
                  "says how to look for it and how to retry it with --request-id, saving it at most once.\n"
-                 "Run hourbank COMMAND --help for its options; see hourbank(1) for exit codes.\n");
+                 "Run hourbank COMMAND --help for its options; see hourbank(1) for exit codes.\n"));
 }
 
 /* "add, show or find" for group "member". */
@@ -109,7 +110,7 @@ group_members(const char *group, char *buf, size_t size)
         if (strncmp(commands[i]->name, group, len) != 0 || commands[i]->name[len] != ' ')
             continue;
         k++;
-        o += (size_t) snprintf(buf + o, size - o, "%s%s", k == 1 ? "" : (k == n ? " or " : ", "),
+        o += (size_t) snprintf(buf + o, size - o, "%s%s", k == 1 ? "" : (k == n ? _(" or ") : _(", ")),
                                commands[i]->name + len + 1);
     }
 }
@@ -120,12 +121,12 @@ unknown_command(hb_cli_t *cli, int argc, char **argv)
     char echo[HB_CLI_TEXT_BYTES_MAX], subs[HB_CLI_TEXT_BYTES_MAX];
     cli->command = NULL;
     if (!is_group(argv[0]))
-        return hb_cli_report_usage(cli, "%s is not a command", hb_cli_parse_quote(echo, sizeof echo, argv[0]));
+        return hb_cli_report_usage(cli, _("%s is not a command"), hb_cli_parse_quote(echo, sizeof echo, argv[0]));
     group_members(argv[0], subs, sizeof subs);
     if (argc >= 2 && argv[1][0] != '-')
-        return hb_cli_report_usage(cli, "%s %s is not a command: %s takes %s", argv[0],
+        return hb_cli_report_usage(cli, _("%s %s is not a command: %s takes %s"), argv[0],
                                    hb_cli_parse_quote(echo, sizeof echo, argv[1]), argv[0], subs);
-    return hb_cli_report_usage(cli, "%s needs a subcommand: %s", argv[0], subs);
+    return hb_cli_report_usage(cli, _("%s needs a subcommand: %s"), argv[0], subs);
 }
 
 /* `hourbank help [COMMAND]`. */
@@ -155,7 +156,7 @@ hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
         return rc;
     argc -= consumed, argv += consumed;
     if (version) {
-        fprintf(cli->out, "hourbank %s\n", HB_VERSION);
+        fprintf(cli->out, _("hourbank %s\n"), HB_VERSION);
         return 0;
     }
     if (argc == 0 && help) {
@@ -163,7 +164,7 @@ hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
         return 0;
     }
     if (argc == 0)
-        return hb_cli_report_usage(cli, "no command given");
+        return hb_cli_report_usage(cli, _("no command given"));
     if (strcmp(argv[0], "help") == 0)
         return run_help(cli, argc - 1, argv + 1);
     int words = 0;

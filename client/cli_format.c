@@ -1,6 +1,7 @@
 /* cli_format.c - human output of durations, times and references. */
 #include "cli_format.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hourbank.pb-c.h"
 
 #include <inttypes.h>
@@ -23,13 +24,13 @@ hb_cli_format_duration(char *buf, size_t size, int64_t minutes, bool sign)
     const char *prefix = minutes < 0 ? "-" : (sign && minutes > 0 ? "+" : "");
     /* the magnitude as unsigned: -INT64_MIN does not fit an int64 */
     uint64_t m = minutes < 0 ? (uint64_t) 0 - (uint64_t) minutes : (uint64_t) minutes;
-    uint64_t h = m / MINUTES_PER_HOUR, rest = m % MINUTES_PER_HOUR;
+    unsigned long long h = m / MINUTES_PER_HOUR, rest = m % MINUTES_PER_HOUR;
     if (h && rest)
-        snprintf(buf, size, "%s%" PRIu64 "h %" PRIu64 "m", prefix, h, rest);
+        snprintf(buf, size, _("%s%llu h %llu min"), prefix, h, rest);
     else if (h)
-        snprintf(buf, size, "%s%" PRIu64 "h", prefix, h);
+        snprintf(buf, size, _("%s%llu h"), prefix, h);
     else
-        snprintf(buf, size, "%s%" PRIu64 "m", prefix, rest);
+        snprintf(buf, size, _("%s%llu min"), prefix, rest);
     return buf;
 }
 
@@ -47,7 +48,7 @@ hb_cli_format_time(char *buf, size_t size, int64_t t)
     hb_assert(buf && size > 0);
     struct tm tm;
     if (t == 0)
-        snprintf(buf, size, "never");
+        snprintf(buf, size, "%s", _("never"));
     else if (!local_tm(t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
         snprintf(buf, size, "@%" PRId64, t);
     return buf;
@@ -75,25 +76,29 @@ hb_cli_format_ago(char *buf, size_t size, int64_t t, int64_t now)
 {
     hb_assert(buf && size > 0);
     if (t == 0) {
-        snprintf(buf, size, "never");
+        snprintf(buf, size, "%s", _("never"));
         return buf;
     }
     int64_t d = now - t;
     bool future = d < 0;
     uint64_t s = future ? (uint64_t) 0 - (uint64_t) d : (uint64_t) d;
     if (s < AGO_JUST_NOW_S) {
-        snprintf(buf, size, "just now");
+        snprintf(buf, size, "%s", _("just now"));
         return buf;
     }
-    uint64_t m = s / SECONDS_PER_MINUTE, h = m / MINUTES_PER_HOUR, days = h / HOURS_PER_DAY;
+    uint64_t m = s / SECONDS_PER_MINUTE;
+    unsigned long long h = m / MINUTES_PER_HOUR, days = h / HOURS_PER_DAY;
     char span[HB_CLI_FORMAT_BYTES];
     if (days && h % HOURS_PER_DAY)
-        snprintf(span, sizeof span, "%" PRIu64 "d %" PRIu64 "h", days, h % HOURS_PER_DAY);
+        snprintf(span, sizeof span, _("%llu d %llu h"), days, h % HOURS_PER_DAY);
     else if (days)
-        snprintf(span, sizeof span, "%" PRIu64 "d", days);
+        snprintf(span, sizeof span, _("%llu d"), days);
     else
         hb_cli_format_duration(span, sizeof span, (int64_t) m, false);
-    snprintf(buf, size, future ? "in %s" : "%s ago", span);
+    if (future)
+        snprintf(buf, size, _("in %s"), span);
+    else
+        snprintf(buf, size, _("%s ago"), span);
     return buf;
 }
 
@@ -104,7 +109,7 @@ hb_cli_format_op_ref(char *buf, size_t size, uint32_t station_id, uint64_t seq)
     if (station_id)
         snprintf(buf, size, "%" PRIu32 ":%" PRIu64, station_id, seq);
     else
-        snprintf(buf, size, "seq %" PRIu64, seq);
+        snprintf(buf, size, _("seq %llu"), (unsigned long long) seq);
     return buf;
 }
 
@@ -123,9 +128,9 @@ const char *
 hb_cli_format_role(int role)
 {
     switch (role) {
-    case HOURBANK__ROLE__VOLUNTEER: return "volunteer";
-    case HOURBANK__ROLE__ELDER: return "elder";
-    case HOURBANK__ROLE__BOTH: return "both";
-    default: return "unknown";
+    case HOURBANK__ROLE__VOLUNTEER: return N_("volunteer");
+    case HOURBANK__ROLE__ELDER: return N_("elder");
+    case HOURBANK__ROLE__BOTH: return N_("both");
+    default: return N_("unknown");
     }
 }

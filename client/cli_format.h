@@ -13,8 +13,9 @@
 /* Room for any formatted duration, time, age or op ref. */
 #define HB_CLI_FORMAT_BYTES 64
 
-/* Minutes as hours and minutes: "2h 30m", "45m", "2h", "0m", "-1h 15m";
- * with sign, positive amounts get a "+" ("+1h 30m"). */
+/* Minutes as hours and minutes in the operator's language: "2 h 30 min",
+ * "45 min", "2 h", "0 min", "-1 h 15 min" ("2小时30分钟" in Chinese); with
+ * sign, positive amounts get a "+" ("+1 h 30 min"). */
 char *hb_cli_format_duration(char *buf, size_t size, int64_t minutes, bool sign);
 
 /* Unix seconds in local time, "2026-11-29 14:05"; 0 gives "never". */
@@ -24,8 +25,8 @@ char *hb_cli_format_time(char *buf, size_t size, int64_t t);
  * "2026-11-29T14:05:00+08:00", for JSON; 0 gives "" (callers write null). */
 char *hb_cli_format_time_rfc3339(char *buf, size_t size, int64_t t);
 
-/* How long before now t was: "just now", "3m ago", "2h 5m ago",
- * "4d 3h ago"; a t after now gives "in 3m". 0 gives "never". */
+/* How long before now t was: "just now", "3 min ago", "2 h 5 min ago",
+ * "4 d 3 h ago"; a t after now gives "in 3 min". 0 gives "never". */
 char *hb_cli_format_ago(char *buf, size_t size, int64_t t, int64_t now);
 
 /* "STATION:SEQ", e.g. "1:42"; with station 0 (unknown) "seq 42". */
@@ -35,7 +36,8 @@ char *hb_cli_format_op_ref(char *buf, size_t size, uint32_t station_id, uint64_t
  * become a space. */
 char *hb_cli_format_line(char *buf, size_t size, const char *text);
 
-/* The role's word: "volunteer", "elder", "both" ("unknown" otherwise). */
+/* The role's word: "volunteer", "elder", "both" ("unknown" otherwise), in
+ * English as JSON writes it; text output shows _() of it. */
 const char *hb_cli_format_role(int role);
 
 #endif

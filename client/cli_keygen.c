@@ -4,6 +4,7 @@
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_keyfile.h"
 
 #include <errno.h>
@@ -26,8 +27,8 @@ refuse_existing(hb_cli_t *cli, const char *pub_path, const char *sec_path)
     if (!existing)
         return 0;
     return hb_cli_report_fail(cli, EX_CANTCREAT,
-                              "%s already exists: keygen never overwrites a key (move the old pair away first if "
-                              "you mean to replace it)",
+                              _("%s already exists: keygen never overwrites a key (move the old pair away first if "
+                              "you mean to replace it)"),
                               existing);
 }
 
@@ -46,7 +47,7 @@ write_pair(hb_cli_t *cli, const char *pub_path, const char *sec_path, const char
         int e = errno;
         unlink(pub_path);
         unlink(sec_path);
-        return hb_cli_report_fail(cli, EX_CANTCREAT, "could not make %s readable by all: %s", pub_path, strerror(e));
+        return hb_cli_report_fail(cli, EX_CANTCREAT, _("could not make %s readable by all: %s"), pub_path, strerror(e));
     }
     return 0;
 }
@@ -65,9 +66,9 @@ print_result(hb_cli_t *cli, const char *pub_path, const char *sec_path, const ch
         hb_cli_json_finish(&j);
         return;
     }
-    fprintf(cli->out, "wrote %s (keep it on this machine, readable by its owner only)\n", sec_path);
-    fprintf(cli->out, "wrote %s\n", pub_path);
-    fprintf(cli->out, "public key: %s\n", pub);
+    fprintf(cli->out, _("wrote %s (keep it on this machine, readable by its owner only)\n"), sec_path);
+    fprintf(cli->out, _("wrote %s\n"), pub_path);
+    fprintf(cli->out, _("public key: %s\n"), pub);
 }
 
 static int
@@ -77,7 +78,7 @@ run_keygen(hb_cli_t *cli, const hb_cli_args_t *args)
     char pub_path[PATH_MAX], sec_path[PATH_MAX], echo[HB_CLI_TEXT_BYTES_MAX];
     size_t len = strlen(base);
     if (len == 0 || base[len - 1] == '/' || len + sizeof SECRET_SUFFIX > sizeof pub_path)
-        return hb_cli_report_usage(cli, "%s is not a key name: give DIR/NAME, e.g. /etc/hourbank/keys/station1",
+        return hb_cli_report_usage(cli, _("%s is not a key name: give DIR/NAME, e.g. /etc/hourbank/keys/station1"),
                                    hb_cli_parse_quote(echo, sizeof echo, base));
     snprintf(pub_path, sizeof pub_path, "%s" PUBLIC_SUFFIX, base);
     snprintf(sec_path, sizeof sec_path, "%s" SECRET_SUFFIX, base);
@@ -86,7 +87,7 @@ run_keygen(hb_cli_t *cli, const hb_cli_args_t *args)
         return rc;
     char pub[HB_KEY_Z85_CHARS + 1], sec[HB_KEY_Z85_CHARS + 1];
     if (zmq_curve_keypair(pub, sec) != 0)
-        return hb_cli_report_fail(cli, EX_SOFTWARE, "could not make a key pair: %s (is libzmq built with CURVE?)",
+        return hb_cli_report_fail(cli, EX_SOFTWARE, _("could not make a key pair: %s (is libzmq built with CURVE?)"),
                                   zmq_strerror(zmq_errno()));
     rc = write_pair(cli, pub_path, sec_path, pub, sec);
     explicit_bzero(sec, sizeof sec);
@@ -97,14 +98,14 @@ run_keygen(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_keygen_keygen = {
     .name = "keygen",
-    .operands = "DIR/NAME",
+    .operands = N_("DIR/NAME"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "make a CURVE key pair: NAME.public and NAME.secret",
-    .description = "Makes a CURVE key pair for a station, central or an administrator and writes it as\n"
+    .summary = N_("make a CURVE key pair: NAME.public and NAME.secret"),
+    .description = N_("Makes a CURVE key pair for a station, central or an administrator and writes it as\n"
                    "DIR/NAME.public (mode 0644) and DIR/NAME.secret (mode 0600). Existing files are never\n"
                    "overwritten. Give the public key to whoever configures the other side (central.yaml\n"
-                   "lists station and admin public keys); the secret key never leaves this machine.",
+                   "lists station and admin public keys); the secret key never leaves this machine."),
     .target = HB_CLI_TARGET_NONE,
     .opts = NULL,
     .run = run_keygen,

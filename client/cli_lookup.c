@@ -9,7 +9,10 @@
 #include "cli_report.h"
 #include "cli_table.h"
 #include "cli_target.h"
+#include "cli_result.h"
+#include "cli_words.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_result.h"
 #include "hb_wire.h"
 
@@ -35,8 +38,8 @@ parse_ref(hb_cli_t *cli, const char *text, uint32_t *station_id, uint64_t *seq)
                                : hb_cli_parse_seq(text, seq, msg, sizeof msg);
     if (rc == 0 && *seq <= HB_SEQ_MAX)
         return 0;
-    return hb_cli_report_fail(cli, EX_DATAERR, "%s is not an operation: write STATION:SEQ as printed when it was "
-                                               "saved, e.g. 1:57, or the SEQ alone",
+    return hb_cli_report_fail(cli, EX_DATAERR, _("%s is not an operation: write STATION:SEQ as printed when it was "
+                                                 "saved, e.g. 1:57, or the SEQ alone"),
                               hb_cli_parse_quote(echo, sizeof echo, text));
 }
 
@@ -45,20 +48,28 @@ static void
 status_cell(hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
 {
     bool changed = op->prior_result != HOURBANK__RESULT__RESULT_UNSET;
-    hb_cli_table_cell(tab, "%s%s%s", hb_cli_queue_op_status(op), op->dismissed ? ", dismissed" : "",
-                      changed ? ", changed when resent" : "");
+    hb_cli_table_cell(tab, "%s%s%s", hb_cli_words_status(hb_cli_queue_op_status(op)),
+                      op->dismissed ? _(", dismissed") : "", changed ? _(", changed when resent") : "");
 }
 
 static void
-result_cell(hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
+result_cell(hb_cli_t *cli, hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
 {
     if (op->result == HOURBANK__RESULT__RESULT_UNSET) {
-        hb_cli_table_cell(tab, "none yet: central has not answered");
+        hb_cli_table_cell(tab, "%s", _("none yet: central has not answered"));
         return;
     }
-    const char *msg = op->message && op->message[0] ? op->message : NULL;
-    hb_cli_table_cell(tab, "%s (%d)%s%s", hb_result_name((hb_result_t) op->result), (int) op->result,
-                      msg ? ": " : "", msg ? msg : "");
+    bool english = strcmp(hb_i18n_lang(), "en") == 0;
+    if (op->result == HOURBANK__RESULT__OK && !(op->message && op->message[0])) {
+        hb_cli_table_cell(tab, "%s", english ? "OK (1)" : _("accepted"));
+        return;
+    }
+    char why[HB_CLI_TEXT_BYTES_MAX / 2];
+    hb_cli_result_text(cli, why, sizeof why, (int) op->result, op->params, op->n_params, op->message);
+    if (english)  /* the code's name and number, as district IT knows them */
+        hb_cli_table_cell(tab, "%s (%d): %s", hb_result_name((hb_result_t) op->result), (int) op->result, why);
+    else
+        hb_cli_table_cell(tab, _("%s (code %d)"), why, (int) op->result);
 }
 
 static int
@@ -68,32 +79,33 @@ print_op(hb_cli_t *cli, const Hourbank__QueuedOp *op)
     hb_cli_table_t *tab = hb_cli_table_new(2, NULL);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
-    hb_cli_table_cell(tab, "op");
+    char summary[HB_CLI_TEXT_BYTES_MAX];
+    hb_cli_table_cell(tab, "%s", _("op"));
     hb_cli_table_cell(tab, "%s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, op->seq));
-    hb_cli_table_cell(tab, "kind");
-    hb_cli_table_cell(tab, "%s", op->kind);
-    hb_cli_table_cell(tab, "summary");
-    hb_cli_table_cell(tab, "%s", or_dash(op->summary));
-    hb_cli_table_cell(tab, "note");
+    hb_cli_table_cell(tab, "%s", _("kind"));
+    hb_cli_table_cell(tab, "%s", hb_cli_words_kind(op->kind));
+    hb_cli_table_cell(tab, "%s", _("summary"));
+    hb_cli_table_cell(tab, "%s", or_dash(hb_cli_words_summary(summary, sizeof summary, op->summary)));
+    hb_cli_table_cell(tab, "%s", _("note"));
     hb_cli_table_cell(tab, "%s", or_dash(op->note));
-    hb_cli_table_cell(tab, "status");
+    hb_cli_table_cell(tab, "%s", _("status"));
     status_cell(tab, op);
-    hb_cli_table_cell(tab, "saved");
+    hb_cli_table_cell(tab, "%s", _("saved"));
     hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, op->saved_at));
-    hb_cli_table_cell(tab, "acknowledged");
-    hb_cli_table_cell(tab, "%s", op->acked_at ? hb_cli_format_time(t, sizeof t, op->acked_at) : "not yet");
-    hb_cli_table_cell(tab, "result");
-    result_cell(tab, op);
-    hb_cli_table_cell(tab, "transfer");
+    hb_cli_table_cell(tab, "%s", _("acknowledged"));
+    hb_cli_table_cell(tab, "%s", op->acked_at ? hb_cli_format_time(t, sizeof t, op->acked_at) : _("not yet"));
+    hb_cli_table_cell(tab, "%s", _("result"));
+    result_cell(cli, tab, op);
+    hb_cli_table_cell(tab, "%s", _("transfer"));
     if (op->transfer_id)
         hb_cli_table_cell(tab, "%llu", (unsigned long long) op->transfer_id);
     else
         hb_cli_table_cell(tab, "-");
-    hb_cli_table_cell(tab, "request id");
+    hb_cli_table_cell(tab, "%s", _("request id"));
     hb_cli_table_cell(tab, "%s", or_dash(op->request_id));
     if (op->prior_result != HOURBANK__RESULT__RESULT_UNSET) {
-        hb_cli_queue_changed_text(changed, sizeof changed, op);
-        hb_cli_table_cell(tab, "changed");
+        hb_cli_queue_changed_text(cli, changed, sizeof changed, op);
+        hb_cli_table_cell(tab, "%s", _("changed"));
         hb_cli_table_cell(tab, "%s", changed);
     }
     return hb_cli_table_finish(&tab, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
@@ -102,8 +114,8 @@ print_op(hb_cli_t *cli, const Hourbank__QueuedOp *op)
 static int
 other_station(hb_cli_t *cli, const char *what, const char *ref, uint32_t station_id)
 {
-    return hb_cli_report_fail(cli, EX_NOINPUT, "%s: operation %s was saved at station %u, this is station %u: ask "
-                                               "that station",
+    return hb_cli_report_fail(cli, EX_NOINPUT, _("%s: operation %s was saved at station %u, this is station %u: ask "
+                                                 "that station"),
                               what, ref, (unsigned) station_id, (unsigned) cli->station_id);
 }
 
@@ -116,7 +128,7 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
     if (rc != 0)
         return rc;
     char what[HB_CLI_TEXT_BYTES_MAX];
-    snprintf(what, sizeof what, "could not show %s", args->operands[0]);
+    snprintf(what, sizeof what, _("could not show %s"), args->operands[0]);
     hb_cli_target_learn_station_id(cli);  /* another station's op is not asked for */
     if (station_id && cli->station_id && station_id != cli->station_id)
         return other_station(cli, what, args->operands[0], station_id);
@@ -134,7 +146,7 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
     if (reply->queue_reply->n_ops != 1) {  /* the station's answer is input, not a bug of ours */
         size_t n = reply->queue_reply->n_ops;
         hb_wire_free(&reply);
-        return hb_cli_report_fail(cli, EX_PROTOCOL, "%s: the station answered with %zu operations, expected 1",
+        return hb_cli_report_fail(cli, EX_PROTOCOL, _("%s: the station answered with %zu operations, expected 1"),
                                   what, n);
     }
     if (cli->json) {
@@ -151,16 +163,16 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_lookup_show = {
     .name = "queue show",
-    .operands = "STATION:SEQ",
+    .operands = N_("STATION:SEQ"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "one operation saved here, in any state, with everything known about it",
-    .description = "Shows one operation held at this station by its reference STATION:SEQ (e.g. 1:57, as\n"
+    .summary = N_("one operation saved here, in any state, with everything known about it"),
+    .description = N_("Shows one operation held at this station by its reference STATION:SEQ (e.g. 1:57, as\n"
                    "printed when it was saved) or its SEQ alone: kind, summary, note, status (pending,\n"
                    "accepted, rejected, dismissed), when it was saved and acknowledged, central's result\n"
                    "and message, the transfer, the save's request id, and, when central answered\n"
                    "differently after it was resent, both answers. Operations acknowledged long ago are\n"
-                   "removed after the station's retention period.",
+                   "removed after the station's retention period."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_show,
@@ -197,12 +209,15 @@ print_found(hb_cli_t *cli, const char *text, const Hourbank__QueueReply *q)
     char echo[HB_CLI_TEXT_BYTES_MAX], ref[HB_CLI_FORMAT_BYTES], t[HB_CLI_FORMAT_BYTES];
     hb_cli_parse_quote(echo, sizeof echo, text);
     if (q->n_ops == 0) {
-        fprintf(cli->out, "no operation held at this station has a note containing %s\n", echo);
+        fprintf(cli->out, _("no operation held at this station has a note containing %s\n"), echo);
         return 0;
     }
-    fprintf(cli->out, "%zu operation%s whose note contains %s, newest first\n", q->n_ops, q->n_ops == 1 ? "" : "s",
-            echo);
-    static const char *const headers[] = {"OP", "SAVED", "KIND", "STATUS", "NOTE", "DETAILS"};
+    if (q->n_ops == 1)
+        fprintf(cli->out, _("%zu operation whose note contains %s, newest first\n"), q->n_ops, echo);
+    else
+        fprintf(cli->out, _("%zu operations whose note contains %s, newest first\n"), q->n_ops, echo);
+    const char *const headers[] = {_("OP"), _("SAVED"), _("KIND"), _("STATUS"), _("NOTE"), _("DETAILS")};
+    char summary[HB_CLI_TEXT_BYTES_MAX];
     hb_cli_table_t *tab = hb_cli_table_new(6, headers);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
@@ -210,15 +225,15 @@ print_found(hb_cli_t *cli, const char *text, const Hourbank__QueueReply *q)
         const Hourbank__QueuedOp *op = q->ops[i];
         hb_cli_table_cell(tab, "%s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, op->seq));
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, op->saved_at));
-        hb_cli_table_cell(tab, "%s", op->kind);
+        hb_cli_table_cell(tab, "%s", hb_cli_words_kind(op->kind));
         status_cell(tab, op);
         hb_cli_table_cell(tab, "%s", or_dash(op->note));
-        hb_cli_table_cell(tab, "%s", or_dash(op->summary));
+        hb_cli_table_cell(tab, "%s", or_dash(hb_cli_words_summary(summary, sizeof summary, op->summary)));
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)
         return hb_cli_report_out_of_memory(cli);
     if (q->n_ops >= HB_PAGE_ENTRIES_MAX)
-        fprintf(cli->out, "only the newest %d are shown: search for more of the note\n", HB_PAGE_ENTRIES_MAX);
+        fprintf(cli->out, _("only the newest %d are shown: search for more of the note\n"), HB_PAGE_ENTRIES_MAX);
     return 0;
 }
 
@@ -234,7 +249,7 @@ run_find(hb_cli_t *cli, const hb_cli_args_t *args)
     hourbank__queue_query__init(&q);
     q.note_contains = text;
     Hourbank__Envelope *reply = NULL;
-    int rc = hb_cli_queue_ask(cli, &q, &reply, "could not search the queue");
+    int rc = hb_cli_queue_ask(cli, &q, &reply, _("could not search the queue"));
     if (rc != 0)
         return rc;
     if (cli->json)
@@ -245,25 +260,23 @@ run_find(hb_cli_t *cli, const hb_cli_args_t *args)
     return rc;
 }
 
-/* A limit's value as text, for help strings written at compile time. */
-#define LIMIT_TEXT(x) LIMIT_TEXT_(x)
-#define LIMIT_TEXT_(x) #x
+/* The limits in the help below, written out: a msgid is one literal. */
+_Static_assert(HB_SEARCH_BYTES_MAX == 64 && HB_PAGE_ENTRIES_MAX == 500, "queue find's help states its limits");
 
 static const hb_cli_opt_t find_opts[] = {
-    {"note", 0, "TEXT", true,
-     "text the note or reason contains, exactly as written (at most " LIMIT_TEXT(HB_SEARCH_BYTES_MAX) " bytes)"},
+    {"note", 0, N_("TEXT"), true, N_("text the note or reason contains, exactly as written (at most 64 bytes)")},
     {NULL, 0, NULL, false, NULL},
 };
 
 const hb_cli_command_t hb_cli_lookup_find = {
     .name = "queue find",
     .operands = "",
-    .summary = "operations saved here whose note or reason contains some text",
-    .description = "Lists the operations held at this station, in any state, whose note (a service's\n"
-                   "--note, a gift's or void's --reason) contains TEXT exactly as typed: case matters,\n"
-                   "and % and _ are ordinary characters. Newest first, at most "
-                   LIMIT_TEXT(HB_PAGE_ENTRIES_MAX) ". Use it to check\n"
-                   "whether a record was saved before entering it again.",
+    .summary = N_("operations saved here whose note or reason contains some text"),
+    /* xgettext:no-c-format */
+    .description = N_("Lists the operations held at this station, in any state, whose note (a service's\n"
+                      "--note, a gift's or void's --reason) contains TEXT exactly as typed: case matters,\n"
+                      "and % and _ are ordinary characters. Newest first, at most 500. Use it to check\n"
+                      "whether a record was saved before entering it again."),
     .target = HB_CLI_TARGET_STATION,
     .opts = find_opts,
     .run = run_find,

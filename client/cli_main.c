@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cli_dispatch.h"
 #include "cli_parse.h"
+#include "hb_i18n.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 int
 main(int argc, char **argv)
 {
+    hb_i18n_init(argv[0]);
     hb_cli_t cli = {
         .out = stdout,
         .err = stderr,
@@ -22,12 +24,12 @@ main(int argc, char **argv)
     const char *timeout = getenv(HB_CLI_TIMEOUT_ENV);
     char msg[HB_CLI_TEXT_BYTES_MAX];
     if (timeout && hb_cli_parse_timeout_ms(timeout, &cli.timeout_ms, msg, sizeof msg) != 0) {
-        fprintf(stderr, "hourbank: %s: %s\n", HB_CLI_TIMEOUT_ENV, msg);
+        fprintf(stderr, _("hourbank: %s: %s\n"), HB_CLI_TIMEOUT_ENV, msg);
         return EX_CONFIG;
     }
     int rc = hb_cli_dispatch_run(&cli, argc, argv);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "hourbank: could not write the output: %s\n", strerror(errno));
+        fprintf(stderr, _("hourbank: could not write the output: %s\n"), strerror(errno));
         return rc ? rc : EX_IOERR;
     }
     return rc;

@@ -8,6 +8,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <string.h>
@@ -68,13 +69,13 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
     op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
     op.register_member = &reg;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_save_op(cli, &op, "the member was not registered", hb_cli_command_value(args, "request-id"), &reply);
+    rc = hb_cli_save_op(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"), &reply);
     if (rc != 0)
         return rc;
     const char *no = reply->save_reply->member_no;
     if (!no || !no[0])
-        rc = hb_cli_report_fail(cli, EX_PROTOCOL, "the station saved the registration as seq %llu but did not "
-                                                  "say which member number it gave",
+        rc = hb_cli_report_fail(cli, EX_PROTOCOL, _("the station saved the registration as seq %llu but did not "
+                                                    "say which member number it gave"),
                                 (unsigned long long) reply->save_reply->seq);
     else
         hb_cli_save_print(cli, reply->save_reply, no);
@@ -83,10 +84,10 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t add_opts[] = {
-    {"name", 0, "NAME", true, "full name, as on the member card"},
-    {"role", 0, "ROLE", true, "volunteer, elder or both"},
-    {"birth-year", 0, "YYYY", false, "year of birth (some districts' rules depend on age)"},
-    {"family", 0, "MEMBER_NO", false, "a registered family member (gifts go within families)"},
+    {"name", 0, N_("NAME"), true, N_("full name, as on the member card")},
+    {"role", 0, N_("ROLE"), true, N_("volunteer, elder or both")},
+    {"birth-year", 0, N_("YYYY"), false, N_("year of birth (some districts' rules depend on age)")},
+    {"family", 0, N_("MEMBER_NO"), false, N_("a registered family member (gifts go within families)")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -94,11 +95,11 @@ static const hb_cli_opt_t add_opts[] = {
 const hb_cli_command_t hb_cli_member_add = {
     .name = "member add",
     .operands = "",
-    .summary = "register a new member and print the new member number",
-    .description = "Registers a member at this station. The station gives the member number (community\n"
+    .summary = N_("register a new member and print the new member number"),
+    .description = N_("Registers a member at this station. The station gives the member number (community\n"
                    "code, serial and a check digit, e.g. QX03-000127-6) at once, also offline; write it\n"
                    "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\"."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = add_opts,
     .run = run_member_add,
@@ -137,21 +138,21 @@ print_member(hb_cli_t *cli, const Hourbank__Member *m)
     if (!t)
         return hb_cli_report_out_of_memory(cli);
     char d[HB_CLI_FORMAT_BYTES];
-    hb_cli_table_cell(t, "member no");
+    hb_cli_table_cell(t, "%s", _("member no"));
     hb_cli_table_cell(t, "%s", m->member_no);
-    hb_cli_table_cell(t, "name");
+    hb_cli_table_cell(t, "%s", _("name"));
     hb_cli_table_cell(t, "%s", m->name);
-    hb_cli_table_cell(t, "role");
-    hb_cli_table_cell(t, "%s", hb_cli_format_role((int) m->role));
-    hb_cli_table_cell(t, "birth year");
+    hb_cli_table_cell(t, "%s", _("role"));
+    hb_cli_table_cell(t, "%s", _(hb_cli_format_role((int) m->role)));
+    hb_cli_table_cell(t, "%s", _("birth year"));
     if (m->birth_year)
         hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
     else
-        hb_cli_table_cell(t, "not given");
-    hb_cli_table_cell(t, "family of");
+        hb_cli_table_cell(t, "%s", _("not given"));
+    hb_cli_table_cell(t, "%s", _("family of"));
     hb_cli_table_cell(t, "%s", m->family_of && m->family_of[0] ? m->family_of : "-");
-    hb_cli_table_cell(t, "balance");
-    hb_cli_table_cell(t, "%s (as last synced)", hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
+    hb_cli_table_cell(t, "%s", _("balance"));
+    hb_cli_table_cell(t, _("%s (as last synced)"), hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
     return hb_cli_table_finish(&t, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
 }
 
@@ -179,10 +180,10 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
         return 0;
     }
     if (r->n_members == 0) {
-        fprintf(cli->out, "no member found whose name contains %s\n", hb_cli_parse_quote(q, sizeof q, text));
+        fprintf(cli->out, _("no member found whose name contains %s\n"), hb_cli_parse_quote(q, sizeof q, text));
         return 0;
     }
-    static const char *const headers[] = {"MEMBER NO", "NAME", "ROLE", "BORN", "BALANCE"};
+    const char *const headers[] = {_("MEMBER NO"), _("NAME"), _("ROLE"), _("BORN"), _("BALANCE")};
     hb_cli_table_t *t = hb_cli_table_new(5, headers);
     if (!t)
         return hb_cli_report_out_of_memory(cli);
@@ -191,7 +192,7 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
         const Hourbank__Member *m = r->members[i];
         hb_cli_table_cell(t, "%s", m->member_no);
         hb_cli_table_cell(t, "%s", m->name);
-        hb_cli_table_cell(t, "%s", hb_cli_format_role((int) m->role));
+        hb_cli_table_cell(t, "%s", _(hb_cli_format_role((int) m->role)));
         if (m->birth_year)
             hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
         else
@@ -232,7 +233,7 @@ run_member_show(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_report_is_not_found(reply))
         rc = hb_cli_report_member_not_found(cli, no);
     else
-        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY, "could not look up the member");
+        rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY, _("could not look up the member"));
     const Hourbank__MemberReply *r = rc == 0 ? reply->member_reply : NULL;
     const Hourbank__Member *found = NULL;
     for (size_t i = 0; r && i < r->n_members && !found; i++)
@@ -250,7 +251,7 @@ run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
     char text[HB_SEARCH_BYTES_MAX + 1], no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
     const char *typed = args->operands[0];
     bool by_number = hb_cli_parse_member_no(typed, no, msg, sizeof msg) == 0;
-    if (!by_number && hb_cli_parse_text("the search text", typed, HB_SEARCH_BYTES_MAX, true, false, msg,
+    if (!by_number && hb_cli_parse_text(N_("the search text"), typed, HB_SEARCH_BYTES_MAX, true, false, msg,
                                         sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     snprintf(text, sizeof text, "%s", typed);
@@ -263,7 +264,7 @@ run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
         hourbank__member_reply__init(&none);
         rc = print_members(cli, &none, typed);
     } else if ((rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY,
-                                          "could not search the directory")) == 0) {
+                                          _("could not search the directory"))) == 0) {
         rc = print_members(cli, reply->member_reply, typed);
     }
     hb_wire_free(&reply);
@@ -272,13 +273,13 @@ run_member_find(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_member_show = {
     .name = "member show",
-    .operands = "MEMBER_NO",
+    .operands = N_("MEMBER_NO"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "show one member: name, role, family, balance",
-    .description = "Shows a member from this station's directory: its own members and the last snapshot\n"
+    .summary = N_("show one member: name, role, family, balance"),
+    .description = N_("Shows a member from this station's directory: its own members and the last snapshot\n"
                    "of the city's directory. The balance is the one last synced from central; see\n"
-                   "hourbank balance for changes saved here since.",
+                   "hourbank balance for changes saved here since."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_member_show,
@@ -286,12 +287,12 @@ const hb_cli_command_t hb_cli_member_show = {
 
 const hb_cli_command_t hb_cli_member_find = {
     .name = "member find",
-    .operands = "TEXT",
+    .operands = N_("TEXT"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "find members whose name contains TEXT",
-    .description = "Lists the members whose name contains TEXT (at most 50), from this station's\n"
-                   "directory. A member number finds that member.",
+    .summary = N_("find members whose name contains TEXT"),
+    .description = N_("Lists the members whose name contains TEXT (at most 50), from this station's\n"
+                   "directory. A member number finds that member."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_member_find,

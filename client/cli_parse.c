@@ -89,9 +89,10 @@ echo_member(char *buf, size_t size, const char *s)
 static const char *
 member_problem(const char *s)
 {
-    static const char syntax[] = "expected CODE-NNNNNN-D such as " MEMBER_NO_EXAMPLE;
+    /* MEMBER_NO_EXAMPLE written out: a msgid is one literal */
+    const char *syntax = _("expected CODE-NNNNNN-D such as QX03-000127-6");
     if (!*s)
-        return "it is empty; member numbers look like " MEMBER_NO_EXAMPLE;
+        return _("it is empty; member numbers look like QX03-000127-6");
     const char *dash = strchr(s, '-');
     size_t code_len = dash ? (size_t) (dash - s) : 0;
     if (!dash || code_len > HB_COMMUNITY_CODE_BYTES_MAX)
@@ -106,10 +107,10 @@ member_problem(const char *s)
         return syntax;
     uint32_t serial = (uint32_t) strtoul(rest, NULL, 10);
     if (serial == 0)
-        return "serial 000000 is never issued";
+        return _("serial 000000 is never issued");
     char right[HB_MEMBER_NO_BUF_BYTES];
     if (hb_memberno_format(right, sizeof right, code, serial) == 0 && strcmp(right, s) != 0)
-        return "the check digit does not match (mistyped?)";
+        return _("the check digit does not match (mistyped?)");
     return syntax;
 }
 
@@ -125,7 +126,7 @@ hb_cli_parse_member_no(const char *text, char out[HB_MEMBER_NO_BUF_BYTES], char 
         return 0;
     }
     char echo[HB_CLI_TEXT_BYTES_MAX];
-    return fail(msg, msg_size, "%s is not a valid member number: %s", echo_member(echo, sizeof echo, copy),
+    return fail(msg, msg_size, _("%s is not a valid member number: %s"), echo_member(echo, sizeof echo, copy),
                 member_problem(copy));
 }
 
@@ -139,7 +140,29 @@ skip_spaces(const char *p)
     return p;
 }
 
-/* Minutes in "1h30m" / "90m" / "2h" / "1h 30m"; -1 on bad syntax. */
+/* The unit at p: hours, minutes, or neither (*len = 0). Units as typed
+ * (h, m) and as printed ("2 h 30 min", "2小时30分钟"). */
+static void
+duration_unit(const char *p, bool *hour, size_t *len)
+{
+    static const struct {
+        const char *word;
+        bool hour;
+    } units[] = {{"min", false}, {"MIN", false}, {"h", true}, {"H", true}, {"m", false}, {"M", false},
+                 {"\xE5\xB0\x8F\xE6\x97\xB6", true},   /* 小时 */
+                 {"\xE5\x88\x86\xE9\x92\x9F", false},  /* 分钟 */
+                 {"\xE5\x88\x86", false}};                /* 分 */
+    *len = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && !*len; i++) {
+        if (strncmp(p, units[i].word, strlen(units[i].word)) == 0) {
+            *hour = units[i].hour;
+            *len = strlen(units[i].word);
+        }
+    }
+}
+
+/* Minutes in "1h30m" / "90m" / "2h" / "1h 30m" / "2 h 30 min"; -1 on bad
+ * syntax. */
 static int64_t
 duration_value(const char *text)
 {
@@ -149,18 +172,19 @@ duration_value(const char *text)
     bool minutes_seen = false;
     while (*p) {
         int64_t n = 0;
-        size_t digits = 0;
+        size_t digits = 0, unit_len = 0;
+        bool hour = false;
         for (; *p >= '0' && *p <= '9' && digits < DURATION_DIGITS_MAX + 1; p++, digits++)
             n = n * 10 + (*p - '0');
-        char unit = *p;
-        bool hour = unit == 'h' || unit == 'H', minute = unit == 'm' || unit == 'M';
-        if (digits == 0 || digits > DURATION_DIGITS_MAX || !(hour || minute) || minutes_seen ||
-            (hour && parts > 0))
+        if (digits > 0)
+            p = skip_spaces(p);
+        duration_unit(p, &hour, &unit_len);
+        if (digits == 0 || digits > DURATION_DIGITS_MAX || unit_len == 0 || minutes_seen || (hour && parts > 0))
             return -1;
         total += hour ? n * MINUTES_PER_HOUR : n;
-        minutes_seen = minute;
+        minutes_seen = !hour;
         parts++;
-        p = skip_spaces(p + 1);
+        p = skip_spaces(p + unit_len);
     }
     return parts ? total : -1;
 }
@@ -174,18 +198,19 @@ hb_cli_parse_duration(const char *text, int64_t min, int64_t max, const char *wh
     const char *t = skip_spaces(text);
     size_t digits = strspn(t, "0123456789");
     if (digits > 0 && digits <= DURATION_DIGITS_MAX && *skip_spaces(t + digits) == '\0')
-        return fail(msg, msg_size, "%s has no unit: write %.*sm for minutes or %.*sh for hours",
+        return fail(msg, msg_size, _("%s has no unit: write %.*sm for minutes or %.*sh for hours"),
                     hb_cli_parse_quote(echo, sizeof echo, text), (int) digits, t, (int) digits, t);
     int64_t v = duration_value(text);
     if (v < 0)
-        return fail(msg, msg_size, "%s is not a duration: write hours and minutes such as 1h30m, 90m or 2h",
+        return fail(msg, msg_size, _("%s is not a duration: write hours and minutes such as 1h30m, 90m or 2h"),
                     hb_cli_parse_quote(echo, sizeof echo, text));
     if (v < min || v > max) {
         bool low = v < min;
         hb_cli_format_duration(got, sizeof got, v, false);
         hb_cli_format_duration(bound, sizeof bound, low ? min : max, false);
-        return fail(msg, msg_size, "duration %s is too %s: %s holds at %s %s", got, low ? "short" : "long", what,
-                    low ? "least" : "most", bound);
+        if (low)
+            return fail(msg, msg_size, _("duration %s is too short: %s holds at least %s"), got, _(what), bound);
+        return fail(msg, msg_size, _("duration %s is too long: %s holds at most %s"), got, _(what), bound);
     }
     *minutes = v;
     return 0;
@@ -277,12 +302,12 @@ moment_fields(const char *text, bool need_time, struct tm *tm, char *msg, size_t
     char echo[HB_CLI_TEXT_BYTES_MAX];
     if (!datetime_fields(text, need_time, tm))
         return fail(msg, msg_size,
-                    need_time ? "%s is not a date and time: write \"YYYY-MM-DD HH:MM\" in local time, "
-                                "e.g. \"2026-11-29 14:05\""
-                              : "%s is not a date: write YYYY-MM-DD, e.g. 2026-11-01",
+                    need_time ? _("%s is not a date and time: write \"YYYY-MM-DD HH:MM\" in local time, "
+                                  "e.g. \"2026-11-29 14:05\"")
+                              : _("%s is not a date: write YYYY-MM-DD, e.g. 2026-11-01"),
                     hb_cli_parse_quote(echo, sizeof echo, text));
     if (!on_calendar(tm))
-        return fail(msg, msg_size, "%s is not a real date and time", hb_cli_parse_quote(echo, sizeof echo, text));
+        return fail(msg, msg_size, _("%s is not a real date and time"), hb_cli_parse_quote(echo, sizeof echo, text));
     return 0;
 }
 
@@ -308,9 +333,9 @@ parse_moment(const char *text, bool need_time, int64_t *t, char *msg, size_t msg
     errno = 0;
     int rc = local_seconds(&tm, t);
     if (rc == -1)
-        return fail(msg, msg_size, "%s is not a real date and time", hb_cli_parse_quote(echo, sizeof echo, text));
+        return fail(msg, msg_size, _("%s is not a real date and time"), hb_cli_parse_quote(echo, sizeof echo, text));
     if (rc == -2)
-        return fail(msg, msg_size, "%s does not exist in local time (the clocks were changed then)",
+        return fail(msg, msg_size, _("%s does not exist in local time (the clocks were changed then)"),
                     hb_cli_parse_quote(echo, sizeof echo, text));
     return 0;
 }
@@ -361,7 +386,7 @@ hb_cli_parse_op_ref(const char *text, uint32_t *station_id, uint64_t *seq, char 
     }
     char echo[HB_CLI_TEXT_BYTES_MAX];
     return fail(msg, msg_size,
-                "%s is not an operation reference: write STATION:SEQ as printed when it was saved, e.g. 1:42",
+                _("%s is not an operation reference: write STATION:SEQ as printed when it was saved, e.g. 1:42"),
                 hb_cli_parse_quote(echo, sizeof echo, text));
 }
 
@@ -375,7 +400,7 @@ hb_cli_parse_seq(const char *text, uint64_t *seq, char *msg, size_t msg_size)
         return 0;
     }
     char echo[HB_CLI_TEXT_BYTES_MAX];
-    return fail(msg, msg_size, "%s is not a sequence number: write the number shown by hourbank queue, e.g. 42",
+    return fail(msg, msg_size, _("%s is not a sequence number: write the number shown by hourbank queue, e.g. 42"),
                 hb_cli_parse_quote(echo, sizeof echo, text));
 }
 
@@ -395,7 +420,7 @@ hb_cli_parse_role(const char *text, int *role, char *msg, size_t msg_size)
         }
     }
     char echo[HB_CLI_TEXT_BYTES_MAX];
-    return fail(msg, msg_size, "%s is not a role: use volunteer, elder or both",
+    return fail(msg, msg_size, _("%s is not a role: use volunteer, elder or both"),
                 hb_cli_parse_quote(echo, sizeof echo, text));
 }
 
@@ -406,10 +431,10 @@ hb_cli_parse_birth_year(const char *text, int this_year, uint32_t *year, char *m
     char echo[HB_CLI_TEXT_BYTES_MAX];
     uint64_t v = 0;
     if (strlen(text) != YEAR_DIGITS || !digits_u64(text, YEAR_DIGITS, &v))
-        return fail(msg, msg_size, "%s is not a birth year: write four digits, e.g. 1956",
+        return fail(msg, msg_size, _("%s is not a birth year: write four digits, e.g. 1956"),
                     hb_cli_parse_quote(echo, sizeof echo, text));
     if (v < HB_BIRTH_YEAR_MIN || v > (uint64_t) this_year)
-        return fail(msg, msg_size, "birth year %" PRIu64 " is out of range %d..%d", v, HB_BIRTH_YEAR_MIN,
+        return fail(msg, msg_size, _("birth year %llu is out of range %d..%d"), (unsigned long long) v, HB_BIRTH_YEAR_MIN,
                     this_year);
     *year = (uint32_t) v;
     return 0;
@@ -422,20 +447,20 @@ hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool r
     hb_assert(option && text && msg);
     size_t len = strlen(text);
     if (required && len == 0)
-        return fail(msg, msg_size, "%s must not be empty", option);
+        return fail(msg, msg_size, _("%s must not be empty"), _(option));
     if (len > max_bytes)
-        return fail(msg, msg_size, "%s is %zu bytes long, the limit is %zu: shorten it", option, len, max_bytes);
+        return fail(msg, msg_size, _("%s is %zu bytes long, the limit is %zu: shorten it"), _(option), len, max_bytes);
     long bad = hb_cli_utf8_invalid_at(text);
     if (bad >= 0)
-        return fail(msg, msg_size, "%s is not valid UTF-8 (at byte %ld): check the terminal's encoding", option,
+        return fail(msg, msg_size, _("%s is not valid UTF-8 (at byte %ld): check the terminal's encoding"), _(option),
                     bad);
     for (size_t at = 0, n; at < len; at += n) {
         uint32_t cp;
         n = hb_cli_utf8_decode(text + at, &cp);
         bool allowed = multiline && (cp == '\n' || cp == '\t');
         if ((cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) && !allowed)
-            return fail(msg, msg_size, "%s contains a control character (byte %zu)%s", option, at,
-                        multiline ? "" : ": it must be one line");
+            return fail(msg, msg_size, _("%s contains a control character (byte %zu)%s"), _(option), at,
+                        multiline ? "" : _(": it must be one line"));
     }
     return 0;
 }
@@ -472,8 +497,8 @@ hb_cli_parse_request_id(const char *text, char out[HB_REQUEST_ID_BYTES_MAX + 1],
         return 0;
     }
     char echo[HB_CLI_TEXT_BYTES_MAX];
-    return fail(msg, msg_size, "%s is not a request id: give the --request-id printed when the save may have been "
-                               "made (1 to %d letters, digits, '.', '_', ':' or '-')",
+    return fail(msg, msg_size, _("%s is not a request id: give the --request-id printed when the save may have been "
+                                 "made (1 to %d letters, digits, '.', '_', ':' or '-')"),
                 hb_cli_parse_quote(echo, sizeof echo, text), HB_REQUEST_ID_BYTES_MAX);
 }
 
@@ -487,7 +512,7 @@ hb_cli_parse_timeout_ms(const char *text, int *ms, char *msg, size_t msg_size)
         return 0;
     }
     char echo[HB_CLI_TEXT_BYTES_MAX];
-    return fail(msg, msg_size, "%s is not a timeout: give milliseconds from %d to %d, e.g. 5000",
+    return fail(msg, msg_size, _("%s is not a timeout: give milliseconds from %d to %d, e.g. 5000"),
                 hb_cli_parse_quote(echo, sizeof echo, text), HB_CLI_REPLY_TIMEOUT_MS_MIN,
                 HB_CLI_REPLY_TIMEOUT_MS_MAX);
 }

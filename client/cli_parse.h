@@ -23,9 +23,10 @@
 int hb_cli_parse_member_no(const char *text, char out[HB_MEMBER_NO_BUF_BYTES], char *msg, size_t msg_size);
 
 /* A duration: "1h30m", "90m", "2h", "1h 30m" (units h and m, hours first,
- * either case). A bare number is refused with a hint. The value must be in
- * min..max minutes; what names the bound in the message, e.g. "one service
- * record". */
+ * either case), or as the CLI prints one ("2 h 30 min", "2小时30分钟"). A
+ * bare number is refused with a hint. The value must be in min..max
+ * minutes; what names the bound in the message, e.g. "one service record"
+ * (English, marked N_() by the caller: it is translated here). */
 int hb_cli_parse_duration(const char *text, int64_t min, int64_t max, const char *what, int64_t *minutes,
                           char *msg, size_t msg_size);
 
@@ -56,7 +57,8 @@ int hb_cli_parse_role(const char *text, int *role, char *msg, size_t msg_size);
 /* A four-digit birth year between HB_BIRTH_YEAR_MIN and this_year. */
 int hb_cli_parse_birth_year(const char *text, int this_year, uint32_t *year, char *msg, size_t msg_size);
 
-/* Free text given with option name (e.g. "--note"): valid UTF-8, at most
+/* Free text given with option name (e.g. "--note", or words marked N_()
+ * such as "the search text": translated here): valid UTF-8, at most
  * max_bytes, non-empty when required; control characters refused, except
  * tab and newline when multiline. */
 int hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool required, bool multiline,

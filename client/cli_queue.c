@@ -9,7 +9,10 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "cli_zone.h"
+#include "cli_result.h"
+#include "cli_words.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <string.h>
@@ -131,12 +134,14 @@ print_notices(hb_cli_t *cli, const Hourbank__QueueReply *q)
 {
     char line[HB_CLI_TEXT_BYTES_MAX];
     if (q->saves_blocked)
-        fprintf(cli->out, "saves wait for central: the station was restored from a backup\n");
+        fprintf(cli->out, "%s\n", _("saves wait for central: the station was restored from a backup"));
     if (q->changed)
-        fprintf(cli->out, "%llu operation%s changed result when resent to central: see hourbank queue --changed\n",
-                (unsigned long long) q->changed, q->changed == 1 ? "" : "s");
+        fprintf(cli->out,
+                q->changed == 1 ? _("%llu operation changed result when resent to central: see hourbank queue --changed\n")
+                                : _("%llu operations changed result when resent to central: see hourbank queue --changed\n"),
+                (unsigned long long) q->changed);
     if (q->alert && q->alert[0])
-        fprintf(cli->out, "alert: %s\n", hb_cli_format_line(line, sizeof line, q->alert));
+        fprintf(cli->out, _("alert: %s\n"), hb_cli_format_line(line, sizeof line, q->alert));
 }
 
 /* One line: "link up, last sync 2026-11-29 14:05 (3m ago); 3 pending, 1 rejected",
@@ -147,45 +152,66 @@ print_summary(hb_cli_t *cli, const Hourbank__QueueReply *q)
     char t[HB_CLI_FORMAT_BYTES], ago[HB_CLI_FORMAT_BYTES];
     int64_t now = (int64_t) time(NULL);
     if (q->last_sync)
-        fprintf(cli->out, "link %s, last sync %s (%s); %llu pending, %llu rejected\n", q->link,
+        fprintf(cli->out, _("link %s, last sync %s (%s); %llu pending, %llu rejected\n"), hb_cli_words_link(q->link),
                 hb_cli_format_time(t, sizeof t, q->last_sync), hb_cli_format_ago(ago, sizeof ago, q->last_sync, now),
                 (unsigned long long) q->pending, (unsigned long long) q->rejected);
     else
-        fprintf(cli->out, "link %s, never synced; %llu pending, %llu rejected\n", q->link,
+        fprintf(cli->out, _("link %s, never synced; %llu pending, %llu rejected\n"), hb_cli_words_link(q->link),
                 (unsigned long long) q->pending, (unsigned long long) q->rejected);
     print_notices(cli, q);
 }
 
-void
-hb_cli_queue_changed_text(char *buf, size_t size, const Hourbank__QueuedOp *op)
+/* One of central's answers to a resent op: in English the code's name and
+ * the sentence ("INSUFFICIENT_BALANCE: ..."), elsewhere the sentence and
+ * the code's number; an acceptance is just that. */
+static void
+answer_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params, size_t n_params,
+            const char *message)
 {
-    hb_assert(buf && op && op->prior_result != HOURBANK__RESULT__RESULT_UNSET);
-    const char *before = op->prior_message && op->prior_message[0] ? op->prior_message : NULL;
-    const char *now = op->message && op->message[0] ? op->message : NULL;
-    snprintf(buf, size, "central answered %s%s%s when first sent, %s%s%s when resent",
-             hb_result_name((hb_result_t) op->prior_result), before ? ": " : "", before ? before : "",
-             hb_result_name((hb_result_t) op->result), now ? ": " : "", now ? now : "");
+    bool english = strcmp(hb_i18n_lang(), "en") == 0;
+    if (code == HOURBANK__RESULT__OK && !(message && message[0])) {
+        snprintf(buf, size, "%s", english ? hb_result_name(HB_RESULT_OK) : _("accepted"));
+        return;
+    }
+    char why[HB_CLI_TEXT_BYTES_MAX / 2];  /* room for the name or number around it */
+    hb_cli_result_text(cli, why, sizeof why, code, params, n_params, message);
+    if (english)
+        snprintf(buf, size, "%s: %s", hb_result_name((hb_result_t) code), why);
+    else
+        snprintf(buf, size, _("%s (code %d)"), why, code);
+}
+
+void
+hb_cli_queue_changed_text(hb_cli_t *cli, char *buf, size_t size, const Hourbank__QueuedOp *op)
+{
+    hb_assert(cli && buf && op && op->prior_result != HOURBANK__RESULT__RESULT_UNSET);
+    char before[HB_CLI_TEXT_BYTES_MAX], now[HB_CLI_TEXT_BYTES_MAX];
+    answer_text(cli, before, sizeof before, (int) op->prior_result, NULL, 0, op->prior_message);
+    answer_text(cli, now, sizeof now, (int) op->result, op->params, op->n_params, op->message);
+    snprintf(buf, size, _("central answered %s when first sent, %s when resent"), before, now);
 }
 
 /* The details cell: the op's summary, and for a rejection its reason; for
  * an op that changed when resent, both answers. */
 static void
-details_cell(hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
+details_cell(hb_cli_t *cli, hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
 {
-    const char *summary = op->summary ? op->summary : "";
+    char summary[HB_CLI_TEXT_BYTES_MAX];
+    hb_cli_words_summary(summary, sizeof summary, op->summary);
     if (op->prior_result != HOURBANK__RESULT__RESULT_UNSET) {
         char changed[HB_CLI_TEXT_BYTES_MAX];
-        hb_cli_queue_changed_text(changed, sizeof changed, op);
-        hb_cli_table_cell(tab, "%s%s%s", summary, summary[0] ? ": " : "", changed);
+        hb_cli_queue_changed_text(cli, changed, sizeof changed, op);
+        hb_cli_table_cell(tab, "%s%s%s", summary, summary[0] ? _(": ") : "", changed);
         return;
     }
     if (strcmp(hb_cli_queue_op_status(op), "rejected") != 0) {
         hb_cli_table_cell(tab, "%s", summary);
         return;
     }
-    const char *why = op->message && op->message[0] ? op->message : hb_result_text((hb_result_t) op->result);
-    hb_cli_table_cell(tab, "%s%s%s (%s)", summary, summary[0] ? ": " : "", why,
-                      hb_result_name((hb_result_t) op->result));
+    char why[HB_CLI_TEXT_BYTES_MAX], tag[HB_CLI_FORMAT_BYTES];
+    hb_cli_result_text(cli, why, sizeof why, (int) op->result, op->params, op->n_params, op->message);
+    hb_cli_table_cell(tab, _("%s%s%s (%s)"), summary, summary[0] ? _(": ") : "", why,
+                      hb_cli_result_tag(tag, sizeof tag, (int) op->result));
 }
 
 /* Which list `queue` shows. */
@@ -195,16 +221,16 @@ static int
 print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
 {
     static const char *const empty[] = {
-        [LIST_PENDING] = "the queue is empty: everything saved here has reached central",
-        [LIST_REJECTED] = "no rejected operations",
-        [LIST_CHANGED] = "no operation changed its result when resent to central",
+        [LIST_PENDING] = N_("the queue is empty: everything saved here has reached central"),
+        [LIST_REJECTED] = N_("no rejected operations"),
+        [LIST_CHANGED] = N_("no operation changed its result when resent to central"),
     };
     print_summary(cli, q);
     if (q->n_ops == 0) {
-        fprintf(cli->out, "%s\n", empty[list]);
+        fprintf(cli->out, "%s\n", _(empty[list]));
         return 0;
     }
-    static const char *const headers[] = {"OP", "SAVED", "KIND", "STATUS", "DETAILS"};
+    const char *const headers[] = {_("OP"), _("SAVED"), _("KIND"), _("STATUS"), _("DETAILS")};
     hb_cli_table_t *tab = hb_cli_table_new(5, headers);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
@@ -213,17 +239,17 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
         const Hourbank__QueuedOp *op = q->ops[i];
         hb_cli_table_cell(tab, "%s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, op->seq));
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, op->saved_at));
-        hb_cli_table_cell(tab, "%s", op->kind);
-        hb_cli_table_cell(tab, "%s", hb_cli_queue_op_status(op));
-        details_cell(tab, op);
+        hb_cli_table_cell(tab, "%s", hb_cli_words_kind(op->kind));
+        hb_cli_table_cell(tab, "%s", hb_cli_words_status(hb_cli_queue_op_status(op)));
+        details_cell(cli, tab, op);
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)
         return hb_cli_report_out_of_memory(cli);
     if (list == LIST_CHANGED)
-        fprintf(cli->out, "central lost these acknowledgements (restored or failed over) and answered differently "
-                          "when they were resent; see each with hourbank queue show STATION:SEQ\n");
+        fprintf(cli->out, "%s\n", _("central lost these acknowledgements (restored or failed over) and answered "
+                                    "differently when they were resent; see each with hourbank queue show STATION:SEQ"));
     else if (q->rejected)
-        fprintf(cli->out, "once a rejected operation is dealt with: hourbank queue dismiss SEQ\n");
+        fprintf(cli->out, "%s\n", _("once a rejected operation is dealt with: hourbank queue dismiss SEQ"));
     return 0;
 }
 
@@ -260,13 +286,13 @@ run_queue(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     bool rejected = hb_cli_command_flag(args, "rejected"), changed = hb_cli_command_flag(args, "changed");
     if (rejected && changed)
-        return hb_cli_report_usage(cli, "--rejected and --changed are two different lists: give one");
+        return hb_cli_report_usage(cli, "%s", _("--rejected and --changed are two different lists: give one"));
     Hourbank__QueueQuery q;
     hourbank__queue_query__init(&q);
     q.rejected_only = rejected;
     q.changed_only = changed;
     Hourbank__Envelope *reply = NULL;
-    int rc = hb_cli_queue_ask(cli, &q, &reply, "could not read the queue");
+    int rc = hb_cli_queue_ask(cli, &q, &reply, _("could not read the queue"));
     if (rc != 0)
         return rc;
     if (cli->json)
@@ -278,22 +304,22 @@ run_queue(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static const hb_cli_opt_t queue_opts[] = {
-    {"rejected", 0, NULL, false, "only operations central rejected, with the reasons"},
-    {"changed", 0, NULL, false, "operations whose result changed when resent to central"},
+    {"rejected", 0, NULL, false, N_("only operations central rejected, with the reasons")},
+    {"changed", 0, NULL, false, N_("operations whose result changed when resent to central")},
     {NULL, 0, NULL, false, NULL},
 };
 
 const hb_cli_command_t hb_cli_queue_queue = {
     .name = "queue",
     .operands = "",
-    .summary = "operations saved here and not yet at central, and rejected ones",
-    .description = "Lists the operations saved at this station that central has not acknowledged yet\n"
+    .summary = N_("operations saved here and not yet at central, and rejected ones"),
+    .description = N_("Lists the operations saved at this station that central has not acknowledged yet\n"
                    "(pending), and those central rejected, each with the reason. A rejection is final:\n"
                    "correct the mistake with a new operation, then remove the rejected one from this\n"
                    "list with hourbank queue dismiss SEQ.\n"
                    "With --changed: the operations central answered differently when the station sent\n"
                    "them again after central had lost them (restored from a backup or failed over),\n"
-                   "with both answers. See also hourbank queue show and hourbank queue find.",
+                   "with both answers. See also hourbank queue show and hourbank queue find."),
     .target = HB_CLI_TARGET_STATION,
     .opts = queue_opts,
     .run = run_queue,
@@ -309,7 +335,7 @@ run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_parse_seq(args->operands[0], &seq, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     hb_cli_target_learn_station_id(cli);
-    snprintf(what, sizeof what, "could not dismiss %s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, seq));
+    snprintf(what, sizeof what, _("could not dismiss %s"), hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, seq));
     Hourbank__DismissRequest d;
     hourbank__dismiss_request__init(&d);
     d.seq = seq;
@@ -326,20 +352,20 @@ run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
         json_queue(cli, q, false, seq);
     }
     else
-        fprintf(cli->out, "dismissed %s; %llu rejected left\n", ref, (unsigned long long) q->rejected);
+        fprintf(cli->out, _("dismissed %s; %llu rejected left\n"), ref, (unsigned long long) q->rejected);
     hb_wire_free(&reply);
     return 0;
 }
 
 const hb_cli_command_t hb_cli_queue_dismiss = {
     .name = "queue dismiss",
-    .operands = "SEQ",
+    .operands = N_("SEQ"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "remove a rejected operation from the list once dealt with",
-    .description = "Marks the rejected operation SEQ (the number after the colon in its reference, as\n"
+    .summary = N_("remove a rejected operation from the list once dealt with"),
+    .description = N_("Marks the rejected operation SEQ (the number after the colon in its reference, as\n"
                    "listed by hourbank queue --rejected) as seen, so it leaves the list. The rejection\n"
-                   "itself stays on record at central.",
+                   "itself stays on record at central."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_dismiss,
@@ -352,16 +378,18 @@ static void
 status_notices(hb_cli_table_t *tab, const Hourbank__QueueReply *q)
 {
     if (q->saves_blocked) {
-        hb_cli_table_cell(tab, "saves");
-        hb_cli_table_cell(tab, "blocked: saves wait for central: the station was restored from a backup");
+        hb_cli_table_cell(tab, "%s", _("saves"));
+        hb_cli_table_cell(tab, "%s", _("blocked: saves wait for central: the station was restored from a backup"));
     }
     if (q->changed) {
-        hb_cli_table_cell(tab, "changed");
-        hb_cli_table_cell(tab, "%llu operation%s changed result when resent to central (see hourbank queue --changed)",
-                          (unsigned long long) q->changed, q->changed == 1 ? "" : "s");
+        hb_cli_table_cell(tab, "%s", _("changed"));
+        hb_cli_table_cell(tab,
+                          q->changed == 1 ? _("%llu operation changed result when resent to central (see hourbank queue --changed)")
+                                          : _("%llu operations changed result when resent to central (see hourbank queue --changed)"),
+                          (unsigned long long) q->changed);
     }
     if (q->alert && q->alert[0]) {
-        hb_cli_table_cell(tab, "alert");
+        hb_cli_table_cell(tab, "%s", _("alert"));
         hb_cli_table_cell(tab, "%s", q->alert);
     }
 }
@@ -374,43 +402,43 @@ print_status(hb_cli_t *cli, const Hourbank__QueueReply *q)
     hb_cli_table_t *tab = hb_cli_table_new(2, NULL);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
-    hb_cli_table_cell(tab, "station");
+    hb_cli_table_cell(tab, "%s", _("station"));
     if (cli->station_id)
-        hb_cli_table_cell(tab, "%u at %s", (unsigned) cli->station_id, cli->endpoint);
+        hb_cli_table_cell(tab, _("%u at %s"), (unsigned) cli->station_id, cli->endpoint);
     else
         hb_cli_table_cell(tab, "%s", cli->endpoint);
-    hb_cli_table_cell(tab, "link");
-    hb_cli_table_cell(tab, "%s", q->link);
-    hb_cli_table_cell(tab, "time zone");
+    hb_cli_table_cell(tab, "%s", _("link"));
+    hb_cli_table_cell(tab, "%s", hb_cli_words_link(q->link));
+    hb_cli_table_cell(tab, "%s", _("time zone"));
     if (q->time_zone[0])
-        hb_cli_table_cell(tab, "%s (the district's, from central)", q->time_zone);
+        hb_cli_table_cell(tab, _("%s (the district's, from central)"), q->time_zone);
     else
-        hb_cli_table_cell(tab, "not known yet (the station learns it from central when it next connects)");
-    hb_cli_table_cell(tab, "last sync");
+        hb_cli_table_cell(tab, "%s", _("not known yet (the station learns it from central when it next connects)"));
+    hb_cli_table_cell(tab, "%s", _("last sync"));
     if (q->last_sync)
-        hb_cli_table_cell(tab, "%s (%s)", hb_cli_format_time(t, sizeof t, q->last_sync),
+        hb_cli_table_cell(tab, _("%s (%s)"), hb_cli_format_time(t, sizeof t, q->last_sync),
                           hb_cli_format_ago(ago, sizeof ago, q->last_sync, now));
     else
-        hb_cli_table_cell(tab, "never");
-    hb_cli_table_cell(tab, "lag");
+        hb_cli_table_cell(tab, "%s", _("never"));
+    hb_cli_table_cell(tab, "%s", _("lag"));
     int64_t lag = q->oldest_pending_at && now > q->oldest_pending_at ? now - q->oldest_pending_at : 0;
     if (q->pending)
-        hb_cli_table_cell(tab, "%s (the oldest operation not yet at central)",
+        hb_cli_table_cell(tab, _("%s (the oldest operation not yet at central)"),
                           hb_cli_format_duration(ago, sizeof ago, lag / SECONDS_PER_MINUTE, false));
     else
-        hb_cli_table_cell(tab, "none: everything saved here has reached central");
-    hb_cli_table_cell(tab, "pending");
+        hb_cli_table_cell(tab, "%s", _("none: everything saved here has reached central"));
+    hb_cli_table_cell(tab, "%s", _("pending"));
     if (q->pending && q->oldest_pending_at)
-        hb_cli_table_cell(tab, "%llu, oldest saved %s (%s)", (unsigned long long) q->pending,
+        hb_cli_table_cell(tab, _("%llu, oldest saved %s (%s)"), (unsigned long long) q->pending,
                           hb_cli_format_time(t, sizeof t, q->oldest_pending_at),
                           hb_cli_format_ago(ago, sizeof ago, q->oldest_pending_at, now));
     else
         hb_cli_table_cell(tab, "%llu", (unsigned long long) q->pending);
-    hb_cli_table_cell(tab, "rejected");
+    hb_cli_table_cell(tab, "%s", _("rejected"));
     hb_cli_table_cell(tab, "%llu%s", (unsigned long long) q->rejected,
-                      q->rejected ? " (see hourbank queue --rejected)" : "");
-    hb_cli_table_cell(tab, "acknowledged");
-    hb_cli_table_cell(tab, "up to seq %llu (central's high-water mark: %llu)", (unsigned long long) q->last_acked_seq,
+                      q->rejected ? _(" (see hourbank queue --rejected)") : "");
+    hb_cli_table_cell(tab, "%s", _("acknowledged"));
+    hb_cli_table_cell(tab, _("up to seq %llu (central's high-water mark: %llu)"), (unsigned long long) q->last_acked_seq,
                       (unsigned long long) q->central_high_water_mark);
     status_notices(tab, q);
     return hb_cli_table_finish(&tab, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
@@ -424,7 +452,7 @@ run_status(hb_cli_t *cli, const hb_cli_args_t *args)
     hourbank__queue_query__init(&q);
     q.rejected_only = true;
     Hourbank__Envelope *reply = NULL;
-    int rc = hb_cli_queue_ask(cli, &q, &reply, "could not read the station's status");
+    int rc = hb_cli_queue_ask(cli, &q, &reply, _("could not read the station's status"));
     if (rc != 0)
         return rc;
     if (cli->json)
@@ -438,12 +466,12 @@ run_status(hb_cli_t *cli, const hb_cli_args_t *args)
 const hb_cli_command_t hb_cli_queue_status = {
     .name = "status",
     .operands = "",
-    .summary = "the station's link to central, lag, last sync and queue counts",
-    .description = "Shows whether the station is connected to central (link up, down or connecting), when\n"
+    .summary = N_("the station's link to central, lag, last sync and queue counts"),
+    .description = N_("Shows whether the station is connected to central (link up, down or connecting), when\n"
                    "it last synced, how many operations wait to be sent and since when (the lag), and how\n"
                    "many central rejected. When set, also: saves blocked (a station restored from a backup\n"
                    "saves again once central has confirmed its marks), operations whose result changed\n"
-                   "when resent (hourbank queue --changed), and the station's alert for district IT.",
+                   "when resent (hourbank queue --changed), and the station's alert for district IT."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_status,

@@ -32,6 +32,6 @@ void hb_cli_queue_json_op(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__Queue
 
 /* "central answered OK when first sent, INSUFFICIENT_BALANCE: <message>
  * when resent", for an op whose prior_result is set. */
-void hb_cli_queue_changed_text(char *buf, size_t size, const Hourbank__QueuedOp *op);
+void hb_cli_queue_changed_text(hb_cli_t *cli, char *buf, size_t size, const Hourbank__QueuedOp *op);
 
 #endif

@@ -1,6 +1,9 @@
 /* cli_report.c - the one error line and the exit codes. */
 #include "cli_report.h"
+#include "cli_format.h"
+#include "cli_result.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +12,8 @@
 static void
 emit(hb_cli_t *cli, char *line)
 {
+    if (cli->quiet)
+        return;
     for (char *p = line; *p; p++) {
         unsigned char c = (unsigned char) *p;
         if (c < 0x20 || c == 0x7F)
@@ -41,7 +46,7 @@ hb_cli_report_usage(hb_cli_t *cli, const char *fmt, ...)
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n >= 0 && (size_t) n < sizeof line)
-        snprintf(line + n, sizeof line - (size_t) n, " (see hourbank %s%s--help)",
+        snprintf(line + n, sizeof line - (size_t) n, _(" (see hourbank %s%s--help)"),
                  cli->command ? cli->command : "", cli->command ? " " : "");
     emit(cli, line);
     return EX_USAGE;
@@ -68,13 +73,15 @@ hb_cli_report_exit_code(hb_result_t result)
 }
 
 int
-hb_cli_report_refusal(hb_cli_t *cli, const char *what, hb_result_t result, const char *message)
+hb_cli_report_refusal(hb_cli_t *cli, const char *what, const Hourbank__ErrorReply *error)
 {
-    hb_assert(cli && what);
-    const char *why = message && message[0] ? message : hb_result_text(result);
-    hb_cli_report_fail(cli, hb_cli_report_exit_code(result), "%s: %s (%s)", what, why,
-                       hb_result_name(result));
-    return hb_cli_report_exit_code(result);
+    hb_assert(cli && what && error);
+    char why[HB_CLI_TEXT_BYTES_MAX], tag[HB_CLI_FORMAT_BYTES];
+    hb_cli_result_text(cli, why, sizeof why, (int) error->code, error->params, error->n_params, error->message);
+    hb_cli_result_tag(tag, sizeof tag, (int) error->code);
+    int code = hb_cli_report_exit_code((hb_result_t) error->code);
+    hb_cli_report_fail(cli, code, _("%s: %s (%s)"), what, why, tag);
+    return code;
 }
 
 int
@@ -82,7 +89,7 @@ hb_cli_report_member_not_found(hb_cli_t *cli, const char *member_no)
 {
     hb_assert(cli && member_no);
     return hb_cli_report_fail(cli, EX_NOINPUT,
-                              "member %s not found at this station or in the last directory snapshot", member_no);
+                              _("member %s not found at this station or in the last directory snapshot"), member_no);
 }
 
 bool
@@ -98,5 +105,5 @@ hb_cli_report_is_not_found(const Hourbank__Envelope *env)
 int
 hb_cli_report_out_of_memory(hb_cli_t *cli)
 {
-    return hb_cli_report_fail(cli, EX_OSERR, "out of memory");
+    return hb_cli_report_fail(cli, EX_OSERR, "%s", _("out of memory"));
 }

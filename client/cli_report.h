@@ -26,10 +26,11 @@ int hb_cli_report_usage(hb_cli_t *cli, const char *fmt, ...) __attribute__((form
 /* The exit code for a result code a station or central answered with. */
 int hb_cli_report_exit_code(hb_result_t result);
 
-/* A peer's refusal: "hourbank: <what>: <message>", where message is the
- * peer's (borrowed; "" or NULL: the result's own text), followed by the
- * code's name in parentheses. Returns hb_cli_report_exit_code(result). */
-int hb_cli_report_refusal(hb_cli_t *cli, const char *what, hb_result_t result, const char *message);
+/* A peer's refusal: "hourbank: <what>: <the result as a sentence>
+ * (<code>)", the sentence rendered from the code and its values
+ * (cli_result.h), the code's name in English and "code N" otherwise.
+ * error borrowed. Returns hb_cli_report_exit_code(error->code). */
+int hb_cli_report_refusal(hb_cli_t *cli, const char *what, const Hourbank__ErrorReply *error);
 
 /* "out of memory"; returns EX_OSERR. */
 int hb_cli_report_out_of_memory(hb_cli_t *cli);

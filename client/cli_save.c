@@ -8,6 +8,7 @@
 #include "cli_target.h"
 #include "cli_zone.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_result.h"
 #include "hb_wire.h"
 
@@ -66,28 +67,32 @@ static int
 report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id, int sends)
 {
     static const char *const subject[] = {
-        [HOURBANK__OP__KIND_REGISTER_MEMBER] = "the registration", [HOURBANK__OP__KIND_SERVICE] = "the record",
-        [HOURBANK__OP__KIND_GIFT] = "the gift", [HOURBANK__OP__KIND_VOID_OP] = "the void"};
+        [HOURBANK__OP__KIND_REGISTER_MEMBER] = N_("the registration"), [HOURBANK__OP__KIND_SERVICE] = N_("the record"),
+        [HOURBANK__OP__KIND_GIFT] = N_("the gift"), [HOURBANK__OP__KIND_VOID_OP] = N_("the void")};
     hb_assert((size_t) op->kind_case < sizeof subject / sizeof subject[0] && subject[op->kind_case]);
     char text[HB_SEARCH_BYTES_MAX + 1], look[HB_CLI_TEXT_BYTES_MAX];
     bool registration = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER;
     search_text(registration ? op->register_member->name : op_note(op), text);
     if (text[0])
-        snprintf(look, sizeof look, "hourbank %s '%s' or hourbank queue",
+        snprintf(look, sizeof look, _("hourbank %s '%s' or hourbank queue"),
                  registration ? "member find" : "queue find --note", text);
     else
         snprintf(look, sizeof look, "hourbank queue");
     char each[HB_CLI_FORMAT_BYTES];
     if (cli->timeout_ms % MS_PER_SECOND == 0)
-        snprintf(each, sizeof each, "%ds", cli->timeout_ms / MS_PER_SECOND);
+        snprintf(each, sizeof each, _("%ds"), cli->timeout_ms / MS_PER_SECOND);
     else
-        snprintf(each, sizeof each, "%dms", cli->timeout_ms);
+        snprintf(each, sizeof each, _("%dms"), cli->timeout_ms);
     return hb_cli_report_fail(cli, EX_TEMPFAIL,
-                              "%s may have been saved: the station at %s did not answer in time (sent %d %s, "
-                              "waited %s each); before entering it again, look for it with %s; or run the same "
-                              "command again with --request-id %s: the station saves it at most once",
-                              subject[op->kind_case], cli->endpoint, sends, sends == 1 ? "time" : "times", each,
-                              look, request_id);
+                              sends == 1 ? _("%s may have been saved: the station at %s did not answer in time (sent %d "
+                                             "time, waited %s each); before entering it again, look for it with %s; or "
+                                             "run the same command again with --request-id %s: the station saves it at "
+                                             "most once")
+                                         : _("%s may have been saved: the station at %s did not answer in time (sent %d "
+                                             "times, waited %s each); before entering it again, look for it with %s; or "
+                                             "run the same command again with --request-id %s: the station saves it at "
+                                             "most once"),
+                              _(subject[op->kind_case]), cli->endpoint, sends, each, look, request_id);
 }
 
 /* An ErrorReply refusing the save; the request id reused for other work
@@ -96,9 +101,10 @@ static int
 check_reply(hb_cli_t *cli, const Hourbank__Envelope *reply, const char *what)
 {
     if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR &&
-        reply->error->code == HOURBANK__RESULT__EXISTS_WITH_DIFFERENT_PAYLOAD)
-        return hb_cli_report_fail(cli, EX_DATAERR, "%s: %s (%s)", what, reply->error->message,
-                                  hb_result_name((hb_result_t) reply->error->code));
+        reply->error->code == HOURBANK__RESULT__EXISTS_WITH_DIFFERENT_PAYLOAD) {
+        hb_cli_report_refusal(cli, what, reply->error);  /* its exit code says protocol error: not here */
+        return EX_DATAERR;
+    }
     return hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
 }
 
@@ -111,7 +117,7 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     hb_wire_error_t err;
     char id[HB_REQUEST_ID_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX];
     if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
-        return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), "%s: %s", what, err.message);
+        return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), _("%s: %s"), what, err.message);
     if (request_id && hb_cli_parse_request_id(request_id, id, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     if (!request_id)
@@ -147,13 +153,15 @@ hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *m
     hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, saved->seq);
     if (!cli->json) {
         if (saved->repeated)
-            fprintf(cli->out, "%s%salready %s as %s by an earlier attempt with this request id: nothing new was "
-                              "saved (see hourbank queue show %s)\n", member_no ? member_no : "", member_no ? " " : "",
-                    member_no ? "registered, saved" : "saved", ref, ref);
+            fprintf(cli->out, member_no ? _("%s already registered, saved as %s by an earlier attempt with this request "
+                                            "id: nothing new was saved (see hourbank queue show %s)\n")
+                                        : _("%salready saved as %s by an earlier attempt with this request id: nothing "
+                                            "new was saved (see hourbank queue show %s)\n"),
+                    member_no ? member_no : "", ref, ref);
         else if (member_no)
-            fprintf(cli->out, "%s registered, saved as %s (pending sync)\n", member_no, ref);
+            fprintf(cli->out, _("%s registered, saved as %s (pending sync)\n"), member_no, ref);
         else
-            fprintf(cli->out, "saved as %s (pending sync)\n", ref);
+            fprintf(cli->out, _("saved as %s (pending sync)\n"), ref);
         return;
     }
     hb_cli_json_t j;
@@ -225,7 +233,7 @@ parse_at(const char *text, bool zone_known, int64_t now, int64_t *at, char *msg,
     else if (hb_cli_parse_time(text, at, msg, msg_size) != 0)
         return -1;
     if (*at > now + HB_CLOCK_SKEW_S_DEFAULT) {
-        snprintf(msg, msg_size, "--at %s is in the future: record services once they have happened", text);
+        snprintf(msg, msg_size, _("--at %s is in the future: record services once they have happened"), text);
         return -1;
     }
     return 0;
@@ -241,7 +249,7 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "provider"), provider, msg, sizeof msg) != 0 ||
         hb_cli_parse_member_no(hb_cli_command_value(args, "recipient"), recipient, msg, sizeof msg) != 0 ||
         hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_RECORD_MINUTES_MAX,
-                              "one service record", &minutes, msg, sizeof msg) != 0 ||
+                              N_("one service record"), &minutes, msg, sizeof msg) != 0 ||
         parse_category(hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
         parse_at(at_text, false, (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
         (note && hb_cli_parse_chars("--note", note, HB_NOTE_CHARS_MAX, false, true, msg, sizeof msg) != 0))
@@ -253,8 +261,8 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
         return bad_data(cli, msg);
     if (strcmp(provider, recipient) == 0)
         return hb_cli_report_fail(cli, EX_DATAERR,
-                                  "the provider and the recipient are the same member (%s): a service is "
-                                  "given to someone else",
+                                  _("the provider and the recipient are the same member (%s): a service is "
+                                    "given to someone else"),
                                   provider);
     Hourbank__ServiceRecord rec;
     hourbank__service_record__init(&rec);
@@ -269,16 +277,16 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = at;
     op.kind_case = HOURBANK__OP__KIND_SERVICE;
     op.service = &rec;
-    return save_and_print(cli, args, &op, "the record was not saved");
+    return save_and_print(cli, args, &op, _("the record was not saved"));
 }
 
 static const hb_cli_opt_t record_opts[] = {
-    {"provider", 0, "MEMBER_NO", true, "who gave the service (earns the hours)"},
-    {"recipient", 0, "MEMBER_NO", true, "who received it"},
-    {"duration", 0, "DURATION", true, "how long: 1h30m, 90m, 2h (at most 24h)"},
-    {"category", 0, "NAME", true, "service category (see hourbank categories)"},
-    {"at", 0, "\"YYYY-MM-DD HH:MM\"", false, "when it happened, the district's local time (default: now)"},
-    {"note", 0, "TEXT", false, "a note for the record (hourbank queue find --note searches it)"},
+    {"provider", 0, N_("MEMBER_NO"), true, N_("who gave the service (earns the hours)")},
+    {"recipient", 0, N_("MEMBER_NO"), true, N_("who received it")},
+    {"duration", 0, N_("DURATION"), true, N_("how long: 1h30m, 90m, 2h (at most 24h)")},
+    {"category", 0, N_("NAME"), true, N_("service category (see hourbank categories)")},
+    {"at", 0, N_("\"YYYY-MM-DD HH:MM\""), false, N_("when it happened, the district's local time (default: now)")},
+    {"note", 0, N_("TEXT"), false, N_("a note for the record (hourbank queue find --note searches it)")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -286,12 +294,12 @@ static const hb_cli_opt_t record_opts[] = {
 const hb_cli_command_t hb_cli_save_record = {
     .name = "record",
     .operands = "",
-    .summary = "record a service one member gave another",
-    .description = "Records a service: the provider earns the hours, and the recipient's account or the\n"
+    .summary = N_("record a service one member gave another"),
+    .description = N_("Records a service: the provider earns the hours, and the recipient's account or the\n"
                    "district's guarantee pays, as the district's rules say. The record is saved at this\n"
                    "station at once, also when the network is down, and reaches central when the link\n"
                    "is up. Prints its reference, e.g. \"saved as 1:42 (pending sync)\"."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = record_opts,
     .run = run_record,
@@ -308,12 +316,12 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
     int64_t minutes = 0;
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "from"), from, msg, sizeof msg) != 0 ||
         hb_cli_parse_member_no(hb_cli_command_value(args, "to"), to, msg, sizeof msg) != 0 ||
-        hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_GIFT_MINUTES_MAX, "one gift", &minutes,
+        hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_GIFT_MINUTES_MAX, N_("one gift"), &minutes,
                               msg, sizeof msg) != 0 ||
         hb_cli_parse_chars("--reason", reason_text, HB_NOTE_CHARS_MAX, true, true, msg, sizeof msg) != 0)
         return bad_data(cli, msg);
     if (strcmp(from, to) == 0)
-        return hb_cli_report_fail(cli, EX_DATAERR, "--from and --to are the same member (%s)", from);
+        return hb_cli_report_fail(cli, EX_DATAERR, _("--from and --to are the same member (%s)"), from);
     snprintf(reason, sizeof reason, "%s", reason_text);
     Hourbank__Gift gift;
     hourbank__gift__init(&gift);
@@ -326,14 +334,14 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = (int64_t) time(NULL);
     op.kind_case = HOURBANK__OP__KIND_GIFT;
     op.gift = &gift;
-    return save_and_print(cli, args, &op, "the gift was not saved");
+    return save_and_print(cli, args, &op, _("the gift was not saved"));
 }
 
 static const hb_cli_opt_t gift_opts[] = {
-    {"from", 0, "MEMBER_NO", true, "who gives hours"},
-    {"to", 0, "MEMBER_NO", true, "who receives them (a registered family member)"},
-    {"duration", 0, "DURATION", true, "how many hours: 2h, 1h30m, 90m"},
-    {"reason", 0, "TEXT", true, "why, for the record"},
+    {"from", 0, N_("MEMBER_NO"), true, N_("who gives hours")},
+    {"to", 0, N_("MEMBER_NO"), true, N_("who receives them (a registered family member)")},
+    {"duration", 0, N_("DURATION"), true, N_("how many hours: 2h, 1h30m, 90m")},
+    {"reason", 0, N_("TEXT"), true, N_("why, for the record")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -341,11 +349,11 @@ static const hb_cli_opt_t gift_opts[] = {
 const hb_cli_command_t hb_cli_save_gift = {
     .name = "gift",
     .operands = "",
-    .summary = "give hours to a family member",
-    .description = "Moves hours from one member's account to another's, typically to a registered family\n"
+    .summary = N_("give hours to a family member"),
+    .description = N_("Moves hours from one member's account to another's, typically to a registered family\n"
                    "member (the district's rules decide who may receive gifts). Saved at this station\n"
                    "at once; central applies it, or rejects it with a reason (see hourbank queue --rejected)."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = gift_opts,
     .run = run_gift,
@@ -377,25 +385,25 @@ run_void(hb_cli_t *cli, const hb_cli_args_t *args)
     op.occurred_at = (int64_t) time(NULL);
     op.kind_case = HOURBANK__OP__KIND_VOID_OP;
     op.void_op = &v;
-    return save_and_print(cli, args, &op, "the void was not saved");
+    return save_and_print(cli, args, &op, _("the void was not saved"));
 }
 
 static const hb_cli_opt_t void_opts[] = {
-    {"reason", 0, "TEXT", true, "why the operation is cancelled, for the record"},
+    {"reason", 0, N_("TEXT"), true, N_("why the operation is cancelled, for the record")},
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
 const hb_cli_command_t hb_cli_save_void = {
     .name = "void",
-    .operands = "OP_REF",
+    .operands = N_("OP_REF"),
     .operands_min = 1,
     .operands_max = 1,
-    .summary = "cancel a saved operation by its reference",
-    .description = "Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
+    .summary = N_("cancel a saved operation by its reference"),
+    .description = N_("Cancels a service record or gift by its reference STATION:SEQ, as printed when it was\n"
                    "saved (e.g. 1:42). The ledger never erases anything: central posts a reversing\n"
                    "transfer that names the original and the reason."
-                   HB_CLI_SAVE_HELP_UNANSWERED,
+                   HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = void_opts,
     .run = run_void,

@@ -12,13 +12,15 @@
 
 #include "cli.h"
 #include "cli_command.h"
+#include "hb_i18n.h"
 #include "hourbank.pb-c.h"
 
 extern const hb_cli_command_t hb_cli_save_record;
 extern const hb_cli_command_t hb_cli_save_gift;
 extern const hb_cli_command_t hb_cli_save_void;
 
-/* The end of every save command's --help description. */
+/* The end of every save command's --help description (translated apart:
+ * cli_command.c marks the same text). */
 #define HB_CLI_SAVE_HELP_UNANSWERED                                                                             \
     "\nIf the station does not answer in time the same request is sent once more; if that is not\n"          \
     "answered either, the save may have been made: hourbank exits 75 and says how to look for it\n"          \
@@ -26,7 +28,7 @@ extern const hb_cli_command_t hb_cli_save_void;
 
 /* --request-id ID, the option every save command has. */
 #define HB_CLI_SAVE_REQUEST_ID_OPT                                                                              \
-    {"request-id", 0, "ID", false, "repeat a save that may have been saved: it is saved at most once"}
+    {"request-id", 0, N_("ID"), false, N_("repeat a save that may have been saved: it is saved at most once")}
 
 /* Validates op (borrowed; seq must be 0, occurred_at set) and saves it
  * with a request id: request_id as typed (--request-id; checked here), or

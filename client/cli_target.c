@@ -4,6 +4,7 @@
 #include "cli_report.h"
 #include "hb_admin_conf.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_config.h"
 #include "hb_keyfile.h"
 
@@ -30,9 +31,9 @@ report_config(hb_cli_t *cli, const hb_config_errors_t *errors, const char *hint)
 {
     int more = errors->count - 1 + errors->dropped;
     if (more > 0)
-        return hb_cli_report_fail(cli, EX_CONFIG, "%s (and %d more problem%s)%s", errors->text[0], more,
+        return hb_cli_report_fail(cli, EX_CONFIG, _("%s (and %d more problem%s)%s"), errors->text[0], more,
                                   more == 1 ? "" : "s", hint);
-    return hb_cli_report_fail(cli, EX_CONFIG, "%s%s", errors->count ? errors->text[0] : "configuration refused",
+    return hb_cli_report_fail(cli, EX_CONFIG, "%s%s", errors->count ? errors->text[0] : _("configuration refused"),
                               hint);
 }
 
@@ -43,12 +44,12 @@ load_station_conf(hb_cli_t *cli, const char *path, bool quiet, int *rc)
 {
     hb_config_errors_t *errors = calloc(1, sizeof *errors);
     if (!errors) {
-        *rc = quiet ? 0 : hb_cli_report_fail(cli, EX_OSERR, "out of memory");
+        *rc = quiet ? 0 : hb_cli_report_fail(cli, EX_OSERR, _("out of memory"));
         return NULL;
     }
     hb_station_conf_t *conf = hb_station_conf_load(path, errors);
     if (!conf && !quiet)
-        *rc = report_config(cli, errors, " (name the station with --station ENDPOINT or its station.yaml with -c FILE)");
+        *rc = report_config(cli, errors, _(" (name the station with --station ENDPOINT or its station.yaml with -c FILE)"));
     free(errors);
     return conf;
 }
@@ -93,10 +94,10 @@ no_answer(hb_cli_t *cli, const peer_t *peer)
 {
     if (peer->key_file)
         return hb_cli_report_fail(cli, EX_UNAVAILABLE,
-                                  "%s at %s does not answer: is hourbank-central running there, and is the public "
-                                  "key in %s listed in admin_public_keys of central.yaml?",
+                                  _("%s at %s does not answer: is hourbank-central running there, and is the public "
+                                  "key in %s listed in admin_public_keys of central.yaml?"),
                                   peer->name, peer->endpoint, peer->key_file);
-    return hb_cli_report_fail(cli, EX_UNAVAILABLE, "%s at %s does not answer: is hourbank-station running?",
+    return hb_cli_report_fail(cli, EX_UNAVAILABLE, _("%s at %s does not answer: is hourbank-station running?"),
                               peer->name, peer->endpoint);
 }
 
@@ -112,8 +113,8 @@ check_ipc_path(hb_cli_t *cli, const peer_t *peer)
         return no_answer(cli, peer);
     if (access(path, R_OK | W_OK) != 0 && errno == EACCES)
         return hb_cli_report_fail(cli, EX_NOPERM,
-                                  "%s at %s is not open to this user: %s needs read and write permission "
-                                  "(is the user in the station's group?)",
+                                  _("%s at %s is not open to this user: %s needs read and write permission "
+                                  "(is the user in the station's group?)"),
                                   peer->name, peer->endpoint, path);
     return 0;
 }
@@ -126,16 +127,16 @@ report_status(hb_cli_t *cli, const peer_t *peer, hb_cli_conn_status_t st, const 
     case HB_CLI_CONN_NO_ANSWER:
     case HB_CLI_CONN_NO_REPLY: return no_answer(cli, peer);
     case HB_CLI_CONN_REFUSED:
-        return hb_cli_report_fail(cli, EX_NOPERM, "%s at %s refused the connection: %s%s%s%s", peer->name,
-                                  peer->endpoint, msg, peer->key_file ? " (is the public key in " : "",
+        return hb_cli_report_fail(cli, EX_NOPERM, _("%s at %s refused the connection: %s%s%s%s"), peer->name,
+                                  peer->endpoint, msg, peer->key_file ? _(" (is the public key in ") : "",
                                   peer->key_file ? peer->key_file : "",
-                                  peer->key_file ? " listed in admin_public_keys of central.yaml?)" : "");
+                                  peer->key_file ? _(" listed in admin_public_keys of central.yaml?)") : "");
     case HB_CLI_CONN_HANDSHAKE:
-        return hb_cli_report_fail(cli, EX_NOPERM, "%s at %s refused the connection: %s (is central_public_key in %s "
-                                                  "central's public key?)",
-                                  peer->name, peer->endpoint, msg, peer->conf_path ? peer->conf_path : "the config");
+        return hb_cli_report_fail(cli, EX_NOPERM, _("%s at %s refused the connection: %s (is central_public_key in %s "
+                                                  "central's public key?)"),
+                                  peer->name, peer->endpoint, msg, peer->conf_path ? peer->conf_path : _("the config"));
     case HB_CLI_CONN_BAD_REPLY:
-        return hb_cli_report_fail(cli, EX_PROTOCOL, "%s at %s answered with nonsense: %s", peer->name,
+        return hb_cli_report_fail(cli, EX_PROTOCOL, _("%s at %s answered with nonsense: %s"), peer->name,
                                   peer->endpoint, msg);
     case HB_CLI_CONN_FAILED: return hb_cli_report_fail(cli, EX_OSERR, "%s", msg);
     }
@@ -174,7 +175,7 @@ station_call(hb_cli_t *cli, int resends, Hourbank__Envelope *req, Hourbank__Enve
     if (rc != 0)
         return rc;
     snprintf(cli->endpoint, sizeof cli->endpoint, "%s", endpoint);
-    peer_t peer = {"the station", endpoint, NULL, NULL};
+    peer_t peer = {_("the station"), endpoint, NULL, NULL};
     rc = check_ipc_path(cli, &peer);
     return rc != 0 ? rc : call(cli, &peer, NULL, resends, req, reply_out, unanswered);
 }
@@ -210,12 +211,12 @@ load_admin_conf(hb_cli_t *cli, int *rc)
 {
     hb_config_errors_t *errors = calloc(1, sizeof *errors);
     if (!errors) {
-        *rc = hb_cli_report_fail(cli, EX_OSERR, "out of memory");
+        *rc = hb_cli_report_fail(cli, EX_OSERR, _("out of memory"));
         return NULL;
     }
     hb_admin_conf_t *conf = hb_admin_conf_load(cli->admin_path ? cli->admin_path : HB_CLI_ADMIN_CONF_DEFAULT, errors);
     if (!conf)
-        *rc = report_config(cli, errors, " (name the admin configuration with --admin FILE)");
+        *rc = report_config(cli, errors, _(" (name the admin configuration with --admin FILE)"));
     free(errors);
     return conf;
 }
@@ -233,7 +234,7 @@ hb_cli_target_central(hb_cli_t *cli, Hourbank__Envelope *req, Hourbank__Envelope
     rc = read_admin_keys(cli, conf, pub, sec);
     if (rc == 0) {
         hb_cli_conn_curve_t curve = {conf->central_public_key, pub, sec};
-        peer_t peer = {"central", conf->central_endpoint, conf->public_key_file,
+        peer_t peer = {_("central"), conf->central_endpoint, conf->public_key_file,
                        cli->admin_path ? cli->admin_path : HB_CLI_ADMIN_CONF_DEFAULT};
         snprintf(cli->endpoint, sizeof cli->endpoint, "%s", conf->central_endpoint);
         rc = call(cli, &peer, &curve, 0, req, reply_out, NULL);
@@ -250,7 +251,7 @@ hb_cli_target_expect(hb_cli_t *cli, const Hourbank__Envelope *reply, int expecte
     if ((int) reply->body_case == expected)
         return 0;
     if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR)
-        return hb_cli_report_refusal(cli, what, (hb_result_t) reply->error->code, reply->error->message);
-    return hb_cli_report_fail(cli, EX_PROTOCOL, "%s: the answer is of the wrong kind (envelope body %d, expected %d)",
+        return hb_cli_report_refusal(cli, what, reply->error);
+    return hb_cli_report_fail(cli, EX_PROTOCOL, _("%s: the answer is of the wrong kind (envelope body %d, expected %d)"),
                               what, (int) reply->body_case, expected);
 }

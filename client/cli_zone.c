@@ -3,6 +3,7 @@
 #include "cli_format.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 #include "hb_zone.h"
 
@@ -33,7 +34,7 @@ machine_zone(char *buf, size_t size)
         link[n > 0 ? n : 0] = '\0';
         name = strstr(link, ZONEINFO_PART) ? strstr(link, ZONEINFO_PART) + strlen(ZONEINFO_PART) : NULL;
     }
-    hb_cli_format_line(buf, size, name && name[0] ? name : "its default");
+    hb_cli_format_line(buf, size, name && name[0] ? name : _("its default"));
 }
 
 /* One line on stderr, once per run: the PC's zone is used, and why. */
@@ -45,7 +46,7 @@ note_machine_zone(hb_cli_t *cli, const char *why)
     cli->zone_noted = true;
     char zone[HB_CLI_TEXT_BYTES_MAX];
     machine_zone(zone, sizeof zone);
-    fprintf(cli->err, "hourbank: note: %s; dates and times here are in this computer's time zone (%s)\n", why, zone);
+    fprintf(cli->err, _("hourbank: note: %s; dates and times here are in this computer's time zone (%s)\n"), why, zone);
 }
 
 bool
@@ -53,18 +54,18 @@ hb_cli_zone_use(hb_cli_t *cli, const char *zone, const char *unknown_why)
 {
     hb_assert(cli && zone && unknown_why);
     if (!zone[0]) {
-        note_machine_zone(cli, unknown_why);
+        note_machine_zone(cli, _(unknown_why));
         return false;
     }
     if (!hb_zone_installed(zone)) {  /* glibc would fall back to UTC without a word */
         char why[HB_CLI_TEXT_BYTES_MAX];
-        snprintf(why, sizeof why, "the time zone %s is not installed on this computer (install the tzdata package)",
+        snprintf(why, sizeof why, _("the time zone %s is not installed on this computer (install the tzdata package)"),
                  zone);
         note_machine_zone(cli, why);
         return false;
     }
     if (setenv(TZ_ENV, zone, 1) != 0) {
-        note_machine_zone(cli, "the time zone could not be set (out of memory)");
+        note_machine_zone(cli, _("the time zone could not be set (out of memory)"));
         return false;
     }
     tzset();
@@ -87,8 +88,8 @@ hb_cli_zone_ask_station(hb_cli_t *cli)
     if (reply->body_case == HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY)
         hb_cli_zone_use(cli, reply->time_zone_reply->time_zone, HB_CLI_ZONE_STATION_UNKNOWN);
     else  /* an ErrorReply: a station older than the question */
-        note_machine_zone(cli, "the station does not say its district's time zone (it runs an older "
-                               "hourbank-station)");
+        note_machine_zone(cli, _("the station does not say its district's time zone (it runs an older "
+                                 "hourbank-station)"));
     hb_wire_free(&reply);
     return 0;
 }

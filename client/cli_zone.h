@@ -23,11 +23,13 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "hb_i18n.h"
 
-/* Why the zone a station reports is "" (for hb_cli_zone_use). */
-#define HB_CLI_ZONE_STATION_UNKNOWN                                                                     \
-    "the station does not know its district's time zone yet (it learns it from central when it next " \
-    "connects)"
+/* Why the zone a station reports is "" (for hb_cli_zone_use, which
+ * translates unknown_why). */
+#define HB_CLI_ZONE_STATION_UNKNOWN                                                                       \
+    N_("the station does not know its district's time zone yet (it learns it from central when it next " \
+       "connects)")
 
 /* Reads and prints in zone (borrowed) from now on. zone "": not known;
  * unknown_why then says why in the note, e.g. "the station does not know

@@ -10,6 +10,7 @@
 
 #include "hb_config.h"
 #include "hb_daemon.h"
+#include "hb_i18n.h"
 #include "hb_log.h"
 #include "station.h"
 #include "station_file.h"
@@ -86,6 +87,7 @@ run_command(const hb_daemon_args_t *args, const cmd_args_t *cmd, const hb_statio
 int
 main(int argc, char **argv)
 {
+    hb_i18n_init(argv[0]);
     hb_daemon_args_t args;
     int rc = hb_daemon_args_command(argc, argv, DEFAULT_CONFIG, usage, &args);
     if (rc >= 0)

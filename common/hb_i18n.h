@@ -11,7 +11,12 @@
 #define HB_I18N_H
 
 /* Call once, first thing in main. argv0 helps find the catalogs of a
- * build tree; never fails (no catalog = English). */
+ * build tree; never fails (no catalog = English; a damaged one = English
+ * and one warning on stderr). Where: $HOURBANK_LOCALEDIR alone when set,
+ * else locale/ beside (or one folder above) the running program, else the
+ * install dir; the file is <dir>/<lang>/LC_MESSAGES/hourbank.mo. Calling it
+ * again chooses and loads afresh (tests). Not thread-safe: call before any
+ * thread starts. */
 void hb_i18n_init(const char *argv0);
 
 /* The translation of msgid in the language chosen; never NULL. */

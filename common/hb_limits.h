@@ -286,4 +286,9 @@ _Static_assert(HB_SAVE_GROUP_MAX >= 1 && HB_SAVE_GROUP_MAX <= HB_RECV_BURST_MAX,
 _Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_BYTES_MAX,
                "the name of a kept outbox's WAL fits the suffix bound");
 
+/* ---- translations (common/hb_i18n.c) ---- */
+/* A compiled catalog (hourbank.mo): a few hundred short sentences take
+ * tens of kilobytes; a larger file is not ours and is refused. */
+#define HB_I18N_CATALOG_BYTES_MAX (4 * 1024 * 1024)
+
 #endif

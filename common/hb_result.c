@@ -1,4 +1,5 @@
 #include "hb_result.h"
+#include "hb_i18n.h"
 
 #include <stddef.h>
 
@@ -9,46 +10,46 @@ typedef struct {
 
 /* Indexed by code; designated initializers keep each row next to its number. */
 static const result_info_t result_info[HB_RESULT_LAST + 1] = {
-    [HB_RESULT_UNSET] = {"RESULT_UNSET", "no result was given"},
-    [HB_RESULT_OK] = {"OK", "done"},
-    [HB_RESULT_DUPLICATE] = {"DUPLICATE", "the member number is already registered"},
+    [HB_RESULT_UNSET] = {"RESULT_UNSET", N_("no result was given")},
+    [HB_RESULT_OK] = {"OK", N_("done")},
+    [HB_RESULT_DUPLICATE] = {"DUPLICATE", N_("the member number is already registered")},
     [HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD] =
-        {"EXISTS_WITH_DIFFERENT_PAYLOAD", "this station sequence number was already used for a different operation"},
-    [HB_RESULT_SEQ_GAP] = {"SEQ_GAP", "operations are missing before this batch"},
-    [HB_RESULT_MALFORMED] = {"MALFORMED", "the message is not valid"},
-    [HB_RESULT_UNSUPPORTED_VERSION] = {"UNSUPPORTED_VERSION", "the protocol version is not supported"},
-    [HB_RESULT_NOT_AUTHORIZED] = {"NOT_AUTHORIZED", "the station may not act outside its own community"},
-    [HB_RESULT_UNKNOWN_MEMBER] = {"UNKNOWN_MEMBER", "no member is registered under this number"},
-    [HB_RESULT_UNKNOWN_CATEGORY] = {"UNKNOWN_CATEGORY", "the service category is not in the catalogue"},
-    [HB_RESULT_INVALID_DURATION] = {"INVALID_DURATION", "the number of minutes is out of range"},
-    [HB_RESULT_SELF_SERVICE] = {"SELF_SERVICE", "a member cannot record a service to themselves"},
-    [HB_RESULT_INSUFFICIENT_BALANCE] = {"INSUFFICIENT_BALANCE", "the payer does not hold enough hours"},
-    [HB_RESULT_CAP_EXCEEDED] = {"CAP_EXCEEDED", "the member would hold more hours than the cap allows"},
+        {"EXISTS_WITH_DIFFERENT_PAYLOAD", N_("this station sequence number was already used for a different operation")},
+    [HB_RESULT_SEQ_GAP] = {"SEQ_GAP", N_("operations are missing before this batch")},
+    [HB_RESULT_MALFORMED] = {"MALFORMED", N_("the message is not valid")},
+    [HB_RESULT_UNSUPPORTED_VERSION] = {"UNSUPPORTED_VERSION", N_("the protocol version is not supported")},
+    [HB_RESULT_NOT_AUTHORIZED] = {"NOT_AUTHORIZED", N_("the station may not act outside its own community")},
+    [HB_RESULT_UNKNOWN_MEMBER] = {"UNKNOWN_MEMBER", N_("no member is registered under this number")},
+    [HB_RESULT_UNKNOWN_CATEGORY] = {"UNKNOWN_CATEGORY", N_("the service category is not in the catalogue")},
+    [HB_RESULT_INVALID_DURATION] = {"INVALID_DURATION", N_("the number of minutes is out of range")},
+    [HB_RESULT_SELF_SERVICE] = {"SELF_SERVICE", N_("a member cannot record a service to themselves")},
+    [HB_RESULT_INSUFFICIENT_BALANCE] = {"INSUFFICIENT_BALANCE", N_("the payer does not hold enough hours")},
+    [HB_RESULT_CAP_EXCEEDED] = {"CAP_EXCEEDED", N_("the member would hold more hours than the cap allows")},
     [HB_RESULT_DAILY_LIMIT_EXCEEDED] =
-        {"DAILY_LIMIT_EXCEEDED", "the provider would exceed the hours allowed in one day"},
-    [HB_RESULT_OCCURRED_IN_FUTURE] = {"OCCURRED_IN_FUTURE", "the operation is dated in the future"},
-    [HB_RESULT_TOO_OLD] = {"TOO_OLD", "the operation is older than the accepted window"},
-    [HB_RESULT_ALREADY_VOIDED] = {"ALREADY_VOIDED", "the operation has already been voided"},
-    [HB_RESULT_UNKNOWN_OPERATION] = {"UNKNOWN_OPERATION", "the operation to void does not exist"},
-    [HB_RESULT_BAD_MEMBER_NUMBER] = {"BAD_MEMBER_NUMBER", "the member number is mistyped or has a wrong check digit"},
-    [HB_RESULT_NOT_FAMILY] = {"NOT_FAMILY", "hours may only be given to a registered family member"},
-    [HB_RESULT_BUDGET_EXHAUSTED] = {"BUDGET_EXHAUSTED", "the guarantee budget is used up"},
-    [HB_RESULT_UNAVAILABLE] = {"UNAVAILABLE", "the ledger is temporarily unavailable; try again later"},
-    [HB_RESULT_OUTBOX_FULL] = {"OUTBOX_FULL", "the station's outbox is full until it can sync with central"},
-    [HB_RESULT_NOT_FOUND] = {"NOT_FOUND", "nothing was found"},
-    [HB_RESULT_INTERNAL] = {"INTERNAL", "an internal error occurred; see the server log"},
-    [HB_RESULT_NOT_VOIDABLE] = {"NOT_VOIDABLE", "the operation was rejected or is itself a void and cannot be voided"},
+        {"DAILY_LIMIT_EXCEEDED", N_("the provider would exceed the hours allowed in one day")},
+    [HB_RESULT_OCCURRED_IN_FUTURE] = {"OCCURRED_IN_FUTURE", N_("the operation is dated in the future")},
+    [HB_RESULT_TOO_OLD] = {"TOO_OLD", N_("the operation is older than the accepted window")},
+    [HB_RESULT_ALREADY_VOIDED] = {"ALREADY_VOIDED", N_("the operation has already been voided")},
+    [HB_RESULT_UNKNOWN_OPERATION] = {"UNKNOWN_OPERATION", N_("the operation to void does not exist")},
+    [HB_RESULT_BAD_MEMBER_NUMBER] = {"BAD_MEMBER_NUMBER", N_("the member number is mistyped or has a wrong check digit")},
+    [HB_RESULT_NOT_FAMILY] = {"NOT_FAMILY", N_("hours may only be given to a registered family member")},
+    [HB_RESULT_BUDGET_EXHAUSTED] = {"BUDGET_EXHAUSTED", N_("the guarantee budget is used up")},
+    [HB_RESULT_UNAVAILABLE] = {"UNAVAILABLE", N_("the ledger is temporarily unavailable; try again later")},
+    [HB_RESULT_OUTBOX_FULL] = {"OUTBOX_FULL", N_("the station's outbox is full until it can sync with central")},
+    [HB_RESULT_NOT_FOUND] = {"NOT_FOUND", N_("nothing was found")},
+    [HB_RESULT_INTERNAL] = {"INTERNAL", N_("an internal error occurred; see the server log")},
+    [HB_RESULT_NOT_VOIDABLE] = {"NOT_VOIDABLE", N_("the operation was rejected or is itself a void and cannot be voided")},
     [HB_RESULT_REGISTRATION_REFUSED] =
-        {"REGISTRATION_REFUSED", "this station's registration of the member number was refused, so the number may"
-                                 " mean another person here"},
+        {"REGISTRATION_REFUSED", N_("this station's registration of the member number was refused, so the number may"
+                                 " mean another person here")},
     [HB_RESULT_AWAITING_CENTRAL] =
-        {"AWAITING_CENTRAL", "the station was restored from a backup and saves only after central has confirmed"
-                             " its numbers"},
+        {"AWAITING_CENTRAL", N_("the station was restored from a backup and saves only after central has confirmed"
+                             " its numbers")},
     [HB_RESULT_NO_DISTRICT_RULES] =
-        {"NO_DISTRICT_RULES", "a member's district has no rules in the rules version in force, so central cannot"
-                              " judge the operation"},
+        {"NO_DISTRICT_RULES", N_("a member's district has no rules in the rules version in force, so central cannot"
+                              " judge the operation")},
     [HB_RESULT_UNKNOWN_OPERATOR] =
-        {"UNKNOWN_OPERATOR", "the station has no enabled operator of that name"},
+        {"UNKNOWN_OPERATOR", N_("the station has no enabled operator of that name")},
 };
 
 bool

@@ -9,16 +9,20 @@
 #include "admin.h"
 #include "hb_config.h"
 #include "hb_daemon.h"
+#include "hb_i18n.h"
 #include "hb_log.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/hourbank/central.yaml"
 
+/* The default path is written out in the help: a msgid is one literal. */
+_Static_assert(sizeof DEFAULT_CONFIG == sizeof "/etc/hourbank/central.yaml", "the help states the default");
+
+/* The help in the operator's language (po/); the log stays English. */
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: hourbank-central [-c FILE] [--check-config] [COMMAND]\n"
+    fputs(_("usage: hourbank-central [-c FILE] [--check-config] [COMMAND]\n"
             "\n"
             "commands:\n"
             "  run        serve stations (default)\n"
@@ -26,11 +30,12 @@ usage(FILE *f)
             "  verify     check that balances sum to zero and match the transfers\n"
             "\n"
             "options:\n"
-            "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+            "  -c, --config FILE   configuration file (default /etc/hourbank/central.yaml)\n"
             "      --check-config  check the configuration, print \"configuration OK\" or the errors\n"
             "                      (the file alone: what it drops from the ledger is checked at start)\n"
             "  -v, --verbose       log debug messages\n"
-            "  -h, --help          show this help\n");
+            "  -h, --help          show this help\n"),
+          f);
 }
 
 static hb_central_conf_t *
@@ -49,13 +54,14 @@ load_or_report(const char *path)
 int
 main(int argc, char **argv)
 {
+    hb_i18n_init(argv[0]);
     hb_daemon_args_t args;
     int rc = hb_daemon_args(argc, argv, DEFAULT_CONFIG, usage, &args);
     if (rc >= 0)
         return rc;
     const char *cmd = optind < argc ? argv[optind] : "run";
     if (optind + 1 < argc || (strcmp(cmd, "run") && strcmp(cmd, "migrate") && strcmp(cmd, "verify"))) {
-        fprintf(stderr, "hourbank-central: unknown command \"%s\"\n", cmd);
+        fprintf(stderr, _("hourbank-central: unknown command \"%s\"\n"), cmd);
         usage(stderr);
         return EX_USAGE;
     }

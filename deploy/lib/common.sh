@@ -6,7 +6,7 @@ HB_PGBIN=${HB_PGBIN:-/usr/lib/postgresql/15/bin}
 # Debian packages hourbank needs to build, test and run.
 HB_PACKAGES="build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
  libpq-dev postgresql-15 postgresql-client-15 libyaml-dev libsqlite3-dev libsodium-dev
- libcmocka-dev universal-ctags clang libclang-rt-14-dev"
+ libcmocka-dev universal-ctags clang libclang-rt-14-dev gettext"
 
 hb_say() { printf '%s\n' "$*" >&2; }
 

@@ -263,7 +263,7 @@ test_members(void **state)
     char want[1024];
     S("member", "show", eld);
     snprintf(want, sizeof want, "member no   %s\nname        王秀英\nrole        elder\nbirth year  1936\n"
-                                "family of   %s\nbalance     0m (as last synced)\n", eld, vol);
+                                "family of   %s\nbalance     0 min (as last synced)\n", eld, vol);
     expect_out(want);
     S("member", "show", vol, "--json");
     snprintf(want, sizeof want, "{\n  \"member_no\": \"%s\",\n  \"name\": \"Zhang Wei\",\n  \"role\": \"volunteer\",\n"
@@ -271,7 +271,7 @@ test_members(void **state)
     expect_out(want);
     S("member", "find", "Zhang");
     snprintf(want, sizeof want, "MEMBER NO      NAME       ROLE       BORN  BALANCE\n"
-                                "%s  Zhang Wei  volunteer  1961       0m\n", vol);
+                                "%s  Zhang Wei  volunteer  1961    0 min\n", vol);
     expect_out(want);
     S("member", "find", "秀", "--json");
     expect_has("\"members\": [\n    {\n      \"member_no\": \"");
@@ -317,7 +317,7 @@ test_member_errors(void **state)
     expect_error(EX_DATAERR, "hourbank: \"1,5h\" is not a duration: write hours and minutes such as 1h30m, 90m or "
                              "2h\n");
     S("record", "--provider", vol, "--recipient", eld, "--duration", "25h", "--category", "companionship");
-    expect_error(EX_DATAERR, "hourbank: duration 25h is too long: one service record holds at most 24h\n");
+    expect_error(EX_DATAERR, "hourbank: duration 25 h is too long: one service record holds at most 24 h\n");
     S("record", "--provider", vol, "--recipient", eld, "--duration", "1h", "--category", "gardening");
     assert_int_equal(g_rc, EX_DATAERR);
     assert_non_null(strstr(g_err, "(UNKNOWN_CATEGORY)\n"));
@@ -367,9 +367,9 @@ test_records_balance_statement(void **state)
 
     S("balance", vol);
     expect_ok();
-    snprintf(want, sizeof want, "balance of %s\n  synced   1h  with central, as of 20", vol);
+    snprintf(want, sizeof want, "balance of %s\n  synced     1 h  with central, as of 20", vol);
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
-    out_has("\n  pending  0m  saved here, not yet at central\n  total    1h\n");
+    out_has("\n  pending  0 min  saved here, not yet at central\n  total      1 h\n");
     S("balance", eld, "--json");
     snprintf(want, sizeof want, "{\n  \"member_no\": \"%s\",\n  \"balance_minutes\": 30,\n  \"pending_minutes\": 0,\n"
                                 "  \"as_of\": \"", eld);
@@ -381,11 +381,11 @@ test_records_balance_statement(void **state)
     expect_ok();
     snprintf(want, sizeof want, "statement of %s\nDATE              KIND", vol);
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
-    out_has("+1h 30m");
-    out_has("+45m");
-    out_has("-45m");
-    out_has("-30m");
-    out_has("4 entries, net +1h\n");
+    out_has("+1 h 30 min");
+    out_has("+45 min");
+    out_has("-45 min");
+    out_has("-30 min");
+    out_has("4 entries, net +1 h\n");
     snprintf(want, sizeof want, "1:%llu\n", first);
     out_has(want);
     S("statement", eld, "--since", "2000-01-01", "--json");
@@ -482,7 +482,7 @@ test_admin(void **state)
     A("verify");
     expect_ok();
     assert_true(strncmp(g_out, "the ledger is sound: ", 21) == 0);
-    out_has(" transfers; the guarantee's outstanding obligation is 1h 30m\n");
+    out_has(" transfers; the guarantee's outstanding obligation is 1 h 30 min\n");
     A("verify", "--json");
     expect_ok();
     out_has("{\n  \"ok\": true,\n  \"accounts\": ");
@@ -527,7 +527,7 @@ test_offline(void **state)
     S("record", "--provider", vol, "--recipient", eld, "--duration", "15m", "--category", "companionship");
     unsigned long long seq = saved_seq();
     S("balance", vol);
-    expect_has("\n  pending    +15m  saved here, not yet at central\n  total    1h 15m\n");
+    expect_has("\n  pending     +15 min  saved here, not yet at central\n  total    1 h 15 min\n");
     S("queue");
     expect_ok();
     out_has("; 1 pending, 0 rejected\n");

@@ -265,7 +265,7 @@ test_district_days(void **state)
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
     snprintf(want, sizeof want, "\n%s 00:30  service  personal-care  ", d1);
     out_has(want);
-    out_has("\n1 entry, net +2h\n");
+    out_has("\n1 entry, net +2 h\n");
     S("statement", vol, "--since", d0, "--json");
     expect_ok();
     snprintf(want, sizeof want, "\"since\": \"%sT00:00:00+08:00\"", d0);

@@ -475,7 +475,7 @@ test_queue_show_find_changed(void **state)
     snprintf(ref, sizeof ref, "1:%lld", (long long) pct);
     CLI("queue", "show", ref);
     expect_ok();
-    snprintf(want, sizeof want, "op            %s\nkind          service\nsummary       service %s \xE2\x86\x92 %s 1h "
+    snprintf(want, sizeof want, "op            %s\nkind          service\nsummary       %s \xE2\x86\x92 %s 1 h "
                                 "personal-care\nnote          50%% off_peak visit\nstatus        accepted\nsaved  ",
              ref, vol, eld);
     assert_true(strncmp(g_out, want, strlen(want)) == 0);

@@ -133,21 +133,25 @@ test_duration_parse(void **state)
     assert_int_equal(duration_ok("1h 30m"), 90);
     assert_int_equal(duration_ok(" 1H30M "), 90);
     assert_int_equal(duration_ok("1m"), 1);
+    /* as printed, in both languages */
+    assert_int_equal(duration_ok("2 h 30 min"), 150);
+    assert_int_equal(duration_ok("45 min"), 45);
+    assert_int_equal(duration_ok("2\xE5\xB0\x8F\xE6\x97\xB6" "30\xE5\x88\x86\xE9\x92\x9F"), 150);
     assert_int_equal(duration_ok("24h"), HB_RECORD_MINUTES_MAX);
     assert_int_equal(duration_ok("23h60m"), HB_RECORD_MINUTES_MAX);
     duration_refused("45", "\"45\" has no unit: write 45m for minutes or 45h for hours");
     duration_refused(" 2 ", "\" 2 \" has no unit: write 2m for minutes or 2h for hours");
     static const char syntax[] = " is not a duration: write hours and minutes such as 1h30m, 90m or 2h";
-    static const char *const bad[] = {"1.5h", "", "h", "30m1h", "1h1h", "1h30", "-1h", "1d", "1 h", "m30",
+    static const char *const bad[] = {"1.5h", "", "h", "30m1h", "1h1h", "1h30", "-1h", "1d", "1 x", "m30", "1mh",
                                       "9999999999h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char expected[MSG_BYTES], q[MSG_BYTES];
         snprintf(expected, sizeof expected, "%s%s", hb_cli_parse_quote(q, sizeof q, bad[i]), syntax);
         duration_refused(bad[i], expected);
     }
-    duration_refused("0m", "duration 0m is too short: one service record holds at least 1m");
-    duration_refused("24h1m", "duration 24h 1m is too long: one service record holds at most 24h");
-    duration_refused("999999999h", "duration 999999999h is too long: one service record holds at most 24h");
+    duration_refused("0m", "duration 0 min is too short: one service record holds at least 1 min");
+    duration_refused("24h1m", "duration 24 h 1 min is too long: one service record holds at most 24 h");
+    duration_refused("999999999h", "duration 999999999 h is too long: one service record holds at most 24 h");
 }
 
 static void
@@ -155,15 +159,15 @@ test_duration_format(void **state)
 {
     (void) state;
     char b[HB_CLI_FORMAT_BYTES];
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 0, false), "0m");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 0, true), "0m");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 45, false), "45m");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 120, false), "2h");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 150, false), "2h 30m");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 150, true), "+2h 30m");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, -75, true), "-1h 15m");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, 90000, false), "1500h");
-    assert_string_equal(hb_cli_format_duration(b, sizeof b, INT64_MIN, false), "-153722867280912930h 8m");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 0, false), "0 min");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 0, true), "0 min");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 45, false), "45 min");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 120, false), "2 h");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 150, false), "2 h 30 min");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 150, true), "+2 h 30 min");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, -75, true), "-1 h 15 min");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, 90000, false), "1500 h");
+    assert_string_equal(hb_cli_format_duration(b, sizeof b, INT64_MIN, false), "-153722867280912930 h 8 min");
     /* what is printed parses back */
     for (int64_t m = 1; m <= HB_RECORD_MINUTES_MAX; m += 7)
         assert_int_equal(duration_ok(hb_cli_format_duration(b, sizeof b, m, false)), m);
@@ -249,12 +253,12 @@ test_ago(void **state)
     int64_t now = 1795961100;
     assert_string_equal(hb_cli_format_ago(b, sizeof b, 0, now), "never");
     assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 59, now), "just now");
-    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 180, now), "3m ago");
-    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 7500, now), "2h 5m ago");
-    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 7200, now), "2h ago");
-    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - (4 * 86400 + 3 * 3600 + 60), now), "4d 3h ago");
-    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 2 * 86400, now), "2d ago");
-    assert_string_equal(hb_cli_format_ago(b, sizeof b, now + 180, now), "in 3m");
+    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 180, now), "3 min ago");
+    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 7500, now), "2 h 5 min ago");
+    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 7200, now), "2 h ago");
+    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - (4 * 86400 + 3 * 3600 + 60), now), "4 d 3 h ago");
+    assert_string_equal(hb_cli_format_ago(b, sizeof b, now - 2 * 86400, now), "2 d ago");
+    assert_string_equal(hb_cli_format_ago(b, sizeof b, now + 180, now), "in 3 min");
 }
 
 /* ---- op refs, seqs, roles, birth years, text ---- */
@@ -1267,9 +1271,9 @@ test_fake_balance(void **state)
     const char *conf = station_yaml(g_fake.endpoint);
     assert_output(RUN("balance", "qx03-000127-6", "-c", conf),
                   "balance of " GOOD_NO "\n"
-                  "  synced   12h 30m  with central, as of 2026-11-29 14:05\n"
-                  "  pending  -1h 30m  saved here, not yet at central\n"
-                  "  total        11h\n");
+                  "  synced   12 h 30 min  with central, as of 2026-11-29 14:05\n"
+                  "  pending  -1 h 30 min  saved here, not yet at central\n"
+                  "  total           11 h\n");
     assert_output(RUN("balance", GOOD_NO, "-c", conf, "--json"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"balance_minutes\": 750,\n"
                   "  \"pending_minutes\": -90,\n  \"as_of\": \"2026-11-29T14:05:00+00:00\"\n}\n");
@@ -1298,7 +1302,7 @@ test_fake_members(void **state)
                   "role        elder\n"
                   "birth year  1938\n"
                   "family of   QX03-000128-4\n"
-                  "balance     2h 30m (as last synced)\n");
+                  "balance     2 h 30 min (as last synced)\n");
     assert_output(RUN("member", "show", GOOD_NO, "-c", conf, "--json"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"name\": \"王秀英\",\n  \"role\": \"elder\",\n"
                   "  \"birth_year\": 1938,\n  \"family_of\": \"QX03-000128-4\",\n  \"balance_minutes\": 150\n}\n");
@@ -1307,9 +1311,9 @@ test_fake_members(void **state)
                  "hourbank: member QX03-000128-4 not found at this station or in the last directory snapshot\n");
     g_member_count = 2;
     assert_output(RUN("member", "find", "wei", "-c", conf),
-                  "MEMBER NO      NAME    ROLE       BORN  BALANCE\n"
-                  GOOD_NO "  王秀英  elder      1938   2h 30m\n"
-                  "QX03-000128-4  Li Wei  volunteer  -        100h\n");
+                  "MEMBER NO      NAME    ROLE       BORN     BALANCE\n"
+                  GOOD_NO "  王秀英  elder      1938  2 h 30 min\n"
+                  "QX03-000128-4  Li Wei  volunteer  -          100 h\n");
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_string_equal(req->member_query->text, "wei");
     assert_string_equal(req->member_query->member_no, "");
@@ -1378,11 +1382,11 @@ test_fake_statement(void **state)
     const char *conf = station_yaml(g_fake.endpoint);
     assert_output(RUN("statement", GOOD_NO, "--since", "2026-11-01", "-c", conf),
                   "statement of " GOOD_NO " since 2026-11-01 00:00\n"
-                  "DATE              KIND     CATEGORY       WITH            AMOUNT  OP\n"
-                  "2026-11-28 14:05  service  meal-delivery  QX03-000128-4  +1h 30m  -\n"
-                  "2026-11-29 13:05  gift     -              QX03-000128-4      +2h  -\n"
-                  "2026-11-29 14:05  service  meal-delivery  QX03-000128-4      -1h  1:42\n"
-                  "3 entries, net +2h 30m\n");
+                  "DATE              KIND     CATEGORY       WITH                AMOUNT  OP\n"
+                  "2026-11-28 14:05  service  meal-delivery  QX03-000128-4  +1 h 30 min  -\n"
+                  "2026-11-29 13:05  gift     -              QX03-000128-4         +2 h  -\n"
+                  "2026-11-29 14:05  service  meal-delivery  QX03-000128-4         -1 h  1:42\n"
+                  "3 entries, net +2 h 30 min\n");
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_string_equal(req->statement_query->member_no, GOOD_NO);
     assert_int_equal(req->statement_query->since, 1795961100 - 28 * 86400 - 14 * 3600 - 5 * 60);
@@ -1528,7 +1532,7 @@ test_fake_local_days(void **state)
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.err, "");
     assert_non_null(strstr(r.out, "statement of " GOOD_NO " since 2026-11-01 00:00\n"));
-    assert_non_null(strstr(r.out, "2026-11-29 22:05  service  meal-delivery  QX03-000128-4      -1h  1:42\n"));
+    assert_non_null(strstr(r.out, "2026-11-29 22:05  service  meal-delivery  QX03-000128-4         -1 h  1:42\n"));
     run_free(&r);
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_int_equal(req->statement_query->since, 1793491200 - 8 * 3600);
@@ -2075,7 +2079,7 @@ test_fake_central(void **state)
     run_free(&r);
     assert_output(RUN("verify", "--admin", conf),
                   "the ledger is sound: 42 accounts, 1234 transfers; the guarantee's outstanding obligation is "
-                  "12h 30m\n");
+                  "12 h 30 min\n");
     g_verify_ok = false;
     r = RUN("verify", "--admin", conf, "--json");
     assert_int_equal(r.rc, EX_DATAERR);
