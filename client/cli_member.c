@@ -39,7 +39,7 @@ parse_registration(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__RegisterM
     int role = 0;
     if (hb_cli_parse_role(hb_cli_command_value(args, "role"), &role, msg, sizeof msg) != 0)
         return hb_cli_report_usage(cli, "%s", msg);
-    if (hb_cli_parse_text("--name", name_text, HB_NAME_BYTES_MAX, true, false, msg, sizeof msg) != 0 ||
+    if (hb_cli_parse_chars("--name", name_text, HB_NAME_CHARS_MAX, true, false, msg, sizeof msg) != 0 ||
         (year && hb_cli_parse_birth_year(year, this_year(), &reg->birth_year, msg, sizeof msg) != 0) ||
         (family_text && hb_cli_parse_member_no(family_text, family, msg, sizeof msg) != 0))
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);

@@ -4,6 +4,7 @@
 #include "cli_format.h"
 #include "cli_utf8.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <errno.h>
@@ -436,6 +437,21 @@ hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool r
             return fail(msg, msg_size, "%s contains a control character (byte %zu)%s", option, at,
                         multiline ? "" : ": it must be one line");
     }
+    return 0;
+}
+
+int
+hb_cli_parse_chars(const char *option, const char *text, size_t max_chars, bool required, bool multiline,
+                   char *msg, size_t msg_size)
+{
+    if (hb_cli_parse_text(option, text, max_chars * HB_UTF8_CHAR_BYTES_MAX, required, multiline, msg, msg_size) != 0)
+        return -1;
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+        chars += (*p & 0xC0u) != 0x80u;  /* valid UTF-8: count the lead bytes */
+    if (chars > max_chars)
+        return fail(msg, msg_size, _("%s is %zu characters long, the limit is %zu: shorten it"), option, chars,
+                    max_chars);
     return 0;
 }
 

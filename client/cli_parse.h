@@ -62,6 +62,12 @@ int hb_cli_parse_birth_year(const char *text, int this_year, uint32_t *year, cha
 int hb_cli_parse_text(const char *option, const char *text, size_t max_bytes, bool required, bool multiline,
                       char *msg, size_t msg_size);
 
+/* As hb_cli_parse_text, for text people write (names, notes, reasons):
+ * at most max_chars characters (code points, HB_*_CHARS_MAX), whatever
+ * their bytes. */
+int hb_cli_parse_chars(const char *option, const char *text, size_t max_chars, bool required, bool multiline,
+                       char *msg, size_t msg_size);
+
 /* A save's request id as given with --request-id: 1..HB_REQUEST_ID_BYTES_MAX
  * of letters, digits and . _ : - (copied into out). */
 int hb_cli_parse_request_id(const char *text, char out[HB_REQUEST_ID_BYTES_MAX + 1], char *msg, size_t msg_size);

@@ -244,7 +244,7 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
                               "one service record", &minutes, msg, sizeof msg) != 0 ||
         parse_category(hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
         parse_at(at_text, false, (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
-        (note && hb_cli_parse_text("--note", note, HB_NOTE_BYTES_MAX, false, true, msg, sizeof msg) != 0))
+        (note && hb_cli_parse_chars("--note", note, HB_NOTE_CHARS_MAX, false, true, msg, sizeof msg) != 0))
         return bad_data(cli, msg);
     int rc = at_text ? hb_cli_zone_ask_station(cli) : 0;  /* --at is the district's wall-clock time */
     if (rc != 0)
@@ -310,7 +310,7 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
         hb_cli_parse_member_no(hb_cli_command_value(args, "to"), to, msg, sizeof msg) != 0 ||
         hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_GIFT_MINUTES_MAX, "one gift", &minutes,
                               msg, sizeof msg) != 0 ||
-        hb_cli_parse_text("--reason", reason_text, HB_NOTE_BYTES_MAX, true, true, msg, sizeof msg) != 0)
+        hb_cli_parse_chars("--reason", reason_text, HB_NOTE_CHARS_MAX, true, true, msg, sizeof msg) != 0)
         return bad_data(cli, msg);
     if (strcmp(from, to) == 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "--from and --to are the same member (%s)", from);
@@ -361,7 +361,7 @@ run_void(hb_cli_t *cli, const hb_cli_args_t *args)
     uint32_t station_id = 0;
     uint64_t seq = 0;
     if (hb_cli_parse_op_ref(args->operands[0], &station_id, &seq, msg, sizeof msg) != 0 ||
-        hb_cli_parse_text("--reason", reason_text, HB_NOTE_BYTES_MAX, true, true, msg, sizeof msg) != 0)
+        hb_cli_parse_chars("--reason", reason_text, HB_NOTE_CHARS_MAX, true, true, msg, sizeof msg) != 0)
         return bad_data(cli, msg);
     snprintf(reason, sizeof reason, "%s", reason_text);
     Hourbank__OpRef target;

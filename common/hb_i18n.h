@@ -15,7 +15,7 @@
 void hb_i18n_init(const char *argv0);
 
 /* The translation of msgid in the language chosen; never NULL. */
-const char *hb_tr(const char *msgid);
+const char *hb_tr(const char *msgid) __attribute__((format_arg(1)));
 
 /* The language chosen: "zh_CN" or "en". */
 const char *hb_i18n_lang(void);

@@ -11,11 +11,40 @@
 /* Wire protocol version carried in every envelope. */
 #define HB_PROTOCOL_VERSION 1u
 
-/* ---- strings (bytes of UTF-8) ---- */
-/* Names as printed on a member card; long enough for any real name. */
-#define HB_NAME_BYTES_MAX 128
-/* Operator notes and reasons: a sentence or two, not a document. */
-#define HB_NOTE_BYTES_MAX 512
+/* ---- strings (bytes of UTF-8; text people write in characters) ---- */
+/* Text people write is limited in characters (Unicode code points), so
+ * that a Chinese note holds as many characters as an English one; the
+ * byte bound of each, for buffers and HB_OP_BYTES_MAX, is derived at the
+ * most bytes UTF-8 spends on one character. */
+#define HB_UTF8_CHAR_BYTES_MAX 4
+/* Names as printed on a member card: long enough for any real name, and
+ * short enough that the whole station list (names of stations share the
+ * bound) fits in one reply. */
+#define HB_NAME_CHARS_MAX 40
+#define HB_NAME_BYTES_MAX (HB_NAME_CHARS_MAX * HB_UTF8_CHAR_BYTES_MAX)
+/* Operator notes and reasons: a few sentences, not a document. */
+#define HB_NOTE_CHARS_MAX 512
+#define HB_NOTE_BYTES_MAX (HB_NOTE_CHARS_MAX * HB_UTF8_CHAR_BYTES_MAX)
+/* Station operators' names (Op.operator): a person's name or login. */
+#define HB_OPERATOR_CHARS_MAX 32
+#define HB_OPERATOR_BYTES_MAX (HB_OPERATOR_CHARS_MAX * HB_UTF8_CHAR_BYTES_MAX)
+/* Phone numbers of members (RegisterMember.phone): digits, '+', '-' and
+ * ' ' only (so characters are bytes); room for an international number
+ * written with separators, never shorter than an emergency number. */
+#define HB_PHONE_CHARS_MIN 3
+#define HB_PHONE_CHARS_MAX 24
+#define HB_PHONE_BYTES_MAX HB_PHONE_CHARS_MAX
+/* An operator's PIN (OperatorRequest.pin): digits, as a console keypad
+ * takes them; stored only as an argon2id hash. */
+#define HB_PIN_DIGITS_MIN 4
+#define HB_PIN_DIGITS_MAX 12
+/* Result values (Param, PROTOCOL.md "Result values"): a few per result;
+ * names are short keys, values at most a name (district, member). */
+#define HB_PARAMS_MAX 16
+#define HB_PARAM_NAME_BYTES_MAX 32
+#define HB_PARAM_VALUE_BYTES_MAX HB_NAME_BYTES_MAX
+/* Operators a station lists (OperatorsReply): a station's staff with room. */
+#define HB_OPERATORS_MAX 256
 /* Service category names: short catalogue keys such as "meal-delivery". */
 #define HB_CATEGORY_BYTES_MAX 48
 /* Community code: 2-8 uppercase letters/digits, e.g. "QX03". */
@@ -51,8 +80,9 @@
 /* Operations per batch: big enough to amortize a commit, small enough that
  * one batch never holds the ledger lock for long. */
 #define HB_BATCH_OPS_MAX 256
-/* Bytes per operation on the wire, worst case (all strings at max). */
-#define HB_OP_BYTES_MAX 1536
+/* Bytes per operation on the wire, worst case (all strings at max, each
+ * character 4 bytes). */
+#define HB_OP_BYTES_MAX 3072
 /* Bytes per message; also ZMQ_MAXMSGSIZE on every socket. */
 #define HB_MSG_BYTES_MAX (1024 * 1024)
 /* What CURVE adds to a message before ZMQ_MAXMSGSIZE is checked (the
@@ -165,8 +195,11 @@
 
 _Static_assert(HB_BATCH_OPS_MAX * HB_OP_BYTES_MAX < HB_MSG_BYTES_MAX,
                "a full batch of maximal ops must fit in one message");
-_Static_assert(HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + 4 * HB_MEMBER_NO_BYTES_MAX + 64 < HB_OP_BYTES_MAX,
+_Static_assert(HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + HB_OPERATOR_BYTES_MAX + HB_PHONE_BYTES_MAX +
+               4 * HB_MEMBER_NO_BYTES_MAX + 64 < HB_OP_BYTES_MAX,
                "HB_OP_BYTES_MAX must cover every string field at its max");
+_Static_assert(HB_OPERATORS_MAX * (HB_OPERATOR_BYTES_MAX + 64) < HB_MSG_BYTES_MAX,
+               "the whole operator list fits in one reply");
 _Static_assert(HB_RETRY_DELAY_MS_MIN < HB_RETRY_DELAY_MS_MAX, "backoff bounds");
 _Static_assert(HB_ACK_TIMEOUT_MS < HB_HEARTBEAT_TIMEOUT_MS, "ack timeout inside heartbeat timeout");
 _Static_assert(HB_PAGE_ENTRIES_MAX * 256 < HB_MSG_BYTES_MAX, "a full page fits in a message");

@@ -119,7 +119,8 @@ hb_wire__check_text(hb_wire_error_t *err, const char *where, const text_rule_t *
     if (len == 0 && (rule->flags & TEXT_REQUIRED))
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s must not be empty", where, rule->name);
     const unsigned char *u = (const unsigned char *) s;
-    for (size_t at = 0, n; at < len; at += n) {
+    size_t chars = 0;
+    for (size_t at = 0, n; at < len; at += n, chars++) {
         uint32_t cp;
         n = hb_utf8_decode(u + at, len - at, &cp);
         if (n == 0)
@@ -128,6 +129,50 @@ hb_wire__check_text(hb_wire_error_t *err, const char *where, const text_rule_t *
         if (is_control(cp) && !allowed)
             return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s contains control character U+%04" PRIX32 " at byte %zu",
                         where, rule->name, cp, at);
+    }
+    if (rule->max_chars != 0 && chars > rule->max_chars)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s is %zu characters, limit %zu", where, rule->name, chars,
+                    rule->max_chars);
+    return 0;
+}
+
+/* "" (not given) or HB_PHONE_CHARS_MIN..HB_PHONE_CHARS_MAX of digits, '+',
+ * '-' and ' ': what a phone number is written with, in any country. */
+int
+hb_wire__check_phone(hb_wire_error_t *err, const char *where, const char *phone)
+{
+    size_t len = strlen(phone);
+    if (len == 0)
+        return 0;
+    if (len < HB_PHONE_CHARS_MIN || len > HB_PHONE_CHARS_MAX)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sphone is %zu characters, allowed %d..%d", where, len,
+                    HB_PHONE_CHARS_MIN, HB_PHONE_CHARS_MAX);
+    size_t bad = strspn(phone, "0123456789+- ");
+    if (bad < len)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED,
+                    "%sphone has byte 0x%02X at %zu: only digits, '+', '-' and ' ' are allowed", where,
+                    (unsigned char) phone[bad], bad);
+    return 0;
+}
+
+/* Result values: at most HB_PARAMS_MAX, each a non-empty one-line name
+ * and a one-line value (PROTOCOL.md, "Result values"). */
+int
+hb_wire__check_params(hb_wire_error_t *err, const char *where, Hourbank__Param *const *params, size_t n)
+{
+    static const text_rule_t rules[] = {
+        TEXT(Hourbank__Param, name, HB_PARAM_NAME_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT(Hourbank__Param, value, HB_PARAM_VALUE_BYTES_MAX, TEXT_LINE),
+    };
+    if (hb_wire__check_count(err, where, "params", n, 0, HB_PARAMS_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%sparams[%zu].", where, i);
+        if (params[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sparams[%zu] is missing", where, i);
+        if (CHECK_TEXTS(err, sub, params[i], rules) != 0)
+            return -1;
     }
     return 0;
 }

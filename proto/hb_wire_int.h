@@ -20,17 +20,21 @@ enum {
     TEXT_MEMBER_NO = 1 << 3,  /* a member number (or "" unless required) */
 };
 
-/* One string field of a message, found by offset. */
+/* One string field of a message, found by offset. Text people write is
+ * bounded in characters (max_chars, code points; 0 = bytes only). */
 typedef struct {
     const char *name;
     size_t offset;
     size_t max_bytes;
     unsigned flags;
+    size_t max_chars;
 } text_rule_t;
 
-#define TEXT(type, field, max, flags) {#field, offsetof(type, field), (max), (flags)}
+#define TEXT(type, field, max, flags) {#field, offsetof(type, field), (max), (flags), 0}
+#define TEXT_CHARS(type, field, chars, flags) \
+    {#field, offsetof(type, field), (chars) * HB_UTF8_CHAR_BYTES_MAX, (flags), (chars)}
 #define MEMBER_NO(type, field, flags) \
-    {#field, offsetof(type, field), HB_MEMBER_NO_BYTES_MAX, TEXT_MEMBER_NO | (flags)}
+    {#field, offsetof(type, field), HB_MEMBER_NO_BYTES_MAX, TEXT_MEMBER_NO | (flags), 0}
 
 #define CHECK_TEXTS(err, where, msg, rules) \
     hb_wire__check_texts((err), (where), (msg), (rules), sizeof(rules) / sizeof((rules)[0]))
@@ -62,6 +66,8 @@ int hb_wire__check_zone(hb_wire_error_t *err, const char *where, const char *nam
 int hb_wire__check_time(hb_wire_error_t *err, const char *where, const char *name, int64_t t);
 int hb_wire__check_balance(hb_wire_error_t *err, const char *where, const char *name, int64_t minutes);
 int hb_wire__check_role(hb_wire_error_t *err, const char *where, Hourbank__Role role);
+int hb_wire__check_phone(hb_wire_error_t *err, const char *where, const char *phone);
+int hb_wire__check_params(hb_wire_error_t *err, const char *where, Hourbank__Param *const *params, size_t n);
 int hb_wire__check_birth_year(hb_wire_error_t *err, const char *where, uint32_t year);
 int hb_wire__check_result(hb_wire_error_t *err, const char *where, const char *name, Hourbank__Result result, unsigned allow);
 int hb_wire__check_op_ref(hb_wire_error_t *err, const char *where, const char *name, const Hourbank__OpRef *ref);

@@ -17,13 +17,14 @@ validate_register(hb_wire_error_t *err, const char *where, const Hourbank__Regis
 {
     const text_rule_t rules[] = {
         MEMBER_NO(Hourbank__RegisterMember, member_no, context == HB_WIRE_OP_IN_BATCH ? TEXT_REQUIRED : 0),
-        TEXT(Hourbank__RegisterMember, name, HB_NAME_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__RegisterMember, name, HB_NAME_CHARS_MAX, TEXT_LINE | TEXT_REQUIRED),
         MEMBER_NO(Hourbank__RegisterMember, family_of, 0),
     };
     if (context == HB_WIRE_OP_IN_SAVE && hb_wire__text_at(m, offsetof(Hourbank__RegisterMember, member_no))[0] != '\0')
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%smember_no must be empty: the station allocates member numbers",
                     where);
-    if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0)
+    if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0 ||
+        hb_wire__check_phone(err, where, hb_wire__text_at(m, offsetof(Hourbank__RegisterMember, phone))) != 0)
         return -1;
     return hb_wire__check_birth_year(err, where, m->birth_year);
 }
@@ -35,7 +36,7 @@ validate_service(hb_wire_error_t *err, const char *where, const Hourbank__Servic
         MEMBER_NO(Hourbank__ServiceRecord, provider, TEXT_REQUIRED),
         MEMBER_NO(Hourbank__ServiceRecord, recipient, TEXT_REQUIRED),
         TEXT(Hourbank__ServiceRecord, category, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
-        TEXT(Hourbank__ServiceRecord, note, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT_CHARS(Hourbank__ServiceRecord, note, HB_NOTE_CHARS_MAX, TEXT_NOTE),
     };
     if (CHECK_TEXTS(err, where, s, rules) != 0)
         return -1;
@@ -48,18 +49,31 @@ validate_gift(hb_wire_error_t *err, const char *where, const Hourbank__Gift *g)
     static const text_rule_t rules[] = {
         MEMBER_NO(Hourbank__Gift, from_member, TEXT_REQUIRED),
         MEMBER_NO(Hourbank__Gift, to_member, TEXT_REQUIRED),
-        TEXT(Hourbank__Gift, reason, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT_CHARS(Hourbank__Gift, reason, HB_NOTE_CHARS_MAX, TEXT_NOTE),
     };
     if (CHECK_TEXTS(err, where, g, rules) != 0)
         return -1;
     return hb_wire__check_i64(err, where, "minutes", g->minutes, 1, HB_GIFT_MINUTES_MAX, HB_RESULT_INVALID_DURATION);
 }
 
+/* Hours given to the pool: bounded as a gift is. */
+static int
+validate_donation(hb_wire_error_t *err, const char *where, const Hourbank__Donation *d)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__Donation, member, TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__Donation, reason, HB_NOTE_CHARS_MAX, TEXT_NOTE),
+    };
+    if (CHECK_TEXTS(err, where, d, rules) != 0)
+        return -1;
+    return hb_wire__check_i64(err, where, "minutes", d->minutes, 1, HB_GIFT_MINUTES_MAX, HB_RESULT_INVALID_DURATION);
+}
+
 static int
 validate_void(hb_wire_error_t *err, const char *where, const Hourbank__Void *v)
 {
     static const text_rule_t rules[] = {
-        TEXT(Hourbank__Void, reason, HB_NOTE_BYTES_MAX, TEXT_NOTE | TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__Void, reason, HB_NOTE_CHARS_MAX, TEXT_NOTE | TEXT_REQUIRED),
     };
     if (v->target == NULL)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%starget is missing", where);
@@ -84,6 +98,7 @@ validate_op_kind(hb_wire_error_t *err, const char *where, const Hourbank__Op *op
     case HOURBANK__OP__KIND_SERVICE: return validate_service(err, sub, kind);
     case HOURBANK__OP__KIND_GIFT: return validate_gift(err, sub, kind);
     case HOURBANK__OP__KIND_VOID_OP: return validate_void(err, sub, kind);
+    case HOURBANK__OP__KIND_DONATION: return validate_donation(err, sub, kind);
     default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop kind %d is unknown", where, (int) op->kind_case);
     }
 }
@@ -119,8 +134,12 @@ validate_op(hb_wire_error_t *err, const char *where, const Hourbank__Op *op, hb_
     if (context == HB_WIRE_OP_IN_SAVE && op->seq != 0)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sseq=%" PRIu64 " must be 0, the station assigns it", where,
                     op->seq);
+    /* "" = not known: ops saved before stations had operators */
+    static const text_rule_t rules[] = {
+        {"operator", offsetof(Hourbank__Op, operator_), HB_OPERATOR_BYTES_MAX, TEXT_LINE, HB_OPERATOR_CHARS_MAX},
+    };
     if (hb_wire__check_i64(err, where, "occurred_at", op->occurred_at, 1, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED) != 0 ||
-        validate_op_kind(err, where, op, context) != 0)
+        CHECK_TEXTS(err, where, op, rules) != 0 || validate_op_kind(err, where, op, context) != 0)
         return -1;
     return check_op_size(err, where, op, context);
 }
@@ -202,6 +221,8 @@ validate_op_result(hb_wire_error_t *err, const char *where, const Hourbank__OpRe
     if (r->result != HOURBANK__RESULT__OK && r->transfer_id != 0)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%stransfer_id=%" PRIu64 " but result is %s", where, r->transfer_id,
                     hb_result_name((hb_result_t) r->result));
+    if (hb_wire__check_params(err, where, r->params, r->n_params) != 0)
+        return -1;
     return CHECK_TEXTS(err, where, r, rules);
 }
 
@@ -334,7 +355,7 @@ validate_member(hb_wire_error_t *err, const char *where, const Hourbank__Member 
 {
     static const text_rule_t rules[] = {
         MEMBER_NO(Hourbank__Member, member_no, TEXT_REQUIRED),
-        TEXT(Hourbank__Member, name, HB_NAME_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__Member, name, HB_NAME_CHARS_MAX, TEXT_LINE | TEXT_REQUIRED),
         MEMBER_NO(Hourbank__Member, family_of, 0),
     };
     if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0 ||
@@ -386,7 +407,8 @@ validate_error_reply(hb_wire_error_t *err, const char *where, const Hourbank__Er
     static const text_rule_t rules[] = {
         TEXT(Hourbank__ErrorReply, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
     };
-    if (hb_wire__check_result(err, where, "code", e->code, 0) != 0)
+    if (hb_wire__check_result(err, where, "code", e->code, 0) != 0 ||
+        hb_wire__check_params(err, where, e->params, e->n_params) != 0)
         return -1;
     return CHECK_TEXTS(err, where, e, rules);
 }
@@ -424,15 +446,17 @@ validate_queued_op(hb_wire_error_t *err, const char *where, const Hourbank__Queu
         TEXT(Hourbank__QueuedOp, kind, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
         TEXT(Hourbank__QueuedOp, summary, HB_NOTE_BYTES_MAX, TEXT_NOTE),
         TEXT(Hourbank__QueuedOp, message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
-        TEXT(Hourbank__QueuedOp, note, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT_CHARS(Hourbank__QueuedOp, note, HB_NOTE_CHARS_MAX, TEXT_NOTE),
         TEXT(Hourbank__QueuedOp, request_id, HB_REQUEST_ID_BYTES_MAX, TEXT_LINE),
         TEXT(Hourbank__QueuedOp, prior_message, HB_MESSAGE_BYTES_MAX, TEXT_NOTE),
+        {"operator", offsetof(Hourbank__QueuedOp, operator_), HB_OPERATOR_BYTES_MAX, TEXT_LINE, HB_OPERATOR_CHARS_MAX},
     };
     if (hb_wire__check_u64(err, where, "seq", q->seq, 1, UINT64_MAX) != 0 ||
         hb_wire__check_time(err, where, "saved_at", q->saved_at) != 0 ||
         hb_wire__check_time(err, where, "acked_at", q->acked_at) != 0 ||
         hb_wire__check_result(err, where, "result", q->result, RESULT_UNSET_OK | RESULT_OK_OK) != 0 ||
-        hb_wire__check_result(err, where, "prior_result", q->prior_result, RESULT_UNSET_OK | RESULT_OK_OK) != 0)
+        hb_wire__check_result(err, where, "prior_result", q->prior_result, RESULT_UNSET_OK | RESULT_OK_OK) != 0 ||
+        hb_wire__check_params(err, where, q->params, q->n_params) != 0)
         return -1;
     return CHECK_TEXTS(err, where, q, rules);
 }
@@ -489,6 +513,55 @@ validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__Qu
     return 0;
 }
 
+/* The station's operators: an action and, for add and disable, a name;
+ * a PIN only with add ("" or HB_PIN_DIGITS_MIN..MAX digits). */
+static int
+validate_operator_request(hb_wire_error_t *err, const char *where, const Hourbank__OperatorRequest *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT_CHARS(Hourbank__OperatorRequest, name, HB_OPERATOR_CHARS_MAX, TEXT_LINE),
+        TEXT(Hourbank__OperatorRequest, pin, HB_PIN_DIGITS_MAX, TEXT_LINE),
+    };
+    const char *action = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, action));
+    const char *name = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, name));
+    const char *pin = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, pin));
+    bool list = strcmp(action, "list") == 0, add = strcmp(action, "add") == 0;
+    if (!list && !add && strcmp(action, "disable") != 0)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%saction is not \"add\", \"disable\" or \"list\"", where);
+    if (CHECK_TEXTS(err, where, r, rules) != 0)
+        return -1;
+    if (list != (name[0] == '\0'))
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sname %s", where,
+                    list ? "must be empty for list" : "is required for add and disable");
+    if (pin[0] != '\0' && !add)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%spin is only for add", where);
+    size_t len = strlen(pin);
+    if (pin[0] != '\0' && (len < HB_PIN_DIGITS_MIN || strspn(pin, "0123456789") != len))
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%spin must be %d..%d digits", where, HB_PIN_DIGITS_MIN,
+                    HB_PIN_DIGITS_MAX);
+    return 0;
+}
+
+static int
+validate_operators_reply(hb_wire_error_t *err, const char *where, const Hourbank__OperatorsReply *r)
+{
+    static const text_rule_t rules[] = {
+        TEXT_CHARS(Hourbank__Operator, name, HB_OPERATOR_CHARS_MAX, TEXT_LINE | TEXT_REQUIRED),
+    };
+    if (hb_wire__check_count(err, where, "operators", r->n_operators, 0, HB_OPERATORS_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n_operators; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%soperators[%zu].", where, i);
+        if (r->operators[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%soperators[%zu] is missing", where, i);
+        if (CHECK_TEXTS(err, sub, r->operators[i], rules) != 0 ||
+            hb_wire__check_time(err, sub, "created_at", r->operators[i]->created_at) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- catalogue and administration ---- */
 
 static int
@@ -502,7 +575,7 @@ validate_categories_reply(hb_wire_error_t *err, const char *where, const Hourban
 {
     static const text_rule_t rules[] = {
         TEXT(Hourbank__Category, name, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
-        TEXT(Hourbank__Category, description, HB_NOTE_BYTES_MAX, TEXT_NOTE),
+        TEXT_CHARS(Hourbank__Category, description, HB_NOTE_CHARS_MAX, TEXT_NOTE),
     };
     if (hb_wire__check_count(err, where, "categories", r->n_categories, 0, HB_CATEGORIES_MAX) != 0)
         return -1;
@@ -521,7 +594,7 @@ static int
 validate_stations_reply(hb_wire_error_t *err, const char *where, const Hourbank__StationsReply *r)
 {
     static const text_rule_t rules[] = {
-        TEXT(Hourbank__StationInfo, name, HB_NAME_BYTES_MAX, TEXT_LINE),
+        TEXT_CHARS(Hourbank__StationInfo, name, HB_NAME_CHARS_MAX, TEXT_LINE),
         TEXT(Hourbank__StationInfo, community, HB_COMMUNITY_CODE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
         TEXT(Hourbank__StationInfo, alert, HB_ALERT_BYTES_MAX, TEXT_LINE),
     };
@@ -552,7 +625,7 @@ validate_verify_reply(hb_wire_error_t *err, const char *where, const Hourbank__V
     if (r->ok != (r->n_problems == 0))
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sok=%s but %zu problems are listed", where,
                     r->ok ? "true" : "false", r->n_problems);
-    static const text_rule_t rule = {"", 0, HB_MESSAGE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED};
+    static const text_rule_t rule = {"", 0, HB_MESSAGE_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED, 0};
     for (size_t i = 0; i < r->n_problems; i++) {
         char sub[WHERE_BYTES];
         hb_wire__where_format(sub, sizeof sub, "%sproblems[%zu]", where, i);
@@ -601,6 +674,8 @@ hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batc
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY: return 0;      /* no fields */
     case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: return validate_verify_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: return 0;   /* no fields */
+    case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: return validate_operator_request(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY: return validate_operators_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY:
         return hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(body, offsetof(Hourbank__TimeZoneReply, time_zone)));
     default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);

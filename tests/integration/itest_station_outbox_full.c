@@ -31,13 +31,13 @@ save_register(hb_h_client_t *cl, const char *name, char *member_no)
     return seq;
 }
 
-/* A 10-minute service a -> b with a note of HB_NOTE_BYTES_MAX bytes:
+/* A 10-minute service a -> b with a note of HB_NOTE_CHARS_MAX bytes:
  * the seq, or 0 with code and msg. */
 static uint64_t
 save_long(hb_h_client_t *cl, const char *a, const char *b, int *code, char *msg, size_t msg_size)
 {
     static char note[HB_NOTE_BYTES_MAX + 1];
-    memset(note, 'n', HB_NOTE_BYTES_MAX);
+    memset(note, 'n', HB_NOTE_CHARS_MAX);
     hb_h_batch_t *bt = hb_h_batch_new();
     hb_h_batch_service(bt, 0, (int64_t) time(NULL), a, b, 10, "companionship");
     hb_h_batch_op(bt, 0)->service->note = note;
@@ -53,7 +53,7 @@ static int
 cli_save(const char *a, const char *b, char *err, size_t err_size)
 {
     static char note[HB_NOTE_BYTES_MAX + 1];
-    memset(note, 'n', HB_NOTE_BYTES_MAX);
+    memset(note, 'n', HB_NOTE_CHARS_MAX);
     char bin[600], out[1024];
     const char *argv[] = {hb_h_bin("hourbank", bin, sizeof bin), "record", "--provider", a, "--recipient", b,
                           "--duration", "10m", "--category", "companionship", "--note", note, "-c", station.conf,

@@ -156,8 +156,8 @@ test_full_outbox_refuses_and_keeps(void **state)
     int code = 0;
     uint64_t saved = 0;
     char name[HB_NAME_BYTES_MAX + 1];
-    memset(name, 'x', HB_NAME_BYTES_MAX);
-    name[HB_NAME_BYTES_MAX] = '\0';
+    memset(name, 'x', HB_NAME_CHARS_MAX);
+    name[HB_NAME_CHARS_MAX] = '\0';
     for (int i = 0; i < 100000 && code == 0; i++) {
         hb_h_batch_t *op = hb_h_batch_new();
         hb_h_batch_register(op, 0, "", name, HOURBANK__ROLE__VOLUNTEER, 1960, NULL);

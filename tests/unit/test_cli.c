@@ -320,9 +320,24 @@ test_roles_years_text(void **state)
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     assert_int_equal(hb_cli_parse_text("--name", big, HB_NAME_BYTES_MAX, true, false, msg, sizeof msg), -1);
-    assert_string_equal(msg, "--name is 129 bytes long, the limit is 128: shorten it");
+    assert_string_equal(msg, "--name is 161 bytes long, the limit is 160: shorten it");
     big[HB_NAME_BYTES_MAX] = '\0';
     assert_int_equal(hb_cli_parse_text("--name", big, HB_NAME_BYTES_MAX, true, false, msg, sizeof msg), 0);
+    /* names, notes and reasons are counted in characters */
+    char li[HB_NOTE_BYTES_MAX + 8] = "";
+    for (int i = 0; i < HB_NOTE_CHARS_MAX; i++)
+        strcat(li, "\xE6\x9D\x8E");  /* U+674E, three bytes */
+    assert_int_equal(hb_cli_parse_chars("--note", li, HB_NOTE_CHARS_MAX, false, true, msg, sizeof msg), 0);
+    strcat(li, "a");
+    assert_int_equal(hb_cli_parse_chars("--note", li, HB_NOTE_CHARS_MAX, false, true, msg, sizeof msg), -1);
+    assert_string_equal(msg, "--note is 513 characters long, the limit is 512: shorten it");
+    memset(big, 'x', HB_NAME_CHARS_MAX + 1);
+    big[HB_NAME_CHARS_MAX + 1] = '\0';
+    assert_int_equal(hb_cli_parse_chars("--name", big, HB_NAME_CHARS_MAX, true, false, msg, sizeof msg), -1);
+    assert_string_equal(msg, "--name is 41 characters long, the limit is 40: shorten it");
+    big[HB_NAME_CHARS_MAX] = '\0';
+    assert_int_equal(hb_cli_parse_chars("--name", big, HB_NAME_CHARS_MAX, true, false, msg, sizeof msg), 0);
+    assert_int_equal(hb_cli_parse_chars("--name", "a\nb", HB_NAME_CHARS_MAX, true, false, msg, sizeof msg), -1);
 }
 
 /* ---- JSON ---- */

@@ -402,8 +402,9 @@ test_out_of_range(void **state)
     expect_errors(2, "4:19: \"guarantee_budget\" must be between 0m and 100000h, got \"-5h\"",
                   "5:13: \"clock_skew\" must be between 0m and 1d, got \"2d\"");
     central_fails(10, "    name: \"" "0123456789012345678901234567890123456789012345678901234567890123"
-                      "01234567890123456789012345678901234567890123456789012345678901234\"");
-    expect_error("10:11: \"name\" must be 1 to 128 bytes long, got 129 bytes");
+                      "0123456789012345678901234567890123456789012345678901234567890123"
+                      "012345678901234567890123456789012\"");
+    expect_error("10:11: \"name\" must be 1 to 160 bytes long, got 161 bytes");
 }
 
 static void

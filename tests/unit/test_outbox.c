@@ -467,12 +467,12 @@ test_member_numbers(void **state)
     expect_serial(no, 9);
 }
 
-/* One service with a note of HB_NOTE_BYTES_MAX bytes: fill()'s op. */
+/* One service with a note of HB_NOTE_CHARS_MAX bytes: fill()'s op. */
 static hb_result_t
 save_long(fixture_t *f, uint64_t *seq)
 {
     static char note[HB_NOTE_BYTES_MAX + 1];
-    memset(note, 'n', HB_NOTE_BYTES_MAX);
+    memset(note, 'n', HB_NOTE_CHARS_MAX);
     op_t o;
     char no[HB_MEMBER_NO_BUF_BYTES];
     return hb_outbox_save(f->ob, service(&o, f->a, f->b, 60, note), T0, seq, no, f->msg, sizeof f->msg);
@@ -483,8 +483,8 @@ static uint64_t
 fill(fixture_t *f)
 {
     char note[HB_NOTE_BYTES_MAX + 1];
-    memset(note, 'n', HB_NOTE_BYTES_MAX);
-    note[HB_NOTE_BYTES_MAX] = '\0';
+    memset(note, 'n', HB_NOTE_CHARS_MAX);
+    note[HB_NOTE_CHARS_MAX] = '\0';
     uint64_t base = hb_outbox_last_seq(f->ob);
     for (uint64_t i = 0; i < FILL_OPS_MAX; i++) {
         op_t o;
@@ -532,7 +532,7 @@ test_outbox_full(void **state)
     Hourbank__Batch batch;
     assert_int_equal(hb_outbox_next_batch(f->ob, saved - 1, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 1);
     assert_int_equal(batch.ops[0]->seq, saved);
-    assert_int_equal(strlen(batch.ops[0]->service->note), HB_NOTE_BYTES_MAX);
+    assert_int_equal(strlen(batch.ops[0]->service->note), HB_NOTE_CHARS_MAX);
     hb_outbox_batch_free(&batch);
     assert_int_equal(save_ok(f, registration(&o, "", "Now Fits"), no), saved + 1);
     expect_serial(no, 1); /* the refused registration used no serial */

@@ -18,6 +18,8 @@
 #define OPS_CAP (HB_BATCH_OPS_MAX + 1)
 #define PAGE_CAP (HB_PAGE_ENTRIES_MAX + 1)
 #define TEXT_CAP (HB_NOTE_BYTES_MAX * 2)
+/* U+674E, a Chinese character: three bytes of UTF-8. */
+#define LI "\xE6\x9D\x8E"
 #define CATEGORY_CAP (HB_CATEGORIES_MAX + 1)
 #define STATION_CAP (HB_STATIONS_MAX + 1)
 #define FUZZ_RUNS 10000
@@ -79,6 +81,10 @@ typedef struct {
     char *problems[PAGE_CAP];
     Hourbank__TimeZoneQuery time_zone_query;
     Hourbank__TimeZoneReply time_zone_reply;
+    Hourbank__OperatorRequest operator_request;
+    Hourbank__OperatorsReply operators_reply;
+    Hourbank__Operator operators[2];
+    Hourbank__Operator *operator_ptrs[2];
 } sample_t;
 
 /* ---- building samples ---- */
@@ -374,6 +380,21 @@ init_admin_messages(sample_t *s)
     s->verify_reply.transfers = 30;
     s->verify_reply.obligation_minutes = 900;
     set_problems(s, 2);
+    hourbank__operator_request__init(&s->operator_request);
+    s->operator_request.action = "add";
+    s->operator_request.name = "wang";
+    s->operator_request.pin = "2468";
+    hourbank__operators_reply__init(&s->operators_reply);
+    for (size_t i = 0; i < 2; i++) {
+        hourbank__operator__init(&s->operators[i]);
+        s->operators[i].name = i ? "li" : "wang";
+        s->operators[i].disabled = i == 1;
+        s->operators[i].has_pin = i == 0;
+        s->operators[i].created_at = TIME_2024;
+        s->operator_ptrs[i] = &s->operators[i];
+    }
+    s->operators_reply.operators = s->operator_ptrs;
+    s->operators_reply.n_operators = 2;
 }
 
 /* Points the envelope at the sample's message for body. */
@@ -409,6 +430,8 @@ set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
     case HOURBANK__ENVELOPE__BODY_VERIFY_REPLY: e->verify_reply = &s->verify_reply; break;
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: e->time_zone_query = &s->time_zone_query; break;
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY: e->time_zone_reply = &s->time_zone_reply; break;
+    case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: e->operator_request = &s->operator_request; break;
+    case HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY: e->operators_reply = &s->operators_reply; break;
     default: fail_msg("no sample for body %d", (int) body);
     }
 }
@@ -445,6 +468,7 @@ static const Hourbank__Envelope__BodyCase all_bodies[] = {
     HOURBANK__ENVELOPE__BODY_STATIONS_QUERY,  HOURBANK__ENVELOPE__BODY_STATIONS_REPLY,
     HOURBANK__ENVELOPE__BODY_VERIFY_QUERY,    HOURBANK__ENVELOPE__BODY_VERIFY_REPLY,
     HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY, HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY,
+    HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST, HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY,
 };
 #define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
 
@@ -1233,20 +1257,15 @@ test_string_limits(void **state)
 {
     (void) state;
     sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
-    s->reg.name = text_of(s, HB_NAME_BYTES_MAX);
+    s->reg.name = text_of(s, HB_NAME_CHARS_MAX);
     expect(s, HB_RESULT_OK, NULL);
-    s->reg.name = text_of(s, HB_NAME_BYTES_MAX + 1);
-    expect(s, HB_RESULT_MALFORMED, "register_member.name is 129 bytes, limit 128");
-    /* the limit is bytes, not characters: 43 three-byte characters = 129 */
-    s->text[0] = '\0';
-    for (int i = 0; i < 43; i++)
-        strcat(s->text, "\xE6\x9D\x8E");
-    expect(s, HB_RESULT_MALFORMED, "is 129 bytes");
+    s->reg.name = text_of(s, HB_NAME_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "register_member.name is 41 characters, limit 40");
     s->reg.name = "Li Wei";
-    s->service.note = text_of(s, HB_NOTE_BYTES_MAX);
+    s->service.note = text_of(s, HB_NOTE_CHARS_MAX);
     expect(s, HB_RESULT_OK, NULL);
-    s->service.note = text_of(s, HB_NOTE_BYTES_MAX + 1);
-    expect(s, HB_RESULT_MALFORMED, "service.note is 513 bytes, limit 512");
+    s->service.note = text_of(s, HB_NOTE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "service.note is 513 characters, limit 512");
     s->service.note = "";
     s->service.category = text_of(s, HB_CATEGORY_BYTES_MAX);
     expect(s, HB_RESULT_OK, NULL);
@@ -1274,6 +1293,230 @@ test_string_limits(void **state)
     expect(s, HB_RESULT_OK, NULL);
     s->error.message = text_of(s, HB_MESSAGE_BYTES_MAX + 1);
     expect(s, HB_RESULT_MALFORMED, "error.message is 257 bytes, limit 256");
+    free(s);
+}
+
+/* Fills s->text with chars copies of the UTF-8 character c. */
+static char *
+chars_of(sample_t *s, const char *c, size_t chars)
+{
+    size_t len = strlen(c);
+    assert_true(chars * len < sizeof s->text);
+    for (size_t i = 0; i < chars; i++)
+        memcpy(s->text + i * len, c, len);
+    s->text[chars * len] = '\0';
+    return s->text;
+}
+
+/* Text limits count characters: a Chinese note holds as many as an
+ * English one, though each takes three bytes. */
+static void
+test_text_limits_in_characters(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->service.note = chars_of(s, LI, 100);  /* 300 bytes */
+    expect(s, HB_RESULT_OK, NULL);
+    s->service.note = chars_of(s, LI, HB_NOTE_CHARS_MAX);  /* 1,536 bytes */
+    expect(s, HB_RESULT_OK, NULL);
+    s->service.note = chars_of(s, LI, HB_NOTE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "service.note is 513 characters, limit 512");
+    s->service.note = chars_of(s, "\xF0\x9F\x98\x80", HB_NOTE_CHARS_MAX);  /* 4 bytes each: the byte bound */
+    expect(s, HB_RESULT_OK, NULL);
+    s->service.note = "";
+    s->gift.reason = chars_of(s, LI, HB_NOTE_CHARS_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->gift.reason = chars_of(s, LI, HB_NOTE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "gift.reason is 513 characters");
+    s->gift.reason = "";
+    s->void_op.reason = chars_of(s, LI, HB_NOTE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "void_op.reason is 513 characters");
+    s->void_op.reason = "entered twice";
+    s->reg.name = chars_of(s, LI, HB_NAME_CHARS_MAX);  /* 120 bytes */
+    expect(s, HB_RESULT_OK, NULL);
+    s->reg.name = chars_of(s, LI, HB_NAME_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "register_member.name is 41 characters, limit 40");
+    free(s);
+}
+
+static void
+test_operator(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    s->ops[1].operator_ = "";  /* not known: saved before operators existed */
+    expect(s, HB_RESULT_OK, NULL);
+    s->ops[1].operator_ = "\xE7\x8E\x8B\xE8\x8A\xB3";  /* 王芳 */
+    expect(s, HB_RESULT_OK, NULL);
+    s->ops[1].operator_ = chars_of(s, LI, HB_OPERATOR_CHARS_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->ops[1].operator_ = chars_of(s, LI, HB_OPERATOR_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "op seq=2: operator is 33 characters, limit 32");
+    s->ops[1].operator_ = "wang\nfang";
+    expect(s, HB_RESULT_MALFORMED, "operator contains control character U+000A");
+    s->ops[1].operator_ = "wang\xC3";
+    expect(s, HB_RESULT_MALFORMED, "operator is not valid UTF-8");
+    s->ops[1].operator_ = "wang\xC2\x85";  /* NEL, a C1 control */
+    expect(s, HB_RESULT_MALFORMED, "U+0085");
+    free(s);
+}
+
+static void
+test_donation(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    Hourbank__Donation d;
+    hourbank__donation__init(&d);
+    d.member = s->alice;
+    d.minutes = 90;
+    d.reason = "for the pool";
+    s->ops[1].kind_case = HOURBANK__OP__KIND_DONATION;
+    s->ops[1].donation = &d;
+    expect(s, HB_RESULT_OK, NULL);
+    d.minutes = HB_GIFT_MINUTES_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    d.minutes = HB_GIFT_MINUTES_MAX + 1;
+    expect(s, HB_RESULT_INVALID_DURATION, "donation.minutes=525601 out of range 1..525600");
+    d.minutes = 0;
+    expect(s, HB_RESULT_INVALID_DURATION, "donation.minutes=0");
+    d.minutes = -5;
+    expect(s, HB_RESULT_INVALID_DURATION, "donation.minutes=-5");
+    d.minutes = 60;
+    char bad[HB_MEMBER_NO_BUF_BYTES];
+    snprintf(bad, sizeof bad, "%s", s->alice);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';  /* wrong check digit */
+    d.member = bad;
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "donation.member=");
+    d.member = "";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "donation.member is empty");
+    d.member = "QX03-12";
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "not a valid member number");
+    d.member = s->alice;
+    d.reason = "";
+    expect(s, HB_RESULT_OK, NULL);
+    d.reason = "line one\nline two";
+    expect(s, HB_RESULT_OK, NULL);
+    d.reason = "\x1b[2J";
+    expect(s, HB_RESULT_MALFORMED, "donation.reason contains control character U+001B");
+    d.reason = chars_of(s, LI, HB_NOTE_CHARS_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    d.reason = chars_of(s, LI, HB_NOTE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "donation.reason is 513 characters");
+    s->ops[1].kind_case = HOURBANK__OP__KIND_SERVICE;
+    free(s);
+}
+
+static void
+test_phone(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH);
+    const char *good[] = {"", "110", "+86 25 8888-1234", "025-84561234", "13912345678", "+1 212 555 0100 00 123"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        s->reg.phone = (char *) (uintptr_t) good[i];
+        expect(s, HB_RESULT_OK, NULL);
+    }
+    s->reg.phone = "12";
+    expect(s, HB_RESULT_MALFORMED, "register_member.phone is 2 characters, allowed 3..24");
+    s->reg.phone = text_of(s, HB_PHONE_CHARS_MAX);
+    memset(s->text, '1', HB_PHONE_CHARS_MAX);
+    expect(s, HB_RESULT_OK, NULL);
+    s->reg.phone = text_of(s, HB_PHONE_CHARS_MAX + 1);
+    memset(s->text, '1', HB_PHONE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "phone is 25 characters");
+    s->reg.phone = "139-1234-567x";
+    expect(s, HB_RESULT_MALFORMED, "phone has byte 0x78 at 12");
+    s->reg.phone = "(025) 1234";
+    expect(s, HB_RESULT_MALFORMED, "phone has byte 0x28 at 0");
+    s->reg.phone = "\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93";  /* fullwidth digits */
+    expect(s, HB_RESULT_MALFORMED, "only digits");
+    free(s);
+}
+
+static void
+test_operator_messages(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST);
+    s->operator_request.pin = "";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.pin = "123";
+    expect(s, HB_RESULT_MALFORMED, "operator_request.pin must be 4..12 digits");
+    s->operator_request.pin = "12a4";
+    expect(s, HB_RESULT_MALFORMED, "pin must be 4..12 digits");
+    s->operator_request.pin = "1234567890123";
+    expect(s, HB_RESULT_MALFORMED, "pin is 13 bytes, limit 12");
+    s->operator_request.pin = "123456789012";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.action = "disable";
+    expect(s, HB_RESULT_MALFORMED, "pin is only for add");
+    s->operator_request.pin = "";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.action = "list";
+    expect(s, HB_RESULT_MALFORMED, "name must be empty for list");
+    s->operator_request.name = "";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.action = "add";
+    expect(s, HB_RESULT_MALFORMED, "name is required");
+    s->operator_request.action = "remove";
+    expect(s, HB_RESULT_MALFORMED, "action is not");
+    s->operator_request.action = "add";
+    s->operator_request.name = chars_of(s, LI, HB_OPERATOR_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "operator_request.name is 33 characters");
+    free(s);
+    s = sample_new(HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY);
+    expect(s, HB_RESULT_OK, NULL);
+    s->operators[1].name = "";
+    expect(s, HB_RESULT_MALFORMED, "operators_reply.operators[1].name must not be empty");
+    s->operators[1].name = "li";
+    s->operators[0].created_at = -1;
+    expect(s, HB_RESULT_MALFORMED, "operators[0].created_at=-1");
+    free(s);
+}
+
+static void
+test_result_params(void **state)
+{
+    (void) state;
+    Hourbank__Param p[HB_PARAMS_MAX + 1], *pp[HB_PARAMS_MAX + 1];
+    for (size_t i = 0; i <= HB_PARAMS_MAX; i++) {
+        hourbank__param__init(&p[i]);
+        p[i].name = "held_minutes";
+        p[i].value = "90";
+        pp[i] = &p[i];
+    }
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_BATCH_ACK);
+    s->results[1].params = pp;
+    s->results[1].n_params = HB_PARAMS_MAX;
+    expect(s, HB_RESULT_OK, NULL);
+    s->results[1].n_params = HB_PARAMS_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "batch_ack.results[1].params has 17 entries, allowed 0..16");
+    s->results[1].n_params = 2;
+    p[1].name = "";
+    expect(s, HB_RESULT_MALFORMED, "results[1].params[1].name must not be empty");
+    p[1].name = "member";
+    p[1].value = "QX03\n";
+    expect(s, HB_RESULT_MALFORMED, "params[1].value contains control character");
+    p[1].value = "QX03-000127-6";
+    free(s);
+    s = sample_new(HOURBANK__ENVELOPE__BODY_ERROR);
+    s->error.params = pp;
+    s->error.n_params = 1;
+    expect(s, HB_RESULT_OK, NULL);
+    s->error.n_params = HB_PARAMS_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "error.params has 17 entries");
+    free(s);
+    s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
+    s->queued[1].params = pp;
+    s->queued[1].n_params = 2;
+    s->queued[1].operator_ = "wang";
+    expect(s, HB_RESULT_OK, NULL);
+    s->queued[1].operator_ = "wang\tfang";
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].operator contains control character");
+    s->queued[1].operator_ = "";
+    p[0].value = "x\x01";
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].params[0].value contains control character");
     free(s);
 }
 
@@ -1311,10 +1554,10 @@ test_unknown_enum_values(void **state)
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
     s->queued[1].result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=30");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=31");
     s->queued[1].result = (Hourbank__Result) HB_RESULT_LAST;
     s->queued[1].prior_result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=30");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=31");
     free(s);
 }
 
@@ -1592,8 +1835,8 @@ test_dismiss_and_categories(void **state)
     s->categories[1].name = "companionship";
     s->categories[0].description = "two lines\nof description";
     expect(s, HB_RESULT_OK, NULL);
-    s->categories[0].description = text_of(s, HB_NOTE_BYTES_MAX + 1);
-    expect(s, HB_RESULT_MALFORMED, "categories[0].description is 513 bytes, limit 512");
+    s->categories[0].description = text_of(s, HB_NOTE_CHARS_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "categories[0].description is 513 characters, limit 512");
     free(s);
 }
 
@@ -1748,6 +1991,12 @@ main(void)
         cmocka_unit_test(test_stations_reply),
         cmocka_unit_test(test_time_zones),
         cmocka_unit_test(test_verify_reply),
+        cmocka_unit_test(test_text_limits_in_characters),
+        cmocka_unit_test(test_operator),
+        cmocka_unit_test(test_donation),
+        cmocka_unit_test(test_phone),
+        cmocka_unit_test(test_operator_messages),
+        cmocka_unit_test(test_result_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
