@@ -3,9 +3,11 @@
 #include "cli_admin.h"
 #include "cli_balance.h"
 #include "cli_categories.h"
+#include "cli_donate.h"
 #include "cli_keygen.h"
 #include "cli_lookup.h"
 #include "cli_member.h"
+#include "cli_operator.h"
 #include "cli_parse.h"
 #include "cli_queue.h"
 #include "cli_report.h"
@@ -23,9 +25,11 @@
 
 static const hb_cli_command_t *const commands[] = {
     &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_save_record,
-    &hb_cli_save_gift,       &hb_cli_save_void,      &hb_cli_balance_balance, &hb_cli_balance_statement,
+    &hb_cli_save_gift,       &hb_cli_donate_donate,  &hb_cli_save_void,     &hb_cli_balance_balance,
+    &hb_cli_balance_statement,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
-    &hb_cli_queue_status,    &hb_cli_categories_list,
+    &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_operator_add, &hb_cli_operator_list,
+    &hb_cli_operator_disable,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
