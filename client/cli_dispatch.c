@@ -96,6 +96,8 @@ print_help(FILE *out)
     print_group(out, "local commands", HB_CLI_TARGET_NONE);
     fprintf(out, "\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
                  "references like 1:42 (station 1, seq 42). Every command takes --json and --help.\n"
+                 "Every save is recorded under its operator: --operator NAME, or the station's\n"
+                 "default_operator (see hourbank operator list).\n"
                  "A save the station did not answer in time may have been saved: hourbank exits 75 and\n"
                  "says how to look for it and how to retry it with --request-id, saving it at most once.\n"
                  "Run hourbank COMMAND --help for its options; see hourbank(1) for exit codes.\n");

@@ -10,6 +10,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_result.h"
 #include "hb_wire.h"
 
@@ -91,6 +92,8 @@ print_op(hb_cli_t *cli, const Hourbank__QueuedOp *op)
         hb_cli_table_cell(tab, "-");
     hb_cli_table_cell(tab, "request id");
     hb_cli_table_cell(tab, "%s", or_dash(op->request_id));
+    hb_cli_table_cell(tab, "%s", _("entered by"));
+    hb_cli_table_cell(tab, "%s", or_dash(op->operator_));
     if (op->prior_result != HOURBANK__RESULT__RESULT_UNSET) {
         hb_cli_queue_changed_text(changed, sizeof changed, op);
         hb_cli_table_cell(tab, "changed");
