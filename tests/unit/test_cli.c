@@ -1851,6 +1851,7 @@ test_fake_queue_show(void **state)
         "result        INSUFFICIENT_BALANCE (12): the payer holds 0m\n"
         "transfer      -\n"
         "request id    0123abcd\n"
+        "entered by    -\n"
         "changed       central answered OK when first sent, INSUFFICIENT_BALANCE: the payer holds 0m when resent\n";
     assert_output(RUN("queue", "show", "7:41", "-c", conf), shown);
     Hourbank__Envelope *req = fake_last(&g_fake);
