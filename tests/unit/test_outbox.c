@@ -1041,6 +1041,51 @@ test_operators(void **state)
     hb_outbox_queue_free(&r);
 }
 
+/* The largest op a SaveRequest may carry (unknown fields included), with
+ * no operator, grows by the longest default operator and an allocated
+ * member number and still fits the outbox's payload buffer. */
+static void
+test_largest_save_fits_with_default_operator(void **state)
+{
+    fixture_t *f = *state;
+    static char op_name[HB_OPERATOR_BYTES_MAX + 1];
+    for (int i = 0; i < HB_OPERATOR_CHARS_MAX; i++)
+        memcpy(op_name + 4 * i, "\xF0\x9F\x98\x80", 4);  /* 4 bytes each: the byte bound */
+    assert_int_equal(hb_outbox_operator_add(f->ob, op_name, "", T0, f->msg, sizeof f->msg), HB_RESULT_OK);
+    static uint8_t bytes[HB_OP_BYTES_MAX];
+    ProtobufCMessageUnknownField field = {99, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, 0, bytes};
+    op_t o;
+    Hourbank__Op *op = registration(&o, "", "Zhao Padded");
+    o.reg.phone = "+86 25 8888-1234-5678 90";
+    op->base.n_unknown_fields = 1;
+    op->base.unknown_fields = &field;
+    hb_wire_error_t err;
+    size_t pad = 0x80;  /* a two-byte length prefix from here on */
+    for (;; pad++) {
+        bytes[0] = (uint8_t) (0x80 | (pad & 0x7F));
+        bytes[1] = (uint8_t) (pad >> 7);
+        memset(bytes + 2, 'x', pad);
+        field.len = pad + 2;
+        if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
+            break;
+    }
+    assert_non_null(strstr(err.message, "op encodes to"));
+    pad--;  /* the largest accepted */
+    bytes[0] = (uint8_t) (0x80 | (pad & 0x7F));
+    bytes[1] = (uint8_t) (pad >> 7);
+    field.len = pad + 2;
+    assert_int_equal(hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err), 0);
+    hb_outbox_save_t v = {.op = op, .default_operator = op_name};
+    assert_int_equal(hb_outbox_save_group(f->ob, &v, 1, true, T0), 1);
+    assert_int_equal(v.result, HB_RESULT_OK);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 1);
+    assert_string_equal(batch.ops[0]->operator_, op_name);
+    assert_true(hourbank__op__get_packed_size(batch.ops[0]) <= HB_OP_BYTES_MAX);
+    assert_int_equal(hb_wire_validate_op(batch.ops[0], HB_WIRE_OP_IN_BATCH, &err), 0);
+    hb_outbox_batch_free(&batch);
+}
+
 /* Central's values of a result are kept with it and listed with the op;
  * a result without values keeps none. */
 static void
@@ -2108,6 +2153,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_largest_save_fits_with_default_operator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_minutes_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
