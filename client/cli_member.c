@@ -8,6 +8,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_wire.h"
 
 #include <string.h>
@@ -93,7 +94,7 @@ static const hb_cli_opt_t add_opts[] = {
     {"role", 0, "ROLE", true, "volunteer, elder or both"},
     {"birth-year", 0, "YYYY", false, "year of birth (some districts' rules depend on age)"},
     {"family", 0, "MEMBER_NO", false, "a registered family member (gifts go within families)"},
-    {"phone", 0, "PHONE", false, "a phone number: digits, +, - and spaces"},
+    {"phone", 0, "PHONE", false, N_("a phone number: digits, +, - and spaces")},
     HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},

@@ -39,11 +39,11 @@ pin_line(FILE *in, FILE *err, bool tty, const char *prompt, char line[PIN_LINE_B
     if (echo_off) {
         quiet = old;
         quiet.c_lflag &= (tcflag_t) ~ECHO;
-        tcsetattr(fileno(in), TCSAFLUSH, &quiet);
+        tcsetattr(fileno(in), TCSANOW, &quiet);
     }
     char *got = fgets(line, PIN_LINE_BYTES, in);
     if (echo_off) {
-        tcsetattr(fileno(in), TCSAFLUSH, &old);
+        tcsetattr(fileno(in), TCSANOW, &old);
         fprintf(err, "\n");
     }
     if (!got)

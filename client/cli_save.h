@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cli_command.h"
+#include "hb_i18n.h"
 #include "hourbank.pb-c.h"
 
 extern const hb_cli_command_t hb_cli_save_record;
@@ -30,7 +31,7 @@ extern const hb_cli_command_t hb_cli_save_void;
 
 /* --operator NAME, the option every save command has. */
 #define HB_CLI_SAVE_OPERATOR_OPT                                                                                \
-    {"operator", 0, "NAME", false, "who enters it (default: the station's default_operator)"}
+    {"operator", 0, "NAME", false, N_("who enters it (default: the station's default_operator)")}
 
 /* --operator (checked as Op.operator takes it) into op->operator_,
  * borrowed from args; "" when not given: the station records its

@@ -57,6 +57,18 @@ cli_add_with_pin(const char *name, const char *stdin_text, char *out, char *err)
     return hb_h_run_capture(argv, st.dir, out, OUT_BYTES, err, OUT_BYTES);
 }
 
+/* `hourbank operator add NAME --pin` on a terminal (script(1) gives it
+ * one), typing lines: the PIN is asked twice. */
+static int
+cli_add_on_tty(const char *name, const char *typed, char *out, char *err)
+{
+    char bin[600], cmd[2048];
+    snprintf(cmd, sizeof cmd, "printf '%s' | script -qec \"'%s' operator add '%s' --pin -c '%s'\" /dev/null", typed,
+             hb_h_bin("hourbank", bin, sizeof bin), name, st.conf);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    return hb_h_run_capture(argv, st.dir, out, OUT_BYTES, err, OUT_BYTES);
+}
+
 /* The text of the first column of sql's first row on the outbox file ("" when no row). */
 static void
 outbox_text(const char *sql, char *buf, size_t size)
@@ -163,11 +175,22 @@ test_operator_round_trip(void **state)
     assert_int_equal(cli_add_with_pin("zhao", "12\\n", out, err), EX_DATAERR);  /* too short: not added */
     assert_non_null(strstr(err, "a PIN is 4 to 12 digits"));
     assert_int_equal(cli_add_with_pin("zhao", "", out, err), EX_NOINPUT);       /* no line at all */
+    if (access("/usr/bin/script", X_OK) == 0) {  /* util-linux: a terminal for the CLI */
+        assert_int_equal(cli_add_on_tty("zhao", "2468\\n2469\\n", out, err), EX_DATAERR);
+        assert_non_null(strstr(out, "the same PIN again: "));
+        assert_non_null(strstr(out, "the two PINs differ: nothing was changed"));
+        assert_int_equal(cli_add_on_tty("zhou", "2468\\n2468\\n", out, err), 0);
+        assert_non_null(strstr(out, "zhou"));
+    } else {
+        print_message("no /usr/bin/script: the terminal path of --pin is not run\n");
+    }
 
     assert_int_equal(cli(out, err, "operator", "list", "--json", NULL), 0);
     assert_non_null(strstr(out, "\"name\": \"li\",\n      \"state\": \"active\",\n      \"pin\": true"));
     assert_non_null(strstr(out, "\"name\": \"wang\",\n      \"state\": \"active\",\n      \"pin\": false"));
     assert_null(strstr(out, "zhao"));
+    if (access("/usr/bin/script", X_OK) == 0)
+        assert_non_null(strstr(out, "\"name\": \"zhou\",\n      \"state\": \"active\",\n      \"pin\": true"));
 
     /* the PIN is kept as an argon2id hash only */
     char hash[256];
