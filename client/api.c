@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "hb_assert.h"
@@ -120,6 +121,24 @@ static void
 reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* An ErrorReply with code, text and at most one value (param: NULL =
+ * none; PROTOCOL.md "Result values"). */
+static void
+reply_error_with(hb_api_t *self, const peer_t *p, hb_result_t code, Hourbank__Param *param, const char *text)
+{
+    Hourbank__Envelope env;
+    Hourbank__ErrorReply err;
+    hourbank__envelope__init(&env);
+    hourbank__error_reply__init(&err);
+    err.code = (Hourbank__Result) code;
+    err.message = (char *) (uintptr_t) text;
+    err.params = param ? &param : NULL;
+    err.n_params = param ? 1 : 0;
+    env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
+    env.error = &err;
+    reply(self, p, &env);
+}
+
 static void
 reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, ...)
 {
@@ -128,15 +147,24 @@ reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    Hourbank__Envelope env;
-    Hourbank__ErrorReply err;
-    hourbank__envelope__init(&env);
-    hourbank__error_reply__init(&err);
-    err.code = (Hourbank__Result) code;
-    err.message = text;
-    env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
-    env.error = &err;
-    reply(self, p, &env);
+    reply_error_with(self, p, code, NULL, text);
+}
+
+/* A refused save: UNKNOWN_OPERATOR names the operator it looked for (the
+ * op's, else the default; "" when there was none). */
+static void
+reply_refused(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
+{
+    const char *text = v->msg[0] ? v->msg : hb_result_text(v->result);
+    if (v->result != HB_RESULT_UNKNOWN_OPERATOR) {
+        reply_error_with(self, p, v->result, NULL, text);
+        return;
+    }
+    Hourbank__Param param;
+    hourbank__param__init(&param);
+    param.name = "operator";
+    param.value = v->op->operator_[0] ? v->op->operator_ : (char *) (uintptr_t) self->conf->default_operator;
+    reply_error_with(self, p, v->result, &param, text);
 }
 
 static void
@@ -164,6 +192,7 @@ static bool
 is_check_refusal(hb_result_t r)
 {
     return r == HB_RESULT_UNKNOWN_MEMBER || r == HB_RESULT_UNKNOWN_CATEGORY || r == HB_RESULT_SELF_SERVICE ||
+           r == HB_RESULT_UNKNOWN_OPERATOR ||
            r == HB_RESULT_AWAITING_CENTRAL;  /* not a mistake, but no error either: logged when it ends */
 }
 
@@ -180,6 +209,7 @@ saves_flush(hb_api_t *self)
     for (size_t i = 0; i < n; i++) {
         self->saves[i].op = self->queued[i].env->save->op;
         self->saves[i].request_id = self->queued[i].env->save->request_id;
+        self->saves[i].default_operator = self->conf->default_operator;
     }
     size_t stored = hb_outbox_save_group(self->outbox, self->saves, n, true, (int64_t) time(NULL));
     for (size_t i = 0; i < n; i++) {
@@ -190,7 +220,7 @@ saves_flush(hb_api_t *self)
         } else {
             if (!is_check_refusal(v->result))
                 hb_log_error("save refused code=%s reason=\"%s\"", hb_result_name(v->result), v->msg);
-            reply_error(self, &p, v->result, "%s", v->msg[0] ? v->msg : hb_result_text(v->result));
+            reply_refused(self, &p, v);
         }
         hb_wire_free(&self->queued[i].env);
     }
@@ -387,6 +417,42 @@ answer_time_zone(hb_api_t *self, const peer_t *p)
     reply(self, p, &env);
 }
 
+/* add, disable or list; every success answers the whole list. The PIN is
+ * wiped from the request once hashed. */
+static void
+answer_operator(hb_api_t *self, const peer_t *p, Hourbank__OperatorRequest *q)
+{
+    char msg[HB_MESSAGE_BYTES_MAX] = "";
+    hb_result_t r = HB_RESULT_OK;
+    if (strcmp(q->action, "add") == 0)
+        r = hb_outbox_operator_add(self->outbox, q->name, q->pin, (int64_t) time(NULL), msg, sizeof msg);
+    else if (strcmp(q->action, "disable") == 0)
+        r = hb_outbox_operator_disable(self->outbox, q->name, msg, sizeof msg);
+    sodium_memzero(q->pin, strlen(q->pin));
+    if (r != HB_RESULT_OK) {
+        if (r == HB_RESULT_INTERNAL)
+            hb_log_error("operator request refused action=%s reason=\"%s\"", q->action, msg);
+        Hourbank__Param param;
+        hourbank__param__init(&param);
+        param.name = "operator";
+        param.value = q->name;
+        reply_error_with(self, p, r, r == HB_RESULT_INTERNAL ? NULL : &param, msg);
+        return;
+    }
+    Hourbank__Envelope env;
+    Hourbank__OperatorsReply list;
+    hourbank__envelope__init(&env);
+    hourbank__operators_reply__init(&list);
+    if (hb_outbox_operator_list(self->outbox, self->conf->default_operator, &list) < 0) {
+        reply_error(self, p, HB_RESULT_INTERNAL, "could not read the operators; see the station log");
+        return;
+    }
+    env.body_case = HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY;
+    env.operators_reply = &list;
+    reply(self, p, &env);
+    hb_outbox_operators_free(&list);
+}
+
 static void
 forward(hb_api_t *self, const peer_t *p, Hourbank__Envelope *req)
 {
@@ -435,6 +501,7 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
     case HOURBANK__ENVELOPE__BODY_DISMISS: answer_dismiss(self, p, env->dismiss); break;
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: answer_categories(self, p); break;
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: answer_time_zone(self, p); break;
+    case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: answer_operator(self, p, env->operator_request); break;
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: forward(self, p, env); break;
     default:
         hb_log_warn("local request refused code=MALFORMED reason=\"message type %d is not for the station\"",

@@ -3,9 +3,11 @@
 #include "cli_admin.h"
 #include "cli_balance.h"
 #include "cli_categories.h"
+#include "cli_donate.h"
 #include "cli_keygen.h"
 #include "cli_lookup.h"
 #include "cli_member.h"
+#include "cli_operator.h"
 #include "cli_parse.h"
 #include "cli_queue.h"
 #include "cli_report.h"
@@ -24,9 +26,11 @@
 
 static const hb_cli_command_t *const commands[] = {
     &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_save_record,
-    &hb_cli_save_gift,       &hb_cli_save_void,      &hb_cli_balance_balance, &hb_cli_balance_statement,
+    &hb_cli_save_gift,       &hb_cli_donate_donate,  &hb_cli_save_void,     &hb_cli_balance_balance,
+    &hb_cli_balance_statement,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
-    &hb_cli_queue_status,    &hb_cli_categories_list,
+    &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_operator_add, &hb_cli_operator_list,
+    &hb_cli_operator_disable,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -93,6 +97,8 @@ print_help(FILE *out)
     print_group(out, _("local commands:"), HB_CLI_TARGET_NONE);
     fprintf(out, _("\nMember numbers look like QX03-000127-6; durations like 1h30m, 90m or 2h; operation\n"
                  "references like 1:42 (station 1, seq 42). Every command takes --json and --help.\n"
+                 "Every save is recorded under its operator: --operator NAME, or the station's\n"
+                 "default_operator (see hourbank operator list).\n"
                  "A save the station did not answer in time may have been saved: hourbank exits 75 and\n"
                  "says how to look for it and how to retry it with --request-id, saving it at most once.\n"
                  "Run hourbank COMMAND --help for its options; see hourbank(1) for exit codes.\n"));

@@ -103,6 +103,8 @@ print_op(hb_cli_t *cli, const Hourbank__QueuedOp *op)
         hb_cli_table_cell(tab, "-");
     hb_cli_table_cell(tab, "%s", _("request id"));
     hb_cli_table_cell(tab, "%s", or_dash(op->request_id));
+    hb_cli_table_cell(tab, "%s", _("entered by"));
+    hb_cli_table_cell(tab, "%s", or_dash(op->operator_));
     if (op->prior_result != HOURBANK__RESULT__RESULT_UNSET) {
         hb_cli_queue_changed_text(cli, changed, sizeof changed, op);
         hb_cli_table_cell(tab, "%s", _("changed"));

@@ -37,13 +37,16 @@ parse_registration(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__RegisterM
     const char *name_text = hb_cli_command_value(args, "name");
     const char *year = hb_cli_command_value(args, "birth-year");
     const char *family_text = hb_cli_command_value(args, "family");
+    const char *phone = hb_cli_command_value(args, "phone");
     int role = 0;
     if (hb_cli_parse_role(hb_cli_command_value(args, "role"), &role, msg, sizeof msg) != 0)
         return hb_cli_report_usage(cli, "%s", msg);
     if (hb_cli_parse_chars("--name", name_text, HB_NAME_CHARS_MAX, true, false, msg, sizeof msg) != 0 ||
         (year && hb_cli_parse_birth_year(year, this_year(), &reg->birth_year, msg, sizeof msg) != 0) ||
-        (family_text && hb_cli_parse_member_no(family_text, family, msg, sizeof msg) != 0))
+        (family_text && hb_cli_parse_member_no(family_text, family, msg, sizeof msg) != 0) ||
+        (phone && hb_cli_parse_phone(phone, msg, sizeof msg) != 0))
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    reg->phone = (char *) (uintptr_t) (phone ? phone : "");
     snprintf(name, HB_NAME_BYTES_MAX + 1, "%s", name_text);
     if (!family_text)
         family[0] = '\0';
@@ -69,6 +72,9 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
     op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
     op.register_member = &reg;
     Hourbank__Envelope *reply = NULL;
+    rc = hb_cli_save_take_operator(cli, args, &op);
+    if (rc != 0)
+        return rc;
     rc = hb_cli_save_op(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"), &reply);
     if (rc != 0)
         return rc;
@@ -88,6 +94,8 @@ static const hb_cli_opt_t add_opts[] = {
     {"role", 0, N_("ROLE"), true, N_("volunteer, elder or both")},
     {"birth-year", 0, N_("YYYY"), false, N_("year of birth (some districts' rules depend on age)")},
     {"family", 0, N_("MEMBER_NO"), false, N_("a registered family member (gifts go within families)")},
+    {"phone", 0, N_("PHONE"), false, N_("a phone number: digits, +, - and spaces")},
+    HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };

@@ -480,6 +480,18 @@ hb_cli_parse_chars(const char *option, const char *text, size_t max_chars, bool 
     return 0;
 }
 
+int
+hb_cli_parse_phone(const char *text, char *msg, size_t msg_size)
+{
+    hb_assert(text && msg);
+    size_t len = strlen(text);
+    if (len >= HB_PHONE_CHARS_MIN && len <= HB_PHONE_CHARS_MAX && strspn(text, "0123456789+- ") == len)
+        return 0;
+    char echo[HB_CLI_TEXT_BYTES_MAX];
+    return fail(msg, msg_size, _("%s is not a phone number: write %d to %d digits, '+', '-' or spaces"),
+                hb_cli_parse_quote(echo, sizeof echo, text), HB_PHONE_CHARS_MIN, HB_PHONE_CHARS_MAX);
+}
+
 /* ---- request ids, timeouts ---- */
 
 /* The characters of a request id the CLI accepts: what it generates (hex)

@@ -44,6 +44,12 @@ static void
 json_op_details(hb_cli_json_t *j, const Hourbank__QueuedOp *op)
 {
     hb_cli_json_kv_string(j, "note", or_null(op->note));
+    hb_cli_json_kv_string(j, "operator", or_null(op->operator_));
+    hb_cli_json_key(j, "params");  /* the result's values, as central sent them */
+    hb_cli_json_object_begin(j);
+    for (size_t i = 0; i < op->n_params; i++)
+        hb_cli_json_kv_string(j, op->params[i]->name, op->params[i]->value);
+    hb_cli_json_object_end(j);
     hb_cli_json_kv_time(j, "acked_at", op->acked_at);
     hb_cli_json_key(j, "transfer_id");
     if (op->transfer_id)
@@ -230,8 +236,13 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
         fprintf(cli->out, "%s\n", _(empty[list]));
         return 0;
     }
-    const char *const headers[] = {_("OP"), _("SAVED"), _("KIND"), _("STATUS"), _("DETAILS")};
-    hb_cli_table_t *tab = hb_cli_table_new(5, headers);
+    /* BY, who entered each op, once any op listed names its operator */
+    const char *const headers[] = {_("OP"), _("SAVED"), _("KIND"), _("BY"), _("STATUS"), _("DETAILS")};
+    const char *const headers_no_by[] = {_("OP"), _("SAVED"), _("KIND"), _("STATUS"), _("DETAILS")};
+    bool by = false;
+    for (size_t i = 0; i < q->n_ops; i++)
+        by = by || (q->ops[i]->operator_ && q->ops[i]->operator_[0]);
+    hb_cli_table_t *tab = by ? hb_cli_table_new(6, headers) : hb_cli_table_new(5, headers_no_by);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
     char ref[HB_CLI_FORMAT_BYTES], t[HB_CLI_FORMAT_BYTES];
@@ -240,6 +251,8 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
         hb_cli_table_cell(tab, "%s", hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, op->seq));
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, op->saved_at));
         hb_cli_table_cell(tab, "%s", hb_cli_words_kind(op->kind));
+        if (by)
+            hb_cli_table_cell(tab, "%s", op->operator_ && op->operator_[0] ? op->operator_ : "-");
         hb_cli_table_cell(tab, "%s", hb_cli_words_status(hb_cli_queue_op_status(op)));
         details_cell(cli, tab, op);
     }

@@ -57,6 +57,7 @@ op_note(const Hourbank__Op *op)
     case HOURBANK__OP__KIND_SERVICE: return op->service->note;
     case HOURBANK__OP__KIND_GIFT: return op->gift->reason;
     case HOURBANK__OP__KIND_VOID_OP: return op->void_op->reason;
+    case HOURBANK__OP__KIND_DONATION: return op->donation->reason;
     default: return "";
     }
 }
@@ -68,7 +69,8 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
 {
     static const char *const subject[] = {
         [HOURBANK__OP__KIND_REGISTER_MEMBER] = N_("the registration"), [HOURBANK__OP__KIND_SERVICE] = N_("the record"),
-        [HOURBANK__OP__KIND_GIFT] = N_("the gift"), [HOURBANK__OP__KIND_VOID_OP] = N_("the void")};
+        [HOURBANK__OP__KIND_GIFT] = N_("the gift"), [HOURBANK__OP__KIND_VOID_OP] = N_("the void"),
+        [HOURBANK__OP__KIND_DONATION] = N_("the donation")};
     hb_assert((size_t) op->kind_case < sizeof subject / sizeof subject[0] && subject[op->kind_case]);
     char text[HB_SEARCH_BYTES_MAX + 1], look[HB_CLI_TEXT_BYTES_MAX];
     bool registration = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER;
@@ -182,12 +184,27 @@ hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *m
     hb_cli_json_finish(&j);
 }
 
-/* Saves op and prints the result. */
+int
+hb_cli_save_take_operator(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__Op *op)
+{
+    hb_assert(cli && args && op);
+    const char *name = hb_cli_command_value(args, "operator");
+    char msg[HB_CLI_TEXT_BYTES_MAX];
+    if (name && hb_cli_parse_chars("--operator", name, HB_OPERATOR_CHARS_MAX, true, false, msg, sizeof msg) != 0)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    op->operator_ = (char *) (uintptr_t) (name ? name : "");
+    return 0;
+}
+
+/* Saves op (with --operator) and prints the result. */
 static int
 save_and_print(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__Op *op, const char *what)
 {
     Hourbank__Envelope *reply = NULL;
-    int rc = hb_cli_save_op(cli, op, what, hb_cli_command_value(args, "request-id"), &reply);
+    int rc = hb_cli_save_take_operator(cli, args, op);
+    if (rc != 0)
+        return rc;
+    rc = hb_cli_save_op(cli, op, what, hb_cli_command_value(args, "request-id"), &reply);
     if (rc == 0)
         hb_cli_save_print(cli, reply->save_reply, NULL);
     hb_wire_free(&reply);
@@ -287,6 +304,7 @@ static const hb_cli_opt_t record_opts[] = {
     {"category", 0, N_("NAME"), true, N_("service category (see hourbank categories)")},
     {"at", 0, N_("\"YYYY-MM-DD HH:MM\""), false, N_("when it happened, the district's local time (default: now)")},
     {"note", 0, N_("TEXT"), false, N_("a note for the record (hourbank queue find --note searches it)")},
+    HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -342,6 +360,7 @@ static const hb_cli_opt_t gift_opts[] = {
     {"to", 0, N_("MEMBER_NO"), true, N_("who receives them (a registered family member)")},
     {"duration", 0, N_("DURATION"), true, N_("how many hours: 2h, 1h30m, 90m")},
     {"reason", 0, N_("TEXT"), true, N_("why, for the record")},
+    HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };
@@ -390,6 +409,7 @@ run_void(hb_cli_t *cli, const hb_cli_args_t *args)
 
 static const hb_cli_opt_t void_opts[] = {
     {"reason", 0, N_("TEXT"), true, N_("why the operation is cancelled, for the record")},
+    HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
 };

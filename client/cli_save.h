@@ -30,6 +30,15 @@ extern const hb_cli_command_t hb_cli_save_void;
 #define HB_CLI_SAVE_REQUEST_ID_OPT                                                                              \
     {"request-id", 0, N_("ID"), false, N_("repeat a save that may have been saved: it is saved at most once")}
 
+/* --operator NAME, the option every save command has. */
+#define HB_CLI_SAVE_OPERATOR_OPT                                                                                \
+    {"operator", 0, "NAME", false, N_("who enters it (default: the station's default_operator)")}
+
+/* --operator (checked as Op.operator takes it) into op->operator_,
+ * borrowed from args; "" when not given: the station records its
+ * default_operator. 0, or an exit code after reporting. */
+int hb_cli_save_take_operator(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__Op *op);
+
 /* Validates op (borrowed; seq must be 0, occurred_at set) and saves it
  * with a request id: request_id as typed (--request-id; checked here), or
  * NULL for 32 fresh random hex digits. When the station does not answer

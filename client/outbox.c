@@ -37,7 +37,7 @@ const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
     [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
     [OB_RESULT_GET] = "SELECT result, transfer_id, " OB_SQL_OP_BYTES " FROM ops WHERE seq = ?1",
     [OB_RESULT_SET] = "UPDATE ops SET result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5,"
-                      " in_directory = (?2 <> " OB_SQL_OK ") WHERE seq = ?1 AND result IS NULL",
+                      " in_directory = (?2 <> " OB_SQL_OK "), params = ?6 WHERE seq = ?1 AND result IS NULL",
     [OB_LAST_SYNC_SET] = "UPDATE meta SET last_sync = ?1 WHERE id = 1",
     [OB_FIRST_PENDING] = "SELECT seq, saved_at FROM ops WHERE result IS NULL ORDER BY seq LIMIT 1",
     [OB_COUNT_PENDING] = "SELECT count(*) FROM ops WHERE result IS NULL",
@@ -291,6 +291,9 @@ result_store(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now)
     sqlite3_bind_text(st, 3, r->message ? r->message : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64) r->transfer_id);
     sqlite3_bind_int64(st, 5, now);
+    char params[OB_PARAMS_TEXT_BYTES];
+    if (hb_outbox__params_format(r, params, sizeof params))
+        sqlite3_bind_text(st, 6, params, -1, SQLITE_TRANSIENT);
     return hb_outbox__run(self, st);
 }
 

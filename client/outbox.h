@@ -82,6 +82,8 @@ hb_result_t hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t no
 typedef struct {
     const Hourbank__Op *op;                      /* in, borrowed: as for hb_outbox_save */
     const char *request_id;                      /* in, borrowed: the client's request id; NULL or "" = none */
+    const char *default_operator;                /* in, borrowed: stored as the op's operator when it names
+                                                  * none; NULL or "" = none */
     hb_result_t result;                          /* out */
     uint64_t seq;                                /* out: the seq assigned (OK only) */
     char member_no[HB_MEMBER_NO_BYTES_MAX + 1];  /* out: number allocated to a registration, else "" */
@@ -95,8 +97,11 @@ typedef struct {
  * fsync, done before this returns (group commit: operators whose saves
  * arrive together share it). The ops are taken in array order, so their
  * seqs increase with the index; each is stored as hb_outbox_save() would.
- * With check, each op is first checked as the station checks an operator's
- * work, in this order:
+ * The op is stored with its operator, or default_operator when it names
+ * none. With check, each op is first checked as the station checks an
+ * operator's work, in this order:
+ *   the operator (the op's or the default) must be in table operators and
+ *     not disabled (UNKNOWN_OPERATOR);
  *   a service's category must be in the cached catalogue, when one is
  *     cached (UNKNOWN_CATEGORY);
  *   every member it names (provider, recipient, giver, receiver, a
@@ -230,6 +235,32 @@ hb_result_t hb_outbox_dismiss(hb_outbox_t *self, uint64_t seq);
  * from the station's tick). Returns rows deleted or -1. */
 int hb_outbox_compact(hb_outbox_t *self, int64_t now, int64_t retention_days);
 
+/* ---- operators (outbox_operator.c) ----
+ * The people who may save at this station. Each save names one (or the
+ * station's default_operator), which must be here and not disabled
+ * (hb_outbox_save_group). Names are unique and never removed: a leaver is
+ * disabled, so that the ops they entered still name a known person. */
+
+/* Adds operator name (valid as OperatorRequest.name, not empty) with pin
+ * ("" = none yet; else valid as OperatorRequest.pin), stored only as an
+ * argon2id hash (crypto_pwhash_str, OPSLIMIT/MEMLIMIT_INTERACTIVE: about
+ * 0.1 s and 64 MiB, at add only). OK; DUPLICATE with msg when the name is
+ * taken (disabled operators included); INTERNAL with msg on a disk error
+ * or when hashing fails (out of memory). */
+hb_result_t hb_outbox_operator_add(hb_outbox_t *self, const char *name, const char *pin, int64_t now, char *msg,
+                                   size_t msg_size);
+/* Disables operator name: later saves naming it are refused. OK (also
+ * when it was disabled already); NOT_FOUND with msg; INTERNAL with msg. */
+hb_result_t hb_outbox_operator_disable(hb_outbox_t *self, const char *name, char *msg, size_t msg_size);
+/* Whether operator name is here: 1 enabled, 2 disabled, 0 not here, -1 on
+ * an error (logged). */
+int hb_outbox_operator_state(hb_outbox_t *self, const char *name);
+/* Every operator by name into reply->operators (at most HB_OPERATORS_MAX;
+ * is_default marks default_name, which may be NULL). The caller frees with
+ * hb_outbox_operators_free. Count, or -1 (logged) with reply empty. */
+int hb_outbox_operator_list(hb_outbox_t *self, const char *default_name, Hourbank__OperatorsReply *reply);
+void hb_outbox_operators_free(Hourbank__OperatorsReply *reply);
+
 /* ---- the file: inspect and copy (outbox_file.c) ---- */
 
 /* What an outbox file holds. */
@@ -303,6 +334,7 @@ typedef struct {
  * and ops acked OK since the last complete directory sync. It counts
  *   + minutes of service records where the member is the provider,
  *   + minutes of gifts to the member, - minutes of gifts from the member,
+ *   - minutes the member donated,
  *   and undoes the op a void targets (when the target is this station's
  *   op, still held, and not rejected).
  * Services where the member is the recipient are NOT subtracted: central

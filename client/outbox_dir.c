@@ -15,10 +15,12 @@
 #include "hb_log.h"
 
 /* The effect on a member's balance of an op: as member_a (provider,
- * giver) + service minutes and - gift minutes; as member_b + gift minutes.
+ * giver, donor) + service minutes, - gift and donation minutes; as
+ * member_b + gift minutes.
  * A service's recipient (member_b) is not debited here: central decides
  * who pays, the recipient or the guarantee account. p: column prefix. */
-#define EFFECT_AS_A(p) "CASE " p "kind WHEN 'service' THEN " p "minutes WHEN 'gift' THEN -" p "minutes ELSE 0 END"
+#define EFFECT_AS_A(p) "CASE " p "kind WHEN 'service' THEN " p "minutes WHEN 'gift' THEN -" p "minutes" \
+                       " WHEN 'donation' THEN -" p "minutes ELSE 0 END"
 #define EFFECT_AS_B(p) "CASE " p "kind WHEN 'gift' THEN " p "minutes ELSE 0 END"
 
 #define MEMBER_COLUMNS "member_no, name, role, birth_year, family_of, balance_minutes"
@@ -298,6 +300,8 @@ hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t ms
         names[0] = op->gift->from_member;
         names[1] = op->gift->to_member;
         same = "a member cannot give hours to themselves";
+    } else if (op->kind_case == HOURBANK__OP__KIND_DONATION) {
+        names[0] = op->donation->member;
     }
     hb_result_t r = members_check(self, names, msg, msg_size);
     if (r == HB_RESULT_OK && same && strcmp(names[0], names[1]) == 0) {

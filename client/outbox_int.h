@@ -83,6 +83,11 @@ typedef enum {
     OB_HELD_COUNT,
     OB_MARKS_CONFIRM,
     OB_DIR_REWIND,
+    /* outbox_operator.c */
+    OB_OPERATOR_INSERT,
+    OB_OPERATOR_DISABLE,
+    OB_OPERATOR_GET,
+    OB_OPERATOR_LIST,
     OB_STMT_COUNT
 } ob_stmt_t;
 
@@ -152,6 +157,7 @@ extern const char *const hb_outbox__dir_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__query_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__save_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__operator_sql[OB_STMT_COUNT];
 
 /* Sets the meta column that statement id updates (?1) to value. 0 or -1. */
 int hb_outbox__meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value);
@@ -212,6 +218,24 @@ int hb_outbox__categories_load(hb_outbox_t *self);
  * hb_outbox_save_group). OK, or UNKNOWN_MEMBER, UNKNOWN_CATEGORY,
  * SELF_SERVICE with the reason in msg; INTERNAL with msg on a disk error. */
 hb_result_t hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size);
+
+/* Inside a transaction: OK when name is an enabled operator of this
+ * station; UNKNOWN_OPERATOR with the reason in msg when name is "" (none
+ * given and no default), unknown or disabled; INTERNAL with msg on a disk
+ * error (outbox_operator.c). */
+hb_result_t hb_outbox__operator_check(hb_outbox_t *self, const char *name, char *msg, size_t msg_size);
+
+/* A result's values as ops.params stores them: one "name=value" per line
+ * (names hold no '=', neither holds a newline: hb_wire_validate). Room
+ * for HB_PARAMS_MAX of them. (outbox_params.c) */
+#define OB_PARAMS_TEXT_BYTES (HB_PARAMS_MAX * (HB_PARAM_NAME_BYTES_MAX + HB_PARAM_VALUE_BYTES_MAX + 2) + 1)
+/* r's values into out (size >= OB_PARAMS_TEXT_BYTES); false when it has
+ * none (ops.params stays NULL). */
+bool hb_outbox__params_format(const Hourbank__OpResult *r, char *out, size_t size);
+/* Text column col of st (ops.params) into q->params and q->n_params; each
+ * Param, its strings and the array are malloc'ed (hb_outbox__params_free). */
+void hb_outbox__params_read(sqlite3_stmt *st, int col, Hourbank__QueuedOp *q);
+void hb_outbox__params_free(Hourbank__QueuedOp *q);
 
 /* Copies text column col of st into dst (size bytes, always terminated,
  * cut if longer; NULL becomes ""). */

@@ -37,8 +37,14 @@
  * 4: meta gains time_zone: the zone of the station's district as central's
  * last Welcome said it ("" until one has), so that a station restarted
  * offline still tells the CLI which local days to read and print in.
+ * 5: table operators (the station's operators: name, argon2id PIN hash,
+ * disabled, created_at); ops gain operator (who entered the op, as in its
+ * payload; NULL in ops saved before) and params (the result's values as
+ * central sent them: one "name=value" per line, NULL when none), and kind
+ * may be 'donation' (the ops table is rebuilt: SQLite cannot change a
+ * CHECK constraint in place).
  * Older files are upgraded at open, step by step. */
-#define OUTBOX_SCHEMA_VERSION 4
+#define OUTBOX_SCHEMA_VERSION 5
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 /* A PRAGMA's answer as text. */
@@ -55,6 +61,7 @@
  *   service:  member_a = provider, member_b = recipient, minutes
  *   gift:     member_a = from, member_b = to, minutes
  *   void:     void_seq = the target's seq when the target is this station's
+ *   donation: member_a = the donor, minutes
  * result is NULL while pending. in_directory is 0 while the op's effect is
  * not yet in the cached directory's balances: pending, or acked OK and no
  * complete directory sync since (rejected ops get 1 at once).
@@ -62,6 +69,61 @@
  * highest seq in ops: a save writes only its op row (one page less to
  * fsync per save); compaction raises meta.last_seq before it deletes, and
  * hb_outbox_confirm_marks() raises it, so a seq is never handed out twice. */
+#define OPS_TABLE_SQL(table)                                                                                   \
+    "CREATE TABLE " table " ("                                                                                \
+    " seq INTEGER PRIMARY KEY CHECK (seq > 0),"                                                               \
+    " kind TEXT NOT NULL CHECK (kind IN ('register', 'service', 'gift', 'void', 'donation')),"                \
+    " payload BLOB NOT NULL,"                                                                                 \
+    " summary TEXT NOT NULL,"                                                                                 \
+    " saved_at INTEGER NOT NULL,"                                                                             \
+    " member_a TEXT,"                                                                                         \
+    " member_b TEXT,"                                                                                         \
+    " minutes INTEGER NOT NULL DEFAULT 0,"                                                                    \
+    " name TEXT,"                                                                                             \
+    " void_seq INTEGER,"                                                                                      \
+    " result INTEGER CHECK (result IS NULL OR result > 0),"                                                   \
+    " message TEXT,"                                                                                          \
+    " transfer_id INTEGER,"                                                                                   \
+    " acked_at INTEGER,"                                                                                      \
+    " dismissed INTEGER NOT NULL DEFAULT 0 CHECK (dismissed IN (0, 1)),"                                      \
+    " in_directory INTEGER NOT NULL DEFAULT 0 CHECK (in_directory IN (0, 1)),"                                \
+    " request_id TEXT,"                                                                                       \
+    " note TEXT,"                                                                                             \
+    " prior_result INTEGER,"                                                                                  \
+    " prior_message TEXT,"                                                                                    \
+    " prior_transfer_id INTEGER,"                                                                             \
+    " changed_at INTEGER,"                                                                                    \
+    " operator TEXT,"                                                                                         \
+    " params TEXT,"                                                                                           \
+    " CHECK ((result IS NULL) = (acked_at IS NULL))"                                                          \
+    ") STRICT;"
+/* The columns of ops in version 4, copied as they are by the upgrade. */
+#define OPS_V4_COLUMNS                                                                                        \
+    "seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name, void_seq, result, message,"    \
+    " transfer_id, acked_at, dismissed, in_directory, request_id, note, prior_result, prior_message,"         \
+    " prior_transfer_id, changed_at"
+#define OPS_INDEXES_SQL                                                                                       \
+    "CREATE INDEX ops_pending ON ops (seq) WHERE result IS NULL;"                                             \
+    "CREATE INDEX ops_rejected ON ops (seq) WHERE result <> " OB_SQL_OK " AND dismissed = 0;"                 \
+    "CREATE INDEX ops_acked ON ops (acked_at) WHERE result IS NOT NULL;"                                      \
+    "CREATE INDEX ops_unsettled_a ON ops (member_a) WHERE in_directory = 0;"                                  \
+    /* as member_b only a gift's receiver gains (a service's recipient does                                   \
+     * not pay here: EFFECT_AS_B in outbox_dir.c), so services stay out */                                    \
+    "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';"            \
+    "CREATE INDEX ops_unsettled_voids ON ops (void_seq) WHERE in_directory = 0 AND void_seq IS NOT NULL;"     \
+    "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"                                  \
+    "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"                       \
+    "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;"
+/* operators: who may save here (hb_outbox_operator_*, outbox_operator.c).
+ * pin_hash: crypto_pwhash_str (argon2id), NULL = no PIN set. */
+#define OPERATORS_TABLE_SQL                                                                                   \
+    "CREATE TABLE operators ("                                                                                \
+    " name TEXT PRIMARY KEY,"                                                                                 \
+    " pin_hash TEXT,"                                                                                         \
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"                                        \
+    " created_at INTEGER NOT NULL"                                                                            \
+    ") STRICT;"
+
 static const char SCHEMA_SQL[] =
     "CREATE TABLE meta ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -75,42 +137,9 @@ static const char SCHEMA_SQL[] =
     " restored INTEGER NOT NULL DEFAULT 0 CHECK (restored IN (0, 1)),"
     " time_zone TEXT NOT NULL DEFAULT ''"
     ") STRICT;"
-    "CREATE TABLE ops ("
-    " seq INTEGER PRIMARY KEY CHECK (seq > 0),"
-    " kind TEXT NOT NULL CHECK (kind IN ('register', 'service', 'gift', 'void')),"
-    " payload BLOB NOT NULL,"
-    " summary TEXT NOT NULL,"
-    " saved_at INTEGER NOT NULL,"
-    " member_a TEXT,"
-    " member_b TEXT,"
-    " minutes INTEGER NOT NULL DEFAULT 0,"
-    " name TEXT,"
-    " void_seq INTEGER,"
-    " result INTEGER CHECK (result IS NULL OR result > 0),"
-    " message TEXT,"
-    " transfer_id INTEGER,"
-    " acked_at INTEGER,"
-    " dismissed INTEGER NOT NULL DEFAULT 0 CHECK (dismissed IN (0, 1)),"
-    " in_directory INTEGER NOT NULL DEFAULT 0 CHECK (in_directory IN (0, 1)),"
-    " request_id TEXT,"
-    " note TEXT,"
-    " prior_result INTEGER,"
-    " prior_message TEXT,"
-    " prior_transfer_id INTEGER,"
-    " changed_at INTEGER,"
-    " CHECK ((result IS NULL) = (acked_at IS NULL))"
-    ") STRICT;"
-    "CREATE INDEX ops_pending ON ops (seq) WHERE result IS NULL;"
-    "CREATE INDEX ops_rejected ON ops (seq) WHERE result <> " OB_SQL_OK " AND dismissed = 0;"
-    "CREATE INDEX ops_acked ON ops (acked_at) WHERE result IS NOT NULL;"
-    "CREATE INDEX ops_unsettled_a ON ops (member_a) WHERE in_directory = 0;"
-    /* as member_b only a gift's receiver gains (a service's recipient does
-     * not pay here: EFFECT_AS_B in outbox_dir.c), so services stay out */
-    "CREATE INDEX ops_unsettled_gifts ON ops (member_b) WHERE in_directory = 0 AND kind = 'gift';"
-    "CREATE INDEX ops_unsettled_voids ON ops (void_seq) WHERE in_directory = 0 AND void_seq IS NOT NULL;"
-    "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"
-    "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"
-    "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;"
+    OPS_TABLE_SQL("ops")
+    OPS_INDEXES_SQL
+    OPERATORS_TABLE_SQL
     "CREATE TABLE members ("
     " member_no TEXT PRIMARY KEY,"
     " name TEXT NOT NULL,"
@@ -141,6 +170,14 @@ static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
           "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"
           "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;",
     [3] = "ALTER TABLE meta ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';",
+    /* the CHECK on kind changes: a new table, the rows copied, the indexes
+     * made again (DROP TABLE drops the old ones) */
+    [4] = OPS_TABLE_SQL("ops_v5")
+          "INSERT INTO ops_v5 (" OPS_V4_COLUMNS ") SELECT " OPS_V4_COLUMNS " FROM ops;"
+          "DROP TABLE ops;"
+          "ALTER TABLE ops_v5 RENAME TO ops;"
+          OPS_INDEXES_SQL
+          OPERATORS_TABLE_SQL,
 };
 
 /* ---- open ---- */
@@ -304,7 +341,7 @@ static const char *
 stmt_sql(int id)
 {
     const char *const in[] = {hb_outbox__queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__query_sql[id],
-                              hb_outbox__resync_sql[id], hb_outbox__save_sql[id]};
+                              hb_outbox__resync_sql[id], hb_outbox__save_sql[id], hb_outbox__operator_sql[id]};
     const char *sql = NULL;
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         hb_assert(sql == NULL || in[i] == NULL);

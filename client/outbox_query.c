@@ -14,7 +14,7 @@
 /* The columns queued_op_from_row reads, in its order. */
 #define QUEUED_OP_COLUMNS                                                                                        \
     "seq, kind, summary, saved_at, result, message, note, acked_at, transfer_id, request_id, prior_result,"     \
-    " prior_message, dismissed"
+    " prior_message, dismissed, operator, params"
 
 const char *const hb_outbox__query_sql[OB_STMT_COUNT] = {
     [OB_LIST_PENDING] = "SELECT " QUEUED_OP_COLUMNS " FROM ops WHERE result IS NULL ORDER BY seq LIMIT ?1",
@@ -47,6 +47,8 @@ queued_op_from_row(sqlite3_stmt *st)
     q->prior_result = (Hourbank__Result) sqlite3_column_int(st, 10);
     q->prior_message = hb_outbox__column_strdup(st, 11);
     q->dismissed = sqlite3_column_int(st, 12) != 0;
+    q->operator_ = hb_outbox__column_strdup(st, 13);          /* NULL -> "": saved before operators */
+    hb_outbox__params_read(st, 14, q);
     return q;
 }
 
@@ -140,6 +142,8 @@ hb_outbox_queue_free(Hourbank__QueueReply *reply)
         free(q->note);
         free(q->request_id);
         free(q->prior_message);
+        free(q->operator_);
+        hb_outbox__params_free(q);
         free(q);
     }
     free(reply->ops);

@@ -41,7 +41,7 @@ const char *const hb_outbox__resync_sql[OB_STMT_COUNT] = {
         " changed_at = CASE WHEN coalesce(prior_result, result) = ?2 THEN NULL ELSE ?5 END,"
         " dismissed = CASE WHEN result = ?2 THEN dismissed ELSE 0 END,"
         " in_directory = CASE WHEN result = ?2 THEN in_directory ELSE (?2 <> " OB_SQL_OK ") END,"
-        " result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5"
+        " result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5, params = ?6"
         " WHERE seq = ?1 AND result IS NOT NULL",
     [OB_HELD_COUNT] = "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM ops"
                       " WHERE seq > ?1 AND seq <= ?2",
@@ -61,6 +61,9 @@ hb_outbox__result_change(hb_outbox_t *self, const Hourbank__OpResult *r, int hel
     sqlite3_bind_text(st, 3, r->message ? r->message : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64) r->transfer_id);
     sqlite3_bind_int64(st, 5, now);
+    char params[OB_PARAMS_TEXT_BYTES];
+    if (hb_outbox__params_format(r, params, sizeof params))
+        sqlite3_bind_text(st, 6, params, -1, SQLITE_TRANSIENT);
     if (hb_outbox__run(self, st) != 0)
         return hb_outbox__fail(self, "store a changed result", msg, msg_size);
     if (held != (int) r->result)

@@ -32,7 +32,8 @@ const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
     [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
-                     " void_seq, request_id, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     " void_seq, request_id, note, operator)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     /* the unique partial index ops_request */
     [OB_REQUEST_GET] = "SELECT seq, kind, member_a, payload FROM ops WHERE request_id = ?1",
 };
@@ -79,6 +80,10 @@ op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
         ix->note = op->void_op->reason;
         if (op->void_op->target->station_id == self->station_id && op->void_op->target->seq <= INT64_MAX)
             ix->void_seq = (int64_t) op->void_op->target->seq;
+        break;
+    case HOURBANK__OP__KIND_DONATION:
+        *ix = (ob_index_t) {"donation", op->donation->member, NULL, NULL, op->donation->minutes, 0,
+                            op->donation->reason};
         break;
     default: hb_unreachable();
     }
@@ -141,6 +146,10 @@ summary_format(char *out, size_t size, const Hourbank__Op *op)
     case HOURBANK__OP__KIND_VOID_OP:
         snprintf(out, size, "void station %" PRIu32 " seq %" PRIu64 ": %s", op->void_op->target->station_id,
                  op->void_op->target->seq, op->void_op->reason);
+        break;
+    case HOURBANK__OP__KIND_DONATION:
+        amount_format(amount, sizeof amount, op->donation->minutes);
+        snprintf(out, size, "donation %s " ARROW " pool %s", op->donation->member, amount);
         break;
     default: hb_unreachable();
     }
@@ -263,6 +272,8 @@ op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, int64_t
         sqlite3_bind_text(st, 11, request_id, -1, SQLITE_STATIC);
     if (ix.note)
         sqlite3_bind_text(st, 12, ix.note, -1, SQLITE_STATIC);
+    if (s->op.operator_[0] != '\0')
+        sqlite3_bind_text(st, 13, s->op.operator_, -1, SQLITE_STATIC);
     return hb_outbox__run(self, st);
 }
 
@@ -309,12 +320,13 @@ request_same(sqlite3_stmt *st, const Hourbank__Op *op)
 }
 
 /* Inside BEGIN IMMEDIATE: OK, with v->repeated and the stored save's seq
+ * (op: v's op as it would be stored, its operator filled in)
  * and member number when v's request id is stored already (committed, or
  * earlier in this group); OK without repeated when it is not (or v has
  * none); EXISTS_WITH_DIFFERENT_PAYLOAD when the id names other work; a disk
  * error (s->db_error). */
 static hb_result_t
-request_find(hb_outbox_t *self, hb_outbox_save_t *v, ob_save_t *s)
+request_find(hb_outbox_t *self, hb_outbox_save_t *v, const Hourbank__Op *op, ob_save_t *s)
 {
     if (v->request_id == NULL || v->request_id[0] == '\0')
         return HB_RESULT_OK;
@@ -328,7 +340,7 @@ request_find(hb_outbox_t *self, hb_outbox_save_t *v, ob_save_t *s)
     uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
     bool registration = strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0;
     hb_result_t r = HB_RESULT_OK;
-    if (!request_same(st, v->op)) {
+    if (!request_same(st, op)) {
         snprintf(v->msg, sizeof v->msg, "request id \"%s\" was used for other work (station %" PRIu32 ", seq %" PRIu64
                  "): nothing was saved; save this as new work without that request id", v->request_id,
                  self->station_id, seq);
@@ -352,16 +364,22 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
 {
     memset(s, 0, sizeof *s);
     hb_assert(m->last_seq < INT64_MAX);
-    hb_result_t r = request_find(self, v, s);
+    /* the op as it is stored: with the default operator when it names none */
+    Hourbank__Op op = *v->op;
+    if (op.operator_[0] == '\0' && v->default_operator)
+        op.operator_ = (char *) (uintptr_t) v->default_operator;
+    hb_result_t r = request_find(self, v, &op, s);
+    if (r == HB_RESULT_OK && !v->repeated && check)
+        r = hb_outbox__operator_check(self, op.operator_, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && !v->repeated && check)
+        r = hb_outbox__check(self, &op, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_INTERNAL)
+        s->db_error = true;  /* a check could not read the file */
     if (r != HB_RESULT_OK || v->repeated) {
         v->result = r;
         return r;  /* answered as before, or refused: nothing stored */
     }
-    r = check ? hb_outbox__check(self, v->op, v->msg, sizeof v->msg) : HB_RESULT_OK;
-    if (r == HB_RESULT_INTERNAL)
-        s->db_error = true;  /* a check could not read the file */
-    if (r == HB_RESULT_OK)
-        r = save_build(self, v->op, m, s, v->msg, sizeof v->msg);
+    r = save_build(self, &op, m, s, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK)
         r = space_check(self, group, hb_outbox__op_bytes(s->payload_len, s->summary, v->request_id), v->msg,
                         sizeof v->msg);

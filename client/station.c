@@ -44,6 +44,31 @@ on_signal(int sig)
         stop_requested = 1;
 }
 
+/* station.yaml's default_operator is in table operators: added without a
+ * PIN at the first start that names it (logged). 0, or -1 with msg. */
+static int
+default_operator_ensure(hb_outbox_t *outbox, const hb_station_conf_t *conf, char *msg, size_t msg_size)
+{
+    const char *name = conf->default_operator;
+    if (name[0] == '\0')
+        return 0;
+    int state = hb_outbox_operator_state(outbox, name);
+    if (state < 0) {
+        snprintf(msg, msg_size, "could not read the operators of outbox \"%s\"", conf->outbox_path);
+        return -1;
+    }
+    if (state == 2)
+        hb_log_warn("default_operator \"%s\" is disabled: saves that name no operator are refused until"
+                    " station.yaml names another", name);
+    if (state != 0)
+        return 0;
+    hb_result_t r = hb_outbox_operator_add(outbox, name, "", (int64_t) time(NULL), msg, msg_size);
+    if (r != HB_RESULT_OK)
+        return -1;
+    hb_log_info("default_operator \"%s\" added to the operators (no PIN)", name);
+    return 0;
+}
+
 hb_station_t *
 hb_station_new(const char *config_path, hb_station_conf_t *conf)
 {
@@ -71,6 +96,8 @@ hb_station_new(const char *config_path, hb_station_conf_t *conf)
                  (unsigned) conf->member_serial_min, (unsigned) conf->member_serial_max);
         hb_outbox_destroy(&self->outbox);
     }
+    if (self->outbox && default_operator_ensure(self->outbox, conf, msg, sizeof msg) != 0)
+        hb_outbox_destroy(&self->outbox);
     if (self->outbox) {
         hb_outbox_set_serials(self->outbox, conf->member_serial_min, conf->member_serial_max);
         self->api = hb_api_new(self->ctx, conf, self->outbox, msg, sizeof msg);
@@ -125,6 +152,7 @@ restart_settings(const hb_station_conf_t *old, const hb_station_conf_t *conf, ch
         {"outbox_max_bytes", conf->outbox_max_bytes != old->outbox_max_bytes},
         {"member_serial_min", conf->member_serial_min != old->member_serial_min},
         {"member_serial_max", conf->member_serial_max != old->member_serial_max},
+        {"default_operator", strcmp(conf->default_operator, old->default_operator) != 0},
     };
     what[0] = '\0';
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {

@@ -5,7 +5,7 @@
  * level, batch size and retention at once; a changed central_endpoint,
  * central_public_key or key file (also the same file with a new key in it)
  * makes a new link to central with them (hello again, resend what is not
- * acked); a changed identity, outbox or local endpoint is logged as
+ * acked); a changed identity, outbox, local endpoint or default_operator is logged as
  * needing a restart, and then nothing of the link changes either. */
 #ifndef HB_STATION_H
 #define HB_STATION_H

@@ -129,6 +129,7 @@ typedef struct {
     uint32_t batch_ops;                          /* default HB_BATCH_OPS_MAX, 1..HB_BATCH_OPS_MAX */
     uint32_t member_serial_min;                  /* default 1 */
     uint32_t member_serial_max;                  /* default HB_MEMBER_SERIAL_MAX */
+    char default_operator[HB_OPERATOR_BYTES_MAX + 1]; /* "" = none: every save names its operator */
 } hb_station_conf_t;
 
 /* Load and validate. Returns a config the caller owns (free with

@@ -10,6 +10,7 @@
 #include "hb_assert.h"
 #include "hb_keyfile.h"
 #include "hb_log.h"
+#include "hb_utf8.h"
 #include "hb_zone.h"
 
 #include <inttypes.h>
@@ -49,6 +50,28 @@ check_ipc_endpoint(const char *value)
     if (starts_with(value, "ipc://"))
         return NULL;
     return "must be an ipc endpoint such as \"ipc:///run/hourbank/station.sock\"";
+}
+
+#define TEXT_OF_(x) #x
+#define TEXT_OF(x) TEXT_OF_(x)
+#define OPERATOR_CHARS_TEXT TEXT_OF(HB_OPERATOR_CHARS_MAX)
+/* An operator's name as Op.operator takes it: valid UTF-8, one line, at
+ * most HB_OPERATOR_CHARS_MAX characters ("" = none). */
+static const char *
+check_operator_name(const char *value)
+{
+    size_t len = strlen(value), chars = 0;
+    for (size_t at = 0, n; at < len; at += n, chars++) {
+        uint32_t cp;
+        n = hb_utf8_decode((const unsigned char *) value + at, len - at, &cp);
+        if (n == 0)
+            return "must be valid UTF-8";
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+            return "must be one line without control characters";
+    }
+    if (chars > HB_OPERATOR_CHARS_MAX)
+        return "must be at most " OPERATOR_CHARS_TEXT " characters";
+    return NULL;
 }
 
 static const char *
@@ -501,6 +524,8 @@ static const hb_config_field_t station_fields[] = {
      AT(hb_station_conf_t, member_serial_min)},
     {.key = "member_serial_max", .type = HB_CONFIG_INT, .min = 1, .max = HB_MEMBER_SERIAL_MAX,
      .def = HB_MEMBER_SERIAL_MAX, AT(hb_station_conf_t, member_serial_max)},
+    {.key = "default_operator", .type = HB_CONFIG_STRING, .check = check_operator_name,
+     AT(hb_station_conf_t, default_operator)},
 };
 /* --check-config reads the key files too (the daemon needs both; the CLI,
  * which also loads station.yaml, may not be allowed to read the secret

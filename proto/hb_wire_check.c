@@ -19,6 +19,9 @@
 /* A time zone field quoted back: each byte may become \xNN. */
 #define QUOTED_ZONE_BYTES (HB_TIME_ZONE_BYTES_MAX * 4 + 1)
 
+/* The characters of a result value's name (Param.name). */
+#define PARAM_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
+
 /* ---- errors ---- */
 
 void
@@ -155,8 +158,9 @@ hb_wire__check_phone(hb_wire_error_t *err, const char *where, const char *phone)
     return 0;
 }
 
-/* Result values: at most HB_PARAMS_MAX, each a non-empty one-line name
- * and a one-line value (PROTOCOL.md, "Result values"). */
+/* Result values: at most HB_PARAMS_MAX, each a name of lowercase letters,
+ * digits and '_' (a key such as "held_minutes") and a one-line value
+ * (PROTOCOL.md, "Result values"). */
 int
 hb_wire__check_params(hb_wire_error_t *err, const char *where, Hourbank__Param *const *params, size_t n)
 {
@@ -173,6 +177,11 @@ hb_wire__check_params(hb_wire_error_t *err, const char *where, Hourbank__Param *
             return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sparams[%zu] is missing", where, i);
         if (CHECK_TEXTS(err, sub, params[i], rules) != 0)
             return -1;
+        const char *name = params[i]->name;
+        if (strspn(name, PARAM_NAME_CHARS) != strlen(name))
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sname has byte 0x%02X at %zu: a value's name is"
+                        " lowercase letters, digits and '_'", sub, (unsigned char) name[strspn(name, PARAM_NAME_CHARS)],
+                        strspn(name, PARAM_NAME_CHARS));
     }
     return 0;
 }

@@ -107,11 +107,12 @@ validate_op_kind(hb_wire_error_t *err, const char *where, const Hourbank__Op *op
  * encodes them again), fits HB_OP_BYTES_MAX: the station stores ops in a
  * buffer of that size (client/outbox.c). In a SaveRequest it must leave
  * room for what the station adds: the seq (a tag byte and a varint), an
- * allocated member number (tag, length byte and number) and one more byte
- * of length prefix for the grown register_member. Call only once the kind
- * is known valid (no NULL sub-message). */
+ * allocated member number (tag, length byte and number), one more byte
+ * of length prefix for the grown register_member, and its default
+ * operator for an op that names none (tag, two bytes of length, name).
+ * Call only once the kind is known valid (no NULL sub-message). */
 #define VARINT_BYTES_MAX 10
-#define SAVE_GROWTH_BYTES (1 + VARINT_BYTES_MAX + 2 + HB_MEMBER_NO_BYTES_MAX + 1)
+#define SAVE_GROWTH_BYTES (1 + VARINT_BYTES_MAX + 2 + HB_MEMBER_NO_BYTES_MAX + 1 + 1 + 2 + HB_OPERATOR_BYTES_MAX)
 _Static_assert(SAVE_GROWTH_BYTES < HB_OP_BYTES_MAX, "room for an op in a SaveRequest");
 
 static int

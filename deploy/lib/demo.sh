@@ -94,6 +94,7 @@ secret_key_file: keys/station-$s.secret
 outbox_path: outbox-$s.sqlite
 ipc_endpoint: "ipc://$STATE/run/station-$s.sock"
 log_level: info
+default_operator: demo
 YAML
     done
     cat >"$STATE/admin.yaml" <<YAML

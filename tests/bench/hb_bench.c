@@ -640,6 +640,9 @@ inproc_open(save_env_t *x)
     x->ob = hb_outbox_open(path, 1, "QX03", HB_OUTBOX_BYTES_DEFAULT, msg, sizeof msg);
     if (!x->ob)
         die(msg);
+    /* as hourbank-station: its default_operator, checked at every save */
+    if (hb_outbox_operator_add(x->ob, HB_H_DEFAULT_OPERATOR, "", (int64_t) time(NULL), msg, sizeof msg) != HB_RESULT_OK)
+        die(msg);
     for (int i = 0; i < 2; i++) {
         hb_h_batch_t *b = hb_h_batch_new();
         hb_h_batch_register(b, 0, "", "Bench", i ? 2 : 1, i ? 1936 : 1960, NULL);
@@ -659,7 +662,7 @@ inproc_loop(save_env_t *x, long k)
     for (long i = 0; i < k; i++) {
         hb_h_batch_t *b = hb_h_batch_new();
         hb_h_batch_service(b, 0, (int64_t) time(NULL), x->ob_members[0], x->ob_members[1], 30, "personal-care");
-        hb_outbox_save_t v = {.op = hb_h_batch_op(b, 0)};
+        hb_outbox_save_t v = {.op = hb_h_batch_op(b, 0), .default_operator = HB_H_DEFAULT_OPERATOR};
         if (hb_outbox_save_group(x->ob, &v, 1, true, (int64_t) time(NULL)) != 1)
             die(v.msg);
         hb_h_batch_free(&b);

@@ -488,6 +488,8 @@ resend_range(sta_t *s, uint64_t from, size_t len, const crow_t *rows)
             hb_h_batch_gift(b, seq, r->at, s->members[r->a], s->members[r->b], r->minutes);
         else
             hb_h_batch_service(b, seq, r->at, s->members[r->a], s->members[r->b], r->minutes, "personal-care");
+        /* as the station stored it: under its default_operator */
+        hb_h_batch_op(b, (size_t) (seq - from))->operator_ = (char *) (uintptr_t) HB_H_DEFAULT_OPERATOR;
     }
     Hourbank__Envelope *ack = hb_h_client_call(s->direct, hb_h_batch_envelope(b), RESEND_WAIT_MS);
     hb_h_batch_free(&b);

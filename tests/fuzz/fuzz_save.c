@@ -70,7 +70,8 @@ check_central_accepts(const uint8_t *payload, size_t payload_len)
 }
 
 /* What hb_outbox_save builds (save_build): seq set, member number
- * allocated (a save may not name one), then packed. */
+ * allocated (a save may not name one), the default operator when it names
+ * none, then packed. */
 static void
 check_as_saved(const Hourbank__Op *op)
 {
@@ -78,9 +79,16 @@ check_as_saved(const Hourbank__Op *op)
     if (allocated[0] == '\0')
         FUZZ_CHECK(hb_memberno_format(allocated, sizeof allocated, ALLOCATED_COMMUNITY, HB_MEMBER_SERIAL_MAX) == 0,
                    "formatting the allocated member number");
+    /* the longest default operator the station may fill in (4-byte characters) */
+    static char operator_name[HB_OPERATOR_BYTES_MAX + 1];
+    if (operator_name[0] == '\0')
+        for (int i = 0; i < HB_OPERATOR_CHARS_MAX; i++)
+            memcpy(operator_name + 4 * i, "\xF0\x9F\x98\x80", 4);
     Hourbank__Op saved = *op;
     Hourbank__RegisterMember reg;
     saved.seq = ASSIGNED_SEQ;
+    if (op->operator_[0] == '\0')
+        saved.operator_ = operator_name;
     if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
         reg = *op->register_member;
         FUZZ_CHECK(reg.member_no[0] == '\0', "accepted a save naming member number \"%s\"", reg.member_no);

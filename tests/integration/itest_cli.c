@@ -416,10 +416,10 @@ test_queue_and_status(void **state)
     char want[512];
     assert_true(strncmp(g_out, "link up, last sync ", 19) == 0);
     out_has("; 0 pending, 1 rejected\nOP ");
-    out_has("  SAVED             KIND     STATUS    DETAILS\n");
+    out_has("  SAVED             KIND     BY    STATUS    DETAILS\n");  /* BY: who entered it */
     snprintf(want, sizeof want, "1:%llu  ", seq);
     out_has(want);
-    out_has("  service  rejected  ");
+    out_has("  service  " HB_H_DEFAULT_OPERATOR "  rejected  ");
     out_has("(INSUFFICIENT_BALANCE)\n");
     out_has("once a rejected operation is dealt with: hourbank queue dismiss SEQ\n");
     S("queue", "--rejected", "--json");
@@ -534,7 +534,7 @@ test_offline(void **state)
     char want[2048];
     snprintf(want, sizeof want, "\n1:%llu  ", seq);
     out_has(want);
-    out_has("  service  pending  ");
+    out_has("  service  " HB_H_DEFAULT_OPERATOR "  pending  ");
     S("status", "--json");
     expect_ok();
     assert_null(strstr(g_out, "\"link\": \"up\""));

@@ -674,8 +674,10 @@ station1_saves(op_t ops[3], char a[32], char b[32])
     assert_int_equal(hb_h_save(cl, op_service(&ops[2], a, b, 60, "personal-care"), &code, NULL, msg, sizeof msg), 3);
     assert_true(hb_h_wait_drained(cl, 30));
     hb_h_client_destroy(&cl);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         ops[i].op.seq = (uint64_t) i + 1;
+        ops[i].op.operator_ = (char *) (uintptr_t) HB_H_DEFAULT_OPERATOR;  /* the station's default_operator */
+    }
     ops[0].reg.member_no = a;
     ops[1].reg.member_no = b;
 }

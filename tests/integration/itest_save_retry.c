@@ -486,7 +486,8 @@ test_queue_show_find_changed(void **state)
     CLI("queue", "show", ref + 2, "--json");  /* the SEQ alone */
     expect_ok();
     out_has("\"status\": \"accepted\",\n  \"result\": null,\n  \"code\": null,\n  \"message\": null,\n"
-            "  \"note\": \"50% off_peak visit\",\n  \"acked_at\": \"20");
+            "  \"note\": \"50% off_peak visit\",\n  \"operator\": \"" HB_H_DEFAULT_OPERATOR "\",\n"
+            "  \"params\": {},\n  \"acked_at\": \"20");
     out_has("\"dismissed\": false,\n  \"changed\": false,\n");
     CLI("queue", "show", "1:999999");
     assert_int_equal(g_rc, 66);

@@ -674,7 +674,8 @@ hb_h_station_init(hb_h_station_t *s, const hb_h_central_t *c, uint32_t id, int64
             "log_level: debug\n"
             "outbox_max_bytes: %lld\n"
             "member_serial_min: %d\n"
-            "member_serial_max: %d\n",
+            "member_serial_max: %d\n"
+            "default_operator: " HB_H_DEFAULT_OPERATOR "\n",
             id, hb_h_station_community(id), c->endpoint, c->central_pub, s->ipc,
             (long long) (outbox_max_bytes ? outbox_max_bytes : HB_OUTBOX_BYTES_DEFAULT),
             id % 2 ? 1 : 500000, id % 2 ? 499999 : 999999);

@@ -75,6 +75,9 @@ Hourbank__Envelope *hb_h_batch_envelope(hb_h_batch_t *b);
 /* ---- a real hourbank-central on a fresh database ---- */
 #define HB_H_STATIONS 4      /* in central.yaml by default */
 #define HB_H_STATIONS_MAX 8  /* with hb_h_central_init_stations */
+/* The default_operator of every harness station: saves that name no
+ * operator are recorded under it. */
+#define HB_H_DEFAULT_OPERATOR "desk"
 typedef struct {
     char dir[512];
     char conf[640];

@@ -1474,7 +1474,7 @@ test_fake_queue(void **state)
                                   "    {\n      \"seq\": 40,\n      \"op_ref\": \"7:40\",\n      \"kind\": \"service\",\n"));
     assert_non_null(strstr(r.out, "      \"status\": \"rejected\",\n      \"result\": \"INSUFFICIENT_BALANCE\",\n"
                                   "      \"code\": 12,\n      \"message\": \"the payer holds 2h 30m\",\n"
-                                  "      \"note\": null,\n      \"acked_at\": null,\n      \"transfer_id\": null,\n"
+                                  "      \"note\": null,\n      \"operator\": null,\n      \"params\": {},\n      \"acked_at\": null,\n      \"transfer_id\": null,\n"
                                   "      \"request_id\": null,\n      \"dismissed\": false,\n      \"changed\": false,\n"
                                   "      \"prior_result\": null,\n      \"prior_code\": null,\n"
                                   "      \"prior_message\": null\n    }\n  ]\n}\n"));
@@ -1855,6 +1855,7 @@ test_fake_queue_show(void **state)
         "result        INSUFFICIENT_BALANCE (12): the payer holds 0m\n"
         "transfer      -\n"
         "request id    0123abcd\n"
+        "entered by    -\n"
         "changed       central answered OK when first sent, INSUFFICIENT_BALANCE: the payer holds 0m when resent\n";
     assert_output(RUN("queue", "show", "7:41", "-c", conf), shown);
     Hourbank__Envelope *req = fake_last(&g_fake);
@@ -1868,7 +1869,7 @@ test_fake_queue_show(void **state)
                   "  \"summary\": \"QX03-000128-4 -> " GOOD_NO ", 1h 30m, companionship\",\n"
                   "  \"saved_at\": \"2026-11-29T13:55:00+00:00\",\n  \"status\": \"rejected\",\n"
                   "  \"result\": \"INSUFFICIENT_BALANCE\",\n  \"code\": 12,\n  \"message\": \"the payer holds 0m\",\n"
-                  "  \"note\": \"50% off_peak\",\n  \"acked_at\": \"2026-11-29T14:00:00+00:00\",\n"
+                  "  \"note\": \"50% off_peak\",\n  \"operator\": null,\n  \"params\": {},\n  \"acked_at\": \"2026-11-29T14:00:00+00:00\",\n"
                   "  \"transfer_id\": null,\n  \"request_id\": \"0123abcd\",\n  \"dismissed\": true,\n"
                   "  \"changed\": true,\n  \"prior_result\": \"OK\",\n  \"prior_code\": 1,\n"
                   "  \"prior_message\": null\n}\n");

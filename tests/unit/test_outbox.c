@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "hb_memberno.h"
@@ -868,11 +869,12 @@ test_schema_upgrade(void **state)
                       " ALTER TABLE ops DROP COLUMN request_id; ALTER TABLE ops DROP COLUMN note;"
                       " ALTER TABLE ops DROP COLUMN prior_result; ALTER TABLE ops DROP COLUMN prior_message;"
                       " ALTER TABLE ops DROP COLUMN prior_transfer_id; ALTER TABLE ops DROP COLUMN changed_at;"
-                      " ALTER TABLE meta DROP COLUMN time_zone");
+                      " ALTER TABLE meta DROP COLUMN time_zone; DROP TABLE operators;"
+                      " ALTER TABLE ops DROP COLUMN operator; ALTER TABLE ops DROP COLUMN params");
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "4");
+    assert_string_equal(text, "5");
     sql_text(f->path, "SELECT quote(time_zone) FROM meta", text, sizeof text);
     assert_string_equal(text, "''");  /* not known until central says */
     assert_string_equal(hb_outbox_time_zone(f->ob), "");
@@ -890,6 +892,248 @@ test_schema_upgrade(void **state)
 /* The district's zone central said is kept in the file: a station
  * restarted offline still knows it (issue 12, item 3). A version 3 file
  * gains the column empty. */
+/* Version 4's ops table, as hourbank before operators made it: its CHECK
+ * on kind knows no donation. */
+#define OPS_V4_SQL                                                                                             \
+    "CREATE TABLE ops (seq INTEGER PRIMARY KEY CHECK (seq > 0),"                                              \
+    " kind TEXT NOT NULL CHECK (kind IN ('register', 'service', 'gift', 'void')), payload BLOB NOT NULL,"    \
+    " summary TEXT NOT NULL, saved_at INTEGER NOT NULL, member_a TEXT, member_b TEXT,"                      \
+    " minutes INTEGER NOT NULL DEFAULT 0, name TEXT, void_seq INTEGER,"                                     \
+    " result INTEGER CHECK (result IS NULL OR result > 0), message TEXT, transfer_id INTEGER,"               \
+    " acked_at INTEGER, dismissed INTEGER NOT NULL DEFAULT 0 CHECK (dismissed IN (0, 1)),"                  \
+    " in_directory INTEGER NOT NULL DEFAULT 0 CHECK (in_directory IN (0, 1)), request_id TEXT, note TEXT,"  \
+    " prior_result INTEGER, prior_message TEXT, prior_transfer_id INTEGER, changed_at INTEGER,"             \
+    " CHECK ((result IS NULL) = (acked_at IS NULL))) STRICT;"
+
+static Hourbank__Op *
+donation(op_t *o, Hourbank__Donation *d, const char *member, int64_t minutes, const char *reason)
+{
+    hourbank__op__init(&o->op);
+    hourbank__donation__init(d);
+    o->op.occurred_at = T0;
+    o->op.kind_case = HOURBANK__OP__KIND_DONATION;
+    o->op.donation = d;
+    d->member = (char *) (uintptr_t) member;
+    d->minutes = minutes;
+    d->reason = (char *) (uintptr_t) reason;
+    return &o->op;
+}
+
+/* 4 -> 5: the ops table is rebuilt with its rows (a donation's kind was
+ * refused by version 4's CHECK), table operators and ops.operator and
+ * ops.params appear; pending and acked ops are as they were. */
+static void
+test_schema_upgrade_operators(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    save_service(f, f->a, f->b, 30);
+    save_service(f, f->a, f->b, 45);
+    ack_ok(f, 1, 1, HB_RESULT_OK, T0);
+    hb_outbox_destroy(&f->ob);
+    sql_exec(f->path, "CREATE TABLE ops_old AS SELECT * FROM ops; DROP TABLE ops; DROP TABLE operators;"
+                      OPS_V4_SQL
+                      "INSERT INTO ops SELECT seq, kind, payload, summary, saved_at, member_a, member_b, minutes,"
+                      " name, void_seq, result, message, transfer_id, acked_at, dismissed, in_directory,"
+                      " request_id, note, prior_result, prior_message, prior_transfer_id, changed_at FROM ops_old;"
+                      "DROP TABLE ops_old; CREATE INDEX ops_pending ON ops (seq) WHERE result IS NULL;"
+                      "PRAGMA user_version = 4");
+    char text[256];
+    sql_text(f->path, "SELECT sql FROM sqlite_schema WHERE name = 'ops'", text, sizeof text);
+    assert_null(strstr(text, "donation"));
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    sql_text(f->path, "PRAGMA user_version", text, sizeof text);
+    assert_string_equal(text, "5");
+    sql_text(f->path, "SELECT count(*) FROM pragma_table_info('ops') WHERE name IN ('operator', 'params')", text,
+             sizeof text);
+    assert_string_equal(text, "2");
+    sql_text(f->path, "SELECT group_concat(seq || ':' || coalesce(result, '-') || ':' || minutes, ' ') FROM ops", text,
+             sizeof text);
+    assert_string_equal(text, "1:1:30 2:-:45");
+    sql_text(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'ops'", text,
+             sizeof text);
+    assert_string_equal(text, "9");  /* every index of version 5, made again */
+    assert_int_equal(hb_outbox_last_acked(f->ob), 1);
+    /* a donation is stored now, and counts against the donor's balance */
+    op_t o;
+    Hourbank__Donation d;
+    assert_int_equal(save_ok(f, donation(&o, &d, f->a, 20, "for the pool"), NULL), 3);
+    hb_outbox_member_t m;
+    assert_int_equal(hb_outbox_member(f->ob, f->a, &m), 1);
+    assert_int_equal(m.pending_minutes, 30 + 45 - 20);
+    Hourbank__QueueReply r;
+    assert_int_equal(hb_outbox_get(f->ob, 3, &r), 1);
+    assert_string_equal(r.ops[0]->kind, "donation");
+    assert_string_equal(r.ops[0]->note, "for the pool");
+    assert_non_null(strstr(r.ops[0]->summary, "donation"));
+    hb_outbox_queue_free(&r);
+}
+
+/* Operators: add (a PIN only as argon2id), names unique, disable, list;
+ * a checked save needs an enabled operator (its own or the default) and
+ * is stored with it, in its payload and column; a refused one stores
+ * nothing and takes no seq. */
+static void
+test_operators(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    assert_int_equal(hb_outbox_operator_add(f->ob, "wang", "", T0, f->msg, sizeof f->msg), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_operator_add(f->ob, "li", "246810", T0 + 5, f->msg, sizeof f->msg), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_operator_add(f->ob, "wang", "1234", T0, f->msg, sizeof f->msg), HB_RESULT_DUPLICATE);
+    assert_non_null(strstr(f->msg, "operator \"wang\" exists already"));
+    char text[256];
+    sql_text(f->path, "SELECT pin_hash FROM operators WHERE name = 'li'", text, sizeof text);
+    assert_true(strncmp(text, "$argon2id$", 10) == 0);
+    assert_null(strstr(text, "246810"));
+    assert_int_equal(crypto_pwhash_str_verify(text, "246810", 6), 0);
+    sql_text(f->path, "SELECT quote(pin_hash) FROM operators WHERE name = 'wang'", text, sizeof text);
+    assert_string_equal(text, "NULL");
+    assert_int_equal(hb_outbox_operator_state(f->ob, "wang"), 1);
+    assert_int_equal(hb_outbox_operator_disable(f->ob, "li", f->msg, sizeof f->msg), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_operator_disable(f->ob, "li", f->msg, sizeof f->msg), HB_RESULT_OK);
+    assert_int_equal(hb_outbox_operator_disable(f->ob, "zhao", f->msg, sizeof f->msg), HB_RESULT_NOT_FOUND);
+    assert_int_equal(hb_outbox_operator_state(f->ob, "li"), 2);
+    assert_int_equal(hb_outbox_operator_state(f->ob, "zhao"), 0);
+    Hourbank__OperatorsReply list;
+    assert_int_equal(hb_outbox_operator_list(f->ob, "wang", &list), 2);
+    assert_string_equal(list.operators[0]->name, "li");
+    assert_true(list.operators[0]->disabled && list.operators[0]->has_pin && !list.operators[0]->is_default);
+    assert_int_equal(list.operators[0]->created_at, T0 + 5);
+    assert_string_equal(list.operators[1]->name, "wang");
+    assert_true(!list.operators[1]->disabled && !list.operators[1]->has_pin && list.operators[1]->is_default);
+    hb_outbox_operators_free(&list);
+
+    op_t o[4];
+    hb_outbox_save_t v[4] = {
+        {.op = service(&o[0], f->a, f->b, 30, ""), .default_operator = "wang"}, /* the default */
+        {.op = service(&o[1], f->a, f->b, 30, ""), .default_operator = "li"},   /* disabled */
+        {.op = service(&o[2], f->a, f->b, 30, ""), .default_operator = ""},     /* none at all */
+        {.op = service(&o[3], f->a, f->b, 30, ""), .default_operator = "li"},   /* its own */
+    };
+    o[3].op.operator_ = "wang";
+    o[2].op.operator_ = "zhao";                                                 /* unknown */
+    assert_int_equal(hb_outbox_save_group(f->ob, v, 4, true, T0), 2);
+    assert_int_equal(v[0].result, HB_RESULT_OK);
+    assert_int_equal(v[0].seq, 1);
+    assert_int_equal(v[1].result, HB_RESULT_UNKNOWN_OPERATOR);
+    assert_non_null(strstr(v[1].msg, "operator \"li\" is disabled"));
+    assert_int_equal(v[2].result, HB_RESULT_UNKNOWN_OPERATOR);
+    assert_non_null(strstr(v[2].msg, "operator \"zhao\" is not known"));
+    assert_int_equal(v[3].result, HB_RESULT_OK);
+    assert_int_equal(v[3].seq, 2);
+    o[0].op.operator_ = "";
+    hb_outbox_save_t none = {.op = service(&o[0], f->a, f->b, 30, "")};
+    assert_int_equal(hb_outbox_save_group(f->ob, &none, 1, true, T0), 0);
+    assert_int_equal(none.result, HB_RESULT_UNKNOWN_OPERATOR);
+    assert_non_null(strstr(none.msg, "no operator given"));
+    assert_int_equal(hb_outbox_last_seq(f->ob), 2);
+    sql_text(f->path, "SELECT group_concat(seq || ':' || operator, ' ') FROM ops", text, sizeof text);
+    assert_string_equal(text, "1:wang 2:wang");
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 2);
+    assert_string_equal(batch.ops[0]->operator_, "wang");  /* in the payload sent */
+    assert_string_equal(batch.ops[1]->operator_, "wang");
+    hb_outbox_batch_free(&batch);
+    Hourbank__QueueReply r;
+    assert_int_equal(hb_outbox_get(f->ob, 1, &r), 1);
+    assert_string_equal(r.ops[0]->operator_, "wang");
+    hb_outbox_queue_free(&r);
+}
+
+/* The largest op a SaveRequest may carry (unknown fields included), with
+ * no operator, grows by the longest default operator and an allocated
+ * member number and still fits the outbox's payload buffer. */
+static void
+test_largest_save_fits_with_default_operator(void **state)
+{
+    fixture_t *f = *state;
+    static char op_name[HB_OPERATOR_BYTES_MAX + 1];
+    for (int i = 0; i < HB_OPERATOR_CHARS_MAX; i++)
+        memcpy(op_name + 4 * i, "\xF0\x9F\x98\x80", 4);  /* 4 bytes each: the byte bound */
+    assert_int_equal(hb_outbox_operator_add(f->ob, op_name, "", T0, f->msg, sizeof f->msg), HB_RESULT_OK);
+    static uint8_t bytes[HB_OP_BYTES_MAX];
+    ProtobufCMessageUnknownField field = {99, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, 0, bytes};
+    op_t o;
+    Hourbank__Op *op = registration(&o, "", "Zhao Padded");
+    o.reg.phone = "+86 25 8888-1234-5678 90";
+    op->base.n_unknown_fields = 1;
+    op->base.unknown_fields = &field;
+    hb_wire_error_t err;
+    size_t pad = 0x80;  /* a two-byte length prefix from here on */
+    for (;; pad++) {
+        bytes[0] = (uint8_t) (0x80 | (pad & 0x7F));
+        bytes[1] = (uint8_t) (pad >> 7);
+        memset(bytes + 2, 'x', pad);
+        field.len = pad + 2;
+        if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
+            break;
+    }
+    assert_non_null(strstr(err.message, "op encodes to"));
+    pad--;  /* the largest accepted */
+    bytes[0] = (uint8_t) (0x80 | (pad & 0x7F));
+    bytes[1] = (uint8_t) (pad >> 7);
+    field.len = pad + 2;
+    assert_int_equal(hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err), 0);
+    hb_outbox_save_t v = {.op = op, .default_operator = op_name};
+    assert_int_equal(hb_outbox_save_group(f->ob, &v, 1, true, T0), 1);
+    assert_int_equal(v.result, HB_RESULT_OK);
+    Hourbank__Batch batch;
+    assert_int_equal(hb_outbox_next_batch(f->ob, 0, HB_BATCH_OPS_MAX, HB_MSG_BYTES_MAX, &batch), 1);
+    assert_string_equal(batch.ops[0]->operator_, op_name);
+    assert_true(hourbank__op__get_packed_size(batch.ops[0]) <= HB_OP_BYTES_MAX);
+    assert_int_equal(hb_wire_validate_op(batch.ops[0], HB_WIRE_OP_IN_BATCH, &err), 0);
+    hb_outbox_batch_free(&batch);
+}
+
+/* Central's values of a result are kept with it and listed with the op;
+ * a result without values keeps none. */
+static void
+test_result_params(void **state)
+{
+    fixture_t *f = *state;
+    dir_abc(f);
+    save_service(f, f->a, f->b, 30);
+    save_service(f, f->a, f->b, 30);
+    ack_t a;
+    Hourbank__BatchAck *ack = ack_build(&a, 1, 2, HB_RESULT_OK);
+    a.results[1].result = HOURBANK__RESULT__INSUFFICIENT_BALANCE;
+    a.results[1].transfer_id = 0;
+    a.results[1].message = "";
+    Hourbank__Param p[4], *pp[4];
+    const char *kv[4][2] = {{"role", "recipient"}, {"member", f->b}, {"held_minutes", "10"},
+                            {"reason", "a=b c"}};
+    for (size_t i = 0; i < 4; i++) {
+        hourbank__param__init(&p[i]);
+        p[i].name = (char *) (uintptr_t) kv[i][0];
+        p[i].value = (char *) (uintptr_t) kv[i][1];
+        pp[i] = &p[i];
+    }
+    a.results[1].params = pp;
+    a.results[1].n_params = 4;
+    assert_int_equal(hb_outbox_ack(f->ob, ack, T0, f->msg, sizeof f->msg), 0);
+    reopen(f);
+    Hourbank__QueueReply r;
+    assert_int_equal(hb_outbox_get(f->ob, 2, &r), 1);
+    assert_int_equal(r.ops[0]->result, HOURBANK__RESULT__INSUFFICIENT_BALANCE);
+    assert_int_equal(r.ops[0]->n_params, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(r.ops[0]->params[i]->name, kv[i][0]);
+        assert_string_equal(r.ops[0]->params[i]->value, kv[i][1]);
+    }
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_list(f->ob, HB_OUTBOX_LIST_REJECTED, 10, &r), 1);
+    assert_int_equal(r.ops[0]->n_params, 4);
+    hb_outbox_queue_free(&r);
+    assert_int_equal(hb_outbox_get(f->ob, 1, &r), 1);
+    assert_int_equal(r.ops[0]->n_params, 0);
+    assert_null(r.ops[0]->params);
+    hb_outbox_queue_free(&r);
+    char text[64];
+    sql_text(f->path, "SELECT quote(params) FROM ops WHERE seq = 1", text, sizeof text);
+    assert_string_equal(text, "NULL");
+}
+
 static void
 test_time_zone_kept(void **state)
 {
@@ -905,11 +1149,12 @@ test_time_zone_kept(void **state)
     assert_string_equal(hb_outbox_time_zone(f->ob), "Asia/Urumqi");
     /* version 3 (no time_zone) upgrades to 4 at open, the zone not known */
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "ALTER TABLE meta DROP COLUMN time_zone; PRAGMA user_version = 3");
+    sql_exec(f->path, "ALTER TABLE meta DROP COLUMN time_zone; DROP TABLE operators;"
+                      " ALTER TABLE ops DROP COLUMN operator; ALTER TABLE ops DROP COLUMN params; PRAGMA user_version = 3");
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "4");
+    assert_string_equal(text, "5");
     assert_string_equal(hb_outbox_time_zone(f->ob), "");
     assert_int_equal(hb_outbox_set_time_zone(f->ob, "UTC"), 1);
     reopen(f);
@@ -1536,9 +1781,15 @@ count_commit(void *arg)
 
 /* Saves n ops as one group, with the station's checks; returns how many
  * were stored and counts the commits in *commits. */
+#define DESK "desk"  /* the operator of every checked save that names none */
+
 static size_t
 save_group(fixture_t *f, hb_outbox_save_t *v, size_t n, int *commits)
 {
+    if (hb_outbox_operator_state(f->ob, DESK) == 0)
+        assert_int_equal(hb_outbox_operator_add(f->ob, DESK, "", T0, f->msg, sizeof f->msg), HB_RESULT_OK);
+    for (size_t i = 0; i < n; i++)
+        v[i].default_operator = v[i].default_operator ? v[i].default_operator : DESK;
     *commits = 0;
     sqlite3_commit_hook(f->ob->db, count_commit, commits);
     size_t stored = hb_outbox_save_group(f->ob, v, n, true, T0);
@@ -1899,6 +2150,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_compact_keeps_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_zone_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_operators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_largest_save_fits_with_default_operator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_minutes_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_station_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),

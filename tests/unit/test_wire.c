@@ -1495,6 +1495,10 @@ test_result_params(void **state)
     s->results[1].n_params = 2;
     p[1].name = "";
     expect(s, HB_RESULT_MALFORMED, "results[1].params[1].name must not be empty");
+    p[1].name = "held=minutes";  /* the station keeps values as name=value lines */
+    expect(s, HB_RESULT_MALFORMED, "results[1].params[1].name has byte 0x3D at 4");
+    p[1].name = "Member";
+    expect(s, HB_RESULT_MALFORMED, "lowercase letters, digits and '_'");
     p[1].name = "member";
     p[1].value = "QX03\n";
     expect(s, HB_RESULT_MALFORMED, "params[1].value contains control character");
