@@ -124,7 +124,8 @@ reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, 
 /* An ErrorReply with code, text and at most one value (param: NULL =
  * none; PROTOCOL.md "Result values"). */
 static void
-reply_error_with(hb_api_t *self, const peer_t *p, hb_result_t code, Hourbank__Param *param, const char *text)
+reply_error_with(hb_api_t *self, const peer_t *p, hb_result_t code, Hourbank__Param **params, size_t n_params,
+                 const char *text)
 {
     Hourbank__Envelope env;
     Hourbank__ErrorReply err;
@@ -132,8 +133,8 @@ reply_error_with(hb_api_t *self, const peer_t *p, hb_result_t code, Hourbank__Pa
     hourbank__error_reply__init(&err);
     err.code = (Hourbank__Result) code;
     err.message = (char *) (uintptr_t) text;
-    err.params = param ? &param : NULL;
-    err.n_params = param ? 1 : 0;
+    err.params = params;
+    err.n_params = n_params;
     env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
     env.error = &err;
     reply(self, p, &env);
@@ -147,7 +148,7 @@ reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    reply_error_with(self, p, code, NULL, text);
+    reply_error_with(self, p, code, NULL, 0, text);
 }
 
 /* A refused save: UNKNOWN_OPERATOR names the operator it looked for (the
@@ -157,14 +158,19 @@ reply_refused(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
     const char *text = v->msg[0] ? v->msg : hb_result_text(v->result);
     if (v->result != HB_RESULT_UNKNOWN_OPERATOR) {
-        reply_error_with(self, p, v->result, NULL, text);
+        reply_error_with(self, p, v->result, NULL, 0, text);
         return;
     }
-    Hourbank__Param param;
-    hourbank__param__init(&param);
-    param.name = "operator";
-    param.value = v->op->operator_[0] ? v->op->operator_ : (char *) (uintptr_t) self->conf->default_operator;
-    reply_error_with(self, p, v->result, &param, text);
+    Hourbank__Param params[2], *ptrs[2] = {&params[0], &params[1]};
+    hourbank__param__init(&params[0]);
+    hourbank__param__init(&params[1]);
+    const char *name = v->op->operator_[0] ? v->op->operator_ : self->conf->default_operator;
+    params[0].name = "operator";
+    params[0].value = (char *) (uintptr_t) (name ? name : "");
+    int state = name && name[0] ? hb_outbox_operator_state(self->outbox, name) : 0;
+    params[1].name = "state";  /* PROTOCOL.md "Result values" */
+    params[1].value = !name || !name[0] ? "none" : state == 2 ? "disabled" : "unknown";
+    reply_error_with(self, p, v->result, ptrs, 2, text);
 }
 
 static void
@@ -432,11 +438,11 @@ answer_operator(hb_api_t *self, const peer_t *p, Hourbank__OperatorRequest *q)
     if (r != HB_RESULT_OK) {
         if (r == HB_RESULT_INTERNAL)
             hb_log_error("operator request refused action=%s reason=\"%s\"", q->action, msg);
-        Hourbank__Param param;
+        Hourbank__Param param, *ptr = &param;
         hourbank__param__init(&param);
         param.name = "operator";
         param.value = q->name;
-        reply_error_with(self, p, r, r == HB_RESULT_INTERNAL ? NULL : &param, msg);
+        reply_error_with(self, p, r, r == HB_RESULT_INTERNAL ? NULL : &ptr, r == HB_RESULT_INTERNAL ? 0 : 1, msg);
         return;
     }
     Hourbank__Envelope env;

@@ -184,6 +184,8 @@ not_authorized(render_t *r)
         return OUT(_("station %s may void operations of its own community only"), r->v[0]);
     if (strcmp(why, "retired") == 0)
         return OUT(_("station %s is retired and may not save anything"), r->v[0]);
+    if (strcmp(why, "not_configured") == 0)
+        return OUT(_("station %s is no longer in central's configuration and may not save anything"), r->v[0]);
     return false;
 }
 
@@ -352,7 +354,13 @@ not_found(render_t *r)
 static bool
 unknown_operator(render_t *r)
 {
-    return v_plain(r, 0, "operator") && OUT(_("the station has no enabled operator named %s"), r->v[0]);
+    if (v_plain(r, 1, "state") && strcmp(r->v[1], "none") == 0)
+        return OUT("%s", _("no operator was named and the station has no default operator"));
+    if (!v_plain(r, 0, "operator"))
+        return false;
+    if (v_plain(r, 1, "state") && strcmp(r->v[1], "disabled") == 0)
+        return OUT(_("operator %s is disabled at this station"), r->v[0]);
+    return OUT(_("operator %s is not known at this station"), r->v[0]);
 }
 
 static bool
@@ -406,6 +414,18 @@ hb_cli_result_render(char *buf, size_t size, int code, Hourbank__Param *const *p
     }
     if (done)
         return buf;
+    /* refused for the op's own fields: the code in words, the field's
+     * English line (for district IT) after it */
+    const char *detail = NULL;
+    for (size_t i = 0; i < n_params; i++)
+        if (params[i] && params[i]->name && strcmp(params[i]->name, "detail") == 0)
+            detail = params[i]->value;
+    if (known && detail && detail[0]) {
+        char line[HB_MESSAGE_BYTES_MAX];
+        hb_cli_format_line(line, sizeof line, detail);
+        snprintf(buf, size, "%s (%s)", _(hb_result_text((hb_result_t) code)), line);
+        return buf;
+    }
     /* a code that has values but arrived without any was stored before
      * values existed: its message says it. In English a peer's message is
      * its own words and may say more than the code (MALFORMED's field). */

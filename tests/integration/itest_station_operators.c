@@ -104,6 +104,16 @@ stored_op(uint64_t seq)
     return op;
 }
 
+/* A member's balance at central. */
+static int64_t
+itest_balance_of(PGconn *pg, const char *member_no)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT a.credits - a.debits FROM member m JOIN account a ON a.id = m.account_id"
+                              " WHERE m.member_no = '%s'", member_no);
+    return hb_h_pg_int(pg, sql);
+}
+
 /* Whether the bytes of file path hold text. */
 static bool
 file_holds(const char *path, const char *text)
@@ -275,6 +285,59 @@ test_saves_carry_their_operator(void **state)
     /* queue shows who entered each op */
     assert_int_equal(cli(out, err, "queue", "show", "1:1", "--json", NULL), 0);
     assert_non_null(strstr(out, "\"operator\": \"wang\""));
+    /* and central stores it with the op (server/RECORD.md) */
+    PGconn *pg = hb_h_pg(central.conninfo);
+    char sql[256];
+    const uint64_t seqs[] = {s1, s2, s3};
+    const char *who[] = {"wang", HB_H_DEFAULT_OPERATOR, "wang"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM op WHERE station_id = 1 AND seq = %llu AND operator = '%s'",
+                 (unsigned long long) seqs[i], who[i]);
+        assert_int_equal(hb_h_pg_int(pg, sql), 1);
+    }
+    PQfinish(pg);
+}
+
+/* Through a real station and central: a guarantee-paid service keeps its
+ * recipient, payer, rule and operator at central; a donation posts and
+ * verify stays sound. */
+static void
+test_recorded_at_central(void **state)
+{
+    (void) state;
+    char v[32], e[32], out[OUT_BYTES], err[OUT_BYTES];
+    register_member("Volunteer three", "volunteer", "wang", v);
+    if (cli(out, err, "member", "add", "--name", "Elder three", "--role", "elder", "--birth-year", "1931", "--json",
+            NULL) != 0)
+        fail_msg("member add: %s", err);
+    const char *at = strstr(out, "\"member_no\": \"");
+    assert_non_null(at);
+    snprintf(e, sizeof e, "%.*s", (int) strcspn(at + 14, "\""), at + 14);
+    assert_int_equal(cli(out, err, "record", "--provider", v, "--recipient", e, "--duration", "2h", "--category",
+                         "personal-care", "--note", "bath", "--operator", "wang", NULL), 0);
+    uint64_t service = max_seq();
+    assert_int_equal(cli(out, err, "donate", v, "30m", "--reason", "for the pool", NULL), 0);
+    uint64_t donation = max_seq();
+    hb_h_client_t *cl = hb_h_station_client(&st);
+    assert_true(hb_h_wait_drained(cl, 30));
+    hb_h_client_destroy(&cl);
+    PGconn *pg = hb_h_pg(central.conninfo);
+    char sql[512], want[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM op_record WHERE station_id = 1 AND seq = %llu AND result = 1"
+                              " AND provider = '%s' AND recipient = '%s' AND payer = 'guarantee' AND payer_rule IS NOT NULL"
+                              " AND rules_version IS NOT NULL AND operator = 'wang' AND note = 'bath'"
+                              " AND member_district = 'GULOU' AND service_day IS NOT NULL AND posted_day IS NOT NULL",
+             (unsigned long long) service, v, e);
+    assert_int_equal(hb_h_pg_int(pg, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM op_record o JOIN transfer t USING (station_id, seq)"
+                              " WHERE o.seq = %llu AND o.result = 1 AND o.donor = '%s' AND o.payer = '%s'"
+                              " AND o.operator = '%s' AND t.kind = 'donation' AND t.credit_account = 2"
+                              " AND t.minutes = 30", (unsigned long long) donation, v, v, HB_H_DEFAULT_OPERATOR);
+    assert_int_equal(hb_h_pg_int(pg, sql), 1);
+    assert_int_equal(itest_balance_of(pg, v), 120 - 30);
+    snprintf(want, sizeof want, "verify");
+    assert_int_equal(hb_h_central_cmd(&central, want), 0);
+    PQfinish(pg);
 }
 
 static void
@@ -313,9 +376,11 @@ test_unknown_or_disabled_operator_refused(void **state)
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_ERROR);
     assert_int_equal(r->error->code, HOURBANK__RESULT__UNKNOWN_OPERATOR);
-    assert_int_equal(r->error->n_params, 1);
+    assert_int_equal(r->error->n_params, 2);
     assert_string_equal(r->error->params[0]->name, "operator");
     assert_string_equal(r->error->params[0]->value, "nobody");
+    assert_string_equal(r->error->params[1]->name, "state");
+    assert_string_equal(r->error->params[1]->value, "unknown");
     hb_wire_free(&r);
     /* nothing was stored, no seq was used */
     assert_int_equal(max_seq(), before);
@@ -341,7 +406,7 @@ test_unknown_or_disabled_operator_refused(void **state)
     before = max_seq();
     assert_int_equal(cli(out, err, "record", "--provider", v, "--recipient", e, "--duration", "30m", "--category",
                          "companionship", NULL), EX_DATAERR);
-    assert_non_null(strstr(err, "no operator given and the station has no default_operator"));
+    assert_non_null(strstr(err, "no operator was named and the station has no default operator"));
     assert_int_equal(max_seq(), before);
     assert_int_equal(cli(out, err, "record", "--provider", v, "--recipient", e, "--duration", "30m", "--category",
                          "companionship", "--operator", HB_H_DEFAULT_OPERATOR, NULL), 0);
@@ -541,6 +606,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_operator_round_trip),
         cmocka_unit_test(test_saves_carry_their_operator),
+        cmocka_unit_test(test_recorded_at_central),
         cmocka_unit_test(test_unknown_or_disabled_operator_refused),
         cmocka_unit_test(test_donation_saved_and_sent),
     };

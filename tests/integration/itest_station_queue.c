@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A queued op's result values as text (hb_h_values). */
+#define QV(op) hb_h_values((op)->params, (op)->n_params, (op)->message)
+
 static hb_h_central_t central;
 
 static uint64_t
@@ -51,7 +54,7 @@ test_rejection_listed_until_dismissed(void **state)
     assert_int_equal(q->queue_reply->n_ops, 1);
     assert_int_equal(q->queue_reply->ops[0]->seq, 3);
     assert_int_equal(q->queue_reply->ops[0]->result, HOURBANK__RESULT__INSUFFICIENT_BALANCE);
-    assert_non_null(strstr(q->queue_reply->ops[0]->message, b));
+    assert_non_null(strstr(QV(q->queue_reply->ops[0]), b));
     hb_wire_free(&q);
 
     Hourbank__Envelope env;

@@ -1136,3 +1136,19 @@ hb_h_admin_yaml(const hb_h_central_t *c, const char *dir)
     hb_h_write_file(yaml, text);
     return yaml;
 }
+
+const char *
+hb_h_values(Hourbank__Param *const *params, size_t n, const char *message)
+{
+    static char bufs[4][512];
+    static unsigned next;
+    char *buf = bufs[next++ % 4];
+    size_t used = 0;
+    buf[0] = '\0';
+    if (n == 0)
+        return message ? message : "";
+    for (size_t i = 0; i < n && used < sizeof bufs[0]; i++)
+        used += (size_t) snprintf(buf + used, sizeof bufs[0] - used, "%s%s=%s", i ? "\n" : "", params[i]->name,
+                                  params[i]->value);
+    return buf;
+}

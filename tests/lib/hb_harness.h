@@ -69,6 +69,10 @@ void hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_
                      uint64_t target_seq, const char *reason);
 void hb_h_batch_donation(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *member, int64_t minutes,
                          const char *reason);
+/* A result's values as their stored text ("name=value" lines), or message
+ * when there are none (a result stored before values existed). In a
+ * buffer of four that the next calls reuse. */
+const char *hb_h_values(Hourbank__Param *const *params, size_t n, const char *message);
 /* The batch as an envelope; borrowed, valid until the batch is freed. */
 Hourbank__Envelope *hb_h_batch_envelope(hb_h_batch_t *b);
 

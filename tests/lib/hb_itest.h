@@ -32,17 +32,7 @@ itest_send(hb_h_client_t *cl, hb_h_batch_t *b)
 static inline const char *
 itest_values(const Hourbank__OpResult *r)
 {
-    static char bufs[4][512];
-    static unsigned next;
-    char *buf = bufs[next++ % 4];
-    size_t used = 0;
-    buf[0] = '\0';
-    if (r->n_params == 0)
-        return r->message ? r->message : "";
-    for (size_t i = 0; i < r->n_params && used < sizeof bufs[0]; i++)
-        used += (size_t) snprintf(buf + used, sizeof bufs[0] - used, "%s%s=%s", i ? "\n" : "",
-                                  r->params[i]->name, r->params[i]->value);
-    return buf;
+    return hb_h_values(r->params, r->n_params, r->message);
 }
 
 /* Asserts the ack's per-op results equal want[0..n). */

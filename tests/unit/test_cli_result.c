@@ -131,6 +131,10 @@ static const example_t examples[] = {
     {HB_RESULT_NO_DISTRICT_RULES, {{"role", "station", V_WORD}, {"station", "2", V_RAW},
                                    {"district", "Qinhuai", V_RAW}, {"rules_version", "4", V_RAW}}},
     {HB_RESULT_UNKNOWN_OPERATOR, {{"operator", "zhang", V_RAW}}},
+    {HB_RESULT_UNKNOWN_OPERATOR, {{"operator", "zhang", V_RAW}, {"state", "disabled", V_WORD}}},
+    {HB_RESULT_UNKNOWN_OPERATOR, {{"operator", "", V_RAW}, {"state", "none", V_WORD}}},
+    {HB_RESULT_NOT_AUTHORIZED, {{"reason", "retired", V_WORD}, {"station", "3", V_RAW}}},
+    {HB_RESULT_NOT_AUTHORIZED, {{"reason", "not_configured", V_WORD}, {"station", "3", V_RAW}}},
 };
 #define EXAMPLES (sizeof examples / sizeof examples[0])
 
