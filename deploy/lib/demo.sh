@@ -178,14 +178,17 @@ demo_scenario() {
     wait_for 20 synced a && wait_for 20 synced b
     cli_a queue --rejected
 
-    say "8. a gift within the family, then balances and a statement"
+    say "8. a gift within the family and a donation to the pool, then balances and a statement"
     cli_a gift --from "$chen" --to "$li" --duration 30m --reason "for dad" || return 1
+    cli_a donate "$chen" 15m --reason "for neighbours who need it" || return 1
     wait_for 20 synced a
     sleep 6  # the stations refresh their directory every 5 s
     cli_a balance "$wang"
     cli_a balance "$li"
     cli_b balance "$zhao"
     cli_a statement "$wang"
+    printf '   $ LANG=zh_CN.UTF-8 hourbank -c %s %s\n' "station-a.yaml" "queue --rejected" >&2
+    LANG=zh_CN.UTF-8 LANGUAGE= LC_ALL= "$BIN/hourbank" -c "$STATE/station-a.yaml" queue --rejected
 
     say "9. district IT: stations and the ledger check"
     admin stations
