@@ -157,6 +157,14 @@ static void
 reply_refused(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
     const char *text = v->msg[0] ? v->msg : hb_result_text(v->result);
+    if (v->result != HB_RESULT_UNKNOWN_OPERATOR && hb_wire_params_text(text)) {  /* values, not prose */
+        char copy[HB_MESSAGE_BYTES_MAX];
+        Hourbank__Param values[HB_RESULT_PARAMS_MAX], *ptrs[HB_RESULT_PARAMS_MAX];
+        snprintf(copy, sizeof copy, "%s", text);
+        size_t n = hb_wire_params_split(copy, values, ptrs, HB_RESULT_PARAMS_MAX);
+        reply_error_with(self, p, v->result, ptrs, n, "");
+        return;
+    }
     if (v->result != HB_RESULT_UNKNOWN_OPERATOR) {
         reply_error_with(self, p, v->result, NULL, 0, text);
         return;

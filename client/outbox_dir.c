@@ -258,9 +258,11 @@ hb_outbox_member_known(hb_outbox_t *self, const char *member_no)
 /* ---- the station's checks of an operator's op ---- */
 
 /* UNKNOWN_MEMBER with the first of numbers (NULL or "" skipped) not known
- * here, or OK; INTERNAL on a disk error. */
+ * here, or OK; INTERNAL on a disk error. roles[i] names numbers[i] in the
+ * refusal's values (PROTOCOL.md "Result values"). */
 static hb_result_t
-members_check(hb_outbox_t *self, const char *const numbers[2], char *msg, size_t msg_size)
+members_check(hb_outbox_t *self, const char *const numbers[2], const char *const roles[2], char *msg,
+              size_t msg_size)
 {
     for (size_t i = 0; i < 2; i++) {
         if (numbers[i] == NULL || numbers[i][0] == '\0')
@@ -271,8 +273,7 @@ members_check(hb_outbox_t *self, const char *const numbers[2], char *msg, size_t
             return HB_RESULT_INTERNAL;
         }
         if (known == 0) {
-            snprintf(msg, msg_size, "member %s not found at this station or in the last directory snapshot",
-                     numbers[i]);
+            snprintf(msg, msg_size, "role=%s\nmember=%s", roles[i], numbers[i]);
             return HB_RESULT_UNKNOWN_MEMBER;
         }
     }
@@ -283,29 +284,35 @@ hb_result_t
 hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size)
 {
     hb_assert(self && op && msg && msg_size > 0);
-    const char *names[2] = {NULL, NULL};
+    /* refusals as values, like central's (the CLI words them) */
+    const char *names[2] = {NULL, NULL}, *roles[2] = {"", ""};
     const char *same = NULL;
     if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
         names[0] = op->register_member->family_of;
+        roles[0] = "family";
     } else if (op->kind_case == HOURBANK__OP__KIND_SERVICE) {
         names[0] = op->service->provider;
         names[1] = op->service->recipient;
-        same = "a member cannot record a service to themselves";
+        roles[0] = "provider";
+        roles[1] = "recipient";
+        same = "service";
         if (!hb_outbox_category_known(self, op->service->category)) {
-            snprintf(msg, msg_size, "service category \"%s\" is not in the catalogue (see: hourbank categories)",
-                     op->service->category);
+            snprintf(msg, msg_size, "category=%s", op->service->category);
             return HB_RESULT_UNKNOWN_CATEGORY;
         }
     } else if (op->kind_case == HOURBANK__OP__KIND_GIFT) {
         names[0] = op->gift->from_member;
         names[1] = op->gift->to_member;
-        same = "a member cannot give hours to themselves";
+        roles[0] = "giver";
+        roles[1] = "receiver";
+        same = "gift";
     } else if (op->kind_case == HOURBANK__OP__KIND_DONATION) {
         names[0] = op->donation->member;
+        roles[0] = "donor";
     }
-    hb_result_t r = members_check(self, names, msg, msg_size);
+    hb_result_t r = members_check(self, names, roles, msg, msg_size);
     if (r == HB_RESULT_OK && same && strcmp(names[0], names[1]) == 0) {
-        snprintf(msg, msg_size, "%s", same);
+        snprintf(msg, msg_size, "kind=%s\nmember=%s", same, names[0]);
         r = HB_RESULT_SELF_SERVICE;
     }
     return r;

@@ -779,7 +779,7 @@ hb_h_save_with_id(hb_h_client_t *cl, Hourbank__Op *op, const char *request_id, i
             snprintf(member_no_out, 32, "%s", r->save_reply->member_no);
     } else if (r->body_case == HOURBANK__ENVELOPE__BODY_ERROR) {
         *code = (int) r->error->code;
-        snprintf(msg, msg_size, "%s", r->error->message);
+        snprintf(msg, msg_size, "%s", hb_h_values(r->error->params, r->error->n_params, r->error->message));
     }
     hb_wire_free(&r);
     return seq;

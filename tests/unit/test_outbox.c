@@ -1822,7 +1822,7 @@ test_save_group(void **state)
     assert_int_equal(v[0].seq, 0);
     assert_non_null(strstr(v[0].msg, unknown));
     assert_int_equal(v[2].result, HB_RESULT_SELF_SERVICE);
-    assert_string_equal(v[2].msg, "a member cannot give hours to themselves");
+    assert_true(strncmp(v[2].msg, "kind=gift\nmember=", strlen("kind=gift\nmember=")) == 0);
     static const uint64_t want_seq[] = {0, 2, 0, 3, 4, 5};
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(v[i].seq, want_seq[i]);
@@ -1879,7 +1879,7 @@ test_save_group_checks(void **state)
     assert_int_equal(v[0].result, HB_RESULT_OK);
     assert_int_equal(v[0].seq, 1);
     assert_int_equal(v[1].result, HB_RESULT_UNKNOWN_CATEGORY);
-    assert_non_null(strstr(v[1].msg, "\"gardening\" is not in the catalogue"));
+    assert_string_equal(v[1].msg, "category=gardening");
     assert_int_equal(v[2].result, HB_RESULT_SELF_SERVICE);
     assert_int_equal(v[3].result, HB_RESULT_UNKNOWN_MEMBER);
     assert_string_equal(v[3].member_no, ""); /* no number was handed out */
