@@ -78,6 +78,9 @@ hb_log(hb_log_level_t level, const char *fmt, ...)
     vsnprintf(line + off, sizeof line - (size_t) off, fmt, ap);
     va_end(ap);
     size_t len = strlen(line);
+    for (size_t i = (size_t) off; i < len; i++)  /* one record, one line (result values are lines) */
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
     if (len == sizeof line - 1)
         len--;  /* truncated: keep room for the newline */
     line[len++] = '\n';
