@@ -30,20 +30,21 @@ typedef struct {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: hourbank-station [-c FILE] [--check-config] [-v]\n"
-               "       hourbank-station [-c FILE] backup [--force] DEST\n"
-               "       hourbank-station [-c FILE] restore SRC\n"
-               "\n"
-               "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
-               "      --check-config  check the configuration, print \"configuration OK\" or the errors\n"
-               "  -v, --verbose       log debug messages\n"
-               "  -h, --help          show this help\n"
-               "\n"
-               "  backup DEST         copy the outbox to the new file DEST (mode 0600), also while the\n"
-               "                      station runs; --force replaces an existing DEST\n"
-               "  restore SRC         replace the outbox by the backup SRC (the station must be stopped);\n"
-               "                      the replaced outbox is kept beside it, and saves wait until central\n"
-               "                      has confirmed which seqs and member numbers are taken\n");
+    fprintf(f, _("usage: hourbank-station [-c FILE] [--check-config] [-v]\n"
+                 "       hourbank-station [-c FILE] backup [--force] DEST\n"
+                 "       hourbank-station [-c FILE] restore SRC\n"
+                 "\n"
+                 "  -c, --config FILE   configuration file (default %s)\n"
+                 "      --check-config  check the configuration, print \"configuration OK\" or the errors\n"
+                 "  -v, --verbose       log debug messages\n"
+                 "  -h, --help          show this help\n"
+                 "\n"
+                 "  backup DEST         copy the outbox to the new file DEST (mode 0600), also while the\n"
+                 "                      station runs; --force replaces an existing DEST\n"
+                 "  restore SRC         replace the outbox by the backup SRC (the station must be stopped);\n"
+                 "                      the replaced outbox is kept beside it, and saves wait until central\n"
+                 "                      has confirmed which seqs and member numbers are taken\n"),
+            DEFAULT_CONFIG);
 }
 
 /* The command after the options, if any: argv[optind..]. 0 or -1. */
