@@ -35,7 +35,7 @@ static const struct {
      1u << HB_CLI_TARGET_CENTRAL, COMMON_ADMIN},
     {{"json", 0, NULL, false, N_("print one JSON document instead of text")}, ALL_TARGETS, COMMON_JSON},
     {{"help", 'h', NULL, false, N_("show this help")}, ALL_TARGETS, COMMON_HELP},
-    {{"version", 0, NULL, false, N_("print the version")}, GLOBAL_ONLY, COMMON_VERSION},
+    {{"version", 'V', NULL, false, N_("print the version")}, GLOBAL_ONLY, COMMON_VERSION},
 };
 _Static_assert(sizeof HB_CLI_STATION_CONF_DEFAULT == sizeof "/etc/hourbank/station.yaml" &&
                sizeof HB_CLI_ADMIN_CONF_DEFAULT == sizeof "/etc/hourbank/admin.yaml",

@@ -162,10 +162,11 @@ duration_unit(const char *p, bool *hour, size_t *len)
 }
 
 /* Minutes in "1h30m" / "90m" / "2h" / "1h 30m" / "2 h 30 min"; -1 on bad
- * syntax. */
+ * syntax. *minutes_over: minutes after hours went past 59 ("1h70m"). */
 static int64_t
-duration_value(const char *text)
+duration_value(const char *text, bool *minutes_over)
 {
+    *minutes_over = false;
     const char *p = skip_spaces(text);
     int64_t total = 0;
     int parts = 0;
@@ -181,6 +182,7 @@ duration_value(const char *text)
         duration_unit(p, &hour, &unit_len);
         if (digits == 0 || digits > DURATION_DIGITS_MAX || unit_len == 0 || minutes_seen || (hour && parts > 0))
             return -1;
+        *minutes_over = *minutes_over || (!hour && parts > 0 && n >= MINUTES_PER_HOUR);
         total += hour ? n * MINUTES_PER_HOUR : n;
         minutes_seen = !hour;
         parts++;
@@ -200,10 +202,15 @@ hb_cli_parse_duration(const char *text, int64_t min, int64_t max, const char *wh
     if (digits > 0 && digits <= DURATION_DIGITS_MAX && *skip_spaces(t + digits) == '\0')
         return fail(msg, msg_size, _("%s has no unit: write %.*sm for minutes or %.*sh for hours"),
                     hb_cli_parse_quote(echo, sizeof echo, text), (int) digits, t, (int) digits, t);
-    int64_t v = duration_value(text);
+    bool minutes_over = false;
+    int64_t v = duration_value(text, &minutes_over);
     if (v < 0)
         return fail(msg, msg_size, _("%s is not a duration: write hours and minutes such as 1h30m, 90m or 2h"),
                     hb_cli_parse_quote(echo, sizeof echo, text));
+    if (minutes_over)
+        return fail(msg, msg_size, _("%s is not a duration: minutes go up to 59 after hours (write %lldh%02lldm or %lldm)"),
+                    hb_cli_parse_quote(echo, sizeof echo, text), (long long) (v / MINUTES_PER_HOUR),
+                    (long long) (v % MINUTES_PER_HOUR), (long long) v);
     if (v < min || v > max) {
         bool low = v < min;
         hb_cli_format_duration(got, sizeof got, v, false);

@@ -38,6 +38,7 @@ usage(FILE *f)
                  "      --check-config  check the configuration, print \"configuration OK\" or the errors\n"
                  "  -v, --verbose       log debug messages\n"
                  "  -h, --help          show this help\n"
+                 "  -V, --version       print the version\n"
                  "\n"
                  "  backup DEST         copy the outbox to the new file DEST (mode 0600), also while the\n"
                  "                      station runs; --force replaces an existing DEST\n"

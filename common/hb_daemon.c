@@ -1,5 +1,6 @@
 #include "hb_daemon.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sysexits.h>
@@ -7,7 +8,20 @@
 #include "hb_assert.h"
 #include "hb_log.h"
 
-/* optstring "c:vh", or "+c:vh" to stop at the first operand. */
+#ifndef HB_VERSION
+#define HB_VERSION "unknown"
+#endif
+
+/* "hourbank-station 0.1.0": the program's name as it was run (GNU's
+ * program_invocation_short_name, argv[0] without its directory) and the
+ * version CMake's project() defines once for all programs. */
+static void
+print_version(void)
+{
+    printf("%s %s\n", program_invocation_short_name, HB_VERSION);
+}
+
+/* optstring "c:vhV", or "+c:vhV" to stop at the first operand. */
 static int
 args_parse(int argc, char **argv, const char *optstring, const char *default_config, void (*usage)(FILE *),
            hb_daemon_args_t *out)
@@ -17,6 +31,7 @@ args_parse(int argc, char **argv, const char *optstring, const char *default_con
                                          {"check-config", no_argument, NULL, 'C'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     *out = (hb_daemon_args_t){default_config, false, false};
     int c;
@@ -26,6 +41,7 @@ args_parse(int argc, char **argv, const char *optstring, const char *default_con
         case 'C': out->check = true; break;
         case 'v': out->verbose = true; break;
         case 'h': usage(stdout); return 0;
+        case 'V': print_version(); return 0;
         default: usage(stderr); return EX_USAGE;
         }
     }
@@ -35,14 +51,14 @@ args_parse(int argc, char **argv, const char *optstring, const char *default_con
 int
 hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *), hb_daemon_args_t *out)
 {
-    return args_parse(argc, argv, "c:vh", default_config, usage, out);
+    return args_parse(argc, argv, "c:vhV", default_config, usage, out);
 }
 
 int
 hb_daemon_args_command(int argc, char **argv, const char *default_config, void (*usage)(FILE *),
                        hb_daemon_args_t *out)
 {
-    return args_parse(argc, argv, "+c:vh", default_config, usage, out);
+    return args_parse(argc, argv, "+c:vhV", default_config, usage, out);
 }
 
 void

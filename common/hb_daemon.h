@@ -1,5 +1,5 @@
 /* hb_daemon.h - the command line both daemons share:
- *   -c, --config FILE   --check-config   -v, --verbose   -h, --help */
+ *   -c, --config FILE   --check-config   -v, --verbose   -h, --help   -V, --version */
 #ifndef HB_DAEMON_H
 #define HB_DAEMON_H
 
@@ -13,8 +13,9 @@ typedef struct {
 } hb_daemon_args_t;
 
 /* Parses the options; operands start at optind afterwards. Returns -1 to go
- * on, or the exit status to return at once (0 after --help, EX_USAGE after
- * a bad option, both with usage() printed). */
+ * on, or the exit status to return at once (0 after --help with usage()
+ * printed or after --version with "NAME VERSION" printed; EX_USAGE after a
+ * bad option, with usage() printed on stderr). */
 int hb_daemon_args(int argc, char **argv, const char *default_config, void (*usage)(FILE *),
                    hb_daemon_args_t *out);
 

@@ -138,7 +138,16 @@ test_duration_parse(void **state)
     assert_int_equal(duration_ok("45 min"), 45);
     assert_int_equal(duration_ok("2\xE5\xB0\x8F\xE6\x97\xB6" "30\xE5\x88\x86\xE9\x92\x9F"), 150);
     assert_int_equal(duration_ok("24h"), HB_RECORD_MINUTES_MAX);
-    assert_int_equal(duration_ok("23h60m"), HB_RECORD_MINUTES_MAX);
+    assert_int_equal(duration_ok("23h59m"), HB_RECORD_MINUTES_MAX - 1);
+    assert_int_equal(duration_ok("70m"), 70);  /* minutes alone may pass 59 */
+    /* minutes after hours go up to 59, in every form the tool prints */
+    duration_refused("1h70m", "\"1h70m\" is not a duration: minutes go up to 59 after hours (write 2h10m or 130m)");
+    duration_refused("23h60m", "\"23h60m\" is not a duration: minutes go up to 59 after hours (write 24h00m or 1440m)");
+    duration_refused("2 h 60 min", "\"2 h 60 min\" is not a duration: minutes go up to 59 after hours "
+                                   "(write 3h00m or 180m)");
+    duration_refused("2\xE5\xB0\x8F\xE6\x97\xB6" "75\xE5\x88\x86\xE9\x92\x9F",
+                     "\"2\xE5\xB0\x8F\xE6\x97\xB6" "75\xE5\x88\x86\xE9\x92\x9F\" is not a duration: minutes go up to 59 "
+                     "after hours (write 3h15m or 195m)");
     duration_refused("45", "\"45\" has no unit: write 45m for minutes or 45h for hours");
     duration_refused(" 2 ", "\" 2 \" has no unit: write 2m for minutes or 2h for hours");
     static const char syntax[] = " is not a duration: write hours and minutes such as 1h30m, 90m or 2h";
@@ -651,6 +660,11 @@ test_help_everywhere(void **state)
     r = RUN("--version");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, "hourbank " HB_VERSION "\n");
+    run_free(&r);
+    r = RUN("-V");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, "hourbank " HB_VERSION "\n");
+    assert_string_equal(r.err, "");
     run_free(&r);
     /* even a command that needs operands shows its help with --help alone */
     r = RUN("record", "-h");
