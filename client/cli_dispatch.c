@@ -121,6 +121,25 @@ group_members(const char *group, char *buf, size_t size)
     }
 }
 
+/* `hourbank member --help`: the group's subcommands, each with its summary. */
+static void
+print_group_help(FILE *out, const char *group)
+{
+    size_t len = strlen(group);
+    fprintf(out, _("usage: hourbank %s SUBCOMMAND [ARGS]\n\nsubcommands:\n"), group);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strncmp(commands[i]->name, group, len) == 0 && commands[i]->name[len] == ' ')
+            fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name + len + 1, _(commands[i]->summary));
+    fprintf(out, _("\nRun hourbank %s SUBCOMMAND --help for its options.\n"), group);
+}
+
+/* "-h" or "--help". */
+static bool
+is_help(const char *word)
+{
+    return strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0;
+}
+
 static int
 unknown_command(hb_cli_t *cli, int argc, char **argv)
 {
@@ -141,6 +160,10 @@ run_help(hb_cli_t *cli, int argc, char **argv)
 {
     int words = 0;
     const hb_cli_command_t *command = argc > 0 ? find_command(argc, argv, &words) : NULL;
+    if (argc == 1 && !command && is_group(argv[0])) {
+        print_group_help(cli->out, argv[0]);
+        return 0;
+    }
     if (argc > 0 && (!command || words != argc))
         return unknown_command(cli, argc, argv);
     if (command)
@@ -175,6 +198,10 @@ hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
         return run_help(cli, argc - 1, argv + 1);
     int words = 0;
     const hb_cli_command_t *command = find_command(argc, argv, &words);
+    if (!command && is_group(argv[0]) && (help ? argc == 1 : argc == 2 && is_help(argv[1]))) {
+        print_group_help(cli->out, argv[0]);
+        return 0;
+    }
     if (!command)
         return unknown_command(cli, argc, argv);
     if (help) {

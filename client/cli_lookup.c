@@ -28,10 +28,10 @@ or_dash(const char *text)
 
 /* ---- queue show ---- */
 
-/* "1:57" or "57": the station's number (0 when not given) and the seq. */
-static int
-parse_ref(hb_cli_t *cli, const char *text, uint32_t *station_id, uint64_t *seq)
+int
+hb_cli_lookup_parse_ref(hb_cli_t *cli, const char *text, uint32_t *station_id, uint64_t *seq)
 {
+    hb_assert(cli && text && station_id && seq);
     char msg[HB_CLI_TEXT_BYTES_MAX], echo[HB_CLI_TEXT_BYTES_MAX];
     *station_id = 0;
     int rc = strchr(text, ':') ? hb_cli_parse_op_ref(text, station_id, seq, msg, sizeof msg)
@@ -121,29 +121,24 @@ other_station(hb_cli_t *cli, const char *what, const char *ref, uint32_t station
                               what, ref, (unsigned) station_id, (unsigned) cli->station_id);
 }
 
-static int
-run_show(hb_cli_t *cli, const hb_cli_args_t *args)
+int
+hb_cli_lookup_op(hb_cli_t *cli, uint32_t station_id, uint64_t seq, const char *ref, const char *what,
+                 Hourbank__Envelope **reply_out)
 {
-    uint32_t station_id = 0;
-    uint64_t seq = 0;
-    int rc = parse_ref(cli, args->operands[0], &station_id, &seq);
-    if (rc != 0)
-        return rc;
-    char what[HB_CLI_TEXT_BYTES_MAX];
-    snprintf(what, sizeof what, _("could not show %s"), args->operands[0]);
+    hb_assert(cli && seq && ref && what && reply_out);
     hb_cli_target_learn_station_id(cli);  /* another station's op is not asked for */
     if (station_id && cli->station_id && station_id != cli->station_id)
-        return other_station(cli, what, args->operands[0], station_id);
+        return other_station(cli, what, ref, station_id);
     Hourbank__QueueQuery q;
     hourbank__queue_query__init(&q);
     q.seq = seq;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_queue_ask(cli, &q, &reply, what);
+    int rc = hb_cli_queue_ask(cli, &q, &reply, what);
     if (rc != 0)
         return rc;
     if (station_id && cli->station_id && station_id != cli->station_id) {  /* the station said who it is */
         hb_wire_free(&reply);
-        return other_station(cli, what, args->operands[0], station_id);
+        return other_station(cli, what, ref, station_id);
     }
     if (reply->queue_reply->n_ops != 1) {  /* the station's answer is input, not a bug of ours */
         size_t n = reply->queue_reply->n_ops;
@@ -151,6 +146,24 @@ run_show(hb_cli_t *cli, const hb_cli_args_t *args)
         return hb_cli_report_fail(cli, EX_PROTOCOL, _("%s: the station answered with %zu operations, expected 1"),
                                   what, n);
     }
+    *reply_out = reply;
+    return 0;
+}
+
+static int
+run_show(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    uint32_t station_id = 0;
+    uint64_t seq = 0;
+    int rc = hb_cli_lookup_parse_ref(cli, args->operands[0], &station_id, &seq);
+    if (rc != 0)
+        return rc;
+    char what[HB_CLI_TEXT_BYTES_MAX];
+    snprintf(what, sizeof what, _("could not show %s"), args->operands[0]);
+    Hourbank__Envelope *reply = NULL;
+    rc = hb_cli_lookup_op(cli, station_id, seq, args->operands[0], what, &reply);
+    if (rc != 0)
+        return rc;
     if (cli->json) {
         hb_cli_json_t j;
         hb_cli_json_init(&j, cli->out);

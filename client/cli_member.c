@@ -175,6 +175,7 @@ json_members(hb_cli_t *cli, const Hourbank__MemberReply *r)
     for (size_t i = 0; i < r->n_members; i++)
         json_member(&j, r->members[i]);
     hb_cli_json_array_end(&j);
+    hb_cli_json_kv_bool(&j, "more", r->n_members >= HB_SEARCH_RESULTS_MAX);  /* cut at the station's limit */
     hb_cli_json_object_end(&j);
     hb_cli_json_finish(&j);
 }
@@ -207,7 +208,14 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
             hb_cli_table_cell(t, "-");
         hb_cli_table_cell(t, "%s", hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
     }
-    return hb_cli_table_finish(&t, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
+    if (hb_cli_table_finish(&t, cli->out) != 0)
+        return hb_cli_report_out_of_memory(cli);
+    /* the station answers at most HB_SEARCH_RESULTS_MAX, and does not say
+     * whether there were more: a full answer may have been cut */
+    if (r->n_members >= HB_SEARCH_RESULTS_MAX)
+        fprintf(cli->out, _("only the first %d are shown, there may be more: search for more of the name\n"),
+                HB_SEARCH_RESULTS_MAX);
+    return 0;
 }
 
 /* ---- member show / find ---- */

@@ -4,6 +4,7 @@
 #include "cli_queue.h"
 #include "cli_format.h"
 #include "cli_json.h"
+#include "cli_lookup.h"
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_table.h"
@@ -223,6 +224,19 @@ details_cell(hb_cli_t *cli, hb_cli_table_t *tab, const Hourbank__QueuedOp *op)
 /* Which list `queue` shows. */
 typedef enum { LIST_PENDING, LIST_REJECTED, LIST_CHANGED } list_t;
 
+/* Under the pending list: where the rejections are; under the rejected
+ * list: what to do with them. Nothing when there are none. */
+static void
+rejected_hint(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
+{
+    if (!q->rejected || list == LIST_CHANGED)
+        return;
+    if (list == LIST_PENDING)
+        fprintf(cli->out, _("%llu rejected: hourbank queue --rejected\n"), (unsigned long long) q->rejected);
+    else if (q->n_ops)
+        fprintf(cli->out, "%s\n", _("once a rejected operation is dealt with: hourbank queue dismiss STATION:SEQ"));
+}
+
 static int
 print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
 {
@@ -234,6 +248,7 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
     print_summary(cli, q);
     if (q->n_ops == 0) {
         fprintf(cli->out, "%s\n", _(empty[list]));
+        rejected_hint(cli, q, list);
         return 0;
     }
     /* BY, who entered each op, once any op listed names its operator */
@@ -261,8 +276,8 @@ print_queue(hb_cli_t *cli, const Hourbank__QueueReply *q, list_t list)
     if (list == LIST_CHANGED)
         fprintf(cli->out, "%s\n", _("central lost these acknowledgements (restored or failed over) and answered "
                                     "differently when they were resent; see each with hourbank queue show STATION:SEQ"));
-    else if (q->rejected)
-        fprintf(cli->out, "%s\n", _("once a rejected operation is dealt with: hourbank queue dismiss SEQ"));
+    else
+        rejected_hint(cli, q, list);
     return 0;
 }
 
@@ -340,15 +355,57 @@ const hb_cli_command_t hb_cli_queue_queue = {
 
 /* ---- queue dismiss ---- */
 
+/* Looks the op up first: the station would also mark a pending op, and
+ * answers a second dismissal as it did the first, so what it holds tells
+ * whether anything is to be dismissed. 1 when nothing is: already
+ * dismissed (said on stdout) or not rejected (reported); else 0 or an exit
+ * code after reporting. */
+static int
+check_dismissable(hb_cli_t *cli, uint32_t station_id, uint64_t seq, const char *ref, const char *what, int *rc)
+{
+    Hourbank__Envelope *found = NULL;
+    *rc = hb_cli_lookup_op(cli, station_id, seq, ref, what, &found);
+    if (*rc != 0)
+        return 1;
+    const Hourbank__QueuedOp *op = found->queue_reply->ops[0];
+    const char *status = hb_cli_queue_op_status(op);
+    int nothing = 1;
+    if (strcmp(status, "rejected") != 0) {
+        *rc = hb_cli_report_fail(cli, EX_NOINPUT, _("%s: nothing dismissed: it is %s, not rejected (only rejected "
+                                                    "operations are dismissed)"),
+                                 what, hb_cli_words_status(status));
+    } else if (op->dismissed) {
+        if (cli->json) {
+            hb_cli_zone_use(cli, found->queue_reply->time_zone, HB_CLI_ZONE_STATION_UNKNOWN);
+            json_queue(cli, found->queue_reply, false, 0);
+        } else {
+            fprintf(cli->out, _("nothing dismissed: %s was dismissed before; %llu rejected left\n"), ref,
+                    (unsigned long long) found->queue_reply->rejected);
+        }
+    } else {
+        nothing = 0;
+    }
+    hb_wire_free(&found);
+    return nothing;
+}
+
 static int
 run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
 {
-    char msg[HB_CLI_TEXT_BYTES_MAX], ref[HB_CLI_FORMAT_BYTES], what[HB_CLI_TEXT_BYTES_MAX];
+    char ref[HB_CLI_FORMAT_BYTES], what[HB_CLI_TEXT_BYTES_MAX];
+    uint32_t station_id = 0;
     uint64_t seq = 0;
-    if (hb_cli_parse_seq(args->operands[0], &seq, msg, sizeof msg) != 0)
-        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    int rc = hb_cli_lookup_parse_ref(cli, args->operands[0], &station_id, &seq);
+    if (rc != 0)
+        return rc;
     hb_cli_target_learn_station_id(cli);
-    snprintf(what, sizeof what, _("could not dismiss %s"), hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, seq));
+    if (station_id)  /* as typed: it may name another station */
+        snprintf(ref, sizeof ref, "%s", args->operands[0]);
+    else
+        hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, seq);
+    snprintf(what, sizeof what, _("could not dismiss %s"), ref);
+    if (check_dismissable(cli, station_id, seq, ref, what, &rc))
+        return rc;
     Hourbank__DismissRequest d;
     hourbank__dismiss_request__init(&d);
     d.seq = seq;
@@ -356,7 +413,7 @@ run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_DISMISS;
     req.dismiss = &d;
-    int rc = ask(cli, &req, &reply, what);
+    rc = ask(cli, &req, &reply, what);
     if (rc != 0)
         return rc;
     const Hourbank__QueueReply *q = reply->queue_reply;
@@ -372,13 +429,14 @@ run_dismiss(hb_cli_t *cli, const hb_cli_args_t *args)
 
 const hb_cli_command_t hb_cli_queue_dismiss = {
     .name = "queue dismiss",
-    .operands = N_("SEQ"),
+    .operands = N_("STATION:SEQ"),
     .operands_min = 1,
     .operands_max = 1,
     .summary = N_("remove a rejected operation from the list once dealt with"),
-    .description = N_("Marks the rejected operation SEQ (the number after the colon in its reference, as\n"
-                   "listed by hourbank queue --rejected) as seen, so it leaves the list. The rejection\n"
-                   "itself stays on record at central."),
+    .description = N_("Marks the rejected operation STATION:SEQ (as listed by hourbank queue --rejected, e.g.\n"
+                   "1:8) or its SEQ alone as seen, so it leaves the list. The rejection itself stays on\n"
+                   "record at central. Says so when nothing was dismissed: the operation was dismissed\n"
+                   "before, or it is not a rejected one."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_dismiss,

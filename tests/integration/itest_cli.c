@@ -421,7 +421,7 @@ test_queue_and_status(void **state)
     out_has(want);
     out_has("  service  " HB_H_DEFAULT_OPERATOR "  rejected  ");
     out_has("(INSUFFICIENT_BALANCE)\n");
-    out_has("once a rejected operation is dealt with: hourbank queue dismiss SEQ\n");
+    out_has("once a rejected operation is dealt with: hourbank queue dismiss STATION:SEQ\n");
     S("queue", "--rejected", "--json");
     expect_ok();
     assert_int_equal(json_int(g_out, "pending"), 0);
@@ -459,8 +459,12 @@ test_queue_and_status(void **state)
     out_has("\"ops\": []");
     /* an accepted op is not a rejection to dismiss */
     S("queue", "dismiss", "1");
-    expect_error(EX_NOINPUT, "hourbank: could not dismiss 1:1: seq 1 is not a rejected operation of this station "
-                             "(NOT_FOUND)\n");
+    expect_error(EX_NOINPUT, "hourbank: could not dismiss 1:1: nothing dismissed: it is accepted, not rejected "
+                             "(only rejected operations are dismissed)\n");
+    /* a second time: nothing to do, and it says so */
+    S("queue", "dismiss", seq_text);
+    snprintf(want, sizeof want, "nothing dismissed: 1:%llu was dismissed before; 0 rejected left\n", seq);
+    expect_out(want);
 }
 
 /* ---- admin commands: central, with the admin key ---- */

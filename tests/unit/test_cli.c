@@ -666,6 +666,26 @@ test_help_everywhere(void **state)
     assert_string_equal(r.out, "hourbank " HB_VERSION "\n");
     assert_string_equal(r.err, "");
     run_free(&r);
+    /* a group of subcommands: each with its summary, however help is asked for */
+    static const char member_help[] = "usage: hourbank member SUBCOMMAND [ARGS]\n\nsubcommands:\n"
+                                      "  add             register a new member and print the new member number\n"
+                                      "  show            show one member: name, role, family, balance\n"
+                                      "  find            find members whose name contains TEXT\n"
+                                      "\nRun hourbank member SUBCOMMAND --help for its options.\n";
+    static const char *const member_asks[][3] = {{"member", "--help", NULL}, {"member", "-h", NULL},
+                                                 {"help", "member", NULL}, {"--help", "member", NULL}};
+    for (size_t i = 0; i < sizeof member_asks / sizeof member_asks[0]; i++) {
+        r = run_words(member_asks[i]);
+        assert_int_equal(r.rc, 0);
+        assert_string_equal(r.err, "");
+        assert_string_equal(r.out, member_help);
+        run_free(&r);
+    }
+    r = RUN("operator", "--help");
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "  add             "));
+    assert_non_null(strstr(r.out, "  disable         "));
+    run_free(&r);
     /* even a command that needs operands shows its help with --help alone */
     r = RUN("record", "-h");
     assert_int_equal(r.rc, 0);
@@ -709,7 +729,11 @@ test_refused_before_contact(void **state)
                      NO_STATION),
                  EX_DATAERR, "hourbank: --reason must not be empty\n");
     assert_error(RUN("queue", "dismiss", "x", NO_STATION), EX_DATAERR,
-                 "hourbank: \"x\" is not a sequence number: write the number shown by hourbank queue, e.g. 42\n");
+                 "hourbank: \"x\" is not an operation: write STATION:SEQ as printed when it was saved, e.g. 1:57, "
+                 "or the SEQ alone\n");
+    assert_error(RUN("queue", "dismiss", "1:x", NO_STATION), EX_DATAERR,
+                 "hourbank: \"1:x\" is not an operation: write STATION:SEQ as printed when it was saved, e.g. 1:57, "
+                 "or the SEQ alone\n");
     assert_error(RUN("statement", GOOD_NO, "--since", "yesterday", NO_STATION), EX_DATAERR,
                  "hourbank: \"yesterday\" is not a date: write YYYY-MM-DD, e.g. 2026-11-01\n");
     /* and good input does reach for the station, which is not there */
@@ -1337,10 +1361,10 @@ test_fake_members(void **state)
                   "      \"role\": \"elder\",\n      \"birth_year\": 1938,\n      \"family_of\": \"QX03-000128-4\",\n"
                   "      \"balance_minutes\": 150\n    },\n    {\n      \"member_no\": \"QX03-000128-4\",\n"
                   "      \"name\": \"Li Wei\",\n      \"role\": \"volunteer\",\n      \"birth_year\": null,\n"
-                  "      \"family_of\": null,\n      \"balance_minutes\": 6000\n    }\n  ]\n}\n");
+                  "      \"family_of\": null,\n      \"balance_minutes\": 6000\n    }\n  ],\n  \"more\": false\n}\n");
     g_member_count = 0;
     assert_output(RUN("member", "find", "zhang", "-c", conf), "no member found whose name contains \"zhang\"\n");
-    assert_output(RUN("member", "find", "zhang", "-c", conf, "--json"), "{\n  \"members\": []\n}\n");
+    assert_output(RUN("member", "find", "zhang", "-c", conf, "--json"), "{\n  \"members\": [],\n  \"more\": false\n}\n");
     /* a member number finds by number */
     assert_output(RUN("member", "find", GOOD_NO, "-c", conf), "no member found whose name contains \"" GOOD_NO "\"\n");
     req = fake_last(&g_fake);
@@ -1428,6 +1452,8 @@ test_fake_statement(void **state)
 }
 
 
+static bool g_queue_dismissed;  /* the fake station's rejection 40 was dismissed before */
+
 static void
 respond_queue(const Hourbank__Envelope *req, Hourbank__Envelope *env)
 {
@@ -1453,6 +1479,10 @@ respond_queue(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     bool rejected_only = req->body_case == HOURBANK__ENVELOPE__BODY_QUEUE_QUERY && req->queue_query->rejected_only;
     r.ops = rejected_only ? &p[1] : p;
     r.n_ops = rejected_only ? 1 : 2;
+    ops[1].dismissed = g_queue_dismissed;
+    uint64_t seq = req->body_case == HOURBANK__ENVELOPE__BODY_QUEUE_QUERY ? req->queue_query->seq : 0;
+    if (seq)  /* one op by its seq, as queue show and queue dismiss ask */
+        r.ops = seq == 41 ? &p[0] : &p[1], r.n_ops = seq == 41 || seq == 40 ? 1 : 0;
     if (req->body_case == HOURBANK__ENVELOPE__BODY_DISMISS)
         r.rejected = 0, r.n_ops = 0;
     env->body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
@@ -1474,7 +1504,7 @@ test_fake_queue(void **state)
                                   "companionship\n"
                                   "7:40  2026-11-29 13:50  service  rejected  QX03-000128-4 -> " GOOD_NO ", 20h, "
                                   "companionship: the payer holds 2h 30m (INSUFFICIENT_BALANCE)\n"
-                                  "once a rejected operation is dealt with: hourbank queue dismiss SEQ\n"));
+                                  "1 rejected: hourbank queue --rejected\n"));
     run_free(&r);
     r = RUN("queue", "--rejected", "-c", conf, "--json");
     assert_int_equal(r.rc, 0);
@@ -1518,6 +1548,31 @@ test_fake_queue(void **state)
     assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_DISMISS);
     assert_int_equal(req->dismiss->seq, 40);
     hb_wire_free(&req);
+    /* the form the queue prints */
+    assert_output(RUN("queue", "dismiss", "7:40", "-c", conf), "dismissed 7:40; 0 rejected left\n");
+    req = fake_last(&g_fake);
+    assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_DISMISS);
+    assert_int_equal(req->dismiss->seq, 40);
+    hb_wire_free(&req);
+    /* another station's op: refused before the station is asked */
+    assert_error(RUN("queue", "dismiss", "8:40", "-c", conf), EX_NOINPUT,
+                 "hourbank: could not dismiss 8:40: operation 8:40 was saved at station 8, this is station 7: ask "
+                 "that station\n");
+    /* a pending op: nothing dismissed, and the station is not asked to */
+    assert_error(RUN("queue", "dismiss", "7:41", "-c", conf), EX_NOINPUT,
+                 "hourbank: could not dismiss 7:41: nothing dismissed: it is pending, not rejected (only rejected "
+                 "operations are dismissed)\n");
+    req = fake_last(&g_fake);
+    assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_QUEUE_QUERY);
+    assert_int_equal(req->queue_query->seq, 41);
+    hb_wire_free(&req);
+    g_queue_dismissed = true;
+    assert_output(RUN("queue", "dismiss", "40", "-c", conf), "nothing dismissed: 7:40 was dismissed before; "
+                                                             "1 rejected left\n");
+    req = fake_last(&g_fake);
+    assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_QUEUE_QUERY);
+    hb_wire_free(&req);
+    g_queue_dismissed = false;
     g_error_code = HB_RESULT_NOT_FOUND;
     snprintf(g_error_message, sizeof g_error_message, "seq 39 is not a rejected operation");
     assert_error(RUN("queue", "dismiss", "39", "-c", conf), EX_NOINPUT,
