@@ -85,6 +85,16 @@
 /* Any one line the CLI formats (cells, messages, typed input echoed back). */
 #define HB_CLI_TEXT_BYTES_MAX 1024
 #endif
+#ifndef HB_CLI_SUGGEST_EDITS_MAX
+/* "did you mean": a known word is suggested for a mistyped one at most
+ * this many edits away (a letter added, dropped, changed, or two swapped). */
+#define HB_CLI_SUGGEST_EDITS_MAX 2
+#endif
+#ifndef HB_CLI_SUGGEST_BYTES_MAX
+/* Longest word compared for "did you mean" (command and option names are
+ * shorter; a longer typed word gets no suggestion). */
+#define HB_CLI_SUGGEST_BYTES_MAX 32
+#endif
 _Static_assert(HB_CLI_REPLY_TIMEOUT_MS >= HB_CLI_REPLY_TIMEOUT_MS_MIN &&
                HB_CLI_REPLY_TIMEOUT_MS <= HB_CLI_REPLY_TIMEOUT_MS_MAX, "the default timeout is a valid one");
 _Static_assert(HB_CLI_REQUEST_ID_RANDOM_BYTES * 2 <= HB_REQUEST_ID_BYTES_MAX, "a request id fits SaveRequest");

@@ -4,6 +4,7 @@
 #include "cli_report.h"
 #include "cli_utf8.h"
 #include "cli_save.h"
+#include "cli_suggest.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 
@@ -139,14 +140,40 @@ store(parser_t *p, const found_t *f, const char *value, const char *spelled)
     return 0;
 }
 
-static int
-unknown_option(parser_t *p, const char *word)
+/* "--json" for "--jsno" (name: name_len bytes after "--"): the closest
+ * option that applies here, into buf; NULL when none is close or two are
+ * as close. */
+static const char *
+suggest_option(const parser_t *p, const char *name, size_t name_len, char *buf, size_t size)
 {
-    char echo[HB_CLI_TEXT_BYTES_MAX];
+    hb_cli_suggest_t s;
+    char near[HB_CLI_SUGGEST_BYTES_MAX + 1];
+    hb_cli_suggest_init(&s, name, name_len);
+    for (size_t i = 0; i < own_count(p->command); i++)
+        hb_cli_suggest_consider(&s, p->command->opts[i].name, strlen(p->command->opts[i].name));
+    for (size_t i = 0; i < COMMON_COUNT; i++)
+        if (common_applies(p, i))
+            hb_cli_suggest_consider(&s, common_opts[i].opt.name, strlen(common_opts[i].opt.name));
+    if (!hb_cli_suggest_best(&s, near, sizeof near))
+        return NULL;
+    snprintf(buf, size, "--%s", near);
+    return buf;
+}
+
+/* name: the option's name after "--" (name_len bytes), NULL for "-x". */
+static int
+unknown_option(parser_t *p, const char *word, const char *name, size_t name_len)
+{
+    char echo[HB_CLI_TEXT_BYTES_MAX], near[HB_CLI_SUGGEST_BYTES_MAX + sizeof "--"];
+    hb_cli_parse_quote(echo, sizeof echo, word);
+    bool close = name && suggest_option(p, name, name_len, near, sizeof near);
+    if (p->command && close)
+        return hb_cli_report_usage(p->cli, _("%s has no option %s; did you mean %s?"), p->command->name, echo, near);
     if (p->command)
-        return hb_cli_report_usage(p->cli, _("%s has no option %s"), p->command->name,
-                                   hb_cli_parse_quote(echo, sizeof echo, word));
-    return hb_cli_report_usage(p->cli, _("unknown option %s"), hb_cli_parse_quote(echo, sizeof echo, word));
+        return hb_cli_report_usage(p->cli, _("%s has no option %s"), p->command->name, echo);
+    if (close)
+        return hb_cli_report_usage(p->cli, _("unknown option %s; did you mean %s?"), echo, near);
+    return hb_cli_report_usage(p->cli, _("unknown option %s"), echo);
 }
 
 /* Reads the option word argv[*i] and, if it takes one, its value (moving
@@ -170,9 +197,9 @@ parse_option(parser_t *p, int argc, char **argv, int *i)
     }
     found_t f;
     if (name_len == 0 && !letter)
-        return unknown_option(p, word);
+        return unknown_option(p, word, NULL, 0);
     if (!find_opt(p, name, name_len, letter, &f))
-        return unknown_option(p, word);
+        return unknown_option(p, word, name, name_len);
     if (!f.opt->value) {
         if (inline_value)
             return hb_cli_report_usage(p->cli, _("%s takes no value"), spelled);

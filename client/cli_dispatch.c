@@ -12,6 +12,7 @@
 #include "cli_queue.h"
 #include "cli_report.h"
 #include "cli_save.h"
+#include "cli_suggest.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 
@@ -140,17 +141,45 @@ is_help(const char *word)
     return strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0;
 }
 
+/* The command, or with group the subcommand, closest to word: into buf,
+ * or NULL when none is close or two are as close. */
+static const char *
+suggest(const char *group, const char *word, char *buf, size_t size)
+{
+    hb_cli_suggest_t s;
+    hb_cli_suggest_init(&s, word, strlen(word));
+    size_t len = group ? strlen(group) : 0;
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        const char *name = commands[i]->name;
+        if (!group)
+            hb_cli_suggest_consider(&s, name, strcspn(name, " "));
+        else if (strncmp(name, group, len) == 0 && name[len] == ' ')
+            hb_cli_suggest_consider(&s, name + len + 1, strlen(name + len + 1));
+    }
+    if (!group)
+        hb_cli_suggest_consider(&s, "help", strlen("help"));
+    return hb_cli_suggest_best(&s, buf, size);
+}
+
 static int
 unknown_command(hb_cli_t *cli, int argc, char **argv)
 {
-    char echo[HB_CLI_TEXT_BYTES_MAX], subs[HB_CLI_TEXT_BYTES_MAX];
+    char echo[HB_CLI_TEXT_BYTES_MAX], subs[HB_CLI_TEXT_BYTES_MAX], near[HB_CLI_SUGGEST_BYTES_MAX + 1];
     cli->command = NULL;
-    if (!is_group(argv[0]))
-        return hb_cli_report_usage(cli, _("%s is not a command"), hb_cli_parse_quote(echo, sizeof echo, argv[0]));
+    if (!is_group(argv[0])) {
+        hb_cli_parse_quote(echo, sizeof echo, argv[0]);
+        if (suggest(NULL, argv[0], near, sizeof near))
+            return hb_cli_report_usage(cli, _("%s is not a command; did you mean %s?"), echo, near);
+        return hb_cli_report_usage(cli, _("%s is not a command"), echo);
+    }
     group_members(argv[0], subs, sizeof subs);
-    if (argc >= 2 && argv[1][0] != '-')
-        return hb_cli_report_usage(cli, _("%s %s is not a command: %s takes %s"), argv[0],
-                                   hb_cli_parse_quote(echo, sizeof echo, argv[1]), argv[0], subs);
+    if (argc >= 2 && argv[1][0] != '-') {
+        hb_cli_parse_quote(echo, sizeof echo, argv[1]);
+        if (suggest(argv[0], argv[1], near, sizeof near))
+            return hb_cli_report_usage(cli, _("%s %s is not a command: %s takes %s; did you mean %s?"), argv[0], echo,
+                                       argv[0], subs, near);
+        return hb_cli_report_usage(cli, _("%s %s is not a command: %s takes %s"), argv[0], echo, argv[0], subs);
+    }
     return hb_cli_report_usage(cli, _("%s needs a subcommand: %s"), argv[0], subs);
 }
 
@@ -202,7 +231,9 @@ hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
         print_group_help(cli->out, argv[0]);
         return 0;
     }
-    if (!command)
+    /* "queue dismis": a word after a command that takes none, which is
+     * also a group, is a mistyped subcommand */
+    if (!command || (words == 1 && argc >= 2 && argv[1][0] != '-' && command->operands_max == 0 && is_group(argv[0])))
         return unknown_command(cli, argc, argv);
     if (help) {
         hb_cli_command_help(command, cli->out);

@@ -26,6 +26,7 @@
 #include "cli_format.h"
 #include "cli_json.h"
 #include "cli_parse.h"
+#include "cli_suggest.h"
 #include "cli_table.h"
 #include "cli_utf8.h"
 #include "hb_admin_conf.h"
@@ -619,6 +620,80 @@ test_usage_errors(void **state)
     assert_error(RUN("keygen"), EX_USAGE, "hourbank: keygen needs DIR/NAME (see hourbank keygen --help)\n");
     assert_error(RUN("member", "add", "--name", "Li", "--role", "nurse", NO_STATION), EX_USAGE,
                  "hourbank: \"nurse\" is not a role: use volunteer, elder or both (see hourbank member add --help)\n");
+}
+
+/* ---- did you mean ---- */
+
+static unsigned
+edits(const char *a, const char *b)
+{
+    return hb_cli_suggest_edits(a, strlen(a), b, strlen(b));
+}
+
+static void
+test_suggest(void **state)
+{
+    (void) state;
+    assert_int_equal(edits("status", "status"), 0);
+    assert_int_equal(edits("", "abc"), 3);
+    assert_int_equal(edits("balnce", "balance"), 1);     /* dropped */
+    assert_int_equal(edits("stauts", "status"), 1);      /* swapped neighbours: one edit, not two */
+    assert_int_equal(edits("qeueu", "queue"), 2);
+    assert_int_equal(edits("recrod", "record"), 1);
+    assert_int_equal(edits("kitten", "sitting"), 3);
+    assert_int_equal(edits("ca", "abc"), 3);             /* optimal string alignment, not unrestricted */
+    char longer[HB_CLI_SUGGEST_BYTES_MAX + 2];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    assert_int_equal(edits(longer, longer), HB_CLI_SUGGEST_EDITS_MAX + 1);  /* too long to compare */
+    char buf[HB_CLI_SUGGEST_BYTES_MAX + 1];
+    hb_cli_suggest_t sg;
+    hb_cli_suggest_init(&sg, "shw", 3);
+    hb_cli_suggest_consider(&sg, "show", 4);
+    hb_cli_suggest_consider(&sg, "find", 4);
+    hb_cli_suggest_consider(&sg, "show", 4);  /* the same word twice is no tie */
+    assert_string_equal(hb_cli_suggest_best(&sg, buf, sizeof buf), "show");
+    hb_cli_suggest_init(&sg, "ab", 2);
+    hb_cli_suggest_consider(&sg, "abc", 3);
+    hb_cli_suggest_consider(&sg, "abd", 3);   /* two as close: no suggestion */
+    assert_null(hb_cli_suggest_best(&sg, buf, sizeof buf));
+    hb_cli_suggest_init(&sg, "x", 1);
+    hb_cli_suggest_consider(&sg, "void", 4);  /* three edits: too far */
+    assert_null(hb_cli_suggest_best(&sg, buf, sizeof buf));
+    hb_cli_suggest_init(&sg, "add", 3);
+    hb_cli_suggest_consider(&sg, "add", 3);   /* the word itself is not suggested */
+    assert_null(hb_cli_suggest_best(&sg, buf, sizeof buf));
+
+    /* commands, subcommands and options, with the exit code of any usage error */
+    assert_error(RUN("balnce", GOOD_NO), EX_USAGE,
+                 "hourbank: \"balnce\" is not a command; did you mean balance? (see hourbank --help)\n");
+    assert_error(RUN("stauts"), EX_USAGE,
+                 "hourbank: \"stauts\" is not a command; did you mean status? (see hourbank --help)\n");
+    assert_error(RUN("hepl"), EX_USAGE, "hourbank: \"hepl\" is not a command; did you mean help? (see hourbank --help)\n");
+    assert_error(RUN("help", "membr"), EX_USAGE,
+                 "hourbank: \"membr\" is not a command; did you mean member? (see hourbank --help)\n");
+    assert_error(RUN("member", "fnd", "wang"), EX_USAGE,
+                 "hourbank: member \"fnd\" is not a command: member takes add, show or find; did you mean find? "
+                 "(see hourbank --help)\n");
+    assert_error(RUN("queue", "dismis", "1:8"), EX_USAGE,
+                 "hourbank: queue \"dismis\" is not a command: queue takes dismiss, show or find; did you mean "
+                 "dismiss? (see hourbank --help)\n");
+    assert_error(RUN("--jsno", "status"), EX_USAGE,
+                 "hourbank: unknown option \"--jsno\"; did you mean --json? (see hourbank --help)\n");
+    assert_error(RUN("--verison"), EX_USAGE,
+                 "hourbank: unknown option \"--verison\"; did you mean --version? (see hourbank --help)\n");
+    assert_error(RUN("record", "--provder", GOOD_NO), EX_USAGE,
+                 "hourbank: record has no option \"--provder\"; did you mean --provider? (see hourbank record --help)\n");
+    assert_error(RUN("status", "--statoin=ipc:///x"), EX_USAGE,
+                 "hourbank: status has no option \"--statoin=ipc:///x\"; did you mean --station? "
+                 "(see hourbank status --help)\n");
+    /* only what applies to the command is suggested: no --admin for a station command */
+    assert_error(RUN("balance", GOOD_NO, "--admni", "a.yaml"), EX_USAGE,
+                 "hourbank: balance has no option \"--admni\" (see hourbank balance --help)\n");
+    /* nothing close, or two as close: no suggestion */
+    assert_error(RUN("sta"), EX_USAGE, "hourbank: \"sta\" is not a command (see hourbank --help)\n");
+    assert_error(RUN("member", "x"), EX_USAGE, "hourbank: member \"x\" is not a command: member takes add, show or "
+                                               "find (see hourbank --help)\n");
 }
 
 static void
@@ -2244,6 +2319,7 @@ main(void)
         cmocka_unit_test(test_utf8_width),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_help_everywhere),
         cmocka_unit_test(test_refused_before_contact),
         cmocka_unit_test(test_keygen),
