@@ -34,7 +34,8 @@ usage(FILE *f)
             "      --check-config  check the configuration, print \"configuration OK\" or the errors\n"
             "                      (the file alone: what it drops from the ledger is checked at start)\n"
             "  -v, --verbose       log debug messages\n"
-            "  -h, --help          show this help\n"),
+            "  -h, --help          show this help\n"
+            "  -V, --version       print the version\n"),
           f);
 }
 
