@@ -151,34 +151,21 @@ reply_error(hb_api_t *self, const peer_t *p, hb_result_t code, const char *fmt, 
     reply_error_with(self, p, code, NULL, 0, text);
 }
 
-/* A refused save: UNKNOWN_OPERATOR names the operator it looked for (the
- * op's, else the default; "" when there was none). */
+/* A refused save: the outbox's checks give their refusals as values
+ * ("name=value" lines, as central's); anything else is prose. */
 static void
 reply_refused(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
     const char *text = v->msg[0] ? v->msg : hb_result_text(v->result);
-    if (v->result != HB_RESULT_UNKNOWN_OPERATOR && hb_wire_params_text(text)) {  /* values, not prose */
-        char copy[HB_MESSAGE_BYTES_MAX];
-        Hourbank__Param values[HB_RESULT_PARAMS_MAX], *ptrs[HB_RESULT_PARAMS_MAX];
-        snprintf(copy, sizeof copy, "%s", text);
-        size_t n = hb_wire_params_split(copy, values, ptrs, HB_RESULT_PARAMS_MAX);
-        reply_error_with(self, p, v->result, ptrs, n, "");
-        return;
-    }
-    if (v->result != HB_RESULT_UNKNOWN_OPERATOR) {
+    if (!hb_wire_params_text(text)) {
         reply_error_with(self, p, v->result, NULL, 0, text);
         return;
     }
-    Hourbank__Param params[2], *ptrs[2] = {&params[0], &params[1]};
-    hourbank__param__init(&params[0]);
-    hourbank__param__init(&params[1]);
-    const char *name = v->op->operator_[0] ? v->op->operator_ : self->conf->default_operator;
-    params[0].name = "operator";
-    params[0].value = (char *) (uintptr_t) (name ? name : "");
-    int state = name && name[0] ? hb_outbox_operator_state(self->outbox, name) : 0;
-    params[1].name = "state";  /* PROTOCOL.md "Result values" */
-    params[1].value = !name || !name[0] ? "none" : state == 2 ? "disabled" : "unknown";
-    reply_error_with(self, p, v->result, ptrs, 2, text);
+    char copy[HB_MESSAGE_BYTES_MAX];
+    Hourbank__Param values[HB_RESULT_PARAMS_MAX], *ptrs[HB_RESULT_PARAMS_MAX];
+    snprintf(copy, sizeof copy, "%s", text);
+    size_t n = hb_wire_params_split(copy, values, ptrs, HB_RESULT_PARAMS_MAX);
+    reply_error_with(self, p, v->result, ptrs, n, "");
 }
 
 static void

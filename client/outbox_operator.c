@@ -49,9 +49,9 @@ hb_result_t
 hb_outbox__operator_check(hb_outbox_t *self, const char *name, char *msg, size_t msg_size)
 {
     hb_assert(self && name && msg);
+    /* the refusal's values (PROTOCOL.md "Result values"): the CLI words them */
     if (name[0] == '\0') {
-        snprintf(msg, msg_size, "no operator given and the station has no default_operator: name one"
-                 " (hourbank operator list); nothing was saved");
+        snprintf(msg, msg_size, "operator=\nstate=none");
         return HB_RESULT_UNKNOWN_OPERATOR;
     }
     int state = state_of(self, name);
@@ -61,8 +61,7 @@ hb_outbox__operator_check(hb_outbox_t *self, const char *name, char *msg, size_t
     }
     if (state == 1)
         return HB_RESULT_OK;
-    snprintf(msg, msg_size, "operator \"%s\" %s at this station (hourbank operator list); nothing was saved", name,
-             state == 0 ? "is not known" : "is disabled");
+    snprintf(msg, msg_size, "operator=%s\nstate=%s", name, state == 0 ? "unknown" : "disabled");
     return HB_RESULT_UNKNOWN_OPERATOR;
 }
 

@@ -95,8 +95,9 @@ test_lookup(void **state)
     assert_string_equal(hb_tr("member %s not found"), "未找到会员 %s");
     assert_string_equal(hb_tr("middle"), "中间");
     assert_string_equal(hb_tr("zebra"), "斑马");
-    /* an empty translation, and words the catalog lacks, stay English;
-     * before the first, between two and after the last entry */
+    /* words the catalog lacks stay English (msgfmt leaves an untranslated
+     * entry out of the .mo, so that case is this one); before the first,
+     * between two and after the last entry */
     assert_string_equal(hb_tr("untranslated here"), "untranslated here");
     const char *absent[] = {"", "AAA", "banana", "hello!", "hell", "zzz", "~"};
     for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
