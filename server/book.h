@@ -189,7 +189,6 @@ typedef struct hb_book {
     int32_t version;
     int64_t clock_skew_s, max_age_s, guarantee_budget;
     int64_t now_us;
-    const char *now_text;
     int64_t next_account_id, next_transfer_id;
     int64_t first_account_id, first_transfer_id;
 

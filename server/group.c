@@ -212,7 +212,6 @@ load(group_t *g)
         hb_group_pg_add_call(calls, &n, S_COMMUNITIES, comms, 1);
     hb_group_pg_add_call(calls, &n, S_OPS, keys, 2);
     hb_group_pg_add_call(calls, &n, S_XFERS, voids, 2);
-    hb_group_pg_add_call(calls, &n, S_TIMES, times, 1);
     hb_group_pg_add_call(calls, &n, S_LOCAL_DAYS, times, 1);
     if (a[A_NAMED_S].n > 0)  /* none for a group of voids */
         hb_group_pg_add_call(calls, &n, S_REFUSED, named, 2);
@@ -270,9 +269,8 @@ fill_rules(group_t *g)
     b->max_age_s = iv(r, 0, 2);
     b->guarantee_budget = iv(r, 0, 3);
     b->now_us = iv(r, 0, 4);
-    b->now_text = hb_book_strdup(b, PQgetvalue(r, 0, 5));
-    b->first_account_id = b->next_account_id = iv(r, 0, 6);
-    b->first_transfer_id = b->next_transfer_id = iv(r, 0, 7);
+    b->first_account_id = b->next_account_id = iv(r, 0, 5);
+    b->first_transfer_id = b->next_transfer_id = iv(r, 0, 6);
     r = g->res[S_DRULES];
     for (int i = 0; i < PQntuples(r); i++) {
         const char *gifts = PQgetvalue(r, i, 5);
@@ -410,23 +408,6 @@ fill_ops(group_t *g)
     return 0;
 }
 
-/* Each valid op's occurred_at as the database prints it, in order. */
-static void
-fill_times(group_t *g)
-{
-    const PGresult *r = g->res[S_TIMES];
-    int row = 0;
-    for (size_t k = 0; k < g->n_in; k++) {
-        hb_posting_input_t *in = &g->in[k];
-        if (in->refused != HB_RESULT_OK)
-            continue;
-        hb_assert(row < PQntuples(r));
-        in->at_text = PQgetvalue(r, row, 0);
-        row++;
-    }
-    hb_assert(row == PQntuples(r));
-}
-
 static int
 fill_book(group_t *g)
 {
@@ -443,7 +424,6 @@ fill_book(group_t *g)
         hb_log_error("group refused: members, accounts and ops read inconsistently (another writer?)");
         return -1;
     }
-    fill_times(g);
     return 0;
 }
 

@@ -20,7 +20,7 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                          " FROM unnest($1::integer[]) s"},
     [S_VERSION] = {"g_version", 0,
                    "SELECT version, clock_skew_s, max_age_s, guarantee_budget,"
-                   " (extract(epoch FROM now()) * 1000000)::bigint, now()::text, "
+                   " (extract(epoch FROM now()) * 1000000)::bigint, "
                    NEXT_ID("account_id_seq") ", " NEXT_ID("transfer_id_seq")
                    " FROM rules_version ORDER BY version DESC LIMIT 1"},
     [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts, time_zone"
@@ -74,7 +74,6 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                                "  JOIN district_rule r ON r.district = c.district AND r.version = " NEWEST_VERSION
                                "  WHERE m.account_id = t.credit_account) z ON true"
                                " ORDER BY t.station_id, t.seq, t.id"},
-    [S_TIMES] = {"g_times", 1, "SELECT to_timestamp(a)::text FROM unnest($1::bigint[]) WITH ORDINALITY u(a, i) ORDER BY i"},
     /* each op's local day in every zone in force (migration 0010's functions) */
     [S_LOCAL_DAYS] = {"g_local_days", 1,
                       "SELECT u.a, z.tz, (to_timestamp(u.a) AT TIME ZONE z.tz)::date::text,"

@@ -1,13 +1,13 @@
 /* posting.h - the posting rules, applied to a group's book in memory.
  *
  * hb_posting_apply() decides one op exactly as the SQL function
- * hb_apply_op() (migrations 0002-0008) does against the database: the same
- * checks in the same order, the same result codes and messages, the same
- * transfers. hb_apply_op() stays in the schema as the reference, and
- * tests/integration/itest_posting_diff.c checks that the two agree on
- * random streams of ops. What the database must compute (timestamps as
- * text; local days and years in each district's time zone) is loaded by
- * hb_group, into the input and the book (hb_book_local_day). */
+ * hb_apply_op() (migrations 0002-0012) does against the database: the same
+ * checks in the same order, the same result codes and values, the same
+ * transfers and op records. hb_apply_op() stays in the schema as the
+ * reference, and tests/integration/itest_posting_diff.c checks that the two
+ * agree on random streams of ops. What the database must compute (local
+ * days and years in each district's time zone) is loaded by hb_group into
+ * the book (hb_book_local_day). */
 #ifndef HB_POSTING_H
 #define HB_POSTING_H
 
@@ -26,8 +26,6 @@ typedef struct {
     /* refused before posting (hb_wire_validate_op): the code (else OK) and why */
     hb_result_t refused;
     const char *refusal;
-    /* occurred_at as the database prints it (valid ops only) */
-    const char *at_text;               /* timestamptz as text */
 } hb_posting_input_t;
 
 /* Applies in to book and fills out. Returns 0; -1 when the database
