@@ -141,6 +141,16 @@ test_guarantee_paid_service_and_donation(void **state)
     assert_string_equal(op_field(pg, 1, 5, "payer"), "");             /* refused: nothing paid */
     assert_string_equal(op_field(pg, 1, 5, "params"), refusal);
     assert_int_equal(hb_h_central_cmd(&central, "verify"), 0);
+    /* verify reads the record against the transfers: a record altered behind
+     * central's back (the superuser, triggers off) is a problem, put back it is not */
+    static const char *const alter[] = {"UPDATE op SET minutes = 91 WHERE station_id = 1 AND seq = 3",
+                                        "UPDATE op SET minutes = 90 WHERE station_id = 1 AND seq = 3"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(sql, sizeof sql, "ALTER TABLE op DISABLE TRIGGER op_immutable; %s;"
+                                  " ALTER TABLE op ENABLE TRIGGER op_immutable", alter[i]);
+        assert_true(hb_h_pg_ok(pg, sql));
+        assert_int_equal(hb_h_central_cmd(&central, "verify") != 0, i == 0);
+    }
 
     /* personal data: in the profile, nowhere in the ledger rows */
     snprintf(sql, sizeof sql, "SELECT name || ' ' || birth_year || ' ' || phone FROM member_profile"
