@@ -364,6 +364,20 @@ do_gift(ctx_t *c)
                               0, 0, hb_book_strdup(b, g->reason)));
 }
 
+/* The member number of account a: loaded with a transfer (S_XFERS), or,
+ * for a transfer posted in this group, its member's row in the book (the
+ * op that posted it named the member). Voids refused only: no hot path. */
+static const char *
+member_of(const hb_book_t *b, const hb_book_account_t *a, const char *loaded)
+{
+    if (loaded)
+        return loaded;
+    for (size_t i = 0; i < b->n_members; i++)
+        if (b->member_rows[i].account == a)
+            return b->member_rows[i].member_no;
+    return "";
+}
+
 /* hb_void()'s checks of the target op, before its transfers. */
 static int
 void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq)
@@ -387,10 +401,10 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
     for (size_t i = 0; i < target->n_transfers; i++) {  /* every member account moved, in transfer order */
         const hb_book_transfer_t *t = target->transfers[i];
         const hb_book_account_t *sides[] = {t->credit, t->debit};
-        const char *nos[] = {t->credit_member, t->debit_member};
+        const char *loaded[] = {t->credit_member, t->debit_member};
         for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++)
             if (sides[k]->kind == HB_ACCOUNT_MEMBER && !hb_book_district_rule(b, sides[k]->district))
-                return no_rules(c, "member", nos[k] ? nos[k] : "", sides[k]->district);
+                return no_rules(c, "member", member_of(b, sides[k], loaded[k]), sides[k]->district);
     }
     for (size_t i = 0; i < target->n_transfers; i++) {
         const hb_book_transfer_t *t = target->transfers[i];
@@ -401,7 +415,7 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
         if (hb_book_balance(t->credit) - t->minutes < r->floor)
             return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                           hb_book_printf(b, "role=credited\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
-                                         t->credit_member ? t->credit_member : "", hb_book_balance(t->credit),
+                                         member_of(b, t->credit, t->credit_member), hb_book_balance(t->credit),
                                          t->minutes));
     }
     return 1;

@@ -183,6 +183,21 @@ test_guarantee_paid_service_and_donation(void **state)
     hb_wire_free(&ack);
     hb_h_batch_free(&again);
     hb_h_batch_free(&b);
+
+    /* a void refused for the floor names the member, also when its target
+     * was posted in the same group (no transfer row was read for it) */
+    b = hb_h_batch_new();
+    hb_h_batch_register(b, 7, Q(3), "Wu Ying", HOURBANK__ROLE__ELDER, 1930, NULL);
+    hb_h_batch_service(b, 8, now, Q(1), Q(3), 30, "personal-care");    /* Q(1): 45 + 30 */
+    hb_h_batch_donation(b, 9, now, Q(1), 75, "all of it");
+    hb_h_batch_void(b, 10, now, 1, 8, "entered twice");
+    const int floor[] = {1, 1, 1, HOURBANK__RESULT__INSUFFICIENT_BALANCE};
+    ack = itest_send(cl, b);
+    itest_expect(ack, floor, 4);
+    snprintf(refusal, sizeof refusal, "role=credited\nmember=%s\nheld_minutes=0\nneeded_minutes=30", Q(1));
+    assert_string_equal(itest_values(ack->batch_ack->results[3]), refusal);
+    hb_wire_free(&ack);
+    hb_h_batch_free(&b);
     hb_h_client_destroy(&cl);
     PQfinish(pg);
 }

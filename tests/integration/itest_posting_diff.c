@@ -597,7 +597,12 @@ gen_repeat_batch(uint32_t s, batch_kind_t kind)
     batch_t *bt = new_batch(s, kind, old->first_seq + from, old->n - from);
     memcpy(bt->ops, old->ops + from, bt->n * sizeof *bt->ops);
     if (kind == BATCH_VARIANT) {
-        opdesc_t *d = &bt->ops[pick((uint32_t) bt->n)];
+        /* half the time a registration, if the batch has one: a registration
+         * refused for its reused seq is rarer than any other answer */
+        size_t k = pick((uint32_t) bt->n);
+        for (size_t j = 0; pick(2) && j < bt->n && bt->ops[k].kind != 'r'; j++)
+            k = (k + 1) % bt->n;
+        opdesc_t *d = &bt->ops[k];
         if (d->kind == 's' || d->kind == 'g' || d->kind == 'd')
             d->minutes = d->minutes == 15 ? 30 : 15;
         else
