@@ -95,6 +95,15 @@
 /* Entries per statement page and per directory page. */
 #define HB_PAGE_ENTRIES_MAX 500
 #define HB_PAGE_ENTRIES_DEFAULT 50
+/* Entries per statement page as central sends it: an entry carries a note
+ * and a name, so a page of them is smaller than HB_PAGE_ENTRIES_MAX (a
+ * larger limit asked for is cut to this). */
+#define HB_STATEMENT_ENTRIES_MAX 200
+/* What a save may say central will decide (SaveReply.cautions): one per
+ * check the station cannot settle, and there are few. */
+#define HB_CAUTIONS_MAX 8
+/* "YYYY-MM-DD" */
+#define HB_DAY_TEXT_BYTES 10
 /* Members returned by a text search. */
 #define HB_SEARCH_RESULTS_MAX 50
 /* Station ids and seqs as the ledger stores them (PostgreSQL integer and
@@ -173,6 +182,10 @@
 #define HB_STATIONS_MAX 4096
 #define HB_CATEGORIES_MAX 256
 #define HB_RULES_MAX 1024
+/* Payer rule ages: older than anyone. */
+#define HB_RECIPIENT_AGE_YEARS_MAX 150
+/* Payer rules of all districts together: they travel in one RulesReply. */
+#define HB_PAYER_RULES_TOTAL_MAX 4096
 /* An IANA time zone name ("Asia/Shanghai"); the longest in tzdata has 32. */
 #define HB_TIME_ZONE_BYTES_MAX 64
 
@@ -206,6 +219,12 @@ _Static_assert(HB_OPERATORS_MAX * (HB_OPERATOR_BYTES_MAX + 64) < HB_MSG_BYTES_MA
 _Static_assert(HB_RETRY_DELAY_MS_MIN < HB_RETRY_DELAY_MS_MAX, "backoff bounds");
 _Static_assert(HB_ACK_TIMEOUT_MS < HB_HEARTBEAT_TIMEOUT_MS, "ack timeout inside heartbeat timeout");
 _Static_assert(HB_PAGE_ENTRIES_MAX * 256 < HB_MSG_BYTES_MAX, "a full page fits in a message");
+_Static_assert(HB_STATEMENT_ENTRIES_MAX * (HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + HB_OPERATOR_BYTES_MAX + 256) <
+               HB_MSG_BYTES_MAX, "a full statement page fits in a message");
+_Static_assert(HB_STATEMENT_ENTRIES_MAX <= HB_PAGE_ENTRIES_MAX, "a statement page is a page");
+_Static_assert(HB_PAYER_RULES_TOTAL_MAX * (HB_CATEGORY_BYTES_MAX + 64) + HB_COMMUNITIES_MAX * (HB_NAME_BYTES_MAX + 64) +
+               HB_DISTRICTS_MAX * (HB_NAME_BYTES_MAX + HB_TIME_ZONE_BYTES_MAX + 64) < HB_MSG_BYTES_MAX,
+               "the whole rules fit in one reply");
 _Static_assert(HB_RECORD_MINUTES_MAX <= HB_GIFT_MINUTES_MAX, "record within gift bound");
 _Static_assert(HB_GROUP_OPS_MAX >= HB_BATCH_OPS_MAX, "a group holds at least one full batch");
 _Static_assert(HB_VERIFY_PROBLEMS_MAX < HB_PAGE_ENTRIES_MAX, "verify problems and a count line fit in a reply");

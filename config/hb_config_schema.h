@@ -29,7 +29,6 @@
 /* Bounds this loader needs that hb_limits.h does not have yet; the
  * definitions there win once they exist. */
 #ifndef HB_RECIPIENT_AGE_YEARS_MAX
-#define HB_RECIPIENT_AGE_YEARS_MAX 150      /* payer rule ages: older than anyone */
 #endif
 #ifndef HB_RETENTION_DAYS_MAX
 #define HB_RETENTION_DAYS_MAX (10 * 366)    /* outbox retention: ten years */

@@ -76,4 +76,15 @@ const void *hb_wire__oneof_member(const ProtobufCMessageDescriptor *desc, const 
 /* hb_wire_validate.c: the envelope's body, by its case */
 int hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batch_check_t batch_check);
 
+/* hb_wire_validate_query.c: queries and their replies */
+int hb_wire__validate_balance_query(hb_wire_error_t *err, const char *where, const Hourbank__BalanceQuery *q);
+int hb_wire__validate_balance_reply(hb_wire_error_t *err, const char *where, const Hourbank__BalanceReply *r);
+int hb_wire__validate_statement_query(hb_wire_error_t *err, const char *where, const Hourbank__StatementQuery *q);
+int hb_wire__validate_statement_reply(hb_wire_error_t *err, const char *where, const Hourbank__StatementReply *r);
+int hb_wire__validate_member_query(hb_wire_error_t *err, const char *where, const Hourbank__MemberQuery *q);
+int hb_wire__validate_member_reply(hb_wire_error_t *err, const char *where, const Hourbank__MemberReply *r);
+int hb_wire__validate_directory_query(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryQuery *q);
+int hb_wire__validate_directory_reply(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryReply *r);
+int hb_wire__validate_rules_reply(hb_wire_error_t *err, const char *where, const Hourbank__RulesReply *r);
+
 #endif

@@ -1,7 +1,8 @@
 /* hb_wire_validate.c - the validator of each message body: operations,
- * station <-> central, queries, CLI <-> station, catalogue and administration,
- * and hb_wire__validate_body, which picks one by the envelope's body case.
- * Field-level checks are in hb_wire_check.c (hb_wire_int.h). */
+ * station <-> central, CLI <-> station, catalogue and administration, and
+ * hb_wire__validate_body, which picks one by the envelope's body case.
+ * Queries and their replies are in hb_wire_validate_query.c; field-level
+ * checks are in hb_wire_check.c (hb_wire_int.h). */
 #include "hb_wire_int.h"
 #include "hb_assert.h"
 
@@ -257,150 +258,6 @@ validate_batch_ack(hb_wire_error_t *err, const char *where, const Hourbank__Batc
     return 0;
 }
 
-/* ---- queries ---- */
-
-static int
-validate_balance_query(hb_wire_error_t *err, const char *where, const Hourbank__BalanceQuery *q)
-{
-    static const text_rule_t rules[] = {
-        MEMBER_NO(Hourbank__BalanceQuery, member_no, TEXT_REQUIRED),
-    };
-    return CHECK_TEXTS(err, where, q, rules);
-}
-
-static int
-validate_balance_reply(hb_wire_error_t *err, const char *where, const Hourbank__BalanceReply *r)
-{
-    static const text_rule_t rules[] = {
-        MEMBER_NO(Hourbank__BalanceReply, member_no, TEXT_REQUIRED),
-    };
-    if (CHECK_TEXTS(err, where, r, rules) != 0 ||
-        hb_wire__check_balance(err, where, "balance_minutes", r->balance_minutes) != 0 ||
-        hb_wire__check_balance(err, where, "pending_minutes", r->pending_minutes) != 0)
-        return -1;
-    return hb_wire__check_time(err, where, "as_of", r->as_of);
-}
-
-static int
-validate_statement_query(hb_wire_error_t *err, const char *where, const Hourbank__StatementQuery *q)
-{
-    static const text_rule_t rules[] = {
-        MEMBER_NO(Hourbank__StatementQuery, member_no, TEXT_REQUIRED),
-    };
-    if (CHECK_TEXTS(err, where, q, rules) != 0 || hb_wire__check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX) != 0 ||
-        hb_wire__check_u64(err, where, "before_id", q->before_id, 0, HB_ROW_ID_MAX) != 0)
-        return -1;
-    return hb_wire__check_i64(err, where, "since", q->since, 0, HB_OCCURRED_AT_S_MAX, HB_RESULT_MALFORMED);
-}
-
-static int
-validate_statement_entry(hb_wire_error_t *err, const char *where, const Hourbank__StatementEntry *e)
-{
-    static const text_rule_t rules[] = {
-        TEXT(Hourbank__StatementEntry, counterparty, HB_NAME_BYTES_MAX, TEXT_LINE),
-        TEXT(Hourbank__StatementEntry, kind, HB_CATEGORY_BYTES_MAX, TEXT_LINE | TEXT_REQUIRED),
-        TEXT(Hourbank__StatementEntry, category, HB_CATEGORY_BYTES_MAX, TEXT_LINE),
-    };
-    if (hb_wire__check_u64(err, where, "transfer_id", e->transfer_id, 1, UINT64_MAX) != 0 ||
-        hb_wire__check_time(err, where, "posted_at", e->posted_at) != 0 ||
-        hb_wire__check_time(err, where, "occurred_at", e->occurred_at) != 0 ||
-        hb_wire__check_balance(err, where, "minutes", e->minutes) != 0 || CHECK_TEXTS(err, where, e, rules) != 0)
-        return -1;
-    if (e->minutes == 0)
-        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sminutes=0, an entry moves at least one minute", where);
-    /* a transfer no station op caused (e.g. an overflow donation) has no op;
-     * an all-zero OpRef means the same as an absent one */
-    if (e->op == NULL || (e->op->station_id == 0 && e->op->seq == 0))
-        return 0;
-    return hb_wire__check_op_ref(err, where, "op", e->op);
-}
-
-static int
-validate_statement_reply(hb_wire_error_t *err, const char *where, const Hourbank__StatementReply *r)
-{
-    static const text_rule_t rules[] = {
-        MEMBER_NO(Hourbank__StatementReply, member_no, TEXT_REQUIRED),
-    };
-    if (CHECK_TEXTS(err, where, r, rules) != 0 ||
-        hb_wire__check_count(err, where, "entries", r->n_entries, 0, HB_PAGE_ENTRIES_MAX) != 0)
-        return -1;
-    for (size_t i = 0; i < r->n_entries; i++) {
-        char sub[WHERE_BYTES];
-        hb_wire__where_format(sub, sizeof sub, "%sentries[%zu].", where, i);
-        if (r->entries[i] == NULL)
-            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sentries[%zu] is missing", where, i);
-        if (validate_statement_entry(err, sub, r->entries[i]) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Exactly one of member_no (exact lookup) and text (name substring). */
-static int
-validate_member_query(hb_wire_error_t *err, const char *where, const Hourbank__MemberQuery *q)
-{
-    static const text_rule_t rules[] = {
-        MEMBER_NO(Hourbank__MemberQuery, member_no, 0),
-        TEXT(Hourbank__MemberQuery, text, HB_SEARCH_BYTES_MAX, TEXT_LINE),
-    };
-    bool by_number = hb_wire__text_at(q, offsetof(Hourbank__MemberQuery, member_no))[0] != '\0';
-    bool by_text = hb_wire__text_at(q, offsetof(Hourbank__MemberQuery, text))[0] != '\0';
-    if (by_number == by_text)
-        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sexactly one of member_no and text must be given (%s)", where,
-                    by_number ? "both are" : "neither is");
-    return CHECK_TEXTS(err, where, q, rules);
-}
-
-static int
-validate_member(hb_wire_error_t *err, const char *where, const Hourbank__Member *m)
-{
-    static const text_rule_t rules[] = {
-        MEMBER_NO(Hourbank__Member, member_no, TEXT_REQUIRED),
-        TEXT_CHARS(Hourbank__Member, name, HB_NAME_CHARS_MAX, TEXT_LINE | TEXT_REQUIRED),
-        MEMBER_NO(Hourbank__Member, family_of, 0),
-    };
-    if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0 ||
-        hb_wire__check_birth_year(err, where, m->birth_year) != 0)
-        return -1;
-    return hb_wire__check_balance(err, where, "balance_minutes", m->balance_minutes);
-}
-
-static int
-validate_members(hb_wire_error_t *err, const char *where, Hourbank__Member *const *members, size_t n, size_t max)
-{
-    if (hb_wire__check_count(err, where, "members", n, 0, max) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char sub[WHERE_BYTES];
-        hb_wire__where_format(sub, sizeof sub, "%smembers[%zu].", where, i);
-        if (members[i] == NULL)
-            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%smembers[%zu] is missing", where, i);
-        if (validate_member(err, sub, members[i]) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int
-validate_member_reply(hb_wire_error_t *err, const char *where, const Hourbank__MemberReply *r)
-{
-    return validate_members(err, where, r->members, r->n_members, HB_SEARCH_RESULTS_MAX);
-}
-
-static int
-validate_directory_query(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryQuery *q)
-{
-    if (hb_wire__check_u64(err, where, "since_version", q->since_version, 0, HB_ROW_ID_MAX) != 0)
-        return -1;
-    return hb_wire__check_u64(err, where, "limit", q->limit, 0, HB_PAGE_ENTRIES_MAX);
-}
-
-static int
-validate_directory_reply(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryReply *r)
-{
-    return validate_members(err, where, r->members, r->n_members, HB_PAGE_ENTRIES_MAX);
-}
-
 /* An error carries a real failure: neither UNSET nor OK. */
 static int
 validate_error_reply(hb_wire_error_t *err, const char *where, const Hourbank__ErrorReply *e)
@@ -435,9 +292,25 @@ validate_save_reply(hb_wire_error_t *err, const char *where, const Hourbank__Sav
     static const text_rule_t rules[] = {
         MEMBER_NO(Hourbank__SaveReply, member_no, 0),
     };
-    if (hb_wire__check_u64(err, where, "seq", r->seq, 1, UINT64_MAX) != 0)
+    static const text_rule_t payer = TEXT(Hourbank__SaveReply, payer, HB_MEMBER_NO_BYTES_MAX, TEXT_LINE);
+    /* a dry run stores nothing, so it has no seq */
+    if (hb_wire__check_u64(err, where, "seq", r->seq, r->dry_run ? 0 : 1, r->dry_run ? 0 : UINT64_MAX) != 0 ||
+        CHECK_TEXTS(err, where, r, rules) != 0 ||
+        hb_wire__check_text(err, where, &payer, hb_wire__text_at(r, offsetof(Hourbank__SaveReply, payer))) != 0 ||
+        hb_wire__check_i64(err, where, "payer_rule", r->payer_rule, -1, INT32_MAX, HB_RESULT_MALFORMED) != 0 ||
+        hb_wire__check_count(err, where, "cautions", r->n_cautions, 0, HB_CAUTIONS_MAX) != 0)
         return -1;
-    return CHECK_TEXTS(err, where, r, rules);
+    for (size_t i = 0; i < r->n_cautions; i++) {
+        const Hourbank__Caution *c = r->cautions[i];
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%scautions[%zu].", where, i);
+        if (c == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%scautions[%zu] is missing", where, i);
+        if (hb_wire__check_result(err, sub, "code", c->code, 0) != 0 ||
+            hb_wire__check_params(err, sub, c->params, c->n_params) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int
@@ -654,14 +527,14 @@ hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batc
     case HOURBANK__ENVELOPE__BODY_WELCOME: return validate_welcome(err, where, body);
     case HOURBANK__ENVELOPE__BODY_BATCH: return validate_batch(err, where, body, batch_check);
     case HOURBANK__ENVELOPE__BODY_BATCH_ACK: return validate_batch_ack(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: return validate_balance_query(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_BALANCE_REPLY: return validate_balance_reply(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: return validate_statement_query(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY: return validate_statement_reply(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY: return validate_member_query(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_MEMBER_REPLY: return validate_member_reply(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY: return validate_directory_query(err, where, body);
-    case HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY: return validate_directory_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY: return hb_wire__validate_balance_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_BALANCE_REPLY: return hb_wire__validate_balance_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: return hb_wire__validate_statement_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY: return hb_wire__validate_statement_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY: return hb_wire__validate_member_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_MEMBER_REPLY: return hb_wire__validate_member_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY: return hb_wire__validate_directory_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_DIRECTORY_REPLY: return hb_wire__validate_directory_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_ERROR: return validate_error_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_SAVE: return validate_save(err, where, body);
     case HOURBANK__ENVELOPE__BODY_SAVE_REPLY: return validate_save_reply(err, where, body);
@@ -677,6 +550,8 @@ hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batc
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: return 0;   /* no fields */
     case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: return validate_operator_request(err, where, body);
     case HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY: return validate_operators_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_RULES_QUERY: return 0;       /* no fields */
+    case HOURBANK__ENVELOPE__BODY_RULES_REPLY: return hb_wire__validate_rules_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY:
         return hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(body, offsetof(Hourbank__TimeZoneReply, time_zone)));
     default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);

@@ -85,6 +85,14 @@ typedef struct {
     Hourbank__OperatorsReply operators_reply;
     Hourbank__Operator operators[2];
     Hourbank__Operator *operator_ptrs[2];
+    Hourbank__RulesQuery rules_query;
+    Hourbank__RulesReply rules_reply;
+    Hourbank__DistrictRules district;
+    Hourbank__DistrictRules *district_ptrs[1];
+    Hourbank__PayerRule payer_rules[2];
+    Hourbank__PayerRule *payer_rule_ptrs[2];
+    Hourbank__CommunityInfo community;
+    Hourbank__CommunityInfo *community_ptrs[1];
 } sample_t;
 
 /* ---- building samples ---- */
@@ -397,6 +405,52 @@ init_admin_messages(sample_t *s)
     s->operators_reply.n_operators = 2;
 }
 
+static void
+init_rules(sample_t *s)
+{
+    hourbank__rules_query__init(&s->rules_query);
+    hourbank__rules_reply__init(&s->rules_reply);
+    Hourbank__RulesReply *r = &s->rules_reply;
+    r->version = 4;
+    r->clock_skew_seconds = 600;
+    r->max_record_age_seconds = 90 * 86400;
+    r->guarantee_budget_minutes = 6000;
+    r->guarantee_left_minutes = 45;
+    r->station_id = 3;
+    r->station_name = "Qingxi desk";
+    r->community = "QX03";
+    r->as_of = TIME_2024;
+    hourbank__district_rules__init(&s->district);
+    s->district.district = "QX";
+    s->district.name = "Qingxi";
+    s->district.time_zone = "Asia/Shanghai";
+    s->district.floor_minutes = -120;
+    s->district.cap_minutes = 6000;
+    s->district.daily_limit_minutes = 480;
+    s->district.gifts = "family";
+    s->district_ptrs[0] = &s->district;
+    r->districts = s->district_ptrs;
+    r->n_districts = 1;
+    for (size_t i = 0; i < 2; i++) {
+        hourbank__payer_rule__init(&s->payer_rules[i]);
+        s->payer_rules[i].district = "QX";
+        s->payer_rules[i].position = (uint32_t) i;
+        s->payer_rules[i].category = i ? "*" : "meal-delivery";
+        s->payer_rules[i].guarantee = i == 0;
+        s->payer_rules[i].min_age = i ? 0 : 80;
+        s->payer_rule_ptrs[i] = &s->payer_rules[i];
+    }
+    r->payer_rules = s->payer_rule_ptrs;
+    r->n_payer_rules = 2;
+    hourbank__community_info__init(&s->community);
+    s->community.code = "QX03";
+    s->community.district = "QX";
+    s->community.name = "Qingxi 3";
+    s->community_ptrs[0] = &s->community;
+    r->communities = s->community_ptrs;
+    r->n_communities = 1;
+}
+
 /* Points the envelope at the sample's message for body. */
 static void
 set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
@@ -432,6 +486,8 @@ set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY: e->time_zone_reply = &s->time_zone_reply; break;
     case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: e->operator_request = &s->operator_request; break;
     case HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY: e->operators_reply = &s->operators_reply; break;
+    case HOURBANK__ENVELOPE__BODY_RULES_QUERY: e->rules_query = &s->rules_query; break;
+    case HOURBANK__ENVELOPE__BODY_RULES_REPLY: e->rules_reply = &s->rules_reply; break;
     default: fail_msg("no sample for body %d", (int) body);
     }
 }
@@ -450,6 +506,7 @@ sample_new(Hourbank__Envelope__BodyCase body)
     init_queries(s);
     init_station_messages(s);
     init_admin_messages(s);
+    init_rules(s);
     set_body(s, body);
     return s;
 }
@@ -469,6 +526,7 @@ static const Hourbank__Envelope__BodyCase all_bodies[] = {
     HOURBANK__ENVELOPE__BODY_VERIFY_QUERY,    HOURBANK__ENVELOPE__BODY_VERIFY_REPLY,
     HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY, HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY,
     HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST, HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY,
+    HOURBANK__ENVELOPE__BODY_RULES_QUERY,     HOURBANK__ENVELOPE__BODY_RULES_REPLY,
 };
 #define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
 
@@ -1673,8 +1731,17 @@ test_replies(void **state)
     free(s);
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY);
-    s->entries[1].minutes = 0;
-    expect(s, HB_RESULT_MALFORMED, "statement_reply.entries[1].minutes=0");
+    s->entries[1].minutes = 0;  /* care the guarantee paid moves nothing for the recipient */
+    expect(s, HB_RESULT_OK, NULL);
+    s->entries[1].balance_after = HB_ACCOUNT_MINUTES_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "statement_reply.entries[1].balance_after=6000001");
+    s->entries[1].balance_after = 0;
+    s->entries[1].voids = &s->entry_ref;
+    s->entry_ref.seq = 0;
+    expect(s, HB_RESULT_MALFORMED, "entries[0].op.seq=0");
+    s->entry_ref.seq = 17;
+    expect(s, HB_RESULT_OK, NULL);
+    s->entries[1].voids = NULL;
     s->entries[1].minutes = -30;
     s->entry_ref.station_id = 0;
     expect(s, HB_RESULT_MALFORMED, "entries[0].op.station_id=0");
@@ -1685,8 +1752,46 @@ test_replies(void **state)
     s->entry_ref.station_id = 3;
     expect(s, HB_RESULT_MALFORMED, "entries[1].op.seq=0");
     s->entry_ref.seq = 17;
-    set_entries(s, HB_PAGE_ENTRIES_MAX + 1);
-    expect(s, HB_RESULT_MALFORMED, "statement_reply.entries has 501 entries");
+    set_entries(s, HB_STATEMENT_ENTRIES_MAX + 1);
+    expect(s, HB_RESULT_MALFORMED, "statement_reply.entries has 201 entries");
+    set_entries(s, 1);
+    s->statement_reply.out_minutes = -1;
+    expect(s, HB_RESULT_MALFORMED, "statement_reply.out_minutes=-1");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY);
+    s->statement_query.from = TIME_2024;
+    s->statement_query.until = TIME_2024;
+    expect(s, HB_RESULT_MALFORMED, "statement_query.until=");
+    s->statement_query.until = TIME_2024 + 1;
+    expect(s, HB_RESULT_OK, NULL);
+    s->statement_query.since = TIME_2024 - 1;
+    expect(s, HB_RESULT_MALFORMED, "differ");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_RULES_REPLY);
+    s->district.gifts = "some";
+    expect(s, HB_RESULT_MALFORMED, "rules_reply.districts[0].gifts is not");
+    s->district.gifts = "any";
+    s->district.floor_minutes = 1;
+    expect(s, HB_RESULT_MALFORMED, "rules_reply.districts[0].floor_minutes=1");
+    s->district.floor_minutes = 0;
+    s->payer_rules[1].min_age = HB_RECIPIENT_AGE_YEARS_MAX + 1;
+    expect(s, HB_RESULT_MALFORMED, "rules_reply.payer_rules[1].min_age=151");
+    s->payer_rules[1].min_age = 0;
+    s->community.district = "";
+    expect(s, HB_RESULT_MALFORMED, "rules_reply.communities[0].district must not be empty");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_SAVE_REPLY);
+    s->save_reply.dry_run = 1;
+    expect(s, HB_RESULT_MALFORMED, "save_reply.seq=42");
+    s->save_reply.seq = 0;
+    s->save_reply.payer = "guarantee";
+    s->save_reply.payer_rule = -2;
+    expect(s, HB_RESULT_MALFORMED, "save_reply.payer_rule=-2");
+    s->save_reply.payer_rule = 0;
+    expect(s, HB_RESULT_OK, NULL);
     free(s);
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
