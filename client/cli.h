@@ -15,7 +15,8 @@
  *   cli_result.c    a result's code and values as a sentence, with members' names
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
- *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
+ *   cli_period.c    a member's entries over a period: days, query, words
+ *   cli_member.c, cli_save.c, cli_balance.c, cli_statement.c, cli_passbook.c, cli_queue.c, cli_lookup.c,
  *   cli_categories.c, cli_admin.c, cli_keygen.c: the commands
  */
 #ifndef HB_CLI_H
@@ -94,6 +95,17 @@
 /* Longest word compared for "did you mean" (command and option names are
  * shorter; a longer typed word gets no suggestion). */
 #define HB_CLI_SUGGEST_BYTES_MAX 32
+#endif
+#ifndef HB_CLI_PASSBOOK_ENTRIES_MAX
+/* Entries one passbook prints (all pages of its period): ten years of a
+ * volunteer serving every day, twice; a longer period is printed in parts
+ * (--from/--until), and the CLI keeps them all in memory at once. */
+#define HB_CLI_PASSBOOK_ENTRIES_MAX 8000
+#endif
+#ifndef HB_CLI_PASSBOOK_WIDTH_NARROW
+/* Columns of a receipt printer's line: 58 mm paper prints 32, 80 mm 48. */
+#define HB_CLI_PASSBOOK_WIDTH_NARROW 32
+#define HB_CLI_PASSBOOK_WIDTH_WIDE 48
 #endif
 _Static_assert(HB_CLI_REPLY_TIMEOUT_MS >= HB_CLI_REPLY_TIMEOUT_MS_MIN &&
                HB_CLI_REPLY_TIMEOUT_MS <= HB_CLI_REPLY_TIMEOUT_MS_MAX, "the default timeout is a valid one");

@@ -12,6 +12,8 @@
 #include "cli_queue.h"
 #include "cli_report.h"
 #include "cli_save.h"
+#include "cli_statement.h"
+#include "cli_passbook.h"
 #include "cli_suggest.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
@@ -28,7 +30,7 @@
 static const hb_cli_command_t *const commands[] = {
     &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_save_record,
     &hb_cli_save_gift,       &hb_cli_donate_donate,  &hb_cli_save_void,     &hb_cli_balance_balance,
-    &hb_cli_balance_statement,
+    &hb_cli_statement_statement, &hb_cli_passbook_passbook,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
     &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_operator_add, &hb_cli_operator_list,
     &hb_cli_operator_disable,
