@@ -92,7 +92,7 @@ banner(FILE *out, const hb_cli_passbook_t *pb)
     if (pb->station_name[0])
         snprintf(text, sizeof text, "%s", pb->station_name);
     else
-        snprintf(text, sizeof text, _("station %" PRIu32), pb->station_id);
+        snprintf(text, sizeof text, _("station %u"), (unsigned) pb->station_id);
     element(out, "h1", NULL, text);
     fputc('\n', out);
     if (pb->community_name[0])

@@ -145,7 +145,7 @@ header(FILE *out, const hb_cli_passbook_t *pb, int width)
     if (pb->station_name[0])
         line1(out, width, pb->station_name, CENTER);
     else {
-        snprintf(text, sizeof text, _("station %" PRIu32), pb->station_id);
+        snprintf(text, sizeof text, _("station %u"), (unsigned) pb->station_id);
         line1(out, width, text, CENTER);
     }
     if (pb->community_name[0])
