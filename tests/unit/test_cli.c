@@ -1454,6 +1454,7 @@ test_fake_members(void **state)
 }
 
 static bool g_statement_empty;
+static bool g_statement_more;  /* the fake's page is not the period's oldest */
 
 static void
 respond_statement(const Hourbank__Envelope *req, Hourbank__Envelope *env)
@@ -1462,27 +1463,40 @@ respond_statement(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     static Hourbank__StatementReply r;
     static Hourbank__StatementEntry e[3];
     static Hourbank__StatementEntry *p[3];
-    static Hourbank__OpRef ref;
+    static Hourbank__OpRef ref, voided;
     static char no[] = GOOD_NO, other[] = "QX03-000128-4", service[] = "service", gift[] = "gift", cat[] = "meal-delivery",
-                empty[] = "";
+                empty[] = "", name[] = "王秀英", other_name[] = "Zhang Wei", guarantee[] = "guarantee",
+                provider[] = "provider", recipient[] = "recipient", receiver[] = "receiver", day1[] = "2026-11-28",
+                day2[] = "2026-11-29", note[] = "for you", desk[] = "desk";
     if (answer_error(env))
         return;
     for (int i = 0; i < 3; i++) {
         hourbank__statement_entry__init(&e[i]);
         p[i] = &e[i];
-        e[i].counterparty = other, e[i].kind = service, e[i].category = cat;
+        e[i].counterparty = other, e[i].counterparty_name = other_name, e[i].kind = service, e[i].category = cat;
+        e[i].operator_ = desk;
     }
     hourbank__op_ref__init(&ref);
     ref.station_id = 1, ref.seq = 42;
-    /* newest first, as central pages them */
+    hourbank__op_ref__init(&voided);
+    /* newest first, as central pages them: opening 30 + 90 + 120 - 60 = 180 */
     e[0].transfer_id = 9, e[0].posted_at = e[0].occurred_at = 1795961100, e[0].minutes = -60, e[0].op = &ref;
+    e[0].role = recipient, e[0].paid_by = no, e[0].service_day = day2, e[0].balance_after = 180;
     e[1].transfer_id = 5, e[1].posted_at = e[1].occurred_at = 1795961100 - 86400, e[1].minutes = 90;
+    e[1].role = provider, e[1].paid_by = guarantee, e[1].service_day = day1, e[1].balance_after = 120;
     e[2].transfer_id = 7, e[2].posted_at = 1795961100 - 3600, e[2].occurred_at = 0, e[2].minutes = 120;
-    e[2].kind = gift, e[2].category = empty;
+    e[2].kind = gift, e[2].category = empty, e[2].role = receiver, e[2].note = note, e[2].balance_after = 240;
+    e[2].voids = &voided;  /* station 0: no op reversed */
     hourbank__statement_reply__init(&r);
     r.member_no = no;
+    r.member_name = name;
     r.entries = g_statement_empty ? NULL : p;
     r.n_entries = g_statement_empty ? 0 : 3;
+    r.opening_minutes = 30, r.in_minutes = 210, r.out_minutes = 60, r.closing_minutes = 180;
+    r.entries_total = g_statement_empty ? 0 : g_statement_more ? 5 : 3;
+    r.more = g_statement_more;
+    r.next_before_id = g_statement_more ? 5 : 0;
+    r.as_of = 1795961100 + 60;
     env->body_case = HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY;
     env->statement_reply = &r;
 }
@@ -1494,29 +1508,88 @@ test_fake_statement(void **state)
     fake_start(&g_fake, respond_statement, false);
     const char *conf = station_yaml(g_fake.endpoint);
     assert_output(RUN("statement", GOOD_NO, "--since", "2026-11-01", "-c", conf),
-                  "statement of " GOOD_NO " since 2026-11-01 00:00\n"
-                  "DATE              KIND     CATEGORY       WITH                AMOUNT  OP\n"
-                  "2026-11-28 14:05  service  meal-delivery  QX03-000128-4  +1 h 30 min  -\n"
-                  "2026-11-29 13:05  gift     -              QX03-000128-4         +2 h  -\n"
-                  "2026-11-29 14:05  service  meal-delivery  QX03-000128-4         -1 h  1:42\n"
-                  "3 entries, net +2 h 30 min\n");
+                  "statement of " GOOD_NO " 王秀英\n"
+                  "period           from 2026-11-01\n"
+                  "opening balance           30 min\n"
+                  "in                   +3 h 30 min\n"
+                  "out                         -1 h\n"
+                  "closing balance              3 h\n"
+                  "entries                        3\n"
+                  "(closing balance as of 2026-11-29 14:06)\n"
+                  "\n"
+                  "POS  SERVICE DAY  KIND                   ROLE       WITH                     PAID BY        "
+                  "     AMOUNT  BALANCE  OP    NOTE\n"
+                  "  5  2026-11-28   service meal-delivery  provider   QX03-000128-4 Zhang Wei  the guarantee  "
+                  "+1 h 30 min      2 h  -     -\n"
+                  "  7  2026-11-29   gift                   receiver   QX03-000128-4 Zhang Wei  -              "
+                  "       +2 h      4 h  -     for you\n"
+                  "  9  2026-11-29   service meal-delivery  recipient  QX03-000128-4 Zhang Wei  own hours      "
+                  "       -1 h      3 h  1:42  -\n");
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_string_equal(req->statement_query->member_no, GOOD_NO);
     assert_int_equal(req->statement_query->since, 1795961100 - 28 * 86400 - 14 * 3600 - 5 * 60);
+    assert_int_equal(req->statement_query->from, req->statement_query->since);
+    assert_int_equal(req->statement_query->until, 0);
+    assert_int_equal(req->statement_query->before_id, 0);
+    assert_int_equal(req->statement_query->limit, HB_PAGE_ENTRIES_DEFAULT);
     hb_wire_free(&req);
     run_t r = RUN("statement", GOOD_NO, "-c", conf, "--json");
     assert_int_equal(r.rc, 0);
-    assert_non_null(strstr(r.out, "\"since\": null,\n  \"entries\": [\n    {\n      \"transfer_id\": 5,\n"));
-    assert_non_null(strstr(r.out, "\"occurred_at\": null,\n      \"minutes\": 120,\n"
-                                  "      \"counterparty\": \"QX03-000128-4\",\n      \"kind\": \"gift\",\n"
-                                  "      \"category\": null,\n      \"op_ref\": null\n"));
-    assert_non_null(strstr(r.out, "\"op_ref\": \"1:42\"\n    }\n  ],\n  \"more\": false\n}\n"));
+    assert_non_null(strstr(r.out, "\"member_name\": \"王秀英\",\n  \"since\": null,\n  \"from\": null,\n"
+                                  "  \"until\": null,\n"));
+    assert_non_null(strstr(r.out, "\"opening_minutes\": 30,\n  \"in_minutes\": 210,\n  \"out_minutes\": 60,\n"
+                                  "  \"closing_minutes\": 180,\n  \"entries_total\": 3,\n"
+                                  "  \"entries\": [\n    {\n      \"transfer_id\": 5,\n"));
+    assert_non_null(strstr(r.out, "\"occurred_at\": null,\n      \"service_day\": null,\n      \"kind\": \"gift\",\n"
+                                  "      \"role\": \"receiver\",\n      \"category\": null,\n"
+                                  "      \"counterparty\": \"QX03-000128-4\",\n"
+                                  "      \"counterparty_name\": \"Zhang Wei\",\n      \"paid_by\": null,\n"
+                                  "      \"minutes\": 120,\n      \"balance_after\": 240,\n"
+                                  "      \"note\": \"for you\",\n      \"op_ref\": null,\n      \"voids\": null,\n"
+                                  "      \"operator\": \"desk\"\n"));
+    assert_non_null(strstr(r.out, "\"op_ref\": \"1:42\",\n      \"voids\": null,\n      \"operator\": \"desk\"\n"
+                                  "    }\n  ],\n  \"more\": false,\n  \"next_before\": null\n}\n"));
     run_free(&r);
+    /* a page with older entries: the exact command for them, the same period */
+    g_statement_more = true;
+    r = RUN("statement", GOOD_NO, "--from", "2026-11-01", "--until", "2026-11-30 12:00", "--limit", "3", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "period           2026-11-01 to 2026-11-30 12:00\n"));
+    assert_non_null(strstr(r.out, "\nolder entries not shown; to see them: hourbank statement " GOOD_NO
+                                  " --from 2026-11-01 --until \"2026-11-30 12:00\" --limit 3 --before 5\n"));
+    run_free(&r);
+    req = fake_last(&g_fake);
+    assert_int_equal(req->statement_query->until, 1796040000);  /* 2026-11-30 12:00 UTC */
+    assert_int_equal(req->statement_query->limit, 3);
+    hb_wire_free(&req);
+    r = RUN("statement", GOOD_NO, "--until", "2026-11-29", "--before", "7", "-c", conf, "--json");
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "\"until\": \"2026-11-30T00:00:00+00:00\""));  /* the end of the day */
+    assert_non_null(strstr(r.out, "\"more\": true,\n  \"next_before\": 5\n}\n"));
+    run_free(&r);
+    req = fake_last(&g_fake);
+    assert_int_equal(req->statement_query->until, 1795996800);  /* 2026-11-30 00:00 UTC */
+    assert_int_equal(req->statement_query->before_id, 7);
+    hb_wire_free(&req);
+    g_statement_more = false;
+    assert_error(RUN("statement", GOOD_NO, "--from", "2026-11-02", "--since", "2026-11-01", "-c", conf), EX_USAGE,
+                 "hourbank: --since is another name for --from: give one of them (see hourbank statement --help)\n");
+    assert_error(RUN("statement", GOOD_NO, "--before", "x", "-c", conf), EX_DATAERR,
+                 "hourbank: \"x\" is not a position: write the number a statement shows, e.g. --before 1200\n");
+    assert_error(RUN("statement", GOOD_NO, "--limit", "0", "-c", conf), EX_DATAERR,
+                 "hourbank: --limit \"0\" is out of range: a page holds 1 to 200 entries\n");
     g_statement_empty = true;
-    assert_output(RUN("statement", GOOD_NO, "-c", conf), "statement of " GOOD_NO "\nno entries\n");
+    run_t e = RUN("statement", GOOD_NO, "-c", conf);
+    assert_int_equal(e.rc, 0);
+    if (!strstr(e.out, "\nentries                    0\n") || !strstr(e.out, "\n\nno entries\n"))
+        fail_msg("%s", e.out);
+    run_free(&e);
     assert_output(RUN("statement", GOOD_NO, "-c", conf, "--json"),
-                  "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"since\": null,\n  \"entries\": [],\n"
-                  "  \"more\": false\n}\n");
+                  "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"member_name\": \"王秀英\",\n  \"since\": null,\n"
+                  "  \"from\": null,\n  \"until\": null,\n  \"as_of\": \"2026-11-29T14:06:00+00:00\",\n"
+                  "  \"opening_minutes\": 30,\n  \"in_minutes\": 210,\n  \"out_minutes\": 60,\n"
+                  "  \"closing_minutes\": 180,\n  \"entries_total\": 0,\n  \"entries\": [],\n  \"more\": false,\n"
+                  "  \"next_before\": null\n}\n");
     g_statement_empty = false;
     g_error_code = HB_RESULT_UNAVAILABLE;
     assert_error(RUN("statement", GOOD_NO, "-c", conf), EX_UNAVAILABLE,
@@ -1675,8 +1748,8 @@ test_fake_local_days(void **state)
         print_error("rc=%d err=%s", r.rc, r.err);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.err, "");
-    assert_non_null(strstr(r.out, "statement of " GOOD_NO " since 2026-11-01 00:00\n"));
-    assert_non_null(strstr(r.out, "2026-11-29 22:05  service  meal-delivery  QX03-000128-4         -1 h  1:42\n"));
+    assert_non_null(strstr(r.out, "period           from 2026-11-01\n"));
+    assert_non_null(strstr(r.out, "(closing balance as of 2026-11-29 22:06)\n"));  /* Shanghai's clock */
     run_free(&r);
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_int_equal(req->statement_query->since, 1793491200 - 8 * 3600);
@@ -1693,7 +1766,7 @@ test_fake_local_days(void **state)
     assert_string_equal(r.err, "hourbank: note: the station does not know its district's time zone yet (it learns it "
                                "from central when it next connects); dates and times here are in this computer's "
                                "time zone (America/New_York)\n");
-    assert_non_null(strstr(r.out, "2026-11-29 09:05  service"));
+    assert_non_null(strstr(r.out, "(closing balance as of 2026-11-29 09:06)\n"));
     run_free(&r);
     req = fake_last(&g_fake);
     assert_int_equal(req->statement_query->since, 1793491200 + 4 * 3600);  /* still EDT: the clocks go back at 02:00 */
