@@ -108,6 +108,8 @@ line_with(const char *out, const char *needle, char *buf, size_t size)
     const char *p = strstr(out, needle);
     if (!p)
         fail_msg("no line with \"%s\" in:\n%s", needle, out);
+    if (*p == '\n')  /* a needle that starts a line */
+        p++;
     while (p > out && p[-1] != '\n')
         p--;
     size_t n = strcspn(p, "\n");
@@ -228,7 +230,10 @@ test_guarantee_paid(void **state)
     expect_ok();
     snprintf(want, sizeof want, "statement of %s Wang Xiuying\n", eld);
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
-    out_has("\nclosing balance   30 min\n");
+    line_with(g_out, "closing balance", line, sizeof line);
+    assert_non_null(strstr(line, "  30 min"));
+    line_with(g_out, "\nentries ", line, sizeof line);
+    assert_int_equal(atoi(line + strlen("entries")), 4);
     line_with(g_out, "bath and breakfast", line, sizeof line);
     if (!strstr(line, "the guarantee") || !strstr(line, " 0 min ") || !strstr(line, "recipient") ||
         !strstr(line, "Zhang Wei") || !strstr(line, vol))
@@ -241,7 +246,7 @@ test_guarantee_paid(void **state)
     S("statement", vol, "--json");
     expect_ok();
     assert_int_equal(json_int(g_out, "entries_total"), 4);
-    assert_int_equal(json_int(g_out, "closing_minutes"), 90);
+    assert_int_equal(json_int(g_out, "closing_minutes"), 90 + 45 - 45 - 30);
     assert_int_equal(json_int(g_out, "in_minutes"), 90 + 45);
     assert_int_equal(json_int(g_out, "out_minutes"), 45 + 30);
     out_has("\"role\": \"provider\"");
@@ -344,8 +349,9 @@ test_paging_1200(void **state)
     /* text: newest page first, each saying the exact command for the next */
     S("statement", provider_no, "--limit", "200");
     expect_ok();
-    snprintf(want, sizeof want, "\nentries          %d\n", MANY);
-    out_has(want);
+    char line[4096];
+    line_with(g_out, "\nentries ", line, sizeof line);
+    assert_int_equal(atoi(line + strlen("entries")), MANY);
     int pages = 1;
     unsigned long long next = next_before_text(), last = 0;
     snprintf(want, sizeof want, "to see them: hourbank statement %s --limit 200 --before %llu\n", provider_no, next);
@@ -363,7 +369,6 @@ test_paging_1200(void **state)
     assert_int_equal(pages, MANY / 200);
     out_has("no older entries in the period\n");
     /* the oldest page's first row is entry 1: the first service, 2:3 */
-    snprintf(want, sizeof want, "\n%*lld  ", 0, oldest);
     const char *row = strstr(g_out, "POS");
     assert_non_null(row);
     row = strchr(row, '\n') + 1;
