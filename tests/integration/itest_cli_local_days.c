@@ -262,13 +262,18 @@ test_district_days(void **state)
     /* --since D+1 is Shanghai's midnight; both were posted after it, today */
     S("statement", vol, "--since", d1);
     expect_ok();
-    snprintf(want, sizeof want, "statement of %s since %s 00:00\n", vol, d1);
+    snprintf(want, sizeof want, "statement of %s ", vol);
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
-    snprintf(want, sizeof want, "\n%s 00:30  service  personal-care  ", d1);
+    snprintf(want, sizeof want, "\nperiod           from %s\n", d1);
     out_has(want);
-    snprintf(want, sizeof want, "\n%s 23:30  service  personal-care  ", d0);
+    /* the day of service is the district's: D+1 00:30 and D 23:30 */
+    snprintf(want, sizeof want, "  %s   service personal-care  ", d1);
     out_has(want);
-    out_has("\n2 entries, net +3 h\n");
+    snprintf(want, sizeof want, "  %s   service personal-care  ", d0);
+    out_has(want);
+    const char *count = strstr(g_out, "\nentries ");
+    assert_non_null(count);
+    assert_int_equal(atoi(count + strlen("\nentries ")), 2);
     S("statement", vol, "--since", d0, "--json");
     expect_ok();
     snprintf(want, sizeof want, "\"since\": \"%sT00:00:00+08:00\"", d0);
@@ -276,6 +281,10 @@ test_district_days(void **state)
     snprintf(want, sizeof want, "\"occurred_at\": \"%sT23:30:00+08:00\"", d0);
     out_has(want);
     snprintf(want, sizeof want, "\"occurred_at\": \"%sT00:30:00+08:00\"", d1);
+    out_has(want);
+    snprintf(want, sizeof want, "\"service_day\": \"%s\"", d1);
+    out_has(want);
+    snprintf(want, sizeof want, "\"service_day\": \"%s\"", d0);
     out_has(want);
 
     /* the station names its zone; its times are Shanghai's */

@@ -100,6 +100,8 @@ static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
     "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable",
+    "passbook",
+    "zh_CN", "en",       /* --lang's values: typed as they are */
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */
     "JSON",              /* a file format's name (--json), as in Chinese technical writing */
@@ -307,7 +309,8 @@ test_help_zh(void **state)
     has(g_out, "站点命令：");
     no_english("hourbank --help", g_out, data);
     const char *const commands[][2] = {{"record", NULL}, {"member", "add"}, {"queue", NULL}, {"balance", NULL},
-                                       {"statement", NULL}, {"status", NULL}, {"member", "find"}};
+                                       {"statement", NULL}, {"status", NULL}, {"member", "find"},
+                                       {"passbook", NULL}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (commands[i][1])
             X(commands[i][0], commands[i][1], "--help");
@@ -361,6 +364,10 @@ test_station_commands(void **state)
         has(g_out, zh ? "+2小时30分钟" : "+2 h 30 min");
         has(g_out, zh ? "服务" : "service");
         zh ? no_english("statement", both(), data) : all_english("statement", both(), data);
+        S("passbook", vol, "--width", "48");
+        assert_int_equal(g_rc, 0);  /* stderr may say the station did not give its name: in the language too */
+        has(g_out, zh ? "时间银行存折" : "TIME BANK PASSBOOK");
+        zh ? no_english("passbook", both(), data) : all_english("passbook", both(), data);
         S("member", "find", "王");
         expect_ok();
         has(g_out, eld);
