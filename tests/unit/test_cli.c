@@ -1600,6 +1600,116 @@ test_fake_statement(void **state)
 }
 
 
+/* The station answers RulesQuery with its name and community; every
+ * other question as respond_statement. */
+static void
+respond_passbook(const Hourbank__Envelope *req, Hourbank__Envelope *env)
+{
+    static Hourbank__RulesReply r;
+    static Hourbank__CommunityInfo c[2];
+    static Hourbank__CommunityInfo *cp[2];
+    static char name[] = "Qingxi one", code[] = "QX03", other[] = "QH01", district[] = "GULOU", cname[] = "青溪社区",
+                oname[] = "Qinhuai";
+    if (req->body_case != HOURBANK__ENVELOPE__BODY_RULES_QUERY) {
+        respond_statement(req, env);
+        return;
+    }
+    hourbank__rules_reply__init(&r);
+    for (int i = 0; i < 2; i++) {
+        hourbank__community_info__init(&c[i]);
+        cp[i] = &c[i];
+        c[i].district = district;
+    }
+    c[0].code = other, c[0].name = oname;
+    c[1].code = code, c[1].name = cname;
+    r.communities = cp, r.n_communities = 2;
+    r.station_id = 1, r.station_name = name, r.community = code, r.as_of = 1795961100;
+    env->body_case = HOURBANK__ENVELOPE__BODY_RULES_REPLY;
+    env->rules_reply = &r;
+}
+
+/* Every line of text is width columns. */
+static void
+assert_widths(const char *text, size_t width)
+{
+    char line[1024];
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        assert_true(n < sizeof line);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (hb_cli_utf8_width(line) != width)
+            fail_msg("%zu columns, not %zu: \"%s\"\n%s", hb_cli_utf8_width(line), width, line, text);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* out holds needle (shown with out when not). */
+static void
+text_has(const char *out, const char *needle)
+{
+    if (!strstr(out, needle))
+        fail_msg("lacks \"%s\":\n%s", needle, out);
+}
+
+static void
+test_fake_passbook(void **state)
+{
+    (void) state;
+    fake_start(&g_fake, respond_passbook, false);
+    const char *conf = station_yaml(g_fake.endpoint);
+    run_t r = RUN("passbook", GOOD_NO, "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "");
+    assert_widths(r.out, 32);
+    text_has(r.out, ("================================\n           Qingxi one           \n"
+                                  "        青溪社区 (QX03)         \n       TIME BANK PASSBOOK       \n"));
+    text_has(r.out, ("\nname: 王秀英                    \nmember no: " GOOD_NO "        \n"
+                                  "period: all entries             \nas of: 2026-11-29 14:06         \n"));
+    /* posting order; the 32 columns' signed amount */
+    text_has(r.out, ("\n2026-11-28 meal-delivery        \n    +1 h 30 min              2 h\n"
+                                  "2026-11-29 gift                 \n           +2 h              4 h\n"
+                                  "2026-11-29 meal-delivery        \n           -1 h              3 h\n"));
+    text_has(r.out, ("\nopening balance           30 min\nhours in              3 h 30 min\n"
+                                  "hours out                    1 h\nclosing balance              3 h\n"
+                                  "entries                        3\n================================\n"));
+    run_free(&r);
+    r = RUN("passbook", GOOD_NO, "--width", "48", "--lang", "zh_CN", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_widths(r.out, 48);
+    text_has(r.out, ("时间银行存折"));
+    text_has(r.out, ("\n2026-11-28 meal-delivery"));
+    text_has(r.out, ("\n    1小时30分钟" "               -" "            2小时\n"));
+    run_free(&r);
+    /* the language is back for what follows */
+    r = RUN("passbook", GOOD_NO, "--html", "-", "--paper", "a5", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    text_has(r.out, ("<!DOCTYPE html>\n<html lang=\"en\">\n"));
+    text_has(r.out, ("@page { size: A5 portrait;"));
+    text_has(r.out, ("<h1>Qingxi one</h1>\n<p class=\"community\">青溪社区 (QX03)</p>\n"));
+    text_has(r.out, ("<tr><td class=\"day\">2026-11-28</td><td>meal-delivery</td>"
+                                  "<td class=\"num\">1 h 30 min</td><td class=\"num\">-</td>"
+                                  "<td class=\"num\">2 h</td></tr>\n"));
+    assert_null(strstr(r.out, "<script"));
+    run_free(&r);
+    Hourbank__Envelope *req = fake_last(&g_fake);
+    assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_RULES_QUERY);
+    hb_wire_free(&req);
+    /* more than one page: every page is asked for, going back */
+    g_statement_more = true;
+    r = RUN("passbook", GOOD_NO, "-c", conf);
+    assert_int_equal(r.rc, EX_PROTOCOL);  /* the fake gives next_before_id 5 every time: it does not go back */
+    assert_string_equal(r.err, "hourbank: central's statement pages do not go back: next position 5 after 5\n");
+    run_free(&r);
+    g_statement_more = false;
+    assert_error(RUN("passbook", GOOD_NO, "--lang", "fr", "-c", conf), EX_USAGE,
+                 "hourbank: --lang \"fr\": a passbook is printed in zh_CN or en (see hourbank passbook --help)\n");
+    assert_error(RUN("passbook", GOOD_NO, "--json", "-c", conf), EX_USAGE,
+                 "hourbank: a passbook is text or HTML (--html); for JSON use hourbank statement --json (see hourbank "
+                 "passbook --help)\n");
+    fake_stop(&g_fake);
+}
+
 static bool g_queue_dismissed;  /* the fake station's rejection 40 was dismissed before */
 
 static void
@@ -2402,6 +2512,7 @@ main(void)
         cmocka_unit_test_setup(test_fake_balance, fake_station_setup),
         cmocka_unit_test_setup(test_fake_members, fake_station_setup),
         cmocka_unit_test_setup(test_fake_statement, fake_station_setup),
+        cmocka_unit_test_setup(test_fake_passbook, fake_station_setup),
         cmocka_unit_test_setup(test_fake_local_days, fake_station_setup),
         cmocka_unit_test_setup(test_fake_queue, fake_station_setup),
         cmocka_unit_test_setup(test_fake_categories, fake_station_setup),
