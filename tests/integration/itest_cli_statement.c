@@ -4,7 +4,8 @@
  *  - care the guarantee paid is on the elder's (recipient's) statement
  *    with 0 moved and "paid by the guarantee", and on the provider's; a
  *    void names the op it reverses; names and notes are shown;
- *  - paging: 1,200 entries posted as raw batches (station 2's key); the
+ *  - paging: 1,200 entries (services, and gifts out) posted as raw
+ *    batches (station 2's key); the
  *    newest page says the exact --before to use, and following it (text
  *    and JSON) reaches entry 1, every entry once, in posting order;
  *  - periods: for random periods (days, and minutes around a minute the
@@ -34,6 +35,9 @@
 #define MANY 1200
 #define PER_BATCH 200
 #define SERVICE_MIN 10
+/* Every GIFT_EVERY-th op (by seq) is a gift of GIFT_MIN to the elder, a family member. */
+#define GIFT_EVERY 7
+#define GIFT_MIN 5
 /* Days the 1,200 services are spread over (the provider's daily limit is 12 h). */
 #define SPREAD_DAYS 25
 #define PERIODS 10
@@ -292,7 +296,10 @@ post_services(hb_h_client_t *cl, uint64_t first, int n, int64_t now)
         for (int i = 0; i < k; i++) {
             uint64_t seq = first + (uint64_t) (done + i);
             int64_t at = now - (int64_t) (seq % SPREAD_DAYS + 1) * SECONDS_PER_DAY;
-            hb_h_batch_service(b, seq, at, provider_no, elder_no, SERVICE_MIN, "personal-care");
+            if (seq % GIFT_EVERY == 0)  /* hours out too: a gift to the family */
+                hb_h_batch_gift(b, seq, at, provider_no, elder_no, GIFT_MIN);
+            else
+                hb_h_batch_service(b, seq, at, provider_no, elder_no, SERVICE_MIN, "personal-care");
         }
         send_ok(cl, b, (size_t) k);
         hb_h_batch_free(&b);
@@ -310,7 +317,7 @@ post_many(void)
     hb_h_client_t *cl = hb_h_central_client(&central, 2);
     hb_h_batch_t *b = hb_h_batch_new();
     hb_h_batch_register(b, 1, provider_no, "Chen Jing", HOURBANK__ROLE__VOLUNTEER, 1960, NULL);
-    hb_h_batch_register(b, 2, elder_no, "Liu Fang", HOURBANK__ROLE__ELDER, 1930, NULL);
+    hb_h_batch_register(b, 2, elder_no, "Liu Fang", HOURBANK__ROLE__ELDER, 1930, provider_no);
     send_ok(cl, b, 2);
     hb_h_batch_free(&b);
     int64_t now = (int64_t) time(NULL);
@@ -343,8 +350,9 @@ test_paging_1200(void **state)
     (void) state;
     post_many();
     char sql[512], before[32], want[256];
-    snprintf(sql, sizeof sql, "SELECT min(t.id) FROM transfer t JOIN member m ON m.account_id = t.credit_account "
-                              "WHERE m.member_no = '%s'", provider_no);
+
+    snprintf(sql, sizeof sql, "SELECT min(t.id) FROM transfer t JOIN member m ON m.account_id IN "
+                              "(t.credit_account, t.debit_account) WHERE m.member_no = '%s'", provider_no);
     long long oldest = hb_h_pg_int(pg, sql);
     /* text: newest page first, each saying the exact command for the next */
     S("statement", provider_no, "--limit", "200");
@@ -427,15 +435,12 @@ sql_balance_before(const char *member_no, int64_t t)
 static long long
 sql_count(const char *member_no, int64_t from, int64_t until)
 {
-    char sql[1024];
+    char sql[1024], cond[128] = "";
+    if (until)
+        snprintf(cond, sizeof cond, " AND t.posted_at < to_timestamp(%lld)", (long long) until);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM transfer t JOIN member m ON m.account_id IN (t.credit_account, t.debit_account)"
-             " WHERE m.member_no = '%s' AND t.posted_at >= to_timestamp(%lld)%s", member_no, (long long) from,
-             until ? "" : "");
-    if (until) {
-        size_t len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len, " AND t.posted_at < to_timestamp(%lld)", (long long) until);
-    }
+             " WHERE m.member_no = '%s' AND t.posted_at >= to_timestamp(%lld)%s", member_no, (long long) from, cond);
     return hb_h_pg_int(pg, sql);
 }
 
@@ -454,8 +459,40 @@ typedef struct {
     bool day;
 } moment_t;
 
-/* One period, every page of it through the CLI: the sums hold and agree
- * with the ledger. */
+typedef struct {
+    unsigned long long pos;
+    long long minutes, balance;
+} row_t;
+
+static int
+by_pos(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The entries of the JSON page in g_out appended to rows; returns the
+ * page's first (oldest) position. */
+static unsigned long long
+page_rows(row_t *rows, size_t *n)
+{
+    unsigned long long first = 0;
+    const char *p = g_out, *after = NULL;
+    while ((p = strstr(p, "\"transfer_id\": ")) != NULL) {
+        assert_true(*n < MANY);
+        row_t *r = &rows[(*n)++];
+        r->pos = strtoull(p + strlen("\"transfer_id\": "), NULL, 10);
+        r->minutes = json_int_at(p, "minutes", &after);
+        r->balance = json_int_at(after, "balance_after", &after);
+        if (!first)
+            first = r->pos;
+        p = after;
+    }
+    return first;
+}
+
+/* One period, every page of it through the CLI: the sums and the running
+ * balance hold and agree with the ledger. */
 static void
 check_period(const moment_t *from, const moment_t *until)
 {
@@ -466,9 +503,10 @@ check_period(const moment_t *from, const moment_t *until)
         moment_text(until_text, sizeof until_text, until->t, until->day);
     int64_t from_t = from ? from->t : 0;
     int64_t until_t = until ? (until->day ? until->t + SECONDS_PER_DAY : until->t) : 0;
-    long long opening = 0, closing = 0, in = 0, out = 0, total = 0, sum = 0, count = 0;
-    unsigned long long cursor = 0, prev_pos = 0;
-    long long prev_balance = 0;
+    long long opening = 0, closing = 0, in = 0, out = 0, total = 0;
+    static row_t rows[MANY];
+    size_t n = 0;
+    unsigned long long cursor = 0;
     for (int page = 0;; page++) {
         assert_true(page <= MANY / 200 + 1);
         const char *words[16];
@@ -490,33 +528,27 @@ check_period(const moment_t *from, const moment_t *until)
             in = json_int(g_out, "in_minutes"), out = json_int(g_out, "out_minutes");
             total = json_int(g_out, "entries_total");
         }
-        /* pages go back in time; within one, entries are oldest first */
-        const char *p = g_out, *after = NULL;
-        long long page_sum = 0;
-        unsigned long long page_first = 0;
-        while ((p = strstr(p, "\"transfer_id\": ")) != NULL) {
-            unsigned long long pos = strtoull(p + strlen("\"transfer_id\": "), NULL, 10);
-            long long minutes = json_int_at(p, "minutes", &after);
-            long long balance = json_int_at(p, "balance_after", &after);
-            if (!page_first)
-                page_first = pos;
-            page_sum += minutes;
-            count++;
-            (void) balance;
-            p = after;
-        }
-        sum += page_sum;
-        (void) prev_pos, (void) prev_balance;
+        unsigned long long first = page_rows(rows, &n);
         if (strstr(g_out, "\"more\": false"))
             break;
         cursor = (unsigned long long) json_int(g_out, "next_before");
-        assert_int_equal(cursor, page_first);
+        assert_int_equal(cursor, first);  /* the next page is what comes before this one */
     }
     print_message("period [%s, %s): opening %lld + in %lld - out %lld = closing %lld, %lld entries\n",
                   from ? from_text : "-", until ? until_text : "-", opening, in, out, closing, total);
+    /* opening + every entry, in posting order = closing; each balance_after on the way */
+    qsort(rows, n, sizeof rows[0], by_pos);
+    long long running = opening, sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(i == 0 || rows[i].pos > rows[i - 1].pos);  /* every entry once */
+        running += rows[i].minutes;
+        sum += rows[i].minutes;
+        assert_int_equal(rows[i].balance, running);
+    }
+    assert_int_equal(running, closing);
     assert_int_equal(opening + in - out, closing);
     assert_int_equal(in - out, sum);
-    assert_int_equal(count, total);
+    assert_int_equal((long long) n, total);
     assert_int_equal(total, sql_count(provider_no, from_t, until_t));
     assert_int_equal(opening, from ? sql_balance_before(provider_no, from_t) : 0);
     assert_int_equal(closing, sql_balance_before(provider_no, until_t));
@@ -551,7 +583,11 @@ test_random_periods(void **state)
     /* the period up to now closes at the member's balance */
     S("statement", provider_no, "--json");
     expect_ok();
-    assert_int_equal(json_int(g_out, "closing_minutes"), MANY * SERVICE_MIN);
+    long long gifts = 0;
+    for (uint64_t seq = 3; seq < 3 + MANY; seq++)
+        gifts += seq % GIFT_EVERY == 0;
+    assert_int_equal(json_int(g_out, "closing_minutes"), (MANY - gifts) * SERVICE_MIN - gifts * GIFT_MIN);
+    assert_int_equal(json_int(g_out, "out_minutes"), gifts * GIFT_MIN);
     /* an --until before --from is refused before anything is asked */
     S("statement", provider_no, "--from", "2026-12-02", "--until", "2026-12-01");
     assert_int_equal(g_rc, EX_DATAERR);
