@@ -3,6 +3,7 @@
  * (cli_passbook_text.c) or HTML (cli_passbook_html.c) in the language
  * asked for. */
 #include "cli_passbook.h"
+#include "cli_format.h"
 #include "cli_parse.h"
 #include "cli_period.h"
 #include "cli_report.h"
@@ -265,12 +266,16 @@ read_args(hb_cli_t *cli, const hb_cli_args_t *args, passbook_args_t *a)
                                                 "statement --json"));
     const char *width = hb_cli_command_value(args, "width"), *lang = hb_cli_command_value(args, "lang");
     const char *paper = hb_cli_command_value(args, "paper");
+    char narrow[HB_CLI_FORMAT_BYTES], wide[HB_CLI_FORMAT_BYTES];
+    snprintf(narrow, sizeof narrow, "%d", HB_CLI_PASSBOOK_WIDTH_NARROW);
+    snprintf(wide, sizeof wide, "%d", HB_CLI_PASSBOOK_WIDTH_WIDE);
     a->width = HB_CLI_PASSBOOK_WIDTH_NARROW;
-    if (width && strcmp(width, "48") == 0)
+    if (width && strcmp(width, wide) == 0)
         a->width = HB_CLI_PASSBOOK_WIDTH_WIDE;
-    else if (width && strcmp(width, "32") != 0)
-        return hb_cli_report_usage(cli, _("--width %s: a receipt printer's line is 32 or 48 columns"),
-                                   hb_cli_parse_quote(echo, sizeof echo, width));
+    else if (width && strcmp(width, narrow) != 0)
+        return hb_cli_report_usage(cli, _("--width %s: a receipt printer's line is %d or %d columns"),
+                                   hb_cli_parse_quote(echo, sizeof echo, width), HB_CLI_PASSBOOK_WIDTH_NARROW,
+                                   HB_CLI_PASSBOOK_WIDTH_WIDE);
     if (lang && strcmp(lang, LANG_ZH) != 0 && strcmp(lang, LANG_EN) != 0)
         return hb_cli_report_usage(cli, _("--lang %s: a passbook is printed in zh_CN or en"),
                                    hb_cli_parse_quote(echo, sizeof echo, lang));

@@ -25,9 +25,8 @@
 #define BALANCE_COLS 16
 #define GAP_COLS 1
 #define INDENT_COLS 2
-/* Bytes of one line: every column a 4-byte character at most. */
-#define LINE_BYTES (HB_CLI_PASSBOOK_WIDTH_WIDE * 4 + 1)
-#define CHAR_BYTES_MAX 4
+/* Bytes of one line: every column a character of the most bytes. */
+#define LINE_BYTES (HB_CLI_PASSBOOK_WIDTH_WIDE * HB_UTF8_CHAR_BYTES_MAX + 1)
 
 _Static_assert(AMOUNT_COLS + GAP_COLS + BALANCE_COLS == HB_CLI_PASSBOOK_WIDTH_NARROW, "32: amount and balance");
 _Static_assert(2 * (AMOUNT_COLS + GAP_COLS) + BALANCE_COLS == HB_CLI_PASSBOOK_WIDTH_WIDE, "48: in, out, balance");
@@ -38,8 +37,8 @@ typedef enum { LEFT, RIGHT, CENTER } align_t;
 static size_t
 char_cols(const char *s, size_t n)
 {
-    char one[CHAR_BYTES_MAX + 1];
-    hb_assert(n >= 1 && n <= CHAR_BYTES_MAX);
+    char one[HB_UTF8_CHAR_BYTES_MAX + 1];
+    hb_assert(n >= 1 && n <= HB_UTF8_CHAR_BYTES_MAX);
     memcpy(one, s, n);
     one[n] = '\0';
     return hb_cli_utf8_width(one);
