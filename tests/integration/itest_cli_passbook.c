@@ -242,6 +242,9 @@ test_text_widths_and_content(void **state)
     use_lang("zh_CN.UTF-8");
     text_passbook(eld, "32", NULL, out, sizeof out);
     has(out, "期初余额");
+    text_passbook(eld, "48", "en", out, sizeof out);  /* an English passbook from a Chinese desk */
+    has(out, "opening balance");
+    has(out, "paid by the guarantee");
     use_lang("en_US.UTF-8");
     text_passbook(eld, "32", NULL, out, sizeof out);
     has(out, "opening balance");
