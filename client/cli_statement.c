@@ -284,9 +284,8 @@ read_paging(hb_cli_t *cli, const hb_cli_args_t *args, statement_args_t *a)
         return hb_cli_report_fail(cli, EX_DATAERR, _("%s is not a position: write the number a statement shows, "
                                                     "e.g. --before 1200"), hb_cli_parse_quote(echo, sizeof echo, before));
     if (a->limit_text) {
-        char *end = NULL;
-        unsigned long v = strspn(a->limit_text, "0123456789") == strlen(a->limit_text) && a->limit_text[0]
-                              ? strtoul(a->limit_text, &end, DECIMAL) : 0;
+        bool digits = a->limit_text[0] && strspn(a->limit_text, "0123456789") == strlen(a->limit_text);
+        unsigned long v = digits ? strtoul(a->limit_text, NULL, DECIMAL) : 0;  /* too many digits: ULONG_MAX */
         if (v < 1 || v > HB_STATEMENT_ENTRIES_MAX)
             return hb_cli_report_fail(cli, EX_DATAERR, _("--limit %s is out of range: a page holds 1 to %d entries"),
                                       hb_cli_parse_quote(echo, sizeof echo, a->limit_text), HB_STATEMENT_ENTRIES_MAX);
