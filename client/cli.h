@@ -11,12 +11,13 @@
  *   cli_json.c      the JSON emitter behind --json
  *   cli_table.c     aligned text tables
  *   cli_utf8.c      UTF-8 validity and terminal width (wide CJK characters)
+ *   cli_period.c    a member's entries over a period: days, query, words
+ *   cli_statement.c, cli_passbook.c (+ _text.c, _html.c): statement, passbook
  *   cli_report.c    the one error line and the sysexits.h exit codes
  *   cli_result.c    a result's code and values as a sentence, with members' names
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
- *   cli_period.c    a member's entries over a period: days, query, words
- *   cli_member.c, cli_save.c, cli_balance.c, cli_statement.c, cli_passbook.c, cli_queue.c, cli_lookup.c,
+ *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
  *   cli_categories.c, cli_admin.c, cli_keygen.c: the commands
  */
 #ifndef HB_CLI_H

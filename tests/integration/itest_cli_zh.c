@@ -100,12 +100,12 @@ static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
     "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable",
-    "passbook",
-    "zh_CN", "en",       /* --lang's values: typed as they are */
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */
     "JSON",              /* a file format's name (--json), as in Chinese technical writing */
     "CURVE",             /* the name of ZeroMQ's encryption scheme (keygen's summary) */
+    "passbook",          /* a command word too */
+    "zh_CN", "en",       /* passbook --lang's values: typed as they are */
     "default_operator",  /* a key of station.yaml, written as it is in the file */
     HB_H_DEFAULT_OPERATOR, /* the operator's name the harness configures: data, like a member's name */
     NULL,
