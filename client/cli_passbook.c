@@ -151,7 +151,6 @@ ask_station(hb_cli_t *cli, passbook_data_t *d, hb_cli_passbook_t *pb)
     cli->quiet = true;  /* an older station: the passbook goes on without the name */
     if (hb_cli_target_station(cli, &req, &d->rules) != 0)
         d->rules = NULL;
-    cli->quiet = quiet;
     if (d->rules && d->rules->body_case == HOURBANK__ENVELOPE__BODY_RULES_REPLY &&
         d->rules->rules_reply->station_name[0]) {
         const Hourbank__RulesReply *r = d->rules->rules_reply;
@@ -161,9 +160,11 @@ ask_station(hb_cli_t *cli, passbook_data_t *d, hb_cli_passbook_t *pb)
         for (size_t i = 0; i < r->n_communities; i++)
             if (strcmp(r->communities[i]->code, r->community) == 0)
                 pb->community_name = r->communities[i]->name;
+        cli->quiet = quiet;
         return;
     }
     pb->station_id = station_id_from_queue(cli);
+    cli->quiet = quiet;
     if (!pb->station_id)
         pb->station_id = cli->station_id;
     fprintf(cli->err, "%s\n", _("hourbank: note: the station does not say its name and community (it has no copy of "
