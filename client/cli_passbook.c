@@ -71,7 +71,8 @@ add_page(hb_cli_t *cli, passbook_data_t *d, Hourbank__Envelope *page)
 {
     const Hourbank__StatementReply *r = page->statement_reply;
     d->pages[d->n_pages++] = page;
-    if (d->n_entries + r->n_entries > HB_CLI_PASSBOOK_ENTRIES_MAX)
+    /* the first page says how many there are: refused before the rest is fetched */
+    if (d->n_entries + r->n_entries > HB_CLI_PASSBOOK_ENTRIES_MAX || r->entries_total > HB_CLI_PASSBOOK_ENTRIES_MAX)
         return hb_cli_report_fail(cli, EX_DATAERR, _("the period holds more than %d entries, more than one passbook "
                                                     "prints: print it in parts with --from and --until"),
                                   HB_CLI_PASSBOOK_ENTRIES_MAX);

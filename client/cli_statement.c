@@ -281,8 +281,9 @@ read_paging(hb_cli_t *cli, const hb_cli_args_t *args, statement_args_t *a)
     a->limit = HB_PAGE_ENTRIES_DEFAULT;
     a->limit_text = hb_cli_command_value(args, "limit");
     if (before && hb_cli_parse_seq(before, &a->before_id, msg, sizeof msg) != 0)
-        return hb_cli_report_fail(cli, EX_DATAERR, _("%s is not a position: write the number a statement shows, "
-                                                    "e.g. --before 1200"), hb_cli_parse_quote(echo, sizeof echo, before));
+        return hb_cli_report_fail(cli, EX_DATAERR,
+                                  _("%s is not a position: write the number a statement shows, e.g. --before 1200"),
+                                  hb_cli_parse_quote(echo, sizeof echo, before));
     if (a->limit_text) {
         bool digits = a->limit_text[0] && strspn(a->limit_text, "0123456789") == strlen(a->limit_text);
         unsigned long v = digits ? strtoul(a->limit_text, NULL, DECIMAL) : 0;  /* too many digits: ULONG_MAX */

@@ -198,7 +198,8 @@ text_passbook(const char *member, const char *width, const char *lang, char *buf
     expect_ok();
     bool zh = lang ? strcmp(lang, "zh_CN") == 0 : strncmp(getenv("LANG"), "zh", 2) == 0;
     if (g_err[0]) {  /* said to the operator, in the tool's language */
-        has(g_err, strncmp(getenv("LANG"), "zh", 2) == 0 ? "存折上改为显示站点编号" : "the passbook shows its number instead");
+        bool desk_zh = strncmp(getenv("LANG"), "zh", 2) == 0;
+        has(g_err, desk_zh ? "存折上改为显示站点编号" : "the passbook shows its number instead");
         has(g_out, zh ? "站点 1" : "station 1");
     } else {
         has(g_out, "Qingxi one");

@@ -1455,6 +1455,7 @@ test_fake_members(void **state)
 
 static bool g_statement_empty;
 static bool g_statement_more;  /* the fake's page is not the period's oldest */
+static uint64_t g_statement_total;  /* entries_total when not 0 */
 
 static void
 respond_statement(const Hourbank__Envelope *req, Hourbank__Envelope *env)
@@ -1493,7 +1494,7 @@ respond_statement(const Hourbank__Envelope *req, Hourbank__Envelope *env)
     r.entries = g_statement_empty ? NULL : p;
     r.n_entries = g_statement_empty ? 0 : 3;
     r.opening_minutes = 30, r.in_minutes = 210, r.out_minutes = 60, r.closing_minutes = 180;
-    r.entries_total = g_statement_empty ? 0 : g_statement_more ? 5 : 3;
+    r.entries_total = g_statement_total ? g_statement_total : g_statement_empty ? 0 : g_statement_more ? 5 : 3;
     r.more = g_statement_more;
     r.next_before_id = g_statement_more ? 5 : 0;
     r.as_of = 1795961100 + 60;
@@ -1702,6 +1703,12 @@ test_fake_passbook(void **state)
     assert_string_equal(r.err, "hourbank: central's statement pages do not go back: next position 5 after 5\n");
     run_free(&r);
     g_statement_more = false;
+    /* more than a passbook holds: said after the first page */
+    g_statement_total = HB_CLI_PASSBOOK_ENTRIES_MAX + 1;
+    assert_error(RUN("passbook", GOOD_NO, "-c", conf), EX_DATAERR,
+                 "hourbank: the period holds more than 8000 entries, more than one passbook prints: print it in parts "
+                 "with --from and --until\n");
+    g_statement_total = 0;
     assert_error(RUN("passbook", GOOD_NO, "--lang", "fr", "-c", conf), EX_USAGE,
                  "hourbank: --lang \"fr\": a passbook is printed in zh_CN or en (see hourbank passbook --help)\n");
     assert_error(RUN("passbook", GOOD_NO, "--json", "-c", conf), EX_USAGE,
