@@ -368,16 +368,20 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
     Hourbank__Op op = *v->op;
     if (op.operator_[0] == '\0' && v->default_operator)
         op.operator_ = (char *) (uintptr_t) v->default_operator;
-    hb_result_t r = request_find(self, v, &op, s);
+    hb_result_t r = v->dry_run ? HB_RESULT_OK : request_find(self, v, &op, s);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__operator_check(self, op.operator_, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && !v->repeated && check)  /* central judges the window first */
+        r = hb_outbox__window_check(self, &op, now, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__check(self, &op, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && !v->repeated && check)
+        r = hb_outbox__foresee(self, &op, now, m->last_seq, v);
     if (r == HB_RESULT_INTERNAL)
         s->db_error = true;  /* a check could not read the file */
-    if (r != HB_RESULT_OK || v->repeated) {
+    if (r != HB_RESULT_OK || v->repeated || v->dry_run) {
         v->result = r;
-        return r;  /* answered as before, or refused: nothing stored */
+        return r;  /* answered as before, refused, or only checked: nothing stored */
     }
     r = save_build(self, &op, m, s, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK)
@@ -464,6 +468,10 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
         saves[i].member_no[0] = '\0';
         saves[i].repeated = false;
         saves[i].msg[0] = '\0';
+        saves[i].payer[0] = '\0';
+        saves[i].payer_rule = -1;
+        saves[i].rules_version = 0;
+        saves[i].n_cautions = 0;
     }
     char msg[HB_MESSAGE_BYTES_MAX] = "";
     if (self->restored) {  /* its seqs and numbers may be central's already: wait for its marks */
@@ -486,7 +494,7 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
     }
     size_t stored = 0;
     for (size_t i = 0; i < n; i++)
-        stored += saves[i].result == HB_RESULT_OK && !saves[i].repeated;
+        stored += saves[i].result == HB_RESULT_OK && !saves[i].repeated && !saves[i].dry_run;
     return stored;
 }
 
