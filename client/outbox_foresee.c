@@ -19,6 +19,7 @@
 
 #include "hb_assert.h"
 #include "hb_log.h"
+#include "hb_memberno.h"
 #include "station_day.h"
 
 #define S_PER_DAY INT64_C(86400)
@@ -172,9 +173,12 @@ walk_find(const fs_walk_t *w, uint64_t seq)
 }
 
 /* What op moves for member no, whose balance is running before it
- * (services and gifts; a void is fs_void_effect). */
+ * (services, gifts, donations; a void is fs_void_effect). payer: a
+ * service's payer as foreseen when it was saved (ops.payer; NULL = not
+ * known: the recipient). */
 static int
-fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *no, int64_t running, int64_t *in, int64_t *out)
+fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *payer, const char *no, int64_t running, int64_t *in,
+          int64_t *out)
 {
     *in = *out = 0;
     if (op->kind_case == HOURBANK__OP__KIND_SERVICE) {
@@ -188,12 +192,8 @@ fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *no, int64_t run
             room = room > 0 ? room : 0;
             *in = rp && rp->overflow_donate && s->minutes > room ? room : s->minutes;
         }
-        if (strcmp(s->recipient, no) == 0) {
-            fs_payer_t pay;
-            if (fs_payer(self, op, &pay) != 0)
-                return -1;
-            *out = pay.known && pay.guarantee ? 0 : s->minutes;
-        }
+        if (strcmp(s->recipient, no) == 0)
+            *out = payer && strcmp(payer, GUARANTEE) == 0 ? 0 : s->minutes;
     } else if (op->kind_case == HOURBANK__OP__KIND_GIFT) {
         *out = strcmp(op->gift->from_member, no) == 0 ? op->gift->minutes : 0;
         *in = strcmp(op->gift->to_member, no) == 0 ? op->gift->minutes : 0;
@@ -203,8 +203,9 @@ fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *no, int64_t run
     return 0;
 }
 
-/* Whether a void other than one at seq `self_seq` that central accepted or
- * may accept targets seq, before self_seq (0: any). 1, 0 or -1. */
+/* Whether a void of this station targets seq `target` (one saved before
+ * seq `before`; 0: any) that central accepted (accepted_only) or accepted
+ * or may accept. 1, 0 or -1. */
 static int
 fs_voided(hb_outbox_t *self, uint64_t target, uint64_t before, bool accepted_only)
 {
@@ -226,7 +227,7 @@ fs_voided(hb_outbox_t *self, uint64_t target, uint64_t before, bool accepted_onl
 /* One held op by seq: its kind, decoded payload (caller frees), result (0
  * = pending). 1 found, 0 not held, -1 error. */
 static int
-fs_op(hb_outbox_t *self, uint64_t seq, Hourbank__Op **op, int *result)
+fs_op(hb_outbox_t *self, uint64_t seq, Hourbank__Op **op, int *result, char payer[HB_MEMBER_NO_BUF_BYTES])
 {
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_OP);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) seq);
@@ -236,6 +237,7 @@ fs_op(hb_outbox_t *self, uint64_t seq, Hourbank__Op **op, int *result)
     if (rc == SQLITE_ROW) {
         *op = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 1));
         *result = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 2);
+        hb_outbox__column_text(payer, HB_MEMBER_NO_BUF_BYTES, st, 3);
     }
     sqlite3_reset(st);
     if (rc == SQLITE_ROW && *op == NULL)
@@ -265,12 +267,13 @@ fs_void_effect(hb_outbox_t *self, const Hourbank__Op *v, uint64_t seq, const cha
         return 0;
     }
     Hourbank__Op *target;
-    int result, found = fs_op(self, t->seq, &target, &result);
+    char payer[HB_MEMBER_NO_BUF_BYTES];
+    int result, found = fs_op(self, t->seq, &target, &result, payer);
     if (found <= 0)
         return found;
     int rc = 0;
-    if (result == HB_RESULT_OK)  /* pending targets are in the walk */
-        rc = fs_effect(self, target, no, INT64_MIN / 2, out, in);
+    if (result == HB_RESULT_OK)  /* pending targets of the member are in the walk */
+        rc = fs_effect(self, target, payer[0] ? payer : NULL, no, INT64_MIN / 2, out, in);
     hourbank__op__free_unpacked(target, NULL);
     return rc;
 }
@@ -283,9 +286,11 @@ fs_pending_in_tx(hb_outbox_t *self, const char *no, int64_t start, int64_t *in, 
     int64_t running = start;
     *in = *out = 0;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_UNSETTLED);
+    sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
     int rc, fail = 0;
     while (!fail && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
+        const char *payer = (const char *) sqlite3_column_text(st, 3);
         if (sqlite3_column_type(st, 2) != SQLITE_NULL && sqlite3_column_int(st, 2) != HB_RESULT_OK)
             continue;  /* refused: moves nothing */
         Hourbank__Op *op = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 1));
@@ -295,7 +300,7 @@ fs_pending_in_tx(hb_outbox_t *self, const char *no, int64_t start, int64_t *in, 
         }
         int64_t a, b;
         fail = op->kind_case == HOURBANK__OP__KIND_VOID_OP ? fs_void_effect(self, op, seq, no, &w, &a, &b)
-                                                           : fs_effect(self, op, no, running, &a, &b);
+                                                           : fs_effect(self, op, payer, no, running, &a, &b);
         hourbank__op__free_unpacked(op, NULL);
         walk_add(&w, seq, a, b);
         running += a - b;
@@ -423,7 +428,8 @@ void_check(hb_outbox_t *self, const Hourbank__Void *vd, uint64_t last_seq, hb_ou
         return HB_RESULT_UNKNOWN_OPERATION;
     }
     Hourbank__Op *t;
-    int result, found = fs_op(self, tq, &t, &result);
+    char payer[HB_MEMBER_NO_BUF_BYTES];
+    int result, found = fs_op(self, tq, &t, &result, payer);
     if (found <= 0)
         return found < 0 ? HB_RESULT_INTERNAL : HB_RESULT_OK;  /* no longer held: central judges */
     bool voidable = t->kind_case == HOURBANK__OP__KIND_SERVICE || t->kind_case == HOURBANK__OP__KIND_GIFT;
@@ -449,31 +455,23 @@ void_check(hb_outbox_t *self, const Hourbank__Void *vd, uint64_t last_seq, hb_ou
     return r;
 }
 
-/* Minutes of this station's services of provider on local day `day` of
- * zone that central accepted (*accepted) or has not judged yet (*pending),
- * without those a void that central accepted or may accept takes back. */
+/* Minutes of this station's services of provider in [start, end) (a
+ * local day) that central accepted (*accepted) or has not judged yet
+ * (*pending), without those a void that central accepted or may accept
+ * takes back. */
 static int
-served_on(hb_outbox_t *self, const char *provider, const char *zone, const char *day, int64_t *accepted,
-          int64_t *pending)
+served_on(hb_outbox_t *self, const char *provider, int64_t start, int64_t end, int64_t *accepted, int64_t *pending)
 {
     *accepted = *pending = 0;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_SERVICES);
     sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
     int rc, fail = 0;
     while (!fail && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
-        bool is_pending = sqlite3_column_type(st, 2) == SQLITE_NULL;
-        Hourbank__Op *op = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 1));
-        char d[HB_STATION_DAY_BYTES];
-        int32_t year;
-        if (!op || op->kind_case != HOURBANK__OP__KIND_SERVICE) {
-            fail = 1;
-        } else if (hb_station_day(zone, op->occurred_at, d, &year) && strcmp(d, day) == 0) {
-            int voided = fs_voided(self, seq, 0, false);
-            fail = voided < 0;
-            if (voided == 0)
-                *(is_pending ? pending : accepted) += op->service->minutes;
-        }
+        bool is_pending = sqlite3_column_type(st, 1) == SQLITE_NULL;
+        Hourbank__Op *op = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+        fail = !op || op->kind_case != HOURBANK__OP__KIND_SERVICE;
+        if (!fail && op->occurred_at >= start && op->occurred_at < end)
+            *(is_pending ? pending : accepted) += op->service->minutes;
         if (op)
             hourbank__op__free_unpacked(op, NULL);
     }
@@ -507,11 +505,10 @@ limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save
         return HB_RESULT_OK;
     const Hourbank__DistrictRules *rp = fs_district(self->rules, p.community);
     char day[HB_STATION_DAY_BYTES];
-    int32_t year;
-    int64_t accepted, pending;
-    if (!hb_station_day(rp->time_zone, op->occurred_at, day, &year))
+    int64_t start, end, accepted, pending;
+    if (!hb_station_day_bounds(rp->time_zone, op->occurred_at, day, &start, &end))
         return HB_RESULT_OK;
-    if (served_on(self, s->provider, rp->time_zone, day, &accepted, &pending) != 0)
+    if (served_on(self, s->provider, start, end, &accepted, &pending) != 0)
         return HB_RESULT_INTERNAL;
     char values[HB_MESSAGE_BYTES_MAX];
     snprintf(values, sizeof values, "member=%s\nlimit_minutes=%" PRId64 "\nday=%s", s->provider,
@@ -529,36 +526,11 @@ limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save
 static int
 guarantee_pending(hb_outbox_t *self, int64_t *sum)
 {
-    *sum = 0;
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_UNSETTLED);
-    int rc, fail = 0;
-    Hourbank__Op *ops[HB_PAGE_ENTRIES_MAX];
-    uint64_t seqs[HB_PAGE_ENTRIES_MAX];
-    size_t n = 0;
-    /* collected first: fs_payer and fs_voided use statements of their own */
-    while (!fail && n < HB_PAGE_ENTRIES_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL && sqlite3_column_int(st, 2) != HB_RESULT_OK)
-            continue;
-        Hourbank__Op *op = hourbank__op__unpack(NULL, (size_t) sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 1));
-        fail = op == NULL;
-        if (op && op->kind_case != HOURBANK__OP__KIND_SERVICE)
-            hourbank__op__free_unpacked(op, NULL);
-        else if (op) {
-            seqs[n] = (uint64_t) sqlite3_column_int64(st, 0);
-            ops[n++] = op;
-        }
-    }
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_GUARANTEE);
+    int rc = sqlite3_step(st);
+    *sum = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    for (size_t i = 0; i < n; i++) {
-        fs_payer_t pay;
-        int voided = 0;
-        if (!fail && (fs_payer(self, ops[i], &pay) != 0 || (voided = fs_voided(self, seqs[i], 0, false)) < 0))
-            fail = 1;
-        if (!fail && pay.known && pay.guarantee && !voided)
-            *sum += ops[i]->service->minutes;
-        hourbank__op__free_unpacked(ops[i], NULL);
-    }
-    return fail ? -1 : 0;
+    return rc == SQLITE_ROW ? 0 : -1;
 }
 
 /* The payer, as foreseen, into v; cautions for the payer's floor or the

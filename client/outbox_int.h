@@ -96,6 +96,7 @@ typedef enum {
     OB_FS_OP,
     OB_FS_VOIDS_OF,
     OB_FS_SERVICES,
+    OB_FS_GUARANTEE,
     OB_FS_DIR_MEMBER,
     OB_STMT_COUNT
 } ob_stmt_t;

@@ -48,7 +48,9 @@
  * station's then: the station's copy of the rules, answered to the CLI and
  * used by the checks at save, offline too); members gain community (the
  * member's home community, Member.community); index ops_services (this
- * station's services by provider, for the daily limit at save).
+ * station's services by provider, for the daily limit at save); ops gain
+ * payer (a service's payer as foreseen at save: 'guarantee', the
+ * recipient's number, NULL = not known).
  * Older files are upgraded at open, step by step. */
 #define OUTBOX_SCHEMA_VERSION 6
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
@@ -131,7 +133,8 @@
     " payload BLOB NOT NULL"                                                                                  \
     ") STRICT;"                                                                                               \
     "CREATE INDEX ops_services ON ops (member_a) WHERE kind = 'service';"                                     \
-    "CREATE INDEX ops_voids ON ops (void_seq) WHERE void_seq IS NOT NULL;"
+    "CREATE INDEX ops_voids ON ops (void_seq) WHERE void_seq IS NOT NULL;"                                   \
+    "ALTER TABLE ops ADD COLUMN payer TEXT;"
 /* operators: who may save here (hb_outbox_operator_*, outbox_operator.c).
  * pin_hash: crypto_pwhash_str (argon2id), NULL = no PIN set. */
 #define OPERATORS_TABLE_SQL                                                                                   \

@@ -18,14 +18,25 @@ const char *const hb_outbox__rules_sql[OB_STMT_COUNT] = {
     [OB_RULES_SET] = "INSERT OR REPLACE INTO rules (id, version, as_of, received_at, clock_offset, payload)"
                      " VALUES (1, ?1, ?2, ?3, ?4, ?5)",
     [OB_RULES_GET] = "SELECT payload, clock_offset FROM rules WHERE id = 1",
-    /* what the directory's balances do not show yet, in seq order */
-    [OB_FS_UNSETTLED] = "SELECT seq, payload, result FROM ops WHERE in_directory = 0 ORDER BY seq",
-    [OB_FS_OP] = "SELECT kind, payload, result, in_directory FROM ops WHERE seq = ?1",
+    /* what the directory's balances do not show yet of a member, in seq
+     * order, and every void (its target may be the member's) */
+    [OB_FS_UNSETTLED] = "SELECT seq, payload, result, payer FROM ops"
+                        " WHERE in_directory = 0 AND (member_a = ?1 OR member_b = ?1 OR kind = 'void') ORDER BY seq",
+    [OB_FS_OP] = "SELECT kind, payload, result, payer FROM ops WHERE seq = ?1",
     [OB_FS_VOIDS_OF] = "SELECT seq, result FROM ops INDEXED BY ops_voids WHERE void_seq = ?1 AND kind = 'void'"
                        " ORDER BY seq",
-    /* this station's services of a provider that central accepted or may accept */
-    [OB_FS_SERVICES] = "SELECT seq, payload, result FROM ops INDEXED BY ops_services"
-                       " WHERE kind = 'service' AND member_a = ?1 AND (result IS NULL OR result = " OB_SQL_OK ")",
+    /* this station's services of a provider that central accepted or may
+     * accept, and not taken back by a void that it accepted or may accept */
+    [OB_FS_SERVICES] = "SELECT s.payload, s.result FROM ops s INDEXED BY ops_services"
+                       " WHERE s.kind = 'service' AND s.member_a = ?1 AND (s.result IS NULL OR s.result = " OB_SQL_OK ")"
+                       " AND NOT EXISTS (SELECT 1 FROM ops v INDEXED BY ops_voids WHERE v.void_seq = s.seq"
+                       " AND v.kind = 'void' AND (v.result IS NULL OR v.result = " OB_SQL_OK "))",
+    /* minutes the guarantee is foreseen to pay for services not yet in the directory */
+    [OB_FS_GUARANTEE] = "SELECT coalesce(sum(s.minutes), 0) FROM ops s"
+                        " WHERE s.in_directory = 0 AND s.kind = 'service' AND s.payer = 'guarantee'"
+                        " AND (s.result IS NULL OR s.result = " OB_SQL_OK ")"
+                        " AND NOT EXISTS (SELECT 1 FROM ops v INDEXED BY ops_voids WHERE v.void_seq = s.seq"
+                        " AND v.kind = 'void' AND (v.result IS NULL OR v.result = " OB_SQL_OK "))",
     [OB_FS_DIR_MEMBER] = "SELECT balance_minutes, birth_year, community FROM members WHERE member_no = ?1",
 };
 

@@ -16,10 +16,11 @@
 #define TM_YEAR_BASE 1900
 #define TM_YEAR_MAX 9999
 
-bool
-hb_station_day(const char *zone, int64_t t, char day[HB_STATION_DAY_BYTES], int32_t *year)
+/* The local time of t in zone, and (bounds) the instants its day and the
+ * next begin; TZ put back as it was. */
+static bool
+local(const char *zone, int64_t t, struct tm *tm, bool bounds, int64_t *start, int64_t *end)
 {
-    hb_assert(zone && day && year);
     if (!hb_zone_installed(zone))
         return false;
     const char *was = getenv(TZ_ENV);
@@ -30,14 +31,38 @@ hb_station_day(const char *zone, int64_t t, char day[HB_STATION_DAY_BYTES], int3
     setenv(TZ_ENV, zone, 1);
     tzset();
     time_t tt = (time_t) t;
-    struct tm tm;
-    bool ok = localtime_r(&tt, &tm) != NULL;
+    bool ok = localtime_r(&tt, tm) != NULL;
+    if (ok && bounds) {
+        struct tm midnight = {.tm_year = tm->tm_year, .tm_mon = tm->tm_mon, .tm_mday = tm->tm_mday, .tm_isdst = -1};
+        struct tm next = midnight;
+        next.tm_mday++;
+        *start = (int64_t) mktime(&midnight);
+        *end = (int64_t) mktime(&next);
+    }
     if (had)
         setenv(TZ_ENV, saved, 1);
     else
         unsetenv(TZ_ENV);
     tzset();
-    if (!ok)
+    return ok;
+}
+
+bool
+hb_station_day_bounds(const char *zone, int64_t t, char day[HB_STATION_DAY_BYTES], int64_t *start, int64_t *end)
+{
+    hb_assert(zone && day && start && end);
+    struct tm tm;
+    if (!local(zone, t, &tm, true, start, end))
+        return false;
+    return strftime(day, HB_STATION_DAY_BYTES, "%Y-%m-%d", &tm) != 0 && tm.tm_year + TM_YEAR_BASE <= TM_YEAR_MAX;
+}
+
+bool
+hb_station_day(const char *zone, int64_t t, char day[HB_STATION_DAY_BYTES], int32_t *year)
+{
+    hb_assert(zone && day && year);
+    struct tm tm;
+    if (!local(zone, t, &tm, false, NULL, NULL))
         return false;
     int year_ = tm.tm_year + TM_YEAR_BASE;
     if (year_ < 0 || year_ > TM_YEAR_MAX)

@@ -16,4 +16,10 @@
  * the station is single-threaded. */
 bool hb_station_day(const char *zone, int64_t t, char day[HB_STATION_DAY_BYTES], int32_t *year);
 
+/* As hb_station_day, and the instants its local day begins (*start) and
+ * the next one begins (*end): [start, end) is the day, 23 or 25 hours long
+ * on a summer-time change. */
+bool hb_station_day_bounds(const char *zone, int64_t t, char day[HB_STATION_DAY_BYTES], int64_t *start,
+                           int64_t *end);
+
 #endif
