@@ -175,7 +175,7 @@ walk_find(const fs_walk_t *w, uint64_t seq)
 /* What op moves for member no, whose balance is running before it
  * (services, gifts, donations; a void is fs_void_effect). payer: a
  * service's payer as foreseen when it was saved (ops.payer; NULL = not
- * known: the recipient). */
+ * known then: foreseen now, else the recipient). */
 static int
 fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *payer, const char *no, int64_t running, int64_t *in,
           int64_t *out)
@@ -192,8 +192,12 @@ fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *payer, const ch
             room = room > 0 ? room : 0;
             *in = rp && rp->overflow_donate && s->minutes > room ? room : s->minutes;
         }
-        if (strcmp(s->recipient, no) == 0)
-            *out = payer && strcmp(payer, GUARANTEE) == 0 ? 0 : s->minutes;
+        if (strcmp(s->recipient, no) == 0) {
+            fs_payer_t pay = {.known = payer != NULL, .guarantee = payer && strcmp(payer, GUARANTEE) == 0};
+            if (!payer && fs_payer(self, op, &pay) != 0)  /* saved before a copy: foreseen now */
+                return -1;
+            *out = pay.known && pay.guarantee ? 0 : s->minutes;
+        }
     } else if (op->kind_case == HOURBANK__OP__KIND_GIFT) {
         *out = strcmp(op->gift->from_member, no) == 0 ? op->gift->minutes : 0;
         *in = strcmp(op->gift->to_member, no) == 0 ? op->gift->minutes : 0;

@@ -132,7 +132,11 @@ test_no_refusal_central_would_accept(void **state)
         hb_wire_free(&r);
         assert_true(hb_h_wait_drained(cl, 30));  /* central has all that station 1 saved */
         int got = chk_central(as2, &seq2, op, central_values, sizeof central_values);
-        if (got != code || strcmp(station_values, chk_without(central_values, "central_time")) != 0)
+        /* a NOT_VOIDABLE of a target still pending at the station leaves out its result */
+        const char *want = strstr(station_values, "target_result=") || code != HOURBANK__RESULT__NOT_VOIDABLE
+                               ? chk_without(central_values, "central_time")
+                               : chk_without(central_values, "target_result");
+        if (got != code || strcmp(station_values, want) != 0)
             fail_msg("op %d: station refused %d (%s), central answered %d (%s)", i, code, station_values, got,
                      central_values);
         refused[code < CODES ? code : 0]++;
