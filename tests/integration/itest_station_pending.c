@@ -22,6 +22,9 @@
 #define PERSONAL_CARE "personal-care"
 #define COMPANIONSHIP "companionship"
 
+/* fixed, so that a failure is seen again; HB_ITEST_SEED tries another */
+#define SEED 1414u
+
 static hb_h_central_t central;
 static hb_h_station_t station;
 
@@ -158,7 +161,7 @@ static void
 test_pending_is_the_truth(void **state)
 {
     (void) state;
-    unsigned seed_value = (unsigned) time(NULL);
+    unsigned seed_value = SEED;
     if (getenv("HB_ITEST_SEED"))
         seed_value = (unsigned) strtoul(getenv("HB_ITEST_SEED"), NULL, 10);
     printf("seed %u (HB_ITEST_SEED=%u reruns it)\n", seed_value, seed_value);

@@ -21,6 +21,9 @@
 #define MAX_AGE_S (30 * CHK_DAY_S)  /* max_record_age 30d */
 #define CODES 32
 
+/* fixed, so that a failure is seen again; HB_ITEST_SEED tries another */
+#define SEED 1414u
+
 static hb_h_central_t central;
 static hb_h_station_t station;
 static char member[MEMBERS][32];
@@ -87,7 +90,7 @@ static void
 test_no_refusal_central_would_accept(void **state)
 {
     (void) state;
-    unsigned seed_value = (unsigned) time(NULL);
+    unsigned seed_value = SEED;
     if (getenv("HB_ITEST_SEED"))
         seed_value = (unsigned) strtoul(getenv("HB_ITEST_SEED"), NULL, 10);
     printf("seed %u (HB_ITEST_SEED=%u reruns it)\n", seed_value, seed_value);
