@@ -972,6 +972,39 @@ test_schema_upgrade_operators(void **state)
     hb_outbox_queue_free(&r);
 }
 
+/* 5 -> 6: table rules, members.community, ops.payer and two indexes
+ * appear, the ops are kept; a copy of the rules survives a reopen. */
+static void
+test_schema_upgrade_rules(void **state)
+{
+    fixture_t *f = *state;
+    save_service(f, f->a, f->b, 30);
+    hb_outbox_destroy(&f->ob);
+    sql_exec(f->path, "DROP TABLE rules; DROP INDEX ops_services; DROP INDEX ops_voids;"
+                      " ALTER TABLE ops DROP COLUMN payer; ALTER TABLE members DROP COLUMN community;"
+                      " PRAGMA user_version = 5");
+    f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
+    char text[64];
+    sql_text(f->path, "PRAGMA user_version", text, sizeof text);
+    assert_string_equal(text, "6");
+    sql_text(f->path, "SELECT count(*) FROM ops", text, sizeof text);
+    assert_string_equal(text, "1");
+    assert_null(hb_outbox_rules(f->ob));
+    assert_int_equal(hb_outbox_rules_version(f->ob), 0);
+    Hourbank__RulesReply r;
+    hourbank__rules_reply__init(&r);
+    r.version = 7;
+    r.clock_skew_seconds = 600;
+    r.as_of = T0;
+    assert_int_equal(hb_outbox_rules_set(f->ob, &r, T0 - 30), 0);
+    assert_int_equal(hb_outbox_clock_offset(f->ob), 30);
+    reopen(f);
+    assert_non_null(hb_outbox_rules(f->ob));
+    assert_int_equal(hb_outbox_rules_version(f->ob), 7);
+    assert_int_equal(hb_outbox_rules(f->ob)->clock_skew_seconds, 600);
+    assert_int_equal(hb_outbox_clock_offset(f->ob), 30);
+}
+
 /* Operators: add (a PIN only as argon2id), names unique, disable, list;
  * a checked save needs an enabled operator (its own or the default) and
  * is stored with it, in its payload and column; a refused one stores
@@ -2157,6 +2190,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_zone_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade_operators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_largest_save_fits_with_default_operator, setup, teardown),
