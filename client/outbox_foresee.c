@@ -526,11 +526,14 @@ limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save
     return HB_RESULT_OK;
 }
 
-/* Minutes of unsettled services here that the guarantee is foreseen to pay. */
+/* Minutes of services here that the guarantee is foreseen to pay and the
+ * copy of the rules does not count as spent (pending, or acked since the
+ * copy came), without those a void here (accepted or pending) takes back. */
 static int
 guarantee_pending(hb_outbox_t *self, int64_t *sum)
 {
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_GUARANTEE);
+    sqlite3_bind_int64(st, 1, self->rules_received_at);
     int rc = sqlite3_step(st);
     *sum = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);

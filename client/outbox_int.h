@@ -139,6 +139,7 @@ struct hb_outbox {
      * none yet. clock_offset: central's clock minus the station's, as last
      * seen (a Welcome's server_time, else the copy's as_of when it came). */
     Hourbank__RulesReply *rules;
+    int64_t rules_received_at;  /* the station's clock when the copy came */
     int64_t clock_offset;
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };

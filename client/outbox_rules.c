@@ -17,7 +17,7 @@
 const char *const hb_outbox__rules_sql[OB_STMT_COUNT] = {
     [OB_RULES_SET] = "INSERT OR REPLACE INTO rules (id, version, as_of, received_at, clock_offset, payload)"
                      " VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-    [OB_RULES_GET] = "SELECT payload, clock_offset FROM rules WHERE id = 1",
+    [OB_RULES_GET] = "SELECT payload, clock_offset, received_at FROM rules WHERE id = 1",
     /* what the directory's balances do not show yet of a member, in seq
      * order, and every void (its target may be the member's) */
     [OB_FS_UNSETTLED] = "SELECT seq, payload, result, payer FROM ops"
@@ -31,10 +31,12 @@ const char *const hb_outbox__rules_sql[OB_STMT_COUNT] = {
                        " WHERE s.kind = 'service' AND s.member_a = ?1 AND (s.result IS NULL OR s.result = " OB_SQL_OK ")"
                        " AND NOT EXISTS (SELECT 1 FROM ops v INDEXED BY ops_voids WHERE v.void_seq = s.seq"
                        " AND v.kind = 'void' AND (v.result IS NULL OR v.result = " OB_SQL_OK "))",
-    /* minutes the guarantee is foreseen to pay for services not yet in the directory */
+    /* minutes the guarantee is foreseen to pay for services the copy's
+     * guarantee_left_minutes does not count: pending, or acked since the
+     * copy came (?1, the station's clock) */
     [OB_FS_GUARANTEE] = "SELECT coalesce(sum(s.minutes), 0) FROM ops s"
-                        " WHERE s.in_directory = 0 AND s.kind = 'service' AND s.payer = 'guarantee'"
-                        " AND (s.result IS NULL OR s.result = " OB_SQL_OK ")"
+                        " WHERE s.kind = 'service' AND s.payer = 'guarantee'"
+                        " AND (s.result IS NULL OR (s.result = " OB_SQL_OK " AND s.acked_at >= ?1))"
                         " AND NOT EXISTS (SELECT 1 FROM ops v INDEXED BY ops_voids WHERE v.void_seq = s.seq"
                         " AND v.kind = 'void' AND (v.result IS NULL OR v.result = " OB_SQL_OK "))",
     [OB_FS_DIR_MEMBER] = "SELECT balance_minutes, birth_year, community FROM members WHERE member_no = ?1",
@@ -62,6 +64,7 @@ hb_outbox__rules_load(hb_outbox_t *self)
                         " path=\"%s\"", self->path);
         rules_cache_set(self, r);
         self->clock_offset = sqlite3_column_int64(st, 1);
+        self->rules_received_at = sqlite3_column_int64(st, 2);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : hb_outbox__fail(self, "read the rules", NULL, 0);
@@ -92,6 +95,7 @@ hb_outbox_rules_set(hb_outbox_t *self, const Hourbank__RulesReply *reply, int64_
     }
     rules_cache_set(self, copy);
     self->clock_offset = offset;
+    self->rules_received_at = now;
     return 0;
 }
 

@@ -23,9 +23,9 @@ one_op(hb_h_batch_t **b)
 }
 
 static hb_h_client_t *
-setup_world(const char *name)
+setup_world_budget(const char *name, const char *budget)
 {
-    hb_h_central_init(&central, name, NULL, NULL, NULL);
+    hb_h_central_init(&central, name, NULL, NULL, budget);
     hb_h_central_start(&central);
     hb_h_station_init(&station, &central, 1, 0);
     hb_h_station_start(&station);
@@ -48,6 +48,12 @@ setup_world(const char *name)
     chk_wait_settled(cl, vol_b, 0, 30);
     chk_wait_settled(cl, elder, 0, 30);
     return cl;
+}
+
+static hb_h_client_t *
+setup_world(const char *name)
+{
+    return setup_world_budget(name, NULL);
 }
 
 /* Saves op at the station, which must refuse it with code; sends it to
@@ -265,6 +271,44 @@ test_dry_run_names_the_payer(void **state)
     hb_h_station_stop(&station, SIGTERM);
 }
 
+/* The guarantee's budget (1h here): a service the guarantee would pay
+ * beyond what the copy says is left, less what this station saved since,
+ * is saved with a BUDGET_EXHAUSTED caution with central's values. */
+static void
+test_budget_caution(void **state)
+{
+    (void) state;
+    hb_h_client_t *cl = setup_world_budget("hb_itest_prechecks_budget", "1h");
+    hb_h_client_t *as2 = hb_h_central_client(&central, 2);
+    uint64_t seq2 = 0;
+    int64_t now = (int64_t) time(NULL);
+    hb_h_batch_t *b = hb_h_batch_new();
+    hb_h_batch_service(b, 0, now - 3600, vol_a, elder, 45, "personal-care");
+    Hourbank__Envelope *r = saved(cl, one_op(&b), false);
+    assert_string_equal(r->save_reply->payer, "guarantee");
+    assert_false(has_caution(r->save_reply, HOURBANK__RESULT__BUDGET_EXHAUSTED, NULL));
+    hb_wire_free(&r);
+    hb_h_batch_free(&b);
+    const char *want = "budget_minutes=60\nleft_minutes=15\nminutes=30";
+    b = hb_h_batch_new();
+    hb_h_batch_service(b, 0, now - 3000, vol_b, elder, 30, "personal-care");
+    r = saved(cl, one_op(&b), true);  /* the first still pending */
+    assert_true(has_caution(r->save_reply, HOURBANK__RESULT__BUDGET_EXHAUSTED, want));
+    hb_wire_free(&r);
+    assert_true(hb_h_wait_drained(cl, 30));
+    r = saved(cl, one_op(&b), true);  /* acknowledged since the copy came */
+    assert_true(has_caution(r->save_reply, HOURBANK__RESULT__BUDGET_EXHAUSTED, want));
+    hb_wire_free(&r);
+    char values[512];
+    assert_int_equal(chk_central(as2, &seq2, one_op(&b), values, sizeof values), HOURBANK__RESULT__BUDGET_EXHAUSTED);
+    assert_string_equal(values, want);
+    hb_h_batch_free(&b);
+    hb_h_client_destroy(&as2);
+    hb_h_client_destroy(&cl);
+    hb_h_station_stop(&station, SIGTERM);
+    hb_h_central_stop(&central, SIGTERM);
+}
+
 /* Before it has a copy the station answers UNAVAILABLE (central never up). */
 static void
 test_no_copy_unavailable(void **state)
@@ -289,6 +333,7 @@ main(void)
         cmocka_unit_test(test_voids_refused_like_central),
         cmocka_unit_test(test_window_and_limit_refused_like_central),
         cmocka_unit_test(test_dry_run_names_the_payer),
+        cmocka_unit_test(test_budget_caution),
         cmocka_unit_test(test_no_copy_unavailable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
