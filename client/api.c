@@ -324,6 +324,7 @@ answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
             m[i].birth_year = found[i].birth_year;
             m[i].family_of = found[i].family_of;
             m[i].balance_minutes = found[i].balance_minutes;
+            m[i].community = found[i].community;
             ptrs[i] = &m[i];
         }
         r.members = ptrs;

@@ -346,6 +346,7 @@ typedef struct {
     int64_t pending_minutes;     /* effect of this station's ops not yet in balance_minutes */
     bool pending_registration;   /* registered here, not yet acked by central */
     bool in_directory;           /* found in the directory (else among registrations here) */
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];  /* Member.community, else the number's code */
 } hb_outbox_member_t;
 /* pending_minutes is what this station's own ops will change in the
  * member's balance and balance_minutes does not show yet: ops not acked,

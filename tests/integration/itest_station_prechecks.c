@@ -215,6 +215,21 @@ test_dry_run_names_the_payer(void **state)
     assert_int_equal(rules->rules_reply->station_id, 1);
     assert_string_equal(rules->rules_reply->community, "QX03");
     hb_wire_free(&rules);
+    /* the directory keeps each member's community (Member.community) */
+    Hourbank__Envelope menv;
+    Hourbank__MemberQuery mq;
+    hourbank__envelope__init(&menv);
+    hourbank__member_query__init(&mq);
+    mq.member_no = elder;
+    menv.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_QUERY;
+    menv.member_query = &mq;
+    Hourbank__Envelope *m = hb_h_client_call(cl, &menv, 5000);
+    assert_non_null(m);
+    assert_int_equal(m->body_case, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY);
+    assert_int_equal(m->member_reply->n_members, 1);
+    assert_string_equal(m->member_reply->members[0]->community, "QX03");
+    hb_wire_free(&m);
+    assert_int_equal(hb_h_sqlite_int(station.outbox, "SELECT count(*) FROM members WHERE community = 'QX03'"), 3);
     int64_t now = (int64_t) time(NULL);
     int64_t pending_before = hb_h_sqlite_int(station.outbox, "SELECT count(*) FROM ops");
     hb_h_batch_t *b = hb_h_batch_new();
