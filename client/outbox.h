@@ -119,12 +119,20 @@ typedef struct {
  * operator's work, in this order:
  *   the operator (the op's or the default) must be in table operators and
  *     not disabled (UNKNOWN_OPERATOR);
+ *   occurred_at inside the window of the copy of the rules, as central's
+ *     clock is known here (OCCURRED_IN_FUTURE, TOO_OLD; outbox_foresee.c);
  *   a service's category must be in the cached catalogue, when one is
  *     cached (UNKNOWN_CATEGORY);
  *   every member it names (provider, recipient, giver, receiver, a
  *     registration's family_of) must be known here, as by
  *     hb_outbox_member_known (UNKNOWN_MEMBER);
- *   no service or gift to oneself (SELF_SERVICE).
+ *   no service or gift to oneself (SELF_SERVICE);
+ *   what central is certain to refuse: a void of this station's op
+ *     (UNKNOWN_OPERATION, NOT_VOIDABLE, ALREADY_VOIDED), a service over the
+ *     provider's daily limit (DAILY_LIMIT_EXCEEDED); then the payer and
+ *     the cautions are foreseen into the save (outbox_foresee.c,
+ *     PROTOCOL.md "Checks at save"). A dry run (dry_run) is checked the
+ *     same way and stores nothing: OK with seq 0.
  * A refused op (a check, OUTBOX_FULL, member numbers exhausted) stores
  * nothing and takes no seq; the others are still stored. A disk error
  * fails the whole group: nothing is stored, and every op that was not

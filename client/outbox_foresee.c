@@ -24,6 +24,10 @@
 
 #define S_PER_DAY INT64_C(86400)
 #define GUARANTEE "guarantee"
+/* A running balance so low that a provider's every minute fits under the
+ * cap: a settled op's effect is foreseen in full (its room then is not
+ * known here). Half of INT64_MIN, so that cap - it cannot overflow. */
+#define BALANCE_UNKNOWN (INT64_MIN / 2)
 
 /* What the station knows of a member. */
 typedef struct {
@@ -156,7 +160,7 @@ static void
 walk_add(fs_walk_t *w, uint64_t seq, int64_t in, int64_t out)
 {
     if (w->n == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 64;
+        w->cap = w->cap ? 2 * w->cap : HB_PAGE_ENTRIES_DEFAULT;
         w->e = realloc(w->e, w->cap * sizeof *w->e);
         hb_assert(w->e);
     }
@@ -277,7 +281,7 @@ fs_void_effect(hb_outbox_t *self, const Hourbank__Op *v, uint64_t seq, const cha
         return found;
     int rc = 0;
     if (result == HB_RESULT_OK)  /* pending targets of the member are in the walk */
-        rc = fs_effect(self, target, payer[0] ? payer : NULL, no, INT64_MIN / 2, out, in);
+        rc = fs_effect(self, target, payer[0] ? payer : NULL, no, BALANCE_UNKNOWN, out, in);
     hourbank__op__free_unpacked(target, NULL);
     return rc;
 }
