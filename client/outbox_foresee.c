@@ -487,9 +487,24 @@ served_on(hb_outbox_t *self, const char *provider, int64_t start, int64_t end, i
     return fail || (rc != SQLITE_DONE && rc != SQLITE_ROW) ? -1 : 0;
 }
 
+/* 1 when this station had a registration of provider or recipient
+ * refused (central answers their ops REGISTRATION_REFUSED), 0, -1. */
+static int
+registration_refused(hb_outbox_t *self, const char *a, const char *b)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_REG_REFUSED);
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int refused = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+    sqlite3_reset(st);
+    return refused;
+}
+
 /* Whether the station knows every fact central judges before the daily
  * limit: both members in the directory, one of them of this community,
- * the catalogue cached (the category was checked), both districts ruled. */
+ * the catalogue cached (the category was checked), both districts ruled
+ * (and, by the caller, no registration of theirs refused here). */
 static bool
 limit_knowable(hb_outbox_t *self, const fs_member_t *p, const fs_member_t *r)
 {
@@ -509,7 +524,10 @@ limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save
     fs_member_t p, r;
     if (fs_member(self, s->provider, &p) != 0 || fs_member(self, s->recipient, &r) != 0)
         return HB_RESULT_INTERNAL;
-    if (!limit_knowable(self, &p, &r))
+    int refused = registration_refused(self, s->provider, s->recipient);
+    if (refused < 0)
+        return HB_RESULT_INTERNAL;
+    if (refused || !limit_knowable(self, &p, &r))
         return HB_RESULT_OK;
     const Hourbank__DistrictRules *rp = fs_district(self->rules, p.community);
     char day[HB_STATION_DAY_BYTES];

@@ -97,6 +97,7 @@ typedef enum {
     OB_FS_VOIDS_OF,
     OB_FS_SERVICES,
     OB_FS_GUARANTEE,
+    OB_FS_REG_REFUSED,
     OB_FS_DIR_MEMBER,
     OB_STMT_COUNT
 } ob_stmt_t;

@@ -39,6 +39,11 @@ const char *const hb_outbox__rules_sql[OB_STMT_COUNT] = {
                         " AND (s.result IS NULL OR (s.result = " OB_SQL_OK " AND s.acked_at >= ?1))"
                         " AND NOT EXISTS (SELECT 1 FROM ops v INDEXED BY ops_voids WHERE v.void_seq = s.seq"
                         " AND v.kind = 'void' AND (v.result IS NULL OR v.result = " OB_SQL_OK "))",
+    /* a registration of either number that central refused here: central
+     * then refuses the number's later ops REGISTRATION_REFUSED */
+    [OB_FS_REG_REFUSED] = "SELECT EXISTS (SELECT 1 FROM ops INDEXED BY ops_registered"
+                          " WHERE kind = 'register' AND member_a IN (?1, ?2)"
+                          " AND result IS NOT NULL AND result <> " OB_SQL_OK ")",
     [OB_FS_DIR_MEMBER] = "SELECT balance_minutes, birth_year, community FROM members WHERE member_no = ?1",
 };
 
