@@ -51,6 +51,7 @@ struct hb_sync {
     int64_t directory_at_ms;
     uint64_t categories_corr;
     uint64_t rules_corr;         /* a RulesQuery waiting for central's answer */
+    bool welcome_time_said;      /* the last Welcome said server_time: central's clock offset */
     /* central lost acknowledged work: said once per episode, shown in status */
     bool behind;
     char alert[HB_ALERT_BYTES_MAX + 1];
@@ -382,7 +383,8 @@ on_rules(hb_sync_t *self, const Hourbank__Envelope *env)
         hb_log_error("could not store the rules from central");
         return;
     }
-    hb_outbox_set_clock_offset(self->outbox, offset);  /* the Welcome's is the better measure */
+    if (self->welcome_time_said)
+        hb_outbox_set_clock_offset(self->outbox, offset);  /* the Welcome's is the better measure */
     hb_log_info("rules copy stored version=%" PRIu32 " districts=%zu payer_rules=%zu communities=%zu",
                 env->rules_reply->version, env->rules_reply->n_districts, env->rules_reply->n_payer_rules,
                 env->rules_reply->n_communities);
@@ -391,7 +393,8 @@ on_rules(hb_sync_t *self, const Hourbank__Envelope *env)
 static void
 on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
 {
-    if (w->server_time > 0)
+    self->welcome_time_said = w->server_time > 0;
+    if (self->welcome_time_said)
         hb_outbox_set_clock_offset(self->outbox, w->server_time - (int64_t) time(NULL));
     uint64_t last_seq = hb_outbox_last_seq(self->outbox);
     uint64_t acked = hb_outbox_last_acked(self->outbox);
