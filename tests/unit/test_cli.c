@@ -1715,6 +1715,18 @@ test_fake_passbook(void **state)
                  "hourbank: a passbook is text or HTML (--html); for JSON use hourbank statement --json (see hourbank "
                  "passbook --help)\n");
     fake_stop(&g_fake);
+    /* a station with no copy of the rules (or older): its number, and a note */
+    fake_start(&g_fake, respond_statement, false);
+    conf = station_yaml(g_fake.endpoint);
+    r = RUN("passbook", GOOD_NO, "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "hourbank: note: the station does not say its name and community (it has no copy of "
+                               "the district's rules yet, or runs an older hourbank-station); the passbook shows its "
+                               "number instead\n");
+    assert_widths(r.out, 32);
+    text_has(r.out, "================================\n           station 7            \n       TIME BANK PASSBOOK");
+    run_free(&r);
+    fake_stop(&g_fake);
 }
 
 static bool g_queue_dismissed;  /* the fake station's rejection 40 was dismissed before */
