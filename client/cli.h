@@ -13,6 +13,8 @@
  *   cli_utf8.c      UTF-8 validity and terminal width (wide CJK characters)
  *   cli_report.c    the one error line and the sysexits.h exit codes
  *   cli_result.c    a result's code and values as a sentence, with members' names
+ *   cli_names.c     members' names from the station: "Name (NUMBER)"
+ *   cli_confirm.c   what a save (or a dry run) says: the op in words, who pays, cautions
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
  *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
