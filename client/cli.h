@@ -18,7 +18,7 @@
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
  *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
- *   cli_categories.c, cli_admin.c, cli_keygen.c: the commands
+ *   cli_categories.c, cli_rules.c, cli_admin.c, cli_keygen.c: the commands
  */
 #ifndef HB_CLI_H
 #define HB_CLI_H
