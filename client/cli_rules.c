@@ -148,10 +148,10 @@ print_rules(hb_cli_t *cli, const Hourbank__RulesReply *r, const char *only)
         rc = print_district(cli, r, r->districts[i]);
         shown++;
     }
-    if (rc == 0 && shown == 0)
-        fprintf(cli->out, only ? _("\nthe rules have no entry for this station's district %s\n")
-                               : _("\nthe rules name no district%s\n"),
-                only ? only : "");
+    if (rc == 0 && shown == 0 && only)
+        fprintf(cli->out, _("\nthe rules have no entry for this station's district %s\n"), only);
+    else if (rc == 0 && shown == 0)
+        fprintf(cli->out, "\n%s\n", _("the rules name no district"));
     return rc;
 }
 
