@@ -121,6 +121,7 @@ typedef struct {
     bool zone_noted;           /* said on err that this PC's zone is used (cli_zone.c): once a run */
     int target;                /* the command's hb_cli_target_t (cli_command.h), once known; 0 before */
     bool quiet;                /* failures are returned without the error line (a lookup that may fail) */
+    struct hb_cli_names *names; /* members' names asked this run (cli_names.c); NULL before */
 } hb_cli_t;
 
 #endif

@@ -7,6 +7,7 @@
 #include "cli_keygen.h"
 #include "cli_lookup.h"
 #include "cli_member.h"
+#include "cli_names.h"
 #include "cli_operator.h"
 #include "cli_parse.h"
 #include "cli_queue.h"
@@ -240,5 +241,7 @@ hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
         hb_cli_command_help(command, cli->out);
         return 0;
     }
-    return hb_cli_command_run(cli, command, argc - words, argv + words);
+    rc = hb_cli_command_run(cli, command, argc - words, argv + words);
+    hb_cli_names_free(cli);
+    return rc;
 }

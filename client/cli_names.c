@@ -9,16 +9,19 @@
 #include "hb_wire.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Members whose names one run remembers (a queue page names a few). */
 #define NAMES_MAX 64
 
-static struct {
-    char no[HB_MEMBER_NO_BUF_BYTES];
-    char name[HB_NAME_BYTES_MAX + 1];  /* "" = the station did not say */
-} names[NAMES_MAX];
-static size_t names_count;
+struct hb_cli_names {
+    struct {
+        char no[HB_MEMBER_NO_BUF_BYTES];
+        char name[HB_NAME_BYTES_MAX + 1];  /* "" = the station did not say */
+    } m[NAMES_MAX];
+    size_t count;
+};
 
 /* Asks the station for exactly this member, quietly; name "" when it does
  * not answer or does not know the number. */
@@ -54,16 +57,19 @@ hb_cli_names_namer(void *ctx, const char *member_no)
     if (cli->target != HB_CLI_TARGET_STATION || hb_memberno_parse(member_no, NULL, NULL) != HB_RESULT_OK ||
         strlen(member_no) >= sizeof no)
         return NULL;
-    for (size_t i = 0; i < names_count; i++)
-        if (strcmp(names[i].no, member_no) == 0)
-            return names[i].name[0] ? names[i].name : NULL;
-    if (names_count == NAMES_MAX)
+    if (!cli->names && !(cli->names = calloc(1, sizeof *cli->names)))
+        return NULL;  /* out of memory: the number alone */
+    struct hb_cli_names *n = cli->names;
+    for (size_t i = 0; i < n->count; i++)
+        if (strcmp(n->m[i].no, member_no) == 0)
+            return n->m[i].name[0] ? n->m[i].name : NULL;
+    if (n->count == NAMES_MAX)
         return NULL;
     snprintf(no, sizeof no, "%s", member_no);
-    size_t i = names_count++;
-    snprintf(names[i].no, sizeof names[i].no, "%s", no);
-    ask_name(cli, no, names[i].name, sizeof names[i].name);
-    return names[i].name[0] ? names[i].name : NULL;
+    size_t i = n->count++;
+    snprintf(n->m[i].no, sizeof n->m[i].no, "%s", no);
+    ask_name(cli, no, n->m[i].name, sizeof n->m[i].name);
+    return n->m[i].name[0] ? n->m[i].name : NULL;
 }
 
 char *
@@ -77,4 +83,12 @@ hb_cli_names_member(hb_cli_t *cli, char *buf, size_t size, const char *member_no
     else
         hb_cli_format_line(buf, size, member_no);
     return buf;
+}
+
+void
+hb_cli_names_free(hb_cli_t *cli)
+{
+    hb_assert(cli);
+    free(cli->names);
+    cli->names = NULL;
 }

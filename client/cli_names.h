@@ -1,7 +1,8 @@
 /* cli_names.h - members' names from the station, for every sentence that
  * shows a member number: "Zhang Wei (QX03-000127-6)".
  *
- * Each number is asked once per run with an exact MemberQuery, quietly: a
+ * Each number is asked once per run (kept in cli->names until
+ * hb_cli_names_free) with an exact MemberQuery, quietly: a
  * station that does not answer, or does not know the number, leaves the
  * number alone. Only commands that talk to a station ask.
  */
@@ -20,5 +21,8 @@ const char *hb_cli_names_namer(void *ctx, const char *member_no);
 /* "Name (NUMBER)" into buf, or the number alone when the name is not
  * known (or the command does not talk to a station); returns buf. */
 char *hb_cli_names_member(hb_cli_t *cli, char *buf, size_t size, const char *member_no);
+
+/* Forgets the names asked this run (cli->names); safe to repeat. */
+void hb_cli_names_free(hb_cli_t *cli);
 
 #endif

@@ -306,18 +306,20 @@ not_family(render_t *r)
            OUT(_("%s may give hours only to a registered family member, and %s is not one"), r->v[0], r->v[1]);
 }
 
-/* "would exceed the guarantee budget (45 min left)": what the service
- * needed and what the budget still held; a result stored before central
- * sent those two says the budget alone. */
+/* "the service's 3 h would exceed the guarantee budget of 20 h (45 min
+ * left)": what the service needed and what the budget still held; a
+ * result stored before central sent those two names the budget alone. */
 static bool
 budget_exhausted(render_t *r)
 {
-    if (v_minutes(r, 0, "minutes") && v_minutes(r, 1, "left_minutes"))
+    bool need = v_minutes(r, 0, "minutes") && v_minutes(r, 1, "left_minutes");
+    bool budget = v_minutes(r, 2, "budget_minutes");
+    if (need && budget)
+        return OUT(_("the service's %s would exceed the guarantee budget of %s (%s left)"), r->v[0], r->v[2],
+                   r->v[1]);
+    if (need)
         return OUT(_("the service's %s would exceed the guarantee budget (%s left)"), r->v[0], r->v[1]);
-    if (v_minutes(r, 1, "left_minutes"))
-        return OUT(_("the service would exceed the guarantee budget (%s left)"), r->v[1]);
-    return v_minutes(r, 2, "budget_minutes") &&
-           OUT(_("the service would exceed the guarantee budget of %s"), r->v[2]);
+    return budget && OUT(_("the service would exceed the guarantee budget of %s"), r->v[2]);
 }
 
 static bool
