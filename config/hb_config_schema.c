@@ -340,9 +340,18 @@ check_central(hb_config_loader_t *ld, const hb_config_entry_t *entry)
     const central_state_t *state = entry->user;
     hb_central_conf_t *conf = entry->root;
     conf->districts_at = pos_of(hb_config_entry_mark(entry, "districts"));
-    for (size_t d = 0; d < conf->district_count; d++)
+    size_t rules = 0, communities = 0;
+    for (size_t d = 0; d < conf->district_count; d++) {
         if (conf->districts[d].time_zone_at.line == 0)
             conf->districts[d].time_zone_at = pos_of(hb_config_entry_mark(entry, "time_zone"));
+        rules += conf->districts[d].payer_rule_count;
+        communities += conf->districts[d].community_count;
+    }
+    /* the whole rules travel to stations in one RulesReply */
+    if (rules > HB_PAYER_RULES_TOTAL_MAX || communities > HB_COMMUNITIES_MAX)
+        hb_config_error(ld, hb_config_entry_mark(entry, "districts"),
+                        "the districts hold %zu payer rules and %zu communities in all, at most %d and %d",
+                        rules, communities, HB_PAYER_RULES_TOTAL_MAX, HB_COMMUNITIES_MAX);
     if (!hb_config_entry_ok(entry, "categories"))
         return;  /* no usable catalogue: already reported */
     for (size_t i = 0; i < state->rule_count; i++) {

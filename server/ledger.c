@@ -210,7 +210,8 @@ static const char HELLO_SQL[] =
     "       AND split_part(r.member_no, '-', 2)::integer BETWEEN s.serial_min AND s.serial_max)),"
     "  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM directory_version),"
     "  coalesce((SELECT r.time_zone FROM community c JOIN district_rule r ON r.district = c.district"
-    "     WHERE c.code = s.community AND r.version = (SELECT max(version) FROM rules_version)), '')";
+    "     WHERE c.code = s.community AND r.version = (SELECT max(version) FROM rules_version)), ''),"
+    "  (SELECT coalesce(max(version), 0) FROM rules_version)";
 
 int
 hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, hb_ledger_marks_t *out)
@@ -233,6 +234,7 @@ hb_ledger_hello(hb_ledger_t *self, uint32_t station_id, uint64_t station_acked, 
         out->member_serial_mark = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
         out->directory_version = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
         snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(r, 0, 3));
+        out->rules_version = (uint32_t) strtoul(PQgetvalue(r, 0, 4), NULL, 10);
         rc = 0;
     }
     if (rc == 0 && (out->member_serial_mark < 0 || out->member_serial_mark > HB_MEMBER_SERIAL_MAX)) {

@@ -90,6 +90,7 @@ typedef struct {
                                     version reads the directory again (central was restored) */
     char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];  /* the zone of the station's district in the newest
                                                     rules; "" when they have none for it */
+    uint32_t rules_version;      /* the rules version in force (0: none yet) */
 } hb_ledger_marks_t;
 
 /* A station's hello, in one statement: records its last contact and the

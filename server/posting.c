@@ -209,9 +209,12 @@ service_payer_check(ctx_t *c, const hb_book_member_t *recp, const hb_book_accoun
     hb_book_t *b = c->book;
     int64_t payer_bal = hb_book_balance(payer);
     if (payer->id == GUARANTEE_ACCOUNT_ID) {
-        if (payer_bal - s->minutes < -b->guarantee_budget)
+        if (payer_bal - s->minutes < -b->guarantee_budget) {
+            int64_t left = b->guarantee_budget + payer_bal;
             return reject(c, HB_RESULT_BUDGET_EXHAUSTED,
-                          hb_book_printf(b, "budget_minutes=%" PRId64, b->guarantee_budget));
+                          hb_book_printf(b, "budget_minutes=%" PRId64 "\nleft_minutes=%" PRId64 "\nminutes=%" PRId64,
+                                         b->guarantee_budget, left > 0 ? left : 0, s->minutes));
+        }
         return 1;
     }
     const hb_book_district_rule_t *rr = hb_book_district_rule(b, recp->district);

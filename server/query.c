@@ -1,4 +1,7 @@
-#include "query.h"
+/* query.c - the query connection and the simple queries: balance, member,
+ * directory, categories, stations, verify. The statement is in
+ * query_statement.c, the rules in query_rules.c (query_int.h). */
+#include "query_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,41 +23,9 @@
  * 22008 datetime_field_overflow): the question, not the database, is wrong. */
 #define SQLSTATE_DATA_EXCEPTION "22"
 
-struct hb_query {
-    char *conninfo;
-    PGconn *pg;
-    int connect_timeout_s;    /* 0: libpq's default (none) */
-    int statement_timeout_s;  /* 0: none */
-    int64_t retry_at_ms;      /* no connection attempt before this */
-    bool timed_out;           /* the last statement got no answer in time */
-    int retry_delay_ms;
-    hb_result_t fail_code;    /* why the last run() failed: UNAVAILABLE or MALFORMED */
-    char fail_msg[HB_MESSAGE_BYTES_MAX];
-};
-
-/* A reply points into its PGresult; both are freed together. */
-struct hb_query_reply {
-    Hourbank__Envelope env;
-    PGresult *res;
-    union {
-        Hourbank__BalanceReply balance;
-        Hourbank__StatementReply statement;
-        Hourbank__MemberReply member;
-        Hourbank__DirectoryReply directory;
-        Hourbank__CategoriesReply categories;
-        Hourbank__StationsReply stations;
-        Hourbank__VerifyReply verify;
-    } body;
-    void *rows;        /* array of Member, StatementEntry, Category or StationInfo */
-    void **row_ptrs;   /* pointers into rows (or problem strings) */
-    Hourbank__OpRef *refs;
-    char member_no[HB_MEMBER_NO_BYTES_MAX + 1];
-    char more_problems[HB_MESSAGE_BYTES_MAX];
-};
-
 #define MEMBER_COLS \
     "m.member_no, m.name, m.role, coalesce(m.birth_year, 0), coalesce(m.family[1], ''), a.credits - a.debits," \
-    " a.version"
+    " a.version, m.community"
 
 hb_query_t *
 hb_query_new(const char *conninfo, int connect_timeout_s, int statement_timeout_s)
@@ -99,6 +70,10 @@ hb_query_reply_free(hb_query_reply_t **reply_p)
     if (!r)
         return;
     PQclear(r->res);
+    for (size_t i = 0; i < sizeof r->more / sizeof r->more[0]; i++) {
+        PQclear(r->more[i]);
+        free(r->arrays[i]);
+    }
     free(r->rows);
     free(r->row_ptrs);
     free(r->refs);
@@ -253,8 +228,8 @@ note_failure(hb_query_t *self, const PGresult *r, const char *why)
 /* Runs a read query with text parameters; reconnects once if the
  * connection was lost. NULL on failure (logged; fail_code and fail_msg
  * say what to answer). */
-static PGresult *
-run(hb_query_t *self, const char *sql, int n, const char *const *params)
+PGresult *
+hb_query__run(hb_query_t *self, const char *sql, int n, const char *const *params)
 {
     char why[HB_MESSAGE_BYTES_MAX] = "";
     PGresult *r = NULL;
@@ -278,15 +253,15 @@ run(hb_query_t *self, const char *sql, int n, const char *const *params)
 }
 
 /* A failed run(): the answer it calls for. */
-static void
-failed(const hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
+void
+hb_query__failed(const hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
 {
     *code = self->fail_code;
     snprintf(msg, msg_size, "%s", self->fail_msg);
 }
 
-static hb_query_reply_t *
-reply_new(PGresult *res)
+hb_query_reply_t *
+hb_query__reply_new(PGresult *res)
 {
     hb_query_reply_t *r = calloc(1, sizeof *r);
     hb_assert(r);
@@ -296,8 +271,8 @@ reply_new(PGresult *res)
     return r;
 }
 
-static int64_t
-col_i64(PGresult *res, int row, int col)
+int64_t
+hb_query__col_i64(const PGresult *res, int row, int col)
 {
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
@@ -313,11 +288,12 @@ fill_members(hb_query_reply_t *r, Hourbank__Member ***out, size_t *n_out)
         hourbank__member__init(&m[i]);
         m[i].member_no = PQgetvalue(r->res, i, 0);
         m[i].name = PQgetvalue(r->res, i, 1);
-        m[i].role = (Hourbank__Role) col_i64(r->res, i, 2);
-        m[i].birth_year = (uint32_t) col_i64(r->res, i, 3);
+        m[i].role = (Hourbank__Role) hb_query__col_i64(r->res, i, 2);
+        m[i].birth_year = (uint32_t) hb_query__col_i64(r->res, i, 3);
         m[i].family_of = PQgetvalue(r->res, i, 4);
-        m[i].balance_minutes = col_i64(r->res, i, 5);
-        m[i].version = (uint64_t) col_i64(r->res, i, 6);
+        m[i].balance_minutes = hb_query__col_i64(r->res, i, 5);
+        m[i].version = (uint64_t) hb_query__col_i64(r->res, i, 6);
+        m[i].community = PQgetvalue(r->res, i, 7);
         p[i] = &m[i];
     }
     r->rows = m;
@@ -330,22 +306,22 @@ static hb_query_reply_t *
 answer_balance(hb_query_t *self, const Hourbank__BalanceQuery *q, hb_result_t *code, char *msg, size_t msg_size)
 {
     const char *p[] = {q->member_no};
-    PGresult *res = run(self, "SELECT m.member_no, a.credits - a.debits, extract(epoch FROM now())::bigint"
+    PGresult *res = hb_query__run(self, "SELECT m.member_no, a.credits - a.debits, extract(epoch FROM now())::bigint"
                               " FROM member m JOIN account a ON a.id = m.account_id WHERE m.member_no = $1",
                         1, p);
     if (!res)
-        return failed(self, code, msg, msg_size), NULL;
+        return hb_query__failed(self, code, msg, msg_size), NULL;
     if (PQntuples(res) == 0) {
         PQclear(res);
         *code = HB_RESULT_NOT_FOUND;
         snprintf(msg, msg_size, "member=%s", q->member_no);
         return NULL;
     }
-    hb_query_reply_t *r = reply_new(res);
+    hb_query_reply_t *r = hb_query__reply_new(res);
     hourbank__balance_reply__init(&r->body.balance);
     r->body.balance.member_no = PQgetvalue(res, 0, 0);
-    r->body.balance.balance_minutes = col_i64(res, 0, 1);
-    r->body.balance.as_of = col_i64(res, 0, 2);
+    r->body.balance.balance_minutes = hb_query__col_i64(res, 0, 1);
+    r->body.balance.as_of = hb_query__col_i64(res, 0, 2);
     r->env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_REPLY;
     r->env.balance_reply = &r->body.balance;
     return r;
@@ -358,92 +334,10 @@ unavailable(hb_result_t *code, char *msg, size_t msg_size)
     snprintf(msg, msg_size, "the ledger database is unavailable");
 }
 
-static uint32_t
-page_limit(uint32_t asked)
+uint32_t
+hb_query__page_limit(uint32_t asked)
 {
     return asked == 0 ? HB_PAGE_ENTRIES_DEFAULT : asked > HB_PAGE_ENTRIES_MAX ? HB_PAGE_ENTRIES_MAX : asked;
-}
-
-/* Newest first; cursor = transfer id. The two index scans (debit side,
- * credit side) are merged so that the page costs O(limit). */
-static const char STATEMENT_SQL[] =
-    "WITH me AS (SELECT account_id FROM member WHERE member_no = $1),"
-    " t AS (SELECT * FROM (SELECT t.* FROM transfer t, me WHERE t.debit_account = me.account_id"
-    "        AND ($2::bigint = 0 OR t.id < $2) AND t.occurred_at >= to_timestamp($3)"
-    "        ORDER BY t.id DESC LIMIT $4) d"
-    "       UNION ALL SELECT * FROM (SELECT t.* FROM transfer t, me WHERE t.credit_account = me.account_id"
-    "        AND ($2::bigint = 0 OR t.id < $2) AND t.occurred_at >= to_timestamp($3)"
-    "        ORDER BY t.id DESC LIMIT $4) c)"
-    " SELECT t.id, extract(epoch FROM t.posted_at)::bigint, extract(epoch FROM t.occurred_at)::bigint,"
-    "  CASE WHEN t.credit_account = me.account_id THEN t.minutes ELSE -t.minutes END,"
-    "  coalesce(om.member_no, oa.kind), t.kind, coalesce(t.category, ''), t.station_id, t.seq"
-    " FROM t CROSS JOIN me"
-    " JOIN account oa ON oa.id = CASE WHEN t.credit_account = me.account_id THEN t.debit_account ELSE t.credit_account END"
-    " LEFT JOIN member om ON om.account_id = oa.id"
-    " ORDER BY t.id DESC LIMIT $4";
-
-static void
-fill_statement(hb_query_reply_t *r, uint32_t limit)
-{
-    int n = PQntuples(r->res);
-    Hourbank__StatementEntry *e = calloc((size_t) n + 1, sizeof *e);
-    Hourbank__StatementEntry **p = calloc((size_t) n + 1, sizeof *p);
-    r->refs = calloc((size_t) n + 1, sizeof *r->refs);
-    hb_assert(e && p && r->refs);
-    for (int i = 0; i < n; i++) {
-        hourbank__statement_entry__init(&e[i]);
-        hourbank__op_ref__init(&r->refs[i]);
-        e[i].transfer_id = (uint64_t) col_i64(r->res, i, 0);
-        e[i].posted_at = col_i64(r->res, i, 1);
-        e[i].occurred_at = col_i64(r->res, i, 2);
-        e[i].minutes = col_i64(r->res, i, 3);
-        e[i].counterparty = PQgetvalue(r->res, i, 4);
-        e[i].kind = PQgetvalue(r->res, i, 5);
-        e[i].category = PQgetvalue(r->res, i, 6);
-        r->refs[i].station_id = (uint32_t) col_i64(r->res, i, 7);
-        r->refs[i].seq = (uint64_t) col_i64(r->res, i, 8);
-        e[i].op = &r->refs[i];
-        p[i] = &e[i];
-    }
-    r->rows = e;
-    r->row_ptrs = (void **) p;
-    r->body.statement.entries = p;
-    r->body.statement.n_entries = (size_t) n;
-    r->body.statement.next_before_id = (uint32_t) n == limit && n > 0 ? e[n - 1].transfer_id : 0;
-}
-
-static hb_query_reply_t *
-answer_statement(hb_query_t *self, const Hourbank__StatementQuery *q, hb_result_t *code, char *msg,
-                 size_t msg_size)
-{
-    char before[24], since[24], lim[16];
-    uint32_t limit = page_limit(q->limit);
-    snprintf(before, sizeof before, "%" PRIu64, q->before_id);
-    snprintf(since, sizeof since, "%" PRId64, q->since);
-    snprintf(lim, sizeof lim, "%" PRIu32, limit);
-    const char *p[] = {q->member_no};
-    PGresult *who = run(self, "SELECT member_no FROM member WHERE member_no = $1", 1, p);
-    if (!who)
-        return failed(self, code, msg, msg_size), NULL;
-    int found = PQntuples(who) == 1;
-    PQclear(who);
-    if (!found) {
-        *code = HB_RESULT_NOT_FOUND;
-        snprintf(msg, msg_size, "member=%s", q->member_no);
-        return NULL;
-    }
-    const char *params[] = {q->member_no, before, since, lim};
-    PGresult *res = run(self, STATEMENT_SQL, 4, params);
-    if (!res)
-        return failed(self, code, msg, msg_size), NULL;
-    hb_query_reply_t *r = reply_new(res);
-    hourbank__statement_reply__init(&r->body.statement);
-    snprintf(r->member_no, sizeof r->member_no, "%s", q->member_no);
-    r->body.statement.member_no = r->member_no;
-    fill_statement(r, limit);
-    r->env.body_case = HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY;
-    r->env.statement_reply = &r->body.statement;
-    return r;
 }
 
 static hb_query_reply_t *
@@ -458,10 +352,10 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
              q->member_no[0] ? "m.member_no = $1"
                              : "strpos(lower(m.name), lower($1)) > 0 OR strpos(m.member_no, upper($1)) > 0");
     const char *p[] = {q->member_no[0] ? q->member_no : q->text, lim};
-    PGresult *res = run(self, sql, 2, p);
+    PGresult *res = hb_query__run(self, sql, 2, p);
     if (!res)
-        return failed(self, code, msg, msg_size), NULL;
-    hb_query_reply_t *r = reply_new(res);
+        return hb_query__failed(self, code, msg, msg_size), NULL;
+    hb_query_reply_t *r = hb_query__reply_new(res);
     hourbank__member_reply__init(&r->body.member);
     fill_members(r, &r->body.member.members, &r->body.member.n_members);
     r->env.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_REPLY;
@@ -485,14 +379,14 @@ answer_directory(hb_query_t *self, const Hourbank__DirectoryQuery *q, hb_result_
                  size_t msg_size)
 {
     char since[24], lim[16];
-    uint32_t limit = page_limit(q->limit);
+    uint32_t limit = hb_query__page_limit(q->limit);
     snprintf(since, sizeof since, "%" PRIu64, q->since_version);
     snprintf(lim, sizeof lim, "%" PRIu32, limit + 1);
     const char *p[] = {since, lim};
-    PGresult *res = run(self, hb_query_directory_sql, 2, p);
+    PGresult *res = hb_query__run(self, hb_query_directory_sql, 2, p);
     if (!res)
-        return failed(self, code, msg, msg_size), NULL;
-    hb_query_reply_t *r = reply_new(res);
+        return hb_query__failed(self, code, msg, msg_size), NULL;
+    hb_query_reply_t *r = hb_query__reply_new(res);
     hourbank__directory_reply__init(&r->body.directory);
     fill_members(r, &r->body.directory.members, &r->body.directory.n_members);
     Hourbank__DirectoryReply *d = &r->body.directory;
@@ -514,12 +408,12 @@ answer_categories(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_siz
     char lim[16];
     snprintf(lim, sizeof lim, "%d", HB_CATEGORIES_MAX);
     const char *p[] = {lim};
-    PGresult *res = run(self, "SELECT name, description FROM category"
+    PGresult *res = hb_query__run(self, "SELECT name, description FROM category"
                               " WHERE version = (SELECT max(version) FROM rules_version)"
                               " ORDER BY name LIMIT $1", 1, p);
     if (!res)
-        return failed(self, code, msg, msg_size), NULL;
-    hb_query_reply_t *r = reply_new(res);
+        return hb_query__failed(self, code, msg, msg_size), NULL;
+    hb_query_reply_t *r = hb_query__reply_new(res);
     int n = PQntuples(res);
     Hourbank__Category *c = calloc((size_t) n + 1, sizeof *c);
     Hourbank__Category **ptrs = calloc((size_t) n + 1, sizeof *ptrs);
@@ -567,15 +461,15 @@ fill_stations(hb_query_reply_t *r)
     hb_assert(st && ptrs);
     for (int i = 0; i < n; i++) {
         hourbank__station_info__init(&st[i]);
-        st[i].station_id = (uint32_t) col_i64(r->res, i, 0);
+        st[i].station_id = (uint32_t) hb_query__col_i64(r->res, i, 0);
         st[i].name = PQgetvalue(r->res, i, 1);
         st[i].community = PQgetvalue(r->res, i, 2);
-        st[i].last_contact = col_i64(r->res, i, 3);
-        st[i].high_water_mark = (uint64_t) col_i64(r->res, i, 4);
+        st[i].last_contact = hb_query__col_i64(r->res, i, 3);
+        st[i].high_water_mark = (uint64_t) hb_query__col_i64(r->res, i, 4);
         st[i].active = PQgetvalue(r->res, i, 5)[0] == 't';
-        st[i].ops_accepted = (uint64_t) col_i64(r->res, i, 6);
-        st[i].ops_rejected = (uint64_t) col_i64(r->res, i, 7);
-        st[i].station_acked_seq = (uint64_t) col_i64(r->res, i, 8);
+        st[i].ops_accepted = (uint64_t) hb_query__col_i64(r->res, i, 6);
+        st[i].ops_rejected = (uint64_t) hb_query__col_i64(r->res, i, 7);
+        st[i].station_acked_seq = (uint64_t) hb_query__col_i64(r->res, i, 8);
         st[i].alert = PQgetvalue(r->res, i, 9);
         ptrs[i] = &st[i];
     }
@@ -591,10 +485,10 @@ answer_stations(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
     char lim[16];
     snprintf(lim, sizeof lim, "%d", HB_STATIONS_MAX);
     const char *p[] = {lim};
-    PGresult *res = run(self, STATIONS_SQL, 1, p);
+    PGresult *res = hb_query__run(self, STATIONS_SQL, 1, p);
     if (!res)
-        return failed(self, code, msg, msg_size), NULL;
-    hb_query_reply_t *r = reply_new(res);
+        return hb_query__failed(self, code, msg, msg_size), NULL;
+    hb_query_reply_t *r = hb_query__reply_new(res);
     hourbank__stations_reply__init(&r->body.stations);
     fill_stations(r);
     r->env.body_case = HOURBANK__ENVELOPE__BODY_STATIONS_REPLY;
@@ -607,7 +501,7 @@ answer_stations(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
 static hb_query_reply_t *
 verify_reply(hb_verify_t *v)
 {
-    hb_query_reply_t *r = reply_new(v->problems);
+    hb_query_reply_t *r = hb_query__reply_new(v->problems);
     v->problems = NULL;
     int shown = PQntuples(r->res);
     char **problems = calloc((size_t) shown + 2, sizeof *problems);
@@ -658,15 +552,15 @@ answer_verify(hb_query_t *self, hb_result_t *code, char *msg, size_t msg_size)
 }
 
 hb_query_reply_t *
-hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, hb_result_t *code, char *msg,
-                size_t msg_size)
+hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, uint32_t station_id, hb_result_t *code,
+                char *msg, size_t msg_size)
 {
     hb_assert(self && req);
     switch (req->body_case) {
     case HOURBANK__ENVELOPE__BODY_BALANCE_QUERY:
         return answer_balance(self, req->balance_query, code, msg, msg_size);
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY:
-        return answer_statement(self, req->statement_query, code, msg, msg_size);
+        return hb_query__answer_statement(self, req->statement_query, code, msg, msg_size);
     case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY:
         return answer_member(self, req->member_query, code, msg, msg_size);
     case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY:
@@ -677,6 +571,8 @@ hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, hb_result_t *co
         return answer_stations(self, code, msg, msg_size);
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY:
         return answer_verify(self, code, msg, msg_size);
+    case HOURBANK__ENVELOPE__BODY_RULES_QUERY:
+        return hb_query__answer_rules(self, station_id, code, msg, msg_size);
     default:
         hb_unreachable();
     }

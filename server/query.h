@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hb_result.h"
 #include "hourbank.pb-c.h"
@@ -35,11 +36,12 @@ Hourbank__Envelope *hb_query_reply_envelope(hb_query_reply_t *reply);
 void hb_query_reply_free(hb_query_reply_t **reply_p);
 
 /* Answers a validated query envelope (balance, statement, member,
- * directory, categories, stations, verify). Who may ask is the caller's
- * decision (stations and verify are for admin keys). Returns the reply
+ * directory, categories, stations, verify, rules). Who may ask is the
+ * caller's decision (stations and verify are for admin keys); station_id is
+ * who asks (0: an admin key), for the answers that say so. Returns the reply
  * (caller owns it), or NULL with *code and msg set (NOT_FOUND, MALFORMED,
  * UNAVAILABLE, INTERNAL). */
-hb_query_reply_t *hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req,
+hb_query_reply_t *hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, uint32_t station_id,
                                   hb_result_t *code, char *msg, size_t msg_size);
 
 #endif

@@ -86,7 +86,7 @@ verify_handle(void *state, void *task)
     hourbank__verify_query__init(&vq);
     req.body_case = HOURBANK__ENVELOPE__BODY_VERIFY_QUERY;
     req.verify_query = &vq;
-    t->reply = hb_query_answer(state, &req, &t->code, t->msg, sizeof t->msg);
+    t->reply = hb_query_answer(state, &req, 0, &t->code, t->msg, sizeof t->msg);
 }
 
 /* Queries read from query_database (e.g. a hot standby) when it is set. */
@@ -242,11 +242,12 @@ overlay_last_seen(hb_server_t *self, Hourbank__Envelope *env)
 }
 
 static void
-answer_query(hb_server_t *self, const hb_router_peer_t *to, const Hourbank__Envelope *req)
+answer_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, const Hourbank__Envelope *req)
 {
     hb_result_t code = HB_RESULT_INTERNAL;
     char msg[HB_MESSAGE_BYTES_MAX] = "";
-    hb_query_reply_t *reply = hb_query_answer(self->query, req, &code, msg, sizeof msg);
+    hb_assert(peer >= 0);  /* refuse_key answered a key not in force */
+    hb_query_reply_t *reply = hb_query_answer(self->query, req, (uint32_t) peer, &code, msg, sizeof msg);
     if (!reply) {
         hb_server__send_error(self, to, req->correlation_id, code, msg);
         return;
@@ -274,7 +275,7 @@ answer_admin_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer,
     if (req->body_case == HOURBANK__ENVELOPE__BODY_VERIFY_QUERY)
         queue_verify(self, to, req->correlation_id);
     else
-        answer_query(self, to, req);
+        answer_query(self, to, peer, req);
 }
 
 /* A message whose key is not in force now (replaced or removed from
@@ -339,7 +340,8 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
     case HOURBANK__ENVELOPE__BODY_MEMBER_QUERY:
     case HOURBANK__ENVELOPE__BODY_DIRECTORY_QUERY:
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY:
-        answer_query(self, to, env);
+    case HOURBANK__ENVELOPE__BODY_RULES_QUERY:
+        answer_query(self, to, peer, env);
         break;
     case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY:
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY:

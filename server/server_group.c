@@ -254,6 +254,7 @@ answer_hello(hb_server_t *self, const hello_from_t *from, const hb_writer_hello_
     w.directory_version = (uint64_t) h->directory_version;
     w.server_time = (int64_t) time(NULL);
     w.time_zone = (char *) (uintptr_t) h->time_zone;
+    w.rules_version = h->rules_version;
     env.body_case = HOURBANK__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
     hb_server__send_to(self, &from->peer, &env);

@@ -133,6 +133,7 @@ answer_hellos(writer_state_t *w, hb_writer_group_t *g)
         h->member_serial_mark = ok ? marks.member_serial_mark : 0;
         h->directory_version = ok ? marks.directory_version : 0;
         snprintf(h->time_zone, sizeof h->time_zone, "%s", ok ? marks.time_zone : "");
+        h->rules_version = ok ? marks.rules_version : 0;
     }
 }
 

@@ -33,6 +33,7 @@ typedef struct {
     int64_t member_serial_mark;
     int64_t directory_version;
     char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];  /* "" when not known (or the database failed) */
+    uint32_t rules_version;    /* 0 when not known */
 } hb_writer_hello_t;
 
 typedef struct {

@@ -134,11 +134,21 @@ test_queries(void **state)
     assert_non_null(r);
     assert_int_equal(r->body_case, HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY);
     assert_int_equal(r->statement_reply->n_entries, 2);
-    /* newest first: paid Li Na 30, then earned 120 from the guarantee */
+    /* newest first: paid Li Na 30, then earned 120 for care of Li Wei the guarantee paid */
     assert_int_equal(r->statement_reply->entries[0]->minutes, -30);
     assert_string_equal(r->statement_reply->entries[0]->counterparty, hb_h_member("QX03", 3));
+    assert_string_equal(r->statement_reply->entries[0]->role, "recipient");
+    assert_string_equal(r->statement_reply->entries[0]->paid_by, hb_h_member("QX03", 1));
+    assert_int_equal(r->statement_reply->entries[0]->balance_after, 90);
     assert_int_equal(r->statement_reply->entries[1]->minutes, 120);
-    assert_string_equal(r->statement_reply->entries[1]->counterparty, "guarantee");
+    assert_string_equal(r->statement_reply->entries[1]->counterparty, hb_h_member("QX03", 2));
+    assert_string_equal(r->statement_reply->entries[1]->role, "provider");
+    assert_string_equal(r->statement_reply->entries[1]->paid_by, "guarantee");
+    assert_int_equal(r->statement_reply->entries[1]->balance_after, 120);
+    assert_int_equal(r->statement_reply->closing_minutes, 90);
+    assert_int_equal(r->statement_reply->in_minutes, 120);
+    assert_int_equal(r->statement_reply->out_minutes, 30);
+    assert_false(r->statement_reply->more);
     hb_wire_free(&r);
 
     r = hb_h_balance(cl, hb_h_member("QX03", 77), 5000);

@@ -8,9 +8,10 @@
  * Asia/Shanghai. D is a Shanghai date three days ago.
  *   - `record --at "D 23:30"` is stored at central as 23:30 in Shanghai
  *     (15:30 UTC), `--at "D+1 00:30"` as 16:30 UTC;
- *   - `statement --since D+1` starts at Shanghai's midnight (16:00 UTC on D):
- *     the 00:30 record and not the 23:30 one; its time prints as "D+1 00:30"
- *     and in --json with +08:00; `status` names the zone;
+ *   - `statement --since D+1` starts at Shanghai's midnight (16:00 UTC on D)
+ *     and counts posting times: both records, posted today; their times
+ *     print as "D 23:30" and "D+1 00:30", and in --json with +08:00;
+ *     `status` names the zone;
  *   - `stations` (admin, central) prints in the city's zone: +00:00;
  *   - a station that never reached central says so once on stderr and uses
  *     the PC's zone; once it has, it keeps the zone in its outbox: restarted
@@ -258,14 +259,16 @@ test_district_days(void **state)
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE result <> 1"), 0);
     PQfinish(pg);
 
-    /* --since D+1 is Shanghai's midnight: the 00:30 record, not the 23:30 one */
+    /* --since D+1 is Shanghai's midnight; both were posted after it, today */
     S("statement", vol, "--since", d1);
     expect_ok();
     snprintf(want, sizeof want, "statement of %s since %s 00:00\n", vol, d1);
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
     snprintf(want, sizeof want, "\n%s 00:30  service  personal-care  ", d1);
     out_has(want);
-    out_has("\n1 entry, net +2 h\n");
+    snprintf(want, sizeof want, "\n%s 23:30  service  personal-care  ", d0);
+    out_has(want);
+    out_has("\n2 entries, net +3 h\n");
     S("statement", vol, "--since", d0, "--json");
     expect_ok();
     snprintf(want, sizeof want, "\"since\": \"%sT00:00:00+08:00\"", d0);
