@@ -7,8 +7,8 @@
  * donate, void, member add; a number the station cannot name shows alone:
  * tests/unit/test_cli.c, since a real station refuses such saves); a
  * service over the guarantee budget is shown as "would exceed the
- * guarantee budget" with what it needed and what was left (or the budget
- * alone, for a result central sent before those values); `balance` shows
+ * guarantee budget" with what it needed and what was left (a result
+ * stored before central sent those: tests/unit/test_cli_result.c); `balance` shows
  * synced, pending in, pending out and available, each labelled, also in
  * --json; --dry-run refuses --request-id. What needs the station's side
  * of issue 14 (its RulesQuery answer, dry runs, pending in and out, the
@@ -267,10 +267,9 @@ test_budget_wording(void **state)
     char left[32], minutes[32];
     bool values = rejected_value(seq, "left_minutes", left, sizeof left) &&
                   rejected_value(seq, "minutes", minutes, sizeof minutes);
-    if (values) {
-        assert_string_equal(left, "120");  /* nothing spent: the whole budget */
-        assert_string_equal(minutes, "180");
-    }
+    assert_true(values);  /* central sends them (PROTOCOL.md, "Result values") */
+    assert_string_equal(left, "120");  /* nothing spent: the whole budget */
+    assert_string_equal(minutes, "180");
     static const char *const want_new[LANG_COUNT] = {
         "the service's 3 h would exceed the guarantee budget of 2 h (2 h left)",
         /* 这次服务的3小时会超出2小时的保障预算（剩余2小时） */
@@ -278,22 +277,16 @@ test_budget_wording(void **state)
         "2\xE5\xB0\x8F\xE6\x97\xB6\xE7\x9A\x84\xE4\xBF\x9D\xE9\x9A\x9C\xE9\xA2\x84\xE7\xAE\x97\xEF\xBC\x88\xE5\x89\xA9\xE4\xBD\x99"
         "2\xE5\xB0\x8F\xE6\x97\xB6\xEF\xBC\x89",
     };
-    static const char *const want_old[LANG_COUNT] = {
-        "the service would exceed the guarantee budget of 2 h",
-        /* 这次服务会超出2小时的保障预算 */
-        "\xE8\xBF\x99\xE6\xAC\xA1\xE6\x9C\x8D\xE5\x8A\xA1\xE4\xBC\x9A\xE8\xB6\x85\xE5\x87\xBA"
-        "2\xE5\xB0\x8F\xE6\x97\xB6\xE7\x9A\x84\xE4\xBF\x9D\xE9\x9A\x9C\xE9\xA2\x84\xE7\xAE\x97",
-    };
     char ref[32];
     snprintf(ref, sizeof ref, "1:%llu", seq);
     for (size_t l = 0; l < LANG_COUNT; l++) {
         use_lang(langs[l]);
         S("queue", "--rejected");
         expect_ok();
-        has(g_out, values ? want_new[l] : want_old[l]);
+        has(g_out, want_new[l]);
         S("queue", "show", ref);
         expect_ok();
-        has(g_out, values ? want_new[l] : want_old[l]);
+        has(g_out, want_new[l]);
     }
 }
 
