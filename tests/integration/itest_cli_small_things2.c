@@ -30,7 +30,6 @@
 #define SYNC_WAIT_S 30
 #define TM_YEAR_BASE 1900
 #define ELDER_AGE_YEARS 90  /* GULOU: the guarantee pays personal-care for 80+ */
-#define REPLY_MS 5000
 
 static hb_h_central_t central;
 static hb_h_station_t station;
