@@ -125,8 +125,7 @@ const hb_cli_command_t hb_cli_balance_balance = {
     .description = N_("Shows the member's balance as last synced with central (\"as of\" says how fresh it\n"
                       "is), what was saved at this station and not yet acknowledged by central, coming in\n"
                       "and going out, and the hours available: synced + pending in - pending out. Works\n"
-                      "offline. With --json: synced_minutes, pending_in_minutes, pending_out_minutes,\n"
-                      "available_minutes, as_of."),
+                      "offline."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_balance,
