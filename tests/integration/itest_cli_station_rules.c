@@ -187,7 +187,7 @@ test_rules(void **state)
     (void) state;
     wait_rules();
     static const char *const want[LANG_COUNT][10] = {
-        {"rules version  ", "record window  from 30 days ago up to 10 min ahead of central's clock\n",
+        {"rules version     ", "record window     from 30 days ago up to 10 min ahead of central's clock\n",
          "guarantee budget  20 h, of which 20 h left\n", "\ndistrict GULOU (Gulou)\n", "  floor        0 min\n",
          "  cap          1500 h; a service over the cap is refused\n", "  daily limit  12 h per provider and day\n",
          "  gifts        to registered family members only\n",
@@ -340,7 +340,7 @@ test_balance_pending(void **state)
     S("donate", vol, "15m", "--reason", "spare");
     saved_seq();
     static const char *const want[LANG_COUNT][4] = {
-        {"\n  synced             1 h  with central, as of 20", "\n  pending in     +30 min  saved here, not yet at central\n",
+        {"\n  synced              1 h  with central, as of 20", "\n  pending in     +30 min  saved here, not yet at central\n",
          "\n  pending out    -15 min  saved here, not yet at central\n",
          "\n  available  1 h 15 min  synced + pending in - pending out\n"},
         {/* 已同步 待入 待出 可用 */
