@@ -187,19 +187,19 @@ test_rules(void **state)
     (void) state;
     wait_rules();
     static const char *const want[LANG_COUNT][10] = {
-        {"rules version     ", "record window     from 30 days ago up to 10 min ahead of central's clock\n",
+        {"rules version     1, as central sent them at 20", "record window     from 30 days ago up to 10 min ahead of central's clock\n",
          "guarantee budget  20 h, of which 20 h left\n", "\ndistrict GULOU (Gulou)\n", "  floor        0 min\n",
          "  cap          1500 h; a service over the cap is refused\n", "  daily limit  12 h per provider and day\n",
          "  gifts        to registered family members only\n",
          "  payer rules (the first that matches decides; none matching: the recipient pays):\n",
          "  personal-care       80  the guarantee\n"},
-        {/* 规则版本 */ "\xE8\xA7\x84\xE5\x88\x99\xE7\x89\x88\xE6\x9C\xAC  ",
+        {/* 规则版本 */ "\xE8\xA7\x84\xE5\x88\x99\xE7\x89\x88\xE6\x9C\xAC      1\xEF\xBC\x8C",
          /* 记录时间范围  从 30 天前到比中心时钟快10分钟以内 */
          "\xE8\xAE\xB0\xE5\xBD\x95\xE6\x97\xB6\xE9\x97\xB4\xE8\x8C\x83\xE5\x9B\xB4  \xE4\xBB\x8E 30 \xE5\xA4\xA9\xE5\x89\x8D"
          "\xE5\x88\xB0\xE6\xAF\x94\xE4\xB8\xAD\xE5\xBF\x83\xE6\x97\xB6\xE9\x92\x9F\xE5\xBF\xAB" "10\xE5\x88\x86\xE9\x92\x9F"
          "\xE4\xBB\xA5\xE5\x86\x85\n",
          /* 保障预算  20小时，剩余20小时 */
-         "\xE4\xBF\x9D\xE9\x9A\x9C\xE9\xA2\x84\xE7\xAE\x97  20\xE5\xB0\x8F\xE6\x97\xB6\xEF\xBC\x8C\xE5\x89\xA9\xE4\xBD\x99"
+         "\xE4\xBF\x9D\xE9\x9A\x9C\xE9\xA2\x84\xE7\xAE\x97      20\xE5\xB0\x8F\xE6\x97\xB6\xEF\xBC\x8C\xE5\x89\xA9\xE4\xBD\x99"
          "20\xE5\xB0\x8F\xE6\x97\xB6\n",
          /* 区 GULOU（Gulou） */
          "\n\xE5\x8C\xBA GULOU\xEF\xBC\x88Gulou\xEF\xBC\x89\n",
@@ -217,7 +217,7 @@ test_rules(void **state)
          /* 付费规则（第一条符合的规则决定；都不符合时由服务对象支付）： */
          "  \xE4\xBB\x98\xE8\xB4\xB9\xE8\xA7\x84\xE5\x88\x99\xEF\xBC\x88",
          /* personal-care 80 保障账户 */
-         "  personal-care         80  \xE4\xBF\x9D\xE9\x9A\x9C\xE8\xB4\xA6\xE6\x88\xB7\n"},
+         "  personal-care        80  \xE4\xBF\x9D\xE9\x9A\x9C\xE8\xB4\xA6\xE6\x88\xB7\n"},
     };
     for (size_t l = 0; l < LANG_COUNT; l++) {
         use_lang(langs[l]);
