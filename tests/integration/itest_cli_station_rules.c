@@ -340,9 +340,9 @@ test_balance_pending(void **state)
     S("donate", vol, "15m", "--reason", "spare");
     saved_seq();
     static const char *const want[LANG_COUNT][4] = {
-        {"\n  synced              1 h  with central, as of 20", "\n  pending in     +30 min  saved here, not yet at central\n",
-         "\n  pending out    -15 min  saved here, not yet at central\n",
-         "\n  available  1 h 15 min  synced + pending in - pending out\n"},
+        {"\n  synced              1 h  with central, as of 20", "\n  pending in      +30 min  saved here, not yet at central\n",
+         "\n  pending out     -15 min  saved here, not yet at central\n",
+         "\n  available    1 h 15 min  synced + pending in - pending out\n"},
         {/* 已同步 待入 待出 可用 */
          "\n  \xE5\xB7\xB2\xE5\x90\x8C\xE6\xAD\xA5      1\xE5\xB0\x8F\xE6\x97\xB6  ",
          "\n  \xE5\xBE\x85\xE5\x85\xA5     +30\xE5\x88\x86\xE9\x92\x9F  ",
