@@ -173,6 +173,8 @@ wait_rules(void)
         S("rules", "--json");
         if (g_rc == 0)
             return;
+        if (strstr(g_err, "older hourbank-station"))  /* no use waiting */
+            fail_msg("the station does not answer RulesQuery (it lacks the station's side of issue 14):\n%s", g_err);
         struct timespec ts = {0, POLL_NS};
         nanosleep(&ts, NULL);
     }
