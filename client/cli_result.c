@@ -81,7 +81,7 @@ v_member(render_t *r, int slot, const char *name)
     const char *who = r->namer ? r->namer(r->ctx, no) : NULL;
     char line[SLOT_BYTES];
     if (who && who[0])
-        snprintf(r->v[slot], SLOT_BYTES, _("%s (%s)"), no, hb_cli_format_line(line, sizeof line, who));
+        snprintf(r->v[slot], SLOT_BYTES, _("%s (%s)"), hb_cli_format_line(line, sizeof line, who), no);
     else
         hb_cli_format_line(r->v[slot], SLOT_BYTES, no);
     return true;

@@ -416,8 +416,9 @@ test_rejection(void **state)
     has(g_out, "已拒绝");
     has(g_out, "（代码 12）");
     if (values) {  /* central and station that send the values: the sentence shows them */
-        has(g_out, young);
-        has(g_out, "（" NAME_YOUNG "）");  /* the recipient's name, from the station */
+        char named[128];
+        snprintf(named, sizeof named, NAME_YOUNG "（%s）", young);
+        has(g_out, named);  /* the recipient's name, from the station, with the number */
         has(g_out, "2小时");
         has(g_out, "服务对象");
     } else {  /* an older central: its stored message, as it is, with the code */
