@@ -171,7 +171,9 @@ reply_refused(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 static void
 reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
 {
-    if (v->repeated)
+    if (v->dry_run)
+        hb_log_debug("save checked, not stored (dry run) payer=\"%s\" cautions=%zu", v->payer, v->n_cautions);
+    else if (v->repeated)
         hb_log_info("save repeated, answered as before seq=%" PRIu64 " request_id=\"%s\"", v->seq, v->request_id);
     else
         hb_log_info("saved seq=%" PRIu64 "%s%s", v->seq, v->member_no[0] ? " member_no=" : "", v->member_no);
@@ -183,6 +185,24 @@ reply_saved(hb_api_t *self, const peer_t *p, const hb_outbox_save_t *v)
     r.member_no = (char *) (uintptr_t) v->member_no;
     r.station_id = self->conf->station_id;
     r.repeated = v->repeated;
+    r.dry_run = v->dry_run;
+    r.payer = (char *) (uintptr_t) v->payer;
+    r.payer_rule = v->payer_rule;
+    r.rules_version = v->rules_version;
+    /* the cautions' values, split in place of a copy */
+    char copy[HB_CAUTIONS_MAX][HB_MESSAGE_BYTES_MAX];
+    Hourbank__Param values[HB_CAUTIONS_MAX][HB_RESULT_PARAMS_MAX], *ptrs[HB_CAUTIONS_MAX][HB_RESULT_PARAMS_MAX];
+    Hourbank__Caution cautions[HB_CAUTIONS_MAX], *cptrs[HB_CAUTIONS_MAX];
+    for (size_t i = 0; i < v->n_cautions; i++) {
+        hourbank__caution__init(&cautions[i]);
+        cautions[i].code = (Hourbank__Result) v->cautions[i].code;
+        snprintf(copy[i], sizeof copy[i], "%s", v->cautions[i].params);
+        cautions[i].n_params = hb_wire_params_split(copy[i], values[i], ptrs[i], HB_RESULT_PARAMS_MAX);
+        cautions[i].params = ptrs[i];
+        cptrs[i] = &cautions[i];
+    }
+    r.cautions = cptrs;
+    r.n_cautions = v->n_cautions;
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE_REPLY;
     env.save_reply = &r;
     reply(self, p, &env);
@@ -193,7 +213,9 @@ static bool
 is_check_refusal(hb_result_t r)
 {
     return r == HB_RESULT_UNKNOWN_MEMBER || r == HB_RESULT_UNKNOWN_CATEGORY || r == HB_RESULT_SELF_SERVICE ||
-           r == HB_RESULT_UNKNOWN_OPERATOR ||
+           r == HB_RESULT_UNKNOWN_OPERATOR || r == HB_RESULT_OCCURRED_IN_FUTURE || r == HB_RESULT_TOO_OLD ||
+           r == HB_RESULT_UNKNOWN_OPERATION || r == HB_RESULT_NOT_VOIDABLE || r == HB_RESULT_ALREADY_VOIDED ||
+           r == HB_RESULT_DAILY_LIMIT_EXCEEDED ||
            r == HB_RESULT_AWAITING_CENTRAL;  /* not a mistake, but no error either: logged when it ends */
 }
 
@@ -211,6 +233,7 @@ saves_flush(hb_api_t *self)
         self->saves[i].op = self->queued[i].env->save->op;
         self->saves[i].request_id = self->queued[i].env->save->request_id;
         self->saves[i].default_operator = self->conf->default_operator;
+        self->saves[i].dry_run = self->queued[i].env->save->dry_run;
     }
     size_t stored = hb_outbox_save_group(self->outbox, self->saves, n, true, (int64_t) time(NULL));
     for (size_t i = 0; i < n; i++) {
@@ -255,16 +278,23 @@ answer_balance(hb_api_t *self, const peer_t *p, const Hourbank__BalanceQuery *q)
                     "member %s not found at this station or in the last directory snapshot", q->member_no);
         return;
     }
-    int64_t synced_at = 0;
+    int64_t synced_at = 0, in = 0, out = 0;
     hb_outbox_directory_version(self->outbox, &synced_at);
+    if (hb_outbox_pending(self->outbox, m.member_no, &in, &out) != 0) {
+        reply_error(self, p, HB_RESULT_INTERNAL, "could not read the outbox; see the station log");
+        return;
+    }
     Hourbank__Envelope env;
     Hourbank__BalanceReply r;
     hourbank__envelope__init(&env);
     hourbank__balance_reply__init(&r);
     r.member_no = m.member_no;
     r.balance_minutes = m.balance_minutes;
-    r.pending_minutes = m.pending_minutes;
-    r.as_of = synced_at;
+    r.pending_in_minutes = in;
+    r.pending_out_minutes = out;
+    r.pending_minutes = in - out;
+    /* a member registered here and not yet in the directory: nothing synced */
+    r.as_of = m.in_directory ? synced_at : 0;
     env.body_case = HOURBANK__ENVELOPE__BODY_BALANCE_REPLY;
     env.balance_reply = &r;
     reply(self, p, &env);
@@ -294,6 +324,7 @@ answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
             m[i].birth_year = found[i].birth_year;
             m[i].family_of = found[i].family_of;
             m[i].balance_minutes = found[i].balance_minutes;
+            m[i].community = found[i].community;
             ptrs[i] = &m[i];
         }
         r.members = ptrs;
@@ -418,6 +449,24 @@ answer_time_zone(hb_api_t *self, const peer_t *p)
     reply(self, p, &env);
 }
 
+/* From the station's copy, offline too; UNAVAILABLE before it has one. */
+static void
+answer_rules(hb_api_t *self, const peer_t *p)
+{
+    const Hourbank__RulesReply *copy = hb_outbox_rules(self->outbox);
+    if (!copy) {
+        reply_error(self, p, HB_RESULT_UNAVAILABLE, "this station has no copy of the rules yet: it asks central"
+                    " for one when it connects");
+        return;
+    }
+    Hourbank__Envelope env;
+    Hourbank__RulesReply r = *copy;
+    hourbank__envelope__init(&env);
+    env.body_case = HOURBANK__ENVELOPE__BODY_RULES_REPLY;
+    env.rules_reply = &r;
+    reply(self, p, &env);
+}
+
 /* add, disable or list; every success answers the whole list. The PIN is
  * wiped from the request once hashed. */
 static void
@@ -502,6 +551,7 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
     case HOURBANK__ENVELOPE__BODY_DISMISS: answer_dismiss(self, p, env->dismiss); break;
     case HOURBANK__ENVELOPE__BODY_CATEGORIES_QUERY: answer_categories(self, p); break;
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY: answer_time_zone(self, p); break;
+    case HOURBANK__ENVELOPE__BODY_RULES_QUERY: answer_rules(self, p); break;
     case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: answer_operator(self, p, env->operator_request); break;
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: forward(self, p, env); break;
     default:

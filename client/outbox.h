@@ -78,6 +78,13 @@ void hb_outbox_set_serials(hb_outbox_t *self, uint32_t serial_min, uint32_t seri
 hb_result_t hb_outbox_save(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t *seq_out,
                            char member_no_out[HB_MEMBER_NO_BYTES_MAX + 1], char *msg, size_t msg_size);
 
+/* Something central may refuse that the station cannot settle (a
+ * SaveReply.cautions entry): code and values as central gives them. */
+typedef struct {
+    hb_result_t code;
+    char params[HB_MESSAGE_BYTES_MAX];  /* "name=value" lines */
+} hb_outbox_caution_t;
+
 /* One op of hb_outbox_save_group(). */
 typedef struct {
     const Hourbank__Op *op;                      /* in, borrowed: as for hb_outbox_save */
@@ -90,6 +97,16 @@ typedef struct {
     bool repeated;                               /* out: request_id was stored before: seq and member_no
                                                   * are that save's, nothing new was stored */
     char msg[HB_MESSAGE_BYTES_MAX];              /* out: the reason when result is not OK */
+    bool dry_run;                                /* in: check and answer, store nothing (seq 0) */
+    /* out, with check (outbox_foresee.c): a service's payer as foreseen
+     * from the copy of the rules ("guarantee", the recipient's number, or
+     * "" = not known) and the payer rule's position (-1: none); the copy's
+     * version (0 = none); what central may still refuse */
+    char payer[HB_MEMBER_NO_BYTES_MAX + 1];
+    int32_t payer_rule;
+    uint32_t rules_version;
+    size_t n_cautions;
+    hb_outbox_caution_t cautions[HB_CAUTIONS_MAX];
 } hb_outbox_save_t;
 
 /* Saves n ops (1..HB_SAVE_GROUP_MAX) in ONE transaction; none while the
@@ -102,12 +119,20 @@ typedef struct {
  * operator's work, in this order:
  *   the operator (the op's or the default) must be in table operators and
  *     not disabled (UNKNOWN_OPERATOR);
+ *   occurred_at inside the window of the copy of the rules, as central's
+ *     clock is known here (OCCURRED_IN_FUTURE, TOO_OLD; outbox_foresee.c);
  *   a service's category must be in the cached catalogue, when one is
  *     cached (UNKNOWN_CATEGORY);
  *   every member it names (provider, recipient, giver, receiver, a
  *     registration's family_of) must be known here, as by
  *     hb_outbox_member_known (UNKNOWN_MEMBER);
- *   no service or gift to oneself (SELF_SERVICE).
+ *   no service or gift to oneself (SELF_SERVICE);
+ *   what central is certain to refuse: a void of this station's op
+ *     (UNKNOWN_OPERATION, NOT_VOIDABLE, ALREADY_VOIDED), a service over the
+ *     provider's daily limit (DAILY_LIMIT_EXCEEDED); then the payer and
+ *     the cautions are foreseen into the save (outbox_foresee.c,
+ *     PROTOCOL.md "Checks at save"). A dry run (dry_run) is checked the
+ *     same way and stores nothing: OK with seq 0.
  * A refused op (a check, OUTBOX_FULL, member numbers exhausted) stores
  * nothing and takes no seq; the others are still stored. A disk error
  * fails the whole group: nothing is stored, and every op that was not
@@ -328,6 +353,8 @@ typedef struct {
     int64_t balance_minutes;     /* as of the last directory sync; 0 if pending */
     int64_t pending_minutes;     /* effect of this station's ops not yet in balance_minutes */
     bool pending_registration;   /* registered here, not yet acked by central */
+    bool in_directory;           /* found in the directory (else among registrations here) */
+    char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];  /* Member.community, else the number's code */
 } hb_outbox_member_t;
 /* pending_minutes is what this station's own ops will change in the
  * member's balance and balance_minutes does not show yet: ops not acked,
@@ -372,5 +399,36 @@ const char *hb_outbox_time_zone(const hb_outbox_t *self);
  * fsynced. 1 when it differs from the one held, 0 when it is the same
  * (nothing written), -1 on a disk error (logged; the old one is kept). */
 int hb_outbox_set_time_zone(hb_outbox_t *self, const char *zone);
+
+/* ---- the station's copy of the rules (outbox_rules.c) ---- */
+
+/* Stores reply (the newest RulesReply from central; borrowed, copied) as
+ * the station's copy, fsynced; the copy survives restarts. now: the
+ * station's clock, which with reply->as_of gives central's clock offset
+ * until a Welcome says better. 0, or -1 on a disk error (logged; the old
+ * copy is kept). */
+int hb_outbox_rules_set(hb_outbox_t *self, const Hourbank__RulesReply *reply, int64_t now);
+/* The copy; NULL when there is none yet. Borrowed, valid until the next
+ * hb_outbox_rules_set(). */
+const Hourbank__RulesReply *hb_outbox_rules(const hb_outbox_t *self);
+/* The copy's version; 0 = no copy. */
+uint32_t hb_outbox_rules_version(const hb_outbox_t *self);
+/* Central's clock minus the station's, in seconds, as a Welcome's
+ * server_time last showed it (in memory; at open, as the copy of the rules
+ * showed it when it came). */
+void hb_outbox_set_clock_offset(hb_outbox_t *self, int64_t offset);
+int64_t hb_outbox_clock_offset(const hb_outbox_t *self);
+
+/* ---- what this station foresees (outbox_foresee.c) ---- */
+
+/* What the ops saved here and not yet in the directory's balances (pending,
+ * or acked since the last complete directory sync) will add to and take
+ * from member_no: a service credits the provider (what fits under the cap
+ * where overflow is donated) and debits the recipient unless the copy of
+ * the rules foresees the guarantee paying; a gift moves from giver to
+ * receiver; a donation debits the donor; a void reverses what its target
+ * moved (unless its target was refused or voided before). In its own read
+ * transaction. 0, or -1 on a disk error (logged). */
+int hb_outbox_pending(hb_outbox_t *self, const char *member_no, int64_t *in_minutes, int64_t *out_minutes);
 
 #endif

@@ -26,15 +26,17 @@
 #define MEMBER_COLUMNS "member_no, name, role, birth_year, family_of, balance_minutes"
 
 const char *const hb_outbox__dir_sql[OB_STMT_COUNT] = {
-    [OB_DIR_UPSERT] = "INSERT INTO members (" MEMBER_COLUMNS ", version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    [OB_DIR_UPSERT] = "INSERT INTO members (" MEMBER_COLUMNS ", version, community)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                       " ON CONFLICT (member_no) DO UPDATE SET name = excluded.name, role = excluded.role,"
                       " birth_year = excluded.birth_year, family_of = excluded.family_of,"
-                      " balance_minutes = excluded.balance_minutes, version = excluded.version",
+                      " balance_minutes = excluded.balance_minutes, version = excluded.version,"
+                      " community = excluded.community",
     [OB_DIR_VERSION_SET] = "UPDATE meta SET directory_version = ?1, directory_synced_at = ?2 WHERE id = 1",
     [OB_DIR_SETTLE] = "UPDATE ops INDEXED BY ops_unsettled_a SET in_directory = 1"
                       " WHERE in_directory = 0 AND result IS NOT NULL",
-    [OB_DIR_GET] = "SELECT " MEMBER_COLUMNS " FROM members WHERE member_no = ?1",
-    [OB_DIR_FIND] = "SELECT " MEMBER_COLUMNS " FROM members"
+    [OB_DIR_GET] = "SELECT " MEMBER_COLUMNS ", community FROM members WHERE member_no = ?1",
+    [OB_DIR_FIND] = "SELECT " MEMBER_COLUMNS ", community FROM members"
                     " WHERE instr(lower(name), lower(?1)) > 0 OR instr(member_no, upper(?1)) > 0"
                     " ORDER BY name, member_no LIMIT ?2",
     /* the first registration of a number is the one central can accept */
@@ -96,6 +98,7 @@ member_upsert(hb_outbox_t *self, const Hourbank__Member *m)
     sqlite3_bind_text(st, 5, m->family_of ? m->family_of : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, m->balance_minutes);
     sqlite3_bind_int64(st, 7, (sqlite3_int64) m->version);
+    sqlite3_bind_text(st, 8, m->community ? m->community : "", -1, SQLITE_STATIC);
     return hb_outbox__run(self, st);
 }
 
@@ -143,6 +146,14 @@ hb_outbox_directory_version(hb_outbox_t *self, int64_t *synced_at)
 
 /* ---- member lookup ---- */
 
+/* The community code a member number begins with. */
+static void
+community_of(const char *member_no, char *out, size_t size)
+{
+    size_t n = strcspn(member_no, "-");
+    snprintf(out, size, "%.*s", (int) n, member_no);
+}
+
 static void
 member_from_row(sqlite3_stmt *st, hb_outbox_member_t *out)
 {
@@ -153,6 +164,10 @@ member_from_row(sqlite3_stmt *st, hb_outbox_member_t *out)
     out->birth_year = (uint32_t) sqlite3_column_int64(st, 3);
     hb_outbox__column_text(out->family_of, sizeof out->family_of, st, 4);
     out->balance_minutes = sqlite3_column_int64(st, 5);
+    out->in_directory = true;
+    hb_outbox__column_text(out->community, sizeof out->community, st, 6);
+    if (out->community[0] == '\0')  /* a central that did not say: the number's code is the community */
+        community_of(out->member_no, out->community, sizeof out->community);
 }
 
 /* From a row (payload, pending) of a registration op. -1 if the payload
@@ -176,6 +191,7 @@ member_from_registration(hb_outbox_t *self, sqlite3_stmt *st, hb_outbox_member_t
     out->role = (int) r->role;
     out->birth_year = r->birth_year;
     out->pending_registration = sqlite3_column_int(st, 1) != 0;
+    community_of(out->member_no, out->community, sizeof out->community);
     hourbank__op__free_unpacked(op, NULL);
     return 0;
 }

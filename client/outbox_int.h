@@ -88,6 +88,17 @@ typedef enum {
     OB_OPERATOR_DISABLE,
     OB_OPERATOR_GET,
     OB_OPERATOR_LIST,
+    /* outbox_rules.c */
+    OB_RULES_SET,
+    OB_RULES_GET,
+    /* outbox_foresee.c (SQL in outbox_rules.c) */
+    OB_FS_UNSETTLED,
+    OB_FS_OP,
+    OB_FS_VOIDS_OF,
+    OB_FS_SERVICES,
+    OB_FS_GUARANTEE,
+    OB_FS_REG_REFUSED,
+    OB_FS_DIR_MEMBER,
     OB_STMT_COUNT
 } ob_stmt_t;
 
@@ -124,6 +135,13 @@ struct hb_outbox {
      * is answered without a query: loaded at open, replaced after every
      * committed hb_outbox_set_time_zone() */
     char time_zone[HB_TIME_ZONE_BYTES_MAX + 1];
+    /* the station's copy of the rules (table rules), unpacked: loaded at
+     * open, replaced after every committed hb_outbox_rules_set(); NULL =
+     * none yet. clock_offset: central's clock minus the station's, as last
+     * seen (a Welcome's server_time, else the copy's as_of when it came). */
+    Hourbank__RulesReply *rules;
+    int64_t rules_received_at;  /* the station's clock when the copy came */
+    int64_t clock_offset;
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };
 
@@ -158,6 +176,26 @@ extern const char *const hb_outbox__query_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__save_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__operator_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__rules_sql[OB_STMT_COUNT];
+
+/* Inside a save's transaction, before hb_outbox__check (central judges
+ * the window first): OCCURRED_IN_FUTURE or TOO_OLD with values in msg when
+ * occurred_at is outside the copy of the rules' window as central's clock
+ * is known here, widened by HB_STATION_CLOCK_TOLERANCE_S; OK without a
+ * copy (outbox_foresee.c). */
+hb_result_t hb_outbox__window_check(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, char *msg,
+                                    size_t msg_size);
+/* Inside a save's transaction, after hb_outbox__check: the refusals
+ * central is certain to give (a void's target; a provider's daily limit)
+ * with values in v->msg, else OK with v's payer, payer_rule, rules_version
+ * and cautions filled; INTERNAL with v->msg on a disk error. last_seq: the
+ * highest seq assigned before this op (outbox_foresee.c). */
+hb_result_t hb_outbox__foresee(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, uint64_t last_seq,
+                               hb_outbox_save_t *v);
+
+/* Loads the rules copy (table rules) into self->rules; none is fine.
+ * 0 or -1 (outbox_rules.c). */
+int hb_outbox__rules_load(hb_outbox_t *self);
 
 /* Sets the meta column that statement id updates (?1) to value. 0 or -1. */
 int hb_outbox__meta_set_u64(hb_outbox_t *self, ob_stmt_t id, uint64_t value);

@@ -43,8 +43,16 @@
  * central sent them: one "name=value" per line, NULL when none), and kind
  * may be 'donation' (the ops table is rebuilt: SQLite cannot change a
  * CHECK constraint in place).
+ * 6: table rules (the newest RulesReply from central, packed, with its
+ * version, as_of, when it came and the offset of central's clock from the
+ * station's then: the station's copy of the rules, answered to the CLI and
+ * used by the checks at save, offline too); members gain community (the
+ * member's home community, Member.community); index ops_services (this
+ * station's services by provider, for the daily limit at save); ops gain
+ * payer (a service's payer as foreseen at save: 'guarantee', the
+ * recipient's number, NULL = not known).
  * Older files are upgraded at open, step by step. */
-#define OUTBOX_SCHEMA_VERSION 5
+#define OUTBOX_SCHEMA_VERSION 6
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 /* A PRAGMA's answer as text. */
@@ -114,6 +122,19 @@
     "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"                                  \
     "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"                       \
     "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;"
+/* Version 6's additions (outbox_rules.c, outbox_foresee.c). */
+#define RULES_TABLE_SQL                                                                                       \
+    "CREATE TABLE rules ("                                                                                    \
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"                                                                 \
+    " version INTEGER NOT NULL,"                                                                              \
+    " as_of INTEGER NOT NULL,"                                                                                \
+    " received_at INTEGER NOT NULL,"                                                                          \
+    " clock_offset INTEGER NOT NULL,"                                                                         \
+    " payload BLOB NOT NULL"                                                                                  \
+    ") STRICT;"                                                                                               \
+    "CREATE INDEX ops_services ON ops (member_a) WHERE kind = 'service';"                                     \
+    "CREATE INDEX ops_voids ON ops (void_seq) WHERE void_seq IS NOT NULL;"                                   \
+    "ALTER TABLE ops ADD COLUMN payer TEXT;"
 /* operators: who may save here (hb_outbox_operator_*, outbox_operator.c).
  * pin_hash: crypto_pwhash_str (argon2id), NULL = no PIN set. */
 #define OPERATORS_TABLE_SQL                                                                                   \
@@ -147,8 +168,10 @@ static const char SCHEMA_SQL[] =
     " birth_year INTEGER NOT NULL,"
     " family_of TEXT NOT NULL,"
     " balance_minutes INTEGER NOT NULL,"
-    " version INTEGER NOT NULL"
+    " version INTEGER NOT NULL,"
+    " community TEXT NOT NULL DEFAULT ''"
     ") STRICT, WITHOUT ROWID;"
+    RULES_TABLE_SQL
     "CREATE TABLE categories ("
     " position INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"
@@ -178,6 +201,8 @@ static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
           "ALTER TABLE ops_v5 RENAME TO ops;"
           OPS_INDEXES_SQL
           OPERATORS_TABLE_SQL,
+    [5] = "ALTER TABLE members ADD COLUMN community TEXT NOT NULL DEFAULT '';"
+          RULES_TABLE_SQL,
 };
 
 /* ---- open ---- */
@@ -341,7 +366,8 @@ static const char *
 stmt_sql(int id)
 {
     const char *const in[] = {hb_outbox__queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__query_sql[id],
-                              hb_outbox__resync_sql[id], hb_outbox__save_sql[id], hb_outbox__operator_sql[id]};
+                              hb_outbox__resync_sql[id], hb_outbox__save_sql[id], hb_outbox__operator_sql[id],
+                              hb_outbox__rules_sql[id]};
     const char *sql = NULL;
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         hb_assert(sql == NULL || in[i] == NULL);
@@ -436,7 +462,7 @@ ob_open(const char *path, uint32_t station_id, const char *community, int64_t ma
     if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
         prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
         hb_outbox__refresh(self) != 0 || hb_outbox__pending_bytes_load(self) != 0 ||
-        hb_outbox__categories_load(self) != 0) {
+        hb_outbox__categories_load(self) != 0 || hb_outbox__rules_load(self) != 0) {
         if (msg[0] == '\0')
             snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
         hb_outbox_destroy(&self);
@@ -515,6 +541,8 @@ hb_outbox_destroy(hb_outbox_t **self_p)
         sqlite3_finalize(self->stmt[id]);
     if (self->db && sqlite3_close(self->db) != SQLITE_OK)
         hb_log_error("outbox: could not close path=\"%s\" error=\"%s\"", self->path, sqlite3_errmsg(self->db));
+    if (self->rules)
+        hourbank__rules_reply__free_unpacked(self->rules, NULL);
     free(self->path);
     free(self);
     *self_p = NULL;

@@ -32,8 +32,8 @@ const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
     [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
-                     " void_seq, request_id, note, operator)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     " void_seq, request_id, note, operator, payer)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     /* the unique partial index ops_request */
     [OB_REQUEST_GET] = "SELECT seq, kind, member_a, payload FROM ops WHERE request_id = ?1",
 };
@@ -249,7 +249,7 @@ space_check(hb_outbox_t *self, int64_t *group, int64_t bytes, char *msg, size_t 
 }
 
 static int
-op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, int64_t now)
+op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, const char *payer, int64_t now)
 {
     ob_index_t ix;
     op_index(self, &s->op, &ix);
@@ -274,6 +274,8 @@ op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, int64_t
         sqlite3_bind_text(st, 12, ix.note, -1, SQLITE_STATIC);
     if (s->op.operator_[0] != '\0')
         sqlite3_bind_text(st, 13, s->op.operator_, -1, SQLITE_STATIC);
+    if (payer[0] != '\0')
+        sqlite3_bind_text(st, 14, payer, -1, SQLITE_STATIC);
     return hb_outbox__run(self, st);
 }
 
@@ -368,22 +370,26 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
     Hourbank__Op op = *v->op;
     if (op.operator_[0] == '\0' && v->default_operator)
         op.operator_ = (char *) (uintptr_t) v->default_operator;
-    hb_result_t r = request_find(self, v, &op, s);
+    hb_result_t r = v->dry_run ? HB_RESULT_OK : request_find(self, v, &op, s);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__operator_check(self, op.operator_, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && !v->repeated && check)  /* central judges the window first */
+        r = hb_outbox__window_check(self, &op, now, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__check(self, &op, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && !v->repeated && check)
+        r = hb_outbox__foresee(self, &op, now, m->last_seq, v);
     if (r == HB_RESULT_INTERNAL)
         s->db_error = true;  /* a check could not read the file */
-    if (r != HB_RESULT_OK || v->repeated) {
+    if (r != HB_RESULT_OK || v->repeated || v->dry_run) {
         v->result = r;
-        return r;  /* answered as before, or refused: nothing stored */
+        return r;  /* answered as before, refused, or only checked: nothing stored */
     }
     r = save_build(self, &op, m, s, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK)
         r = space_check(self, group, hb_outbox__op_bytes(s->payload_len, s->summary, v->request_id), v->msg,
                         sizeof v->msg);
-    if (r == HB_RESULT_OK && op_insert(self, s, v->request_id, now) != 0)
+    if (r == HB_RESULT_OK && op_insert(self, s, v->request_id, v->payer, now) != 0)
         r = save_db_fail(self, s, "store the operation", v->msg, sizeof v->msg);
     v->result = r;
     if (r != HB_RESULT_OK)
@@ -464,6 +470,10 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
         saves[i].member_no[0] = '\0';
         saves[i].repeated = false;
         saves[i].msg[0] = '\0';
+        saves[i].payer[0] = '\0';
+        saves[i].payer_rule = -1;
+        saves[i].rules_version = 0;
+        saves[i].n_cautions = 0;
     }
     char msg[HB_MESSAGE_BYTES_MAX] = "";
     if (self->restored) {  /* its seqs and numbers may be central's already: wait for its marks */
@@ -486,7 +496,7 @@ hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool 
     }
     size_t stored = 0;
     for (size_t i = 0; i < n; i++)
-        stored += saves[i].result == HB_RESULT_OK && !saves[i].repeated;
+        stored += saves[i].result == HB_RESULT_OK && !saves[i].repeated && !saves[i].dry_run;
     return stored;
 }
 

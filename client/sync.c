@@ -50,6 +50,8 @@ struct hb_sync {
     uint64_t directory_corr;
     int64_t directory_at_ms;
     uint64_t categories_corr;
+    uint64_t rules_corr;         /* a RulesQuery waiting for central's answer */
+    bool welcome_time_said;      /* the last Welcome said server_time: central's clock offset */
     /* central lost acknowledged work: said once per episode, shown in status */
     bool behind;
     char alert[HB_ALERT_BYTES_MAX + 1];
@@ -275,6 +277,7 @@ link_lost(hb_sync_t *self, const char *why)
     self->hello_corr = 0;
     self->directory_corr = 0;
     self->categories_corr = 0;
+    self->rules_corr = 0;
     fail_forwards(self);
     int jitter = (int) randombytes_uniform((uint32_t) self->retry_delay_ms / 2 + 1);
     self->retry_at_ms = hb_clock_ms() + self->retry_delay_ms / 2 + jitter;
@@ -347,9 +350,52 @@ learn_time_zone(hb_sync_t *self, const char *zone)
         hb_log_info("district time zone learned from central time_zone=\"%s\"", zone);
 }
 
+/* Asks central for the rules in force when the copy is of another version
+ * (or there is none): the checks at save and the CLI's RulesQuery use it. */
+static void
+ask_rules(hb_sync_t *self, uint32_t central_version)
+{
+    uint32_t held = hb_outbox_rules_version(self->outbox);
+    if (held != 0 && held == central_version)
+        return;
+    Hourbank__Envelope env;
+    Hourbank__RulesQuery q;
+    hourbank__envelope__init(&env);
+    hourbank__rules_query__init(&q);
+    env.body_case = HOURBANK__ENVELOPE__BODY_RULES_QUERY;
+    env.rules_query = &q;
+    self->rules_corr = send_env(self, &env);
+    hb_log_info("asking central for the rules held_version=%" PRIu32 " central_version=%" PRIu32, held,
+                central_version);
+}
+
+static void
+on_rules(hb_sync_t *self, const Hourbank__Envelope *env)
+{
+    self->rules_corr = 0;
+    if (env->body_case != HOURBANK__ENVELOPE__BODY_RULES_REPLY) {
+        hb_log_warn("central did not send the rules: %s (checks at save wait for a copy)",
+                    env->body_case == HOURBANK__ENVELOPE__BODY_ERROR ? env->error->message : "unexpected answer");
+        return;
+    }
+    int64_t offset = hb_outbox_clock_offset(self->outbox);
+    if (hb_outbox_rules_set(self->outbox, env->rules_reply, (int64_t) time(NULL)) != 0) {
+        hb_log_error("could not store the rules from central");
+        return;
+    }
+    if (self->welcome_time_said)
+        hb_outbox_set_clock_offset(self->outbox, offset);  /* the Welcome's is the better measure */
+    hb_log_info("rules copy stored version=%" PRIu32 " districts=%zu payer_rules=%zu communities=%zu",
+                env->rules_reply->version, env->rules_reply->n_districts, env->rules_reply->n_payer_rules,
+                env->rules_reply->n_communities);
+}
+
 static void
 on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
 {
+    self->welcome_time_said = w->server_time > 0;
+    if (self->welcome_time_said)
+        hb_outbox_set_clock_offset(self->outbox, w->server_time - (int64_t) time(NULL));
     uint64_t last_seq = hb_outbox_last_seq(self->outbox);
     uint64_t acked = hb_outbox_last_acked(self->outbox);
     self->central_hwm = w->high_water_mark;
@@ -377,6 +423,7 @@ on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
         self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
     self->sent_through = hb_outbox_resending(self->outbox) ? w->high_water_mark : acked;
     self->directory_at_ms = 0;  /* refresh now */
+    ask_rules(self, w->rules_version);
 }
 
 static void
@@ -540,6 +587,8 @@ dispatch(hb_sync_t *self, const Hourbank__Envelope *env)
                env->body_case == HOURBANK__ENVELOPE__BODY_CATEGORIES_REPLY) {
         if (hb_outbox_categories_set(self->outbox, env->categories_reply) != 0)
             hb_log_error("could not store the catalogue from central");
+    } else if (env->correlation_id && env->correlation_id == self->rules_corr) {
+        on_rules(self, env);
     } else if (!on_forwarded(self, env)) {
         hb_log_debug("late or unknown reply from central correlation_id=%" PRIu64, env->correlation_id);
     }

@@ -310,4 +310,16 @@ _Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_
  * tens of kilobytes; a larger file is not ours and is refused. */
 #define HB_I18N_CATALOG_BYTES_MAX (4 * 1024 * 1024)
 
+/* ---- station: the checks at save (client/outbox_foresee.c) ---- */
+/* How far the station's estimate of central's clock (its own clock plus
+ * the offset a Welcome's server_time showed) may be behind central's: the
+ * whole second server_time drops and the time the Welcome travelled. An
+ * occurred_at is refused OCCURRED_IN_FUTURE or TOO_OLD only beyond the
+ * window widened by this, so the station never refuses what central takes. */
+#define HB_STATION_CLOCK_TOLERANCE_S 5
+/* An op dated within this of the record-age edge may be too old by the
+ * time it reaches central: its other refusals are not certain (central
+ * judges the window first), so they become cautions, with TOO_OLD. */
+#define HB_STATION_WINDOW_MARGIN_S 600
+
 #endif
