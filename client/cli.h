@@ -15,10 +15,12 @@
  *   cli_statement.c, cli_passbook.c (+ _text.c, _html.c): statement, passbook
  *   cli_report.c    the one error line and the sysexits.h exit codes
  *   cli_result.c    a result's code and values as a sentence, with members' names
+ *   cli_names.c     members' names from the station: "Name (NUMBER)"
+ *   cli_confirm.c   what a save (or a dry run) says: the op in words, who pays, cautions
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
  *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
- *   cli_categories.c, cli_admin.c, cli_keygen.c: the commands
+ *   cli_categories.c, cli_rules.c, cli_admin.c, cli_keygen.c: the commands
  */
 #ifndef HB_CLI_H
 #define HB_CLI_H
@@ -132,6 +134,7 @@ typedef struct {
     bool zone_noted;           /* said on err that this PC's zone is used (cli_zone.c): once a run */
     int target;                /* the command's hb_cli_target_t (cli_command.h), once known; 0 before */
     bool quiet;                /* failures are returned without the error line (a lookup that may fail) */
+    struct hb_cli_names *names; /* members' names asked this run (cli_names.c); NULL before */
 } hb_cli_t;
 
 #endif

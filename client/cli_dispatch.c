@@ -7,10 +7,12 @@
 #include "cli_keygen.h"
 #include "cli_lookup.h"
 #include "cli_member.h"
+#include "cli_names.h"
 #include "cli_operator.h"
 #include "cli_parse.h"
 #include "cli_queue.h"
 #include "cli_report.h"
+#include "cli_rules.h"
 #include "cli_save.h"
 #include "cli_statement.h"
 #include "cli_passbook.h"
@@ -32,7 +34,7 @@ static const hb_cli_command_t *const commands[] = {
     &hb_cli_save_gift,       &hb_cli_donate_donate,  &hb_cli_save_void,     &hb_cli_balance_balance,
     &hb_cli_statement_statement, &hb_cli_passbook_passbook,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
-    &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_operator_add, &hb_cli_operator_list,
+    &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_rules_rules,   &hb_cli_operator_add, &hb_cli_operator_list,
     &hb_cli_operator_disable,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };
@@ -241,5 +243,7 @@ hb_cli_dispatch_run(hb_cli_t *cli, int argc, char **argv)
         hb_cli_command_help(command, cli->out);
         return 0;
     }
-    return hb_cli_command_run(cli, command, argc - words, argv + words);
+    rc = hb_cli_command_run(cli, command, argc - words, argv + words);
+    hb_cli_names_free(cli);
+    return rc;
 }

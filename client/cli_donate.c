@@ -2,6 +2,7 @@
  * gift is (member number with its check digit, a duration of at most
  * HB_GIFT_MINUTES_MAX, a reason), saved through hb_cli_save_op. */
 #include "cli_donate.h"
+#include "cli_confirm.h"
 #include "cli_format.h"
 #include "cli_parse.h"
 #include "cli_report.h"
@@ -39,9 +40,10 @@ run_donate(hb_cli_t *cli, const hb_cli_args_t *args)
     if (rc != 0)
         return rc;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_save_op(cli, &op, _("the donation was not saved"), hb_cli_command_value(args, "request-id"), &reply);
+    rc = hb_cli_save_op(cli, &op, _("the donation was not saved"), hb_cli_command_value(args, "request-id"),
+                        hb_cli_command_flag(args, "dry-run"), &reply);
     if (rc == 0)
-        hb_cli_save_print(cli, reply->save_reply, NULL);
+        hb_cli_confirm_print(cli, &op, reply->save_reply, NULL);
     hb_wire_free(&reply);
     return rc;
 }
@@ -50,6 +52,7 @@ static const hb_cli_opt_t donate_opts[] = {
     {"reason", 0, "TEXT", true, N_("why, for the record")},
     HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
+    HB_CLI_SAVE_DRY_RUN_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 

@@ -1,5 +1,6 @@
 /* cli_member.c - member add / show / find. */
 #include "cli_member.h"
+#include "cli_confirm.h"
 #include "cli_format.h"
 #include "cli_json.h"
 #include "cli_parse.h"
@@ -75,7 +76,8 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
     rc = hb_cli_save_take_operator(cli, args, &op);
     if (rc != 0)
         return rc;
-    rc = hb_cli_save_op(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"), &reply);
+    rc = hb_cli_save_op(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"), false,
+                        &reply);
     if (rc != 0)
         return rc;
     const char *no = reply->save_reply->member_no;
@@ -84,7 +86,7 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
                                                     "say which member number it gave"),
                                 (unsigned long long) reply->save_reply->seq);
     else
-        hb_cli_save_print(cli, reply->save_reply, no);
+        hb_cli_confirm_print(cli, &op, reply->save_reply, no);
     hb_wire_free(&reply);
     return rc;
 }

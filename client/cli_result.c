@@ -5,6 +5,7 @@
 #include "cli_result.h"
 #include "cli_command.h"
 #include "cli_format.h"
+#include "cli_names.h"
 #include "cli_report.h"
 #include "cli_target.h"
 #include "hb_assert.h"
@@ -24,8 +25,6 @@
 #define SLOTS 5
 /* A member number with the member's name, or any other value as shown. */
 #define SLOT_BYTES (HB_MEMBER_NO_BYTES_MAX + HB_NAME_BYTES_MAX + HB_CLI_FORMAT_BYTES)
-/* Members whose names one run remembers (a queue page names a few). */
-#define NAMES_MAX 64
 #define DECIMAL 10
 
 typedef struct {
@@ -82,7 +81,7 @@ v_member(render_t *r, int slot, const char *name)
     const char *who = r->namer ? r->namer(r->ctx, no) : NULL;
     char line[SLOT_BYTES];
     if (who && who[0])
-        snprintf(r->v[slot], SLOT_BYTES, _("%s (%s)"), no, hb_cli_format_line(line, sizeof line, who));
+        snprintf(r->v[slot], SLOT_BYTES, _("%s (%s)"), hb_cli_format_line(line, sizeof line, who), no);
     else
         hb_cli_format_line(r->v[slot], SLOT_BYTES, no);
     return true;
@@ -307,10 +306,20 @@ not_family(render_t *r)
            OUT(_("%s may give hours only to a registered family member, and %s is not one"), r->v[0], r->v[1]);
 }
 
+/* "the service's 3 h would exceed the guarantee budget of 20 h (45 min
+ * left)": what the service needed and what the budget still held; a
+ * result stored before central sent those two names the budget alone. */
 static bool
 budget_exhausted(render_t *r)
 {
-    return v_minutes(r, 0, "budget_minutes") && OUT(_("the guarantee budget of %s is used up"), r->v[0]);
+    bool need = v_minutes(r, 0, "minutes") && v_minutes(r, 1, "left_minutes");
+    bool budget = v_minutes(r, 2, "budget_minutes");
+    if (need && budget)
+        return OUT(_("the service's %s would exceed the guarantee budget of %s (%s left)"), r->v[0], r->v[2],
+                   r->v[1]);
+    if (need)
+        return OUT(_("the service's %s would exceed the guarantee budget (%s left)"), r->v[0], r->v[1]);
+    return budget && OUT(_("the service would exceed the guarantee budget of %s"), r->v[2]);
 }
 
 static bool
@@ -450,63 +459,11 @@ hb_cli_result_tag(char *buf, size_t size, int code)
     return buf;
 }
 
-/* ---- names from the station ---- */
-
-static struct {
-    char no[HB_MEMBER_NO_BUF_BYTES];
-    char name[HB_NAME_BYTES_MAX + 1];  /* "" = the station did not say */
-} names[NAMES_MAX];
-static size_t names_count;
-
-/* Asks the station for exactly this member, quietly; name "" when it does
- * not answer or does not know the number. */
-static void
-ask_name(hb_cli_t *cli, char *no, char *name, size_t size)
-{
-    name[0] = '\0';
-    Hourbank__MemberQuery q;
-    hourbank__member_query__init(&q);
-    char empty[] = "";
-    q.member_no = no;
-    q.text = empty;
-    Hourbank__Envelope req, *reply = NULL;
-    hb_wire_envelope_init(&req, 0);
-    req.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_QUERY;
-    req.member_query = &q;
-    bool quiet = cli->quiet;
-    cli->quiet = true;
-    if (hb_cli_target_station(cli, &req, &reply) == 0 && reply->body_case == HOURBANK__ENVELOPE__BODY_MEMBER_REPLY)
-        for (size_t i = 0; i < reply->member_reply->n_members; i++)
-            if (strcmp(reply->member_reply->members[i]->member_no, no) == 0)
-                snprintf(name, size, "%s", reply->member_reply->members[i]->name);
-    cli->quiet = quiet;
-    hb_wire_free(&reply);
-}
-
-static const char *
-station_namer(void *ctx, const char *member_no)
-{
-    hb_cli_t *cli = ctx;
-    char no[HB_MEMBER_NO_BUF_BYTES];
-    if (hb_memberno_parse(member_no, NULL, NULL) != HB_RESULT_OK || strlen(member_no) >= sizeof no)
-        return NULL;
-    for (size_t i = 0; i < names_count; i++)
-        if (strcmp(names[i].no, member_no) == 0)
-            return names[i].name[0] ? names[i].name : NULL;
-    if (names_count == NAMES_MAX)
-        return NULL;
-    snprintf(no, sizeof no, "%s", member_no);
-    size_t i = names_count++;
-    snprintf(names[i].no, sizeof names[i].no, "%s", no);
-    ask_name(cli, no, names[i].name, sizeof names[i].name);
-    return names[i].name[0] ? names[i].name : NULL;
-}
-
 char *
 hb_cli_result_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params,
                    size_t n_params, const char *message)
 {
     hb_assert(cli);
     bool station = cli->target == HB_CLI_TARGET_STATION;
-    return hb_cli_result_render(buf, size, code, params, n_params, message, station ? station_namer : NULL, cli);
+    return hb_cli_result_render(buf, size, code, params, n_params, message, station ? hb_cli_names_namer : NULL, cli);
 }

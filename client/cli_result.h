@@ -2,8 +2,9 @@
  * values") as one sentence in the operator's language.
  *
  * Durations read "2 h 30 min" / "2小时30分钟", instants are local times in
- * the district's zone, member numbers are followed by the member's name
- * when the namer knows it, and no internal id (account ids) is ever shown.
+ * the district's zone, a member number is shown as "Name (NUMBER)" when
+ * the namer knows the name (as every confirmation shows members), and no
+ * internal id (account ids) is ever shown.
  * A result stored before values existed (no values, a message) is shown
  * as its message; a value that is missing or unreadable makes the sentence
  * fall back to the code's own general sentence.

@@ -1,6 +1,7 @@
 /* cli_save.c - record, gift and void: checked input, one SaveRequest with
  * a request id, sent once more when the station does not answer in time. */
 #include "cli_save.h"
+#include "cli_confirm.h"
 #include "cli_format.h"
 #include "cli_json.h"
 #include "cli_parse.h"
@@ -110,8 +111,55 @@ check_reply(hb_cli_t *cli, const Hourbank__Envelope *reply, const char *what)
     return hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
 }
 
+/* A station older than --dry-run would store the op: it is asked first
+ * whether it knows RulesQuery, which came with dry runs. */
+static int
+check_dry_run_known(hb_cli_t *cli)
+{
+    Hourbank__RulesQuery q;
+    hourbank__rules_query__init(&q);
+    Hourbank__Envelope req, *reply = NULL;
+    hb_wire_envelope_init(&req, 0);
+    req.body_case = HOURBANK__ENVELOPE__BODY_RULES_QUERY;
+    req.rules_query = &q;
+    int rc = hb_cli_target_station(cli, &req, &reply);
+    if (rc == 0 && reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR && reply->error->code == HOURBANK__RESULT__MALFORMED)
+        rc = hb_cli_report_fail(cli, EX_UNAVAILABLE,
+                                _("the station at %s runs an older hourbank-station that does not know --dry-run: "
+                                  "nothing was sent"),
+                                cli->endpoint);
+    hb_wire_free(&reply);
+    return rc;
+}
+
+/* A dry run: one send, no request id (nothing is stored, so a lost reply
+ * costs nothing). */
+static int
+dry_run(hb_cli_t *cli, Hourbank__Envelope *req, const char *what, Hourbank__Envelope **reply_out)
+{
+    int rc = check_dry_run_known(cli);
+    if (rc != 0)
+        return rc;
+    req->save->dry_run = true;
+    req->save->request_id = (char *) (uintptr_t) "";
+    rc = hb_cli_target_station(cli, req, reply_out);
+    if (rc == 0)
+        rc = check_reply(cli, *reply_out, what);
+    if (rc == 0 && !(*reply_out)->save_reply->dry_run) {
+        char ref[HB_CLI_FORMAT_BYTES];
+        hb_cli_format_op_ref(ref, sizeof ref, (*reply_out)->save_reply->station_id, (*reply_out)->save_reply->seq);
+        rc = hb_cli_report_fail(cli, EX_PROTOCOL,
+                                _("the station saved it as %s although only a dry run was asked; if it was not "
+                                  "meant, cancel it with hourbank void %s"),
+                                ref, ref);
+    }
+    if (rc != 0)
+        hb_wire_free(reply_out);
+    return rc;
+}
+
 int
-hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id,
+hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id, bool dry,
                Hourbank__Envelope **reply_out)
 {
     hb_assert(cli && op && what && reply_out && op->seq == 0);
@@ -120,6 +168,8 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     char id[HB_REQUEST_ID_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX];
     if (hb_wire_validate_op(op, HB_WIRE_OP_IN_SAVE, &err) != 0)
         return hb_cli_report_fail(cli, hb_cli_report_exit_code(err.code), _("%s: %s"), what, err.message);
+    if (dry && request_id)
+        return hb_cli_report_usage(cli, "%s", _("--dry-run saves nothing and takes no --request-id"));
     if (request_id && hb_cli_parse_request_id(request_id, id, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     if (!request_id)
@@ -132,6 +182,8 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
     req.save = &save;
+    if (dry)
+        return dry_run(cli, &req, what, reply_out);
     int unanswered = 0;
     int rc = hb_cli_target_station_save(cli, &req, reply_out, &unanswered);
     if (unanswered)
@@ -143,45 +195,6 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     else if (!request_id)
         (*reply_out)->save_reply->repeated = false;  /* a repeat of this run's own resend: its first send landed */
     return rc;
-}
-
-void
-hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *member_no)
-{
-    hb_assert(cli && saved);
-    if (saved->station_id)
-        cli->station_id = saved->station_id;  /* the station says who it is */
-    char ref[HB_CLI_FORMAT_BYTES];
-    hb_cli_format_op_ref(ref, sizeof ref, cli->station_id, saved->seq);
-    if (!cli->json) {
-        if (saved->repeated)
-            fprintf(cli->out, member_no ? _("%s already registered, saved as %s by an earlier attempt with this request "
-                                            "id: nothing new was saved (see hourbank queue show %s)\n")
-                                        : _("%salready saved as %s by an earlier attempt with this request id: nothing "
-                                            "new was saved (see hourbank queue show %s)\n"),
-                    member_no ? member_no : "", ref, ref);
-        else if (member_no)
-            fprintf(cli->out, _("%s registered, saved as %s (pending sync)\n"), member_no, ref);
-        else
-            fprintf(cli->out, _("saved as %s (pending sync)\n"), ref);
-        return;
-    }
-    hb_cli_json_t j;
-    hb_cli_json_init(&j, cli->out);
-    hb_cli_json_object_begin(&j);
-    if (member_no)
-        hb_cli_json_kv_string(&j, "member_no", member_no);
-    hb_cli_json_kv_string(&j, "op_ref", cli->station_id ? ref : NULL);
-    hb_cli_json_key(&j, "station_id");
-    if (cli->station_id)
-        hb_cli_json_uint(&j, cli->station_id);
-    else
-        hb_cli_json_null(&j);
-    hb_cli_json_kv_uint(&j, "seq", saved->seq);
-    hb_cli_json_kv_string(&j, "status", "pending");
-    hb_cli_json_kv_bool(&j, "repeated", saved->repeated);
-    hb_cli_json_object_end(&j);
-    hb_cli_json_finish(&j);
 }
 
 int
@@ -204,9 +217,10 @@ save_and_print(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__Op *op, const
     int rc = hb_cli_save_take_operator(cli, args, op);
     if (rc != 0)
         return rc;
-    rc = hb_cli_save_op(cli, op, what, hb_cli_command_value(args, "request-id"), &reply);
+    rc = hb_cli_save_op(cli, op, what, hb_cli_command_value(args, "request-id"), hb_cli_command_flag(args, "dry-run"),
+                        &reply);
     if (rc == 0)
-        hb_cli_save_print(cli, reply->save_reply, NULL);
+        hb_cli_confirm_print(cli, op, reply->save_reply, NULL);
     hb_wire_free(&reply);
     return rc;
 }
@@ -306,6 +320,7 @@ static const hb_cli_opt_t record_opts[] = {
     {"note", 0, N_("TEXT"), false, N_("a note for the record (hourbank queue find --note searches it)")},
     HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
+    HB_CLI_SAVE_DRY_RUN_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -362,6 +377,7 @@ static const hb_cli_opt_t gift_opts[] = {
     {"reason", 0, N_("TEXT"), true, N_("why, for the record")},
     HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
+    HB_CLI_SAVE_DRY_RUN_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 
@@ -411,6 +427,7 @@ static const hb_cli_opt_t void_opts[] = {
     {"reason", 0, N_("TEXT"), true, N_("why the operation is cancelled, for the record")},
     HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
+    HB_CLI_SAVE_DRY_RUN_OPT,
     {NULL, 0, NULL, false, NULL},
 };
 

@@ -30,6 +30,10 @@ extern const hb_cli_command_t hb_cli_save_void;
 #define HB_CLI_SAVE_REQUEST_ID_OPT                                                                              \
     {"request-id", 0, N_("ID"), false, N_("repeat a save that may have been saved: it is saved at most once")}
 
+/* --dry-run, for the saves that can be checked without storing them. */
+#define HB_CLI_SAVE_DRY_RUN_OPT                                                                                 \
+    {"dry-run", 0, NULL, false, N_("check only: say what the station would do and who would pay; save nothing")}
+
 /* --operator NAME, the option every save command has. */
 #define HB_CLI_SAVE_OPERATOR_OPT                                                                                \
     {"operator", 0, "NAME", false, N_("who enters it (default: the station's default_operator)")}
@@ -49,15 +53,13 @@ int hb_cli_save_take_operator(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank
  * saved". Returns 0 with *reply_out holding a SaveReply envelope (caller
  * owns; hb_wire_free) whose repeated is true only when an earlier run made
  * the save (an answer to this run's own resend is this run's save), or an
- * exit code after reporting. */
-int hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id,
+ * exit code after reporting.
+ * dry_run: SaveRequest.dry_run, sent once with no request id (which must
+ * be NULL), after checking the station knows dry runs (an older one would
+ * store the op); the reply's dry_run is then true and nothing is stored. */
+int hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id, bool dry_run,
                    Hourbank__Envelope **reply_out);
 
-/* Prints a saved op: "saved as 1:42 (pending sync)", after member_no when
- * given ("QX03-000127-6 registered, saved as ..."); a repeat: "already
- * saved as 1:42 by an earlier attempt with this request id: nothing new was
- * saved (...)". With --json one object {member_no?, op_ref, station_id,
- * seq, status, repeated}. */
-void hb_cli_save_print(hb_cli_t *cli, const Hourbank__SaveReply *saved, const char *member_no);
+/* Printing what was saved: cli_confirm.h. */
 
 #endif

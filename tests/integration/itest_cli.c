@@ -258,7 +258,9 @@ test_members(void **state)
     expect_ok();
     json_str(g_out, "member_no", young, sizeof young);
     out_has("\"op_ref\": \"1:3\",\n  \"station_id\": 1,\n  \"seq\": 3,\n"
-                                  "  \"status\": \"pending\",\n  \"repeated\": false\n}\n");
+                                  "  \"status\": \"pending\",\n  \"repeated\": false,\n  \"dry_run\": false,\n");
+    out_has("\"role\": \"member\",\n      \"member_no\": \"");
+    out_has("\",\n      \"name\": \"Li Na\"\n");
 
     char want[1024];
     S("member", "show", eld);
@@ -354,8 +356,13 @@ test_records_balance_statement(void **state)
     char ref[64], want[512];
     snprintf(ref, sizeof ref, "1:%llu", second);
     snprintf(want, sizeof want, "{\n  \"op_ref\": \"%s\",\n  \"station_id\": 1,\n  \"seq\": %llu,\n"
-                                "  \"status\": \"pending\",\n  \"repeated\": false\n}\n", ref, second);
-    assert_string_equal(g_out, want);
+                                "  \"status\": \"pending\",\n  \"repeated\": false,\n  \"dry_run\": false,\n"
+                                "  \"members\": [\n    {\n      \"role\": \"provider\",\n      \"member_no\": \"%s\",\n"
+                                "      \"name\": \"Zhang Wei\"\n    },\n    {\n      \"role\": \"recipient\",\n"
+                                "      \"member_no\": \"%s\",\n      \"name\": \"\xE7\x8E\x8B\xE7\xA7\x80\xE8\x8B\xB1\"\n    }\n  ],\n",
+             ref, second, vol, eld);  /* 王秀英 */
+    if (strncmp(g_out, want, strlen(want)) != 0)
+        fail_msg("does not begin with\n%s\n%s", want, g_out);
     /* the second was a mistake */
     S("void", ref, "--reason", "entered twice");
     assert_int_equal(saved_seq(), second + 1);
@@ -367,15 +374,19 @@ test_records_balance_statement(void **state)
 
     S("balance", vol);
     expect_ok();
-    snprintf(want, sizeof want, "balance of %s\n  synced     1 h  with central, as of 20", vol);
-    assert_true(strncmp(g_out, want, strlen(want)) == 0);
-    out_has("\n  pending  0 min  saved here, not yet at central\n  total      1 h\n");
+    snprintf(want, sizeof want, "balance of Zhang Wei (%s)\n  synced         1 h  with central, as of 20", vol);
+    if (strncmp(g_out, want, strlen(want)) != 0)
+        fail_msg("does not begin with\n%s\n%s", want, g_out);
+    out_has("\n  pending in   0 min  saved here, not yet at central\n"
+            "  pending out  0 min  saved here, not yet at central\n"
+            "  available      1 h  synced + pending in - pending out\n");
     S("balance", eld, "--json");
-    snprintf(want, sizeof want, "{\n  \"member_no\": \"%s\",\n  \"balance_minutes\": 30,\n  \"pending_minutes\": 0,\n"
-                                "  \"as_of\": \"", eld);
+    snprintf(want, sizeof want, "{\n  \"member_no\": \"%s\",\n  \"name\": \"\xE7\x8E\x8B\xE7\xA7\x80\xE8\x8B\xB1\",\n"
+                                "  \"balance_minutes\": 30,\n  \"pending_minutes\": 0,\n  \"as_of\": \"", eld);
     expect_ok();
     assert_true(strncmp(g_out, want, strlen(want)) == 0);
-    out_has("+00:00\"\n}\n");
+    out_has("+00:00\",\n  \"synced_minutes\": 30,\n  \"pending_in_minutes\": 0,\n  \"pending_out_minutes\": 0,\n"
+            "  \"available_minutes\": 30\n}\n");
 
     S("statement", vol);
     expect_ok();
@@ -534,7 +545,9 @@ test_offline(void **state)
     S("record", "--provider", vol, "--recipient", eld, "--duration", "15m", "--category", "companionship");
     unsigned long long seq = saved_seq();
     S("balance", vol);
-    expect_has("\n  pending     +15 min  saved here, not yet at central\n  total    1 h 15 min\n");
+    expect_has("\n  pending in      +15 min  saved here, not yet at central\n"
+               "  pending out       0 min  saved here, not yet at central\n"
+               "  available    1 h 15 min  synced + pending in - pending out\n");
     S("queue");
     expect_ok();
     out_has("; 1 pending, 0 rejected\n");

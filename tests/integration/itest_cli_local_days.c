@@ -302,7 +302,7 @@ test_district_days(void **state)
             break;
         usleep(100 * 1000);
     }
-    out_has("+08:00\"\n}");
+    out_has("+08:00\",\n  \"synced_minutes\": ");
 
     /* central's station list: the city's zone (UTC), not the PC's */
     A("stations", "--json");

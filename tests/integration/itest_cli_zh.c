@@ -100,6 +100,7 @@ static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
     "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable",
+    "rules",
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */
     "JSON",              /* a file format's name (--json), as in Chinese technical writing */
@@ -422,8 +423,9 @@ test_rejection(void **state)
     has(g_out, "已拒绝");
     has(g_out, "（代码 12）");
     if (values) {  /* central and station that send the values: the sentence shows them */
-        has(g_out, young);
-        has(g_out, "（" NAME_YOUNG "）");  /* the recipient's name, from the station */
+        char named[128];
+        snprintf(named, sizeof named, NAME_YOUNG "（%s）", young);
+        has(g_out, named);  /* the recipient's name, from the station, with the number */
         has(g_out, "2小时");
         has(g_out, "服务对象");
     } else {  /* an older central: its stored message, as it is, with the code */

@@ -415,12 +415,13 @@ test_cli_against_stalled_station(void **state)
         "tea with Mrs Wang", "--request-id", id);
     expect_ok();
     snprintf(want, sizeof want, "already saved as 1:%lld by an earlier attempt with this request id: nothing new was "
-                                "saved (see hourbank queue show 1:%lld)\n", (long long) seq, (long long) seq);
-    assert_string_equal(g_out, want);
+                                "saved (see hourbank queue show 1:%lld)\n  ", (long long) seq, (long long) seq);
+    if (strncmp(g_out, want, strlen(want)) != 0)  /* then the record in words */
+        fail_msg("does not begin with\n%s\n%s", want, g_out);
     CLI("record", "--provider", vol, "--recipient", eld, "--duration", "45m", "--category", "personal-care", "--note",
         "tea with Mrs Wang", "--request-id", id, "--json");
     expect_ok();
-    snprintf(want, sizeof want, "\"seq\": %lld,\n  \"status\": \"pending\",\n  \"repeated\": true\n}\n",
+    snprintf(want, sizeof want, "\"seq\": %lld,\n  \"status\": \"pending\",\n  \"repeated\": true,\n",
              (long long) seq);
     out_has(want);
     assert_int_equal(ops_with_id(id), 1);

@@ -1059,6 +1059,63 @@ send_reply(fake_t *f, zmq_msg_t *rid, Hourbank__Envelope *env)
     free(data);
 }
 
+static void respond_save(const Hourbank__Envelope *req, Hourbank__Envelope *env);
+static void respond_balance(const Hourbank__Envelope *req, Hourbank__Envelope *env);
+
+/* The name the fake station knows for GOOD_NO (other numbers: none). */
+#define GOOD_NAME "Wang Xiuying"
+
+/* A confirmation's or a balance's question for a member's name (an exact
+ * MemberQuery to a fake that answers saves or balances), or a void's for
+ * its target (QueueQuery.seq): answered here (GOOD_NAME for GOOD_NO; the
+ * target is not held), not counted and not kept as the last request, so
+ * the tests see the save or balance query they sent. */
+static bool
+answer_name(fake_t *f, zmq_msg_t *rid, zmq_msg_t *body)
+{
+    if (f->respond != respond_save && f->respond != respond_balance)
+        return false;
+    hb_wire_error_t err;
+    Hourbank__Envelope *req = hb_wire_unpack(zmq_msg_data(body), zmq_msg_size(body), &err);
+    bool lookup = req && req->body_case == HOURBANK__ENVELOPE__BODY_MEMBER_QUERY && req->member_query->member_no[0];
+    bool void_target = req && req->body_case == HOURBANK__ENVELOPE__BODY_QUEUE_QUERY && req->queue_query->seq;
+    if (void_target) {  /* a void's confirmation asks for its target: not held here */
+        static char why[] = "no such op";
+        Hourbank__ErrorReply e;
+        hourbank__error_reply__init(&e);
+        e.code = HOURBANK__RESULT__NOT_FOUND;
+        e.message = why;
+        Hourbank__Envelope env;
+        hb_wire_envelope_init(&env, req->correlation_id);
+        env.body_case = HOURBANK__ENVELOPE__BODY_ERROR;
+        env.error = &e;
+        send_reply(f, rid, &env);
+        hb_wire_free(&req);
+        return true;
+    }
+    if (lookup) {
+        static char no[] = GOOD_NO, name[] = GOOD_NAME, empty[] = "";
+        Hourbank__Member m, *ms[1] = {&m};
+        hourbank__member__init(&m);
+        m.member_no = no;
+        m.name = name;
+        m.role = HOURBANK__ROLE__ELDER;
+        m.family_of = empty;
+        Hourbank__MemberReply r;
+        hourbank__member_reply__init(&r);
+        bool known = strcmp(req->member_query->member_no, GOOD_NO) == 0;
+        r.members = known ? ms : NULL;
+        r.n_members = known ? 1 : 0;
+        Hourbank__Envelope env;
+        hb_wire_envelope_init(&env, req->correlation_id);
+        env.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_REPLY;
+        env.member_reply = &r;
+        send_reply(f, rid, &env);
+    }
+    hb_wire_free(&req);
+    return lookup;
+}
+
 static void
 fake_answer(fake_t *f)
 {
@@ -1067,6 +1124,11 @@ fake_answer(fake_t *f)
     zmq_msg_init(&body);
     zmq_msg_recv(&rid, f->router, 0);
     zmq_msg_recv(&body, f->router, 0);
+    if (!f->silent && answer_name(f, &rid, &body)) {
+        zmq_msg_close(&rid);
+        zmq_msg_close(&body);
+        return;
+    }
     free(f->last);
     f->last_size = zmq_msg_size(&body);
     f->last = malloc(f->last_size);
@@ -1295,7 +1357,7 @@ test_fake_member_add(void **state)
     const char *conf = station_yaml(g_fake.endpoint);
     assert_output(RUN("member", "add", "--name", "王秀英", "--role", "Elder", "--birth-year", "1938", "--family",
                       " qx03-000128-4 ", "-c", conf),
-                  GOOD_NO " registered, saved as 7:42 (pending sync)\n");
+                  GOOD_NO " registered, saved as 7:42 (pending sync)\n  王秀英 (" GOOD_NO "), family of QX03-000128-4\n");
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_SAVE);
     const Hourbank__Op *op = req->save->op;
@@ -1310,10 +1372,13 @@ test_fake_member_add(void **state)
     hb_wire_free(&req);
     assert_output(RUN("--json", "-c", conf, "member", "add", "--name", "Li Wei", "--role", "volunteer"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n"
-                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": false\n}\n");
+                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": false,\n  \"dry_run\": false,\n"
+                  "  \"members\": [\n    {\n      \"role\": \"member\",\n      \"member_no\": \"" GOOD_NO "\",\n"
+                  "      \"name\": \"Li Wei\"\n    }\n  ],\n  \"payer\": null,\n  \"payer_rule\": null,\n"
+                  "  \"cautions\": []\n}\n");
     /* without a station.yaml the station's id is unknown: the seq is still printed */
     assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--station", g_fake.endpoint),
-                  GOOD_NO " registered, saved as seq 42 (pending sync)\n");
+                  GOOD_NO " registered, saved as seq 42 (pending sync)\n  Li Wei (" GOOD_NO ")\n");
     g_error_code = HB_RESULT_OUTBOX_FULL;
     snprintf(g_error_message, sizeof g_error_message, "the outbox is full (268435456 bytes)");
     assert_error(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "-c", conf), EX_TEMPFAIL,
@@ -1331,7 +1396,8 @@ test_fake_record_gift_void(void **state)
     assert_output(RUN("record", "--provider", "qx03-000128-4", "--recipient", GOOD_NO, "--duration", "1h30m",
                       "--category", "Companionship", "--at", "2024-05-01 09:30", "--note", "read the paper", "-c",
                       conf),
-                  "saved as 7:42 (pending sync)\n");
+                  "saved as 7:42 (pending sync)\n  QX03-000128-4 served Wang Xiuying (" GOOD_NO
+                  ") for 1 h 30 min (companionship)\n");
     Hourbank__Envelope *req = fake_last(&g_fake);
     const Hourbank__Op *op = req->save->op;
     assert_int_equal(op->kind_case, HOURBANK__OP__KIND_SERVICE);
@@ -1345,13 +1411,17 @@ test_fake_record_gift_void(void **state)
     assert_output(RUN("gift", "--from", GOOD_NO, "--to", "QX03-000128-4", "--duration", "2h", "--reason",
                       "for my mother", "-c", conf, "--json"),
                   "{\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n  \"seq\": 42,\n  \"status\": \"pending\",\n"
-                  "  \"repeated\": false\n}\n");
+                  "  \"repeated\": false,\n  \"dry_run\": false,\n  \"members\": [\n    {\n      \"role\": \"giver\",\n"
+                  "      \"member_no\": \"" GOOD_NO "\",\n      \"name\": \"Wang Xiuying\"\n    },\n    {\n"
+                  "      \"role\": \"receiver\",\n      \"member_no\": \"QX03-000128-4\",\n      \"name\": null\n"
+                  "    }\n  ],\n  \"payer\": null,\n  \"payer_rule\": null,\n  \"cautions\": []\n}\n");
     req = fake_last(&g_fake);
     assert_int_equal(req->save->op->kind_case, HOURBANK__OP__KIND_GIFT);
     assert_int_equal(req->save->op->gift->minutes, 120);
     assert_string_equal(req->save->op->gift->reason, "for my mother");
     hb_wire_free(&req);
-    assert_output(RUN("void", "3:17", "--reason", "entered twice", "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_output(RUN("void", "3:17", "--reason", "entered twice", "-c", conf),
+                  "saved as 7:42 (pending sync)\n  cancels 3:17\n");
     req = fake_last(&g_fake);
     assert_int_equal(req->save->op->kind_case, HOURBANK__OP__KIND_VOID_OP);
     assert_int_equal(req->save->op->void_op->target->station_id, 3);
@@ -1383,13 +1453,16 @@ test_fake_balance(void **state)
     fake_start(&g_fake, respond_balance, false);
     const char *conf = station_yaml(g_fake.endpoint);
     assert_output(RUN("balance", "qx03-000127-6", "-c", conf),
-                  "balance of " GOOD_NO "\n"
-                  "  synced   12 h 30 min  with central, as of 2026-11-29 14:05\n"
-                  "  pending  -1 h 30 min  saved here, not yet at central\n"
-                  "  total           11 h\n");
+                  "balance of Wang Xiuying (" GOOD_NO ")\n"
+                  "  synced       12 h 30 min  with central, as of 2026-11-29 14:05\n"
+                  "  pending in         0 min  saved here, not yet at central\n"
+                  "  pending out  -1 h 30 min  saved here, not yet at central\n"
+                  "  available           11 h  synced + pending in - pending out\n");
     assert_output(RUN("balance", GOOD_NO, "-c", conf, "--json"),
-                  "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"balance_minutes\": 750,\n"
-                  "  \"pending_minutes\": -90,\n  \"as_of\": \"2026-11-29T14:05:00+00:00\"\n}\n");
+                  "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"name\": \"Wang Xiuying\",\n  \"balance_minutes\": 750,\n"
+                  "  \"pending_minutes\": -90,\n  \"as_of\": \"2026-11-29T14:05:00+00:00\",\n"
+                  "  \"synced_minutes\": 750,\n  \"pending_in_minutes\": 0,\n  \"pending_out_minutes\": 90,\n"
+                  "  \"available_minutes\": 660\n}\n");
     Hourbank__Envelope *req = fake_last(&g_fake);
     assert_int_equal(req->body_case, HOURBANK__ENVELOPE__BODY_BALANCE_QUERY);
     assert_string_equal(req->balance_query->member_no, GOOD_NO);
@@ -1927,7 +2000,7 @@ test_fake_local_days(void **state)
     use_tz("America/New_York");
     assert_output(RUN("record", "--provider", "QX03-000128-4", "--recipient", GOOD_NO, "--duration", "1h",
                       "--category", "companionship", "--at", "2024-05-01 09:30", "-c", conf),
-                  "saved as 7:42 (pending sync)\n");
+                  "saved as 7:42 (pending sync)\n  QX03-000128-4 served Wang Xiuying (" GOOD_NO ") for 1 h (companionship)\n");
     req = fake_last(&g_fake);
     assert_int_equal(req->save->op->occurred_at, 1714555800 - 8 * 3600);
     hb_wire_free(&req);
@@ -2033,6 +2106,8 @@ is_hex32(const char *s)
 
 #define RECORD_ARGS "record", "--provider", "QX03-000128-4", "--recipient", GOOD_NO, "--duration", "1h", \
                     "--category", "companionship"
+/* What RECORD_ARGS prints under "saved as": the fake station names GOOD_NO only. */
+#define RECORD_SAID "  QX03-000128-4 served Wang Xiuying (" GOOD_NO ") for 1 h (companionship)\n"
 
 static void
 test_fake_save_request_ids(void **state)
@@ -2041,22 +2116,22 @@ test_fake_save_request_ids(void **state)
     fake_start(&g_fake, respond_save, false);
     const char *conf = station_yaml(g_fake.endpoint);
     /* every save carries a fresh random id */
-    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n");
-    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n" RECORD_SAID);
+    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n" RECORD_SAID);
     assert_int_equal(g_fake.saves, 2);
     assert_true(is_hex32(g_fake.save_ids[0]));
     assert_true(is_hex32(g_fake.save_ids[1]));
     assert_string_not_equal(g_fake.save_ids[0], g_fake.save_ids[1]);
     /* --request-id is sent as typed, on every save command */
-    assert_output(RUN(RECORD_ARGS, "--request-id", "abc-1", "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_output(RUN(RECORD_ARGS, "--request-id", "abc-1", "-c", conf), "saved as 7:42 (pending sync)\n" RECORD_SAID);
     assert_output(RUN("gift", "--from", GOOD_NO, "--to", "QX03-000128-4", "--duration", "1h", "--reason", "x",
                       "--request-id", "abc-2", "-c", conf),
-                  "saved as 7:42 (pending sync)\n");
+                  "saved as 7:42 (pending sync)\n  Wang Xiuying (" GOOD_NO ") gives 1 h to QX03-000128-4\n");
     assert_output(RUN("void", "7:41", "--reason", "x", "--request-id", "abc-3", "-c", conf),
-                  "saved as 7:42 (pending sync)\n");
+                  "saved as 7:42 (pending sync)\n  cancels 7:41\n");
     assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--request-id", "abc-4", "-c",
                       conf),
-                  GOOD_NO " registered, saved as 7:42 (pending sync)\n");
+                  GOOD_NO " registered, saved as 7:42 (pending sync)\n  Li Wei (" GOOD_NO ")\n");
     assert_int_equal(g_fake.saves, 6);
     assert_string_equal(g_fake.save_ids[2], "abc-1");
     assert_string_equal(g_fake.save_ids[5], "abc-4");
@@ -2069,11 +2144,14 @@ test_fake_save_request_ids(void **state)
     g_save_repeated = true;
     assert_output(RUN(RECORD_ARGS, "--request-id", "abc-1", "-c", conf),
                   "already saved as 7:42 by an earlier attempt with this request id: nothing new was saved (see "
-                  "hourbank queue show 7:42)\n");
+                  "hourbank queue show 7:42)\n" RECORD_SAID);
     assert_output(RUN("member", "add", "--name", "Li Wei", "--role", "volunteer", "--request-id", "abc-4", "-c",
                       conf, "--json"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"op_ref\": \"7:42\",\n  \"station_id\": 7,\n"
-                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": true\n}\n");
+                  "  \"seq\": 42,\n  \"status\": \"pending\",\n  \"repeated\": true,\n  \"dry_run\": false,\n"
+                  "  \"members\": [\n    {\n      \"role\": \"member\",\n      \"member_no\": \"" GOOD_NO "\",\n"
+                  "      \"name\": \"Li Wei\"\n    }\n  ],\n  \"payer\": null,\n  \"payer_rule\": null,\n"
+                  "  \"cautions\": []\n}\n");
     /* the id reused for other work is the operator's mistake */
     g_error_code = HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD;
     snprintf(g_error_message, sizeof g_error_message, "request id \"abc-1\" was used for other work");
@@ -2096,7 +2174,7 @@ test_fake_save_resent(void **state)
      * the id, and that save is this run's own */
     g_fake.silent_first = 1;
     g_save_repeated = true;
-    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n");
+    assert_output(RUN(RECORD_ARGS, "-c", conf), "saved as 7:42 (pending sync)\n" RECORD_SAID);
     assert_int_equal(g_fake.saves, 2);
     assert_true(is_hex32(g_fake.save_ids[0]));
     assert_string_equal(g_fake.save_ids[0], g_fake.save_ids[1]);  /* the SAME request */

@@ -110,6 +110,9 @@ static const example_t examples[] = {
     {HB_RESULT_BAD_MEMBER_NUMBER, {{0}}},
     {HB_RESULT_NOT_FAMILY, {{"giver", MEMBER_A, V_MEMBER}, {"receiver", MEMBER_B, V_MEMBER}}},
     {HB_RESULT_BUDGET_EXHAUSTED, {{"budget_minutes", "1200", V_MINUTES}}},
+    {HB_RESULT_BUDGET_EXHAUSTED,
+     {{"budget_minutes", "1200", V_MINUTES}, {"left_minutes", "45", V_MINUTES}, {"minutes", "90", V_MINUTES}}},
+    {HB_RESULT_BUDGET_EXHAUSTED, {{"left_minutes", "45", V_MINUTES}, {"minutes", "90", V_MINUTES}}},
     {HB_RESULT_UNAVAILABLE, {{0}}},
     {HB_RESULT_OUTBOX_FULL, {{"pending_bytes", "268435000", V_RAW}, {"max_bytes", "268435456", V_RAW}}},
     {HB_RESULT_NOT_FOUND, {{"member", MEMBER_NAMELESS, V_MEMBER}}},
@@ -302,11 +305,11 @@ test_pinned_sentences(void **state)
     p[2].name = (char *) "day", p[2].value = (char *) "2026-12-07";
     use_lang("en_US.UTF-8", "en");
     hb_cli_result_render(out, sizeof out, HB_RESULT_DAILY_LIMIT_EXCEEDED, pp, 3, NULL, namer, NULL);
-    assert_string_equal(out, "the provider " MEMBER_A " (" NAME_A ") would serve more than the daily limit of 8 h on "
+    assert_string_equal(out, "the provider " NAME_A " (" MEMBER_A ") would serve more than the daily limit of 8 h on "
                              "2026-12-07");
     use_lang("zh_CN.UTF-8", "zh_CN");
     hb_cli_result_render(out, sizeof out, HB_RESULT_DAILY_LIMIT_EXCEEDED, pp, 3, NULL, namer, NULL);
-    assert_string_equal(out, "服务提供者 " MEMBER_A "（" NAME_A "） 在 2026-12-07 的服务时长会超过每日上限8小时");
+    assert_string_equal(out, "服务提供者 " NAME_A "（" MEMBER_A "） 在 2026-12-07 的服务时长会超过每日上限8小时");
     /* no namer: the number alone */
     hb_cli_result_render(out, sizeof out, HB_RESULT_DAILY_LIMIT_EXCEEDED, pp, 3, NULL, NULL, NULL);
     assert_non_null(strstr(out, MEMBER_A " 在"));
