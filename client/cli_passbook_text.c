@@ -18,18 +18,27 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Columns of the amounts: in and out (48) or the signed amount (32), and
- * the balance; one space between columns. 15 + 1 + 16 = 32 and
- * 15 + 1 + 15 + 1 + 16 = 48. */
-#define AMOUNT_COLS 15
-#define BALANCE_COLS 16
+/* One space between columns; a continued line is indented. */
 #define GAP_COLS 1
 #define INDENT_COLS 2
 /* Bytes of one line: every column a character of the most bytes. */
 #define LINE_BYTES (HB_CLI_PASSBOOK_WIDTH_WIDE * HB_UTF8_CHAR_BYTES_MAX + 1)
-
-_Static_assert(AMOUNT_COLS + GAP_COLS + BALANCE_COLS == HB_CLI_PASSBOOK_WIDTH_NARROW, "32: amount and balance");
-_Static_assert(2 * (AMOUNT_COLS + GAP_COLS) + BALANCE_COLS == HB_CLI_PASSBOOK_WIDTH_WIDE, "48: in, out, balance");
+/* An amount "H:MM": minutes per hour; room for "-", the 20 digits of an
+ * int64's hours, ":MM" and NUL. */
+#define MINUTES_PER_HOUR 60
+#define AMOUNT_BYTES 32
+/* "YYYY-MM-DD" and its short form "MM-DD" (from its 6th byte). */
+#define DATE_COLS 10
+#define SHORT_DATE_COLS 5
+#define SHORT_DATE_FROM 5
+/* At 32 columns the full date stays only when the service keeps this
+ * many columns; else the short one. */
+#define SERVICE_COLS_MIN 10
+/* The mark after the service of care the guarantee paid. */
+#define GUARANTEE_MARK "*"
+#define GUARANTEE_MARK_COLS 1
+/* The head of the 32 columns' signed amount (+ in, - out). */
+#define SIGNED_HEAD "+/-"
 
 typedef enum { LEFT, RIGHT, CENTER } align_t;
 
@@ -136,8 +145,115 @@ label_line(FILE *out, int width, const char *label, const char *value)
     put_line(out, line);
 }
 
+/* How an amount is written: with "-" when negative (PLAIN), with "+" or
+ * "-" unless 0 (SIGNED), or without its sign (ABS). */
+typedef enum { HM_PLAIN, HM_SIGNED, HM_ABS } hm_sign_t;
+
+/* minutes as hours and minutes "H:MM" ("2:30", "0:10", "1499:59"; "+2:30"
+ * signed) into buf, exactly: no decimals. Returns buf. */
+static char *
+hm(char *buf, size_t size, int64_t minutes, hm_sign_t sign)
+{
+    uint64_t m = minutes < 0 ? (uint64_t) (-(minutes + 1)) + 1 : (uint64_t) minutes;
+    const char *s = sign == HM_ABS ? "" : minutes < 0 ? "-" : sign == HM_SIGNED && minutes > 0 ? "+" : "";
+    snprintf(buf, size, "%s%" PRIu64 ":%02u", s, m / MINUTES_PER_HOUR, (unsigned) (m % MINUTES_PER_HOUR));
+    return buf;
+}
+
+/* An entry's amounts as its line shows them: in and out apart (48; "-"
+ * on the side it did not move), or the signed amount in "in" (32). */
+typedef struct {
+    char in[AMOUNT_BYTES], out[AMOUNT_BYTES], balance[AMOUNT_BYTES];
+} amounts_t;
+
 static void
-header(FILE *out, const hb_cli_passbook_t *pb, int width)
+amounts_of(const Hourbank__StatementEntry *e, bool wide, amounts_t *a)
+{
+    hm(a->balance, sizeof a->balance, e->balance_after, HM_PLAIN);
+    a->out[0] = '\0';
+    if (!wide) {
+        hm(a->in, sizeof a->in, e->minutes, HM_SIGNED);
+        return;
+    }
+    snprintf(a->in, sizeof a->in, "-");
+    snprintf(a->out, sizeof a->out, "-");
+    if (e->minutes > 0)
+        hm(a->in, sizeof a->in, e->minutes, HM_ABS);
+    else  /* 0 too: care the guarantee paid moved nothing out */
+        hm(a->out, sizeof a->out, e->minutes, HM_ABS);
+}
+
+/* The columns of this passbook's entry lines. */
+typedef struct {
+    bool wide;        /* 48: in and out apart; 32: one signed column */
+    bool short_date;  /* "MM-DD" (the header gives the years) */
+    size_t date, service, in, out, balance;  /* out is 0 at 32 */
+} layout_t;
+
+static size_t
+widest(size_t cols, const char *text)
+{
+    size_t w = hb_cli_utf8_width(text);
+    return w > cols ? w : cols;
+}
+
+static size_t
+line_cols(const layout_t *l)
+{
+    return l->date + GAP_COLS + l->service + GAP_COLS + l->in + (l->wide ? GAP_COLS + l->out : 0) + GAP_COLS +
+           l->balance;
+}
+
+/* The amounts' columns: their heads and the widest of the entries and
+ * the totals. */
+static void
+measure(const hb_cli_passbook_t *pb, layout_t *l)
+{
+    char t[AMOUNT_BYTES];
+    amounts_t a;
+    l->in = widest(0, l->wide ? _("IN") : SIGNED_HEAD);
+    l->out = l->wide ? widest(0, _("OUT")) : 0;
+    l->balance = widest(0, _("BALANCE"));
+    for (size_t i = 0; i < pb->n_entries; i++) {
+        amounts_of(pb->entries[i], l->wide, &a);
+        l->in = widest(l->in, a.in);
+        l->out = l->wide ? widest(l->out, a.out) : 0;
+        l->balance = widest(l->balance, a.balance);
+    }
+    l->in = widest(l->in, hm(t, sizeof t, pb->in_minutes, l->wide ? HM_PLAIN : HM_SIGNED));
+    l->in = l->wide ? l->in : widest(l->in, hm(t, sizeof t, -pb->out_minutes, HM_SIGNED));
+    l->out = l->wide ? widest(l->out, hm(t, sizeof t, pb->out_minutes, HM_PLAIN)) : 0;
+    l->balance = widest(l->balance, hm(t, sizeof t, pb->opening_minutes, HM_PLAIN));
+    l->balance = widest(l->balance, hm(t, sizeof t, pb->closing_minutes, HM_PLAIN));
+}
+
+/* The columns of the entry lines, exactly width together: the amounts as
+ * measured, the date, and the service the rest. When even no service and
+ * the short date do not leave the amounts room (absurd amounts), the
+ * amounts are cut (in, out, then balance, then the date): never a wider
+ * line. */
+static void
+layout(const hb_cli_passbook_t *pb, int width, layout_t *l)
+{
+    memset(l, 0, sizeof *l);
+    l->wide = width == HB_CLI_PASSBOOK_WIDTH_WIDE;
+    measure(pb, l);
+    l->date = DATE_COLS;
+    if (!l->wide && line_cols(l) + SERVICE_COLS_MIN > (size_t) width)
+        l->short_date = true, l->date = SHORT_DATE_COLS;
+    if (line_cols(l) > (size_t) width)
+        l->short_date = true, l->date = SHORT_DATE_COLS;
+    size_t *cuttable[] = {&l->in, &l->out, &l->balance, &l->date};
+    for (size_t i = 0; i < sizeof cuttable / sizeof cuttable[0] && line_cols(l) > (size_t) width; i++) {
+        size_t over = line_cols(l) - (size_t) width;
+        *cuttable[i] -= over < *cuttable[i] ? over : *cuttable[i];
+    }
+    l->service = (size_t) width - line_cols(l);
+    hb_assert(line_cols(l) == (size_t) width);
+}
+
+static void
+header(FILE *out, const hb_cli_passbook_t *pb, const layout_t *l, int width)
 {
     char text[LINE_BYTES * 2], t[HB_CLI_FORMAT_BYTES];
     rule(out, width, '=');
@@ -159,76 +275,101 @@ header(FILE *out, const hb_cli_passbook_t *pb, int width)
     label_line(out, width, _("member no"), pb->member_no);
     label_line(out, width, _("period"), hb_cli_period_text(text, sizeof text, pb->period));
     label_line(out, width, _("as of"), hb_cli_format_time(t, sizeof t, pb->as_of));
+    if (l->short_date && pb->n_entries > 0) {  /* the entries' days without their years */
+        char first[HB_CLI_FORMAT_BYTES], last[HB_CLI_FORMAT_BYTES];
+        snprintf(text, sizeof text, _("%s to %s"), hb_cli_period_day(first, sizeof first, pb->entries[0]),
+                 hb_cli_period_day(last, sizeof last, pb->entries[pb->n_entries - 1]));
+        label_line(out, width, _("days"), text);
+    }
     rule(out, width, '-');
 }
 
-/* The amounts' line: in and out (48) or the signed amount (32), balance. */
-static void
-amounts(FILE *out, int width, int64_t in, int64_t out_minutes, int64_t balance, const char *no_move)
+/* The day as the layout writes it: "YYYY-MM-DD" or "MM-DD". */
+static const char *
+day_text(const layout_t *l, const char *day)
 {
-    char line[LINE_BYTES] = "", a[HB_CLI_FORMAT_BYTES], b[HB_CLI_FORMAT_BYTES];
-    if (width == HB_CLI_PASSBOOK_WIDTH_WIDE) {
-        field(line, sizeof line, in ? hb_cli_format_duration(a, sizeof a, in, false) : "-", AMOUNT_COLS, RIGHT);
-        field(line, sizeof line, " ", GAP_COLS, LEFT);
-        field(line, sizeof line, out_minutes ? hb_cli_format_duration(a, sizeof a, out_minutes, false) : no_move,
-              AMOUNT_COLS, RIGHT);
-    } else {
-        const char *amount = in ? hb_cli_format_duration(a, sizeof a, in, true)
-                                : out_minutes ? hb_cli_format_duration(a, sizeof a, -out_minutes, true) : no_move;
-        field(line, sizeof line, amount, AMOUNT_COLS, RIGHT);
+    return l->short_date && strlen(day) == DATE_COLS ? day + SHORT_DATE_FROM : day;
+}
+
+static void
+gap(char *line, size_t size)
+{
+    field(line, size, " ", GAP_COLS, LEFT);
+}
+
+/* One entry, one line: date, service (and the mark of care the guarantee
+ * paid), in, out (48) or the signed amount (32), balance. */
+static void
+entry(FILE *out, const layout_t *l, const Hourbank__StatementEntry *e)
+{
+    char line[LINE_BYTES] = "", day[HB_CLI_FORMAT_BYTES], service[LINE_BYTES], marked[LINE_BYTES];
+    amounts_t a;
+    amounts_of(e, l->wide, &a);
+    field(line, sizeof line, day_text(l, hb_cli_period_day(day, sizeof day, e)), l->date, LEFT);
+    gap(line, sizeof line);
+    hb_cli_period_service(service, sizeof service, e);
+    if (hb_cli_period_guarantee_paid(e) && l->service >= GUARANTEE_MARK_COLS) {
+        size_t used;
+        cut(marked, sizeof marked - sizeof GUARANTEE_MARK, service, l->service - GUARANTEE_MARK_COLS, &used);
+        strcat(marked, GUARANTEE_MARK);
+        field(line, sizeof line, marked, l->service, LEFT);
+    } else
+        field(line, sizeof line, service, l->service, LEFT);
+    gap(line, sizeof line);
+    field(line, sizeof line, a.in, l->in, RIGHT);
+    if (l->wide) {
+        gap(line, sizeof line);
+        field(line, sizeof line, a.out, l->out, RIGHT);
     }
-    field(line, sizeof line, " ", GAP_COLS, LEFT);
-    field(line, sizeof line, hb_cli_format_duration(b, sizeof b, balance, false), BALANCE_COLS, RIGHT);
+    gap(line, sizeof line);
+    field(line, sizeof line, a.balance, l->balance, RIGHT);
     put_line(out, line);
 }
 
+/* The unit, and the column heads of the entries. */
 static void
-entry(FILE *out, int width, const Hourbank__StatementEntry *e)
+heads(FILE *out, const layout_t *l, int width)
 {
-    char day[HB_CLI_FORMAT_BYTES], service[LINE_BYTES], text[LINE_BYTES * 2], zero[HB_CLI_FORMAT_BYTES];
-    snprintf(text, sizeof text, "%s %s", hb_cli_period_day(day, sizeof day, e),
-             hb_cli_period_service(service, sizeof service, e));
-    line1(out, width, text, LEFT);
-    hb_cli_format_duration(zero, sizeof zero, 0, false);
-    amounts(out, width, e->minutes > 0 ? e->minutes : 0, e->minutes < 0 ? -e->minutes : 0, e->balance_after,
-            e->minutes == 0 ? zero : "-");
-    if (hb_cli_period_guarantee_paid(e)) {
-        char line[LINE_BYTES] = "";
-        field(line, sizeof line, "", INDENT_COLS, LEFT);
-        field(line, sizeof line, _("paid by the guarantee"), (size_t) width - INDENT_COLS, LEFT);
-        put_line(out, line);
+    char line[LINE_BYTES] = "";
+    line1(out, width, l->wide ? _("hours (h:mm)") : _("hours (h:mm); + in, - out"), LEFT);
+    field(line, sizeof line, _("DATE"), l->date, LEFT);
+    gap(line, sizeof line);
+    field(line, sizeof line, _("SERVICE"), l->service, LEFT);
+    gap(line, sizeof line);
+    field(line, sizeof line, l->wide ? _("IN") : SIGNED_HEAD, l->in, RIGHT);
+    if (l->wide) {
+        gap(line, sizeof line);
+        field(line, sizeof line, _("OUT"), l->out, RIGHT);
     }
-}
-
-/* The column heads of the entries. */
-static void
-heads(FILE *out, int width)
-{
-    char line[LINE_BYTES] = "", text[LINE_BYTES];
-    snprintf(text, sizeof text, "%s / %s", _("DATE"), _("SERVICE"));
-    line1(out, width, text, LEFT);
-    if (width == HB_CLI_PASSBOOK_WIDTH_WIDE) {
-        field(line, sizeof line, _("IN"), AMOUNT_COLS, RIGHT);
-        field(line, sizeof line, " ", GAP_COLS, LEFT);
-        field(line, sizeof line, _("OUT"), AMOUNT_COLS, RIGHT);
-    } else {
-        field(line, sizeof line, _("IN + / OUT -"), AMOUNT_COLS, RIGHT);
-    }
-    field(line, sizeof line, " ", GAP_COLS, LEFT);
-    field(line, sizeof line, _("BALANCE"), BALANCE_COLS, RIGHT);
+    gap(line, sizeof line);
+    field(line, sizeof line, _("BALANCE"), l->balance, RIGHT);
     put_line(out, line);
     rule(out, width, '-');
+}
+
+/* The footnote of the mark, when an entry carries it. */
+static void
+footnote(FILE *out, const hb_cli_passbook_t *pb, const layout_t *l, int width)
+{
+    char text[LINE_BYTES];
+    bool marked = false;
+    for (size_t i = 0; i < pb->n_entries; i++)
+        marked = marked || hb_cli_period_guarantee_paid(pb->entries[i]);
+    if (!marked || l->service < GUARANTEE_MARK_COLS)
+        return;
+    snprintf(text, sizeof text, "%s %s", GUARANTEE_MARK, _("paid by the guarantee"));
+    line1(out, width, text, LEFT);
 }
 
 static void
 totals(FILE *out, const hb_cli_passbook_t *pb, int width)
 {
-    char d[HB_CLI_FORMAT_BYTES];
+    char d[AMOUNT_BYTES];
     rule(out, width, '-');
-    label_value(out, width, _("opening balance"), hb_cli_format_duration(d, sizeof d, pb->opening_minutes, false));
-    label_value(out, width, _("hours in"), hb_cli_format_duration(d, sizeof d, pb->in_minutes, false));
-    label_value(out, width, _("hours out"), hb_cli_format_duration(d, sizeof d, pb->out_minutes, false));
-    label_value(out, width, _("closing balance"), hb_cli_format_duration(d, sizeof d, pb->closing_minutes, false));
+    label_value(out, width, _("opening balance"), hm(d, sizeof d, pb->opening_minutes, HM_PLAIN));
+    label_value(out, width, _("hours in"), hm(d, sizeof d, pb->in_minutes, HM_PLAIN));
+    label_value(out, width, _("hours out"), hm(d, sizeof d, pb->out_minutes, HM_PLAIN));
+    label_value(out, width, _("closing balance"), hm(d, sizeof d, pb->closing_minutes, HM_PLAIN));
     snprintf(d, sizeof d, "%" PRIu64, pb->entries_total);
     label_value(out, width, _("entries"), d);
     rule(out, width, '=');
@@ -239,11 +380,14 @@ hb_cli_passbook_text_write(FILE *out, const hb_cli_passbook_t *pb, int width)
 {
     hb_assert(out && pb);
     hb_assert(width == HB_CLI_PASSBOOK_WIDTH_NARROW || width == HB_CLI_PASSBOOK_WIDTH_WIDE);
-    header(out, pb, width);
-    heads(out, width);
+    layout_t l;
+    layout(pb, width, &l);
+    header(out, pb, &l, width);
+    heads(out, &l, width);
     if (pb->n_entries == 0)
         line1(out, width, _("no entries in this period"), LEFT);
     for (size_t i = 0; i < pb->n_entries; i++)
-        entry(out, width, pb->entries[i]);
+        entry(out, &l, pb->entries[i]);
+    footnote(out, pb, &l, width);
     totals(out, pb, width);
 }
