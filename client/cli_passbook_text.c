@@ -204,10 +204,10 @@ line_cols(const layout_t *l)
            l->balance;
 }
 
-/* The amounts' columns: their heads and the widest of the entries and
- * the totals. */
+/* The amounts' columns: their heads and the widest of the entries, and
+ * of the totals when with_totals. */
 static void
-measure(const hb_cli_passbook_t *pb, layout_t *l)
+measure(const hb_cli_passbook_t *pb, layout_t *l, bool with_totals)
 {
     char t[AMOUNT_BYTES];
     amounts_t a;
@@ -220,6 +220,8 @@ measure(const hb_cli_passbook_t *pb, layout_t *l)
         l->out = l->wide ? widest(l->out, a.out) : 0;
         l->balance = widest(l->balance, a.balance);
     }
+    if (!with_totals)
+        return;
     l->in = widest(l->in, hm(t, sizeof t, pb->in_minutes, l->wide ? HM_PLAIN : HM_SIGNED));
     l->in = l->wide ? l->in : widest(l->in, hm(t, sizeof t, -pb->out_minutes, HM_SIGNED));
     l->out = l->wide ? widest(l->out, hm(t, sizeof t, pb->out_minutes, HM_PLAIN)) : 0;
@@ -228,20 +230,23 @@ measure(const hb_cli_passbook_t *pb, layout_t *l)
 }
 
 /* The columns of the entry lines, exactly width together: the amounts as
- * measured, the date, and the service the rest. When even no service and
- * the short date do not leave the amounts room (absurd amounts), the
- * amounts are cut (in, out, then balance, then the date): never a wider
- * line. */
+ * measured, the date, and the service the rest. The totals' amounts
+ * give way when not even the short date leaves them room (central sends
+ * in and out unbounded); the full date stays unless the amounts leave no
+ * room for it (at 32, with SERVICE_COLS_MIN for the service). When not
+ * even that fits (the reply's bounds allow no such entries), the amounts
+ * are cut (in, out, then balance, then the date): never a wider line. */
 static void
 layout(const hb_cli_passbook_t *pb, int width, layout_t *l)
 {
     memset(l, 0, sizeof *l);
     l->wide = width == HB_CLI_PASSBOOK_WIDTH_WIDE;
-    measure(pb, l);
-    l->date = DATE_COLS;
-    if (!l->wide && line_cols(l) + SERVICE_COLS_MIN > (size_t) width)
-        l->short_date = true, l->date = SHORT_DATE_COLS;
+    measure(pb, l, true);
+    l->date = SHORT_DATE_COLS;
     if (line_cols(l) > (size_t) width)
+        measure(pb, l, false);
+    l->date = DATE_COLS;
+    if (line_cols(l) + (l->wide ? 0 : SERVICE_COLS_MIN) > (size_t) width)
         l->short_date = true, l->date = SHORT_DATE_COLS;
     size_t *cuttable[] = {&l->in, &l->out, &l->balance, &l->date};
     for (size_t i = 0; i < sizeof cuttable / sizeof cuttable[0] && line_cols(l) > (size_t) width; i++) {

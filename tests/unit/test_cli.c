@@ -1674,8 +1674,28 @@ test_fake_statement(void **state)
 }
 
 
+/* What respond_passbook changes in respond_statement's page: nothing;
+ * the newest entry care the guarantee paid; the widest amounts a reply
+ * may hold (entries within an account's bounds, totals unbounded). */
+static enum { PB_AS_STATEMENT, PB_GUARANTEE, PB_ABSURD } g_passbook_page;
+
+static void
+passbook_page(Hourbank__StatementReply *r)
+{
+    static char guarantee[] = "guarantee", recipient[] = "recipient", care[] = "personal-care";
+    if (g_passbook_page == PB_GUARANTEE) {
+        Hourbank__StatementEntry *e = r->entries[0];
+        e->minutes = 0, e->paid_by = guarantee, e->role = recipient, e->category = care, e->balance_after = 240;
+        r->out_minutes = 0, r->closing_minutes = 240;
+    } else if (g_passbook_page == PB_ABSURD) {
+        r->entries[0]->minutes = -HB_ACCOUNT_MINUTES_MAX, r->entries[0]->balance_after = -HB_ACCOUNT_MINUTES_MAX;
+        r->entries[1]->balance_after = HB_ACCOUNT_MINUTES_MAX, r->entries[2]->minutes = HB_ACCOUNT_MINUTES_MAX;
+        r->opening_minutes = -HB_ACCOUNT_MINUTES_MAX, r->in_minutes = INT64_MAX, r->out_minutes = INT64_MAX;
+    }
+}
+
 /* The station answers RulesQuery with its name and community; every
- * other question as respond_statement. */
+ * other question as respond_statement (and passbook_page). */
 static void
 respond_passbook(const Hourbank__Envelope *req, Hourbank__Envelope *env)
 {
@@ -1686,6 +1706,8 @@ respond_passbook(const Hourbank__Envelope *req, Hourbank__Envelope *env)
                 oname[] = "Qinhuai";
     if (req->body_case != HOURBANK__ENVELOPE__BODY_RULES_QUERY) {
         respond_statement(req, env);
+        if (env->body_case == HOURBANK__ENVELOPE__BODY_STATEMENT_REPLY && env->statement_reply->n_entries == 3)
+            passbook_page(env->statement_reply);
         return;
     }
     hourbank__rules_reply__init(&r);
@@ -1740,21 +1762,85 @@ test_fake_passbook(void **state)
                                   "        青溪社区 (QX03)         \n       TIME BANK PASSBOOK       \n"));
     text_has(r.out, ("\nname: 王秀英                    \nmember no: " GOOD_NO "        \n"
                                   "period: all entries             \nas of: 2026-11-29 14:06         \n"));
-    /* posting order; the 32 columns' signed amount */
-    text_has(r.out, ("\n2026-11-28 meal-delivery        \n    +1 h 30 min              2 h\n"
-                                  "2026-11-29 gift                 \n           +2 h              4 h\n"
-                                  "2026-11-29 meal-delivery        \n           -1 h              3 h\n"));
-    text_has(r.out, ("\nopening balance           30 min\nhours in              3 h 30 min\n"
-                                  "hours out                    1 h\nclosing balance              3 h\n"
-                                  "entries                        3\n================================\n"));
+    /* the entries' days, as the lines give no year */
+    text_has(r.out, "\nas of: 2026-11-29 14:06         \ndays: 2026-11-28 to 2026-11-29  \n");
+    /* one line per entry, posting order, H:MM; the 32 columns' signed
+     * amount; the service gets what the amounts leave */
+    text_has(r.out, ("\nhours (h:mm); + in, - out       \nDATE  SERVICE        +/- BALANCE\n"
+                     "--------------------------------\n"
+                     "11-28 meal-deliver +1:30    2:00\n"
+                     "11-29 gift         +2:00    4:00\n"
+                     "11-29 meal-deliver -1:00    3:00\n"
+                     "--------------------------------\n"));
+    text_has(r.out, ("\nopening balance             0:30\nhours in                    3:30\n"
+                     "hours out                   1:00\nclosing balance             3:00\n"
+                     "entries                        3\n================================\n"));
+    assert_null(strstr(r.out, "* paid by the guarantee"));  /* no such entry: no footnote */
+    run_free(&r);
+    r = RUN("passbook", GOOD_NO, "--width", "48", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_widths(r.out, 48);
+    /* 48: the full date, in and out apart; no days line (the dates say) */
+    text_has(r.out, ("\nas of: 2026-11-29 14:06                         \n"
+                     "------------------------------------------------\nhours (h:mm)                                    \n"
+                     "DATE       SERVICE               IN  OUT BALANCE\n"
+                     "------------------------------------------------\n"
+                     "2026-11-28 meal-delivery       1:30    -    2:00\n"
+                     "2026-11-29 gift                2:00    -    4:00\n"
+                     "2026-11-29 meal-delivery          - 1:00    3:00\n"
+                     "------------------------------------------------\n"));
     run_free(&r);
     r = RUN("passbook", GOOD_NO, "--width", "48", "--lang", "zh_CN", "-c", conf);
     assert_int_equal(r.rc, 0);
     assert_widths(r.out, 48);
     text_has(r.out, ("时间银行存折"));
-    text_has(r.out, ("\n2026-11-28 meal-delivery"));
-    text_has(r.out, ("\n    1小时30分钟" "               -" "            2小时\n"));
+    text_has(r.out, ("\n时长（小时:分钟）                               \n"
+                     "日期       服务                   存入 支出 余额\n"
+                     "------------------------------------------------\n"
+                     "2026-11-28 meal-delivery          1:30    - 2:00\n"));
+    text_has(r.out, "\n期末余额                                    3:00\n");
     run_free(&r);
+    r = RUN("passbook", GOOD_NO, "--lang", "zh_CN", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_widths(r.out, 32);
+    /* narrower heads leave the service ten columns: the full date */
+    assert_null(strstr(r.out, "日期："));
+    text_has(r.out, ("\n时长（小时:分钟）；+存入，-支出 \n日期       服务         +/- 余额\n"
+                     "--------------------------------\n2026-11-28 meal-deliv +1:30 2:00\n"
+                     "2026-11-29 赠送       +2:00 4:00\n2026-11-29 meal-deliv -1:00 3:00\n"));
+    run_free(&r);
+    /* care the guarantee paid: still one line, marked, and the footnote */
+    g_passbook_page = PB_GUARANTEE;
+    r = RUN("passbook", GOOD_NO, "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_widths(r.out, 32);
+    text_has(r.out, ("11-29 gift         +2:00    4:00\n11-29 personal-ca*  0:00    4:00\n"
+                     "* paid by the guarantee         \n--------------------------------\n"));
+    run_free(&r);
+    r = RUN("passbook", GOOD_NO, "--width", "48", "--lang", "zh_CN", "-c", conf);
+    assert_int_equal(r.rc, 0);
+    assert_widths(r.out, 48);
+    text_has(r.out, ("\n2026-11-29 personal-care*            - 0:00 4:00\n"
+                     "* 由保障账户支付                                \n"));
+    run_free(&r);
+    /* the widest amounts: still exactly the width, one line each, the
+     * entries' amounts whole (the totals' columns give way) */
+    g_passbook_page = PB_ABSURD;
+    for (int w = 0; w < 2; w++) {
+        r = RUN("passbook", GOOD_NO, "--width", w ? "48" : "32", "--lang", w ? "en" : "zh_CN", "-c", conf);
+        assert_int_equal(r.rc, 0);
+        assert_widths(r.out, w ? 48 : 32);
+        text_has(r.out, w ? "\nas of: 2026-11-29 14:06                         \n-"
+                          : "\n日期：2026-11-28 至 2026-11-29  \n");
+        text_has(r.out, w ? ("\n2026-11-28 meal-d      1:30         -  100000:00\n"
+                             "2026-11-29 gift   100000:00         -       4:00\n"
+                             "2026-11-29 meal-d         - 100000:00 -100000:00\n")
+                          : ("\n11-28 meal      +1:30  100000:00\n11-29 赠送 +100000:00       4:00\n"
+                             "11-29 meal -100000:00 -100000:00\n"));
+        text_has(r.out, "153722867280912930:07\n");  /* hours in */
+        run_free(&r);
+    }
+    g_passbook_page = PB_AS_STATEMENT;
     /* the language is back for what follows */
     r = RUN("passbook", GOOD_NO, "--html", "-", "--paper", "a5", "-c", conf);
     assert_int_equal(r.rc, 0);
