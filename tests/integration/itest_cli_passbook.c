@@ -211,8 +211,43 @@ check_text(const char *path, int width)
     return lines;
 }
 
+/* The checker on path against the entries of json_path (statement --json
+ * or the same keys): one line per entry carrying its amounts in H:MM, the
+ * guarantee's mark and footnote; returns the entry line count. */
+static long
+check_entries(const char *path, int width, const char *json_path)
+{
+    static char keep_out[OUT_BYTES];
+    char w[16];
+    memcpy(keep_out, g_out, sizeof keep_out);
+    snprintf(w, sizeof w, "%d", width);
+    run_argv((const char *const[]){"/usr/bin/python3", checker, "entries", w, path, json_path, NULL}, false);
+    if (g_rc != 0)
+        fail_msg("%s (width %d):\n%s\n%s", g_out, width, keep_out, g_err);
+    long lines = strtol(g_out, NULL, 10);
+    memcpy(g_out, keep_out, sizeof g_out);
+    return lines;
+}
+
+/* The member's entries as `statement --json` gives them, saved as a file
+ * of run_dir; returns its path (static). */
+static const char *
+statement_json(const char *member)
+{
+    static char path[1024];
+    static char keep_out[OUT_BYTES];
+    memcpy(keep_out, g_out, sizeof keep_out);
+    S("statement", member, "--json");
+    expect_ok();
+    snprintf(path, sizeof path, "%s/statement.json", run_dir);
+    hb_h_write_file(path, g_out);
+    memcpy(g_out, keep_out, sizeof g_out);
+    return path;
+}
+
 /* A passbook in text; returns its output in buf. The header is the
- * station's name and community. */
+ * station's name and community; one line per entry of the member's
+ * statement (3 here), with its amounts. */
 static void
 text_passbook(const char *member, const char *width, const char *lang, char *buf, size_t size)
 {
@@ -225,8 +260,10 @@ text_passbook(const char *member, const char *width, const char *lang, char *buf
     has(g_out, "Qingxi one");     /* the station's name and community, from its copy of the rules */
     has(g_out, "Qingxi (QX03)");
     snprintf(buf, size, "%s", g_out);
-    long lines = check_text(save_out("passbook.txt"), atoi(width));
+    const char *txt = save_out("passbook.txt");
+    long lines = check_text(txt, atoi(width));
     assert_true(lines > 10);
+    assert_int_equal(check_entries(txt, atoi(width), statement_json(member)), 3);
 }
 
 /* ---- tests ---- */
@@ -244,18 +281,19 @@ test_text_widths_and_content(void **state)
             has(out, NAME_ZH);
             has(out, eld);
             has(out, zh ? "时间银行存折" : "TIME BANK PASSBOOK");
-            has(out, zh ? "由保障账户支付" : "paid by the guarantee");
-            has(out, zh ? "0分钟" : "0 min");
-            has(out, "personal-care");
-            has(out, "companionship");
+            has(out, zh ? "\n* 由保障账户支付" : "\n* paid by the guarantee");  /* the footnote */
+            has(out, zh ? "时长（小时:分钟）" : "hours (h:mm)");
+            has(out, " 0:00 ");           /* nothing moved for the elder */
+            has(out, "personal-");  /* cut to the service's columns at 32 */
+            has(out, "companion");
             /* 45 min in, 20 min out: closing 25 min, the elder's balance */
             has(out, zh ? "期末余额" : "closing balance");
-            has(out, zh ? "25分钟\n" : "25 min\n");
+            has(out, " 0:25\n");
             has(out, zh ? "存入时长" : "hours in");
         }
         /* the provider's passbook: the care they gave, earned */
         text_passbook(vol, "48", langs[l], out, sizeof out);
-        has(out, zh ? "1小时30分钟" : "1 h 30 min");
+        has(out, " 1:30 ");
         assert_null(strstr(out, zh ? "由保障账户支付" : "paid by the guarantee"));
     }
     /* the tool's language when --lang is not given */
@@ -296,13 +334,32 @@ test_period(void **state)
     assert_non_null(o);
     assert_non_null(c);
     assert_int_equal(strncmp(o + strlen("opening balance"), c + strlen("closing balance"), 48 - 15), 0);
-    has(o, "25 min\n");
+    has(o, " 0:25\n");
     S("passbook", eld, "--from", today, "--until", today, "--width", "32");
     expect_ok();
     has(g_out, "paid by the guarantee");
     char want[64];
     snprintf(want, sizeof want, "%s to", today);
     has(g_out, want);
+}
+
+/* The provider's n entries as the checker reads them (statement --json's
+ * keys), in posting order: 15 min in each, the balance 15 min more each
+ * time; saved as a file of run_dir, returns its path (static). */
+static const char *
+many_json(int n)
+{
+    static char path[1024], text[OUT_BYTES];
+    size_t at = (size_t) snprintf(text, sizeof text, "{\"entries\": [");
+    for (int i = 1; i <= n && at < sizeof text; i++)
+        at += (size_t) snprintf(text + at, sizeof text - at,
+                                "%s{\"transfer_id\": %d, \"minutes\": 15, \"balance_after\": %d}", i > 1 ? ", " : "",
+                                i, 15 * i);
+    assert_true(at + 3 < sizeof text);
+    snprintf(text + at, sizeof text - at, "]}\n");
+    snprintf(path, sizeof path, "%s/many.json", run_dir);
+    hb_h_write_file(path, text);
+    return path;
 }
 
 /* Every page: 450 services posted straight to central as station 2. */
@@ -335,21 +392,18 @@ test_every_page(void **state)
         hb_h_batch_free(&b);
     }
     hb_h_client_destroy(&cl);
+    const char *json = many_json(MANY);
     const char *langs[] = {"en", "zh_CN"};
     for (size_t l = 0; l < 2; l++) {
         S("passbook", provider, "--lang", langs[l], "--width", "32");
         expect_ok();
-        size_t entries = 0;
-        for (const char *p = g_out; (p = strchr(p, '\n')) != NULL; p++) {
-            int y, m, d;
-            char sp;
-            if (sscanf(p + 1, "%4d-%2d-%2d%c", &y, &m, &d, &sp) == 4 && sp == ' ')
-                entries++;
-        }
-        assert_int_equal(entries, MANY);
-        has(g_out, l ? "112小时30分钟\n" : "112 h 30 min\n");  /* 450 x 15 min */
+        /* one line per entry, each +0:15 and the balance 15 min more */
+        has(g_out, "112:30\n");  /* 450 x 15 min */
         has(g_out, "陈静");
-        check_text(save_out("many.txt"), 32);
+        assert_int_equal(check_entries(save_out("many.txt"), 32, json), MANY);
+        S("passbook", provider, "--lang", langs[l], "--width", "48");
+        expect_ok();
+        assert_int_equal(check_entries(save_out("many.txt"), 48, json), MANY);
         /* and the HTML page: one row each */
         S("passbook", provider, "--lang", langs[l], "--html", "-");
         expect_ok();
