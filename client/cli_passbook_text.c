@@ -2,13 +2,18 @@
  * line exactly 32 or 48 terminal columns (a Chinese character takes two,
  * cli_utf8.h), cut or padded with spaces, so the printer never wraps.
  *
- * An entry takes two lines, three when there is something to add:
- *   2026-12-07 personal-care
- *              -          0 min      3 h 15 min     (48: in, out, balance)
- *     paid by the guarantee
- * At 32 columns in and out share one signed column (+ in, - out): three
- * amounts as the CLI writes them ("23 h 59 min", "1499小时59分钟") do not
- * fit in 32 columns. */
+ * One line per entry, amounts as hours and minutes "H:MM" (the line over
+ * the column heads says so):
+ *   DATE       SERVICE               IN  OUT BALANCE      (48)
+ *   2026-12-07 personal-care*         -  0:00    3:15
+ *   DATE  SERVICE        +/- BALANCE                      (32)
+ *   12-07 personal-ca*  0:00    3:15
+ *   * paid by the guarantee
+ * The amounts' columns are as wide as this passbook's widest amounts (its
+ * entries' and totals'); the service gets the rest, cut on a character.
+ * At 32 in and out share one signed column (+ in, - out), and the date is
+ * MM-DD when the full one would leave the service too few columns (a
+ * "days" line in the header gives the years). */
 #include "cli_format.h"
 #include "cli_passbook.h"
 #include "cli_utf8.h"
