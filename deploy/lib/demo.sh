@@ -146,6 +146,9 @@ demo_scenario() {
     [ -n "$wang" ] && [ -n "$li" ] && [ -n "$chen" ] && [ -n "$zhao" ] && [ -n "$sun" ] || return 1
 
     say "2. volunteers record services (the pool's guarantee pays for care of the very old)"
+    note "(the station keeps central's rules: it says who would pay before anything is saved)"
+    cli_a rules
+    cli_a record --provider "$wang" --recipient "$li" --duration 2h --category personal-care --dry-run || return 1
     cli_a record --provider "$wang" --recipient "$li" --duration 2h --category personal-care --note "morning bath" || return 1
     cli_b record --provider "$zhao" --recipient "$sun" --duration 1h30m --category meal-delivery || return 1
     wait_for 20 synced a && wait_for 20 synced b
@@ -157,6 +160,8 @@ demo_scenario() {
     cli_a record --provider "$chen" --recipient "$li" --duration 45m --category personal-care || return 1
     cli_a queue
     cli_a balance "$wang"
+    note "(a record central is certain to refuse is refused at once, offline too: op 1:999 was never issued)"
+    cli_a void 1:999 --reason "typed the wrong number"
 
     say "4. central is back: the queue drains by itself, exactly once"
     start central "$BIN/hourbank-central" -c "$STATE/central.yaml" run
@@ -187,6 +192,10 @@ demo_scenario() {
     cli_a balance "$li"
     cli_b balance "$zhao"
     cli_a statement "$wang"
+    note "(Li Wei's passbook: his care, paid by the guarantee, moves none of his hours)"
+    cli_a passbook "$li" --width 48
+    cli_a passbook "$li" --html "$STATE/passbook-li.html" --lang zh_CN --paper a5 &&
+        note "(the same passbook in Chinese, for A5 paper: $STATE/passbook-li.html)"
     printf '   $ LANG=zh_CN.UTF-8 hourbank -c %s %s\n' "station-a.yaml" "queue --rejected" >&2
     LANG=zh_CN.UTF-8 LANGUAGE= LC_ALL= "$BIN/hourbank" -c "$STATE/station-a.yaml" queue --rejected
 
