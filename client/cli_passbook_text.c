@@ -89,7 +89,12 @@ field(char *line, size_t size, const char *text, size_t cols, align_t align)
     size_t used = 0, len = strlen(line);
     cut(part, sizeof part, text, cols, &used);
     size_t pad = cols - used, before = align == RIGHT ? pad : align == CENTER ? pad / 2 : 0;
-    snprintf(line + len, size - len, "%*s%s%*s", (int) before, "", part, (int) (pad - before), "");
+    size_t n = strlen(part);
+    hb_assert(len + pad + n < size);  /* a line holds its columns at the widest characters */
+    memset(line + len, ' ', before);
+    memcpy(line + len + before, part, n);
+    memset(line + len + before + n, ' ', pad - before);
+    line[len + pad + n] = '\0';
 }
 
 static void

@@ -240,7 +240,9 @@ check_example(const example_t *e, bool chinese, char *out, size_t out_size)
     char rest[TEXT_BYTES], buf[PARAMS_MAX][TEXT_BYTES];
     const char *cuts[2 * PARAMS_MAX];
     size_t n_cuts = 0;
-    snprintf(rest, sizeof rest, "%s", out);
+    size_t len = strnlen(out, sizeof rest - 1);  /* out_size may be larger than rest */
+    memcpy(rest, out, len);
+    rest[len] = '\0';
     for (size_t i = 0; i < n; i++) {
         const char *s = shown(&e->v[i], buf[i], sizeof buf[i]);
         if (s[0] && !strstr(out, s))
