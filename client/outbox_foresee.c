@@ -515,8 +515,9 @@ limit_knowable(hb_outbox_t *self, const fs_member_t *p, const fs_member_t *r)
 
 /* The provider's daily limit: DAILY_LIMIT_EXCEEDED when this station's
  * services central accepted already leave no room (and central's count
- * cannot be lower: overflow refused, the window firm), else a caution when
- * the ones still waiting may. */
+ * cannot be lower: overflow refused, the window firm, and no other station
+ * of this community that could have voided one of them), else a caution
+ * when the ones still waiting may, or when another station could have. */
 static hb_result_t
 limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save_t *v)
 {
@@ -539,7 +540,8 @@ limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save
     char values[HB_MESSAGE_BYTES_MAX];
     snprintf(values, sizeof values, "member=%s\nlimit_minutes=%" PRId64 "\nday=%s", s->provider,
              rp->daily_limit_minutes, day);
-    if (accepted + s->minutes > rp->daily_limit_minutes && firm && !rp->overflow_donate) {
+    bool alone = self->rules->community_stations == 1;  /* no other station voids our services */
+    if (accepted + s->minutes > rp->daily_limit_minutes && firm && !rp->overflow_donate && alone) {
         snprintf(v->msg, sizeof v->msg, "%s", values);
         return HB_RESULT_DAILY_LIMIT_EXCEEDED;
     }

@@ -18,7 +18,8 @@
 static const char HEAD_SQL[] =
     "SELECT v.version, v.clock_skew_s, v.max_age_s, v.guarantee_budget,"
     "  greatest(v.guarantee_budget + (SELECT credits - debits FROM account WHERE id = " GUARANTEE_ACCOUNT_ID "), 0),"
-    "  extract(epoch FROM now())::bigint, coalesce(s.name, ''), coalesce(s.community, '')"
+    "  extract(epoch FROM now())::bigint, coalesce(s.name, ''), coalesce(s.community, ''),"
+    "  (SELECT count(*) FROM station o WHERE o.community = s.community)"
     " FROM rules_version v LEFT JOIN station s ON s.id = $1"
     " WHERE v.version = (SELECT max(version) FROM rules_version)";
 
@@ -121,6 +122,7 @@ fill_head(hb_query_reply_t *r, uint32_t station_id)
     x->station_id = station_id;
     x->station_name = PQgetvalue(r->res, 0, 6);
     x->community = PQgetvalue(r->res, 0, 7);
+    x->community_stations = (uint32_t) hb_query__col_i64(r->res, 0, 8);
 }
 
 hb_query_reply_t *

@@ -473,6 +473,7 @@ test_rules_and_budget(void **state)
     check_rules(r, version);
     assert_int_equal(r->station_id, 1);
     assert_string_equal(r->community, "QX03");
+    assert_int_equal(r->community_stations, 2);  /* stations 1 and 2 serve QX03 */
     assert_true(r->station_name[0] != '\0');
     assert_int_equal(r->guarantee_left_minutes, BUDGET_MINUTES - spent);
     int64_t left = r->guarantee_left_minutes;
@@ -487,6 +488,7 @@ test_rules_and_budget(void **state)
     check_rules(r, version);
     assert_int_equal(r->station_id, 0);
     assert_string_equal(r->community, "");
+    assert_int_equal(r->community_stations, 0);
     hb_wire_free(&reply);
 
     /* members carry their community */

@@ -22,12 +22,17 @@ one_op(hb_h_batch_t **b)
     return hb_h_batch_op(*b, 0);
 }
 
+/* Central with stations (HB_H_STATIONS: the harness's four, the budget
+ * given), the station id running, and three members registered there. */
 static hb_h_client_t *
-setup_world_budget(const char *name, const char *budget)
+setup_world_at(const char *name, const char *budget, int stations, uint32_t id)
 {
-    hb_h_central_init(&central, name, NULL, NULL, budget);
+    if (stations == HB_H_STATIONS)
+        hb_h_central_init(&central, name, NULL, NULL, budget);
+    else
+        hb_h_central_init_stations(&central, name, stations);
     hb_h_central_start(&central);
-    hb_h_station_init(&station, &central, 1, 0);
+    hb_h_station_init(&station, &central, id, 0);
     hb_h_station_start(&station);
     hb_h_client_t *cl = hb_h_station_client(&station);
     hb_h_batch_t *b = hb_h_batch_new();
@@ -48,6 +53,12 @@ setup_world_budget(const char *name, const char *budget)
     chk_wait_settled(cl, vol_b, 0, 30);
     chk_wait_settled(cl, elder, 0, 30);
     return cl;
+}
+
+static hb_h_client_t *
+setup_world_budget(const char *name, const char *budget)
+{
+    return setup_world_at(name, budget, HB_H_STATIONS, 1);
 }
 
 static hb_h_client_t *
@@ -171,7 +182,8 @@ test_window_and_limit_refused_like_central(void **state)
     hb_h_batch_gift(b, 0, now - 31 * CHK_DAY_S, vol_a, vol_b, 30);
     refused_like_central(cl, as2, &seq2, one_op(&b), HOURBANK__RESULT__TOO_OLD);
     hb_h_batch_free(&b);
-    /* the daily limit (12h): 700 minutes accepted on the day, 30 more refused, 20 more fit */
+    /* the daily limit (12h): 700 minutes accepted on the day, 30 more only cautioned here (another
+     * station of the community), refused by central; 20 more fit */
     int64_t day = now - 2 * CHK_DAY_S;
     b = hb_h_batch_new();
     hb_h_batch_service(b, 0, day, vol_a, elder, 700, "personal-care");
@@ -186,7 +198,15 @@ test_window_and_limit_refused_like_central(void **state)
     assert_true(has_caution(r->save_reply, HOURBANK__RESULT__DAILY_LIMIT_EXCEEDED, NULL));
     hb_wire_free(&r);
     assert_true(hb_h_wait_drained(cl, 30));
-    refused_like_central(cl, as2, &seq2, one_op(&b), HOURBANK__RESULT__DAILY_LIMIT_EXCEEDED);
+    /* accepted now, but station 2 of this community could void some of it
+     * without this station knowing: a caution, not a refusal (the refusal
+     * is test_limit_refused_alone's); central refuses */
+    r = saved(cl, one_op(&b), true);
+    assert_true(has_caution(r->save_reply, HOURBANK__RESULT__DAILY_LIMIT_EXCEEDED, NULL));
+    hb_wire_free(&r);
+    char values[1024];
+    assert_int_equal(chk_central(as2, &seq2, one_op(&b), values, sizeof values),
+                     HOURBANK__RESULT__DAILY_LIMIT_EXCEEDED);
     hb_h_batch_free(&b);
     b = hb_h_batch_new();
     hb_h_batch_service(b, 0, day + 120, vol_a, elder, 20, "personal-care");
@@ -203,6 +223,46 @@ test_window_and_limit_refused_like_central(void **state)
 /* A dry run stores nothing and names the payer the rules choose: the
  * guarantee for personal care to an 80+ elder, the recipient otherwise;
  * the copy of the rules answers offline, after a restart too. */
+/* Station 5 is alone in community QX04 (central with five stations): no
+ * other station can void its services, so its accepted ones settle the
+ * provider's day, and a service beyond the limit is refused at save like
+ * central refuses it. */
+static void
+test_limit_refused_alone(void **state)
+{
+    (void) state;
+    hb_h_client_t *cl = setup_world_at("hb_itest_prechecks_alone", NULL, HB_H_STATIONS + 1, HB_H_STATIONS + 1);
+    Hourbank__Envelope *rules = chk_rules(cl);
+    assert_int_equal(rules->body_case, HOURBANK__ENVELOPE__BODY_RULES_REPLY);
+    assert_int_equal(rules->rules_reply->community_stations, 1);
+    hb_wire_free(&rules);
+    int64_t day = (int64_t) time(NULL) - 2 * CHK_DAY_S;
+    hb_h_batch_t *b = hb_h_batch_new();
+    hb_h_batch_service(b, 0, day, vol_a, elder, 700, "personal-care");
+    chk_save_ok(cl, one_op(&b), NULL);
+    hb_h_batch_free(&b);
+    assert_true(hb_h_wait_drained(cl, 30));
+    b = hb_h_batch_new();
+    hb_h_batch_service(b, 0, day + 60, vol_a, elder, 30, "personal-care");
+    uint64_t last = (uint64_t) hb_h_sqlite_int(station.outbox, "SELECT max(seq) FROM ops");
+    Hourbank__Envelope *r = chk_save(cl, one_op(&b), false);
+    assert_int_equal(chk_code(r), HOURBANK__RESULT__DAILY_LIMIT_EXCEEDED);
+    char station_values[1024], central_values[1024];
+    snprintf(station_values, sizeof station_values, "%s", chk_values(r));
+    hb_wire_free(&r);
+    assert_int_equal(hb_h_sqlite_int(station.outbox, "SELECT max(seq) FROM ops"), (int64_t) last);
+    hb_h_client_destroy(&cl);
+    /* central's answer, as station 5 itself once its daemon has stopped */
+    hb_h_station_stop(&station, SIGTERM);
+    hb_h_client_t *as5 = hb_h_central_client(&central, HB_H_STATIONS + 1);
+    assert_int_equal(chk_central(as5, &last, one_op(&b), central_values, sizeof central_values),
+                     HOURBANK__RESULT__DAILY_LIMIT_EXCEEDED);
+    assert_string_equal(station_values, central_values);
+    hb_h_batch_free(&b);
+    hb_h_client_destroy(&as5);
+    hb_h_central_stop(&central, SIGTERM);
+}
+
 static void
 test_dry_run_names_the_payer(void **state)
 {
@@ -347,6 +407,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_voids_refused_like_central),
         cmocka_unit_test(test_window_and_limit_refused_like_central),
+        cmocka_unit_test(test_limit_refused_alone),
         cmocka_unit_test(test_dry_run_names_the_payer),
         cmocka_unit_test(test_budget_caution),
         cmocka_unit_test(test_no_copy_unavailable),
