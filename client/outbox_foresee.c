@@ -20,6 +20,7 @@
 #include "hb_assert.h"
 #include "hb_log.h"
 #include "hb_memberno.h"
+#include "hb_wire.h"
 #include "station_day.h"
 
 #define S_PER_DAY INT64_C(86400)
@@ -408,19 +409,6 @@ hb_outbox__window_check(hb_outbox_t *self, const Hourbank__Op *op, int64_t now, 
     return HB_RESULT_OK;
 }
 
-static const char *
-kind_name(const Hourbank__Op *op)
-{
-    switch (op->kind_case) {
-    case HOURBANK__OP__KIND_REGISTER_MEMBER: return "register";
-    case HOURBANK__OP__KIND_SERVICE: return "service";
-    case HOURBANK__OP__KIND_GIFT: return "gift";
-    case HOURBANK__OP__KIND_VOID_OP: return "void";
-    case HOURBANK__OP__KIND_DONATION: return "donation";
-    default: return "invalid";
-    }
-}
-
 /* hb_void()'s checks of a target of this station, as far as the station
  * knows them: central's order (UNKNOWN_OPERATION, NOT_VOIDABLE,
  * ALREADY_VOIDED). last_seq: the highest seq assigned before this op. */
@@ -445,7 +433,7 @@ void_check(hb_outbox_t *self, const Hourbank__Void *vd, uint64_t last_seq, hb_ou
     if (!voidable || (result != 0 && result != HB_RESULT_OK)) {
         /* a target still pending: its result is not known yet, so not said */
         int n = snprintf(v->msg, sizeof v->msg, "target=%" PRIu32 ":%" PRIu64 "\ntarget_kind=%s", ts, tq,
-                         kind_name(t));
+                         hb_wire_op_kind_name(t));
         if (result != 0)
             snprintf(v->msg + n, sizeof v->msg - (size_t) n, "\ntarget_result=%d", result);
         r = HB_RESULT_NOT_VOIDABLE;

@@ -296,3 +296,16 @@ hb_wire_envelope_init(Hourbank__Envelope *env, uint64_t correlation_id)
     env->version = HB_PROTOCOL_VERSION;
     env->correlation_id = correlation_id;
 }
+
+const char *
+hb_wire_op_kind_name(const Hourbank__Op *op)
+{
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_REGISTER_MEMBER: return "register";
+    case HOURBANK__OP__KIND_SERVICE: return "service";
+    case HOURBANK__OP__KIND_GIFT: return "gift";
+    case HOURBANK__OP__KIND_VOID_OP: return "void";
+    case HOURBANK__OP__KIND_DONATION: return "donation";
+    default: return "invalid";
+    }
+}

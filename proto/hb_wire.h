@@ -56,6 +56,10 @@ typedef struct {
     uint64_t correlation_id;  /* of the refused message once it decoded, else 0 */
 } hb_wire_error_t;
 
+/* The op's kind as the ledger and the outbox name it: "register",
+ * "service", "gift", "void", "donation"; "invalid" when it has none. */
+const char *hb_wire_op_kind_name(const Hourbank__Op *op);
+
 /* Where an Op is being validated. In both, occurred_at must be >= 1 (the
  * CLI sets it; its sanity against a clock is central's check), and the op
  * must have a kind. */

@@ -870,19 +870,6 @@ op_hash(const Hourbank__Op *op, char *out, size_t out_size)
     sodium_bin2hex(out + 2, out_size - 2, h, sizeof h);
 }
 
-static const char *
-kind_name(const Hourbank__Op *op)
-{
-    switch (op->kind_case) {
-    case HOURBANK__OP__KIND_REGISTER_MEMBER: return "register";
-    case HOURBANK__OP__KIND_SERVICE: return "service";
-    case HOURBANK__OP__KIND_GIFT: return "gift";
-    case HOURBANK__OP__KIND_VOID_OP: return "void";
-    case HOURBANK__OP__KIND_DONATION: return "donation";
-    default: return "invalid";
-    }
-}
-
 static void
 fill_kind(params_t *p, const Hourbank__Op *op)
 {
@@ -931,7 +918,7 @@ fill_params(params_t *p, uint32_t station, const Hourbank__Op *op)
     p->v[0] = p->station;
     p->v[1] = p->seq;
     p->v[2] = p->hash;
-    p->v[3] = kind_name(op);
+    p->v[3] = hb_wire_op_kind_name(op);
     p->v[4] = p->occurred;
     p->v[7] = p->minutes;
     p->v[10] = p->role;
