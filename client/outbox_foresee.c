@@ -177,25 +177,22 @@ walk_find(const fs_walk_t *w, uint64_t seq)
     return NULL;
 }
 
-/* What op moves for member no, whose balance is running before it
- * (services, gifts, donations; a void is fs_void_effect). payer: a
+/* What op moves for member no, whose balance is running before it and
+ * whose district has the rules own (NULL: none in the copy) (services,
+ * gifts, donations; a void is fs_void_effect). payer: a
  * service's payer as foreseen when it was saved (ops.payer; NULL = not
  * known then: foreseen now, else the recipient). */
 static int
-fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *payer, const char *no, int64_t running, int64_t *in,
-          int64_t *out)
+fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *payer, const char *no,
+          const Hourbank__DistrictRules *own, int64_t running, int64_t *in, int64_t *out)
 {
     *in = *out = 0;
     if (op->kind_case == HOURBANK__OP__KIND_SERVICE) {
         const Hourbank__ServiceRecord *s = op->service;
         if (strcmp(s->provider, no) == 0) {
-            fs_member_t p;
-            if (fs_member(self, no, &p) != 0)
-                return -1;
-            const Hourbank__DistrictRules *rp = fs_district(self->rules, p.community);
-            int64_t room = rp ? rp->cap_minutes - running : s->minutes;
+            int64_t room = own ? own->cap_minutes - running : s->minutes;
             room = room > 0 ? room : 0;
-            *in = rp && rp->overflow_donate && s->minutes > room ? room : s->minutes;
+            *in = own && own->overflow_donate && s->minutes > room ? room : s->minutes;
         }
         if (strcmp(s->recipient, no) == 0) {
             fs_payer_t pay = {.known = payer != NULL, .guarantee = payer && strcmp(payer, GUARANTEE) == 0};
@@ -259,8 +256,8 @@ fs_op(hb_outbox_t *self, uint64_t seq, Hourbank__Op **op, int *result, char paye
  * (a provider credited in full). Nothing when the target is not held, was
  * refused, or an earlier void central accepted or may accept takes it. */
 static int
-fs_void_effect(hb_outbox_t *self, const Hourbank__Op *v, uint64_t seq, const char *no, const fs_walk_t *w,
-               int64_t *in, int64_t *out)
+fs_void_effect(hb_outbox_t *self, const Hourbank__Op *v, uint64_t seq, const char *no,
+               const Hourbank__DistrictRules *own, const fs_walk_t *w, int64_t *in, int64_t *out)
 {
     *in = *out = 0;
     const Hourbank__OpRef *t = v->void_op->target;
@@ -282,17 +279,19 @@ fs_void_effect(hb_outbox_t *self, const Hourbank__Op *v, uint64_t seq, const cha
         return found;
     int rc = 0;
     if (result == HB_RESULT_OK)  /* pending targets of the member are in the walk */
-        rc = fs_effect(self, target, payer[0] ? payer : NULL, no, BALANCE_UNKNOWN, out, in);
+        rc = fs_effect(self, target, payer[0] ? payer : NULL, no, own, BALANCE_UNKNOWN, out, in);
     hourbank__op__free_unpacked(target, NULL);
     return rc;
 }
 
-/* Walks the unsettled ops in seq order: what they move for no. */
+/* Walks the unsettled ops in seq order: what they move for member no (m,
+ * looked up by the caller). */
 static int
-fs_pending_in_tx(hb_outbox_t *self, const char *no, int64_t start, int64_t *in, int64_t *out)
+fs_pending_in_tx(hb_outbox_t *self, const char *no, const fs_member_t *m, int64_t *in, int64_t *out)
 {
     fs_walk_t w = {0};
-    int64_t running = start;
+    int64_t running = m->balance;
+    const Hourbank__DistrictRules *own = fs_district(self->rules, m->community);
     *in = *out = 0;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_UNSETTLED);
     sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
@@ -308,8 +307,8 @@ fs_pending_in_tx(hb_outbox_t *self, const char *no, int64_t start, int64_t *in, 
             break;
         }
         int64_t a, b;
-        fail = op->kind_case == HOURBANK__OP__KIND_VOID_OP ? fs_void_effect(self, op, seq, no, &w, &a, &b)
-                                                           : fs_effect(self, op, payer, no, running, &a, &b);
+        fail = op->kind_case == HOURBANK__OP__KIND_VOID_OP ? fs_void_effect(self, op, seq, no, own, &w, &a, &b)
+                                                           : fs_effect(self, op, payer, no, own, running, &a, &b);
         hourbank__op__free_unpacked(op, NULL);
         walk_add(&w, seq, a, b);
         running += a - b;
@@ -321,15 +320,15 @@ fs_pending_in_tx(hb_outbox_t *self, const char *no, int64_t start, int64_t *in, 
     return fail || (rc != SQLITE_DONE && rc != SQLITE_ROW) ? -1 : 0;
 }
 
-/* The member's foreseen balance: the directory's plus what is unsettled. */
+/* The foreseen balance of member no (m): the directory's plus what is
+ * unsettled. */
 static int
-fs_available(hb_outbox_t *self, const char *no, int64_t *available)
+fs_available(hb_outbox_t *self, const char *no, const fs_member_t *m, int64_t *available)
 {
-    fs_member_t m;
     int64_t in, out;
-    if (fs_member(self, no, &m) != 0 || fs_pending_in_tx(self, no, m.balance, &in, &out) != 0)
+    if (fs_pending_in_tx(self, no, m, &in, &out) != 0)
         return -1;
-    *available = m.balance + in - out;
+    *available = m->balance + in - out;
     return 0;
 }
 
@@ -342,7 +341,7 @@ hb_outbox_pending(hb_outbox_t *self, const char *member_no, int64_t *in_minutes,
     fs_member_t m;
     int rc = fs_member(self, member_no, &m);
     if (rc == 0)
-        rc = fs_pending_in_tx(self, member_no, m.balance, in_minutes, out_minutes);
+        rc = fs_pending_in_tx(self, member_no, &m, in_minutes, out_minutes);
     if (rc != 0) {
         hb_outbox__fail(self, "foresee a balance", NULL, 0);
         hb_outbox__rollback(self);
@@ -578,7 +577,7 @@ payer_check(hb_outbox_t *self, const Hourbank__Op *op, hb_outbox_save_t *v)
     }
     fs_member_t r;
     int64_t held;
-    if (fs_member(self, s->recipient, &r) != 0 || fs_available(self, s->recipient, &held) != 0)
+    if (fs_member(self, s->recipient, &r) != 0 || fs_available(self, s->recipient, &r, &held) != 0)
         return HB_RESULT_INTERNAL;
     const Hourbank__DistrictRules *rr = fs_district(rules, r.community);
     if (rr && held - s->minutes < rr->floor_minutes)
@@ -595,7 +594,7 @@ floor_caution(hb_outbox_t *self, const char *role, const char *no, int64_t minut
     int64_t held;
     if (!self->rules)
         return HB_RESULT_OK;
-    if (fs_member(self, no, &m) != 0 || fs_available(self, no, &held) != 0)
+    if (fs_member(self, no, &m) != 0 || fs_available(self, no, &m, &held) != 0)
         return HB_RESULT_INTERNAL;
     const Hourbank__DistrictRules *d = fs_district(self->rules, m.community);
     if (d && held - minutes < d->floor_minutes)
