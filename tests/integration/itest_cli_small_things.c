@@ -9,7 +9,7 @@
  * member --help listing its subcommands; member find saying when its
  * answer is cut at the station's limit; "did you mean" for a mistyped
  * command, subcommand and option. */
-#include "hb_itest.h"
+#include "itest_cli_run.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -18,49 +18,7 @@
 
 #include "hb_memberno.h"
 
-#define OUT_BYTES (64 * 1024)
-#define ERR_BYTES 8192
-#define WORDS_MAX 32
-#define SYNC_WAIT_S 30
-
-static hb_h_central_t central;
-static hb_h_station_t station;
-static char run_dir[512];
-static char vol[32], young[32];
-
-static int g_rc;
-static char g_out[OUT_BYTES], g_err[ERR_BYTES];
-
-static const char *const langs[] = {"en_US.UTF-8", "zh_CN.UTF-8"};
-#define LANG_COUNT (sizeof langs / sizeof langs[0])
-
-static void
-use_lang(const char *lang)
-{
-    unsetenv("LANGUAGE");
-    unsetenv("LC_ALL");
-    unsetenv("LC_MESSAGES");
-    unsetenv("HOURBANK_LOCALEDIR");  /* the build tree's catalogs, found beside the binary */
-    setenv("LANG", lang, 1);
-}
-
-static void
-run_bin(const char *program, const char *const *words, const char *const *extra)
-{
-    char bin[600];
-    const char *argv[WORDS_MAX + 1];
-    int argc = 0;
-    argv[argc++] = hb_h_bin(program, bin, sizeof bin);
-    for (; *words && argc < WORDS_MAX - 2; words++)
-        argv[argc++] = *words;
-    for (; extra && *extra && argc < WORDS_MAX; extra++)
-        argv[argc++] = *extra;
-    argv[argc] = NULL;
-    g_rc = hb_h_run_capture(argv, run_dir, g_out, sizeof g_out, g_err, sizeof g_err);
-}
-
-/* hourbank at this test's station, or with no station given. */
-#define S(...) run_bin("hourbank", (const char *const[]){__VA_ARGS__, NULL}, (const char *const[]){"-c", station.conf, NULL})
+/* hourbank with no station given */
 #define X(...) run_bin("hourbank", (const char *const[]){__VA_ARGS__, NULL}, NULL)
 
 static void
@@ -80,65 +38,18 @@ expect_error(int rc, const char *line)
 }
 
 static void
-has(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("lacks \"%s\":\n%s", needle, text);
-}
-
-static void
 lacks(const char *text, const char *needle)
 {
     if (strstr(text, needle))
         fail_msg("has \"%s\":\n%s", needle, text);
 }
 
-static void
-registered(const char *name, const char *role, char *out, size_t size)
-{
-    S("member", "add", "--name", name, "--role", role);
-    if (g_rc != 0)
-        fail_msg("member add: exit %d\n%s", g_rc, g_err);
-    size_t n = strcspn(g_out, " ");
-    assert_true(n < size);
-    memcpy(out, g_out, n);
-    out[n] = '\0';
-    assert_int_equal(hb_memberno_parse(out, NULL, NULL), HB_RESULT_OK);
-}
-
 static int
 setup(void **state)
 {
     (void) state;
-    setenv("TZ", "UTC", 1);
-    snprintf(run_dir, sizeof run_dir, "%s", hb_h_tmpdir("hb_itest_cli_small"));
-    hb_h_central_init(&central, "hb_itest_cli_small", NULL, NULL, NULL);
-    hb_h_central_start(&central);
-    hb_h_station_init(&station, &central, 1, 0);
-    hb_h_station_start(&station);
-    use_lang("en_US.UTF-8");
-    registered("Zhang Wei", "volunteer", vol, sizeof vol);
-    registered("Li Na", "elder", young, sizeof young);
+    cli_start("hb_itest_cli_small", NULL, false);
     return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void) state;
-    if (station.pid)
-        hb_h_station_stop(&station, SIGTERM);
-    if (central.pid)
-        hb_h_central_stop(&central, SIGTERM);
-    return 0;
-}
-
-static void
-wait_drained(void)
-{
-    hb_h_client_t *cl = hb_h_station_client(&station);
-    assert_true(hb_h_wait_drained(cl, SYNC_WAIT_S));
-    hb_h_client_destroy(&cl);
 }
 
 /* ---- 1. --version ---- */
@@ -296,7 +207,7 @@ test_member_find_cut(void **state)
     char no[32], name[32];
     for (int i = 1; i < HB_SEARCH_RESULTS_MAX; i++) {
         snprintf(name, sizeof name, "Zhao %d", i);
-        registered(name, "volunteer", no, sizeof no);
+        registered(name, "volunteer", NULL, no, sizeof no);
     }
     /* one under the limit: all of them, nothing said */
     for (size_t l = 0; l < LANG_COUNT; l++) {
@@ -307,8 +218,8 @@ test_member_find_cut(void **state)
         has(g_out, "Zhao 49");
     }
     use_lang("en_US.UTF-8");
-    registered("Zhao 50", "volunteer", no, sizeof no);
-    registered("Zhao 51", "volunteer", no, sizeof no);
+    registered("Zhao 50", "volunteer", NULL, no, sizeof no);
+    registered("Zhao 51", "volunteer", NULL, no, sizeof no);
     static const char *const cut[LANG_COUNT] = {
         "only the first 50 are shown, there may be more: search for more of the name\n",
         "只显示前 50 个，可能还有更多：请输入更多的名字再查找\n",
@@ -370,5 +281,5 @@ main(void)
         cmocka_unit_test(test_member_find_cut),
         cmocka_unit_test(test_did_you_mean),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cli_teardown);
 }

@@ -13,7 +13,7 @@
  * --json; --dry-run refuses --request-id. What needs the station's side
  * of issue 14 (its RulesQuery answer, dry runs, pending in and out, the
  * payer foreseen) is in itest_cli_station_rules.c. */
-#include "hb_itest.h"
+#include "itest_cli_run.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -24,142 +24,12 @@
 #include "hb_memberno.h"
 #include "hb_wire.h"
 
-#define OUT_BYTES (64 * 1024)
-#define ERR_BYTES 8192
-#define WORDS_MAX 32
-#define SYNC_WAIT_S 30
-#define TM_YEAR_BASE 1900
-#define ELDER_AGE_YEARS 90  /* GULOU: the guarantee pays personal-care for 80+ */
-
-static hb_h_central_t central;
-static hb_h_station_t station;
-static char run_dir[512];
-static char vol[32], young[32], eldest[32];
-
-static int g_rc;
-static char g_out[OUT_BYTES], g_err[ERR_BYTES];
-
-static const char *const langs[] = {"en_US.UTF-8", "zh_CN.UTF-8"};
-#define LANG_COUNT (sizeof langs / sizeof langs[0])
-
-static void
-use_lang(const char *lang)
-{
-    unsetenv("LANGUAGE");
-    unsetenv("LC_ALL");
-    unsetenv("LC_MESSAGES");
-    unsetenv("HOURBANK_LOCALEDIR");  /* the build tree's catalogs, found beside the binary */
-    setenv("LANG", lang, 1);
-}
-
-static void
-run_bin(const char *const *words, const char *const *extra)
-{
-    char bin[600];
-    const char *argv[WORDS_MAX + 1];
-    int argc = 0;
-    argv[argc++] = hb_h_bin("hourbank", bin, sizeof bin);
-    for (; *words && argc < WORDS_MAX - 2; words++)
-        argv[argc++] = *words;
-    for (; extra && *extra && argc < WORDS_MAX; extra++)
-        argv[argc++] = *extra;
-    argv[argc] = NULL;
-    g_rc = hb_h_run_capture(argv, run_dir, g_out, sizeof g_out, g_err, sizeof g_err);
-}
-
-/* hourbank at this test's station */
-#define S(...) run_bin((const char *const[]){__VA_ARGS__, NULL}, (const char *const[]){"-c", station.conf, NULL})
-
-static void
-expect_ok(void)
-{
-    if (g_rc != 0)
-        fail_msg("exit %d\nstdout: %s\nstderr: %s", g_rc, g_out, g_err);
-    assert_string_equal(g_err, "");
-}
-
-static void
-has(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("lacks \"%s\":\n%s", needle, text);
-}
-
-static void
-registered(const char *name, const char *role, const char *birth_year, char *out, size_t size)
-{
-    if (birth_year)
-        S("member", "add", "--name", name, "--role", role, "--birth-year", birth_year);
-    else
-        S("member", "add", "--name", name, "--role", role);
-    if (g_rc != 0)
-        fail_msg("member add: exit %d\n%s", g_rc, g_err);
-    size_t n = strcspn(g_out, " ");
-    assert_true(n < size);
-    memcpy(out, g_out, n);
-    out[n] = '\0';
-    assert_int_equal(hb_memberno_parse(out, NULL, NULL), HB_RESULT_OK);
-}
-
-static void
-wait_drained(void)
-{
-    hb_h_client_t *cl = hb_h_station_client(&station);
-    assert_true(hb_h_wait_drained(cl, SYNC_WAIT_S));
-    hb_h_client_destroy(&cl);
-}
-
-/* The seq of "saved as 1:N (pending sync)" on the first line. */
-static unsigned long long
-saved_seq(void)
-{
-    expect_ok();
-    unsigned long long seq = 0;
-    if (sscanf(g_out, "saved as 1:%llu", &seq) != 1 && sscanf(g_out, "\xE5\xB7\xB2\xE4\xBF\x9D\xE5\xAD\x98\xE4\xB8\xBA 1:%llu", &seq) != 1)
-        fail_msg("no \"saved as 1:N\":\n%s", g_out);
-    return seq;
-}
-
 static int
 setup(void **state)
 {
     (void) state;
-    setenv("TZ", "UTC", 1);
-    snprintf(run_dir, sizeof run_dir, "%s", hb_h_tmpdir("hb_itest_cli_small2"));
-    hb_h_central_init(&central, "hb_itest_cli_small2", NULL, NULL, "2h");
-    hb_h_central_start(&central);
-    hb_h_station_init(&station, &central, 1, 0);
-    hb_h_station_start(&station);
-    use_lang("en_US.UTF-8");
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char year[16];
-    snprintf(year, sizeof year, "%d", tm.tm_year + TM_YEAR_BASE - ELDER_AGE_YEARS);
-    registered("Zhang Wei", "volunteer", NULL, vol, sizeof vol);
-    registered("Li Na", "elder", NULL, young, sizeof young);
-    registered("Wang Lao", "elder", year, eldest, sizeof eldest);
-    wait_drained();
+    cli_start("hb_itest_cli_small2", "2h", true);
     return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void) state;
-    if (station.pid)
-        hb_h_station_stop(&station, SIGTERM);
-    if (central.pid)
-        hb_h_central_stop(&central, SIGTERM);
-    return 0;
-}
-
-/* "Name (NUMBER)" as the CLI writes it in language l. */
-static const char *
-named(size_t l, const char *name, const char *no, char *buf, size_t size)
-{
-    snprintf(buf, size, l == 1 ? "%s\xEF\xBC\x88%s\xEF\xBC\x89" : "%s (%s)", name, no);  /* （ ） */
-    return buf;
 }
 
 /* ---- 1. member names beside numbers in every confirmation ---- */
@@ -363,5 +233,5 @@ main(void)
         cmocka_unit_test(test_balance_labels),
         cmocka_unit_test(test_dry_run_usage),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cli_teardown);
 }
