@@ -126,7 +126,8 @@ role_word(const char *role)
     } words[] = {
         {"provider", N_("the provider")}, {"recipient", N_("the recipient")}, {"giver", N_("the giver")},
         {"receiver", N_("the receiver")}, {"family", N_("the family member")}, {"donor", N_("the donor")},
-        {"credited", N_("the member")},
+        {"credited", N_("the member")}, {"member", N_("the member")}, {"heir", N_("the heir")},
+        {"opening", N_("the member")},
     };
     for (size_t i = 0; role && i < sizeof words / sizeof words[0]; i++)
         if (strcmp(role, words[i].role) == 0)
@@ -155,8 +156,16 @@ static bool
 not_authorized(render_t *r)
 {
     const char *why = param(r, "reason");
-    if (!why || !v_plain(r, 0, why[0] == 'g' && strcmp(why, "gifts_off") == 0 ? "district" : "station"))
+    bool by_district = why && (strcmp(why, "gifts_off") == 0 || strcmp(why, "leaver_hours_pool") == 0);
+    if (!why || !v_plain(r, 0, by_district ? "district" : "station"))
         return false;
+    if (strcmp(why, "amend_community") == 0 || strcmp(why, "leave_community") == 0 ||
+        strcmp(why, "opening_community") == 0)
+        return v_member(r, 1, "member") &&
+               OUT(_("station %s may change only members of its own community, and %s is not one"), r->v[0],
+                   r->v[1]);
+    if (strcmp(why, "leaver_hours_pool") == 0)
+        return OUT(_("in district %s a leaver's hours go to the pool: no heirs may be named"), r->v[0]);
     if (strcmp(why, "register_community") == 0)
         return v_member(r, 1, "member") && v_plain(r, 2, "community") &&
                OUT(_("station %s may not register member %s: the number belongs to community %s"), r->v[0],
@@ -300,6 +309,34 @@ not_voidable(render_t *r)
 }
 
 static bool
+member_left(render_t *r)
+{
+    return v_member(r, 0, "member") && OUT(_("%s %s has left the scheme"), role_word(param(r, "role")), r->v[0]);
+}
+
+static bool
+opening_exists(render_t *r)
+{
+    return v_member(r, 0, "member") && v_plain(r, 1, "station") && v_plain(r, 2, "seq") &&
+           OUT(_("member %s already has an opening balance (operation %s:%s)"), r->v[0], r->v[1], r->v[2]);
+}
+
+static bool
+possible_duplicate(render_t *r)
+{
+    return v_member(r, 0, "member") && v_plain(r, 1, "birth_year") &&
+           OUT(_("%s, born %s, is already registered in this community: if this is another person, "
+                 "register again confirming it is new"), r->v[0], r->v[1]);
+}
+
+static bool
+already_home(render_t *r)
+{
+    return v_member(r, 0, "member") && v_plain(r, 1, "community") &&
+           OUT(_("member %s already belongs to community %s"), r->v[0], r->v[1]);
+}
+
+static bool
 not_family(render_t *r)
 {
     return v_member(r, 0, "giver") && v_member(r, 1, "receiver") &&
@@ -405,6 +442,10 @@ static const render_fn renderers[HB_RESULT_LAST + 1] = {
     [HB_RESULT_OUTBOX_FULL] = outbox_full,
     [HB_RESULT_NOT_FOUND] = not_found,
     [HB_RESULT_UNKNOWN_OPERATOR] = unknown_operator,
+    [HB_RESULT_MEMBER_LEFT] = member_left,
+    [HB_RESULT_OPENING_EXISTS] = opening_exists,
+    [HB_RESULT_POSSIBLE_DUPLICATE] = possible_duplicate,
+    [HB_RESULT_ALREADY_HOME] = already_home,
 };
 
 char *

@@ -28,6 +28,16 @@
 /* Station operators' names (Op.operator): a person's name or login. */
 #define HB_OPERATOR_CHARS_MAX 32
 #define HB_OPERATOR_BYTES_MAX (HB_OPERATOR_CHARS_MAX * HB_UTF8_CHAR_BYTES_MAX)
+/* A family link's relation ("granddaughter", "外孙女"): one word or two. */
+#define HB_RELATION_CHARS_MAX 24
+#define HB_RELATION_BYTES_MAX (HB_RELATION_CHARS_MAX * HB_UTF8_CHAR_BYTES_MAX)
+/* Family links of one member's profile: four generations of a large family. */
+#define HB_FAMILY_LINKS_MAX 16
+/* Heirs named when a member leaves (each a family link). */
+#define HB_HEIRS_MAX HB_FAMILY_LINKS_MAX
+/* Numbers of one member (the first plus one per move): a member who moved
+ * more often is a mistake to look into, not a life. */
+#define HB_MEMBER_NUMBERS_MAX 8
 /* Phone numbers of members (RegisterMember.phone): digits, '+', '-' and
  * ' ' only (so characters are bytes); room for an international number
  * written with separators, never shorter than an emergency number. */
@@ -122,6 +132,9 @@
 #define HB_GIFT_MINUTES_MAX (365 * 24 * 60)
 /* Caps and budgets in configuration (100,000 hours is far above any scheme). */
 #define HB_ACCOUNT_MINUTES_MAX (100000LL * 60)
+/* An opening balance brought in from a pilot's books (either sign): at most
+ * what any cap allows. */
+#define HB_OPENING_MINUTES_MAX HB_ACCOUNT_MINUTES_MAX
 
 /* ---- time (seconds) ---- */
 /* How far in the future a station clock may put occurred_at. */

@@ -50,6 +50,12 @@ static const result_info_t result_info[HB_RESULT_LAST + 1] = {
                               " judge the operation")},
     [HB_RESULT_UNKNOWN_OPERATOR] =
         {"UNKNOWN_OPERATOR", N_("the station has no enabled operator of that name")},
+    [HB_RESULT_MEMBER_LEFT] = {"MEMBER_LEFT", N_("the member has left the scheme")},
+    [HB_RESULT_OPENING_EXISTS] = {"OPENING_EXISTS", N_("the member already has an opening balance")},
+    [HB_RESULT_POSSIBLE_DUPLICATE] =
+        {"POSSIBLE_DUPLICATE", N_("a member with the same name and birth year is already registered in this"
+                               " community")},
+    [HB_RESULT_ALREADY_HOME] = {"ALREADY_HOME", N_("the member already lives in this community")},
 };
 
 bool

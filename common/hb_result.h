@@ -42,11 +42,15 @@ typedef enum {
     HB_RESULT_REGISTRATION_REFUSED = 27,
     HB_RESULT_AWAITING_CENTRAL = 28,
     HB_RESULT_NO_DISTRICT_RULES = 29,
-    HB_RESULT_UNKNOWN_OPERATOR = 30
+    HB_RESULT_UNKNOWN_OPERATOR = 30,
+    HB_RESULT_MEMBER_LEFT = 31,
+    HB_RESULT_OPENING_EXISTS = 32,
+    HB_RESULT_POSSIBLE_DUPLICATE = 33,
+    HB_RESULT_ALREADY_HOME = 34
 } hb_result_t;
 
 /* Highest code in use; every value in 0..HB_RESULT_LAST is a known code. */
-#define HB_RESULT_LAST HB_RESULT_UNKNOWN_OPERATOR
+#define HB_RESULT_LAST HB_RESULT_ALREADY_HOME
 
 /* True if value is one of the codes above (HB_RESULT_UNSET included). */
 bool hb_result_is_known(int value);

@@ -52,7 +52,11 @@ HB_MIRROR(REGISTRATION_REFUSED);
 HB_MIRROR(AWAITING_CENTRAL);
 HB_MIRROR(NO_DISTRICT_RULES);
 HB_MIRROR(UNKNOWN_OPERATOR);
-_Static_assert(HB_RESULT_LAST == HB_RESULT_UNKNOWN_OPERATOR, "HB_RESULT_LAST must be the highest code");
+HB_MIRROR(MEMBER_LEFT);
+HB_MIRROR(OPENING_EXISTS);
+HB_MIRROR(POSSIBLE_DUPLICATE);
+HB_MIRROR(ALREADY_HOME);
+_Static_assert(HB_RESULT_LAST == HB_RESULT_ALREADY_HOME, "HB_RESULT_LAST must be the highest code");
 
 
 /* ---- envelope ---- */
@@ -306,6 +310,10 @@ hb_wire_op_kind_name(const Hourbank__Op *op)
     case HOURBANK__OP__KIND_GIFT: return "gift";
     case HOURBANK__OP__KIND_VOID_OP: return "void";
     case HOURBANK__OP__KIND_DONATION: return "donation";
+    case HOURBANK__OP__KIND_AMEND: return "amend";
+    case HOURBANK__OP__KIND_MOVE: return "move";
+    case HOURBANK__OP__KIND_LEAVE: return "leave";
+    case HOURBANK__OP__KIND_OPENING: return "opening";
     default: return "invalid";
     }
 }

@@ -310,3 +310,48 @@ hb_wire__oneof_member(const ProtobufCMessageDescriptor *desc, const void *msg, i
     *name = field->name;
     return *(const void *const *) (const void *) ((const char *) msg + field->offset);
 }
+
+/* Family links: at most HB_FAMILY_LINKS_MAX, each a member number and a
+ * relation of one line, no relative twice. */
+int
+hb_wire__check_family_links(hb_wire_error_t *err, const char *where, const char *name,
+                            Hourbank__FamilyLink *const *links, size_t n)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__FamilyLink, member_no, TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__FamilyLink, relation, HB_RELATION_CHARS_MAX, TEXT_LINE),
+    };
+    if (hb_wire__check_count(err, where, name, n, 0, HB_FAMILY_LINKS_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char sub[WHERE_BYTES];
+        hb_wire__where_format(sub, sizeof sub, "%s%s[%zu].", where, name, i);
+        if (links[i] == NULL)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s[%zu] is missing", where, name, i);
+        if (CHECK_TEXTS(err, sub, links[i], rules) != 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(links[j]->member_no, links[i]->member_no) == 0)
+                return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s names %s twice", where, name,
+                                     links[i]->member_no);
+    }
+    return 0;
+}
+
+/* Member numbers in a list: at most max, each valid, none twice. */
+int
+hb_wire__check_member_list(hb_wire_error_t *err, const char *where, const char *name, char *const *list, size_t n,
+                           size_t max)
+{
+    const text_rule_t rule = {name, 0, HB_MEMBER_NO_BYTES_MAX, TEXT_MEMBER_NO | TEXT_REQUIRED, 0};
+    if (hb_wire__check_count(err, where, name, n, 0, max) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (hb_wire__check_text(err, where, &rule, list[i]) != 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(list[j], list[i]) == 0)
+                return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s names %s twice", where, name, list[i]);
+    }
+    return 0;
+}

@@ -57,6 +57,12 @@ const char *hb_wire__text_at(const void *msg, size_t offset);
 int hb_wire__check_text(hb_wire_error_t *err, const char *where, const text_rule_t *rule, const char *s);
 int hb_wire__check_texts(hb_wire_error_t *err, const char *where, const void *msg, const text_rule_t *rules, size_t count);
 
+/* hb_wire_check.c: family links and lists of member numbers */
+int hb_wire__check_family_links(hb_wire_error_t *err, const char *where, const char *name,
+                                Hourbank__FamilyLink *const *links, size_t n);
+int hb_wire__check_member_list(hb_wire_error_t *err, const char *where, const char *name, char *const *list, size_t n,
+                               size_t max);
+
 /* hb_wire_check.c: numbers and enums */
 int hb_wire__check_i64(hb_wire_error_t *err, const char *where, const char *name, int64_t v, int64_t lo, int64_t hi,
                        hb_result_t code);

@@ -20,6 +20,7 @@ validate_register(hb_wire_error_t *err, const char *where, const Hourbank__Regis
         MEMBER_NO(Hourbank__RegisterMember, member_no, context == HB_WIRE_OP_IN_BATCH ? TEXT_REQUIRED : 0),
         TEXT_CHARS(Hourbank__RegisterMember, name, HB_NAME_CHARS_MAX, TEXT_LINE | TEXT_REQUIRED),
         MEMBER_NO(Hourbank__RegisterMember, family_of, 0),
+        TEXT_CHARS(Hourbank__RegisterMember, family_relation, HB_RELATION_CHARS_MAX, TEXT_LINE),
     };
     if (context == HB_WIRE_OP_IN_SAVE && hb_wire__text_at(m, offsetof(Hourbank__RegisterMember, member_no))[0] != '\0')
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%smember_no must be empty: the station allocates member numbers",
@@ -27,6 +28,8 @@ validate_register(hb_wire_error_t *err, const char *where, const Hourbank__Regis
     if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0 ||
         hb_wire__check_phone(err, where, hb_wire__text_at(m, offsetof(Hourbank__RegisterMember, phone))) != 0)
         return -1;
+    if (m->family_relation[0] && !m->family_of[0])
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sfamily_relation is given without family_of", where);
     return hb_wire__check_birth_year(err, where, m->birth_year);
 }
 
@@ -70,6 +73,83 @@ validate_donation(hb_wire_error_t *err, const char *where, const Hourbank__Donat
     return hb_wire__check_i64(err, where, "minutes", d->minutes, 1, HB_GIFT_MINUTES_MAX, HB_RESULT_INVALID_DURATION);
 }
 
+/* At least one change; a relative added and removed at once is a mistake. */
+static int
+validate_amend(hb_wire_error_t *err, const char *where, const Hourbank__AmendMember *a)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__AmendMember, member_no, TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__AmendMember, name, HB_NAME_CHARS_MAX, TEXT_LINE),
+        TEXT_CHARS(Hourbank__AmendMember, reason, HB_NOTE_CHARS_MAX, TEXT_NOTE),
+    };
+    if (CHECK_TEXTS(err, where, a, rules) != 0 ||
+        hb_wire__check_phone(err, where, hb_wire__text_at(a, offsetof(Hourbank__AmendMember, phone))) != 0 ||
+        (a->birth_year != 0 && hb_wire__check_birth_year(err, where, a->birth_year) != 0) ||
+        hb_wire__check_family_links(err, where, "add_family", a->add_family, a->n_add_family) != 0 ||
+        hb_wire__check_member_list(err, where, "remove_family", a->remove_family, a->n_remove_family,
+                                   HB_FAMILY_LINKS_MAX) != 0)
+        return -1;
+    if (a->clear_phone && a->phone[0])
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sphone is given and clear_phone is set", where);
+    if (!a->name[0] && !a->birth_year && !a->phone[0] && !a->clear_phone && !a->n_add_family && !a->n_remove_family)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sthe amendment changes nothing", where);
+    for (size_t i = 0; i < a->n_add_family; i++) {
+        if (strcmp(a->add_family[i]->member_no, a->member_no) == 0)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sa member cannot be their own family", where);
+        for (size_t j = 0; j < a->n_remove_family; j++)
+            if (strcmp(a->add_family[i]->member_no, a->remove_family[j]) == 0)
+                return hb_wire__fail(err, HB_RESULT_MALFORMED, "%s%s is both added and removed", where,
+                                     a->remove_family[j]);
+    }
+    return 0;
+}
+
+static int
+validate_move(hb_wire_error_t *err, const char *where, const Hourbank__MoveMember *m, hb_wire_op_context_t context)
+{
+    const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__MoveMember, member_no, TEXT_REQUIRED),
+        MEMBER_NO(Hourbank__MoveMember, new_member_no, context == HB_WIRE_OP_IN_BATCH ? TEXT_REQUIRED : 0),
+        TEXT_CHARS(Hourbank__MoveMember, reason, HB_NOTE_CHARS_MAX, TEXT_NOTE),
+    };
+    if (context == HB_WIRE_OP_IN_SAVE && m->new_member_no[0] != '\0')
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%snew_member_no must be empty: the station allocates it",
+                             where);
+    return CHECK_TEXTS(err, where, m, rules);
+}
+
+static int
+validate_leave(hb_wire_error_t *err, const char *where, const Hourbank__LeaveMember *l)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__LeaveMember, member_no, TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__LeaveMember, reason, HB_NOTE_CHARS_MAX, TEXT_NOTE),
+    };
+    if (CHECK_TEXTS(err, where, l, rules) != 0 ||
+        hb_wire__check_member_list(err, where, "heirs", l->heirs, l->n_heirs, HB_HEIRS_MAX) != 0)
+        return -1;
+    for (size_t i = 0; i < l->n_heirs; i++)
+        if (strcmp(l->heirs[i], l->member_no) == 0)
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sa member cannot be their own heir", where);
+    return 0;
+}
+
+static int
+validate_opening(hb_wire_error_t *err, const char *where, const Hourbank__OpeningBalance *o)
+{
+    static const text_rule_t rules[] = {
+        MEMBER_NO(Hourbank__OpeningBalance, member_no, TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__OpeningBalance, source, HB_NOTE_CHARS_MAX, TEXT_NOTE),
+    };
+    if (CHECK_TEXTS(err, where, o, rules) != 0 ||
+        hb_wire__check_i64(err, where, "minutes", o->minutes, -HB_OPENING_MINUTES_MAX, HB_OPENING_MINUTES_MAX,
+                           HB_RESULT_INVALID_DURATION) != 0)
+        return -1;
+    if (o->minutes == 0)
+        return hb_wire__fail(err, HB_RESULT_INVALID_DURATION, "%sminutes is 0: an opening balance of nothing", where);
+    return 0;
+}
+
 static int
 validate_void(hb_wire_error_t *err, const char *where, const Hourbank__Void *v)
 {
@@ -100,6 +180,10 @@ validate_op_kind(hb_wire_error_t *err, const char *where, const Hourbank__Op *op
     case HOURBANK__OP__KIND_GIFT: return validate_gift(err, sub, kind);
     case HOURBANK__OP__KIND_VOID_OP: return validate_void(err, sub, kind);
     case HOURBANK__OP__KIND_DONATION: return validate_donation(err, sub, kind);
+    case HOURBANK__OP__KIND_AMEND: return validate_amend(err, sub, kind);
+    case HOURBANK__OP__KIND_MOVE: return validate_move(err, sub, kind, context);
+    case HOURBANK__OP__KIND_LEAVE: return validate_leave(err, sub, kind);
+    case HOURBANK__OP__KIND_OPENING: return validate_opening(err, sub, kind);
     default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sop kind %d is unknown", where, (int) op->kind_case);
     }
 }

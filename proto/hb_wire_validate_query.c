@@ -136,17 +136,34 @@ hb_wire__validate_member_query(hb_wire_error_t *err, const char *where, const Ho
     return CHECK_TEXTS(err, where, q, rules);
 }
 
+/* A member's later numbers: each a member number, at most
+ * HB_MEMBER_NUMBERS_MAX - 1 of them (the first is member_no). */
+static int
+validate_numbers(hb_wire_error_t *err, const char *where, const Hourbank__Member *m)
+{
+    static const text_rule_t rule = {"numbers", 0, HB_MEMBER_NO_BYTES_MAX, TEXT_MEMBER_NO | TEXT_REQUIRED, 0};
+    if (hb_wire__check_count(err, where, "numbers", m->n_numbers, 0, HB_MEMBER_NUMBERS_MAX - 1) != 0)
+        return -1;
+    for (size_t i = 0; i < m->n_numbers; i++)
+        if (hb_wire__check_text(err, where, &rule, m->numbers[i]) != 0)
+            return -1;
+    return 0;
+}
+
 static int
 validate_member(hb_wire_error_t *err, const char *where, const Hourbank__Member *m)
 {
-    static const text_rule_t rules[] = {
+    /* a member who left has no name any more (erased) */
+    const text_rule_t rules[] = {
         MEMBER_NO(Hourbank__Member, member_no, TEXT_REQUIRED),
-        TEXT_CHARS(Hourbank__Member, name, HB_NAME_CHARS_MAX, TEXT_LINE | TEXT_REQUIRED),
+        TEXT_CHARS(Hourbank__Member, name, HB_NAME_CHARS_MAX, TEXT_LINE | (m->left ? 0 : TEXT_REQUIRED)),
         MEMBER_NO(Hourbank__Member, family_of, 0),
         TEXT(Hourbank__Member, community, HB_COMMUNITY_CODE_BYTES_MAX, TEXT_LINE),
     };
     if (CHECK_TEXTS(err, where, m, rules) != 0 || hb_wire__check_role(err, where, m->role) != 0 ||
-        hb_wire__check_birth_year(err, where, m->birth_year) != 0)
+        hb_wire__check_birth_year(err, where, m->birth_year) != 0 ||
+        hb_wire__check_family_links(err, where, "family", m->family, m->n_family) != 0 ||
+        validate_numbers(err, where, m) != 0)
         return -1;
     return hb_wire__check_balance(err, where, "balance_minutes", m->balance_minutes);
 }
@@ -208,6 +225,9 @@ validate_district_rules(hb_wire_error_t *err, const char *where, const Hourbank_
         return -1;
     if (strcmp(gifts, "none") != 0 && strcmp(gifts, "family") != 0 && strcmp(gifts, "any") != 0)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sgifts is not \"none\", \"family\" or \"any\"", where);
+    const char *leaver = hb_wire__text_at(d, offsetof(Hourbank__DistrictRules, leaver_hours));
+    if (leaver[0] && strcmp(leaver, "pool") != 0 && strcmp(leaver, "family") != 0)  /* "": an older central */
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sleaver_hours is not \"pool\" or \"family\"", where);
     return 0;
 }
 

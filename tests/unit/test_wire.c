@@ -1616,10 +1616,10 @@ test_unknown_enum_values(void **state)
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
     s->queued[1].result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=31");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=35");
     s->queued[1].result = (Hourbank__Result) HB_RESULT_LAST;
     s->queued[1].prior_result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=31");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=35");
     free(s);
 }
 
