@@ -52,7 +52,7 @@
  * payer (a service's payer as foreseen at save: 'guarantee', the
  * recipient's number, NULL = not known).
  * Older files are upgraded at open, step by step. */
-#define OUTBOX_SCHEMA_VERSION 6
+#define OUTBOX_SCHEMA_VERSION 7
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 /* A PRAGMA's answer as text. */
@@ -80,7 +80,8 @@
 #define OPS_TABLE_SQL(table)                                                                                   \
     "CREATE TABLE " table " ("                                                                                \
     " seq INTEGER PRIMARY KEY CHECK (seq > 0),"                                                               \
-    " kind TEXT NOT NULL CHECK (kind IN ('register', 'service', 'gift', 'void', 'donation')),"                \
+    " kind TEXT NOT NULL CHECK (kind IN ('register', 'service', 'gift', 'void', 'donation', 'amend', 'move',"  \
+    "  'leave', 'opening')),"                                                                                 \
     " payload BLOB NOT NULL,"                                                                                 \
     " summary TEXT NOT NULL,"                                                                                 \
     " saved_at INTEGER NOT NULL,"                                                                             \
@@ -122,6 +123,18 @@
     "CREATE INDEX ops_registered ON ops (member_a) WHERE kind = 'register';"                                  \
     "CREATE UNIQUE INDEX ops_request ON ops (request_id) WHERE request_id IS NOT NULL;"                       \
     "CREATE INDEX ops_changed ON ops (seq) WHERE prior_result IS NOT NULL;"
+/* The columns of ops in version 6, copied as they are by the upgrade to 7. */
+#define OPS_V6_COLUMNS OPS_V4_COLUMNS ", operator, params, payer"
+/* Version 7's additions (issue 15): a member's later numbers (moves), each
+ * resolving to the first; the directory's family links and left flag. */
+#define MEMBERS_V7_SQL                                                                                        \
+    "CREATE TABLE member_numbers ("                                                                           \
+    " number TEXT PRIMARY KEY,"                                                                               \
+    " member_no TEXT NOT NULL"                                                                                \
+    ") STRICT, WITHOUT ROWID;"                                                                                \
+    "CREATE INDEX member_numbers_member ON member_numbers (member_no);"                                       \
+    "ALTER TABLE members ADD COLUMN family TEXT NOT NULL DEFAULT '';"                                         \
+    "ALTER TABLE members ADD COLUMN left INTEGER NOT NULL DEFAULT 0 CHECK (left IN (0, 1));"
 /* Version 6's additions (outbox_rules.c, outbox_foresee.c). */
 #define RULES_TABLE_SQL                                                                                       \
     "CREATE TABLE rules ("                                                                                    \
@@ -135,6 +148,9 @@
     "CREATE INDEX ops_services ON ops (member_a) WHERE kind = 'service';"                                     \
     "CREATE INDEX ops_voids ON ops (void_seq) WHERE void_seq IS NOT NULL;"                                   \
     "ALTER TABLE ops ADD COLUMN payer TEXT;"
+#define OPS_V6_INDEXES_SQL                                                                                    \
+    "CREATE INDEX ops_services ON ops (member_a) WHERE kind = 'service';"                                     \
+    "CREATE INDEX ops_voids ON ops (void_seq) WHERE void_seq IS NOT NULL;"
 /* operators: who may save here (hb_outbox_operator_*, outbox_operator.c).
  * pin_hash: crypto_pwhash_str (argon2id), NULL = no PIN set. */
 #define OPERATORS_TABLE_SQL                                                                                   \
@@ -172,6 +188,7 @@ static const char SCHEMA_SQL[] =
     " community TEXT NOT NULL DEFAULT ''"
     ") STRICT, WITHOUT ROWID;"
     RULES_TABLE_SQL
+    MEMBERS_V7_SQL
     "CREATE TABLE categories ("
     " position INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"
@@ -203,6 +220,15 @@ static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
           OPERATORS_TABLE_SQL,
     [5] = "ALTER TABLE members ADD COLUMN community TEXT NOT NULL DEFAULT '';"
           RULES_TABLE_SQL,
+    /* the CHECK on kind changes again (the ops of issue 15), as in [4] */
+    [6] = OPS_TABLE_SQL("ops_v7")
+          "ALTER TABLE ops_v7 ADD COLUMN payer TEXT;"
+          "INSERT INTO ops_v7 (" OPS_V6_COLUMNS ") SELECT " OPS_V6_COLUMNS " FROM ops;"
+          "DROP TABLE ops;"
+          "ALTER TABLE ops_v7 RENAME TO ops;"
+          OPS_INDEXES_SQL
+          OPS_V6_INDEXES_SQL
+          MEMBERS_V7_SQL,
 };
 
 /* ---- open ---- */

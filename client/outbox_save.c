@@ -85,6 +85,19 @@ op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
         *ix = (ob_index_t) {"donation", op->donation->member, NULL, NULL, op->donation->minutes, 0,
                             op->donation->reason};
         break;
+    case HOURBANK__OP__KIND_AMEND:
+        *ix = (ob_index_t) {"amend", op->amend->member_no, NULL, NULL, 0, 0, op->amend->reason};
+        break;
+    case HOURBANK__OP__KIND_MOVE:
+        *ix = (ob_index_t) {"move", op->move->member_no, op->move->new_member_no, NULL, 0, 0, op->move->reason};
+        break;
+    case HOURBANK__OP__KIND_LEAVE:
+        *ix = (ob_index_t) {"leave", op->leave->member_no, NULL, NULL, 0, 0, op->leave->reason};
+        break;
+    case HOURBANK__OP__KIND_OPENING:
+        *ix = (ob_index_t) {"opening", op->opening->member_no, NULL, NULL, op->opening->minutes, 0,
+                            op->opening->source};
+        break;
     default: hb_unreachable();
     }
     if (ix->note && ix->note[0] == '\0')
@@ -150,6 +163,19 @@ summary_format(char *out, size_t size, const Hourbank__Op *op)
     case HOURBANK__OP__KIND_DONATION:
         amount_format(amount, sizeof amount, op->donation->minutes);
         snprintf(out, size, "donation %s " ARROW " pool %s", op->donation->member, amount);
+        break;
+    case HOURBANK__OP__KIND_AMEND:  /* no name here: a summary outlives an erasure */
+        snprintf(out, size, "amend %s", op->amend->member_no);
+        break;
+    case HOURBANK__OP__KIND_MOVE:
+        snprintf(out, size, "move %s " ARROW " %s", op->move->member_no, op->move->new_member_no);
+        break;
+    case HOURBANK__OP__KIND_LEAVE:
+        snprintf(out, size, "leave %s", op->leave->member_no);
+        break;
+    case HOURBANK__OP__KIND_OPENING:
+        amount_format(amount, sizeof amount, op->opening->minutes < 0 ? -op->opening->minutes : op->opening->minutes);
+        snprintf(out, size, "opening %s %s%s", op->opening->member_no, op->opening->minutes < 0 ? "-" : "", amount);
         break;
     default: hb_unreachable();
     }

@@ -35,6 +35,9 @@
 #define FILL_OPS_MAX 100000 /* bound on the loop that fills an outbox */
 #define PAGE_BYTES 4096     /* SQLite's default page size */
 #define GARBAGE_BYTES 2048
+/* What version 7 added (issue 15), taken away to make an older file. */
+#define V7_STRIP                                                                                              \
+    "DROP TABLE member_numbers; ALTER TABLE members DROP COLUMN family; ALTER TABLE members DROP COLUMN left;"
 /* More acked ops than one compaction call may delete (HB_COMPACT_OPS_MAX
  * is private to outbox.c; this is well above any sane per-tick bound). */
 #define COMPACT_TEST_OPS (HB_BATCH_OPS_MAX * 8)
@@ -863,7 +866,7 @@ test_schema_upgrade(void **state)
     save_service(f, f->a, f->b, 30);
     save_service(f, f->a, f->b, 30);
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "UPDATE meta SET last_seq = 2; PRAGMA user_version = 1; DROP INDEX ops_unsettled_gifts;"
+    sql_exec(f->path, V7_STRIP "UPDATE meta SET last_seq = 2; PRAGMA user_version = 1; DROP INDEX ops_unsettled_gifts;"
                       " CREATE INDEX ops_unsettled_b ON ops (member_b) WHERE in_directory = 0;"
                       " DROP INDEX ops_request; DROP INDEX ops_changed; ALTER TABLE meta DROP COLUMN restored;"
                       " ALTER TABLE ops DROP COLUMN request_id; ALTER TABLE ops DROP COLUMN note;"
@@ -876,7 +879,7 @@ test_schema_upgrade(void **state)
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "6");
+    assert_string_equal(text, "7");
     sql_text(f->path, "SELECT quote(time_zone) FROM meta", text, sizeof text);
     assert_string_equal(text, "''");  /* not known until central says */
     assert_string_equal(hb_outbox_time_zone(f->ob), "");
@@ -933,7 +936,7 @@ test_schema_upgrade_operators(void **state)
     save_service(f, f->a, f->b, 45);
     ack_ok(f, 1, 1, HB_RESULT_OK, T0);
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "CREATE TABLE ops_old AS SELECT * FROM ops; DROP TABLE ops; DROP TABLE operators;"
+    sql_exec(f->path, V7_STRIP "CREATE TABLE ops_old AS SELECT * FROM ops; DROP TABLE ops; DROP TABLE operators;"
                       OPS_V4_SQL
                       "INSERT INTO ops SELECT seq, kind, payload, summary, saved_at, member_a, member_b, minutes,"
                       " name, void_seq, result, message, transfer_id, acked_at, dismissed, in_directory,"
@@ -946,7 +949,7 @@ test_schema_upgrade_operators(void **state)
     assert_null(strstr(text, "donation"));
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "6");
+    assert_string_equal(text, "7");
     sql_text(f->path, "SELECT count(*) FROM pragma_table_info('ops') WHERE name IN ('operator', 'params')", text,
              sizeof text);
     assert_string_equal(text, "2");
@@ -980,13 +983,13 @@ test_schema_upgrade_rules(void **state)
     fixture_t *f = *state;
     save_service(f, f->a, f->b, 30);
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "DROP TABLE rules; DROP INDEX ops_services; DROP INDEX ops_voids;"
+    sql_exec(f->path, V7_STRIP "DROP TABLE rules; DROP INDEX ops_services; DROP INDEX ops_voids;"
                       " ALTER TABLE ops DROP COLUMN payer; ALTER TABLE members DROP COLUMN community;"
                       " PRAGMA user_version = 5");
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "6");
+    assert_string_equal(text, "7");
     sql_text(f->path, "SELECT count(*) FROM ops", text, sizeof text);
     assert_string_equal(text, "1");
     assert_null(hb_outbox_rules(f->ob));
@@ -1185,14 +1188,14 @@ test_time_zone_kept(void **state)
     assert_string_equal(hb_outbox_time_zone(f->ob), "Asia/Urumqi");
     /* version 3 (no time_zone) upgrades to 4 at open, the zone not known */
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "ALTER TABLE meta DROP COLUMN time_zone; DROP TABLE operators;"
+    sql_exec(f->path, V7_STRIP "ALTER TABLE meta DROP COLUMN time_zone; DROP TABLE operators;"
                       " ALTER TABLE ops DROP COLUMN operator; ALTER TABLE ops DROP COLUMN params;"
                       " DROP TABLE rules; DROP INDEX ops_services; DROP INDEX ops_voids;"
                       " ALTER TABLE members DROP COLUMN community; PRAGMA user_version = 3");
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "6");
+    assert_string_equal(text, "7");
     assert_string_equal(hb_outbox_time_zone(f->ob), "");
     assert_int_equal(hb_outbox_set_time_zone(f->ob, "UTC"), 1);
     reopen(f);
