@@ -19,6 +19,7 @@
  *   cli_confirm.c   what a save (or a dry run) says: the op in words, who pays, cautions
  *   cli_conn.c      one request, one reply over ZeroMQ (plain or CURVE)
  *   cli_target.c    which station or central to ask, from options and config
+ *   cli_life.c, cli_leave.c: member amend, move and leave (issue 15)
  *   cli_member.c, cli_save.c, cli_balance.c, cli_queue.c, cli_lookup.c,
  *   cli_categories.c, cli_rules.c, cli_admin.c, cli_keygen.c: the commands
  */
@@ -68,6 +69,11 @@
 #ifndef HB_CLI_OPTS_MAX
 /* Options of one command, the common ones included. */
 #define HB_CLI_OPTS_MAX 16
+#endif
+#ifndef HB_CLI_REPEATS_MAX
+/* Values of repeatable options one command takes in all (`member amend`:
+ * every family link added and removed; `member leave`: every heir). */
+#define HB_CLI_REPEATS_MAX (2 * HB_FAMILY_LINKS_MAX)
 #endif
 #ifndef HB_CLI_OPERANDS_MAX
 /* Operands (words that are not options) of one command. */

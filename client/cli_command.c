@@ -129,14 +129,33 @@ store_common(parser_t *p, common_id_t id, const char *value)
     hb_unreachable();
 }
 
+static bool
+is_repeatable(const hb_cli_command_t *command, const char *name)
+{
+    for (const char *const *r = command->repeatable; r && *r; r++)
+        if (strcmp(*r, name) == 0)
+            return true;
+    return false;
+}
+
 static int
 store(parser_t *p, const found_t *f, const char *value, const char *spelled)
 {
     if (f->index < 0)
         return store_common(p, f->id, value);
-    if (p->args->values[f->index])
+    hb_cli_args_t *args = p->args;
+    bool repeatable = is_repeatable(p->command, f->opt->name);
+    if (args->values[f->index] && !repeatable)
         return hb_cli_report_usage(p->cli, _("%s is given twice"), spelled);
-    p->args->values[f->index] = value ? value : "";
+    if (repeatable && args->repeat_count >= HB_CLI_REPEATS_MAX)
+        return hb_cli_report_usage(p->cli, _("%s is given too often: at most %d such options in one command"), spelled,
+                                   HB_CLI_REPEATS_MAX);
+    if (repeatable) {
+        args->repeats[args->repeat_count].index = f->index;
+        args->repeats[args->repeat_count++].value = value ? value : "";
+    }
+    if (!args->values[f->index])
+        args->values[f->index] = value ? value : "";
     return 0;
 }
 
@@ -313,6 +332,21 @@ hb_cli_command_flag(const hb_cli_args_t *args, const char *name)
     return hb_cli_command_value(args, name) != NULL;
 }
 
+size_t
+hb_cli_command_values(const hb_cli_args_t *args, const char *name, const char **out, size_t max)
+{
+    hb_assert(args && name && (out || max == 0) && is_repeatable(args->command, name));
+    size_t n = 0;
+    for (unsigned i = 0; i < args->repeat_count; i++) {
+        if (strcmp(args->command->opts[args->repeats[i].index].name, name) != 0)
+            continue;
+        if (n < max)
+            out[n] = args->repeats[i].value;
+        n++;
+    }
+    return n;
+}
+
 int
 hb_cli_command_run(hb_cli_t *cli, const hb_cli_command_t *command, int argc, char **argv)
 {
@@ -367,8 +401,8 @@ print_usage_line(const hb_cli_command_t *command, FILE *out)
             if (o->required != (bool) required)
                 continue;
             char token[HB_CLI_TEXT_BYTES_MAX];
-            snprintf(token, sizeof token, "%s--%s%s%s%s", required ? "" : "[", o->name, o->value ? " " : "",
-                     o->value ? _(o->value) : "", required ? "" : "]");
+            snprintf(token, sizeof token, "%s--%s%s%s%s%s", required ? "" : "[", o->name, o->value ? " " : "",
+                     o->value ? _(o->value) : "", required ? "" : "]", is_repeatable(command, o->name) ? "..." : "");
             usage_token(out, &column, token);
         }
     }

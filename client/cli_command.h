@@ -42,6 +42,10 @@ typedef struct {
     hb_cli_target_t target;
     const hb_cli_opt_t *opts;    /* ended by {NULL}; NULL for none */
     int (*run)(hb_cli_t *cli, const hb_cli_args_t *args);
+    /* Names of options that may be given more than once ("--heir A
+     * --heir B"), ended by NULL; NULL for none. Read them with
+     * hb_cli_command_values(). */
+    const char *const *repeatable;
 } hb_cli_command_t;
 
 struct hb_cli_args {
@@ -50,6 +54,13 @@ struct hb_cli_args {
     const char *operands[HB_CLI_OPERANDS_MAX];
     unsigned operand_count;
     bool help;                                   /* --help: nothing else was checked */
+    /* every value of a repeatable option, in the order typed (the first
+     * is also in values[]) */
+    struct {
+        int index;                               /* in command->opts */
+        const char *value;
+    } repeats[HB_CLI_REPEATS_MAX];
+    unsigned repeat_count;
 };
 
 /* Parses the words after the command's name (argv: borrowed, must outlive
@@ -75,5 +86,10 @@ void hb_cli_command_help(const hb_cli_command_t *command, FILE *out);
  * otherwise), or NULL if it was not given. Flags give "" when given. */
 const char *hb_cli_command_value(const hb_cli_args_t *args, const char *name);
 bool hb_cli_command_flag(const hb_cli_args_t *args, const char *name);
+
+/* Every value given to the repeatable option name, in the order typed,
+ * into out (at most max; borrowed from argv); returns how many were
+ * given (0 when none). */
+size_t hb_cli_command_values(const hb_cli_args_t *args, const char *name, const char **out, size_t max);
 
 #endif

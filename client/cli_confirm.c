@@ -90,6 +90,37 @@ print_register(hb_cli_t *cli, const Hourbank__RegisterMember *reg, const char *m
         fprintf(cli->out, _("  %s (%s)\n"), name, member_no);
 }
 
+/* The ops of members' lives, one line each (`member amend`, `move` and
+ * `leave` say more: cli_life.c). member_no: a move's new number. */
+static void
+print_life(hb_cli_t *cli, const Hourbank__Op *op, const char *member_no)
+{
+    char a[WHO_BYTES], d[HB_CLI_FORMAT_BYTES];
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_AMEND:
+        fprintf(cli->out, _("  corrects %s\n"), hb_cli_names_member(cli, a, sizeof a, op->amend->member_no));
+        break;
+    case HOURBANK__OP__KIND_MOVE:
+        if (member_no && member_no[0])
+            fprintf(cli->out, _("  %s moves to this station's community, new member number %s\n"),
+                    hb_cli_names_member(cli, a, sizeof a, op->move->member_no), member_no);
+        else
+            fprintf(cli->out, _("  %s moves to this station's community\n"),
+                    hb_cli_names_member(cli, a, sizeof a, op->move->member_no));
+        break;
+    case HOURBANK__OP__KIND_LEAVE:
+        fprintf(cli->out, op->leave->died ? _("  %s has died and leaves the scheme\n") : _("  %s leaves the scheme\n"),
+                hb_cli_names_member(cli, a, sizeof a, op->leave->member_no));
+        break;
+    case HOURBANK__OP__KIND_OPENING:
+        fprintf(cli->out, _("  opening balance of %s: %s, brought in from the paper books\n"),
+                hb_cli_names_member(cli, a, sizeof a, op->opening->member_no),
+                hb_cli_format_duration(d, sizeof d, op->opening->minutes, true));
+        break;
+    default: hb_unreachable();
+    }
+}
+
 static void
 print_op(hb_cli_t *cli, const Hourbank__Op *op, const char *member_no)
 {
@@ -113,6 +144,10 @@ print_op(hb_cli_t *cli, const Hourbank__Op *op, const char *member_no)
         fprintf(cli->out, _("  %s gives %s to the pool\n"), hb_cli_names_member(cli, a, sizeof a, op->donation->member),
                 hb_cli_format_duration(d, sizeof d, op->donation->minutes, false));
         break;
+    case HOURBANK__OP__KIND_AMEND:
+    case HOURBANK__OP__KIND_MOVE:
+    case HOURBANK__OP__KIND_LEAVE:
+    case HOURBANK__OP__KIND_OPENING: print_life(cli, op, member_no); break;
     case HOURBANK__OP__KIND_VOID_OP:
         hb_cli_format_op_ref(ref, sizeof ref, op->void_op->target->station_id, op->void_op->target->seq);
         target_words(cli, op->void_op->target->station_id, op->void_op->target->seq, t, sizeof t);
@@ -208,6 +243,20 @@ json_members(hb_cli_t *cli, hb_cli_json_t *j, const Hourbank__Op *op, const char
         json_member(cli, j, "receiver", op->gift->to_member, NULL);
         break;
     case HOURBANK__OP__KIND_DONATION: json_member(cli, j, "donor", op->donation->member, NULL); break;
+    case HOURBANK__OP__KIND_AMEND:
+        json_member(cli, j, "member", op->amend->member_no, NULL);
+        for (size_t i = 0; i < op->amend->n_add_family; i++)
+            json_member(cli, j, "family_added", op->amend->add_family[i]->member_no, NULL);
+        for (size_t i = 0; i < op->amend->n_remove_family; i++)
+            json_member(cli, j, "family_removed", op->amend->remove_family[i], NULL);
+        break;
+    case HOURBANK__OP__KIND_MOVE: json_member(cli, j, "member", op->move->member_no, NULL); break;
+    case HOURBANK__OP__KIND_LEAVE:
+        json_member(cli, j, "leaver", op->leave->member_no, NULL);
+        for (size_t i = 0; i < op->leave->n_heirs; i++)
+            json_member(cli, j, "heir", op->leave->heirs[i], NULL);
+        break;
+    case HOURBANK__OP__KIND_OPENING: json_member(cli, j, "member", op->opening->member_no, NULL); break;
     default: break;
     }
     hb_cli_json_array_end(j);
@@ -249,7 +298,9 @@ json_confirm(hb_cli_t *cli, const Hourbank__Op *op, const Hourbank__SaveReply *s
     hb_cli_json_t j;
     hb_cli_json_init(&j, cli->out);
     hb_cli_json_object_begin(&j);
-    if (member_no)
+    if (member_no && op->kind_case == HOURBANK__OP__KIND_MOVE)
+        hb_cli_json_kv_string(&j, "new_member_no", member_no);
+    else if (member_no)
         hb_cli_json_kv_string(&j, "member_no", member_no);
     hb_cli_json_kv_string(&j, "op_ref", cli->station_id && !saved->dry_run ? ref : NULL);
     hb_cli_json_key(&j, "station_id");
@@ -280,7 +331,7 @@ hb_cli_confirm_print(hb_cli_t *cli, const Hourbank__Op *op, const Hourbank__Save
         json_confirm(cli, op, saved, member_no, ref);
         return;
     }
-    print_head(cli, saved, member_no, ref);
+    print_head(cli, saved, op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER ? member_no : NULL, ref);
     print_op(cli, op, member_no);
     print_payer(cli, op, saved);
     print_cautions(cli, saved);

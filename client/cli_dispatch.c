@@ -5,6 +5,7 @@
 #include "cli_categories.h"
 #include "cli_donate.h"
 #include "cli_keygen.h"
+#include "cli_life.h"
 #include "cli_lookup.h"
 #include "cli_member.h"
 #include "cli_names.h"
@@ -30,7 +31,8 @@
 #define SUMMARY_COLUMN 18
 
 static const hb_cli_command_t *const commands[] = {
-    &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_save_record,
+    &hb_cli_member_add,      &hb_cli_member_show,    &hb_cli_member_find,   &hb_cli_life_amend,
+    &hb_cli_life_move,       &hb_cli_life_leave,     &hb_cli_save_record,
     &hb_cli_save_gift,       &hb_cli_donate_donate,  &hb_cli_save_void,     &hb_cli_balance_balance,
     &hb_cli_statement_statement, &hb_cli_passbook_passbook,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,

@@ -3,6 +3,7 @@
 #include "cli_confirm.h"
 #include "cli_format.h"
 #include "cli_json.h"
+#include "cli_names.h"
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_save.h"
@@ -39,15 +40,21 @@ parse_registration(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__RegisterM
     const char *year = hb_cli_command_value(args, "birth-year");
     const char *family_text = hb_cli_command_value(args, "family");
     const char *phone = hb_cli_command_value(args, "phone");
+    const char *relation = hb_cli_command_value(args, "relation");
     int role = 0;
+    if (relation && !family_text)
+        return hb_cli_report_usage(cli, "%s", _("--relation says what the --family member is to the new one: give "
+                                                "--family too"));
     if (hb_cli_parse_role(hb_cli_command_value(args, "role"), &role, msg, sizeof msg) != 0)
         return hb_cli_report_usage(cli, "%s", msg);
     if (hb_cli_parse_chars("--name", name_text, HB_NAME_CHARS_MAX, true, false, msg, sizeof msg) != 0 ||
         (year && hb_cli_parse_birth_year(year, this_year(), &reg->birth_year, msg, sizeof msg) != 0) ||
         (family_text && hb_cli_parse_member_no(family_text, family, msg, sizeof msg) != 0) ||
-        (phone && hb_cli_parse_phone(phone, msg, sizeof msg) != 0))
+        (phone && hb_cli_parse_phone(phone, msg, sizeof msg) != 0) ||
+        (relation && hb_cli_parse_chars("--relation", relation, HB_RELATION_CHARS_MAX, true, false, msg, sizeof msg) != 0))
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
     reg->phone = (char *) (uintptr_t) (phone ? phone : "");
+    reg->family_relation = (char *) (uintptr_t) (relation ? relation : "");
     snprintf(name, HB_NAME_BYTES_MAX + 1, "%s", name_text);
     if (!family_text)
         family[0] = '\0';
@@ -76,8 +83,8 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
     rc = hb_cli_save_take_operator(cli, args, &op);
     if (rc != 0)
         return rc;
-    rc = hb_cli_save_op(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"), false,
-                        &reply);
+    rc = hb_cli_save_op_new(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"),
+                            false, hb_cli_command_flag(args, "confirm-new"), &reply);
     if (rc != 0)
         return rc;
     const char *no = reply->save_reply->member_no;
@@ -97,6 +104,9 @@ static const hb_cli_opt_t add_opts[] = {
     {"birth-year", 0, N_("YYYY"), false, N_("year of birth (some districts' rules depend on age)")},
     {"family", 0, N_("MEMBER_NO"), false, N_("a registered family member (gifts go within families)")},
     {"phone", 0, N_("PHONE"), false, N_("a phone number: digits, +, - and spaces")},
+    {"relation", 0, N_("WORD"), false, N_("what the --family member is to the new one, e.g. grandmother")},
+    {"confirm-new", 0, NULL, false, N_("register although a member of the same name and birth year exists: "
+                                       "checked, it is another person")},
     HB_CLI_SAVE_OPERATOR_OPT,
     HB_CLI_SAVE_REQUEST_ID_OPT,
     {NULL, 0, NULL, false, NULL},
@@ -108,7 +118,10 @@ const hb_cli_command_t hb_cli_member_add = {
     .summary = N_("register a new member and print the new member number"),
     .description = N_("Registers a member at this station. The station gives the member number (community\n"
                    "code, serial and a check digit, e.g. QX03-000127-6) at once, also offline; write it\n"
-                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\"."
+                   "on the member's card. Prints \"<MEMBER_NO> registered, saved as <OP_REF> (pending sync)\".\n"
+                   "A name and birth year already registered in this community is refused as a possible\n"
+                   "duplicate: check with hourbank member show, and if it is another person, repeat the\n"
+                   "command with --confirm-new."
                    HB_CLI_SAVE_HELP_UNANSWERED),
     .target = HB_CLI_TARGET_STATION,
     .opts = add_opts,
@@ -131,7 +144,57 @@ json_member(hb_cli_json_t *j, const Hourbank__Member *m)
         hb_cli_json_null(j);
     hb_cli_json_kv_string(j, "family_of", m->family_of && m->family_of[0] ? m->family_of : NULL);
     hb_cli_json_kv_int(j, "balance_minutes", m->balance_minutes);
+    hb_cli_json_kv_bool(j, "left", m->left);
+    hb_cli_json_key(j, "family");
+    hb_cli_json_array_begin(j);
+    for (size_t i = 0; i < m->n_family; i++) {
+        hb_cli_json_object_begin(j);
+        hb_cli_json_kv_string(j, "member_no", m->family[i]->member_no);
+        hb_cli_json_kv_string(j, "relation", m->family[i]->relation && m->family[i]->relation[0]
+                                                 ? m->family[i]->relation : NULL);
+        hb_cli_json_object_end(j);
+    }
+    hb_cli_json_array_end(j);
+    hb_cli_json_key(j, "numbers");
+    hb_cli_json_array_begin(j);
+    for (size_t i = 0; i < m->n_numbers; i++)
+        hb_cli_json_string(j, m->numbers[i]);
+    hb_cli_json_array_end(j);
     hb_cli_json_object_end(j);
+}
+
+/* The family rows: one a link, "Name (NUMBER), relation"; a directory
+ * older than links says family_of alone. */
+static void
+family_rows(hb_cli_t *cli, hb_cli_table_t *t, const Hourbank__Member *m)
+{
+    char who[HB_NAME_BYTES_MAX + HB_MEMBER_NO_BUF_BYTES + HB_CLI_FORMAT_BYTES];
+    if (m->n_family == 0) {
+        hb_cli_table_cell(t, "%s", _("family"));
+        hb_cli_table_cell(t, "%s", m->family_of && m->family_of[0] ? hb_cli_names_member(cli, who, sizeof who,
+                                                                                          m->family_of)
+                                                                    : "-");
+        return;
+    }
+    for (size_t i = 0; i < m->n_family; i++) {
+        const Hourbank__FamilyLink *f = m->family[i];
+        hb_cli_table_cell(t, "%s", i == 0 ? _("family") : "");
+        hb_cli_names_member(cli, who, sizeof who, f->member_no);
+        if (f->relation && f->relation[0])
+            hb_cli_table_cell(t, _("%s, %s"), who, f->relation);
+        else
+            hb_cli_table_cell(t, "%s", who);
+    }
+}
+
+/* The member's later numbers (moves): every one is on a card and works. */
+static void
+number_rows(hb_cli_table_t *t, const Hourbank__Member *m)
+{
+    for (size_t i = 0; i < m->n_numbers; i++) {
+        hb_cli_table_cell(t, "%s", i == 0 ? _("later numbers") : "");
+        hb_cli_table_cell(t, i + 1 == m->n_numbers ? _("%s (the newest card)") : "%s", m->numbers[i]);
+    }
 }
 
 static int
@@ -150,8 +213,13 @@ print_member(hb_cli_t *cli, const Hourbank__Member *m)
     char d[HB_CLI_FORMAT_BYTES];
     hb_cli_table_cell(t, "%s", _("member no"));
     hb_cli_table_cell(t, "%s", m->member_no);
+    number_rows(t, m);
     hb_cli_table_cell(t, "%s", _("name"));
-    hb_cli_table_cell(t, "%s", m->name);
+    hb_cli_table_cell(t, "%s", m->left ? _("(erased: the member has left the scheme)") : m->name);
+    if (m->left) {
+        hb_cli_table_cell(t, "%s", _("state"));
+        hb_cli_table_cell(t, "%s", _("left the scheme; the personal data is erased, the ledger kept"));
+    }
     hb_cli_table_cell(t, "%s", _("role"));
     hb_cli_table_cell(t, "%s", _(hb_cli_format_role((int) m->role)));
     hb_cli_table_cell(t, "%s", _("birth year"));
@@ -159,8 +227,7 @@ print_member(hb_cli_t *cli, const Hourbank__Member *m)
         hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
     else
         hb_cli_table_cell(t, "%s", _("not given"));
-    hb_cli_table_cell(t, "%s", _("family of"));
-    hb_cli_table_cell(t, "%s", m->family_of && m->family_of[0] ? m->family_of : "-");
+    family_rows(cli, t, m);
     hb_cli_table_cell(t, "%s", _("balance"));
     hb_cli_table_cell(t, _("%s (as last synced)"), hb_cli_format_duration(d, sizeof d, m->balance_minutes, false));
     return hb_cli_table_finish(&t, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
@@ -222,6 +289,18 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
 
 /* ---- member show / find ---- */
 
+bool
+hb_cli_member_has_number(const Hourbank__Member *m, const char *no)
+{
+    hb_assert(m && no);
+    if (strcmp(m->member_no, no) == 0)
+        return true;
+    for (size_t i = 0; i < m->n_numbers; i++)
+        if (strcmp(m->numbers[i], no) == 0)
+            return true;
+    return false;
+}
+
 /* Asks the station's directory by number (no) or by name (text). */
 static int
 ask_directory(hb_cli_t *cli, char *no, char *text, Hourbank__Envelope **reply_out)
@@ -238,12 +317,11 @@ ask_directory(hb_cli_t *cli, char *no, char *text, Hourbank__Envelope **reply_ou
     return hb_cli_target_station(cli, &req, reply_out);
 }
 
-static int
-run_member_show(hb_cli_t *cli, const hb_cli_args_t *args)
+int
+hb_cli_member_lookup(hb_cli_t *cli, char *no, Hourbank__Envelope **reply_out, const Hourbank__Member **out)
 {
-    char no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
-    if (hb_cli_parse_member_no(args->operands[0], no, msg, sizeof msg) != 0)
-        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    hb_assert(cli && no && reply_out && out);
+    *out = NULL;
     Hourbank__Envelope *reply = NULL;
     int rc = ask_directory(cli, no, NULL, &reply);
     if (rc != 0)
@@ -253,12 +331,28 @@ run_member_show(hb_cli_t *cli, const hb_cli_args_t *args)
     else
         rc = hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_MEMBER_REPLY, _("could not look up the member"));
     const Hourbank__MemberReply *r = rc == 0 ? reply->member_reply : NULL;
+    for (size_t i = 0; r && i < r->n_members && !*out; i++)
+        if (hb_cli_member_has_number(r->members[i], no))
+            *out = r->members[i];
+    if (rc == 0 && !*out)
+        rc = hb_cli_report_member_not_found(cli, no);
+    if (rc != 0)
+        hb_wire_free(&reply);
+    *reply_out = reply;
+    return rc;
+}
+
+static int
+run_member_show(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    char no[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
+    if (hb_cli_parse_member_no(args->operands[0], no, msg, sizeof msg) != 0)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
+    Hourbank__Envelope *reply = NULL;
     const Hourbank__Member *found = NULL;
-    for (size_t i = 0; r && i < r->n_members && !found; i++)
-        if (strcmp(r->members[i]->member_no, no) == 0)
-            found = r->members[i];
+    int rc = hb_cli_member_lookup(cli, no, &reply, &found);
     if (rc == 0)
-        rc = found ? print_member(cli, found) : hb_cli_report_member_not_found(cli, no);
+        rc = print_member(cli, found);
     hb_wire_free(&reply);
     return rc;
 }

@@ -154,6 +154,7 @@ hb_cli_period_role(const char *role)
     } words[] = {
         {"provider", N_("provider")}, {"recipient", N_("recipient")}, {"giver", N_("giver")},
         {"receiver", N_("receiver")}, {"donor", N_("donor")},
+        {"leaver", N_("leaver")},     {"heir", N_("heir")},
     };
     for (size_t i = 0; role && i < sizeof words / sizeof words[0]; i++)
         if (strcmp(words[i].word, role) == 0)
@@ -189,6 +190,12 @@ hb_cli_period_service(char *buf, size_t size, const Hourbank__StatementEntry *e)
                  hb_cli_format_op_ref(ref, sizeof ref, e->voids->station_id, e->voids->seq));
     else if (e->category && e->category[0])
         snprintf(buf, size, "%s", e->category);
+    else if (e->kind && strcmp(e->kind, "opening") == 0)
+        snprintf(buf, size, "%s", _("opening balance (paper books)"));
+    else if (e->kind && strcmp(e->kind, "leave") == 0 && e->role && strcmp(e->role, "heir") == 0)
+        snprintf(buf, size, "%s", _("inherited from a leaver"));
+    else if (e->kind && strcmp(e->kind, "leave") == 0)
+        snprintf(buf, size, "%s", _("hours of a leaver"));
     else
         snprintf(buf, size, "%s", hb_cli_words_kind(e->kind));
     return buf;

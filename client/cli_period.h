@@ -42,7 +42,7 @@ char *hb_cli_period_text(char *buf, size_t size, const hb_cli_period_t *period);
 int hb_cli_period_ask(hb_cli_t *cli, const char *member_no, const hb_cli_period_t *period, uint64_t before_id,
                       uint32_t limit, Hourbank__Envelope **reply_out);
 /* The member's part in an entry ("provider", "recipient", "giver",
- * "receiver", "donor") in the operator's language; as sent when unknown. */
+ * "receiver", "donor", "leaver", "heir") in the operator's language; as sent when unknown. */
 const char *hb_cli_period_role(const char *role);
 /* True when the entry is care the member received that the guarantee paid
  * (0 moved for them). */
@@ -52,7 +52,9 @@ bool hb_cli_period_guarantee_paid(const Hourbank__StatementEntry *e);
 char *hb_cli_period_day(char *buf, size_t size, const Hourbank__StatementEntry *e);
 /* The entry's service in a few words (a passbook line): the category of a
  * service, else its kind ("gift", "donation"), a void with the op it
- * reverses ("void of 1:42"). Returns buf. */
+ * reverses ("void of 1:42"), an opening balance as one from the paper
+ * books (not service), a leave's hours as the leaver's or inherited.
+ * Returns buf. */
 char *hb_cli_period_service(char *buf, size_t size, const Hourbank__StatementEntry *e);
 /* Sorts a page's entries into posting order (oldest first); central sends
  * them newest first. */

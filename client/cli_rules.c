@@ -35,6 +35,18 @@ gifts_words(const char *gifts)
     return gifts ? gifts : "";
 }
 
+const char *
+hb_cli_rules_leaver_words(const char *leaver_hours)
+{
+    if (leaver_hours && strcmp(leaver_hours, "pool") == 0)
+        return _("go to the pool");
+    if (leaver_hours && strcmp(leaver_hours, "family") == 0)
+        return _("go to the family members named (heirs), in equal shares; the rest to the pool");
+    if (!leaver_hours || !leaver_hours[0])
+        return _("not said (central is older than this rule)");
+    return leaver_hours;
+}
+
 /* The district of the station's community, or NULL when the rules do not
  * name it. */
 static const char *
@@ -64,6 +76,8 @@ district_rows(hb_cli_table_t *tab, const Hourbank__DistrictRules *d)
     hb_cli_table_cell(tab, _("%s per provider and day"), hb_cli_format_duration(a, sizeof a, d->daily_limit_minutes, false));
     hb_cli_table_cell(tab, "  %s", _("gifts"));
     hb_cli_table_cell(tab, "%s", gifts_words(d->gifts));
+    hb_cli_table_cell(tab, "  %s", _("a leaver's hours"));
+    hb_cli_table_cell(tab, "%s", hb_cli_rules_leaver_words(d->leaver_hours));
 }
 
 static int
@@ -169,6 +183,7 @@ json_district(hb_cli_json_t *j, const Hourbank__RulesReply *r, const Hourbank__D
     hb_cli_json_kv_bool(j, "overflow_donate", d->overflow_donate);
     hb_cli_json_kv_int(j, "daily_limit_minutes", d->daily_limit_minutes);
     hb_cli_json_kv_string(j, "gifts", d->gifts);
+    hb_cli_json_kv_string(j, "leaver_hours", d->leaver_hours && d->leaver_hours[0] ? d->leaver_hours : NULL);
     hb_cli_json_key(j, "payer_rules");
     hb_cli_json_array_begin(j);
     for (size_t i = 0; i < r->n_payer_rules; i++) {
@@ -228,6 +243,39 @@ check_reply(hb_cli_t *cli, const Hourbank__Envelope *reply)
     return hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_RULES_REPLY, _("could not get the rules"));
 }
 
+int
+hb_cli_rules_ask(hb_cli_t *cli, Hourbank__Envelope **reply_out)
+{
+    hb_assert(cli && reply_out);
+    Hourbank__RulesQuery q;
+    hourbank__rules_query__init(&q);
+    Hourbank__Envelope req;
+    hb_wire_envelope_init(&req, 0);
+    req.body_case = HOURBANK__ENVELOPE__BODY_RULES_QUERY;
+    req.rules_query = &q;
+    *reply_out = NULL;
+    int rc = hb_cli_target_station(cli, &req, reply_out);
+    if (rc == 0)
+        rc = check_reply(cli, *reply_out);
+    if (rc != 0)
+        hb_wire_free(reply_out);
+    return rc;
+}
+
+const Hourbank__DistrictRules *
+hb_cli_rules_district_of(const Hourbank__RulesReply *r, const char *community)
+{
+    hb_assert(r);
+    for (size_t i = 0; community && i < r->n_communities; i++) {
+        if (strcmp(r->communities[i]->code, community) != 0)
+            continue;
+        for (size_t k = 0; k < r->n_districts; k++)
+            if (strcmp(r->districts[k]->district, r->communities[i]->district) == 0)
+                return r->districts[k];
+    }
+    return NULL;
+}
+
 static int
 run_rules(hb_cli_t *cli, const hb_cli_args_t *args)
 {
@@ -235,15 +283,8 @@ run_rules(hb_cli_t *cli, const hb_cli_args_t *args)
     int rc = hb_cli_zone_ask_station(cli);  /* "as of" in the district's time */
     if (rc != 0)
         return rc;
-    Hourbank__RulesQuery q;
-    hourbank__rules_query__init(&q);
-    Hourbank__Envelope req, *reply = NULL;
-    hb_wire_envelope_init(&req, 0);
-    req.body_case = HOURBANK__ENVELOPE__BODY_RULES_QUERY;
-    req.rules_query = &q;
-    rc = hb_cli_target_station(cli, &req, &reply);
-    if (rc == 0)
-        rc = check_reply(cli, reply);
+    Hourbank__Envelope *reply = NULL;
+    rc = hb_cli_rules_ask(cli, &reply);
     if (rc == 0) {
         const Hourbank__RulesReply *r = reply->rules_reply;
         const char *district = own_district(r);

@@ -4,6 +4,7 @@
 #include "cli_confirm.h"
 #include "cli_format.h"
 #include "cli_json.h"
+#include "cli_names.h"
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_target.h"
@@ -59,6 +60,10 @@ op_note(const Hourbank__Op *op)
     case HOURBANK__OP__KIND_GIFT: return op->gift->reason;
     case HOURBANK__OP__KIND_VOID_OP: return op->void_op->reason;
     case HOURBANK__OP__KIND_DONATION: return op->donation->reason;
+    case HOURBANK__OP__KIND_AMEND: return op->amend->reason;
+    case HOURBANK__OP__KIND_MOVE: return op->move->reason;
+    case HOURBANK__OP__KIND_LEAVE: return op->leave->reason;
+    case HOURBANK__OP__KIND_OPENING: return op->opening->source;
     default: return "";
     }
 }
@@ -71,7 +76,9 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
     static const char *const subject[] = {
         [HOURBANK__OP__KIND_REGISTER_MEMBER] = N_("the registration"), [HOURBANK__OP__KIND_SERVICE] = N_("the record"),
         [HOURBANK__OP__KIND_GIFT] = N_("the gift"), [HOURBANK__OP__KIND_VOID_OP] = N_("the void"),
-        [HOURBANK__OP__KIND_DONATION] = N_("the donation")};
+        [HOURBANK__OP__KIND_DONATION] = N_("the donation"), [HOURBANK__OP__KIND_AMEND] = N_("the correction"),
+        [HOURBANK__OP__KIND_MOVE] = N_("the move"), [HOURBANK__OP__KIND_LEAVE] = N_("the leave"),
+        [HOURBANK__OP__KIND_OPENING] = N_("the opening balance")};
     hb_assert((size_t) op->kind_case < sizeof subject / sizeof subject[0] && subject[op->kind_case]);
     char text[HB_SEARCH_BYTES_MAX + 1], look[HB_CLI_TEXT_BYTES_MAX];
     bool registration = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER;
@@ -98,6 +105,33 @@ report_maybe_saved(hb_cli_t *cli, const Hourbank__Op *op, const char *request_id
                               _(subject[op->kind_case]), cli->endpoint, sends, each, look, request_id);
 }
 
+/* The value of the refusal's parameter name, or "" when it has none. */
+static const char *
+param_value(const Hourbank__ErrorReply *error, const char *name)
+{
+    for (size_t i = 0; i < error->n_params; i++)
+        if (error->params[i]->name && strcmp(error->params[i]->name, name) == 0 && error->params[i]->value)
+            return error->params[i]->value;
+    return "";
+}
+
+/* A registration refused as a possible duplicate: who is registered
+ * already, and what to do when the new one is another person. */
+static int
+report_possible_duplicate(hb_cli_t *cli, const char *what, const Hourbank__ErrorReply *error)
+{
+    const char *no = param_value(error, "member");
+    if (!no[0])
+        return hb_cli_report_refusal(cli, what, error);
+    char who[HB_NAME_BYTES_MAX + HB_MEMBER_NO_BUF_BYTES + HB_CLI_FORMAT_BYTES];
+    return hb_cli_report_fail(cli, hb_cli_report_exit_code((hb_result_t) error->code),
+                              _("%s: %s, born %s, is already registered in this community (possible duplicate); "
+                                "check that it is not the same person (hourbank member show %s); if it is another "
+                                "person, run the same command again with --confirm-new"),
+                              what, hb_cli_names_member(cli, who, sizeof who, no), param_value(error, "birth_year"),
+                              no);
+}
+
 /* An ErrorReply refusing the save; the request id reused for other work
  * is the operator's mistake (EX_DATAERR), not a protocol error. */
 static int
@@ -108,6 +142,9 @@ check_reply(hb_cli_t *cli, const Hourbank__Envelope *reply, const char *what)
         hb_cli_report_refusal(cli, what, reply->error);  /* its exit code says protocol error: not here */
         return EX_DATAERR;
     }
+    if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR &&
+        reply->error->code == HOURBANK__RESULT__POSSIBLE_DUPLICATE)
+        return report_possible_duplicate(cli, what, reply->error);
     return hb_cli_target_expect(cli, reply, HOURBANK__ENVELOPE__BODY_SAVE_REPLY, what);
 }
 
@@ -162,6 +199,13 @@ int
 hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id, bool dry,
                Hourbank__Envelope **reply_out)
 {
+    return hb_cli_save_op_new(cli, op, what, request_id, dry, false, reply_out);
+}
+
+int
+hb_cli_save_op_new(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id, bool dry,
+                   bool confirm_new, Hourbank__Envelope **reply_out)
+{
     hb_assert(cli && op && what && reply_out && op->seq == 0);
     *reply_out = NULL;
     hb_wire_error_t err;
@@ -178,6 +222,7 @@ hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *re
     hourbank__save_request__init(&save);
     save.op = op;
     save.request_id = id;
+    save.confirm_new = confirm_new;
     Hourbank__Envelope req;
     hb_wire_envelope_init(&req, 0);
     req.body_case = HOURBANK__ENVELOPE__BODY_SAVE;

@@ -60,6 +60,12 @@ int hb_cli_save_take_operator(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank
 int hb_cli_save_op(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id, bool dry_run,
                    Hourbank__Envelope **reply_out);
 
+/* hb_cli_save_op with SaveRequest.confirm_new: a registration the operator
+ * has checked is another person than a member of the same name and birth
+ * year (else refused POSSIBLE_DUPLICATE, reported with what to do). */
+int hb_cli_save_op_new(hb_cli_t *cli, Hourbank__Op *op, const char *what, const char *request_id, bool dry_run,
+                       bool confirm_new, Hourbank__Envelope **reply_out);
+
 /* Printing what was saved: cli_confirm.h. */
 
 #endif

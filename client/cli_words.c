@@ -36,7 +36,8 @@ hb_cli_words_kind(const char *kind)
     static const word_t words[] = {
         {"register", N_("registration")}, {"service", N_("service")}, {"overflow", N_("overflow")},
         {"gift", N_("gift")},             {"void", N_("void")},       {"donation", N_("donation")},
-        {"invalid", N_("invalid")},
+        {"invalid", N_("invalid")},       {"amend", N_("correction")}, {"move", N_("move")},
+        {"leave", N_("leave")},           {"opening", N_("opening balance")},
     };
     return LOOKUP(words, kind);
 }
@@ -44,7 +45,9 @@ hb_cli_words_kind(const char *kind)
 const char *
 hb_cli_words_account(const char *counterparty)
 {
-    static const word_t words[] = {{"guarantee", N_("guarantee account")}, {"donation", N_("donation account")}};
+    static const word_t words[] = {{"guarantee", N_("guarantee account")},
+                                   {"donation", N_("donation account")},
+                                   {"opening", N_("opening balances account")}};
     return LOOKUP(words, counterparty);
 }
 
@@ -151,6 +154,38 @@ voided(char *buf, size_t size, const char *s)
     return true;
 }
 
+/* "NO AMOUNT" after "opening ": the amount signed, in the operator's words. */
+static bool
+opening(char *buf, size_t size, const char *s)
+{
+    const char *space = strchr(s, ' ');
+    if (!space)
+        return false;
+    const char *rest = space + 1;
+    bool negative = *rest == '-';
+    int64_t minutes = 0;
+    if (negative)
+        rest++;
+    if (!amount(&rest, &minutes) || *rest)
+        return false;
+    char d[HB_CLI_FORMAT_BYTES];
+    hb_cli_format_duration(d, sizeof d, negative ? -minutes : minutes, true);
+    snprintf(buf, size, "%.*s %s", (int) (space - s), s, d);
+    return true;
+}
+
+/* The rest after a kind word that needs no rewording: "amend NO",
+ * "move A → B", "leave NO". */
+static bool
+plain(const char *s, const char *kind, const char **rest)
+{
+    size_t n = strlen(kind);
+    if (strncmp(s, kind, n) != 0 || s[n] != ' ')
+        return false;
+    *rest = s + n + 1;
+    return true;
+}
+
 char *
 hb_cli_words_summary(char *buf, size_t size, const char *summary)
 {
@@ -166,6 +201,13 @@ hb_cli_words_summary(char *buf, size_t size, const char *summary)
         done = transfer(buf, size, s + strlen("gift "));
     } else if (strncmp(s, "void ", strlen("void ")) == 0) {
         done = voided(buf, size, s + strlen("void "));
+    } else if (strncmp(s, "opening ", strlen("opening ")) == 0) {
+        done = opening(buf, size, s + strlen("opening "));
+    } else {
+        const char *rest = NULL;
+        done = plain(s, "amend", &rest) || plain(s, "move", &rest) || plain(s, "leave", &rest);
+        if (done)
+            snprintf(buf, size, "%s", rest);
     }
     if (!done)
         snprintf(buf, size, "%s", s);

@@ -9,11 +9,13 @@
 #include <stddef.h>
 
 /* An op's or a ledger entry's kind: "register", "service", "overflow",
- * "gift", "void", "donation", "invalid". Borrowed/static; never NULL. */
+ * "gift", "void", "donation", "invalid", "amend", "move", "leave",
+ * "opening". Borrowed/static; never NULL. */
 const char *hb_cli_words_kind(const char *kind);
 
 /* A statement entry's counterparty when it is not a member: a system
- * account ("guarantee", "donation"); a member number is shown as it is. */
+ * account ("guarantee", "donation", "opening"); a member number is shown
+ * as it is. */
 const char *hb_cli_words_account(const char *counterparty);
 
 /* A link's state: "up", "down", "connecting". */
@@ -27,7 +29,8 @@ const char *hb_cli_words_state(const char *state);
 
 /* The station's summary of an op (client/outbox_save.c: "service A → B
  * 1h 30m meal", "register NO NAME", "gift A → B 2h", "void station S seq
- * Q: REASON") without its leading kind word and with its amount and
+ * Q: REASON", "amend NO", "move A → B", "leave NO", "opening NO -3h")
+ * without its leading kind word and with its amount and
  * reference in the operator's words, into buf; a summary of another form
  * is copied as it is. Returns buf. */
 char *hb_cli_words_summary(char *buf, size_t size, const char *summary);
