@@ -27,7 +27,7 @@
 
 /* A member as shown: the name with the number. */
 #define WHO_BYTES (HB_NAME_BYTES_MAX + HB_MEMBER_NO_BUF_BYTES + HB_CLI_FORMAT_BYTES)
-/* The line typed at the prompt: "yes" and its translation fit. */
+/* The line typed at the prompt: "yes" fits, and a longer answer is no. */
 #define ANSWER_BYTES 64
 /* DistrictRules.leaver_hours */
 #define LEAVER_POOL "pool"
@@ -141,7 +141,7 @@ confirmed(hb_cli_t *cli, const hb_cli_args_t *args)
     if (!fgets(line, sizeof line, stdin))
         return false;
     line[strcspn(line, "\r\n")] = '\0';
-    return strcmp(line, "yes") == 0 || strcmp(line, _("yes")) == 0;
+    return strcmp(line, "yes") == 0;  /* the same word in every language: the prompt says it */
 }
 
 static int

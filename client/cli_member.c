@@ -269,7 +269,7 @@ print_members(hb_cli_t *cli, const Hourbank__MemberReply *r, const char *text)
     for (size_t i = 0; i < r->n_members; i++) {
         const Hourbank__Member *m = r->members[i];
         hb_cli_table_cell(t, "%s", m->member_no);
-        hb_cli_table_cell(t, "%s", m->name);
+        hb_cli_table_cell(t, "%s", m->left ? _("(left the scheme)") : m->name);
         hb_cli_table_cell(t, "%s", _(hb_cli_format_role((int) m->role)));
         if (m->birth_year)
             hb_cli_table_cell(t, "%u", (unsigned) m->birth_year);
