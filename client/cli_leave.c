@@ -98,9 +98,9 @@ print_hours(hb_cli_t *cli, const leave_t *l, const Hourbank__Member *m, const Ho
     char bal[HB_CLI_FORMAT_BYTES], who[WHO_BYTES];
     hb_cli_format_duration(bal, sizeof bal, m->balance_minutes, false);
     fprintf(cli->out, _("  balance: %s (as last synced; central settles the balance it holds then)\n"), bal);
-    if (!d)
-        fprintf(cli->out, "%s\n", _("  hours: by the district's leaver rule, which this station has no copy of yet; "
-                                    "central decides"));
+    if (!d || !d->leaver_hours[0])  /* no copy of the rules yet, or one from a central older than the rule */
+        fprintf(cli->out, "%s\n", _("  hours: by the district's leaver rule, which this station's copy of the rules "
+                                    "does not say; central decides"));
     else if (m->balance_minutes < 0)
         fprintf(cli->out, _("  hours: the %s owed are covered by the pool (district %s)\n"),
                 hb_cli_format_duration(bal, sizeof bal, -m->balance_minutes, false), d->district);

@@ -265,11 +265,12 @@ test_members(void **state)
     char want[1024];
     S("member", "show", eld);
     snprintf(want, sizeof want, "member no   %s\nname        王秀英\nrole        elder\nbirth year  1936\n"
-                                "family of   %s\nbalance     0 min (as last synced)\n", eld, vol);
+                                "family      Zhang Wei (%s)\nbalance     0 min (as last synced)\n", eld, vol);
     expect_out(want);
     S("member", "show", vol, "--json");
     snprintf(want, sizeof want, "{\n  \"member_no\": \"%s\",\n  \"name\": \"Zhang Wei\",\n  \"role\": \"volunteer\",\n"
-                                "  \"birth_year\": 1961,\n  \"family_of\": null,\n  \"balance_minutes\": 0\n}\n", vol);
+                                "  \"birth_year\": 1961,\n  \"family_of\": null,\n  \"balance_minutes\": 0,\n"
+                                "  \"left\": false,\n  \"family\": [],\n  \"numbers\": []\n}\n", vol);
     expect_out(want);
     S("member", "find", "Zhang");
     snprintf(want, sizeof want, "MEMBER NO      NAME       ROLE       BORN  BALANCE\n"

@@ -250,9 +250,11 @@ test_did_you_mean(void **state)
          "hourbank: \"balnce\" is not a command; did you mean balance? (see hourbank --help)\n",
          "hourbank: \"balnce\" 不是命令；您是想输入 balance 吗？（见 hourbank --help）\n"},
         {{"member", "fnd", "wang"},
-         "hourbank: member \"fnd\" is not a command: member takes add, show or find; did you mean find? "
+         "hourbank: member \"fnd\" is not a command: member takes add, show, find, amend, move or leave; "
+         "did you mean find? "
          "(see hourbank --help)\n",
-         "hourbank: member \"fnd\" 不是命令：member 后面可以跟 add、show 或 find；您是想输入 find 吗？"
+         "hourbank: member \"fnd\" 不是命令：member 后面可以跟 add、show、find、amend、move 或 leave；"
+         "您是想输入 find 吗？"
          "（见 hourbank --help）\n"},
         {{"record", "--provder", "QX03-000127-6"},
          "hourbank: record has no option \"--provder\"; did you mean --provider? (see hourbank record --help)\n",

@@ -594,10 +594,10 @@ test_usage_errors(void **state)
     assert_error(RUN(""), EX_USAGE, "hourbank: \"\" is not a command (see hourbank --help)\n");
     assert_error(RUN("frobnicate"), EX_USAGE, "hourbank: \"frobnicate\" is not a command (see hourbank --help)\n");
     assert_error(RUN("--bogus"), EX_USAGE, "hourbank: unknown option \"--bogus\" (see hourbank --help)\n");
-    assert_error(RUN("member"), EX_USAGE, "hourbank: member needs a subcommand: add, show or find "
+    assert_error(RUN("member"), EX_USAGE, "hourbank: member needs a subcommand: add, show, find, amend, move or leave "
                                           "(see hourbank --help)\n");
     assert_error(RUN("member", "delete", GOOD_NO), EX_USAGE,
-                 "hourbank: member \"delete\" is not a command: member takes add, show or find (see hourbank --help)\n");
+                 "hourbank: member \"delete\" is not a command: member takes add, show, find, amend, move or leave (see hourbank --help)\n");
     assert_error(RUN("balance"), EX_USAGE, "hourbank: balance needs MEMBER_NO (see hourbank balance --help)\n");
     assert_error(RUN("balance", GOOD_NO, GOOD_NO), EX_USAGE,
                  "hourbank: balance does not take \"QX03-000127-6\" (see hourbank balance --help)\n");
@@ -673,7 +673,7 @@ test_suggest(void **state)
     assert_error(RUN("help", "membr"), EX_USAGE,
                  "hourbank: \"membr\" is not a command; did you mean member? (see hourbank --help)\n");
     assert_error(RUN("member", "fnd", "wang"), EX_USAGE,
-                 "hourbank: member \"fnd\" is not a command: member takes add, show or find; did you mean find? "
+                 "hourbank: member \"fnd\" is not a command: member takes add, show, find, amend, move or leave; did you mean find? "
                  "(see hourbank --help)\n");
     assert_error(RUN("queue", "dismis", "1:8"), EX_USAGE,
                  "hourbank: queue \"dismis\" is not a command: queue takes dismiss, show or find; did you mean "
@@ -692,8 +692,8 @@ test_suggest(void **state)
                  "hourbank: balance has no option \"--admni\" (see hourbank balance --help)\n");
     /* nothing close, or two as close: no suggestion */
     assert_error(RUN("sta"), EX_USAGE, "hourbank: \"sta\" is not a command (see hourbank --help)\n");
-    assert_error(RUN("member", "x"), EX_USAGE, "hourbank: member \"x\" is not a command: member takes add, show or "
-                                               "find (see hourbank --help)\n");
+    assert_error(RUN("member", "x"), EX_USAGE, "hourbank: member \"x\" is not a command: member takes add, show, "
+                                               "find, amend, move or leave (see hourbank --help)\n");
 }
 
 static void
@@ -746,6 +746,11 @@ test_help_everywhere(void **state)
                                       "  add             register a new member and print the new member number\n"
                                       "  show            show one member: name, role, family, balance\n"
                                       "  find            find members whose name contains TEXT\n"
+                                      "  amend           correct a member's name, birth year, phone or family links\n"
+                                      "  move            move a member from another community to this station's: a new "
+                                      "card number\n"
+                                      "  leave           a member leaves the scheme (or has died): hours settled, "
+                                      "personal data erased\n"
                                       "\nRun hourbank member SUBCOMMAND --help for its options.\n";
     static const char *const member_asks[][3] = {{"member", "--help", NULL}, {"member", "-h", NULL},
                                                  {"help", "member", NULL}, {"--help", "member", NULL}};
@@ -1487,11 +1492,12 @@ test_fake_members(void **state)
                   "name        王秀英\n"
                   "role        elder\n"
                   "birth year  1938\n"
-                  "family of   QX03-000128-4\n"
+                  "family      QX03-000128-4\n"
                   "balance     2 h 30 min (as last synced)\n");
     assert_output(RUN("member", "show", GOOD_NO, "-c", conf, "--json"),
                   "{\n  \"member_no\": \"" GOOD_NO "\",\n  \"name\": \"王秀英\",\n  \"role\": \"elder\",\n"
-                  "  \"birth_year\": 1938,\n  \"family_of\": \"QX03-000128-4\",\n  \"balance_minutes\": 150\n}\n");
+                  "  \"birth_year\": 1938,\n  \"family_of\": \"QX03-000128-4\",\n  \"balance_minutes\": 150,\n"
+                  "  \"left\": false,\n  \"family\": [],\n  \"numbers\": []\n}\n");
     /* a reply about another member is not this member */
     assert_error(RUN("member", "show", "QX03-000128-4", "-c", conf), EX_NOINPUT,
                  "hourbank: member QX03-000128-4 not found at this station or in the last directory snapshot\n");
@@ -1507,9 +1513,10 @@ test_fake_members(void **state)
     assert_output(RUN("member", "find", "wei", "-c", conf, "--json"),
                   "{\n  \"members\": [\n    {\n      \"member_no\": \"" GOOD_NO "\",\n      \"name\": \"王秀英\",\n"
                   "      \"role\": \"elder\",\n      \"birth_year\": 1938,\n      \"family_of\": \"QX03-000128-4\",\n"
-                  "      \"balance_minutes\": 150\n    },\n    {\n      \"member_no\": \"QX03-000128-4\",\n"
+                  "      \"balance_minutes\": 150,\n      \"left\": false,\n      \"family\": [],\n      \"numbers\": []\n    },\n    {\n      \"member_no\": \"QX03-000128-4\",\n"
                   "      \"name\": \"Li Wei\",\n      \"role\": \"volunteer\",\n      \"birth_year\": null,\n"
-                  "      \"family_of\": null,\n      \"balance_minutes\": 6000\n    }\n  ],\n  \"more\": false\n}\n");
+                  "      \"family_of\": null,\n      \"balance_minutes\": 6000,\n      \"left\": false,\n"
+                  "      \"family\": [],\n      \"numbers\": []\n    }\n  ],\n  \"more\": false\n}\n");
     g_member_count = 0;
     assert_output(RUN("member", "find", "zhang", "-c", conf), "no member found whose name contains \"zhang\"\n");
     assert_output(RUN("member", "find", "zhang", "-c", conf, "--json"), "{\n  \"members\": [],\n  \"more\": false\n}\n");
