@@ -220,7 +220,7 @@ const hb_cli_command_t hb_cli_life_leave = {
     .operands_max = 1,
     .summary = N_("a member leaves the scheme (or has died): hours settled, personal data erased"),
     .description = N_("Records that a member leaves the scheme. Their hours go where the district's rule says\n"
-                      "(hourbank rules: \"a leaver's hours\"): to the pool, or in equal shares to the family\n"
+                      "(hourbank rules: \"leavers\"): to the pool, or in equal shares to the family\n"
                       "members named with --heir. Then central and every station erase the member's name,\n"
                       "birth year, phone and family links; the ledger's amounts stay. This cannot be undone:\n"
                       "the command first says what it would do, and saves only with --yes (or when yes is\n"

@@ -39,9 +39,9 @@ const char *
 hb_cli_rules_leaver_words(const char *leaver_hours)
 {
     if (leaver_hours && strcmp(leaver_hours, "pool") == 0)
-        return _("go to the pool");
+        return _("their hours go to the pool");
     if (leaver_hours && strcmp(leaver_hours, "family") == 0)
-        return _("go to the family members named (heirs), in equal shares; the rest to the pool");
+        return _("their hours go to the family members named (heirs), in equal shares; the rest to the pool");
     if (!leaver_hours || !leaver_hours[0])
         return _("not said (central is older than this rule)");
     return leaver_hours;
@@ -76,7 +76,7 @@ district_rows(hb_cli_table_t *tab, const Hourbank__DistrictRules *d)
     hb_cli_table_cell(tab, _("%s per provider and day"), hb_cli_format_duration(a, sizeof a, d->daily_limit_minutes, false));
     hb_cli_table_cell(tab, "  %s", _("gifts"));
     hb_cli_table_cell(tab, "%s", gifts_words(d->gifts));
-    hb_cli_table_cell(tab, "  %s", _("a leaver's hours"));
+    hb_cli_table_cell(tab, "  %s", _("leavers"));
     hb_cli_table_cell(tab, "%s", hb_cli_rules_leaver_words(d->leaver_hours));
 }
 
