@@ -187,6 +187,9 @@ test_member_help(void **state)
                "  add             register a new member and print the new member number\n"
                "  show            show one member: name, role, family, balance\n"
                "  find            find members whose name contains TEXT\n"
+               "  amend           correct a member's name, birth year, phone or family links\n"
+               "  move            move a member from another community to this station's: a new card number\n"
+               "  leave           a member leaves the scheme (or has died): hours settled, personal data erased\n"
                "\nRun hourbank member SUBCOMMAND --help for its options.\n");
     use_lang("zh_CN.UTF-8");
     X("member", "--help");
@@ -194,6 +197,9 @@ test_member_help(void **state)
                "  add             登记新会员，并显示新的会员号\n"
                "  show            查看一位会员：姓名、角色、家人、余额\n"
                "  find            查找姓名中含有所给文字的会员\n"
+               "  amend           更正会员的姓名、出生年份、电话或家庭关系\n"
+               "  move            把会员从其他社区迁入本站社区：发新卡号\n"
+               "  leave           成员退出时间银行（或已去世）：结算时间，删除个人资料\n"
                "\n运行 hourbank member 子命令 --help 查看它的选项。\n");
     X("help", "member");
     has(g_out, "子命令：\n");

@@ -100,7 +100,7 @@ static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
     "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable",
-    "rules",
+    "rules", "amend", "move", "leave",
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */
     "JSON",              /* a file format's name (--json), as in Chinese technical writing */
@@ -108,6 +108,7 @@ static const char *const proper[] = {
     "passbook",          /* a command word too */
     "zh_CN", "en",       /* passbook --lang's values: typed as they are */
     "default_operator",  /* a key of station.yaml, written as it is in the file */
+    "yes",               /* what member leave's prompt asks to type, the same in every language */
     HB_H_DEFAULT_OPERATOR, /* the operator's name the harness configures: data, like a member's name */
     NULL,
 };
