@@ -185,6 +185,7 @@ test_move(void **state)
     use_lang("en_US.UTF-8");
     registered("Zhou Lan", "elder", "1950", zhou, sizeof zhou);
     wait_drained();
+    wait_shown(&station3, zhou, "Zhou Lan");  /* station 3's directory has her */
     S3("member", "move", zhou, "--reason", "to her son's");
     expect_ok();
     has(g_out, "  NEW MEMBER NUMBER, for the member's new card:\n");
@@ -219,6 +220,7 @@ test_leave(void **state)
     S("record", "--provider", sun, "--recipient", vol, "--duration", "1h", "--category", "companionship");
     (void) saved_seq();
     wait_drained();
+    wait_shown(&station, sun, "1 h (as last synced)");  /* the directory has the service's hours */
     S("rules", "--json");
     expect_ok();
     bool family = strstr(g_out, "\"leaver_hours\": \"family\"") != NULL;
