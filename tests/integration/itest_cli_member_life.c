@@ -216,8 +216,14 @@ test_leave(void **state)
     (void) state;
     char sun[32], want[512];
     use_lang("en_US.UTF-8");
+    char qian[32], year[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(year, sizeof year, "%d", tm.tm_year + TM_YEAR_BASE - ELDER_AGE_YEARS);
     registered("Sun Li", "volunteer", NULL, sun, sizeof sun);
-    S("record", "--provider", sun, "--recipient", vol, "--duration", "1h", "--category", "companionship");
+    registered("Qian Nai", "elder", year, qian, sizeof qian);  /* the guarantee pays her personal care */
+    S("record", "--provider", sun, "--recipient", qian, "--duration", "1h", "--category", "personal-care");
     (void) saved_seq();
     wait_drained();
     wait_shown(&station, sun, "1 h (as last synced)");  /* the directory has the service's hours */
