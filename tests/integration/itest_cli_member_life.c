@@ -13,8 +13,9 @@
  *    member, at both stations.
  * 4. `member leave` without --yes says where the hours go (the district's
  *    rule from `hourbank rules`) and that the personal data is erased, and
- *    saves nothing; with --yes it is saved, and after the sync the member
- *    shows as left with no name; the statement shows the leave.
+ *    saves nothing; with --yes (and the heir GULOU's family rule lets her
+ *    name) it is saved, and after the sync the heir has the hour, the
+ *    member shows as left with no name, and the statement shows the leave.
  * The CLI against a fake station (wording, refusals before contact):
  * tests/unit/test_cli_life.c. */
 #include "itest_cli_run.h"
@@ -221,7 +222,9 @@ test_leave(void **state)
     struct tm tm;
     gmtime_r(&now, &tm);
     snprintf(year, sizeof year, "%d", tm.tm_year + TM_YEAR_BASE - ELDER_AGE_YEARS);
-    registered("Sun Li", "volunteer", NULL, sun, sizeof sun);
+    S("member", "add", "--name", "Sun Li", "--role", "volunteer", "--family", vol, "--relation", "son");
+    expect_ok();
+    first_word(sun, sizeof sun);
     registered("Qian Nai", "elder", year, qian, sizeof qian);  /* the guarantee pays her personal care */
     S("record", "--provider", sun, "--recipient", qian, "--duration", "1h", "--category", "personal-care");
     (void) saved_seq();
@@ -258,11 +261,20 @@ test_leave(void **state)
     expect_ok();
     if (strstr(g_out, "leave"))
         fail_msg("a leave without --yes was saved:\n%s", g_out);
-    S("member", "leave", sun, "--reason", "moved abroad", "--yes");
+    /* under GULOU's family rule her son inherits: named with --heir */
+    if (family)
+        S("member", "leave", sun, "--reason", "moved abroad", "--heir", vol, "--yes");
+    else
+        S("member", "leave", sun, "--reason", "moved abroad", "--yes");
     (void) saved_seq();
     snprintf(want, sizeof want, "  Sun Li (%s) leaves the scheme\n", sun);
     has(g_out, want);
+    snprintf(want, sizeof want, "  hours: go in equal shares to the heirs (district GULOU's rule):\n      Zhang Wei (%s)\n",
+             vol);
+    has(g_out, family ? want : "  hours: go to the pool (district GULOU's rule)\n");
     wait_drained();
+    if (family)
+        wait_shown(&station, vol, "1 h (as last synced)");  /* the heir has the hour */
     wait_shown(&station, sun, "(erased: the member has left the scheme)\n");
     if (strstr(g_out, "Sun Li"))
         fail_msg("the name is still shown:\n%s", g_out);
