@@ -23,8 +23,10 @@
 #define TM_YEAR_BASE 1900
 /* A member as shown: the name with the number. */
 #define WHO_BYTES (HB_NAME_BYTES_MAX + HB_MEMBER_NO_BUF_BYTES + HB_CLI_FORMAT_BYTES)
-/* Between a relative's number and the relation in --add-family NO:RELATION. */
-#define RELATION_SEPARATOR ':'
+/* Between a relative's number and the relation in --add-family NO:RELATION,
+ * or the full-width colon a Chinese keyboard types. */
+#define RELATION_SEPARATOR ":"
+#define RELATION_SEPARATOR_WIDE "\xEF\xBC\x9A"  /* U+FF1A FULLWIDTH COLON */
 
 int
 hb_cli_life_lookup_quietly(hb_cli_t *cli, char *no, Hourbank__Envelope **reply_out, const Hourbank__Member **out)
@@ -64,12 +66,15 @@ static int
 parse_link(const char *text, char no[HB_MEMBER_NO_BUF_BYTES], char relation[HB_RELATION_BYTES_MAX + 1], char *msg,
            size_t msg_size)
 {
-    const char *sep = strchr(text, RELATION_SEPARATOR);
+    const char *sep = strstr(text, RELATION_SEPARATOR), *wide = strstr(text, RELATION_SEPARATOR_WIDE);
+    size_t sep_len = strlen(RELATION_SEPARATOR);
+    if (wide && (!sep || wide < sep))
+        sep = wide, sep_len = strlen(RELATION_SEPARATOR_WIDE);
     char number[HB_CLI_TEXT_BYTES_MAX];
     snprintf(number, sizeof number, "%.*s", (int) (sep ? (size_t) (sep - text) : strlen(text)), text);
     if (hb_cli_parse_member_no(number, no, msg, msg_size) != 0)
         return -1;
-    const char *rel = sep ? sep + 1 : "";
+    const char *rel = sep ? sep + sep_len : "";
     if (hb_cli_parse_chars("--add-family", rel, HB_RELATION_CHARS_MAX, false, false, msg, msg_size) != 0)
         return -1;
     snprintf(relation, HB_RELATION_BYTES_MAX + 1, "%s", rel);

@@ -366,8 +366,9 @@ static void
 test_amend(void **state)
 {
     (void) state;
+    /* the second link typed with a full-width colon, as a Chinese keyboard does */
     run_t r = RUN("member", "amend", ELDER_NO, "--birth-year", "1940", "--add-family", DAUGHTER_NO ":eldest daughter",
-                  "--add-family", OTHER_NO ":grandson", "--remove-family", "QX03-000130-5", "--clear-phone",
+                  "--add-family", OTHER_NO "\xEF\xBC\x9Agrandson", "--remove-family", "QX03-000130-5", "--clear-phone",
                   "--reason", "typed wrong");
     expect(r, 0);
     has(r.out, "saved as 7:42 (pending sync)\n  corrects Wang Xiuying (" ELDER_NO ")\n");
