@@ -1,5 +1,6 @@
 /* cli_names.c - members' names from the station, asked once per run. */
 #include "cli_names.h"
+#include "cli_member.h"
 #include "cli_command.h"
 #include "cli_format.h"
 #include "cli_target.h"
@@ -42,7 +43,7 @@ ask_name(hb_cli_t *cli, char *no, char *name, size_t size)
     cli->quiet = true;
     if (hb_cli_target_station(cli, &req, &reply) == 0 && reply->body_case == HOURBANK__ENVELOPE__BODY_MEMBER_REPLY)
         for (size_t i = 0; i < reply->member_reply->n_members; i++)
-            if (strcmp(reply->member_reply->members[i]->member_no, no) == 0)
+            if (hb_cli_member_has_number(reply->member_reply->members[i], no))  /* a later number too */
                 snprintf(name, size, "%s", reply->member_reply->members[i]->name);
     cli->quiet = quiet;
     hb_wire_free(&reply);

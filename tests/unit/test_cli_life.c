@@ -387,6 +387,11 @@ test_amend(void **state)
     assert_int_equal(a->n_remove_family, 1);
     assert_string_equal(a->reason, "typed wrong");
     run_free(&r);
+    /* named by her later number: the directory's answer is her, by her first */
+    r = RUN("member", "amend", g.new_no, "--name", "Wang Xiu Ying");
+    expect(r, 0);
+    has(r.out, "  corrects Wang Xiuying (QH01-000001-1)\n    name: Wang Xiuying \xE2\x86\x92 Wang Xiu Ying\n");
+    run_free(&r);
     /* refused before the station is asked to save */
     int saves = g.saves;
     static const char *const refusals[][2] = {
