@@ -322,9 +322,10 @@ hb_cli_import_rows_read(hb_cli_t *cli, hb_csv_t *csv, hb_cli_import_file_t *file
     char msg[HB_CLI_TEXT_BYTES_MAX];
     int col[COL_COUNT];
     hb_csv_status_t st = hb_csv_next(csv, &f, &n, &line, msg, sizeof msg);
+    if (st == HB_CSV_END)
+        return hb_cli_report_fail(cli, EX_DATAERR, "%s", _("the file is empty: it has no header"));
     if (st != HB_CSV_RECORD)
-        return hb_cli_report_fail(cli, EX_DATAERR, "%s", st == HB_CSV_END ? _("the file is empty: it has no header")
-                                                                          : msg);
+        return hb_cli_report_fail(cli, EX_DATAERR, _("line %zu: %s"), line, msg);
     int rc = header_read(cli, f, n, file->members, col);
     while (rc == 0 && (st = hb_csv_next(csv, &f, &n, &line, msg, sizeof msg)) != HB_CSV_END) {
         if (file->n == HB_IMPORT_ROWS_MAX)
@@ -340,8 +341,7 @@ hb_cli_import_rows_read(hb_cli_t *cli, hb_csv_t *csv, hb_cli_import_file_t *file
         memset(row, 0, sizeof *row);
         row->line = line;
         if (st != HB_CSV_RECORD) {
-            const char *colon = strstr(msg, ": ");  /* "line N: why" */
-            hb_cli_import_refuse(row, "%s", colon ? colon + 2 : msg);
+            hb_cli_import_refuse(row, "%s", msg);
             if (st == HB_CSV_FATAL)
                 break;
         } else if (file->members) {

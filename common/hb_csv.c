@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hb_assert.h"
+#include "hb_i18n.h"
 #include "hb_limits.h"
 #include "hb_utf8.h"
 
@@ -90,7 +91,7 @@ take_char(hb_csv_t *self, size_t *field_len)
     uint32_t cp = 0;
     size_t len = hb_utf8_decode((const unsigned char *) self->data + self->pos, self->size - self->pos, &cp);
     if (len == 0 || cp == 0) {
-        trouble(self, len == 0 ? "byte 0x%02X is not UTF-8 (save the file as UTF-8)" : "a NUL byte (0x%02X)",
+        trouble(self, len == 0 ? _("byte 0x%02X is not UTF-8 (save the file as UTF-8)") : _("a NUL byte (0x%02X)"),
                 (unsigned char) self->data[self->pos]);
         self->pos++;
         return;
@@ -98,7 +99,7 @@ take_char(hb_csv_t *self, size_t *field_len)
     if (self->data[self->pos] == '\n')
         self->line++;
     if (*field_len + len > HB_CSV_FIELD_BYTES_MAX)
-        trouble(self, "a field longer than %d bytes", HB_CSV_FIELD_BYTES_MAX);
+        trouble(self, _("a field longer than %d bytes"), HB_CSV_FIELD_BYTES_MAX);
     else
         memcpy(self->buf + self->used + *field_len, self->data + self->pos, len);
     if (*field_len + len <= HB_CSV_FIELD_BYTES_MAX)
@@ -116,7 +117,7 @@ read_quoted(hb_csv_t *self, size_t *field_len)
         if (c < 0) {
             self->fatal = true;
             self->why[0] = '\0';
-            trouble(self, "the quote opened on line %zu is never closed", opened);
+            trouble(self, _("the quote opened on line %zu is never closed"), opened);
             return;
         }
         if (c == '"' && peek(self, 1) == '"') {
@@ -125,7 +126,7 @@ read_quoted(hb_csv_t *self, size_t *field_len)
             self->pos++;
             c = peek(self, 0);
             if (c >= 0 && c != ',' && c != '\r' && c != '\n')
-                trouble(self, "text after a closing quote (a field in quotes must end at the quote)");
+                trouble(self, _("text after a closing quote (a field in quotes must end at the quote)"));
             return;
         }
         take_char(self, field_len);
@@ -141,10 +142,10 @@ read_bare(hb_csv_t *self, size_t *field_len)
         if (c == '\r' && peek(self, 1) == '\n')
             return;
         if (c == '\r')
-            trouble(self, "a carriage return without a line feed outside quotes");
+            trouble(self, _("a carriage return without a line feed outside quotes"));
         else if (c == '"')
-            trouble(self, "a quote inside a field that does not start with one (put the field in quotes and"
-                    " double the quote)");
+            trouble(self, _("a quote inside a field that does not start with one (put the field in quotes and"
+                      " double the quote)"));
         take_char(self, field_len);
     }
 }
@@ -165,7 +166,7 @@ read_field(hb_csv_t *self)
         self->fields[self->n] = self->buf + self->used;
         self->used += len + 1;
     } else {
-        trouble(self, "more than %d fields", HB_CSV_FIELDS_MAX);
+        trouble(self, _("more than %d fields"), HB_CSV_FIELDS_MAX);
     }
     self->n++;
     if (peek(self, 0) == ',') {
@@ -210,14 +211,14 @@ hb_csv_next(hb_csv_t *self, const char *const **fields, size_t *n, size_t *line,
     if (!self->fatal)
         end_line(self);
     if (!self->why[0] && self->header_fields && self->n != self->header_fields) {
-        trouble(self, "%zu fields, the header has %zu", self->n, self->header_fields);
+        trouble(self, _("%zu fields, the header has %zu"), self->n, self->header_fields);
         self->why_line = *line;  /* the record's line, not the one after it */
     }
     if (self->header_fields == 0)
         self->header_fields = self->n;
     if (self->why[0]) {
         *line = self->why_line;
-        snprintf(msg, msg_size, "line %zu: %s", self->why_line, self->why);
+        snprintf(msg, msg_size, "%s", self->why);
         return self->fatal ? HB_CSV_FATAL : HB_CSV_BAD;
     }
     *fields = self->fields;

@@ -37,7 +37,8 @@ typedef enum {
 /* Reads the next record. RECORD: *fields (n of them, each a
  * NUL-terminated string in UTF-8; borrowed, valid until the next call)
  * and *line, the line where the record starts (1 = the first line).
- * BAD or FATAL: *line and msg say where and why ("line 7: ..."). */
+ * BAD or FATAL: *line says where and msg why (translated, without the
+ * line: "a quote inside a field that does not start with one ..."). */
 hb_csv_status_t hb_csv_next(hb_csv_t *self, const char *const **fields, size_t *n, size_t *line, char *msg,
                             size_t msg_size);
 

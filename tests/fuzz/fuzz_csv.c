@@ -4,7 +4,7 @@
  * Every input is read to its end. Each record has 1..HB_CSV_FIELDS_MAX
  * fields, as many as the first record read, each valid UTF-8 without NUL
  * and at most HB_CSV_FIELD_BYTES_MAX bytes; line numbers never go back;
- * each refusal is "line N: ..." with N its line; a fatal refusal is the
+ * each refusal is one line of text; a fatal refusal is the
  * last thing read; the reader stops within one call per input byte. */
 #include "fuzz_common.h"
 
@@ -43,9 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(line >= 1 && line >= last_line, "line %zu after line %zu", line, last_line);
         last_line = line;
         if (st != HB_CSV_RECORD) {
-            char want[32];
-            snprintf(want, sizeof want, "line %zu: ", line);
-            FUZZ_CHECK(strncmp(msg, want, strlen(want)) == 0 && strlen(msg) > strlen(want), "refusal \"%s\"", msg);
+            FUZZ_CHECK(msg[0] != '\0' && strchr(msg, '\n') == NULL, "refusal \"%s\"", msg);
             if (st == HB_CSV_FATAL) {
                 FUZZ_CHECK(hb_csv_next(csv, &f, &n, &line, msg, sizeof msg) == HB_CSV_END, "a record after a fatal one");
                 break;

@@ -29,7 +29,7 @@ read_all(const char *text, size_t size, char *out, size_t out_size)
             break;
         size_t len = strlen(out);
         if (st != HB_CSV_RECORD) {
-            snprintf(out + len, out_size - len, "! %s\n", msg);
+            snprintf(out + len, out_size - len, "! line %zu: %s\n", line, msg);
             if (st == HB_CSV_FATAL)
                 break;
             continue;
