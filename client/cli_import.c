@@ -80,7 +80,7 @@ static int
 import_call(hb_cli_t *cli, Hourbank__ImportRequest *q, Hourbank__Envelope **reply_out)
 {
     Hourbank__Envelope env;
-    hourbank__envelope__init(&env);
+    hb_wire_envelope_init(&env, 0);
     env.body_case = HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST;
     env.import_request = q;
     int rc = hb_cli_target_station(cli, &env, reply_out);
@@ -160,9 +160,10 @@ exchange_run(hb_cli_t *cli, hb_cli_import_file_t *file, exchange_t *x)
             x->added = reply->import_reply->added;
             x->stored = reply->import_reply->stored;
         }
-        size_t got = rc == 0 && q.commit ? results_take(cli, file, x, reply->import_reply) : 0;
+        bool committed = rc == 0 && q.commit;
+        size_t got = committed ? results_take(cli, file, x, reply->import_reply) : 0;
         hb_wire_free(&reply);
-        while (rc == 0 && q.commit && got < x->n_send) {
+        while (committed && rc == 0 && got < x->n_send) {
             hourbank__import_request__init(&q);
             q.import_id = x->id;
             q.results_from = (uint32_t) got;
@@ -334,12 +335,12 @@ report(hb_cli_t *cli, const char *path, const char *out_path, const hb_cli_impor
         if (x->dry_run)
             fprintf(cli->out, _("%s: %zu rows read: %u would be imported, %u already imported, %zu refused;"
                                 " nothing was stored (dry run)\n"), path, file->n, x->added, x->repeated, refused);
-        else if (x->stored || refused == 0)
-            fprintf(cli->out, _("%s: %zu rows read: %u imported, %u already imported, %zu refused\n"), path, file->n,
-                    x->stored ? x->added : 0, x->repeated, refused);
-        else
+        else if (refused > 0 && !x->skip_bad)
             fprintf(cli->out, _("%s: %zu rows read, %zu refused: nothing was stored (correct those rows, or import"
                                 " the others with --skip-bad)\n"), path, file->n, refused);
+        else
+            fprintf(cli->out, _("%s: %zu rows read: %u imported, %u already imported, %zu refused\n"), path, file->n,
+                    x->stored ? x->added : 0, x->repeated, refused);
         if (numbers && out_path)
             fprintf(cli->out, _("member numbers written to %s\n"), out_path);
     }
