@@ -117,7 +117,8 @@ read_quoted(hb_csv_t *self, size_t *field_len)
         if (c < 0) {
             self->fatal = true;
             self->why[0] = '\0';
-            trouble(self, _("the quote opened on line %zu is never closed"), opened);
+            trouble(self, "%s", _("a quote opened on this line is never closed: the rest of the file cannot be read"));
+            self->why_line = opened;
             return;
         }
         if (c == '"' && peek(self, 1) == '"') {

@@ -276,11 +276,143 @@ test_import_5000(void **state)
     unsetenv("HOURBANK_TIMEOUT_MS");
 }
 
+/* ---- mistakes in small files ---- */
+
+static void
+file_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void
+headers_refused(const char *path)
+{
+    file_write(path, "ref,name,role,colour\nA1,x,elder,red\n");
+    S("import", "members", path, "--dry-run");
+    expect_fail(EX_DATAERR);
+    has(g_err, "line 1: unknown column \"colour\"; the columns are ref, name, role, birth_year, phone, family_ref,"
+               " relation");
+    file_write(path, "ref,name\nA1,x\n");
+    S("import", "members", path);
+    expect_fail(EX_DATAERR);
+    has(g_err, "line 1: column role is missing");
+    file_write(path, "member,minutes,hours\nA1,1,1\n");
+    S("import", "balances", path);
+    expect_fail(EX_DATAERR);
+    has(g_err, "line 1: give either a minutes or an hours column");
+    file_write(path, "");
+    S("import", "balances", path);
+    expect_fail(EX_DATAERR);
+    has(g_err, "the file is empty");
+}
+
+/* Twelve rows on lines 2..14: A1, A2 (family A3, a later row), A3, Z1 are
+ * good (roles in Chinese); the others each break one rule. */
+static const char members_small[] =
+    "ref,name,role,birth_year,family_ref,relation\n"
+    "A1,Chen Yi,\xE5\xBF\x97\xE6\x84\xBF\xE8\x80\x85,1950,,\n"      /* 2: 志愿者 */
+    "A2,\"Chen \"\"Er\"\"\",\xE8\x80\x81\xE4\xBA\xBA,1951,A3,son\n"  /* 3: 老人, family a later row */
+    "A3,Chen San,\xE4\xB8\xA4\xE8\x80\x85,1952,,\n"                  /* 4: 两者 */
+    "A1,Dup,elder,1953,,\n"                                           /* 5: ref twice */
+    "L1,Loop One,elder,1954,L2,\n"                                    /* 6: a loop */
+    "L2,Loop Two,elder,1955,L1,\n"                                    /* 7 */
+    "B1,\"Bad \"quote\",elder,1956,,\n"                               /* 8: text after a quote */
+    "M1,\"Two\nlines\",elder,1957,,\n"                                /* 9-10: a name on two lines */
+    "R1,Rel Only,elder,1958,,cousin\n"                                /* 11: relation alone */
+    "X1,Extra,elder,1959,,,extra\n"                                   /* 12: a field too many */
+    "Z1,Last,elder,1960,,\n"                                          /* 13 */
+    "\"unterminated,Oops,elder,1961,,\n";                             /* 14: a quote never closed */
+
+static void
+members_small_checked(const char *path, char *a1, char *a2, char *a3)
+{
+    file_write(path, members_small);
+    S("import", "members", path, "--dry-run");
+    expect_fail(EX_DATAERR);
+    assert_int_equal(lines_starting(g_out, "line "), 8);
+    has(g_out, "line 5: ref A1 is also on line 2: each member has one ref\n");
+    has(g_out, "line 6: family_ref L2 names the row on line 7, which is refused\n");
+    has(g_out, "line 7: family_ref L1 leads back to this row (a loop)");
+    has(g_out, "line 8: text after a closing quote");
+    has(g_out, "line 9: name contains a control character");
+    has(g_out, "line 11: a relation is given without a family_ref\n");
+    has(g_out, "line 12: 7 fields, the header has 6\n");
+    has(g_out, "line 14: a quote opened on this line is never closed: the rest of the file cannot be read\n");
+    has(g_out, "12 rows read: 4 would be imported, 0 already imported, 8 refused");
+    use_lang("zh_CN.UTF-8");
+    S("import", "members", path, "--dry-run");
+    expect_fail(EX_DATAERR);
+    has(g_out, "\xE7\xAC\xAC 5 \xE8\xA1\x8C\xEF\xBC\x9A" "ref A1 ");  /* 第 5 行：ref A1 */
+    has(g_out, "\xEF\xBC\x88\xE8\xAF\x95\xE8\xBF\x90\xE8\xA1\x8C\xEF\xBC\x89");  /* （试运行） */
+    use_lang("en_US.UTF-8");
+    S("import", "members", path, "--skip-bad");
+    expect_ok();
+    has(g_out, "12 rows read: 4 imported, 0 already imported, 8 refused");
+    number_of(g_out, "A1", a1);
+    number_of(g_out, "A2", a2);
+    number_of(g_out, "A3", a3);
+}
+
+static void
+balances_small_checked(const char *path, const char *a1)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "member,hours,source\n"
+             "A1,1:30,p. 1\n"       /* 90 */
+             "A2,2.5,p. 2\n"        /* 150 */
+             "A3,0.01,p. 3\n"       /* 4: not whole minutes */
+             "%s,1,by number\n"     /* 60 */
+             "A1,2,again\n"         /* 6: A1 twice */
+             "Z1,0,zero\n",         /* 7: nothing */
+             vol);
+    file_write(path, text);
+    S("import", "balances", path, "--skip-bad");
+    expect_ok();
+    has(g_out, "line 4: hours \"0.01\": write hours as 12, 12.5 or 12:30 (signed)\n");
+    has(g_out, "line 6: member A1 has a balance on line 2 too");
+    has(g_out, "line 7: an opening balance of 0 minutes");
+    has(g_out, "6 rows read: 3 imported, 0 already imported, 3 refused");
+    /* a second opening balance for A1, now by its number: the station refuses it */
+    snprintf(text, sizeof text, "member,minutes\n%s,30\nA3,45\n", a1);
+    file_write(path, text);
+    S("import", "balances", path, "--dry-run");
+    expect_fail(EX_DATAERR);
+    assert_int_equal(lines_starting(g_out, "line "), 1);
+    snprintf(text, sizeof text, "line 2: member %s already has an opening balance (operation 1:", a1);
+    has(g_out, text);
+    has(g_out, "2 rows read: 1 would be imported, 0 already imported, 1 refused");
+}
+
+static void
+test_import_mistakes(void **state)
+{
+    (void) state;
+    char path[600], a1[32], a2[32], a3[32], sql[256];
+    snprintf(path, sizeof path, "%s/small.csv", run_dir);
+    headers_refused(path);
+    int64_t seq0 = station_int("SELECT max(seq) FROM ops");
+    members_small_checked(path, a1, a2, a3);
+    assert_int_equal(station_int("SELECT max(seq) FROM ops"), seq0 + 4);
+    balances_small_checked(path, a1);
+    assert_int_equal(station_int("SELECT max(seq) FROM ops"), seq0 + 7);
+    wait_drained();
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM family_link WHERE member_no = '%s' AND relative = '%s'"
+             " AND relation = 'son'", a2, a3);
+    assert_int_equal(central_int(sql), 1);
+    assert_int_equal(central_int("SELECT coalesce(sum(minutes), 0) FROM transfer WHERE kind = 'opening'"), 300);
+    assert_int_equal(central_int("SELECT count(*) FROM op WHERE result <> 1"), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_import_5000, setup, cli_teardown),
+        cmocka_unit_test_setup_teardown(test_import_mistakes, setup, cli_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,7 +85,8 @@ test_refusals(void **state)
            "field in quotes and double the quote)\n3:3|4\n");
     expect("a,b\n\"x\"y,2\n3,4\n", "1:a|b\n! line 2: text after a closing quote (a field in quotes must end at the "
            "quote)\n3:3|4\n");
-    expect("a,b\n1,2\n\"open,3\n4,5\n", "1:a|b\n2:1|2\n! line 5: the quote opened on line 3 is never closed\n");
+    expect("a,b\n1,2\n\"open,3\n4,5\n", "1:a|b\n2:1|2\n! line 3: a quote opened on this line is never closed: the rest of the file cannot be"
+           " read\n");
     expect("a,b\n1,\xFF\n3,4\n", "1:a|b\n! line 2: byte 0xFF is not UTF-8 (save the file as UTF-8)\n3:3|4\n");
     expect("a,b\n1,\xC0\xAF\n", "1:a|b\n! line 2: byte 0xC0 is not UTF-8 (save the file as UTF-8)\n");  /* overlong */
     expect("a,b\n1,2\r3,4\n", "1:a|b\n! line 2: a carriage return without a line feed outside quotes\n");
