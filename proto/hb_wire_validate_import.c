@@ -57,7 +57,9 @@ check_row(hb_wire_error_t *err, const char *where, const Hourbank__ImportRow *ro
     };
     if (row->save == NULL || row->save->op == NULL)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%ssave.op is missing", where);
-    if (CHECK_TEXTS(err, where, row, row_rules) != 0 || CHECK_TEXTS(err, where, row->save, save_rules) != 0)
+    char save_where[WHERE_BYTES];
+    hb_wire__where_format(save_where, sizeof save_where, "%ssave.", where);
+    if (CHECK_TEXTS(err, where, row, row_rules) != 0 || CHECK_TEXTS(err, save_where, row->save, save_rules) != 0)
         return -1;
     if (row->save->dry_run || row->save->confirm_new)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%ssave.dry_run and save.confirm_new are set by the"
