@@ -28,6 +28,7 @@
 /* What one import holds while it runs. */
 typedef struct {
     hb_outbox_t *ob;
+    uint64_t last_seq;          /* before the import: a higher seq is this import's */
     sqlite3_stmt *request;      /* SQL_REQUEST */
     hb_map_t *openings;         /* member number -> seq (as a pointer-sized integer) */
     hb_outbox_save_t *save;     /* the row being saved (large: on the heap) */
@@ -105,6 +106,7 @@ member_fill(ob_import_t *im, hb_outbox_import_row_t *row, Hourbank__Op *op, Hour
                  row->member_of);
         return HB_RESULT_UNKNOWN_MEMBER;
     }
+    row->member_new = seq > im->last_seq;
     if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
         *reg = *op->register_member;
         reg->family_of = number;
@@ -206,7 +208,7 @@ import_forget(hb_outbox_import_row_t *rows, size_t n)
         if (rows[i].repeated)
             continue;
         rows[i].seq = 0;
-        if (rows[i].op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
+        if (rows[i].op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER || rows[i].member_new)
             rows[i].member_no[0] = '\0';
     }
 }
@@ -222,6 +224,7 @@ import_in_tx(ob_import_t *im, hb_outbox_import_row_t *rows, size_t n, hb_outbox_
         row->result = HB_RESULT_OK;
         row->repeated = false;
         row->seq = 0;
+        row->member_new = false;
         row->member_no[0] = row->msg[0] = '\0';
         hb_result_t r = import_row(im, row, imp, now, msg, msg_size);
         if (r != HB_RESULT_OK)
@@ -242,7 +245,7 @@ hb_outbox_import(hb_outbox_t *self, hb_outbox_import_row_t *rows, size_t n, hb_o
                  " central, which confirms the seqs and member numbers already used; nothing was imported");
         return HB_RESULT_AWAITING_CENTRAL;
     }
-    ob_import_t im = {.ob = self, .save = malloc(sizeof(hb_outbox_save_t))};
+    ob_import_t im = {.ob = self, .last_seq = self->last_seq, .save = malloc(sizeof(hb_outbox_save_t))};
     hb_assert(im.save);
     hb_result_t r = HB_RESULT_OK;
     if (hb_outbox__begin(self, true) != 0)

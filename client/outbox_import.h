@@ -35,6 +35,7 @@ typedef struct {
     uint64_t seq;                  /* out: the op's seq (0 unless stored, or repeated) */
     char member_no[HB_MEMBER_NO_BYTES_MAX + 1];  /* out: a stored registration's number; an opening's member */
     char msg[HB_MESSAGE_BYTES_MAX];              /* out: a refusal: "name=value" lines, or prose */
+    bool member_new;               /* internal: member_of named a registration of this import */
 } hb_outbox_import_row_t;
 
 /* How an import goes, and what it did. */
@@ -52,7 +53,9 @@ typedef struct {
  * imp's counts (stored says whether anything was kept; a row's seq and a
  * new registration's number are cleared when not), AWAITING_CENTRAL while
  * the file is restored (hb_outbox_restored), or INTERNAL / OUTBOX_FULL
- * with msg on a disk error: nothing is stored. */
+ * with msg on a disk error: nothing is stored. An opening's member found
+ * through a registration of this import is cleared too when nothing was
+ * stored. */
 hb_result_t hb_outbox_import(hb_outbox_t *self, hb_outbox_import_row_t *rows, size_t n, hb_outbox_import_t *imp,
                              int64_t now, char *msg, size_t msg_size);
 
