@@ -26,7 +26,7 @@ struct hb_station_import {
     char import_id[HB_IMPORT_ID_BYTES_MAX + 1];  /* "" = none held */
     Hourbank__Envelope **parts;   /* owned: the requests whose rows are held */
     size_t n_parts;
-    const Hourbank__ImportRow **rows;  /* borrowed from parts, in import order */
+    const Hourbank__ImportRow **rows;  /* borrowed from parts, in import order; not after the commit */
     size_t n_rows;
     bool committed, stored;
     size_t refused, repeated, added;
@@ -152,6 +152,9 @@ commit(hb_station_import_t *self, hb_outbox_t *outbox, const char *default_opera
             k->msg = rows[i].result == HB_RESULT_OK ? NULL : strdup(rows[i].msg);
         }
         self->committed = true;
+        for (size_t i = 0; i < self->n_parts; i++)  /* the rows are done with: only their results are kept */
+            hb_wire_free(&self->parts[i]);
+        self->n_parts = 0;
         self->stored = imp.stored;
         self->refused = imp.refused;
         self->repeated = imp.repeated;
