@@ -385,6 +385,12 @@ balances_small_checked(const char *path, const char *a1)
     snprintf(text, sizeof text, "line 2: member %s already has an opening balance (operation 1:", a1);
     has(g_out, text);
     has(g_out, "2 rows read: 1 would be imported, 0 already imported, 1 refused");
+    S("import", "balances", path, "--dry-run", "--json");
+    expect_fail(EX_DATAERR);
+    has(g_out, "\"dry_run\": true");
+    has(g_out, "\"would_import\": 1");
+    has(g_out, "\"refused_count\": 1");
+    has(g_out, "\"line\": 2");
 }
 
 static void
