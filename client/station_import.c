@@ -97,7 +97,8 @@ static hb_result_t
 rows_take(hb_station_import_t *self, Hourbank__Envelope **env_p, char *msg, size_t msg_size)
 {
     const Hourbank__ImportRequest *q = (*env_p)->import_request;
-    if (q->first_row == 0 && strcmp(q->import_id, self->import_id) != 0) {
+    bool starts = q->first_row == 0 && (q->n_rows > 0 || q->commit);  /* not a request for results */
+    if (starts && strcmp(q->import_id, self->import_id) != 0) {
         if (self->import_id[0])
             hb_log_info("import dropped for a new one import_id=\"%s\" rows=%zu committed=%d", self->import_id,
                         self->n_rows, (int) self->committed);
