@@ -19,7 +19,7 @@
 #include "hb_wire.h"
 
 /* The registration stored under a request id (?1). */
-#define SQL_REQUEST "SELECT seq, kind, member_a FROM ops WHERE request_id = ?1"
+#define SQL_REQUEST "SELECT seq, kind, member_a, coalesce(result, 0) FROM ops WHERE request_id = ?1"
 /* The opening balances stored here that central has not refused. */
 #define SQL_OPENINGS "SELECT member_a, seq FROM ops WHERE kind = 'opening' AND (result IS NULL OR result = " \
                      OB_SQL_OK ")"
@@ -70,7 +70,8 @@ openings_load(ob_import_t *im, size_t n, char *msg, size_t msg_size)
 }
 
 /* The op stored under request_id: 1 with its seq (and, for a
- * registration, its number in member_no, else ""), 0 none, -1 error. */
+ * registration central has not refused, its number in member_no, else
+ * ""), 0 none, -1 error. */
 static int
 request_stored(ob_import_t *im, const char *request_id, uint64_t *seq, char member_no[HB_MEMBER_NO_BYTES_MAX + 1])
 {
@@ -81,7 +82,9 @@ request_stored(ob_import_t *im, const char *request_id, uint64_t *seq, char memb
     member_no[0] = '\0';
     if (rc == SQLITE_ROW) {
         *seq = (uint64_t) sqlite3_column_int64(st, 0);
-        if (strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0)
+        int64_t result = sqlite3_column_int64(st, 3);
+        if (strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0 &&
+            (result == 0 || result == HB_RESULT_OK))
             hb_outbox__column_text(member_no, HB_MEMBER_NO_BYTES_MAX + 1, st, 2);
     }
     sqlite3_reset(st);
@@ -102,8 +105,8 @@ member_fill(ob_import_t *im, hb_outbox_import_row_t *row, Hourbank__Op *op, Hour
     if (found < 0)
         return hb_outbox__fail(im->ob, "look up an import's member", row->msg, sizeof row->msg), HB_RESULT_INTERNAL;
     if (found == 0 || number[0] == '\0') {
-        snprintf(row->msg, sizeof row->msg, "no registration is stored at this station under request id \"%s\"",
-                 row->member_of);
+        snprintf(row->msg, sizeof row->msg, "no registration that central has not refused is stored at this station"
+                 " under request id \"%s\"", row->member_of);
         return HB_RESULT_UNKNOWN_MEMBER;
     }
     row->member_new = seq > im->last_seq;

@@ -9,8 +9,9 @@
  *   - member_of (a request id): the member number of the registration
  *     stored here under it (earlier in this import, or by an earlier one)
  *     fills register_member.family_of or opening.member_no; none stored
- *     (never imported here, refused in this import, or compacted away
- *     after its retention) refuses the row UNKNOWN_MEMBER, in prose;
+ *     (never imported here, refused in this import or by central, or
+ *     compacted away after its retention) refuses the row UNKNOWN_MEMBER,
+ *     in prose;
  *   - an opening balance: its member must be known here (UNKNOWN_MEMBER,
  *     "role=member\nmember=..."), and no opening balance of the member may
  *     be stored here that central has not refused (OPENING_EXISTS,

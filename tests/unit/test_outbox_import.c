@@ -229,6 +229,33 @@ test_restored_refused(void **state)
     assert_int_equal(hb_outbox_last_seq(f->ob), 0);
 }
 
+/* A ref whose registration central refused names no member. */
+static void
+test_refused_registration(void **state)
+{
+    fixture_t *f = *state;
+    f->n = 0;
+    reg(f, "R9", "Wu Jiu", "", "");
+    assert_true(run(f, false, false).stored);
+    Hourbank__BatchAck ack;
+    Hourbank__OpResult res, *ptr = &res;
+    hourbank__batch_ack__init(&ack);
+    ack.batch_result = HOURBANK__RESULT__OK;
+    hourbank__op_result__init(&res);
+    res.seq = 1;
+    res.result = HOURBANK__RESULT__REGISTRATION_REFUSED;
+    res.message = "refused for the test";
+    ack.results = &ptr;
+    ack.n_results = 1;
+    assert_int_equal(hb_outbox_ack(f->ob, &ack, T0, f->msg, sizeof f->msg), 0);
+    f->n = 0;
+    opening(f, "import:opening:R9", "", "import:member:R9", 30);
+    hb_outbox_import_t imp = run(f, true, false);
+    assert_int_equal(imp.refused, 1);
+    assert_int_equal(f->rows[0].result, HB_RESULT_UNKNOWN_MEMBER);
+    assert_non_null(strstr(f->rows[0].msg, "import:member:R9"));
+}
+
 int
 main(void)
 {
@@ -236,6 +263,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerun_and_openings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restored_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_registration, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
