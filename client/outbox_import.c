@@ -19,7 +19,7 @@
 #include "hb_wire.h"
 
 /* The registration stored under a request id (?1). */
-#define SQL_REQUEST "SELECT seq, kind, member_a, coalesce(result, 0) FROM ops WHERE request_id = ?1"
+#define SQL_REQUEST "SELECT seq, kind, member_a, coalesce(result, 0), operator FROM ops WHERE request_id = ?1"
 /* The opening balances stored here that central has not refused. */
 #define SQL_OPENINGS "SELECT member_a, seq FROM ops WHERE kind = 'opening' AND (result IS NULL OR result = " \
                      OB_SQL_OK ")"
@@ -32,6 +32,7 @@ typedef struct {
     sqlite3_stmt *request;      /* SQL_REQUEST */
     hb_map_t *openings;         /* member number -> seq (as a pointer-sized integer) */
     hb_outbox_save_t *save;     /* the row being saved (large: on the heap) */
+    char stored_operator[HB_OPERATOR_BYTES_MAX + 1];  /* of the op request_stored found last */
 } ob_import_t;
 
 static int
@@ -82,6 +83,7 @@ request_stored(ob_import_t *im, const char *request_id, uint64_t *seq, char memb
     member_no[0] = '\0';
     if (rc == SQLITE_ROW) {
         *seq = (uint64_t) sqlite3_column_int64(st, 0);
+        hb_outbox__column_text(im->stored_operator, sizeof im->stored_operator, st, 4);
         int64_t result = sqlite3_column_int64(st, 3);
         if (strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0 &&
             (result == 0 || result == HB_RESULT_OK))
@@ -168,6 +170,8 @@ import_row(ob_import_t *im, hb_outbox_import_row_t *row, const hb_outbox_import_
     }
     if (row->result != HB_RESULT_OK)
         return HB_RESULT_OK;  /* refused by the import's own checks */
+    if (before == 1 && im->stored_operator[0])  /* a rerun by another operator is the same work */
+        op.operator_ = im->stored_operator;
     hb_outbox_save_t *v = im->save;
     memset(v, 0, sizeof *v);
     v->op = &op;

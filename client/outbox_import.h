@@ -5,7 +5,9 @@
  *
  * Each row is saved as hb_outbox_save_group() saves an operator's op (its
  * checks, its request id: a row whose request id is stored already is
- * answered repeated and stores nothing), after the import's own steps:
+ * answered repeated and stores nothing, whoever the operator of the rerun
+ * is; other content under it is refused EXISTS_WITH_DIFFERENT_PAYLOAD),
+ * after the import's own steps:
  *   - member_of (a request id): the member number of the registration
  *     stored here under it (earlier in this import, or by an earlier one)
  *     fills register_member.family_of or opening.member_no; none stored

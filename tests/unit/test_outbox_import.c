@@ -174,7 +174,10 @@ test_rerun_and_openings(void **state)
     uint64_t seq = f->rows[1].seq;
     char no[HB_MEMBER_NO_BUF_BYTES];
     snprintf(no, sizeof no, "%s", f->rows[1].member_no);
-    /* the same rows again: repeated, nothing new, the same seqs and numbers */
+    /* the same rows again, by another operator: repeated, nothing new, the same seqs and numbers */
+    assert_int_equal(hb_outbox_operator_add(f->ob, "other", "", T0, f->msg, sizeof f->msg), HB_RESULT_OK);
+    for (size_t i = 0; i < f->n; i++)
+        f->ops[i].operator_ = (char *) (uintptr_t) "other";
     imp = run(f, false, false);
     assert_false(imp.stored);
     assert_int_equal(imp.repeated, 3);
