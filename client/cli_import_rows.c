@@ -9,6 +9,7 @@
 #include "hb_assert.h"
 #include "hb_i18n.h"
 #include "hb_map.h"
+#include "hb_wire.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -274,6 +275,34 @@ rows_link(hb_cli_import_file_t *file)
     }
 }
 
+/* Each row not refused as the station's boundary will judge it (its
+ * member, when the station fills it in, stood for by a valid number), so
+ * that one row the checks above let through cannot refuse a whole part. */
+static void
+rows_validate(hb_cli_import_file_t *file)
+{
+    char placeholder[HB_MEMBER_NO_BUF_BYTES];
+    hb_assert(hb_memberno_format(placeholder, sizeof placeholder, "AA", 1) == 0);
+    for (size_t i = 0; i < file->n; i++) {
+        hb_cli_import_row_t *row = &file->rows[i];
+        if (row->why)
+            continue;
+        Hourbank__Op op = row->op;
+        Hourbank__RegisterMember reg = row->reg;
+        Hourbank__OpeningBalance opening = row->opening;
+        if (file->members) {
+            reg.family_of = row->member_of[0] ? placeholder : row->number;
+            op.register_member = &reg;
+        } else {
+            opening.member_no = row->member_of[0] ? placeholder : row->number;
+            op.opening = &opening;
+        }
+        hb_wire_error_t err;
+        if (hb_wire_validate_op(&op, HB_WIRE_OP_IN_SAVE, &err) != 0)
+            hb_cli_import_refuse(row, "%s", err.message);
+    }
+}
+
 /* Refs (members) or members (balances) named twice; then each family_ref:
  * a ref of another row (whose number the station fills in), else a
  * member number. */
@@ -354,6 +383,7 @@ hb_cli_import_rows_read(hb_cli_t *cli, hb_csv_t *csv, hb_cli_import_file_t *file
         return rc;
     rows_link(file);
     rows_cross_check(file);
+    rows_validate(file);
     return 0;
 }
 
