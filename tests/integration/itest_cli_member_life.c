@@ -197,6 +197,14 @@ test_move(void **state)
     assert_memory_equal(moved, "QH01-", strlen("QH01-"));
     snprintf(want, sizeof want, "  the old numbers keep working: %s\n", zhou);
     has(g_out, want);
+    unsigned long long seq = 0;
+    assert_int_equal(sscanf(g_out, "saved as 3:%llu", &seq), 1);
+    snprintf(want, sizeof want, "3:%llu", seq);
+    S3("queue", "show", want);  /* the queue's words for a move: "move", old → new */
+    expect_ok();
+    has(g_out, "move");
+    snprintf(want, sizeof want, "%s \xE2\x86\x92 %s", zhou, moved);
+    has(g_out, want);
     wait_drained_at(&station3);
     snprintf(want, sizeof want, "later numbers  %s (the newest card)\n", moved);
     wait_shown(&station, zhou, want);
