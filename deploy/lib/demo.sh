@@ -60,6 +60,7 @@ districts:
     overflow: donate
     daily_limit: 8h
     gifts: family
+    leaver_hours: family
     payer_rules:
       - {category: personal-care, payer: guarantee, min_recipient_age: 80}
     communities:
@@ -199,7 +200,39 @@ demo_scenario() {
     printf '   $ LANG=zh_CN.UTF-8 hourbank -c %s %s\n' "station-a.yaml" "queue --rejected" >&2
     LANG=zh_CN.UTF-8 LANGUAGE= LC_ALL= "$BIN/hourbank" -c "$STATE/station-a.yaml" queue --rejected
 
-    say "9. district IT: stations and the ledger check"
+    say "9. members' lives: a correction, a second person of the same name, a move, a leave"
+    cli_a member amend "$li" --birth-year 1936 --reason "his ID card says 1936" || return 1
+    note "(the same name and birth year again: the station asks whether it is another person)"
+    cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962
+    cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962 --confirm-new >/dev/null || return 1
+    note "(Sun Hua moves to her daughter's community in Gulou: a new card, and the old number still works)"
+    local sun_new
+    sun_new=$(cli_a member move "$sun" --reason "lives with her daughter now" | tee /dev/stderr |
+              grep -oE 'QX03-[0-9]{6}-[0-9]' | head -1)
+    [ -n "$sun_new" ] || return 1
+    wait_for 20 synced a
+    sleep 6
+    cli_b member show "$sun"
+    note "(Li Wei has died: his hours go to his family as Gulou's rule says, then his data is erased)"
+    cli_a member leave "$li" --died --heir "$chen" --reason "passed away" || true
+    cli_a member leave "$li" --died --heir "$chen" --reason "passed away" --yes || return 1
+    wait_for 20 synced a
+    sleep 6
+    cli_a member show "$li"
+    cli_a balance "$chen"
+
+    say "10. bringing in a pilot's paper books: members and opening balances from CSV"
+    printf 'ref,name,birth_year,role,family_ref,relation\nP-01,Zhou Lan,1941,elder,,\nP-02,Zhou Ming,1968,volunteer,P-01,son\n' \
+        >"$STATE/pilot-members.csv"
+    printf 'member,hours,source\nP-01,12:30,passbook p. 3\nP-02,40:00,passbook p. 7\n' >"$STATE/pilot-balances.csv"
+    cli_a import members "$STATE/pilot-members.csv" --dry-run || return 1
+    cli_a import members "$STATE/pilot-members.csv" || return 1
+    cli_a import balances "$STATE/pilot-balances.csv" || return 1
+    note "(the same file again posts nothing)"
+    cli_a import balances "$STATE/pilot-balances.csv" || return 1
+    wait_for 20 synced a
+
+    say "11. district IT: stations and the ledger check"
     admin stations
     admin verify || return 1
     DEMO_MEMBER=$wang
