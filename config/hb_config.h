@@ -41,6 +41,9 @@ typedef struct {
 
 typedef enum { HB_OVERFLOW_REJECT = 1, HB_OVERFLOW_DONATE = 2 } hb_overflow_t;
 typedef enum { HB_GIFT_NONE = 1, HB_GIFT_FAMILY = 2, HB_GIFT_ANY = 3 } hb_gift_policy_t;
+/* Where a leaving member's hours go (issue 15): the pool, or the family
+ * members the leave names (the pool when it names none). */
+typedef enum { HB_LEAVER_POOL = 1, HB_LEAVER_FAMILY = 2 } hb_leaver_policy_t;
 typedef enum { HB_PAYER_RECIPIENT = 1, HB_PAYER_GUARANTEE = 2 } hb_payer_t;
 
 typedef struct {
@@ -81,6 +84,7 @@ typedef struct {
     hb_overflow_t overflow;                      /* default reject */
     int64_t daily_limit_minutes;                 /* per provider per day, default 12h */
     hb_gift_policy_t gifts;                      /* default family */
+    hb_leaver_policy_t leaver_hours;             /* default pool */
     hb_payer_rule_t *payer_rules;                /* owned */
     size_t payer_rule_count;
     hb_community_conf_t *communities;            /* owned */

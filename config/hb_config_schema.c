@@ -120,6 +120,7 @@ static const hb_config_name_t overflow_names[] = {
     {"reject", HB_OVERFLOW_REJECT}, {"donate", HB_OVERFLOW_DONATE}, {NULL, 0}};
 static const hb_config_name_t gift_names[] = {
     {"none", HB_GIFT_NONE}, {"family", HB_GIFT_FAMILY}, {"any", HB_GIFT_ANY}, {NULL, 0}};
+static const hb_config_name_t leaver_names[] = {{"pool", HB_LEAVER_POOL}, {"family", HB_LEAVER_FAMILY}, {NULL, 0}};
 static const hb_config_name_t payer_names[] = {
     {"recipient", HB_PAYER_RECIPIENT}, {"guarantee", HB_PAYER_GUARANTEE}, {NULL, 0}};
 static const hb_config_name_t log_level_names[] = {
@@ -420,6 +421,8 @@ static const hb_config_field_t district_fields[] = {
      AT(hb_district_conf_t, daily_limit_minutes)},
     {.key = "gifts", .type = HB_CONFIG_ENUM, .names = gift_names, .def = HB_GIFT_FAMILY,
      AT(hb_district_conf_t, gifts)},
+    {.key = "leaver_hours", .type = HB_CONFIG_ENUM, .names = leaver_names, .def = HB_LEAVER_POOL,
+     AT(hb_district_conf_t, leaver_hours)},
     {.key = "time_zone", .type = HB_CONFIG_STRING, .min = 1, .max = HB_TIME_ZONE_BYTES_MAX,
      .check = check_time_zone, AT(hb_district_conf_t, time_zone)},
     {.key = "payer_rules", .type = HB_CONFIG_LIST, .min = 0, .max = HB_RULES_MAX,

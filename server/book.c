@@ -80,7 +80,7 @@ hb_book_new(const hb_book_sizes_t *sizes)
     self->max = *sizes;
     self->arena = calloc(1, sizeof *self->arena);
     hb_assert(self->arena);
-    self->members = hb_map_new(sizes->members);
+    self->members = hb_map_new(2 * sizes->members);  /* first numbers and later ones */
     self->accounts = hb_map_new(sizes->accounts);
     self->stations = hb_map_new(sizes->stations);
     self->ops = hb_map_new(sizes->keys + sizes->ops);
@@ -100,6 +100,7 @@ hb_book_new(const hb_book_sizes_t *sizes)
     ALLOC_ROWS(day_sums, sizes->days);
     ALLOC_ROWS(void_links, sizes->ops);
     ALLOC_ROWS(new_ops, sizes->ops);
+    ALLOC_ROWS(life_rows, sizes->ops);
     ALLOC_ROWS(refusal_rows, sizes->refusals);
     ALLOC_ROWS(local_day_rows, sizes->local_days);
     return self;
@@ -120,7 +121,7 @@ hb_book_destroy(hb_book_t **self_p)
     void *rows[] = {self->member_rows, self->account_rows, self->station_rows, self->district_rule_rows,
                     self->payer_rules, self->transfer_rows, self->transfer_refs, self->op_rows,
                     self->day_sums, self->void_links, self->new_ops, self->refusal_rows,
-                    self->local_day_rows};
+                    self->local_day_rows, self->life_rows};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         free(rows[i]);
     for (chunk_t *c = self->arena->head, *next; c; c = next) {
@@ -173,6 +174,24 @@ hb_book_add_member(hb_book_t *self, const char *member_no, const char *community
     m->family = hb_book_strdup(self, family ? family : "");
     hb_map_put(self->members, m->member_no, strlen(m->member_no), m);
     return m;
+}
+
+void
+hb_book_add_alias(hb_book_t *self, const char *number, hb_book_member_t *m)
+{
+    hb_assert(self && number && m);
+    if (hb_book_member(self, number))
+        return;
+    const char *key = hb_book_strdup(self, number);
+    hb_map_put(self->members, key, strlen(key), m);
+}
+
+void
+hb_book_add_life(hb_book_t *self, const hb_book_op_t *rec, const void *op,
+                 const hb_book_member_t *member, const char *community)
+{
+    hb_assert(self && rec && op && member && self->n_life < self->max.ops);
+    self->life_rows[self->n_life++] = (hb_book_life_t){rec, op, member, community};
 }
 
 void

@@ -32,9 +32,14 @@
 
 #define HB_HASH_BYTES 32
 
-typedef enum { HB_ACCOUNT_MEMBER, HB_ACCOUNT_GUARANTEE, HB_ACCOUNT_DONATION } hb_account_kind_t;
-typedef enum { HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_DONATION, HB_OPK_INVALID } hb_opk_t;
-typedef enum { HB_XFER_SERVICE, HB_XFER_OVERFLOW, HB_XFER_GIFT, HB_XFER_VOID, HB_XFER_DONATION } hb_xfer_kind_t;
+typedef enum { HB_ACCOUNT_MEMBER, HB_ACCOUNT_GUARANTEE, HB_ACCOUNT_DONATION, HB_ACCOUNT_OPENING } hb_account_kind_t;
+typedef enum {
+    HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_DONATION,
+    HB_OPK_AMEND, HB_OPK_MOVE, HB_OPK_LEAVE, HB_OPK_OPENING, HB_OPK_INVALID
+} hb_opk_t;
+typedef enum {
+    HB_XFER_SERVICE, HB_XFER_OVERFLOW, HB_XFER_GIFT, HB_XFER_VOID, HB_XFER_DONATION, HB_XFER_LEAVE, HB_XFER_OPENING
+} hb_xfer_kind_t;
 
 typedef struct {
     int64_t id;
@@ -55,10 +60,18 @@ typedef struct {
     int32_t birth_year;        /* 0: not given (profile in force) */
     const char *family;        /* the relatives of its family links, "A,B" in
                                   order; "" = none (profile in force) */
+    bool left;                 /* has left the scheme (member.left_at) */
+    bool changed;              /* moved, amended or left in this group: not
+                                  kept in the writer's cache (cache.h) */
+    bool has_opening;          /* an accepted opening balance: loaded (only for
+                                  the members of opening ops) or posted here */
+    uint32_t opening_station;  /* ... its op */
+    uint64_t opening_seq;
     /* registered in this group: the rest of the member row and profile */
     bool is_new;
     const char *name;
     const char *phone;         /* NULL: not given */
+    const char *relation;      /* of the family link ("" = not said) */
     int role;
     uint32_t station_id;
     uint64_t seq;
@@ -77,6 +90,7 @@ typedef struct {
     int64_t floor, cap, daily_limit;
     bool overflow_donate;
     enum { HB_GIFTS_NONE, HB_GIFTS_FAMILY, HB_GIFTS_ANY } gifts;
+    bool leaver_family;        /* a leaver's hours may go to named family (else the pool) */
 } hb_book_district_rule_t;
 
 typedef struct {
@@ -131,6 +145,15 @@ typedef struct {
     const char *member_district, *counterpart_district, *payer_district;
     const char *service_day, *posted_day;
 } hb_book_op_t;
+
+/* An amend, move or leave posted in this group: what hb_life_apply()
+ * (migration 0014) writes to the people tables, in posting order. */
+typedef struct {
+    const hb_book_op_t *rec;
+    const void *op;            /* the Op (Hourbank__Op), borrowed from the group's batches */
+    const hb_book_member_t *member;
+    const char *community;     /* move: the new home community */
+} hb_book_life_t;
 
 /* Minutes of service credited to an account on a day (hb_served_on_day). */
 typedef struct {
@@ -215,6 +238,8 @@ typedef struct hb_book {
     size_t n_day_sums;
     hb_book_void_link_t *void_links;
     size_t n_void_links;
+    hb_book_life_t *life_rows;  /* of max.ops */
+    size_t n_life;
     hb_book_refusal_t *refusal_rows;
     size_t n_refusals;
     hb_map_t *refusals;  /* (station, member_no) -> its lowest-seq row */
@@ -246,6 +271,12 @@ hb_book_account_t *hb_book_add_account(hb_book_t *self, int64_t id, hb_account_k
 hb_book_member_t *hb_book_add_member(hb_book_t *self, const char *member_no, const char *community,
                                      const char *district, int64_t account_id, int32_t birth_year,
                                      const char *family);
+/* Makes number (a later number of m, or m's own) find m too. The members
+ * map has room for two keys per member row. */
+void hb_book_add_alias(hb_book_t *self, const char *number, hb_book_member_t *m);
+/* Records an amend, move or leave for hb_life_apply(). */
+void hb_book_add_life(hb_book_t *self, const hb_book_op_t *rec, const void *op,
+                      const hb_book_member_t *member, const char *community);
 void hb_book_add_station(hb_book_t *self, uint32_t id, const char *community, const char *district,
                          int64_t serial_min, int64_t serial_max);
 void hb_book_add_district_rule(hb_book_t *self, const hb_book_district_rule_t *rule);

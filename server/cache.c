@@ -103,6 +103,7 @@ hb_cache_put_member(hb_cache_t *self, const hb_cache_member_t *m)
     if (e && strcmp(e->m.community, m->community) == 0 && strcmp(e->m.family, family) == 0) {
         e->m.account_id = m->account_id;  /* the usual case: only the version moved */
         e->m.birth_year = m->birth_year;
+        e->m.left = m->left;
         e->m.account_version = m->account_version;
         return;
     }

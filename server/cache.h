@@ -39,6 +39,7 @@ typedef struct {
     int64_t account_id;
     int32_t birth_year;        /* 0: not given */
     const char *family;        /* relatives, "A,B"; "" = none */
+    bool left;                 /* has left (a leave bumps the account's version) */
     int64_t account_version;   /* the account's version these facts are valid for */
 } hb_cache_member_t;
 

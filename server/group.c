@@ -26,7 +26,7 @@
 /* The arrays the load pipeline is given. */
 enum {
     A_HW, A_STATIONS, A_MEMBERS, A_CACHED_ACCOUNTS, A_COMMUNITIES, A_KEY_S, A_KEY_Q, A_VOID_S, A_VOID_Q, A_TIMES,
-    A_NAMED_S, A_NAMED_NO, A_LOAD_COUNT
+    A_NAMED_S, A_NAMED_NO, A_OPENINGS, A_LOAD_COUNT
 };
 
 typedef struct {
@@ -149,8 +149,39 @@ name_op(group_t *g, hb_pg_array_t *a, uint32_t station, const Hourbank__Op *op)
         hb_pg_array_int(&a[A_VOID_S], op->void_op->target->station_id);
         hb_pg_array_int(&a[A_VOID_Q], (int64_t) op->void_op->target->seq);
         break;
+    case HOURBANK__OP__KIND_AMEND:
+        name_member_at(g, a, station, op->amend->member_no);
+        for (size_t i = 0; i < op->amend->n_add_family; i++)
+            name_member_at(g, a, station, op->amend->add_family[i]->member_no);
+        for (size_t i = 0; i < op->amend->n_remove_family; i++)
+            name_member_at(g, a, station, op->amend->remove_family[i]);
+        break;
+    case HOURBANK__OP__KIND_MOVE:
+        name_member_at(g, a, station, op->move->member_no);
+        name_member_at(g, a, station, op->move->new_member_no);
+        break;
+    case HOURBANK__OP__KIND_LEAVE:
+        name_member_at(g, a, station, op->leave->member_no);
+        for (size_t i = 0; i < op->leave->n_heirs; i++)
+            name_member_at(g, a, station, op->leave->heirs[i]);
+        break;
+    case HOURBANK__OP__KIND_OPENING:
+        name_member_at(g, a, station, op->opening->member_no);
+        hb_pg_array_str(&a[A_OPENINGS], op->opening->member_no);
+        break;
     default:
         hb_unreachable();  /* hb_wire_validate_op refuses ops without a kind */
+    }
+}
+
+/* How many member numbers a valid op names at most. */
+static size_t
+names_of(const Hourbank__Op *op)
+{
+    switch (op->kind_case) {
+    case HOURBANK__OP__KIND_AMEND: return 1 + op->amend->n_add_family + op->amend->n_remove_family;
+    case HOURBANK__OP__KIND_LEAVE: return 1 + op->leave->n_heirs;
+    default: return 2;
     }
 }
 
@@ -159,7 +190,9 @@ build_load_arrays(group_t *g, hb_pg_array_t *a)
 {
     for (int i = 0; i < A_LOAD_COUNT; i++)
         hb_pg_array_open(&a[i]);
-    size_t names_max = 2 * g->n_in + 1;  /* an op names at most two members */
+    size_t names_max = 1;
+    for (size_t k = 0; k < g->n_in; k++)
+        names_max += g->in[k].refused == HB_RESULT_OK ? names_of(g->in[k].op) : 0;
     g->names = hb_map_new(names_max);
     g->named = hb_map_new(names_max);
     g->cached = calloc(names_max, sizeof *g->cached);
@@ -196,6 +229,7 @@ load(group_t *g)
     const char *mem[] = {a[A_MEMBERS].text}, *keys[] = {a[A_KEY_S].text, a[A_KEY_Q].text};
     const char *voids[] = {a[A_VOID_S].text, a[A_VOID_Q].text}, *times[] = {a[A_TIMES].text};
     const char *comms[] = {a[A_COMMUNITIES].text}, *named[] = {a[A_NAMED_S].text, a[A_NAMED_NO].text};
+    const char *openings[] = {a[A_OPENINGS].text};
     hb_group_call_t calls[S_DAYS];
     size_t n = 0;
     hb_group_pg_add_call(calls, &n, S_BEGIN, none, 0);
@@ -215,6 +249,8 @@ load(group_t *g)
     hb_group_pg_add_call(calls, &n, S_LOCAL_DAYS, times, 1);
     if (a[A_NAMED_S].n > 0)  /* none for a group of voids */
         hb_group_pg_add_call(calls, &n, S_REFUSED, named, 2);
+    if (a[A_OPENINGS].n > 0)  /* only for opening balances */
+        hb_group_pg_add_call(calls, &n, S_OPENINGS, openings, 1);
     int rc = hb_group_pg_run(&g->conn, calls, n, g->res);
     hb_pg_array_free(a, A_LOAD_COUNT);
     return rc;
@@ -279,6 +315,7 @@ fill_rules(group_t *g)
             .overflow_donate = strcmp(PQgetvalue(r, i, 3), "donate") == 0, .daily_limit = iv(r, i, 4),
             .gifts = strcmp(gifts, "none") == 0 ? HB_GIFTS_NONE
                      : strcmp(gifts, "family") == 0 ? HB_GIFTS_FAMILY : HB_GIFTS_ANY,
+            .leaver_family = PQgetvalue(r, i, 7)[0] == 't',
         };
         hb_book_add_district_rule(b, &d);
     }
@@ -305,13 +342,15 @@ static hb_account_kind_t
 account_kind(const char *s)
 {
     return strcmp(s, "guarantee") == 0 ? HB_ACCOUNT_GUARANTEE
-           : strcmp(s, "donation") == 0 ? HB_ACCOUNT_DONATION : HB_ACCOUNT_MEMBER;
+           : strcmp(s, "donation") == 0 ? HB_ACCOUNT_DONATION
+           : strcmp(s, "opening") == 0 ? HB_ACCOUNT_OPENING : HB_ACCOUNT_MEMBER;
 }
 
 static hb_opk_t
 op_kind(const char *s)
 {
-    static const hb_opk_t kinds[] = {HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_DONATION};
+    static const hb_opk_t kinds[] = {HB_OPK_REGISTER, HB_OPK_SERVICE, HB_OPK_GIFT, HB_OPK_VOID, HB_OPK_DONATION,
+                                     HB_OPK_AMEND, HB_OPK_MOVE, HB_OPK_LEAVE, HB_OPK_OPENING};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(s, hb_posting_kind_name(kinds[i])) == 0)
             return kinds[i];
@@ -324,7 +363,9 @@ xfer_kind(const char *s)
     return strcmp(s, "service") == 0 ? HB_XFER_SERVICE
            : strcmp(s, "overflow") == 0 ? HB_XFER_OVERFLOW
            : strcmp(s, "gift") == 0 ? HB_XFER_GIFT
-           : strcmp(s, "donation") == 0 ? HB_XFER_DONATION : HB_XFER_VOID;
+           : strcmp(s, "donation") == 0 ? HB_XFER_DONATION
+           : strcmp(s, "leave") == 0 ? HB_XFER_LEAVE
+           : strcmp(s, "opening") == 0 ? HB_XFER_OPENING : HB_XFER_VOID;
 }
 
 static const char *
@@ -357,14 +398,33 @@ fill_directory(group_t *g)
             return SIZE_MAX;
     }
     r = g->res[S_MEMBERS];
-    for (int i = 0; i < PQntuples(r); i++)
-        added += hb_book_add_member(b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-                                    iv(r, i, 3), (int32_t) iv(r, i, 4), sv(r, i, 5)) != NULL;
+    for (int i = 0; i < PQntuples(r); i++) {
+        hb_book_member_t *m = hb_book_add_member(b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                                                 iv(r, i, 3), (int32_t) iv(r, i, 4), sv(r, i, 5));
+        if (!m)
+            continue;
+        added++;
+        m->left = PQgetvalue(r, i, 6)[0] == 't';
+        hb_book_add_alias(b, PQgetvalue(r, i, 7), m);  /* the number as the op named it */
+    }
     for (size_t i = 0; i < g->n_cached; i++) {
         const hb_cache_member_t *m = g->cached[i];
         const char *district = community_district(g, m->community);
-        added += district && hb_book_add_member(b, m->member_no, m->community, district, m->account_id,
-                                                m->birth_year, m->family) != NULL;
+        hb_book_member_t *row = district ? hb_book_add_member(b, m->member_no, m->community, district,
+                                                              m->account_id, m->birth_year, m->family)
+                                         : NULL;
+        if (row)
+            row->left = m->left;
+        added += row != NULL;
+    }
+    r = g->res[S_OPENINGS];
+    for (int i = 0; i < PQntuples(r); i++) {
+        hb_book_member_t *m = hb_book_member(b, PQgetvalue(r, i, 0));
+        if (m) {
+            m->has_opening = true;
+            m->opening_station = (uint32_t) iv(r, i, 1);
+            m->opening_seq = (uint64_t) iv(r, i, 2);
+        }
     }
     return added;
 }
@@ -507,8 +567,11 @@ remember(group_t *g)
                              b->day_sums[i].minutes);
     for (size_t i = 0; i < b->n_members; i++) {
         const hb_book_member_t *m = &b->member_rows[i];
+        if (m->changed)  /* its account's version moved again after S_BALANCES: read it next time */
+            continue;
         int64_t version = m->account->version_after ? m->account->version_after : m->account->version;
-        hb_cache_member_t c = {m->member_no, m->community, m->account->id, m->birth_year, m->family, version};
+        hb_cache_member_t c = {m->member_no, m->community, m->account->id, m->birth_year, m->family, m->left,
+                               version};
         hb_cache_put_member(g->cache, &c);
     }
 }

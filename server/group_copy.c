@@ -14,7 +14,7 @@
 
 static const char *const XFER_KIND_NAMES[] = {
     [HB_XFER_SERVICE] = "service", [HB_XFER_OVERFLOW] = "overflow", [HB_XFER_GIFT] = "gift", [HB_XFER_VOID] = "void",
-    [HB_XFER_DONATION] = "donation"};
+    [HB_XFER_DONATION] = "donation", [HB_XFER_LEAVE] = "leave", [HB_XFER_OPENING] = "opening"};
 
 
 /* A text field of COPY's text format: NULL is \N; backslash, tab, newline

@@ -23,7 +23,8 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                    " (extract(epoch FROM now()) * 1000000)::bigint, "
                    NEXT_ID("account_id_seq") ", " NEXT_ID("transfer_id_seq")
                    " FROM rules_version ORDER BY version DESC LIMIT 1"},
-    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts, time_zone"
+    [S_DRULES] = {"g_drules", 0, "SELECT district, floor, cap, overflow, daily_limit, gifts, time_zone,"
+                                 " leaver_hours = 'family'"
                                  " FROM district_rule WHERE version = " NEWEST_VERSION},
     [S_PRULES] = {"g_prules", 0, "SELECT district, category, payer, min_age, position FROM payer_rule"
                                  " WHERE version = " NEWEST_VERSION " ORDER BY district, position"},
@@ -34,21 +35,28 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
     /* every account the group can move, locked in id order */
     [S_ACCOUNTS] = {"g_accounts", 4,
                     "SELECT a.id, a.kind, a.district, a.debits, a.credits, a.version FROM account a"
-                    " WHERE a.id = ANY (ARRAY(SELECT 1::bigint UNION ALL SELECT 2"
+                    " WHERE a.id = ANY (ARRAY(SELECT 1::bigint UNION ALL SELECT 2 UNION ALL SELECT 3"
                     " UNION ALL SELECT unnest($4::bigint[])"
                     " UNION ALL SELECT account_id FROM member WHERE member_no = ANY ($1::text[])"
+                    " UNION ALL SELECT m.account_id FROM member_alias x JOIN member m ON m.member_no = x.member_no"
+                    "  WHERE x.alias_no = ANY ($1::text[])"
                     " UNION ALL SELECT unnest(ARRAY[t.debit_account, t.credit_account]) FROM " VOID_KEYS
                     "  CROSS JOIN LATERAL (SELECT * FROM transfer WHERE station_id = k.s AND seq = k.q OFFSET 0) t))"
                     " ORDER BY a.id FOR UPDATE"},
-    /* with the profile in force: its birth year and family links ("A,B") */
+    /* with the profile in force: its birth year and family links ("A,B");
+     * each number as asked (a first number or a later one, migration 0014)
+     * with the member it names; a member who has left has no profile */
     [S_MEMBERS] = {"g_members", 1, "SELECT m.member_no, m.community, c.district, m.account_id,"
                                    " coalesce(p.birth_year, 0), coalesce((SELECT string_agg(f.relative, ','"
                                    "  ORDER BY f.relative) FROM family_link f"
-                                   "  WHERE f.member_no = m.member_no AND f.profile_version = p.version), '')"
-                                   " FROM member m JOIN community c ON c.code = m.community"
-                                   " CROSS JOIN LATERAL (SELECT q.version, q.birth_year FROM member_profile q"
-                                   "  WHERE q.member_no = m.member_no ORDER BY q.version DESC LIMIT 1) p"
-                                   " WHERE m.member_no = ANY ($1::text[])"},
+                                   "  WHERE f.member_no = m.member_no AND f.profile_version = p.version), ''),"
+                                   " m.left_at IS NOT NULL, k.n"
+                                   " FROM unnest($1::text[]) k(n)"
+                                   " JOIN member m ON m.member_no = coalesce((SELECT x.member_no FROM member_alias x"
+                                   "  WHERE x.alias_no = k.n), k.n)"
+                                   " JOIN community c ON c.code = m.community"
+                                   " LEFT JOIN LATERAL (SELECT q.version, q.birth_year FROM member_profile q"
+                                   "  WHERE q.member_no = m.member_no ORDER BY q.version DESC LIMIT 1) p ON true"},
     [S_COMMUNITIES] = {"g_communities", 1, "SELECT code, district FROM community WHERE code = ANY ($1::text[])"},
     /* LATERAL with LIMIT/OFFSET (which keeps the subquery from being pulled
      * up into a join): one index probe per key. As a join, the generic plan
@@ -90,6 +98,10 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                                    " r.seq, r.result FROM unnest($1::integer[], $2::text[]) k(s, n)"
                                    " JOIN refused_registration r ON r.station_id = k.s AND r.member_no = k.n"
                                    " ORDER BY r.station_id, r.member_no, r.seq"},
+    /* the accepted opening balances of the members of the group's opening ops */
+    [S_OPENINGS] = {"g_openings", 1, "SELECT o.member, o.station_id, o.seq FROM op o"
+                                     " WHERE o.kind = 'opening' AND o.result = 1"
+                                     "  AND o.member = ANY (ARRAY(SELECT hb_canonical(n) FROM unnest($1::text[]) n))"},
     /* minutes served by each (account, local day [start, end)) the cache cannot give */
     [S_DAYS] = {"g_days", 3, "SELECT k.a, k.d, (SELECT coalesce(sum(t.minutes), 0)::bigint FROM transfer t"
                              "   WHERE t.kind = 'service' AND t.credit_account = k.a"
@@ -106,22 +118,26 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                         " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) u(id, d, db, cr)"
                         " RETURNING id, version"},
     /* each new member, its first profile and its family link */
-    [S_NEW_MEMBERS] = {"g_new_members", 10,
+    [S_NEW_MEMBERS] = {"g_new_members", 11,
                        "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
-                       "  $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::text[])"
-                       "  u(no, comm, acct, name, role, birth, family, st, seq, phone)),"
+                       "  $5::smallint[], $6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::text[],"
+                       "  $11::text[]) u(no, comm, acct, name, role, birth, family, st, seq, phone, relation)),"
                        " m AS (INSERT INTO member (member_no, community, account_id, role, station_id, seq)"
                        "  SELECT no, comm, acct, role, st, seq FROM n),"
                        " p AS (INSERT INTO member_profile (member_no, version, name, birth_year, phone, station_id, seq)"
                        "  SELECT no, 1, name, birth, phone, st, seq FROM n)"
-                       " INSERT INTO family_link (member_no, profile_version, relative)"
-                       " SELECT no, 1, family FROM n WHERE family IS NOT NULL"},
+                       " INSERT INTO family_link (member_no, profile_version, relative, relation)"
+                       " SELECT no, 1, family, coalesce(relation, '') FROM n WHERE family IS NOT NULL"},
     [S_NEW_VOIDS] = {"g_new_voids", 4, "INSERT INTO void_link (target_station, target_seq, void_station, void_seq)"
                                        " SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[])"},
     [S_NEW_REFUSED] = {"g_new_refused", 4,
                        "INSERT INTO refused_registration (station_id, member_no, seq, result)"
                        " SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::integer[])"
                        " ON CONFLICT DO NOTHING"},
+    /* amend, move and leave: the people tables, in posting order (migration 0014) */
+    [S_LIFE] = {"g_life", 15, "SELECT hb_life_apply($1::text[], $2::text[], $3::integer[], $4::bigint[],"
+                              " $5::text[], $6::integer[], $7::text[], $8::boolean[], $9::text[], $10::text[],"
+                              " $11::integer[], $12::text[], $13::text[], $14::integer[], $15::text[])"},
     [S_BALANCES] = {"g_balances", 3,
                     "UPDATE account a SET debits = a.debits + u.d, credits = a.credits + u.c,"
                     " version = nextval('directory_version')"

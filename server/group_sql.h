@@ -7,13 +7,13 @@
 /* Statements of one group; each pipeline sends some of them in order. */
 enum {
     S_BEGIN, S_HW, S_VERSION, S_DRULES, S_PRULES, S_CATEGORIES, S_STATIONS, S_ACCOUNTS, S_MEMBERS,
-    S_COMMUNITIES, S_OPS, S_XFERS, S_LOCAL_DAYS, S_REFUSED, S_DAYS,
+    S_COMMUNITIES, S_OPS, S_XFERS, S_LOCAL_DAYS, S_REFUSED, S_OPENINGS, S_DAYS,
     S_SETVAL_ACCOUNT, S_SETVAL_TRANSFER, S_NEW_ACCOUNTS, S_NEW_MEMBERS,
-    S_NEW_VOIDS, S_NEW_REFUSED, S_BALANCES, S_COMMIT, S_COUNT
+    S_NEW_VOIDS, S_NEW_REFUSED, S_LIFE, S_BALANCES, S_COMMIT, S_COUNT
 };
 
 /* Parameters of the statement that takes the most. */
-#define HB_GROUP_PARAMS_MAX 12
+#define HB_GROUP_PARAMS_MAX 15
 
 typedef struct {
     const char *name;

@@ -10,16 +10,20 @@
 #include "group_sql.h"
 #include "pg_array.h"
 #include "hb_assert.h"
+#include "hb_wire.h"
+#include "posting.h"
 
 /* ---- writing ---- */
 
 enum {
     A_ACC_ID, A_ACC_DISTRICT, A_ACC_DEBITS, A_ACC_CREDITS,
     A_MEM_NO, A_MEM_COMMUNITY, A_MEM_ACCOUNT, A_MEM_NAME, A_MEM_ROLE, A_MEM_BIRTH, A_MEM_FAMILY,
-    A_MEM_STATION, A_MEM_SEQ, A_MEM_PHONE,
+    A_MEM_STATION, A_MEM_SEQ, A_MEM_PHONE, A_MEM_RELATION,
     A_V_TS, A_V_TQ, A_V_VS, A_V_VQ,
     A_B_ID, A_B_DEBITS, A_B_CREDITS,
     A_R_STATION, A_R_NO, A_R_SEQ, A_R_RESULT,
+    A_L_KIND, A_L_MEMBER, A_L_STATION, A_L_SEQ, A_L_NAME, A_L_BIRTH, A_L_PHONE, A_L_CLEAR, A_L_COMMUNITY, A_L_ALIAS,
+    A_L_FAM_I, A_L_FAM_NO, A_L_FAM_REL, A_L_REM_I, A_L_REM_NO,
     A_WRITE_COUNT
 };
 
@@ -54,6 +58,60 @@ write_accounts_members(const hb_book_t *b, hb_pg_array_t *a)
         hb_pg_array_int(&a[A_MEM_STATION], m->station_id);
         hb_pg_array_int(&a[A_MEM_SEQ], (int64_t) m->seq);
         hb_pg_array_str(&a[A_MEM_PHONE], m->phone);
+        hb_pg_array_str(&a[A_MEM_RELATION], m->relation);
+    }
+}
+
+/* The first number of a member an op names (posting found each). */
+static const char *
+first_number(const hb_book_t *b, const char *no)
+{
+    const hb_book_member_t *m = hb_book_member(b, no);
+    hb_assert(m);
+    return m->member_no;
+}
+
+/* An amend's changes: NULL where a field stays. */
+static void
+write_amend(const hb_book_t *b, const Hourbank__AmendMember *am, int64_t i, hb_pg_array_t *a)
+{
+    hb_pg_array_str(&a[A_L_NAME], am->name[0] ? am->name : NULL);
+    hb_pg_array_null_if_zero(&a[A_L_BIRTH], am->birth_year);
+    hb_pg_array_str(&a[A_L_PHONE], am->phone[0] ? am->phone : NULL);
+    hb_pg_array_str(&a[A_L_CLEAR], am->clear_phone ? "t" : "f");
+    for (size_t k = 0; k < am->n_add_family; k++) {
+        hb_pg_array_int(&a[A_L_FAM_I], i);
+        hb_pg_array_str(&a[A_L_FAM_NO], first_number(b, am->add_family[k]->member_no));
+        hb_pg_array_str(&a[A_L_FAM_REL], am->add_family[k]->relation);
+    }
+    for (size_t k = 0; k < am->n_remove_family; k++) {
+        const hb_book_member_t *m = hb_book_member(b, am->remove_family[k]);
+        hb_pg_array_int(&a[A_L_REM_I], i);
+        hb_pg_array_str(&a[A_L_REM_NO], m ? m->member_no : am->remove_family[k]);
+    }
+}
+
+/* Amend, move and leave, in posting order, for hb_life_apply(). */
+static void
+write_life(const hb_book_t *b, hb_pg_array_t *a)
+{
+    for (size_t i = 0; i < b->n_life; i++) {
+        const hb_book_life_t *l = &b->life_rows[i];
+        const Hourbank__Op *op = l->op;
+        hb_pg_array_str(&a[A_L_KIND], hb_posting_kind_name(l->rec->kind));
+        hb_pg_array_str(&a[A_L_MEMBER], l->member->member_no);
+        hb_pg_array_int(&a[A_L_STATION], l->rec->station_id);
+        hb_pg_array_int(&a[A_L_SEQ], (int64_t) l->rec->seq);
+        hb_pg_array_str(&a[A_L_COMMUNITY], l->community);
+        hb_pg_array_str(&a[A_L_ALIAS], op->kind_case == HOURBANK__OP__KIND_MOVE ? op->move->new_member_no : NULL);
+        if (op->kind_case == HOURBANK__OP__KIND_AMEND) {
+            write_amend(b, op->amend, (int64_t) i + 1, a);  /* hb_life_apply counts from 1 */
+        } else {
+            hb_pg_array_str(&a[A_L_NAME], NULL);
+            hb_pg_array_str(&a[A_L_BIRTH], NULL);
+            hb_pg_array_str(&a[A_L_PHONE], NULL);
+            hb_pg_array_str(&a[A_L_CLEAR], "f");
+        }
     }
 }
 
@@ -107,6 +165,7 @@ hb_group_write(hb_group_conn_t *c, const hb_book_t *b, PGresult **res)
     write_accounts_members(b, a);
     write_void_links(b, a);
     write_refusals(b, a);
+    write_life(b, a);
     for (int i = 0; i < A_WRITE_COUNT; i++)
         hb_pg_array_close(&a[i]);
     char last_account[24], last_transfer[24];
@@ -120,7 +179,7 @@ hb_group_write(hb_group_conn_t *c, const hb_book_t *b, PGresult **res)
     if (b->next_transfer_id > b->first_transfer_id)
         hb_group_pg_add_call(calls, &n, S_SETVAL_TRANSFER, xfer_seq, 1);
     add_rows_call(calls, &n, S_NEW_ACCOUNTS, a, A_ACC_ID, 4);
-    add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 10);
+    add_rows_call(calls, &n, S_NEW_MEMBERS, a, A_MEM_NO, 11);
     int rc = n > 0 ? hb_group_pg_run(c, calls, n, res) : 0;
     if (rc == 0)
         rc = hb_group_pg_copy(c, hb_group_copy_ops_sql, b, hb_group_copy_op_rows);
@@ -129,6 +188,7 @@ hb_group_write(hb_group_conn_t *c, const hb_book_t *b, PGresult **res)
     n = 0;
     add_rows_call(calls, &n, S_NEW_VOIDS, a, A_V_TS, 4);
     add_rows_call(calls, &n, S_NEW_REFUSED, a, A_R_STATION, 4);
+    add_rows_call(calls, &n, S_LIFE, a, A_L_KIND, 15);
     add_rows_call(calls, &n, S_BALANCES, a, A_B_ID, 3);
     hb_group_pg_add_call(calls, &n, S_COMMIT, none, 0);
     if (rc == 0)

@@ -205,6 +205,7 @@ static const char HELLO_SQL[] =
     "UPDATE station s SET last_contact = now(), station_acked_seq = $2 WHERE s.id = $1"
     " RETURNING (SELECT coalesce(max(seq), 0) FROM op WHERE station_id = $1),"
     "  greatest((SELECT coalesce(max(split_part(member_no, '-', 2)::integer), 0) FROM member WHERE station_id = $1),"
+    "   (SELECT coalesce(max(split_part(alias_no, '-', 2)::integer), 0) FROM member_alias WHERE station_id = $1),"
     "   (SELECT coalesce(max(split_part(r.member_no, '-', 2)::integer), 0) FROM refused_registration r"
     "     WHERE r.station_id = $1 AND split_part(r.member_no, '-', 1) = s.community"
     "       AND split_part(r.member_no, '-', 2)::integer BETWEEN s.serial_min AND s.serial_max)),"

@@ -1,4 +1,5 @@
 #include "posting.h"
+#include "posting_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,16 +13,7 @@
 
 #define US_PER_S 1000000LL
 #define S_PER_DAY 86400
-#define GUARANTEE_ACCOUNT_ID 1
-#define DONATION_ACCOUNT_ID 2
 
-/* One op being decided: its input, its stored row, its station. */
-typedef struct {
-    hb_book_t *book;
-    const hb_posting_input_t *in;
-    hb_book_op_t *rec;
-    const hb_book_station_t *st;
-} ctx_t;
 
 const char *
 hb_posting_kind_name(hb_opk_t kind)
@@ -32,6 +24,10 @@ hb_posting_kind_name(hb_opk_t kind)
     case HB_OPK_GIFT: return "gift";
     case HB_OPK_VOID: return "void";
     case HB_OPK_DONATION: return "donation";
+    case HB_OPK_AMEND: return "amend";
+    case HB_OPK_MOVE: return "move";
+    case HB_OPK_LEAVE: return "leave";
+    case HB_OPK_OPENING: return "opening";
     default: return "invalid";
     }
 }
@@ -45,21 +41,25 @@ hb_posting_kind_of(const Hourbank__Op *op)
     case HOURBANK__OP__KIND_GIFT: return HB_OPK_GIFT;
     case HOURBANK__OP__KIND_VOID_OP: return HB_OPK_VOID;
     case HOURBANK__OP__KIND_DONATION: return HB_OPK_DONATION;
+    case HOURBANK__OP__KIND_AMEND: return HB_OPK_AMEND;
+    case HOURBANK__OP__KIND_MOVE: return HB_OPK_MOVE;
+    case HOURBANK__OP__KIND_LEAVE: return HB_OPK_LEAVE;
+    case HOURBANK__OP__KIND_OPENING: return HB_OPK_OPENING;
     default: return HB_OPK_INVALID;
     }
 }
 
 /* Refuses the op with code and its values (PROTOCOL.md "Result values"). */
-static int
-reject(ctx_t *c, hb_result_t code, const char *params)
+int
+hb_posting__reject(ctx_t *c, hb_result_t code, const char *params)
 {
     c->rec->result = code;
     c->rec->params = params;
     return 0;
 }
 
-static int
-ok(ctx_t *c, const hb_book_transfer_t *t)
+int
+hb_posting__ok(ctx_t *c, const hb_book_transfer_t *t)
 {
     c->rec->result = HB_RESULT_OK;
     c->rec->params = "";
@@ -69,10 +69,10 @@ ok(ctx_t *c, const hb_book_transfer_t *t)
 
 /* NO_DISTRICT_RULES: the member (or station) in role is in a district
  * without rules in the version in force (migration 0012's hb_no_rules). */
-static int
-no_rules(ctx_t *c, const char *role, const char *who, const char *district)
+int
+hb_posting__no_rules(ctx_t *c, const char *role, const char *who, const char *district)
 {
-    return reject(c, HB_RESULT_NO_DISTRICT_RULES,
+    return hb_posting__reject(c, HB_RESULT_NO_DISTRICT_RULES,
                   hb_book_printf(c->book, "role=%s\n%s=%s\ndistrict=%s\nrules_version=%" PRId32, role,
                                  strcmp(role, "station") == 0 ? "station" : "member", who,
                                  district ? district : "", c->book->version));
@@ -96,23 +96,55 @@ split_part(const char *s, int field, char *buf, size_t size)
 /* REGISTRATION_REFUSED when the op's station had a registration of no
  * refused before the op's seq (migration 0008's hb_refusal_message); 1 when
  * the op may name no. */
-static int
-refused(ctx_t *c, const char *no)
+int
+hb_posting__refused(ctx_t *c, const char *no)
 {
     const hb_book_refusal_t *r = no[0] ? hb_book_refusal(c->book, c->rec->station_id, no) : NULL;
     if (!r || r->seq >= c->rec->seq)
         return 1;
-    return reject(c, HB_RESULT_REGISTRATION_REFUSED,
+    return hb_posting__reject(c, HB_RESULT_REGISTRATION_REFUSED,
                   hb_book_printf(c->book, "member=%s\nstation=%" PRIu32 "\nseq=%" PRIu64 "\nrefused_result=%d",
                                  r->member_no, r->station_id, r->seq, (int) r->result));
 }
 
 /* The first of the two numbers an op names that it may not name. */
-static int
-refused_either(ctx_t *c, const char *a, const char *b)
+int
+hb_posting__refused_either(ctx_t *c, const char *a, const char *b)
 {
-    int rc = refused(c, a);
-    return rc == 1 ? refused(c, b) : rc;
+    int rc = hb_posting__refused(c, a);
+    return rc == 1 ? hb_posting__refused(c, b) : rc;
+}
+
+int
+hb_posting__new_number(ctx_t *c, const char *no)
+{
+    hb_book_t *b = c->book;
+    char code[HB_MEMBER_NO_BUF_BYTES], serial_text[HB_MEMBER_NO_BUF_BYTES];
+    split_part(no, 1, code, sizeof code);
+    split_part(no, 2, serial_text, sizeof serial_text);
+    long long serial = strtoll(serial_text, NULL, 10);  /* hb_wire checked the digits */
+    if (strcmp(code, c->st->community) != 0)
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
+                      hb_book_printf(b, "reason=register_community\nstation=%" PRIu32 "\ncommunity=%s\nmember=%s",
+                                     c->st->id, c->st->community, no));
+    if (serial < c->st->serial_min || serial > c->st->serial_max)
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
+                      hb_book_printf(b, "reason=serials\nstation=%" PRIu32 "\nmember=%s\nserial_min=%" PRId64
+                                        "\nserial_max=%" PRId64,
+                                     c->st->id, no, c->st->serial_min, c->st->serial_max));
+    if (hb_book_member(b, no)) {  /* a first number or a later one */
+        hb_book_add_refusal(b, c->rec->station_id, no, c->rec->seq, HB_RESULT_DUPLICATE, true);
+        return hb_posting__reject(c, HB_RESULT_DUPLICATE, hb_book_printf(b, "member=%s", no));
+    }
+    return 1;
+}
+
+int
+hb_posting__gone(ctx_t *c, const hb_book_member_t *m, const char *role, const char *no)
+{
+    if (!m->left)
+        return 1;
+    return hb_posting__reject(c, HB_RESULT_MEMBER_LEFT, hb_book_printf(c->book, "role=%s\nmember=%s", role, no));
 }
 
 static int
@@ -120,33 +152,23 @@ do_register(ctx_t *c)
 {
     const Hourbank__RegisterMember *m = c->in->op->register_member;
     hb_book_t *b = c->book;
-    char code[HB_MEMBER_NO_BUF_BYTES], serial_text[HB_MEMBER_NO_BUF_BYTES];
-    split_part(m->member_no, 1, code, sizeof code);
-    split_part(m->member_no, 2, serial_text, sizeof serial_text);
-    long long serial = strtoll(serial_text, NULL, 10);  /* hb_wire checked the digits */
-    if (strcmp(code, c->st->community) != 0)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "reason=register_community\nstation=%" PRIu32 "\ncommunity=%s\nmember=%s",
-                                     c->st->id, c->st->community, m->member_no));
-    if (serial < c->st->serial_min || serial > c->st->serial_max)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
-                      hb_book_printf(b, "reason=serials\nstation=%" PRIu32 "\nmember=%s\nserial_min=%" PRId64
-                                        "\nserial_max=%" PRId64,
-                                     c->st->id, m->member_no, c->st->serial_min, c->st->serial_max));
-    if (hb_book_member(b, m->member_no)) {
-        hb_book_add_refusal(b, c->rec->station_id, m->member_no, c->rec->seq, HB_RESULT_DUPLICATE, true);
-        return reject(c, HB_RESULT_DUPLICATE, hb_book_printf(b, "member=%s", m->member_no));
-    }
-    if (refused_either(c, m->member_no, m->family_of) != 1)
+    if (hb_posting__new_number(c, m->member_no) != 1)
         return 0;
-    if (m->family_of[0] && !hb_book_member(b, m->family_of))
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER,
+    if (hb_posting__refused_either(c, m->member_no, m->family_of) != 1)
+        return 0;
+    const hb_book_member_t *family = m->family_of[0] ? hb_book_member(b, m->family_of) : NULL;
+    if (m->family_of[0] && !family)
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER,
                       hb_book_printf(b, "role=family\nmember=%s", m->family_of));
+    if (family && hb_posting__gone(c, family, "family", m->family_of) != 1)
+        return 0;
     if (!hb_book_district_rule(b, c->st->district))
-        return no_rules(c, "station", hb_book_printf(b, "%" PRIu32, c->st->id), c->st->district);
-    hb_book_register(b, m->member_no, c->st, m->name, (int) m->role, (int32_t) m->birth_year, m->family_of,
-                     m->phone[0] ? m->phone : NULL, c->rec->station_id, c->rec->seq);
-    return ok(c, NULL);
+        return hb_posting__no_rules(c, "station", hb_book_printf(b, "%" PRIu32, c->st->id), c->st->district);
+    hb_book_member_t *r = hb_book_register(b, m->member_no, c->st, m->name, (int) m->role, (int32_t) m->birth_year,
+                                           family ? family->member_no : "", m->phone[0] ? m->phone : NULL,
+                                           c->rec->station_id, c->rec->seq);
+    r->relation = hb_book_strdup(b, m->family_relation);
+    return hb_posting__ok(c, NULL);
 }
 
 /* hb_payer(): the recipient's district's rules, first match wins; ages
@@ -177,27 +199,30 @@ service_facts_check(ctx_t *c, const hb_book_member_t *prov, const hb_book_member
     const Hourbank__ServiceRecord *s = c->in->op->service;
     hb_book_t *b = c->book;
     if (!prov)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=provider\nmember=%s", s->provider));
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=provider\nmember=%s", s->provider));
     if (!recp)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=recipient\nmember=%s", s->recipient));
-    if (strcmp(s->provider, s->recipient) == 0)
-        return reject(c, HB_RESULT_SELF_SERVICE,
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=recipient\nmember=%s", s->recipient));
+    if (hb_posting__gone(c, prov, "provider", s->provider) != 1 ||
+        hb_posting__gone(c, recp, "recipient", s->recipient) != 1)
+        return 0;
+    if (prov == recp)  /* also the same member by two of their numbers */
+        return hb_posting__reject(c, HB_RESULT_SELF_SERVICE,
                       hb_book_printf(b, "kind=service\nmember=%s", s->provider));
     if (strcmp(c->st->community, prov->community) != 0 && strcmp(c->st->community, recp->community) != 0)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "reason=service_community\nstation=%" PRIu32 "\ncommunity=%s\nprovider=%s"
                                         "\nrecipient=%s",
                                      c->st->id, c->st->community, s->provider, s->recipient));
     if (!hb_book_has_category(b, s->category))
-        return reject(c, HB_RESULT_UNKNOWN_CATEGORY,
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_CATEGORY,
                       hb_book_printf(b, "category=%s", s->category));
     if (s->minutes < 1 || s->minutes > HB_RECORD_MINUTES_MAX)
-        return reject(c, HB_RESULT_INVALID_DURATION,
+        return hb_posting__reject(c, HB_RESULT_INVALID_DURATION,
                       hb_book_printf(b, "minutes=%" PRId64 "\nmax_minutes=%d", s->minutes, HB_RECORD_MINUTES_MAX));
     if (!hb_book_district_rule(b, prov->district))
-        return no_rules(c, "provider", s->provider, prov->district);
+        return hb_posting__no_rules(c, "provider", s->provider, prov->district);
     if (!hb_book_district_rule(b, recp->district))
-        return no_rules(c, "recipient", s->recipient, recp->district);
+        return hb_posting__no_rules(c, "recipient", s->recipient, recp->district);
     return 1;
 }
 
@@ -211,7 +236,7 @@ service_payer_check(ctx_t *c, const hb_book_member_t *recp, const hb_book_accoun
     if (payer->id == GUARANTEE_ACCOUNT_ID) {
         if (payer_bal - s->minutes < -b->guarantee_budget) {
             int64_t left = b->guarantee_budget + payer_bal;
-            return reject(c, HB_RESULT_BUDGET_EXHAUSTED,
+            return hb_posting__reject(c, HB_RESULT_BUDGET_EXHAUSTED,
                           hb_book_printf(b, "budget_minutes=%" PRId64 "\nleft_minutes=%" PRId64 "\nminutes=%" PRId64,
                                          b->guarantee_budget, left > 0 ? left : 0, s->minutes));
         }
@@ -220,7 +245,7 @@ service_payer_check(ctx_t *c, const hb_book_member_t *recp, const hb_book_accoun
     const hb_book_district_rule_t *rr = hb_book_district_rule(b, recp->district);
     hb_assert(rr);  /* service_facts_check */
     if (payer_bal - s->minutes < rr->floor)
-        return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
+        return hb_posting__reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                       hb_book_printf(b, "role=recipient\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
                                      s->recipient, payer_bal, s->minutes));
     return 1;
@@ -232,7 +257,7 @@ do_service(ctx_t *c)
     const Hourbank__ServiceRecord *s = c->in->op->service;
     hb_book_t *b = c->book;
     hb_book_member_t *prov = hb_book_member(b, s->provider), *recp = hb_book_member(b, s->recipient);
-    int rc = refused_either(c, s->provider, s->recipient);
+    int rc = hb_posting__refused_either(c, s->provider, s->recipient);
     if (rc == 1)
         rc = service_facts_check(c, prov, recp);
     if (rc != 1)
@@ -243,7 +268,7 @@ do_service(ctx_t *c)
     const hb_book_local_day_t *day = hb_book_local_day(b, rp->time_zone, c->in->op->occurred_at);
     int64_t *served = hb_book_day_sum(b, prov->account->id, day->day_start_s);
     if (*served + s->minutes > rp->daily_limit)
-        return reject(c, HB_RESULT_DAILY_LIMIT_EXCEEDED,
+        return hb_posting__reject(c, HB_RESULT_DAILY_LIMIT_EXCEEDED,
                       hb_book_printf(b, "member=%s\nlimit_minutes=%" PRId64 "\nday=%s",
                                      s->provider, rp->daily_limit, day->day_text));
     const hb_book_payer_rule_t *rule = payer_rule(c, recp, rr, s->category);
@@ -254,7 +279,7 @@ do_service(ctx_t *c)
     int64_t bal = hb_book_balance(prov->account);
     int64_t room = rp->cap - bal > 0 ? rp->cap - bal : 0;
     if (s->minutes > room && !rp->overflow_donate)
-        return reject(c, HB_RESULT_CAP_EXCEEDED,
+        return hb_posting__reject(c, HB_RESULT_CAP_EXCEEDED,
                       hb_book_printf(b, "role=provider\nmember=%s\nheld_minutes=%" PRId64 "\nminutes=%" PRId64
                                         "\ncap_minutes=%" PRId64,
                                      s->provider, bal, s->minutes, rp->cap));
@@ -271,7 +296,7 @@ do_service(ctx_t *c)
                              HB_XFER_OVERFLOW, category, c->rec, day->day_start_s, 0, note);
     c->rec->payer = payer->id == GUARANTEE_ACCOUNT_ID ? "guarantee" : recp->member_no;
     c->rec->payer_rule = rule ? rule->position : -1;
-    return ok(c, first ? first : extra);
+    return hb_posting__ok(c, first ? first : extra);
 }
 
 /* True if member number no is in list, a "A,B" family list. */
@@ -289,8 +314,8 @@ in_family(const char *list, const char *no)
 }
 
 /* Either names the other as family, or both name a same relative. */
-static bool
-is_family(const hb_book_member_t *src, const hb_book_member_t *dst)
+bool
+hb_posting__is_family(const hb_book_member_t *src, const hb_book_member_t *dst)
 {
     if (in_family(dst->family, src->member_no) || in_family(src->family, dst->member_no))
         return true;
@@ -314,26 +339,29 @@ gift_facts_check(ctx_t *c, const hb_book_member_t *src, const hb_book_member_t *
     const Hourbank__Gift *g = c->in->op->gift;
     hb_book_t *b = c->book;
     if (!src)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=giver\nmember=%s", g->from_member));
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=giver\nmember=%s", g->from_member));
     if (!dst)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=receiver\nmember=%s", g->to_member));
-    if (strcmp(g->from_member, g->to_member) == 0)
-        return reject(c, HB_RESULT_SELF_SERVICE,
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=receiver\nmember=%s", g->to_member));
+    if (hb_posting__gone(c, src, "giver", g->from_member) != 1 ||
+        hb_posting__gone(c, dst, "receiver", g->to_member) != 1)
+        return 0;
+    if (src == dst)
+        return hb_posting__reject(c, HB_RESULT_SELF_SERVICE,
                       hb_book_printf(b, "kind=gift\nmember=%s", g->from_member));
     if (strcmp(src->community, c->st->community) != 0)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "reason=gift_community\nstation=%" PRIu32 "\ngiver=%s", c->st->id,
                                      g->from_member));
     const hb_book_district_rule_t *rs = hb_book_district_rule(b, src->district);
     if (!rs)
-        return no_rules(c, "giver", g->from_member, src->district);
+        return hb_posting__no_rules(c, "giver", g->from_member, src->district);
     if (!hb_book_district_rule(b, dst->district))
-        return no_rules(c, "receiver", g->to_member, dst->district);
+        return hb_posting__no_rules(c, "receiver", g->to_member, dst->district);
     if (rs->gifts == HB_GIFTS_NONE)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "reason=gifts_off\ndistrict=%s", src->district));
-    if (rs->gifts == HB_GIFTS_FAMILY && !is_family(src, dst))
-        return reject(c, HB_RESULT_NOT_FAMILY,
+    if (rs->gifts == HB_GIFTS_FAMILY && !hb_posting__is_family(src, dst))
+        return hb_posting__reject(c, HB_RESULT_NOT_FAMILY,
                       hb_book_printf(b, "giver=%s\nreceiver=%s", g->from_member, g->to_member));
     return 1;
 }
@@ -344,7 +372,7 @@ do_gift(ctx_t *c)
     const Hourbank__Gift *g = c->in->op->gift;
     hb_book_t *b = c->book;
     hb_book_member_t *src = hb_book_member(b, g->from_member), *dst = hb_book_member(b, g->to_member);
-    int rc = refused_either(c, g->from_member, g->to_member);
+    int rc = hb_posting__refused_either(c, g->from_member, g->to_member);
     if (rc == 1)
         rc = gift_facts_check(c, src, dst);
     if (rc != 1)
@@ -354,16 +382,16 @@ do_gift(ctx_t *c)
     hb_assert(rs && rd);  /* gift_facts_check */
     int64_t src_bal = hb_book_balance(src->account), dst_bal = hb_book_balance(dst->account);
     if (src_bal - g->minutes < rs->floor)
-        return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
+        return hb_posting__reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                       hb_book_printf(b, "role=giver\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
                                      g->from_member, src_bal, g->minutes));
     if (dst_bal + g->minutes > rd->cap)
-        return reject(c, HB_RESULT_CAP_EXCEEDED,
+        return hb_posting__reject(c, HB_RESULT_CAP_EXCEEDED,
                       hb_book_printf(b, "role=receiver\nmember=%s\nheld_minutes=%" PRId64 "\nminutes=%" PRId64
                                         "\ncap_minutes=%" PRId64,
                                      g->to_member, dst_bal, g->minutes, rd->cap));
     c->rec->payer = src->member_no;
-    return ok(c, hb_book_post(b, src->account, dst->account, g->minutes, HB_XFER_GIFT, NULL, c->rec,
+    return hb_posting__ok(c, hb_book_post(b, src->account, dst->account, g->minutes, HB_XFER_GIFT, NULL, c->rec,
                               0, 0, hb_book_strdup(b, g->reason)));
 }
 
@@ -387,19 +415,19 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
 {
     hb_book_t *b = c->book;
     if (!target)
-        return reject(c, HB_RESULT_UNKNOWN_OPERATION,
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_OPERATION,
                       hb_book_printf(b, "target=%" PRIu32 ":%" PRIu64, ts, tq));
     const hb_book_station_t *tst = hb_book_station(b, ts);
     hb_assert(tst);  /* an op's station exists (foreign key), and hb_group loads it */
     if (strcmp(tst->community, c->st->community) != 0)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "reason=void_community\nstation=%" PRIu32, c->st->id));
     if (target->result != HB_RESULT_OK || (target->kind != HB_OPK_SERVICE && target->kind != HB_OPK_GIFT))
-        return reject(c, HB_RESULT_NOT_VOIDABLE,
+        return hb_posting__reject(c, HB_RESULT_NOT_VOIDABLE,
                       hb_book_printf(b, "target=%" PRIu32 ":%" PRIu64 "\ntarget_kind=%s\ntarget_result=%d",
                                      ts, tq, hb_posting_kind_name(target->kind), (int) target->result));
     if (target->voided)
-        return reject(c, HB_RESULT_ALREADY_VOIDED,
+        return hb_posting__reject(c, HB_RESULT_ALREADY_VOIDED,
                       hb_book_printf(b, "target=%" PRIu32 ":%" PRIu64, ts, tq));
     for (size_t i = 0; i < target->n_transfers; i++) {  /* every member account moved, in transfer order */
         const hb_book_transfer_t *t = target->transfers[i];
@@ -407,7 +435,7 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
         const char *loaded[] = {t->credit_member, t->debit_member};
         for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++)
             if (sides[k]->kind == HB_ACCOUNT_MEMBER && !hb_book_district_rule(b, sides[k]->district))
-                return no_rules(c, "member", member_of(b, sides[k], loaded[k]), sides[k]->district);
+                return hb_posting__no_rules(c, "member", member_of(b, sides[k], loaded[k]), sides[k]->district);
     }
     for (size_t i = 0; i < target->n_transfers; i++) {
         const hb_book_transfer_t *t = target->transfers[i];
@@ -416,7 +444,7 @@ void_target_check(ctx_t *c, const hb_book_op_t *target, uint32_t ts, uint64_t tq
         const hb_book_district_rule_t *r = hb_book_district_rule(b, t->credit->district);
         hb_assert(r);  /* checked above */
         if (hb_book_balance(t->credit) - t->minutes < r->floor)
-            return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
+            return hb_posting__reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                           hb_book_printf(b, "role=credited\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
                                          member_of(b, t->credit, t->credit_member), hb_book_balance(t->credit),
                                          t->minutes));
@@ -448,7 +476,7 @@ do_void(ctx_t *c)
     }
     target->voided = true;
     hb_book_add_void_link(b, target, c->rec);
-    return ok(c, first);
+    return hb_posting__ok(c, first);
 }
 
 /* Hours given to the pool (migration 0012's hb_donation). */
@@ -458,25 +486,27 @@ do_donation(ctx_t *c)
     const Hourbank__Donation *d = c->in->op->donation;
     hb_book_t *b = c->book;
     hb_book_member_t *m = hb_book_member(b, d->member);
-    int rc = refused(c, d->member);
+    int rc = hb_posting__refused(c, d->member);
     if (rc != 1)
         return rc;
     if (!m)
-        return reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=donor\nmember=%s", d->member));
+        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=donor\nmember=%s", d->member));
+    if (hb_posting__gone(c, m, "donor", d->member) != 1)
+        return 0;
     if (strcmp(m->community, c->st->community) != 0)
-        return reject(c, HB_RESULT_NOT_AUTHORIZED,
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
                       hb_book_printf(b, "reason=donation_community\nstation=%" PRIu32 "\ndonor=%s", c->st->id,
                                      d->member));
     const hb_book_district_rule_t *rd = hb_book_district_rule(b, m->district);
     if (!rd)
-        return no_rules(c, "donor", d->member, m->district);
+        return hb_posting__no_rules(c, "donor", d->member, m->district);
     int64_t bal = hb_book_balance(m->account);
     if (bal - d->minutes < rd->floor)
-        return reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
+        return hb_posting__reject(c, HB_RESULT_INSUFFICIENT_BALANCE,
                       hb_book_printf(b, "role=donor\nmember=%s\nheld_minutes=%" PRId64 "\nneeded_minutes=%" PRId64,
                                      d->member, bal, d->minutes));
     c->rec->payer = m->member_no;
-    return ok(c, hb_book_post(b, m->account, hb_book_account(b, DONATION_ACCOUNT_ID), d->minutes, HB_XFER_DONATION,
+    return hb_posting__ok(c, hb_book_post(b, m->account, hb_book_account(b, DONATION_ACCOUNT_ID), d->minutes, HB_XFER_DONATION,
                               NULL, c->rec, 0, 0, hb_book_strdup(b, d->reason)));
 }
 
@@ -487,11 +517,11 @@ decide(ctx_t *c)
     hb_book_t *b = c->book;
     int64_t at_us = c->in->op->occurred_at * US_PER_S;
     if (at_us > b->now_us + b->clock_skew_s * US_PER_S)
-        return reject(c, HB_RESULT_OCCURRED_IN_FUTURE,
+        return hb_posting__reject(c, HB_RESULT_OCCURRED_IN_FUTURE,
                       hb_book_printf(b, "occurred_at=%" PRId64 "\ncentral_time=%lld", c->in->op->occurred_at,
                                      (long long) (b->now_us / US_PER_S)));
     if (at_us < b->now_us - b->max_age_s * US_PER_S)
-        return reject(c, HB_RESULT_TOO_OLD,
+        return hb_posting__reject(c, HB_RESULT_TOO_OLD,
                       hb_book_printf(b, "occurred_at=%" PRId64 "\nwindow_days=%" PRId64, c->in->op->occurred_at,
                                      b->max_age_s / S_PER_DAY));
     switch (c->rec->kind) {
@@ -500,6 +530,10 @@ decide(ctx_t *c)
     case HB_OPK_GIFT: return do_gift(c);
     case HB_OPK_VOID: return do_void(c);
     case HB_OPK_DONATION: return do_donation(c);
+    case HB_OPK_AMEND: return hb_posting__amend(c);
+    case HB_OPK_MOVE: return hb_posting__move(c);
+    case HB_OPK_LEAVE: return hb_posting__leave(c);
+    case HB_OPK_OPENING: return hb_posting__opening(c);
     default: hb_unreachable();  /* ops without a kind are refused by hb_wire_validate_op */
     }
 }
@@ -549,11 +583,15 @@ record(ctx_t *c)
         r->note = hb_book_strdup(b, op->void_op->reason);
         break;
     default:
-        hb_unreachable();  /* valid ops have a kind */
+        hb_posting__life_record(c);  /* amend, move, leave, opening: posting_life.c */
+        return;
     }
+    /* members under their first numbers (an op may name a later one) */
     const hb_book_member_t *m = r->member ? hb_book_member(b, r->member) : NULL;
     const hb_book_member_t *o = r->counterpart ? hb_book_member(b, r->counterpart) : NULL;
     const hb_book_member_t *p = r->payer ? hb_book_member(b, r->payer) : NULL;
+    r->member = m ? m->member_no : r->member;
+    r->counterpart = o ? o->member_no : r->counterpart;
     r->member_district = m ? m->district : NULL;
     r->counterpart_district = o ? o->district : NULL;
     r->payer_district = p ? p->district : NULL;
@@ -630,7 +668,7 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
     hb_assert(book->n_new_ops < book->max.ops);
     book->new_ops[book->n_new_ops++] = c.rec;
     if (in->refused != HB_RESULT_OK)
-        reject(&c, in->refused, refusal_params(book, in->refusal));
+        hb_posting__reject(&c, in->refused, refusal_params(book, in->refusal));
     else
         decide(&c);
     record(&c);

@@ -23,9 +23,6 @@
  * 22008 datetime_field_overflow): the question, not the database, is wrong. */
 #define SQLSTATE_DATA_EXCEPTION "22"
 
-#define MEMBER_COLS \
-    "m.member_no, m.name, m.role, coalesce(m.birth_year, 0), coalesce(m.family[1], ''), a.credits - a.debits," \
-    " a.version, m.community"
 
 hb_query_t *
 hb_query_new(const char *conninfo, int connect_timeout_s, int statement_timeout_s)
@@ -277,37 +274,12 @@ hb_query__col_i64(const PGresult *res, int row, int col)
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static void
-fill_members(hb_query_reply_t *r, Hourbank__Member ***out, size_t *n_out)
-{
-    int n = PQntuples(r->res);
-    Hourbank__Member *m = calloc((size_t) n + 1, sizeof *m);
-    Hourbank__Member **p = calloc((size_t) n + 1, sizeof *p);
-    hb_assert(m && p);
-    for (int i = 0; i < n; i++) {
-        hourbank__member__init(&m[i]);
-        m[i].member_no = PQgetvalue(r->res, i, 0);
-        m[i].name = PQgetvalue(r->res, i, 1);
-        m[i].role = (Hourbank__Role) hb_query__col_i64(r->res, i, 2);
-        m[i].birth_year = (uint32_t) hb_query__col_i64(r->res, i, 3);
-        m[i].family_of = PQgetvalue(r->res, i, 4);
-        m[i].balance_minutes = hb_query__col_i64(r->res, i, 5);
-        m[i].version = (uint64_t) hb_query__col_i64(r->res, i, 6);
-        m[i].community = PQgetvalue(r->res, i, 7);
-        p[i] = &m[i];
-    }
-    r->rows = m;
-    r->row_ptrs = (void **) p;
-    *out = p;
-    *n_out = (size_t) n;
-}
-
 static hb_query_reply_t *
 answer_balance(hb_query_t *self, const Hourbank__BalanceQuery *q, hb_result_t *code, char *msg, size_t msg_size)
 {
     const char *p[] = {q->member_no};
     PGresult *res = hb_query__run(self, "SELECT m.member_no, a.credits - a.debits, extract(epoch FROM now())::bigint"
-                              " FROM member m JOIN account a ON a.id = m.account_id WHERE m.member_no = $1",
+                              " FROM member m JOIN account a ON a.id = m.account_id WHERE m.member_no = hb_canonical($1)",
                         1, p);
     if (!res)
         return hb_query__failed(self, code, msg, msg_size), NULL;
@@ -348,8 +320,8 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
     snprintf(lim, sizeof lim, "%d", HB_SEARCH_RESULTS_MAX);
     snprintf(sql, sizeof sql,
              "SELECT %s FROM member_now m JOIN account a ON a.id = m.account_id WHERE %s"
-             " ORDER BY m.member_no LIMIT $2", MEMBER_COLS,
-             q->member_no[0] ? "m.member_no = $1"
+             " ORDER BY m.member_no LIMIT $2", HB_QUERY_MEMBER_COLS,
+             q->member_no[0] ? "m.member_no = hb_canonical($1)"
                              : "strpos(lower(m.name), lower($1)) > 0 OR strpos(m.member_no, upper($1)) > 0");
     const char *p[] = {q->member_no[0] ? q->member_no : q->text, lim};
     PGresult *res = hb_query__run(self, sql, 2, p);
@@ -357,7 +329,7 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
         return hb_query__failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = hb_query__reply_new(res);
     hourbank__member_reply__init(&r->body.member);
-    fill_members(r, &r->body.member.members, &r->body.member.n_members);
+    hb_query__fill_members(r, &r->body.member.members, &r->body.member.n_members);
     r->env.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_REPLY;
     r->env.member_reply = &r->body.member;
     return r;
@@ -371,7 +343,7 @@ answer_member(hb_query_t *self, const Hourbank__MemberQuery *q, hb_result_t *cod
 const char hb_query_directory_sql[] =
     "WITH c AS MATERIALIZED (SELECT account_id, version FROM directory_change WHERE version > $1"
     " ORDER BY version LIMIT $2)"
-    " SELECT " MEMBER_COLS " FROM c JOIN account a ON a.id = c.account_id JOIN member_now m ON m.account_id = c.account_id"
+    " SELECT " HB_QUERY_MEMBER_COLS " FROM c JOIN account a ON a.id = c.account_id JOIN member_now m ON m.account_id = c.account_id"
     " ORDER BY c.version";
 
 static hb_query_reply_t *
@@ -388,7 +360,7 @@ answer_directory(hb_query_t *self, const Hourbank__DirectoryQuery *q, hb_result_
         return hb_query__failed(self, code, msg, msg_size), NULL;
     hb_query_reply_t *r = hb_query__reply_new(res);
     hourbank__directory_reply__init(&r->body.directory);
-    fill_members(r, &r->body.directory.members, &r->body.directory.n_members);
+    hb_query__fill_members(r, &r->body.directory.members, &r->body.directory.n_members);
     Hourbank__DirectoryReply *d = &r->body.directory;
     d->more = d->n_members > limit;
     if (d->more)

@@ -49,6 +49,15 @@ struct hb_query_reply {
     char more_problems[HB_MESSAGE_BYTES_MAX];
 };
 
+/* The columns of a Member (query_member.c), from member_now m and account a. */
+#define HB_QUERY_MEMBER_COLS \
+    "m.member_no, m.name, m.role, coalesce(m.birth_year, 0), coalesce(m.family[1], ''), a.credits - a.debits," \
+    " a.version, m.community, array_to_string(m.family, ','), array_to_string(m.relations, E'\\n')," \
+    " array_to_string(m.numbers, ','), m.left_at IS NOT NULL"
+/* Members from r->res (HB_QUERY_MEMBER_COLS), owned by r: uses r->rows,
+ * r->row_ptrs and r->arrays. */
+void hb_query__fill_members(hb_query_reply_t *r, Hourbank__Member ***out, size_t *n_out);
+
 /* Runs a read with text parameters; reconnects once if the connection was
  * lost. NULL on failure (logged; hb_query__failed says what to answer). */
 PGresult *hb_query__run(hb_query_t *self, const char *sql, int n, const char *const *params);

@@ -24,8 +24,8 @@ static const char HEAD_SQL[] =
     " WHERE v.version = (SELECT max(version) FROM rules_version)";
 
 static const char DISTRICTS_SQL[] =
-    "SELECT r.district, d.name, r.time_zone, r.floor, r.cap, r.overflow = 'donate', r.daily_limit, r.gifts"
-    " FROM district_rule r JOIN district d ON d.code = r.district WHERE r.version = $1 ORDER BY r.district";
+    "SELECT r.district, d.name, r.time_zone, r.floor, r.cap, r.overflow = 'donate', r.daily_limit, r.gifts,"
+    " r.leaver_hours FROM district_rule r JOIN district d ON d.code = r.district WHERE r.version = $1 ORDER BY r.district";
 
 static const char PAYERS_SQL[] =
     "SELECT district, position, category, payer = 'guarantee', min_age FROM payer_rule WHERE version = $1"
@@ -63,6 +63,7 @@ fill_districts(hb_query_reply_t *r, PGresult *res)
         d[i].overflow_donate = PQgetvalue(res, row, 5)[0] == 't';
         d[i].daily_limit_minutes = hb_query__col_i64(res, row, 6);
         d[i].gifts = PQgetvalue(res, row, 7);
+        d[i].leaver_hours = PQgetvalue(res, row, 8);
         p[i] = &d[i];
     }
     r->body.rules.districts = p;

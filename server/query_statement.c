@@ -26,7 +26,7 @@
  * page's limit + 1. Row 1 carries the summary; a period without entries
  * on this page still gives that one row, its entry columns NULL. */
 static const char STATEMENT_SQL[] =
-    "WITH me AS (SELECT account_id, member_no FROM member WHERE member_no = $1),"
+    "WITH me AS (SELECT account_id, member_no FROM member WHERE member_no = hb_canonical($1)),"
     " x AS (SELECT t.station_id, t.seq, min(t.id) AS pos, min(t.posted_at) AS posted_at,"
     "        sum(CASE WHEN t.credit_account = me.account_id THEN t.minutes ELSE -t.minutes END) AS delta"
     "       FROM transfer t, me WHERE t.debit_account = me.account_id OR t.credit_account = me.account_id"
@@ -50,7 +50,7 @@ static const char STATEMENT_SQL[] =
     "        coalesce(sum(greatest(delta, 0)) FILTER (WHERE in_period), 0) AS total_in,"
     "        coalesce(sum(greatest(-delta, 0)) FILTER (WHERE in_period), 0) AS total_out,"
     "        count(*) FILTER (WHERE in_period) AS total,"
-    "        (SELECT name FROM member_now WHERE member_no = $1) AS name,"
+    "        (SELECT n.name FROM member_now n, me WHERE n.member_no = me.member_no) AS name,"
     "        extract(epoch FROM now())::bigint AS as_of FROM y),"
     " e AS (SELECT * FROM y WHERE in_period AND ($2::bigint = 0 OR pos < $2) ORDER BY pos DESC LIMIT $5)"
     " SELECT s.found, s.opening, s.closing, s.total_in, s.total_out, s.total, coalesce(s.name, ''), s.as_of,"
@@ -65,11 +65,15 @@ static const char STATEMENT_SQL[] =
     " LEFT JOIN op w ON w.station_id = coalesce(o.target_station, o.station_id)"
     "                AND w.seq = coalesce(o.target_seq, o.seq)"
     " LEFT JOIN LATERAL (SELECT"
-    "   CASE w.kind WHEN 'service' THEN CASE WHEN w.member = $1 THEN 'provider' ELSE 'recipient' END"
-    "               WHEN 'gift' THEN CASE WHEN w.member = $1 THEN 'giver' ELSE 'receiver' END"
+    "   CASE w.kind WHEN 'service' THEN CASE WHEN w.member = me.member_no THEN 'provider' ELSE 'recipient' END"
+    "               WHEN 'gift' THEN CASE WHEN w.member = me.member_no THEN 'giver' ELSE 'receiver' END"
+    "               WHEN 'leave' THEN CASE WHEN w.member = me.member_no THEN 'leaver' ELSE 'heir' END"
+    "               WHEN 'opening' THEN 'member'"
     "               WHEN 'donation' THEN 'donor' ELSE '' END AS role,"
-    "   coalesce(CASE WHEN w.kind = 'donation' THEN 'donation' WHEN w.member = $1 THEN w.counterpart"
-    "            ELSE w.member END, '') AS cp) k ON true"
+    "   coalesce(CASE w.kind WHEN 'donation' THEN 'donation' WHEN 'opening' THEN ''"
+    "            WHEN 'leave' THEN CASE WHEN w.member = me.member_no THEN '' ELSE w.member END"
+    "            ELSE CASE WHEN w.member = me.member_no THEN w.counterpart ELSE w.member END END"
+    "           , '') AS cp FROM me) k ON true"
     " LEFT JOIN member_now n ON n.member_no = k.cp"
     " ORDER BY e.pos DESC";
 

@@ -94,6 +94,8 @@ rules_text(const hb_central_conf_t *conf)
                 dc->code, dc->floor_minutes, dc->cap_minutes, overflow_name(dc->overflow),
                 dc->daily_limit_minutes, gifts_name(dc->gifts));
         fprintf(f, "zone %s %s\n", dc->code, hb_central_conf_time_zone(conf, dc));
+        if (dc->leaver_hours == HB_LEAVER_FAMILY)  /* only when not the default: older checksums stay */
+            fprintf(f, "leaver %s family\n", dc->code);
         for (size_t r = 0; r < dc->payer_rule_count; r++)
             fprintf(f, "payer %zu %s %s %" PRId32 "\n", r, dc->payer_rules[r].category,
                     payer_name(dc->payer_rules[r].payer), dc->payer_rules[r].min_recipient_age);
@@ -124,10 +126,11 @@ insert_version(PGconn *pg, const hb_central_conf_t *conf, const char *sum, char 
         snprintf(cap, sizeof cap, "%" PRId64, dc->cap_minutes);
         snprintf(daily, sizeof daily, "%" PRId64, dc->daily_limit_minutes);
         const char *q[] = {dc->code, fl, cap, overflow_name(dc->overflow), daily, gifts_name(dc->gifts),
-                           hb_central_conf_time_zone(conf, dc)};
+                           hb_central_conf_time_zone(conf, dc),
+                           dc->leaver_hours == HB_LEAVER_FAMILY ? "family" : "pool"};
         rc = run(pg, "INSERT INTO district_rule (version, district, floor, cap, overflow, daily_limit, gifts,"
-                     " time_zone) SELECT max(version), $1, $2, $3, $4, $5, $6, $7 FROM rules_version",
-                 7, q, msg, msg_size);
+                     " time_zone, leaver_hours) SELECT max(version), $1, $2, $3, $4, $5, $6, $7, $8 FROM rules_version",
+                 8, q, msg, msg_size);
         for (size_t r = 0; rc == 0 && r < dc->payer_rule_count; r++) {
             char pos[24], age_min[16];
             snprintf(pos, sizeof pos, "%zu", r);

@@ -396,6 +396,12 @@ hb_h_batch_donation(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const ch
     s->op.donation = &s->donation;
 }
 
+Hourbank__Op *
+hb_h_batch_new_op(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at)
+{
+    return &next_slot(b, seq, occurred_at)->op;
+}
+
 void
 hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_t target_station,
                 uint64_t target_seq, const char *reason)
@@ -499,6 +505,7 @@ write_central_yaml(hb_h_central_t *c, const char *gulou_cap, const char *qinhuai
             "    overflow: reject\n"
             "    daily_limit: 12h\n"
             "    gifts: family\n"
+            "    leaver_hours: family\n"
             "    payer_rules:\n"
             "      - {category: personal-care, payer: guarantee, min_recipient_age: 80}\n"
             "    communities:\n",

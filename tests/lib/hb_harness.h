@@ -69,6 +69,9 @@ void hb_h_batch_void(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, uint32_
                      uint64_t target_seq, const char *reason);
 void hb_h_batch_donation(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at, const char *member, int64_t minutes,
                          const char *reason);
+/* An op of the batch for the caller to give a kind (the kind's message
+ * must outlive the batch's use). */
+Hourbank__Op *hb_h_batch_new_op(hb_h_batch_t *b, uint64_t seq, int64_t occurred_at);
 /* A result's values as their stored text ("name=value" lines), or message
  * when there are none (a result stored before values existed). In a
  * buffer of four that the next calls reuse. */
@@ -99,8 +102,9 @@ typedef struct {
 
 /* Stations 1 and 2 serve community QX03 (district GULOU), 3 and 4 serve
  * QH01 (district QINHUAI: cap 750h, overflow donated, guarantee pays for
- * recipients aged 85+). GULOU: guarantee pays personal-care for 80+, gifts
- * within family. The caps and the budget are durations ("3h"); NULL for
+ * recipients aged 85+, a leaver's hours go to the pool). GULOU: guarantee
+ * pays personal-care for 80+, gifts within family, a leaver's hours to
+ * the family members named. The caps and the budget are durations ("3h"); NULL for
  * 1500h, 750h and 100000h. Creates the database, keys and config, and runs
  * "hourbank-central migrate". */
 void hb_h_central_init(hb_h_central_t *c, const char *name, const char *gulou_cap,

@@ -52,7 +52,7 @@ test_member_kept_as_read(void **state)
     hb_cache_t *c = hb_cache_new();
     assert_null(hb_cache_member(c, "QX03-000001-4"));
     char no[] = "QX03-000001-4", fam[] = "QX03-000002-2";
-    hb_cache_member_t m = {no, "QX03", 101, 1948, fam, 7};
+    hb_cache_member_t m = {no, "QX03", 101, 1948, fam, false, 7};
     hb_cache_put_member(c, &m);
     memset(no, 'X', sizeof no - 1);  /* the cache holds its own copies */
     memset(fam, 'X', sizeof fam - 1);
@@ -63,17 +63,17 @@ test_member_kept_as_read(void **state)
     assert_int_equal(got->birth_year, 1948);
     assert_string_equal(got->family, "QX03-000002-2");
     assert_int_equal(got->account_version, 7);
-    hb_cache_member_t none = {"QX03-000003-0", "QX03", 102, 0, NULL, 8};
+    hb_cache_member_t none = {"QX03-000003-0", "QX03", 102, 0, NULL, false, 8};
     hb_cache_put_member(c, &none);
     assert_string_equal(hb_cache_member(c, "QX03-000003-0")->family, "");
     /* kept again under a new version, and with a new profile's facts */
-    hb_cache_member_t later = {"QX03-000001-4", "QX03", 101, 1950, "QX03-000002-2,QX03-000003-0", 9};
+    hb_cache_member_t later = {"QX03-000001-4", "QX03", 101, 1950, "QX03-000002-2,QX03-000003-0", false, 9};
     hb_cache_put_member(c, &later);
     got = hb_cache_member(c, "QX03-000001-4");
     assert_int_equal(got->birth_year, 1950);
     assert_int_equal(got->account_version, 9);
     assert_string_equal(got->family, "QX03-000002-2,QX03-000003-0");
-    hb_cache_member_t moved_on = {"QX03-000001-4", "QX03", 101, 1950, "QX03-000002-2,QX03-000003-0", 12};
+    hb_cache_member_t moved_on = {"QX03-000001-4", "QX03", 101, 1950, "QX03-000002-2,QX03-000003-0", false, 12};
     hb_cache_put_member(c, &moved_on);
     assert_int_equal(hb_cache_member(c, "QX03-000001-4")->account_version, 12);
     hb_cache_clear(c);
