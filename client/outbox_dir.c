@@ -128,7 +128,8 @@ apply_in_tx(hb_outbox_t *self, const Hourbank__DirectoryReply *reply, int64_t no
     if (hb_outbox__run(self, st) != 0)
         return -1;
     /* The last page: every op acked before it is now in the balances. */
-    if (!reply->more && hb_outbox__run(self, hb_outbox__stmt(self, OB_DIR_SETTLE)) != 0)
+    if (!reply->more && (hb_outbox__erase_check(self) != 0 ||
+                         hb_outbox__run(self, hb_outbox__stmt(self, OB_DIR_SETTLE)) != 0))
         return -1;
     return 0;
 }
@@ -142,7 +143,7 @@ hb_outbox_directory_apply(hb_outbox_t *self, const Hourbank__DirectoryReply *rep
     int rc = finish(self, apply_in_tx(self, reply, now), "update the directory");
     /* members who left, and ops of theirs central has answered since:
      * erased (outbox_erase.c); a failure is logged and tried again */
-    if (rc == 0 && !reply->more)
+    if (!reply->more)
         hb_outbox__erase(self);
     return rc;
 }

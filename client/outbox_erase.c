@@ -49,6 +49,10 @@ const char *const hb_outbox__erase_sql[OB_STMT_COUNT] = {
                   " WHERE m.left = 1) ORDER BY seq",
     [OB_ER_OP_GET] = "SELECT payload, summary FROM ops WHERE seq = ?1",
     [OB_ER_OP_SET] = "UPDATE ops SET payload = ?2, summary = ?3, name = NULL WHERE seq = ?1",
+    /* over the unsettled ops only (a partial index): cheap at every update */
+    [OB_ER_DUE] = "SELECT EXISTS (SELECT 1 FROM ops INDEXED BY ops_unsettled_a WHERE in_directory = 0"
+                  " AND result IS NOT NULL AND kind IN ('register', 'amend')"
+                  " AND member_a IN (SELECT member_no FROM members WHERE left = 1))",
 };
 
 /* The op with the personal fields of a registration or amendment emptied,
@@ -183,21 +187,31 @@ file_rewrite(hb_outbox_t *self)
 }
 
 int
+hb_outbox__erase_check(hb_outbox_t *self)
+{
+    hb_assert(self);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_ER_DUE);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0)
+        self->erase_due = true;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
 hb_outbox__erase(hb_outbox_t *self)
 {
     hb_assert(self);
+    if (!self->erase_due)
+        return 0;
     if (hb_outbox__begin(self, true) != 0)
         return hb_outbox__fail(self, "begin an erasure", NULL, 0);
     int changed = erase_in_tx(self);
     if (changed < 0 || hb_outbox__commit(self) != 0) {
         hb_outbox__fail(self, "erase members who left", NULL, 0);
         hb_outbox__rollback(self);
-        self->erase_due = true;
         return -1;
     }
-    if (changed == 0 && !self->erase_due)
-        return 0;
-    self->erase_due = true;
     if (file_rewrite(self) != 0)
         return -1;  /* logged; tried again at the next directory update */
     self->erase_due = false;

@@ -112,6 +112,7 @@ typedef enum {
     OB_ER_OPS,
     OB_ER_OP_GET,
     OB_ER_OP_SET,
+    OB_ER_DUE,
     OB_STMT_COUNT
 } ob_stmt_t;
 
@@ -205,7 +206,8 @@ extern const char *const hb_outbox__erase_sql[OB_STMT_COUNT];
 /* The first number (the identity central records ops under) of the
  * member that number names: a later number of the directory's
  * (member_numbers), or the new number of a move saved here that central
- * accepted or may accept, resolves to the member's first; any other number
+ * accepted or may accept and the directory does not show yet, resolves
+ * to the member's first; any other number
  * is its own. out may be number. 0, or -1 on a disk error. */
 int hb_outbox__resolve(hb_outbox_t *self, const char *number, char out[HB_MEMBER_NO_BYTES_MAX + 1]);
 /* Whether number (as an op names it) is the member whose first number is
@@ -234,9 +236,14 @@ hb_result_t hb_outbox__lives_check(hb_outbox_t *self, const Hourbank__Op *op, bo
  * balance out (or, below 0, brings it back to 0). Other kinds: nothing. */
 void hb_outbox__lives_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *first, int64_t running,
                              int64_t *in, int64_t *out);
-/* After a complete directory update: erases what the outbox holds of
- * members who left (outbox_erase.c). 0, or -1 (logged; tried again at the
- * next update). */
+/* Inside the last page's directory transaction, before its ops are
+ * settled: sets erase_due when an op about to be settled is a
+ * registration or amendment of a member who left (one central answered
+ * after the member's erasure here). 0 or -1 (outbox_erase.c). */
+int hb_outbox__erase_check(hb_outbox_t *self);
+/* After a directory update, when erase_due: erases what the outbox holds
+ * of members who left (outbox_erase.c). 0, or -1 (logged; erase_due stays,
+ * tried again at the next update). */
 int hb_outbox__erase(hb_outbox_t *self);
 
 /* Inside a save's transaction, before hb_outbox__check (central judges

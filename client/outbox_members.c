@@ -33,9 +33,12 @@ typedef struct {
 
 const char *const hb_outbox__members_sql[OB_STMT_COUNT] = {
     [OB_MB_RESOLVE] = "SELECT member_no FROM member_numbers WHERE number = ?1",
-    /* a move saved here, accepted or maybe: its new number is the member's
-     * (member_a is stored as the first number, outbox_save.c) */
-    [OB_MB_MOVED_HERE] = "SELECT member_a FROM ops WHERE kind = 'move' AND member_b = ?1"
+    /* a move saved here, accepted or maybe, that the directory does not
+     * show yet (once it does, member_numbers has the number): its new
+     * number is the member's (member_a is stored as the first number,
+     * outbox_save.c). Searches only the unsettled ops (a partial index). */
+    [OB_MB_MOVED_HERE] = "SELECT member_a FROM ops INDEXED BY ops_unsettled_a WHERE in_directory = 0"
+                         " AND kind = 'move' AND member_b = ?1"
                          " AND (result IS NULL OR result = " OB_SQL_OK ") ORDER BY seq LIMIT 1",
     [OB_MB_NUMBER_SET] = "INSERT INTO member_numbers (number, member_no) VALUES (?1, ?2)"
                          " ON CONFLICT (number) DO UPDATE SET member_no = excluded.member_no",

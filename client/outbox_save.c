@@ -33,7 +33,8 @@ const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)"
                           /* a later number (a move's), in the directory or saved here */
                           " OR EXISTS (SELECT 1 FROM member_numbers WHERE number = ?1)"
-                          " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'move' AND member_b = ?1)",
+                          " OR EXISTS (SELECT 1 FROM ops INDEXED BY ops_unsettled_a WHERE in_directory = 0"
+                          " AND kind = 'move' AND member_b = ?1)",
     [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
                      " void_seq, request_id, note, operator, payer)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
