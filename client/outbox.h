@@ -126,9 +126,15 @@ typedef struct {
  *   a service's category must be in the cached catalogue, when one is
  *     cached (UNKNOWN_CATEGORY);
  *   every member it names (provider, recipient, giver, receiver, a
- *     registration's family_of) must be known here, as by
- *     hb_outbox_member_known (UNKNOWN_MEMBER);
- *   no service or gift to oneself (SELF_SERVICE);
+ *     registration's family_of; an amend's member and relatives added, a
+ *     move's, leave's or opening's member, a leave's heirs) must be known
+ *     here, as by hb_outbox_member_known (UNKNOWN_MEMBER), and not have
+ *     left (MEMBER_LEFT); a move's member not already of this community
+ *     (ALREADY_HOME) (outbox_members.c);
+ *   no service or gift to oneself, by any two of one's numbers
+ *     (SELF_SERVICE);
+ *   a registration's name and birth year not those of a member of this
+ *     community, unless confirm_new (POSSIBLE_DUPLICATE);
  *   what central is certain to refuse: a void of this station's op
  *     (UNKNOWN_OPERATION, NOT_VOIDABLE, ALREADY_VOIDED), a service over the
  *     provider's daily limit (DAILY_LIMIT_EXCEEDED); then the payer and

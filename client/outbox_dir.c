@@ -359,7 +359,11 @@ hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t ms
         roles[0] = "donor";
     }
     hb_result_t r = members_check(self, names, roles, msg, msg_size);
-    if (r == HB_RESULT_OK && same && strcmp(names[0], names[1]) == 0) {
+    if (r == HB_RESULT_OK)  /* members who left, a move home (outbox_members.c) */
+        r = hb_outbox__named_check(self, op, msg, msg_size);
+    char first[HB_MEMBER_NO_BYTES_MAX + 1];  /* one member by two of their numbers is one member */
+    if (r == HB_RESULT_OK && same && hb_outbox__resolve(self, names[0], first) == 0 &&
+        hb_outbox__is_member(self, names[1], first)) {
         snprintf(msg, msg_size, "kind=%s\nmember=%s", same, names[0]);
         r = HB_RESULT_SELF_SERVICE;
     }

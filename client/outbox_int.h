@@ -222,13 +222,18 @@ void hb_outbox__family_decode(const char *text, hb_outbox_member_t *out);
 int hb_outbox__numbers_store(hb_outbox_t *self, const Hourbank__Member *m);
 /* out->member_no's later numbers into out->numbers. 0 or -1. */
 int hb_outbox__numbers_load(hb_outbox_t *self, hb_outbox_member_t *out);
-/* Inside a save's transaction, after hb_outbox__check: what central
- * certainly refuses about members' lives (PROTOCOL.md "Checks at save"):
- * an unknown member named by an amend, move, leave or opening
- * (UNKNOWN_MEMBER), any member named who left (MEMBER_LEFT), a move of a
- * member already of this community (ALREADY_HOME); and a registration of
- * a name and birth year this community has (POSSIBLE_DUPLICATE) unless
- * confirm_new. OK, a refusal with values in msg, INTERNAL on a disk error. */
+/* Inside hb_outbox__check, after its UNKNOWN_MEMBER for the older kinds
+ * and before SELF_SERVICE: what central certainly refuses about the
+ * members an op names (PROTOCOL.md "Checks at save"), member by member in
+ * the op's order: an unknown member named by an amend, move, leave or
+ * opening (UNKNOWN_MEMBER), a member who left (MEMBER_LEFT), a move of a
+ * member already of this community (ALREADY_HOME). OK, a refusal with
+ * values in msg, INTERNAL on a disk error. */
+hb_result_t hb_outbox__named_check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size);
+/* Inside a save's transaction, after hb_outbox__check: the station's own
+ * refusal of a registration of a name and birth year this community has
+ * (POSSIBLE_DUPLICATE) unless confirm_new. OK, POSSIBLE_DUPLICATE with
+ * values in msg, INTERNAL on a disk error. */
 hb_result_t hb_outbox__lives_check(hb_outbox_t *self, const Hourbank__Op *op, bool confirm_new, char *msg,
                                    size_t msg_size);
 /* What an opening or a leave of member first (balance running before it)

@@ -307,7 +307,7 @@ duplicate_check(hb_outbox_t *self, const Hourbank__RegisterMember *r, char *msg,
 }
 
 hb_result_t
-hb_outbox__lives_check(hb_outbox_t *self, const Hourbank__Op *op, bool confirm_new, char *msg, size_t msg_size)
+hb_outbox__named_check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size)
 {
     hb_assert(self && op && msg && msg_size > 0);
     named_t named[NAMED_MAX];
@@ -318,9 +318,16 @@ hb_outbox__lives_check(hb_outbox_t *self, const Hourbank__Op *op, bool confirm_n
         if (named[i].no && named[i].no[0])
             r = named_check(self, op, &named[i], new_kind, msg, msg_size);
     }
-    if (r == HB_RESULT_OK && op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER && !confirm_new)
-        r = duplicate_check(self, op->register_member, msg, msg_size);
     return r;
+}
+
+hb_result_t
+hb_outbox__lives_check(hb_outbox_t *self, const Hourbank__Op *op, bool confirm_new, char *msg, size_t msg_size)
+{
+    hb_assert(self && op && msg && msg_size > 0);
+    if (op->kind_case != HOURBANK__OP__KIND_REGISTER_MEMBER || confirm_new)
+        return HB_RESULT_OK;
+    return duplicate_check(self, op->register_member, msg, msg_size);
 }
 
 /* ---- what the new kinds move, as foreseen ---- */

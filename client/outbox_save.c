@@ -449,7 +449,7 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
         r = hb_outbox__window_check(self, &op, now, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__check(self, &op, v->msg, sizeof v->msg);
-    if (r == HB_RESULT_OK && !v->repeated && check)  /* issue 15: left, home, duplicates */
+    if (r == HB_RESULT_OK && !v->repeated && check)  /* issue 15: a possible duplicate */
         r = hb_outbox__lives_check(self, &op, v->confirm_new, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__foresee(self, &op, now, m->last_seq, v);

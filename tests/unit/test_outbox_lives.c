@@ -364,6 +364,7 @@ test_left_and_home(void **state)
     op_t o;
     snprintf(values, sizeof values, "role=provider\nmember=%s", gone);
     expect_refused(f, service(&o, gone, f->a, 30), HB_RESULT_MEMBER_LEFT, values);
+    expect_refused(f, service(&o, gone, gone, 30), HB_RESULT_MEMBER_LEFT, values);  /* left before self */
     snprintf(values, sizeof values, "role=receiver\nmember=%s", gone);
     expect_refused(f, gift(&o, f->a, gone, 30), HB_RESULT_MEMBER_LEFT, values);
     snprintf(values, sizeof values, "role=member\nmember=%s", gone);
@@ -405,8 +406,12 @@ test_alias_resolves(void **state)
     assert_string_equal(m.family[0].member_no, f->a);
     assert_string_equal(m.family[0].relation, "mother");
     assert_false(m.left);
-    /* an op naming the later number counts for the member */
+    /* one member by two of their numbers is one member */
     op_t o;
+    char values[MSG_BYTES];
+    snprintf(values, sizeof values, "kind=service\nmember=%s", f->x2);
+    expect_refused(f, service(&o, f->x2, f->x, 30), HB_RESULT_SELF_SERVICE, values);
+    /* an op naming the later number counts for the member */
     save_ok(f, service(&o, f->x2, f->a, 45), NULL);
     int64_t in = 0, out = 0;
     assert_int_equal(hb_outbox_pending(f->ob, f->x, &in, &out), 0);
