@@ -101,7 +101,8 @@ typedef enum {
     OB_FS_DIR_MEMBER,
     /* outbox_members.c (issue 15: numbers, family, leavers, duplicates) */
     OB_MB_RESOLVE,
-    OB_MB_MOVED_HERE,
+    OB_MB_MOVE_UNDO,
+    OB_MB_ANY_NUMBER,
     OB_MB_NUMBER_SET,
     OB_MB_NUMBERS_GET,
     OB_MB_LEFT,
@@ -160,6 +161,9 @@ struct hb_outbox {
      * directory update ends with an erasure pass, VACUUM and a truncating
      * checkpoint (outbox_erase.c). In memory only. */
     bool erase_due;
+    /* member_numbers holds a row (loaded at open, set when one is stored):
+     * until then every number is its own and nothing is looked up */
+    bool numbers_held;
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };
 
@@ -204,15 +208,23 @@ extern const char *const hb_outbox__erase_sql[OB_STMT_COUNT];
 #define OB_FAMILY_TEXT_BYTES (HB_FAMILY_LINKS_MAX * (HB_MEMBER_NO_BYTES_MAX + HB_RELATION_BYTES_MAX + 2) + 1)
 
 /* The first number (the identity central records ops under) of the
- * member that number names: a later number of the directory's
- * (member_numbers), or the new number of a move saved here that central
- * accepted or may accept and the directory does not show yet, resolves
- * to the member's first; any other number
- * is its own. out may be number. 0, or -1 on a disk error. */
+ * member that number names: a later number (member_numbers: from the
+ * directory, or a move saved here that central accepted or may accept)
+ * resolves to the member's first; any other number is its own. One
+ * primary-key lookup, none while member_numbers is empty. out may be
+ * number. 0, or -1 on a disk error. */
 int hb_outbox__resolve(hb_outbox_t *self, const char *number, char out[HB_MEMBER_NO_BYTES_MAX + 1]);
 /* Whether number (as an op names it) is the member whose first number is
  * first (resolving it; a disk error counts as not). */
 bool hb_outbox__is_member(hb_outbox_t *self, const char *number, const char *first);
+/* Inside a save: a move's new number resolves to the member (first) from
+ * now on (member_numbers). 0 or -1. */
+int hb_outbox__move_number_store(hb_outbox_t *self, const char *new_no, const char *first);
+/* Inside an ack: op seq was refused; when it is a move, its new number
+ * names no one (member_numbers). 0 or -1. */
+int hb_outbox__move_refused(hb_outbox_t *self, uint64_t seq);
+/* Loads numbers_held at open. 0 or -1. */
+int hb_outbox__numbers_held_load(hb_outbox_t *self);
 /* m's family links into out (OB_FAMILY_TEXT_BYTES). */
 void hb_outbox__family_encode(const Hourbank__Member *m, char *out, size_t size);
 /* members.family text into out's family links. */

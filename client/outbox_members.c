@@ -33,13 +33,11 @@ typedef struct {
 
 const char *const hb_outbox__members_sql[OB_STMT_COUNT] = {
     [OB_MB_RESOLVE] = "SELECT member_no FROM member_numbers WHERE number = ?1",
-    /* a move saved here, accepted or maybe, that the directory does not
-     * show yet (once it does, member_numbers has the number): its new
-     * number is the member's (member_a is stored as the first number,
-     * outbox_save.c). Searches only the unsettled ops (a partial index). */
-    [OB_MB_MOVED_HERE] = "SELECT member_a FROM ops INDEXED BY ops_unsettled_a WHERE in_directory = 0"
-                         " AND kind = 'move' AND member_b = ?1"
-                         " AND (result IS NULL OR result = " OB_SQL_OK ") ORDER BY seq LIMIT 1",
+    /* a move saved here that central refused: its new number is no one's
+     * (member_b: the new number, outbox_save.c) */
+    [OB_MB_MOVE_UNDO] = "DELETE FROM member_numbers WHERE number ="
+                        " (SELECT member_b FROM ops WHERE seq = ?1 AND kind = 'move')",
+    [OB_MB_ANY_NUMBER] = "SELECT EXISTS (SELECT 1 FROM member_numbers)",
     [OB_MB_NUMBER_SET] = "INSERT INTO member_numbers (number, member_no) VALUES (?1, ?2)"
                          " ON CONFLICT (number) DO UPDATE SET member_no = excluded.member_no",
     [OB_MB_NUMBERS_GET] = "SELECT number FROM member_numbers INDEXED BY member_numbers_member"
@@ -74,11 +72,9 @@ hb_outbox__resolve(hb_outbox_t *self, const char *number, char out[HB_MEMBER_NO_
 {
     hb_assert(self && number && out);
     char found[HB_MEMBER_NO_BYTES_MAX + 1];
-    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_RESOLVE);
-    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
-    int rc = step_text(st, found, sizeof found);
-    if (rc == 0) {
-        st = hb_outbox__stmt(self, OB_MB_MOVED_HERE);
+    int rc = 0;
+    if (self->numbers_held) {
+        sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_RESOLVE);
         sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
         rc = step_text(st, found, sizeof found);
     }
@@ -99,14 +95,52 @@ hb_outbox__is_member(hb_outbox_t *self, const char *number, const char *first)
     return hb_outbox__resolve(self, number, r) == 0 && strcmp(r, first) == 0;
 }
 
+static int
+number_store(hb_outbox_t *self, const char *number, const char *first)
+{
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_NUMBER_SET);
+    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, first, -1, SQLITE_STATIC);
+    if (hb_outbox__run(self, st) != 0)
+        return -1;
+    self->numbers_held = true;  /* a rollback leaves it set: a lookup too many, harmless */
+    return 0;
+}
+
+int
+hb_outbox__move_number_store(hb_outbox_t *self, const char *new_no, const char *first)
+{
+    hb_assert(self && new_no && first);
+    return number_store(self, new_no, first);
+}
+
+int
+hb_outbox__move_refused(hb_outbox_t *self, uint64_t seq)
+{
+    hb_assert(self);
+    if (!self->numbers_held || seq > INT64_MAX)
+        return 0;
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_MOVE_UNDO);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) seq);
+    return hb_outbox__run(self, st);
+}
+
+int
+hb_outbox__numbers_held_load(hb_outbox_t *self)
+{
+    hb_assert(self);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_ANY_NUMBER);
+    int rc = sqlite3_step(st);
+    self->numbers_held = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int
 hb_outbox__numbers_store(hb_outbox_t *self, const Hourbank__Member *m)
 {
     for (size_t i = 0; i < m->n_numbers; i++) {
-        sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_NUMBER_SET);
-        sqlite3_bind_text(st, 1, m->numbers[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, m->member_no, -1, SQLITE_STATIC);
-        if (hb_outbox__run(self, st) != 0)
+        if (number_store(self, m->numbers[i], m->member_no) != 0)
             return -1;
     }
     return 0;

@@ -492,7 +492,8 @@ ob_open(const char *path, uint32_t station_id, const char *community, int64_t ma
     if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
         prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
         hb_outbox__refresh(self) != 0 || hb_outbox__pending_bytes_load(self) != 0 ||
-        hb_outbox__categories_load(self) != 0 || hb_outbox__rules_load(self) != 0) {
+        hb_outbox__categories_load(self) != 0 || hb_outbox__rules_load(self) != 0 ||
+        hb_outbox__numbers_held_load(self) != 0) {
         if (msg[0] == '\0')
             snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
         hb_outbox_destroy(&self);

@@ -32,9 +32,7 @@ const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
                           " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)"
                           /* a later number (a move's), in the directory or saved here */
-                          " OR EXISTS (SELECT 1 FROM member_numbers WHERE number = ?1)"
-                          " OR EXISTS (SELECT 1 FROM ops INDEXED BY ops_unsettled_a WHERE in_directory = 0"
-                          " AND kind = 'move' AND member_b = ?1)",
+                          " OR EXISTS (SELECT 1 FROM member_numbers WHERE number = ?1)",
     [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
                      " void_seq, request_id, note, operator, payer)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -318,6 +316,9 @@ op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, const c
     ob_index_t ix;
     op_index(self, &s->op, &ix);
     if (op_resolve(self, &s->op, &ix) != 0)
+        return -1;
+    /* a move's new card names the member from now on (undone if central refuses it) */
+    if (s->op.kind_case == HOURBANK__OP__KIND_MOVE && hb_outbox__move_number_store(self, ix.member_b, ix.member_a) != 0)
         return -1;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_OP_INSERT);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) s->op.seq);

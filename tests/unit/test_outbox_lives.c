@@ -241,20 +241,26 @@ expect_refused(fixture_t *f, const Hourbank__Op *op, hb_result_t code, const cha
 }
 
 static void
-ack_one(fixture_t *f, uint64_t seq)
+ack_result(fixture_t *f, uint64_t seq, Hourbank__Result result)
 {
     Hourbank__OpResult r, *rp = &r;
     hourbank__op_result__init(&r);
     r.seq = seq;
-    r.result = HOURBANK__RESULT__OK;
+    r.result = result;
     r.message = "";
-    r.transfer_id = 1000 + seq;
+    r.transfer_id = result == HOURBANK__RESULT__OK ? 1000 + seq : 0;
     Hourbank__BatchAck a;
     hourbank__batch_ack__init(&a);
     a.batch_result = HOURBANK__RESULT__OK;
     a.results = &rp;
     a.n_results = 1;
     assert_int_equal(hb_outbox_ack(f->ob, &a, T0, f->msg, sizeof f->msg), 0);
+}
+
+static void
+ack_one(fixture_t *f, uint64_t seq)
+{
+    ack_result(f, seq, HOURBANK__RESULT__OK);
 }
 
 /* ---- directory ---- */
@@ -467,6 +473,10 @@ test_move_allocates(void **state)
     assert_int_equal(hb_outbox_member(f->ob, moved, &m), 1);
     assert_string_equal(m.member_no, f->x);
     save_ok(f, service(&o, moved, f->a, 30), NULL);
+    /* central refuses the move: the new number names no one */
+    ack_result(f, v.seq, HOURBANK__RESULT__DUPLICATE);
+    assert_int_equal(hb_outbox_member(f->ob, moved, &m), 0);
+    assert_int_equal(hb_outbox_member(f->ob, f->x2, &m), 1);  /* the directory's later number still does */
 }
 
 static void
