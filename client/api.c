@@ -15,6 +15,7 @@
 #include "hb_log.h"
 #include "hb_router.h"
 #include "hb_wire.h"
+#include "station_import.h"
 
 #define IPC_PREFIX "ipc://"
 #define SOCKET_MODE 0660
@@ -44,6 +45,7 @@ struct hb_api {
     queued_save_t queued[HB_SAVE_GROUP_MAX];
     hb_outbox_save_t saves[HB_SAVE_GROUP_MAX];
     size_t n_queued;
+    hb_station_import_t *import;  /* the import held (hourbank import) */
 };
 
 /* The peer a request came from, and its correlation id. */
@@ -60,6 +62,7 @@ hb_api_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outbox, char *
     hb_assert(self);
     self->conf = conf;
     self->outbox = outbox;
+    self->import = hb_station_import_new();
     self->sock = zmq_socket(ctx, ZMQ_ROUTER);
     hb_assert(self->sock);
     int zero = 0;
@@ -89,6 +92,7 @@ hb_api_destroy(hb_api_t **self_p)
         return;
     for (size_t i = 0; i < self->n_queued; i++)
         hb_wire_free(&self->queued[i].env);  /* never committed, never answered */
+    hb_station_import_destroy(&self->import);
     zmq_close(self->sock);
     free(self);
     *self_p = NULL;
@@ -594,6 +598,34 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
     }
 }
 
+/* An import's part, commit or page of results (station_import.c); takes
+ * *env_p when it keeps its rows. */
+static void
+answer_import(hb_api_t *self, const peer_t *p, Hourbank__Envelope **env_p, bool accept_work)
+{
+    if (!accept_work) {
+        reply_error(self, p, HB_RESULT_UNAVAILABLE, "the station is stopping; try again when it is back");
+        return;
+    }
+    char msg[HB_MESSAGE_BYTES_MAX];
+    Hourbank__ImportReply *r = NULL;
+    size_t stored = 0;
+    hb_result_t code = hb_station_import_answer(self->import, self->outbox, self->conf->default_operator, env_p,
+                                                (int64_t) time(NULL), &r, &stored, msg, sizeof msg);
+    if (code != HB_RESULT_OK) {
+        hb_log_warn("import refused code=%s reason=\"%s\"", hb_result_name(code), msg);
+        reply_error(self, p, code, "%s", msg);
+        return;
+    }
+    Hourbank__Envelope env;
+    hourbank__envelope__init(&env);
+    env.body_case = HOURBANK__ENVELOPE__BODY_IMPORT_REPLY;
+    env.import_reply = r;
+    reply(self, p, &env);
+    if (stored > 0 && self->sync)
+        hb_sync_kick(self->sync);
+}
+
 /* Reads one [routing id][payload] request; 0 when none is waiting. */
 static int
 handle_one(hb_api_t *self, bool accept_work)
@@ -625,7 +657,10 @@ handle_one(hb_api_t *self, bool accept_work)
         return 1;
     }
     saves_flush(self);  /* earlier saves are answered (and visible) first */
-    dispatch(self, &p, env, accept_work);
+    if (env->body_case == HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST)
+        answer_import(self, &p, &env, accept_work);
+    else
+        dispatch(self, &p, env, accept_work);
     hb_wire_free(&env);
     return 1;
 }

@@ -4,6 +4,7 @@
 #include "cli_balance.h"
 #include "cli_categories.h"
 #include "cli_donate.h"
+#include "cli_import.h"
 #include "cli_keygen.h"
 #include "cli_lookup.h"
 #include "cli_member.h"
@@ -35,7 +36,7 @@ static const hb_cli_command_t *const commands[] = {
     &hb_cli_statement_statement, &hb_cli_passbook_passbook,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
     &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_rules_rules,   &hb_cli_operator_add, &hb_cli_operator_list,
-    &hb_cli_operator_disable,
+    &hb_cli_operator_disable, &hb_cli_import_members, &hb_cli_import_balances,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -1,7 +1,8 @@
 /* outbox_int.h - private to outbox.c (queue, sequence, acks),
  * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory
  * cache, member lookup, categories), outbox_file.c (the file's checks and
- * copies) and outbox_resync.c (central's marks, resends). Not an API:
+ * copies), outbox_resync.c (central's marks, resends) and outbox_import.c
+ * (an import's one transaction). Not an API:
  * include it from those files only.
  *
  * Each file keeps its SQL next to its code, in a table indexed by
@@ -336,6 +337,14 @@ int hb_outbox__meta_read(hb_outbox_t *self, ob_meta_t *out);
 /* Loads the catalogue's names into self->category (outbox_dir.c). 0 or -1
  * (logged; the cache is then empty, as if no catalogue were cached). */
 int hb_outbox__categories_load(hb_outbox_t *self);
+
+/* Inside the caller's BEGIN IMMEDIATE (outbox_import.c): checks and
+ * stores one op as hb_outbox_save_group() does with check. OK with v's
+ * outcome (v->result OK, refused, or repeated), or the disk error that
+ * fails the caller's whole transaction, its reason in msg; after a
+ * rollback the caller calls hb_outbox__refresh and
+ * hb_outbox__pending_bytes_load. */
+hb_result_t hb_outbox__save_in_tx(hb_outbox_t *self, hb_outbox_save_t *v, int64_t now, char *msg, size_t msg_size);
 
 /* Inside a transaction: the station's checks of an operator's op (see
  * hb_outbox_save_group). OK, or UNKNOWN_MEMBER, UNKNOWN_CATEGORY,

@@ -532,24 +532,38 @@ group_fail(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, hb_result_t r, 
     hb_outbox__pending_bytes_load(self);
 }
 
+/* Checks what a save brings and clears what it will be told. */
+static void
+save_init(hb_outbox_save_t *v)
+{
+    hb_wire_error_t err;
+    hb_assert(v->op && hb_wire_validate_op(v->op, HB_WIRE_OP_IN_SAVE, &err) == 0);
+    hb_assert(v->request_id == NULL || strlen(v->request_id) <= HB_REQUEST_ID_BYTES_MAX);
+    v->result = HB_RESULT_OK;
+    v->seq = 0;
+    v->member_no[0] = '\0';
+    v->repeated = false;
+    v->msg[0] = '\0';
+    v->payer[0] = '\0';
+    v->payer_rule = -1;
+    v->rules_version = 0;
+    v->n_cautions = 0;
+}
+
+hb_result_t
+hb_outbox__save_in_tx(hb_outbox_t *self, hb_outbox_save_t *v, int64_t now, char *msg, size_t msg_size)
+{
+    hb_assert(self && v && !sqlite3_get_autocommit(self->db) && !self->restored);
+    save_init(v);
+    return group_in_tx(self, v, 1, true, now, msg, msg_size);
+}
+
 size_t
 hb_outbox_save_group(hb_outbox_t *self, hb_outbox_save_t *saves, size_t n, bool check, int64_t now)
 {
     hb_assert(self && saves && n >= 1 && n <= HB_SAVE_GROUP_MAX);
-    for (size_t i = 0; i < n; i++) {
-        hb_wire_error_t err;
-        hb_assert(saves[i].op && hb_wire_validate_op(saves[i].op, HB_WIRE_OP_IN_SAVE, &err) == 0);
-        hb_assert(saves[i].request_id == NULL || strlen(saves[i].request_id) <= HB_REQUEST_ID_BYTES_MAX);
-        saves[i].result = HB_RESULT_OK;
-        saves[i].seq = 0;
-        saves[i].member_no[0] = '\0';
-        saves[i].repeated = false;
-        saves[i].msg[0] = '\0';
-        saves[i].payer[0] = '\0';
-        saves[i].payer_rule = -1;
-        saves[i].rules_version = 0;
-        saves[i].n_cautions = 0;
-    }
+    for (size_t i = 0; i < n; i++)
+        save_init(&saves[i]);
     char msg[HB_MESSAGE_BYTES_MAX] = "";
     if (self->restored) {  /* its seqs and numbers may be central's already: wait for its marks */
         group_fail(self, saves, n, HB_RESULT_AWAITING_CENTRAL,

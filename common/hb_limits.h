@@ -335,4 +335,31 @@ _Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_
  * judges the window first), so they become cautions, with TOO_OLD. */
 #define HB_STATION_WINDOW_MARGIN_S 600
 
+/* ---- bringing in a pilot's records (hourbank import; client/station_import.c) ---- */
+/* Rows of one import, held in the station's memory until its one
+ * transaction: a community's members (Nanjing's whole city had 25,000
+ * time bankers in 2020); a larger file is split. */
+#define HB_IMPORT_ROWS_MAX 50000
+/* Rows of one ImportRequest part; the CLI also keeps a part's encoding
+ * under HB_IMPORT_PART_BYTES_MAX. */
+#define HB_IMPORT_PART_ROWS_MAX 1000
+#define HB_IMPORT_PART_BYTES_MAX (512 * 1024)
+/* Results of one ImportReply, and their encoded bytes at most. */
+#define HB_IMPORT_RESULTS_PAGE_MAX 2000
+#define HB_IMPORT_RESULTS_PAGE_BYTES_MAX (768 * 1024)
+/* An import's id (ImportRequest.import_id), like a request id. */
+#define HB_IMPORT_ID_BYTES_MAX HB_REQUEST_ID_BYTES_MAX
+/* A pilot's own id of a member (members.csv "ref"): room beside the
+ * request id's prefix "import:member:" (14 bytes). */
+#define HB_IMPORT_REF_BYTES_MAX 48
+/* A CSV file the CLI reads whole: 50,000 rows of a few hundred bytes. */
+#define HB_CSV_FILE_BYTES_MAX (64 * 1024 * 1024)
+/* Fields of one CSV record, and the bytes of one field. */
+#define HB_CSV_FIELDS_MAX 64
+#define HB_CSV_FIELD_BYTES_MAX 4096
+_Static_assert(HB_IMPORT_PART_BYTES_MAX + HB_OP_BYTES_MAX * 2 < HB_MSG_BYTES_MAX, "an import part fits a message");
+_Static_assert(HB_IMPORT_RESULTS_PAGE_BYTES_MAX + 4096 < HB_MSG_BYTES_MAX, "a results page fits a message");
+_Static_assert(sizeof "import:opening:" - 1 + HB_IMPORT_REF_BYTES_MAX <= HB_REQUEST_ID_BYTES_MAX,
+               "an import's request id fits SaveRequest.request_id");
+
 #endif

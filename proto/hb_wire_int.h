@@ -93,4 +93,8 @@ int hb_wire__validate_directory_query(hb_wire_error_t *err, const char *where, c
 int hb_wire__validate_directory_reply(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryReply *r);
 int hb_wire__validate_rules_reply(hb_wire_error_t *err, const char *where, const Hourbank__RulesReply *r);
 
+/* hb_wire_validate_import.c: the local API's import */
+int hb_wire__validate_import_request(hb_wire_error_t *err, const char *where, const Hourbank__ImportRequest *q);
+int hb_wire__validate_import_reply(hb_wire_error_t *err, const char *where, const Hourbank__ImportReply *r);
+
 #endif

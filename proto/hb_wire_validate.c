@@ -636,6 +636,8 @@ hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batc
     case HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY: return validate_operators_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_RULES_QUERY: return 0;       /* no fields */
     case HOURBANK__ENVELOPE__BODY_RULES_REPLY: return hb_wire__validate_rules_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST: return hb_wire__validate_import_request(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_IMPORT_REPLY: return hb_wire__validate_import_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY:
         return hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(body, offsetof(Hourbank__TimeZoneReply, time_zone)));
     default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);

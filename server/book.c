@@ -80,7 +80,9 @@ hb_book_new(const hb_book_sizes_t *sizes)
     self->max = *sizes;
     self->arena = calloc(1, sizeof *self->arena);
     hb_assert(self->arena);
-    self->members = hb_map_new(2 * sizes->members);  /* first numbers and later ones */
+    /* a member under its first number, the number an op named it by, and a
+     * move's new number */
+    self->members = hb_map_new(2 * sizes->members + sizes->ops);
     self->accounts = hb_map_new(sizes->accounts);
     self->stations = hb_map_new(sizes->stations);
     self->ops = hb_map_new(sizes->keys + sizes->ops);

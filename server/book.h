@@ -272,7 +272,7 @@ hb_book_member_t *hb_book_add_member(hb_book_t *self, const char *member_no, con
                                      const char *district, int64_t account_id, int32_t birth_year,
                                      const char *family);
 /* Makes number (a later number of m, or m's own) find m too. The members
- * map has room for two keys per member row. */
+ * map has room for two keys per member row and one per op (moves). */
 void hb_book_add_alias(hb_book_t *self, const char *number, hb_book_member_t *m);
 /* Records an amend, move or leave for hb_life_apply(). */
 void hb_book_add_life(hb_book_t *self, const hb_book_op_t *rec, const void *op,

@@ -100,10 +100,11 @@ static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
     "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable",
-    "rules",
+    "rules", "import", "members", "balances",
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */
     "JSON",              /* a file format's name (--json), as in Chinese technical writing */
+    "CSV",               /* the format of the files hourbank import reads, likewise */
     "CURVE",             /* the name of ZeroMQ's encryption scheme (keygen's summary) */
     "passbook",          /* a command word too */
     "zh_CN", "en",       /* passbook --lang's values: typed as they are */

@@ -93,6 +93,16 @@ typedef struct {
     Hourbank__PayerRule *payer_rule_ptrs[2];
     Hourbank__CommunityInfo community;
     Hourbank__CommunityInfo *community_ptrs[1];
+    Hourbank__ImportRequest import_request;
+    Hourbank__ImportRow import_rows[2];
+    Hourbank__ImportRow *import_row_ptrs[2];
+    Hourbank__SaveRequest import_saves[2];
+    Hourbank__Op import_ops[2];
+    Hourbank__RegisterMember import_reg;
+    Hourbank__OpeningBalance import_opening;
+    Hourbank__ImportReply import_reply;
+    Hourbank__ImportResult import_results[2];
+    Hourbank__ImportResult *import_result_ptrs[2];
 } sample_t;
 
 /* ---- building samples ---- */
@@ -451,6 +461,54 @@ init_rules(sample_t *s)
     r->n_communities = 1;
 }
 
+/* An import: a registration, then an opening balance whose member the
+ * station fills in from the registration's request id. */
+static void
+init_import(sample_t *s)
+{
+    hourbank__register_member__init(&s->import_reg);
+    s->import_reg.name = "Chen Yi";
+    s->import_reg.role = HOURBANK__ROLE__VOLUNTEER;
+    hourbank__opening_balance__init(&s->import_opening);
+    s->import_opening.minutes = 90;
+    s->import_opening.source = "passbook p. 14";
+    for (size_t i = 0; i < 2; i++) {
+        hourbank__op__init(&s->import_ops[i]);
+        s->import_ops[i].occurred_at = TIME_2024;
+        hourbank__save_request__init(&s->import_saves[i]);
+        s->import_saves[i].op = &s->import_ops[i];
+        s->import_saves[i].request_id = i ? "import:opening:A1" : "import:member:A1";
+        hourbank__import_row__init(&s->import_rows[i]);
+        s->import_rows[i].save = &s->import_saves[i];
+        s->import_row_ptrs[i] = &s->import_rows[i];
+        hourbank__import_result__init(&s->import_results[i]);
+        s->import_results[i].row = (uint32_t) i;
+        s->import_results[i].result = HOURBANK__RESULT__OK;
+        s->import_results[i].seq = 40 + i;
+        s->import_result_ptrs[i] = &s->import_results[i];
+    }
+    s->import_ops[0].kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
+    s->import_ops[0].register_member = &s->import_reg;
+    s->import_ops[1].kind_case = HOURBANK__OP__KIND_OPENING;
+    s->import_ops[1].opening = &s->import_opening;
+    s->import_rows[1].member_of = "import:member:A1";
+    hourbank__import_request__init(&s->import_request);
+    s->import_request.import_id = "0123456789abcdef";
+    s->import_request.rows = s->import_row_ptrs;
+    s->import_request.n_rows = 2;
+    s->import_request.commit = true;
+    s->import_request.skip_bad = true;
+    hourbank__import_reply__init(&s->import_reply);
+    s->import_reply.rows = 2;
+    s->import_reply.committed = true;
+    s->import_reply.stored = true;
+    s->import_reply.added = 2;
+    s->import_results[0].member_no = s->alice;
+    s->import_results[1].member_no = s->alice;
+    s->import_reply.results = s->import_result_ptrs;
+    s->import_reply.n_results = 2;
+}
+
 /* Points the envelope at the sample's message for body. */
 static void
 set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
@@ -488,6 +546,8 @@ set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
     case HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY: e->operators_reply = &s->operators_reply; break;
     case HOURBANK__ENVELOPE__BODY_RULES_QUERY: e->rules_query = &s->rules_query; break;
     case HOURBANK__ENVELOPE__BODY_RULES_REPLY: e->rules_reply = &s->rules_reply; break;
+    case HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST: e->import_request = &s->import_request; break;
+    case HOURBANK__ENVELOPE__BODY_IMPORT_REPLY: e->import_reply = &s->import_reply; break;
     default: fail_msg("no sample for body %d", (int) body);
     }
 }
@@ -507,6 +567,7 @@ sample_new(Hourbank__Envelope__BodyCase body)
     init_station_messages(s);
     init_admin_messages(s);
     init_rules(s);
+    init_import(s);
     set_body(s, body);
     return s;
 }
@@ -527,6 +588,7 @@ static const Hourbank__Envelope__BodyCase all_bodies[] = {
     HOURBANK__ENVELOPE__BODY_TIME_ZONE_QUERY, HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY,
     HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST, HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY,
     HOURBANK__ENVELOPE__BODY_RULES_QUERY,     HOURBANK__ENVELOPE__BODY_RULES_REPLY,
+    HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST,  HOURBANK__ENVELOPE__BODY_IMPORT_REPLY,
 };
 #define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
 
@@ -2060,6 +2122,47 @@ test_verify_reply(void **state)
     free(s);
 }
 
+/* The import's messages: rows, member_of, pages of results. */
+static void
+test_import_messages(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST);
+    expect(s, HB_RESULT_OK, NULL);
+    s->import_rows[1].member_of = "";  /* an opening balance needs its member */
+    expect(s, HB_RESULT_BAD_MEMBER_NUMBER, "import_request.rows[1].save.op: opening.member_no is empty");
+    s->import_rows[1].member_of = "import:member:A1";
+    s->import_opening.member_no = s->bob;  /* given twice */
+    expect(s, HB_RESULT_MALFORMED, "import_request.rows[1].member_of is given, but the op is not");
+    s->import_opening.member_no = "";
+    s->import_saves[0].request_id = "";
+    expect(s, HB_RESULT_MALFORMED, "import_request.rows[0].save.request_id must not be empty");
+    s->import_saves[0].request_id = "import:member:A1";
+    s->import_saves[0].dry_run = true;
+    expect(s, HB_RESULT_MALFORMED, "import_request.rows[0].save.dry_run and save.confirm_new are set by");
+    s->import_saves[0].dry_run = false;
+    s->import_request.import_id = "";
+    expect(s, HB_RESULT_MALFORMED, "import_request.import_id must not be empty");
+    s->import_request.import_id = "x";
+    s->import_request.commit = false;
+    expect(s, HB_RESULT_MALFORMED, "import_request.dry_run, skip_bad and confirm_new go with commit");
+    s->import_request.skip_bad = false;
+    s->import_request.results_from = 3;
+    expect(s, HB_RESULT_MALFORMED, "import_request.results_from=3 asks for results: no rows, no commit");
+    free(s);
+    s = sample_new(HOURBANK__ENVELOPE__BODY_IMPORT_REPLY);
+    expect(s, HB_RESULT_OK, NULL);
+    s->import_results[1].row = 2;
+    expect(s, HB_RESULT_MALFORMED, "import_reply.results[1].row=2 is not below rows=2");
+    s->import_results[1].row = 1;
+    s->import_reply.added = 3;
+    expect(s, HB_RESULT_MALFORMED, "import_reply.added");
+    s->import_reply.added = 2;
+    s->import_results[0].result = HOURBANK__RESULT__RESULT_UNSET;
+    expect(s, HB_RESULT_MALFORMED, "import_reply.results[0].result=");
+    free(s);
+}
+
 int
 main(void)
 {
@@ -2106,6 +2209,7 @@ main(void)
         cmocka_unit_test(test_phone),
         cmocka_unit_test(test_operator_messages),
         cmocka_unit_test(test_result_params),
+        cmocka_unit_test(test_import_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
