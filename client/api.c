@@ -336,7 +336,7 @@ answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
     Hourbank__Member **ptrs = calloc(HB_SEARCH_RESULTS_MAX, sizeof *ptrs);
     Hourbank__FamilyLink *links = calloc(HB_SEARCH_RESULTS_MAX * HB_FAMILY_LINKS_MAX, sizeof *links);
     Hourbank__FamilyLink **lptrs = calloc(HB_SEARCH_RESULTS_MAX * HB_FAMILY_LINKS_MAX, sizeof *lptrs);
-    char **nptrs = calloc(HB_SEARCH_RESULTS_MAX * HB_MEMBER_NUMBERS_MAX, sizeof *nptrs);
+    char **nptrs = calloc(HB_SEARCH_RESULTS_MAX * HB_MEMBER_NUMBERS_MAX, sizeof *nptrs);  /* room for each's */
     hb_assert(found && m && ptrs && links && lptrs && nptrs);
     int n = q->member_no[0] ? hb_outbox_member(self->outbox, q->member_no, &found[0])
                             : hb_outbox_member_find(self->outbox, q->text, found, HB_SEARCH_RESULTS_MAX);

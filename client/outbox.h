@@ -373,7 +373,7 @@ typedef struct {
         char relation[HB_RELATION_BYTES_MAX + 1];
     } family[HB_FAMILY_LINKS_MAX];
     size_t n_numbers;            /* Member.numbers: later numbers, ordered by number */
-    char numbers[HB_MEMBER_NUMBERS_MAX][HB_MEMBER_NO_BYTES_MAX + 1];
+    char numbers[HB_MEMBER_NUMBERS_MAX - 1][HB_MEMBER_NO_BYTES_MAX + 1];  /* the first one is member_no */
 } hb_outbox_member_t;
 /* pending_minutes is what this station's own ops will change in the
  * member's balance and balance_minutes does not show yet: ops not acked,

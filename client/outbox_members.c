@@ -151,10 +151,11 @@ hb_outbox__numbers_load(hb_outbox_t *self, hb_outbox_member_t *out)
 {
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_MB_NUMBERS_GET);
     sqlite3_bind_text(st, 1, out->member_no, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, HB_MEMBER_NUMBERS_MAX);
+    const size_t max = sizeof out->numbers / sizeof out->numbers[0];
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) max);
     int rc;
     out->n_numbers = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n_numbers < HB_MEMBER_NUMBERS_MAX)
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n_numbers < max)
         hb_outbox__column_text(out->numbers[out->n_numbers++], sizeof out->numbers[0], st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
