@@ -5,6 +5,7 @@
  * - a move of a member already of the station's community is refused
  *   ALREADY_HOME with central's values; a move of an unknown number
  *   UNKNOWN_MEMBER, as central refuses it;
+ * - MemberQuery at the station answers family links with their relation;
  * - a move from another community gets a number of the station's serials
  *   in SaveReply.member_no; central posts it; the new card and the old one
  *   both resolve at the station (MemberQuery, BalanceQuery, a service);
@@ -172,6 +173,29 @@ test_duplicates(hb_h_client_t *cl, char *wang)
     hb_wire_free(&r);
 }
 
+/* A daughter registered with her link: the station's MemberQuery answers
+ * the directory's family links with their relation. */
+static void
+test_family(hb_h_client_t *cl, const char *wang)
+{
+    hb_h_batch_t *b = hb_h_batch_new();
+    hb_h_batch_register(b, 0, "", "Wang Xiaomei", HOURBANK__ROLE__BOTH, 1980, wang);
+    hb_h_batch_op(b, 0)->register_member->family_relation = "\xE7\x88\xB6\xE4\xBA\xB2";  /* 父亲 */
+    char daughter[32];
+    chk_save_ok(cl, hb_h_batch_op(b, 0), daughter);
+    hb_h_batch_free(&b);
+    assert_true(hb_h_wait_drained(cl, WAIT_S));
+    chk_wait_settled(cl, daughter, 0, WAIT_S);
+    Hourbank__Envelope *r = member_at_station(cl, daughter);
+    assert_int_equal(r->member_reply->n_members, 1);
+    const Hourbank__Member *m = r->member_reply->members[0];
+    assert_false(m->left);
+    assert_int_equal(m->n_family, 1);
+    assert_string_equal(m->family[0]->member_no, wang);
+    assert_string_equal(m->family[0]->relation, "\xE7\x88\xB6\xE4\xBA\xB2");
+    hb_wire_free(&r);
+}
+
 /* H(1), registered at QH01 by station 3, moves to QX03 at station 1. */
 static void
 test_move_here(hb_h_client_t *cl, const char *wang)
@@ -290,6 +314,7 @@ test_station_lives(void **state)
     move_refused_like_central(cl, as2, &seq2, H(999), hb_h_member("QX03", 500002), HOURBANK__RESULT__UNKNOWN_MEMBER,
                               want);
     hb_h_client_destroy(&as2);
+    test_family(cl, wang);
     test_move_here(cl, wang);
     test_foreseen(cl, wang);
     hb_h_client_destroy(&cl);
