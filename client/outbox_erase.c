@@ -55,31 +55,37 @@ const char *const hb_outbox__erase_sql[OB_STMT_COUNT] = {
                   " AND member_a IN (SELECT member_no FROM members WHERE left = 1))",
 };
 
+void
+hb_outbox__scrubbed(const Hourbank__Op *op, ob_scrubbed_t *out)
+{
+    static char empty[] = "";
+    hb_assert(op && out);
+    out->op = *op;
+    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
+        out->reg = *op->register_member;
+        out->reg.name = out->reg.phone = out->reg.family_of = out->reg.family_relation = empty;
+        out->reg.birth_year = 0;
+        out->op.register_member = &out->reg;
+    } else if (op->kind_case == HOURBANK__OP__KIND_AMEND) {
+        out->amend = *op->amend;
+        out->amend.name = out->amend.phone = empty;
+        out->amend.birth_year = 0;
+        out->amend.clear_phone = false;
+        out->amend.n_add_family = out->amend.n_remove_family = 0;
+        out->op.amend = &out->amend;
+    }
+}
+
 /* The op with the personal fields of a registration or amendment emptied,
  * packed into buf (HB_OP_BYTES_MAX); its size. op is not changed. */
 static size_t
 scrubbed_pack(const Hourbank__Op *op, uint8_t *buf)
 {
-    static char empty[] = "";
-    Hourbank__Op copy = *op;
-    Hourbank__RegisterMember r;
-    Hourbank__AmendMember a;
-    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
-        r = *op->register_member;
-        r.name = r.phone = r.family_of = r.family_relation = empty;
-        r.birth_year = 0;
-        copy.register_member = &r;
-    } else if (op->kind_case == HOURBANK__OP__KIND_AMEND) {
-        a = *op->amend;
-        a.name = a.phone = empty;
-        a.birth_year = 0;
-        a.clear_phone = false;
-        a.n_add_family = a.n_remove_family = 0;
-        copy.amend = &a;
-    }
-    size_t packed = hourbank__op__get_packed_size(&copy);
+    ob_scrubbed_t s;
+    hb_outbox__scrubbed(op, &s);
+    size_t packed = hourbank__op__get_packed_size(&s.op);
     hb_assert(packed <= HB_OP_BYTES_MAX);
-    return hourbank__op__pack(&copy, buf);
+    return hourbank__op__pack(&s.op, buf);
 }
 
 /* The summary of an erased op: a registration's names no one

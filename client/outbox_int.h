@@ -259,6 +259,15 @@ void hb_outbox__lives_effect(hb_outbox_t *self, const Hourbank__Op *op, const ch
  * registration or amendment of a member who left (one central answered
  * after the member's erasure here). 0 or -1 (outbox_erase.c). */
 int hb_outbox__erase_check(hb_outbox_t *self);
+/* An op as erasure stores it: a shallow copy of a registration or
+ * amendment with the personal fields emptied (any other op as it is).
+ * Fills *out; out->op is valid while op and out are. */
+typedef struct {
+    Hourbank__Op op;
+    Hourbank__RegisterMember reg;
+    Hourbank__AmendMember amend;
+} ob_scrubbed_t;
+void hb_outbox__scrubbed(const Hourbank__Op *op, ob_scrubbed_t *out);
 /* After a directory update, when erase_due: erases what the outbox holds
  * of members who left (outbox_erase.c). 0, or -1 (logged; erase_due stays,
  * tried again at the next update). */

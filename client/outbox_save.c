@@ -377,7 +377,10 @@ request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
 }
 
 /* Whether the stored payload (the current row of st, column 3) is the same
- * work as op. A payload that does not decode is not the same. */
+ * work as op: equal, or (a registration or amendment of a member who left
+ * since, outbox_erase.c) equal to op erased; an op central would take
+ * cannot equal its erased form, whose personal fields are all empty. A
+ * payload that does not decode is not the same. */
 static bool
 request_same(sqlite3_stmt *st, const Hourbank__Op *op)
 {
@@ -388,6 +391,12 @@ request_same(sqlite3_stmt *st, const Hourbank__Op *op)
     hb_assert(a);
     size_t la = request_content(stored, a), lb = request_content(op, a + HB_OP_BYTES_MAX);
     bool same = la != 0 && la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
+    if (!same && la != 0) {
+        ob_scrubbed_t erased;
+        hb_outbox__scrubbed(op, &erased);
+        lb = request_content(&erased.op, a + HB_OP_BYTES_MAX);
+        same = la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
+    }
     free(a);
     hourbank__op__free_unpacked(stored, NULL);
     return same;
