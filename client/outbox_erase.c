@@ -24,7 +24,10 @@
  * ("hourbank-station backup"), and a registration of the person that
  * central refused (it never named the member's number). An erased op
  * resent to a central that lost acknowledged work (outbox_resync.c) is
- * resent as erased. VACUUM holds the station's loop for as long as it
+ * resent as erased (a registration without a name: central refuses it
+ * MALFORMED, and the change is shown as any changed result is). A retried
+ * save of an erased op under its request id is still the same work
+ * (outbox_save.c, request_same). VACUUM holds the station's loop for as long as it
  * takes (leaving is rare); one that fails (a reader holding the WAL) is
  * tried again at the next directory update. */
 #include "outbox.h"
