@@ -219,7 +219,8 @@ is_check_refusal(hb_result_t r)
     return r == HB_RESULT_UNKNOWN_MEMBER || r == HB_RESULT_UNKNOWN_CATEGORY || r == HB_RESULT_SELF_SERVICE ||
            r == HB_RESULT_UNKNOWN_OPERATOR || r == HB_RESULT_OCCURRED_IN_FUTURE || r == HB_RESULT_TOO_OLD ||
            r == HB_RESULT_UNKNOWN_OPERATION || r == HB_RESULT_NOT_VOIDABLE || r == HB_RESULT_ALREADY_VOIDED ||
-           r == HB_RESULT_DAILY_LIMIT_EXCEEDED ||
+           r == HB_RESULT_DAILY_LIMIT_EXCEEDED || r == HB_RESULT_MEMBER_LEFT || r == HB_RESULT_ALREADY_HOME ||
+           r == HB_RESULT_POSSIBLE_DUPLICATE ||
            r == HB_RESULT_AWAITING_CENTRAL;  /* not a mistake, but no error either: logged when it ends */
 }
 
@@ -238,6 +239,7 @@ saves_flush(hb_api_t *self)
         self->saves[i].request_id = self->queued[i].env->save->request_id;
         self->saves[i].default_operator = self->conf->default_operator;
         self->saves[i].dry_run = self->queued[i].env->save->dry_run;
+        self->saves[i].confirm_new = self->queued[i].env->save->confirm_new;
     }
     size_t stored = hb_outbox_save_group(self->outbox, self->saves, n, true, (int64_t) time(NULL));
     for (size_t i = 0; i < n; i++) {
@@ -304,13 +306,38 @@ answer_balance(hb_api_t *self, const peer_t *p, const Hourbank__BalanceQuery *q)
     reply(self, p, &env);
 }
 
+/* What the directory holds of members' lives (issue 15) into m: left,
+ * family links (links: room for HB_FAMILY_LINKS_MAX, pointers into f) and
+ * later numbers (pointers into f). */
+static void
+member_lives(hb_outbox_member_t *f, Hourbank__Member *m, Hourbank__FamilyLink *links, Hourbank__FamilyLink **lptrs,
+             char **nptrs)
+{
+    m->left = f->left;
+    for (size_t i = 0; i < f->n_family; i++) {
+        hourbank__family_link__init(&links[i]);
+        links[i].member_no = f->family[i].member_no;
+        links[i].relation = f->family[i].relation;
+        lptrs[i] = &links[i];
+    }
+    m->family = lptrs;
+    m->n_family = f->n_family;
+    for (size_t i = 0; i < f->n_numbers; i++)
+        nptrs[i] = f->numbers[i];
+    m->numbers = nptrs;
+    m->n_numbers = f->n_numbers;
+}
+
 static void
 answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
 {
     hb_outbox_member_t *found = calloc(HB_SEARCH_RESULTS_MAX, sizeof *found);
     Hourbank__Member *m = calloc(HB_SEARCH_RESULTS_MAX, sizeof *m);
     Hourbank__Member **ptrs = calloc(HB_SEARCH_RESULTS_MAX, sizeof *ptrs);
-    hb_assert(found && m && ptrs);
+    Hourbank__FamilyLink *links = calloc(HB_SEARCH_RESULTS_MAX * HB_FAMILY_LINKS_MAX, sizeof *links);
+    Hourbank__FamilyLink **lptrs = calloc(HB_SEARCH_RESULTS_MAX * HB_FAMILY_LINKS_MAX, sizeof *lptrs);
+    char **nptrs = calloc(HB_SEARCH_RESULTS_MAX * HB_MEMBER_NUMBERS_MAX, sizeof *nptrs);  /* room for each's */
+    hb_assert(found && m && ptrs && links && lptrs && nptrs);
     int n = q->member_no[0] ? hb_outbox_member(self->outbox, q->member_no, &found[0])
                             : hb_outbox_member_find(self->outbox, q->text, found, HB_SEARCH_RESULTS_MAX);
     if (n < 0) {
@@ -329,6 +356,8 @@ answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
             m[i].family_of = found[i].family_of;
             m[i].balance_minutes = found[i].balance_minutes;
             m[i].community = found[i].community;
+            member_lives(&found[i], &m[i], links + i * HB_FAMILY_LINKS_MAX, lptrs + i * HB_FAMILY_LINKS_MAX,
+                         nptrs + i * HB_MEMBER_NUMBERS_MAX);
             ptrs[i] = &m[i];
         }
         r.members = ptrs;
@@ -340,6 +369,9 @@ answer_member(hb_api_t *self, const peer_t *p, const Hourbank__MemberQuery *q)
     free(found);
     free(m);
     free(ptrs);
+    free(links);
+    free(lptrs);
+    free(nptrs);
 }
 
 /* The ops a queue query asks for into r: one op by seq, ops by note,

@@ -321,7 +321,8 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, int64_t *fr
         return -1;
     }
     if (pending) {
-        if (result_store(self, r, now) != 0)
+        if (result_store(self, r, now) != 0 ||
+            (r->result != HOURBANK__RESULT__OK && hb_outbox__move_refused(self, r->seq) != 0))
             return hb_outbox__fail(self, "store a result", msg, msg_size);
         *freed += bytes;
         return 0;

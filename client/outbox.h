@@ -98,6 +98,8 @@ typedef struct {
                                                   * are that save's, nothing new was stored */
     char msg[HB_MESSAGE_BYTES_MAX];              /* out: the reason when result is not OK */
     bool dry_run;                                /* in: check and answer, store nothing (seq 0) */
+    bool confirm_new;                            /* in: a registration is another person than a
+                                                  * member of the same name and birth year */
     /* out, with check (outbox_foresee.c): a service's payer as foreseen
      * from the copy of the rules ("guarantee", the recipient's number, or
      * "" = not known) and the payer rule's position (-1: none); the copy's
@@ -124,9 +126,15 @@ typedef struct {
  *   a service's category must be in the cached catalogue, when one is
  *     cached (UNKNOWN_CATEGORY);
  *   every member it names (provider, recipient, giver, receiver, a
- *     registration's family_of) must be known here, as by
- *     hb_outbox_member_known (UNKNOWN_MEMBER);
- *   no service or gift to oneself (SELF_SERVICE);
+ *     registration's family_of; an amend's member and relatives added, a
+ *     move's, leave's or opening's member, a leave's heirs) must be known
+ *     here, as by hb_outbox_member_known (UNKNOWN_MEMBER), and not have
+ *     left (MEMBER_LEFT); a move's member not already of this community
+ *     (ALREADY_HOME) (outbox_members.c);
+ *   no service or gift to oneself, by any two of one's numbers
+ *     (SELF_SERVICE);
+ *   a registration's name and birth year not those of a member of this
+ *     community, unless confirm_new (POSSIBLE_DUPLICATE);
  *   what central is certain to refuse: a void of this station's op
  *     (UNKNOWN_OPERATION, NOT_VOIDABLE, ALREADY_VOIDED), a service over the
  *     provider's daily limit (DAILY_LIMIT_EXCEEDED); then the payer and
@@ -341,7 +349,10 @@ int hb_outbox_directory_apply(hb_outbox_t *self, const Hourbank__DirectoryReply 
 /* The directory version held (0 = none yet), and when it was last updated. */
 uint64_t hb_outbox_directory_version(hb_outbox_t *self, int64_t *synced_at);
 
-/* Looks a member up in the directory, then among pending registrations.
+/* Looks a member up by any of their numbers (the first one, a later one
+ * from the directory's Member.numbers, or a move's new number saved here)
+ * in the directory, then among pending registrations; out->member_no is
+ * the first number.
  * Fills *out (strings copied into bufs owned by out; see hb_outbox_member_t).
  * Returns 1 found, 0 not found, -1 error. */
 typedef struct {
@@ -355,6 +366,14 @@ typedef struct {
     bool pending_registration;   /* registered here, not yet acked by central */
     bool in_directory;           /* found in the directory (else among registrations here) */
     char community[HB_COMMUNITY_CODE_BYTES_MAX + 1];  /* Member.community, else the number's code */
+    bool left;                   /* Member.left: left the scheme, personal data erased */
+    size_t n_family;             /* Member.family (a registration here: its family_of) */
+    struct {
+        char member_no[HB_MEMBER_NO_BYTES_MAX + 1];
+        char relation[HB_RELATION_BYTES_MAX + 1];
+    } family[HB_FAMILY_LINKS_MAX];
+    size_t n_numbers;            /* Member.numbers: later numbers, ordered by number */
+    char numbers[HB_MEMBER_NUMBERS_MAX - 1][HB_MEMBER_NO_BYTES_MAX + 1];  /* the first one is member_no */
 } hb_outbox_member_t;
 /* pending_minutes is what this station's own ops will change in the
  * member's balance and balance_minutes does not show yet: ops not acked,
@@ -368,7 +387,10 @@ typedef struct {
  * decides who pays, the recipient or the guarantee account. Rejected ops
  * count for nothing.
  * A registration made here is found until the directory has the member;
- * pending_registration is true while it is not acked. */
+ * pending_registration is true while it is not acked. An opening counts
+ * by its sign (here and in hb_outbox_pending); a leave, in
+ * hb_outbox_pending only, takes the whole foreseen balance out (its heirs'
+ * shares are not foreseen: they show once central has posted them). */
 int hb_outbox_member(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out);
 /* Whether member_no is known here (directory or registration), without
  * computing balances: what a save checks. 1 known, 0 not, -1 error. */

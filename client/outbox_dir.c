@@ -15,29 +15,33 @@
 #include "hb_log.h"
 
 /* The effect on a member's balance of an op: as member_a (provider,
- * giver, donor) + service minutes, - gift and donation minutes; as
+ * giver, donor) + service minutes, - gift and donation minutes, an
+ * opening's signed minutes (a leave: hb_outbox_pending only); as
  * member_b + gift minutes.
  * A service's recipient (member_b) is not debited here: central decides
  * who pays, the recipient or the guarantee account. p: column prefix. */
 #define EFFECT_AS_A(p) "CASE " p "kind WHEN 'service' THEN " p "minutes WHEN 'gift' THEN -" p "minutes" \
-                       " WHEN 'donation' THEN -" p "minutes ELSE 0 END"
+                       " WHEN 'donation' THEN -" p "minutes WHEN 'opening' THEN " p "minutes ELSE 0 END"
 #define EFFECT_AS_B(p) "CASE " p "kind WHEN 'gift' THEN " p "minutes ELSE 0 END"
 
 #define MEMBER_COLUMNS "member_no, name, role, birth_year, family_of, balance_minutes"
+/* after community (column 6) in a directory row */
+#define MEMBER_LIVES_COLUMNS "family, left"
 
 const char *const hb_outbox__dir_sql[OB_STMT_COUNT] = {
-    [OB_DIR_UPSERT] = "INSERT INTO members (" MEMBER_COLUMNS ", version, community)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    [OB_DIR_UPSERT] = "INSERT INTO members (" MEMBER_COLUMNS ", version, community, " MEMBER_LIVES_COLUMNS ")"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                       " ON CONFLICT (member_no) DO UPDATE SET name = excluded.name, role = excluded.role,"
                       " birth_year = excluded.birth_year, family_of = excluded.family_of,"
                       " balance_minutes = excluded.balance_minutes, version = excluded.version,"
-                      " community = excluded.community",
+                      " community = excluded.community, family = excluded.family, left = excluded.left",
     [OB_DIR_VERSION_SET] = "UPDATE meta SET directory_version = ?1, directory_synced_at = ?2 WHERE id = 1",
     [OB_DIR_SETTLE] = "UPDATE ops INDEXED BY ops_unsettled_a SET in_directory = 1"
                       " WHERE in_directory = 0 AND result IS NOT NULL",
-    [OB_DIR_GET] = "SELECT " MEMBER_COLUMNS ", community FROM members WHERE member_no = ?1",
-    [OB_DIR_FIND] = "SELECT " MEMBER_COLUMNS ", community FROM members"
+    [OB_DIR_GET] = "SELECT " MEMBER_COLUMNS ", community, " MEMBER_LIVES_COLUMNS " FROM members WHERE member_no = ?1",
+    [OB_DIR_FIND] = "SELECT " MEMBER_COLUMNS ", community, " MEMBER_LIVES_COLUMNS " FROM members"
                     " WHERE instr(lower(name), lower(?1)) > 0 OR instr(member_no, upper(?1)) > 0"
+                    " OR member_no IN (SELECT member_no FROM member_numbers WHERE instr(number, upper(?1)) > 0)"
                     " ORDER BY name, member_no LIMIT ?2",
     /* the first registration of a number is the one central can accept */
     [OB_REG_GET] = "SELECT payload, result IS NULL FROM ops WHERE kind = 'register' AND member_a = ?1"
@@ -90,6 +94,10 @@ finish(hb_outbox_t *self, int rc, const char *what)
 static int
 member_upsert(hb_outbox_t *self, const Hourbank__Member *m)
 {
+    char family[OB_FAMILY_TEXT_BYTES];
+    hb_outbox__family_encode(m, family, sizeof family);
+    if (m->left)
+        self->erase_due = true;  /* the name it had here is overwritten: the file is rewritten */
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_DIR_UPSERT);
     sqlite3_bind_text(st, 1, m->member_no ? m->member_no : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, m->name ? m->name : "", -1, SQLITE_STATIC);
@@ -99,7 +107,11 @@ member_upsert(hb_outbox_t *self, const Hourbank__Member *m)
     sqlite3_bind_int64(st, 6, m->balance_minutes);
     sqlite3_bind_int64(st, 7, (sqlite3_int64) m->version);
     sqlite3_bind_text(st, 8, m->community ? m->community : "", -1, SQLITE_STATIC);
-    return hb_outbox__run(self, st);
+    sqlite3_bind_text(st, 9, family, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, m->left ? 1 : 0);
+    if (hb_outbox__run(self, st) != 0)
+        return -1;
+    return hb_outbox__numbers_store(self, m);
 }
 
 static int
@@ -116,7 +128,8 @@ apply_in_tx(hb_outbox_t *self, const Hourbank__DirectoryReply *reply, int64_t no
     if (hb_outbox__run(self, st) != 0)
         return -1;
     /* The last page: every op acked before it is now in the balances. */
-    if (!reply->more && hb_outbox__run(self, hb_outbox__stmt(self, OB_DIR_SETTLE)) != 0)
+    if (!reply->more && (hb_outbox__erase_check(self) != 0 ||
+                         hb_outbox__run(self, hb_outbox__stmt(self, OB_DIR_SETTLE)) != 0))
         return -1;
     return 0;
 }
@@ -127,7 +140,12 @@ hb_outbox_directory_apply(hb_outbox_t *self, const Hourbank__DirectoryReply *rep
     hb_assert(self && reply && reply->n_members <= HB_PAGE_ENTRIES_MAX);
     if (hb_outbox__begin(self, true) != 0)
         return hb_outbox__fail(self, "begin a directory update", NULL, 0);
-    return finish(self, apply_in_tx(self, reply, now), "update the directory");
+    int rc = finish(self, apply_in_tx(self, reply, now), "update the directory");
+    /* members who left, and ops of theirs central has answered since:
+     * erased (outbox_erase.c); a failure is logged and tried again */
+    if (!reply->more)
+        hb_outbox__erase(self);
+    return rc;
 }
 
 uint64_t
@@ -168,6 +186,8 @@ member_from_row(sqlite3_stmt *st, hb_outbox_member_t *out)
     hb_outbox__column_text(out->community, sizeof out->community, st, 6);
     if (out->community[0] == '\0')  /* a central that did not say: the number's code is the community */
         community_of(out->member_no, out->community, sizeof out->community);
+    hb_outbox__family_decode((const char *) sqlite3_column_text(st, 7), out);
+    out->left = sqlite3_column_int(st, 8) != 0;
 }
 
 /* From a row (payload, pending) of a registration op. -1 if the payload
@@ -192,6 +212,11 @@ member_from_registration(hb_outbox_t *self, sqlite3_stmt *st, hb_outbox_member_t
     out->birth_year = r->birth_year;
     out->pending_registration = sqlite3_column_int(st, 1) != 0;
     community_of(out->member_no, out->community, sizeof out->community);
+    if (r->family_of[0]) {
+        out->n_family = 1;
+        snprintf(out->family[0].member_no, sizeof out->family[0].member_no, "%s", r->family_of);
+        snprintf(out->family[0].relation, sizeof out->family[0].relation, "%s", r->family_relation);
+    }
     hourbank__op__free_unpacked(op, NULL);
     return 0;
 }
@@ -223,8 +248,11 @@ member_step(hb_outbox_t *self, sqlite3_stmt *st, bool registration, hb_outbox_me
 }
 
 static int
-member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out)
+member_lookup(hb_outbox_t *self, const char *number, hb_outbox_member_t *out)
 {
+    char member_no[HB_MEMBER_NO_BYTES_MAX + 1];
+    if (hb_outbox__resolve(self, number, member_no) != 0)
+        return -1;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_DIR_GET);
     sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
     int found = member_step(self, st, false, out);
@@ -233,7 +261,8 @@ member_lookup(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *out)
         sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
         found = member_step(self, st, true, out);
     }
-    if (found == 1 && pending_minutes(self, out->member_no, &out->pending_minutes) != 0)
+    if (found == 1 && (pending_minutes(self, out->member_no, &out->pending_minutes) != 0 ||
+                       hb_outbox__numbers_load(self, out) != 0))
         return -1;
     return found;
 }
@@ -251,8 +280,11 @@ hb_outbox_member(hb_outbox_t *self, const char *member_no, hb_outbox_member_t *o
 /* 1 known, 0 not, -1 error; one statement (its own read transaction
  * outside an explicit one). */
 static int
-member_known(hb_outbox_t *self, const char *member_no)
+member_known(hb_outbox_t *self, const char *number)
 {
+    char member_no[HB_MEMBER_NO_BYTES_MAX + 1];
+    if (hb_outbox__resolve(self, number, member_no) != 0)
+        return -1;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_MEMBER_KNOWN);
     sqlite3_bind_text(st, 1, member_no, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -327,7 +359,11 @@ hb_outbox__check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t ms
         roles[0] = "donor";
     }
     hb_result_t r = members_check(self, names, roles, msg, msg_size);
-    if (r == HB_RESULT_OK && same && strcmp(names[0], names[1]) == 0) {
+    if (r == HB_RESULT_OK)  /* members who left, a move home (outbox_members.c) */
+        r = hb_outbox__named_check(self, op, msg, msg_size);
+    char first[HB_MEMBER_NO_BYTES_MAX + 1];  /* one member by two of their numbers is one member */
+    if (r == HB_RESULT_OK && same && hb_outbox__resolve(self, names[0], first) == 0 &&
+        hb_outbox__is_member(self, names[1], first)) {
         snprintf(msg, msg_size, "kind=%s\nmember=%s", same, names[0]);
         r = HB_RESULT_SELF_SERVICE;
     }
@@ -365,7 +401,8 @@ find_in_tx(hb_outbox_t *self, const char *text, hb_outbox_member_t *out, size_t 
         n = more < 0 ? -1 : n + more;
     }
     for (int i = 0; i < n; i++) {
-        if (pending_minutes(self, out[i].member_no, &out[i].pending_minutes) != 0)
+        if (pending_minutes(self, out[i].member_no, &out[i].pending_minutes) != 0 ||
+            hb_outbox__numbers_load(self, &out[i]) != 0)
             return -1;
     }
     return n;

@@ -71,9 +71,12 @@ community_of_number(const char *no, char *out, size_t size)
 }
 
 static int
-fs_member(hb_outbox_t *self, const char *no, fs_member_t *out)
+fs_member(hb_outbox_t *self, const char *number, fs_member_t *out)
 {
     memset(out, 0, sizeof *out);
+    char no[HB_MEMBER_NO_BYTES_MAX + 1];  /* the first number: the directory's key */
+    if (hb_outbox__resolve(self, number, no) != 0)
+        return -1;
     community_of_number(no, out->community, sizeof out->community);
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_FS_DIR_MEMBER);
     sqlite3_bind_text(st, 1, no, -1, SQLITE_STATIC);
@@ -189,22 +192,24 @@ fs_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *payer, const ch
     *in = *out = 0;
     if (op->kind_case == HOURBANK__OP__KIND_SERVICE) {
         const Hourbank__ServiceRecord *s = op->service;
-        if (strcmp(s->provider, no) == 0) {
+        if (hb_outbox__is_member(self, s->provider, no)) {
             int64_t room = own ? own->cap_minutes - running : s->minutes;
             room = room > 0 ? room : 0;
             *in = own && own->overflow_donate && s->minutes > room ? room : s->minutes;
         }
-        if (strcmp(s->recipient, no) == 0) {
+        if (hb_outbox__is_member(self, s->recipient, no)) {
             fs_payer_t pay = {.known = payer != NULL, .guarantee = payer && strcmp(payer, GUARANTEE) == 0};
             if (!payer && fs_payer(self, op, &pay) != 0)  /* saved before a copy: foreseen now */
                 return -1;
             *out = pay.known && pay.guarantee ? 0 : s->minutes;
         }
     } else if (op->kind_case == HOURBANK__OP__KIND_GIFT) {
-        *out = strcmp(op->gift->from_member, no) == 0 ? op->gift->minutes : 0;
-        *in = strcmp(op->gift->to_member, no) == 0 ? op->gift->minutes : 0;
+        *out = hb_outbox__is_member(self, op->gift->from_member, no) ? op->gift->minutes : 0;
+        *in = hb_outbox__is_member(self, op->gift->to_member, no) ? op->gift->minutes : 0;
     } else if (op->kind_case == HOURBANK__OP__KIND_DONATION) {
-        *out = strcmp(op->donation->member, no) == 0 ? op->donation->minutes : 0;
+        *out = hb_outbox__is_member(self, op->donation->member, no) ? op->donation->minutes : 0;
+    } else if (running != BALANCE_UNKNOWN) {  /* an opening, a leave (outbox_members.c) */
+        hb_outbox__lives_effect(self, op, no, running, in, out);
     }
     return 0;
 }
@@ -326,7 +331,8 @@ static int
 fs_available(hb_outbox_t *self, const char *no, const fs_member_t *m, int64_t *available)
 {
     int64_t in, out;
-    if (fs_pending_in_tx(self, no, m, &in, &out) != 0)
+    char first[HB_MEMBER_NO_BYTES_MAX + 1];
+    if (hb_outbox__resolve(self, no, first) != 0 || fs_pending_in_tx(self, first, m, &in, &out) != 0)
         return -1;
     *available = m->balance + in - out;
     return 0;
@@ -339,9 +345,12 @@ hb_outbox_pending(hb_outbox_t *self, const char *member_no, int64_t *in_minutes,
     if (hb_outbox__begin(self, false) != 0)
         return hb_outbox__fail(self, "begin a balance", NULL, 0);
     fs_member_t m;
-    int rc = fs_member(self, member_no, &m);
+    char first[HB_MEMBER_NO_BYTES_MAX + 1];
+    int rc = hb_outbox__resolve(self, member_no, first);
     if (rc == 0)
-        rc = fs_pending_in_tx(self, member_no, &m, in_minutes, out_minutes);
+        rc = fs_member(self, first, &m);
+    if (rc == 0)
+        rc = fs_pending_in_tx(self, first, &m, in_minutes, out_minutes);
     if (rc != 0) {
         hb_outbox__fail(self, "foresee a balance", NULL, 0);
         hb_outbox__rollback(self);
@@ -522,7 +531,9 @@ limit_check(hb_outbox_t *self, const Hourbank__Op *op, bool firm, hb_outbox_save
     int64_t start, end, accepted, pending;
     if (!hb_station_day_bounds(rp->time_zone, op->occurred_at, day, &start, &end))
         return HB_RESULT_OK;
-    if (served_on(self, s->provider, start, end, &accepted, &pending) != 0)
+    char provider[HB_MEMBER_NO_BYTES_MAX + 1];  /* ops are indexed by first numbers */
+    if (hb_outbox__resolve(self, s->provider, provider) != 0 ||
+        served_on(self, provider, start, end, &accepted, &pending) != 0)
         return HB_RESULT_INTERNAL;
     char values[HB_MESSAGE_BYTES_MAX];
     snprintf(values, sizeof values, "member=%s\nlimit_minutes=%" PRId64 "\nday=%s", s->provider,

@@ -177,7 +177,7 @@ import_row(ob_import_t *im, hb_outbox_import_row_t *row, const hb_outbox_import_
     v->op = &op;
     v->request_id = row->request_id;
     v->default_operator = imp->default_operator;
-    (void) imp->confirm_new;  /* hb_outbox_save_t takes it once the duplicate check is at save */
+    v->confirm_new = imp->confirm_new;  /* POSSIBLE_DUPLICATE at save (outbox_members.c) */
     hb_result_t r = hb_outbox__save_in_tx(im->ob, v, now, msg, msg_size);
     if (r != HB_RESULT_OK)
         return r;

@@ -100,6 +100,21 @@ typedef enum {
     OB_FS_GUARANTEE,
     OB_FS_REG_REFUSED,
     OB_FS_DIR_MEMBER,
+    /* outbox_members.c (issue 15: numbers, family, leavers, duplicates) */
+    OB_MB_RESOLVE,
+    OB_MB_MOVE_UNDO,
+    OB_MB_ANY_NUMBER,
+    OB_MB_NUMBER_SET,
+    OB_MB_NUMBERS_GET,
+    OB_MB_LEFT,
+    OB_MB_DUP_DIR,
+    OB_MB_DUP_REG,
+    /* outbox_erase.c */
+    OB_ER_MEMBERS,
+    OB_ER_OPS,
+    OB_ER_OP_GET,
+    OB_ER_OP_SET,
+    OB_ER_DUE,
     OB_STMT_COUNT
 } ob_stmt_t;
 
@@ -143,6 +158,13 @@ struct hb_outbox {
     Hourbank__RulesReply *rules;
     int64_t rules_received_at;  /* the station's clock when the copy came */
     int64_t clock_offset;
+    /* a directory page brought a member who left: the next complete
+     * directory update ends with an erasure pass, VACUUM and a truncating
+     * checkpoint (outbox_erase.c). In memory only. */
+    bool erase_due;
+    /* member_numbers holds a row (loaded at open, set when one is stored):
+     * until then every number is its own and nothing is looked up */
+    bool numbers_held;
     sqlite3_stmt *stmt[OB_STMT_COUNT];
 };
 
@@ -178,6 +200,78 @@ extern const char *const hb_outbox__resync_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__save_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__operator_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__rules_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__members_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__erase_sql[OB_STMT_COUNT];
+
+/* ---- members' lives (outbox_members.c, outbox_erase.c; issue 15) ---- */
+
+/* members.family as stored: one "number<TAB>relation" line per link. */
+#define OB_FAMILY_TEXT_BYTES (HB_FAMILY_LINKS_MAX * (HB_MEMBER_NO_BYTES_MAX + HB_RELATION_BYTES_MAX + 2) + 1)
+
+/* The first number (the identity central records ops under) of the
+ * member that number names: a later number (member_numbers: from the
+ * directory, or a move saved here that central accepted or may accept)
+ * resolves to the member's first; any other number is its own. One
+ * primary-key lookup, none while member_numbers is empty. out may be
+ * number. 0, or -1 on a disk error. */
+int hb_outbox__resolve(hb_outbox_t *self, const char *number, char out[HB_MEMBER_NO_BYTES_MAX + 1]);
+/* Whether number (as an op names it) is the member whose first number is
+ * first (resolving it; a disk error counts as not). */
+bool hb_outbox__is_member(hb_outbox_t *self, const char *number, const char *first);
+/* Inside a save: a move's new number resolves to the member (first) from
+ * now on (member_numbers). 0 or -1. */
+int hb_outbox__move_number_store(hb_outbox_t *self, const char *new_no, const char *first);
+/* Inside an ack: op seq was refused; when it is a move, its new number
+ * names no one (member_numbers). 0 or -1. */
+int hb_outbox__move_refused(hb_outbox_t *self, uint64_t seq);
+/* Loads numbers_held at open. 0 or -1. */
+int hb_outbox__numbers_held_load(hb_outbox_t *self);
+/* m's family links into out (OB_FAMILY_TEXT_BYTES). */
+void hb_outbox__family_encode(const Hourbank__Member *m, char *out, size_t size);
+/* members.family text into out's family links. */
+void hb_outbox__family_decode(const char *text, hb_outbox_member_t *out);
+/* Stores m's later numbers (member_numbers), inside the directory's
+ * transaction. 0 or -1. */
+int hb_outbox__numbers_store(hb_outbox_t *self, const Hourbank__Member *m);
+/* out->member_no's later numbers into out->numbers. 0 or -1. */
+int hb_outbox__numbers_load(hb_outbox_t *self, hb_outbox_member_t *out);
+/* Inside hb_outbox__check, after its UNKNOWN_MEMBER for the older kinds
+ * and before SELF_SERVICE: what central certainly refuses about the
+ * members an op names (PROTOCOL.md "Checks at save"), member by member in
+ * the op's order: an unknown member named by an amend, move, leave or
+ * opening (UNKNOWN_MEMBER), a member who left (MEMBER_LEFT), a move of a
+ * member already of this community (ALREADY_HOME). OK, a refusal with
+ * values in msg, INTERNAL on a disk error. */
+hb_result_t hb_outbox__named_check(hb_outbox_t *self, const Hourbank__Op *op, char *msg, size_t msg_size);
+/* Inside a save's transaction, after hb_outbox__check: the station's own
+ * refusal of a registration of a name and birth year this community has
+ * (POSSIBLE_DUPLICATE) unless confirm_new. OK, POSSIBLE_DUPLICATE with
+ * values in msg, INTERNAL on a disk error. */
+hb_result_t hb_outbox__lives_check(hb_outbox_t *self, const Hourbank__Op *op, bool confirm_new, char *msg,
+                                   size_t msg_size);
+/* What an opening or a leave of member first (balance running before it)
+ * moves, as foreseen: an opening by its sign; a leave takes the whole
+ * balance out (or, below 0, brings it back to 0). Other kinds: nothing. */
+void hb_outbox__lives_effect(hb_outbox_t *self, const Hourbank__Op *op, const char *first, int64_t running,
+                             int64_t *in, int64_t *out);
+/* Inside the last page's directory transaction, before its ops are
+ * settled: sets erase_due when an op about to be settled is a
+ * registration or amendment of a member who left (one central answered
+ * after the member's erasure here). 0 or -1 (outbox_erase.c). */
+int hb_outbox__erase_check(hb_outbox_t *self);
+/* An op as erasure stores it: a shallow copy of a registration or
+ * amendment with the personal fields emptied (any other op as it is).
+ * Fills *out; out->op is valid while op and out are. */
+typedef struct {
+    Hourbank__Op op;
+    Hourbank__RegisterMember reg;
+    Hourbank__AmendMember amend;
+} ob_scrubbed_t;
+void hb_outbox__scrubbed(const Hourbank__Op *op, ob_scrubbed_t *out);
+/* After a directory update, when erase_due: erases what the outbox holds
+ * of members who left (outbox_erase.c). 0, or -1 (logged; erase_due stays,
+ * tried again at the next update). */
+int hb_outbox__erase(hb_outbox_t *self);
 
 /* Inside a save's transaction, before hb_outbox__check (central judges
  * the window first): OCCURRED_IN_FUTURE or TOO_OLD with values in msg when

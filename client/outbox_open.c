@@ -297,6 +297,10 @@ configure(hb_outbox_t *self, char *msg, size_t msg_size)
     }
     if (sqlite3_exec(self->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK)
         return hb_outbox__fail(self, "set synchronous=FULL", msg, msg_size);
+    /* deleted content is overwritten with zeros: what erasure of a member
+     * who left relies on (outbox_erase.c) */
+    if (sqlite3_exec(self->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK)
+        return hb_outbox__fail(self, "set secure_delete=ON", msg, msg_size);
     return 0;
 }
 
@@ -393,7 +397,7 @@ stmt_sql(int id)
 {
     const char *const in[] = {hb_outbox__queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__query_sql[id],
                               hb_outbox__resync_sql[id], hb_outbox__save_sql[id], hb_outbox__operator_sql[id],
-                              hb_outbox__rules_sql[id]};
+                              hb_outbox__rules_sql[id], hb_outbox__members_sql[id], hb_outbox__erase_sql[id]};
     const char *sql = NULL;
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         hb_assert(sql == NULL || in[i] == NULL);
@@ -488,7 +492,8 @@ ob_open(const char *path, uint32_t station_id, const char *community, int64_t ma
     if (db_open(self, msg, msg_size) != 0 || schema_ensure(self, msg, msg_size) != 0 ||
         prepare_all(self, msg, msg_size) != 0 || meta_ensure(self, msg, msg_size) != 0 ||
         hb_outbox__refresh(self) != 0 || hb_outbox__pending_bytes_load(self) != 0 ||
-        hb_outbox__categories_load(self) != 0 || hb_outbox__rules_load(self) != 0) {
+        hb_outbox__categories_load(self) != 0 || hb_outbox__rules_load(self) != 0 ||
+        hb_outbox__numbers_held_load(self) != 0) {
         if (msg[0] == '\0')
             snprintf(msg, msg_size, "could not read outbox \"%s\": %s", path, sqlite3_errmsg(self->db));
         hb_outbox_destroy(&self);

@@ -30,12 +30,14 @@ _Static_assert(HB_SUMMARY_BYTES_MAX <= HB_NOTE_BYTES_MAX, "a summary must fit Qu
 const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
     [OB_SERIAL_SET] = "UPDATE meta SET next_serial = ?1 WHERE id = 1",
     [OB_MEMBER_NO_USED] = "SELECT EXISTS (SELECT 1 FROM members WHERE member_no = ?1)"
-                          " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)",
+                          " OR EXISTS (SELECT 1 FROM ops WHERE kind = 'register' AND member_a = ?1)"
+                          /* a later number (a move's), in the directory or saved here */
+                          " OR EXISTS (SELECT 1 FROM member_numbers WHERE number = ?1)",
     [OB_OP_INSERT] = "INSERT INTO ops (seq, kind, payload, summary, saved_at, member_a, member_b, minutes, name,"
                      " void_seq, request_id, note, operator, payer)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     /* the unique partial index ops_request */
-    [OB_REQUEST_GET] = "SELECT seq, kind, member_a, payload FROM ops WHERE request_id = ?1",
+    [OB_REQUEST_GET] = "SELECT seq, kind, member_a, payload, member_b FROM ops WHERE request_id = ?1",
 };
 
 
@@ -43,6 +45,7 @@ const char *const hb_outbox__save_sql[OB_STMT_COUNT] = {
 typedef struct {
     Hourbank__Op op;               /* shallow copy of the caller's op, seq set */
     Hourbank__RegisterMember reg;  /* shallow copy, member_no set */
+    Hourbank__MoveMember move;     /* shallow copy, new_member_no set */
     char member_no[HB_MEMBER_NO_BUF_BYTES];
     uint32_t next_serial;          /* to persist; 0 = no number allocated */
     uint8_t payload[HB_OP_BYTES_MAX];
@@ -57,6 +60,8 @@ typedef struct {
     int64_t minutes;
     int64_t void_seq;  /* 0 = none */
     const char *note;  /* a service's note, a gift's or void's reason; NULL = none */
+    /* member_a and member_b as first numbers (op_resolve) */
+    char first_a[HB_MEMBER_NO_BYTES_MAX + 1], first_b[HB_MEMBER_NO_BYTES_MAX + 1];
 } ob_index_t;
 
 static void
@@ -65,15 +70,16 @@ op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
     memset(ix, 0, sizeof *ix);
     switch (op->kind_case) {
     case HOURBANK__OP__KIND_REGISTER_MEMBER:
-        *ix = (ob_index_t) {"register", op->register_member->member_no, NULL, op->register_member->name, 0, 0, NULL};
+        *ix = (ob_index_t) {"register", op->register_member->member_no, NULL, op->register_member->name, 0, 0, NULL,
+                            "", ""};
         break;
     case HOURBANK__OP__KIND_SERVICE:
         *ix = (ob_index_t) {"service", op->service->provider, op->service->recipient, NULL, op->service->minutes, 0,
-                            op->service->note};
+                            op->service->note, "", ""};
         break;
     case HOURBANK__OP__KIND_GIFT:
         *ix = (ob_index_t) {"gift", op->gift->from_member, op->gift->to_member, NULL, op->gift->minutes, 0,
-                            op->gift->reason};
+                            op->gift->reason, "", ""};
         break;
     case HOURBANK__OP__KIND_VOID_OP:
         ix->kind = "void";
@@ -83,25 +89,48 @@ op_index(const hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
         break;
     case HOURBANK__OP__KIND_DONATION:
         *ix = (ob_index_t) {"donation", op->donation->member, NULL, NULL, op->donation->minutes, 0,
-                            op->donation->reason};
+                            op->donation->reason, "", ""};
         break;
     case HOURBANK__OP__KIND_AMEND:
-        *ix = (ob_index_t) {"amend", op->amend->member_no, NULL, NULL, 0, 0, op->amend->reason};
+        *ix = (ob_index_t) {"amend", op->amend->member_no, NULL, NULL, 0, 0, op->amend->reason, "", ""};
         break;
     case HOURBANK__OP__KIND_MOVE:
-        *ix = (ob_index_t) {"move", op->move->member_no, op->move->new_member_no, NULL, 0, 0, op->move->reason};
+        *ix = (ob_index_t) {"move", op->move->member_no, op->move->new_member_no, NULL, 0, 0, op->move->reason, "",
+                            ""};
         break;
     case HOURBANK__OP__KIND_LEAVE:
-        *ix = (ob_index_t) {"leave", op->leave->member_no, NULL, NULL, 0, 0, op->leave->reason};
+        *ix = (ob_index_t) {"leave", op->leave->member_no, NULL, NULL, 0, 0, op->leave->reason, "", ""};
         break;
     case HOURBANK__OP__KIND_OPENING:
         *ix = (ob_index_t) {"opening", op->opening->member_no, NULL, NULL, op->opening->minutes, 0,
-                            op->opening->source};
+                            op->opening->source, "", ""};
         break;
     default: hb_unreachable();
     }
     if (ix->note && ix->note[0] == '\0')
         ix->note = NULL;
+}
+
+/* The index columns name members by their first number (the directory's
+ * identity: pending effects, daily limits and erasure find the member's ops
+ * by it, whichever number the operator typed); a registration's number and
+ * a move's new number are their own. 0 or -1. */
+static int
+op_resolve(hb_outbox_t *self, const Hourbank__Op *op, ob_index_t *ix)
+{
+    bool own_a = op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER;
+    bool own_b = op->kind_case == HOURBANK__OP__KIND_MOVE;
+    if (ix->member_a && !own_a) {
+        if (hb_outbox__resolve(self, ix->member_a, ix->first_a) != 0)
+            return -1;
+        ix->member_a = ix->first_a;
+    }
+    if (ix->member_b && !own_b) {
+        if (hb_outbox__resolve(self, ix->member_b, ix->first_b) != 0)
+            return -1;
+        ix->member_b = ix->first_b;
+    }
+    return 0;
 }
 
 /* "1h 30m", "2h", "45m". */
@@ -222,7 +251,6 @@ member_no_allocate(hb_outbox_t *self, uint32_t serial, ob_save_t *s, char *msg, 
             return save_db_fail(self, s, "check a member number", msg, msg_size);
         if (used == 0) {
             s->next_serial = serial + 1;
-            s->reg.member_no = s->member_no;
             return HB_RESULT_OK;
         }
     }
@@ -238,12 +266,20 @@ save_build(hb_outbox_t *self, const Hourbank__Op *op, const ob_meta_t *m, ob_sav
 {
     s->op = *op;
     s->op.seq = m->last_seq + 1;
-    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
-        s->reg = *op->register_member;
-        s->op.register_member = &s->reg;
+    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER || op->kind_case == HOURBANK__OP__KIND_MOVE) {
+        /* a move's new card: a number allocated exactly like a registration's */
         hb_result_t r = member_no_allocate(self, m->next_serial, s, msg, msg_size);
         if (r != HB_RESULT_OK)
             return r;
+    }
+    if (op->kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER) {
+        s->reg = *op->register_member;
+        s->reg.member_no = s->member_no;
+        s->op.register_member = &s->reg;
+    } else if (op->kind_case == HOURBANK__OP__KIND_MOVE) {
+        s->move = *op->move;
+        s->move.new_member_no = s->member_no;
+        s->op.move = &s->move;
     }
     hb_wire_error_t err;
     hb_assert(hb_wire_validate_op(&s->op, HB_WIRE_OP_IN_BATCH, &err) == 0);
@@ -279,6 +315,11 @@ op_insert(hb_outbox_t *self, const ob_save_t *s, const char *request_id, const c
 {
     ob_index_t ix;
     op_index(self, &s->op, &ix);
+    if (op_resolve(self, &s->op, &ix) != 0)
+        return -1;
+    /* a move's new card names the member from now on (undone if central refuses it) */
+    if (s->op.kind_case == HOURBANK__OP__KIND_MOVE && hb_outbox__move_number_store(self, ix.member_b, ix.member_a) != 0)
+        return -1;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_OP_INSERT);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) s->op.seq);
     sqlite3_bind_text(st, 2, ix.kind, -1, SQLITE_STATIC);
@@ -317,6 +358,7 @@ request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
 {
     Hourbank__Op copy = *op;
     Hourbank__RegisterMember reg;
+    Hourbank__MoveMember move;
     char empty[] = "";
     copy.seq = 0;
     copy.occurred_at = 0;
@@ -324,6 +366,10 @@ request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
         reg = *op->register_member;
         reg.member_no = empty;
         copy.register_member = &reg;
+    } else if (op->kind_case == HOURBANK__OP__KIND_MOVE) {
+        move = *op->move;
+        move.new_member_no = empty;
+        copy.move = &move;
     }
     if (hourbank__op__get_packed_size(&copy) > HB_OP_BYTES_MAX)
         return 0;
@@ -331,7 +377,10 @@ request_content(const Hourbank__Op *op, uint8_t out[HB_OP_BYTES_MAX])
 }
 
 /* Whether the stored payload (the current row of st, column 3) is the same
- * work as op. A payload that does not decode is not the same. */
+ * work as op: equal, or (a registration or amendment of a member who left
+ * since, outbox_erase.c) equal to op erased; an op central would take
+ * cannot equal its erased form, whose personal fields are all empty. A
+ * payload that does not decode is not the same. */
 static bool
 request_same(sqlite3_stmt *st, const Hourbank__Op *op)
 {
@@ -342,6 +391,12 @@ request_same(sqlite3_stmt *st, const Hourbank__Op *op)
     hb_assert(a);
     size_t la = request_content(stored, a), lb = request_content(op, a + HB_OP_BYTES_MAX);
     bool same = la != 0 && la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
+    if (!same && la != 0) {
+        ob_scrubbed_t erased;
+        hb_outbox__scrubbed(op, &erased);
+        lb = request_content(&erased.op, a + HB_OP_BYTES_MAX);
+        same = la == lb && memcmp(a, a + HB_OP_BYTES_MAX, la) == 0;
+    }
     free(a);
     hourbank__op__free_unpacked(stored, NULL);
     return same;
@@ -367,6 +422,7 @@ request_find(hb_outbox_t *self, hb_outbox_save_t *v, const Hourbank__Op *op, ob_
     }
     uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
     bool registration = strcmp((const char *) sqlite3_column_text(st, 1), "register") == 0;
+    bool move = strcmp((const char *) sqlite3_column_text(st, 1), "move") == 0;
     hb_result_t r = HB_RESULT_OK;
     if (!request_same(st, op)) {
         snprintf(v->msg, sizeof v->msg, "request id \"%s\" was used for other work (station %" PRIu32 ", seq %" PRIu64
@@ -376,8 +432,8 @@ request_find(hb_outbox_t *self, hb_outbox_save_t *v, const Hourbank__Op *op, ob_
     } else {
         v->repeated = true;
         v->seq = seq;
-        if (registration)
-            hb_outbox__column_text(v->member_no, sizeof v->member_no, st, 2);
+        if (registration || move)  /* the number allocated: a registration's, a move's new one */
+            hb_outbox__column_text(v->member_no, sizeof v->member_no, st, registration ? 2 : 4);
     }
     sqlite3_reset(st);
     return r;
@@ -403,6 +459,8 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
         r = hb_outbox__window_check(self, &op, now, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__check(self, &op, v->msg, sizeof v->msg);
+    if (r == HB_RESULT_OK && !v->repeated && check)  /* issue 15: a possible duplicate */
+        r = hb_outbox__lives_check(self, &op, v->confirm_new, v->msg, sizeof v->msg);
     if (r == HB_RESULT_OK && !v->repeated && check)
         r = hb_outbox__foresee(self, &op, now, m->last_seq, v);
     if (r == HB_RESULT_INTERNAL)
@@ -421,8 +479,8 @@ save_one(hb_outbox_t *self, hb_outbox_save_t *v, bool check, int64_t now, ob_met
     if (r != HB_RESULT_OK)
         return r;
     v->seq = s->op.seq;
-    if (s->op.kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER)
-        snprintf(v->member_no, sizeof v->member_no, "%s", s->reg.member_no);
+    if (s->op.kind_case == HOURBANK__OP__KIND_REGISTER_MEMBER || s->op.kind_case == HOURBANK__OP__KIND_MOVE)
+        snprintf(v->member_no, sizeof v->member_no, "%s", s->member_no);
     m->last_seq = s->op.seq;
     if (s->next_serial != 0)
         m->next_serial = s->next_serial;

@@ -17,8 +17,8 @@
 #define CHK_DAY_S (24 * 3600)
 #define CHK_POLL_US (100 * 1000)
 
-/* Saves op (seq 0) at the station; the reply whatever its body (caller
- * frees), failing the test when none comes. */
+/* Saves op (seq 0) at the station, with confirm_new; the reply whatever
+ * its body (caller frees), failing the test when none comes. */
 static inline Hourbank__Envelope *
 chk_save(hb_h_client_t *cl, Hourbank__Op *op, bool dry_run)
 {
@@ -29,6 +29,7 @@ chk_save(hb_h_client_t *cl, Hourbank__Op *op, bool dry_run)
     op->seq = 0;
     req.op = op;
     req.dry_run = dry_run;
+    req.confirm_new = true;  /* members of one name and year are others (see itest_station_lives) */
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE;
     env.save = &req;
     Hourbank__Envelope *r = hb_h_client_call(cl, &env, 5000);

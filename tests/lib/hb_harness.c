@@ -770,6 +770,9 @@ hb_h_save_with_id(hb_h_client_t *cl, Hourbank__Op *op, const char *request_id, i
     hourbank__envelope__init(&env);
     hourbank__save_request__init(&req);
     req.op = op;
+    /* the tests' members share names and birth years ("Member" 1965): each
+     * is another person (itest_station_lives saves without it) */
+    req.confirm_new = true;
     if (request_id)
         req.request_id = (char *) (uintptr_t) request_id;
     env.body_case = HOURBANK__ENVELOPE__BODY_SAVE;

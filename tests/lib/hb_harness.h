@@ -154,7 +154,8 @@ int hb_h_station_stop(hb_h_station_t *s, int sig);
 /* A plain DEALER on the station's ipc endpoint, as the CLI uses. */
 hb_h_client_t *hb_h_station_client(const hb_h_station_t *s);
 
-/* Saves op through the local API (op.seq must be 0). Returns the seq, or 0
+/* Saves op through the local API (op.seq must be 0), with confirm_new (a
+ * registration is never refused as a possible duplicate). Returns the seq, or 0
  * with *code set (and the message in msg) when the station refused it;
  * member_no_out receives an allocated member number for registrations. */
 uint64_t hb_h_save(hb_h_client_t *cl, Hourbank__Op *op, int *code, char *member_no_out, char *msg,
