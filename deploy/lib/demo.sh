@@ -206,13 +206,15 @@ demo_scenario() {
     cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962
     cli_a member add --name "Wang Fang" --role volunteer --birth-year 1962 --confirm-new >/dev/null || return 1
     note "(Sun Hua moves to her daughter's community in Gulou: a new card, and the old number still works)"
-    local sun_new
-    sun_new=$(cli_a member move "$sun" --reason "lives with her daughter now" | tee /dev/stderr |
-              grep -oE 'QX03-[0-9]{6}-[0-9]' | head -1)
+    local moved sun_new
+    moved=$(cli_a member move "$sun" --reason "lives with her daughter now") || return 1
+    printf '%s\n' "$moved" >&2
+    sun_new=$(printf '%s\n' "$moved" | grep -oE 'QX03-[0-9]{6}-[0-9]' | head -1)
     [ -n "$sun_new" ] || return 1
     wait_for 20 synced a
     sleep 6
     cli_b member show "$sun"
+    cli_a balance "$sun_new"
     note "(Li Wei has died: his hours go to his family as Gulou's rule says, then his data is erased)"
     cli_a member leave "$li" --died --heir "$chen" --reason "passed away" || true
     cli_a member leave "$li" --died --heir "$chen" --reason "passed away" --yes || return 1
