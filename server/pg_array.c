@@ -42,10 +42,14 @@ hb_pg_array_str(hb_pg_array_t *a, const char *s)
         return;
     }
     fputc('"', a->f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
+    while (*s) {  /* runs without " and \ in one fwrite (group_copy.c's copy_text) */
+        size_t n = strcspn(s, "\"\\");
+        fwrite(s, 1, n, a->f);
+        s += n;
+        if (*s) {
             fputc('\\', a->f);
-        fputc(*s, a->f);
+            fputc(*s++, a->f);
+        }
     }
     fputc('"', a->f);
 }

@@ -29,6 +29,9 @@ static hb_h_central_t central;
 #define H(n) hb_h_member("QH01", (n))
 #define OK HOURBANK__RESULT__OK
 #define HOUR_S 3600
+/* A source with every character COPY's text format escapes that a note may hold. */
+#define SOURCE_ESCAPES "book 2\tp. \"14\"\\a\nsecond line \\N"
+#define SOURCE_ESCAPES_SQL "book 2\\tp. \"14\"\\\\a\\nsecond line \\\\N"
 
 /* The messages of one op's kind, kept for the batch's life. */
 typedef struct {
@@ -394,12 +397,15 @@ test_opening(void **state)
     hb_h_batch_register(b, 1, Q(1), "Opening One", 1, 1960, NULL);
     hb_h_batch_register(b, 2, Q(2), "Opening Two", 1, 1960, NULL);
     add_opening(b, 3, &l[0], Q(1), 90);
+    l[0].opening.source = (char *) (uintptr_t) SOURCE_ESCAPES;  /* COPY's escapes, stored exactly */
     add_opening(b, 4, &l[1], Q(1), 30);             /* a second one */
     add_opening(b, 5, &l[2], Q(2), 1500 * 60 + 1);  /* over the cap */
     add_opening(b, 6, &l[3], Q(2), -1);             /* below the floor */
     expect(cl, &b, (const int[]){OK, OK, OK, HOURBANK__RESULT__OPENING_EXISTS, HOURBANK__RESULT__CAP_EXCEEDED,
                                  HOURBANK__RESULT__INSUFFICIENT_BALANCE}, 6);
     assert_int_equal(itest_balance(pg, Q(1)), 90);
+    assert_string_equal(op_text(pg, 1, 3, "note"), SOURCE_ESCAPES);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE note = E'" SOURCE_ESCAPES_SQL "'"), 1);
     assert_int_equal(hb_h_pg_int(pg, "SELECT credits - debits FROM account WHERE id = 3"), -90);
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE kind = 'opening'"), 1);
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM transfer WHERE kind = 'service'"), 0);
