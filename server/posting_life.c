@@ -14,30 +14,8 @@
 #include "hb_assert.h"
 #include "hb_wire.h"
 
-/* The member an amend, leave or opening names: registered, not left, of
- * the station's community (NOT_AUTHORIZED reason); with rules for their
- * district when need_rules. 1 with *out set, or 0 when refused. */
-static int
-own_member(ctx_t *c, const char *no, const char *reason, bool need_rules, hb_book_member_t **out)
-{
-    hb_book_t *b = c->book;
-    if (hb_posting__refused(c, no) != 1)
-        return 0;
-    hb_book_member_t *m = hb_book_member(b, no);
-    if (!m)
-        return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=member\nmember=%s", no));
-    if (hb_posting__gone(c, m, "member", no) != 1)
-        return 0;
-    if (strcmp(m->community, c->st->community) != 0)
-        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
-                                  hb_book_printf(b, "reason=%s\nstation=%" PRIu32 "\nmember=%s", reason, c->st->id, no));
-    if (need_rules && !hb_book_district_rule(b, m->district))
-        return hb_posting__no_rules(c, "member", no, m->district);
-    *out = m;
-    return 1;
-}
-
-/* Another member an op names (a relative, an heir): registered, not left. */
+/* A member an op names (the member, a relative, an heir): registered, not
+ * left. 1 with *out set, or 0 when refused. */
 static int
 other_member(ctx_t *c, const char *no, const char *role, hb_book_member_t **out)
 {
@@ -49,6 +27,25 @@ other_member(ctx_t *c, const char *no, const char *role, hb_book_member_t **out)
         return hb_posting__reject(c, HB_RESULT_UNKNOWN_MEMBER, hb_book_printf(b, "role=%s\nmember=%s", role, no));
     if (hb_posting__gone(c, m, role, no) != 1)
         return 0;
+    *out = m;
+    return 1;
+}
+
+/* The member an amend, leave or opening names: as other_member, and of
+ * the station's community (NOT_AUTHORIZED reason); with rules for their
+ * district when need_rules. */
+static int
+own_member(ctx_t *c, const char *no, const char *reason, bool need_rules, hb_book_member_t **out)
+{
+    hb_book_member_t *m = NULL;
+    if (other_member(c, no, "member", &m) != 1)
+        return 0;
+    if (strcmp(m->community, c->st->community) != 0)
+        return hb_posting__reject(c, HB_RESULT_NOT_AUTHORIZED,
+                                  hb_book_printf(c->book, "reason=%s\nstation=%" PRIu32 "\nmember=%s", reason,
+                                                 c->st->id, no));
+    if (need_rules && !hb_book_district_rule(c->book, m->district))
+        return hb_posting__no_rules(c, "member", no, m->district);
     *out = m;
     return 1;
 }
