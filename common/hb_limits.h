@@ -323,7 +323,7 @@ _Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_
  * tens of kilobytes; a larger file is not ours and is refused. */
 #define HB_I18N_CATALOG_BYTES_MAX (4 * 1024 * 1024)
 
-/* ---- station: the checks at save (client/outbox_foresee.c) ---- */
+/* ---- station: the checks at save (client/station/outbox_foresee.c) ---- */
 /* How far the station's estimate of central's clock (its own clock plus
  * the offset a Welcome's server_time showed) may be behind central's: the
  * whole second server_time drops and the time the Welcome travelled. An
@@ -335,7 +335,7 @@ _Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_
  * judges the window first), so they become cautions, with TOO_OLD. */
 #define HB_STATION_WINDOW_MARGIN_S 600
 
-/* ---- bringing in a pilot's records (hourbank import; client/station_import.c) ---- */
+/* ---- bringing in a pilot's records (hourbank import; client/station/station_import.c) ---- */
 /* Rows of one import, held in the station's memory until its one
  * transaction: a community's members (Nanjing's whole city had 25,000
  * time bankers in 2020); a larger file is split. */

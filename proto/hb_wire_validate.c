@@ -190,7 +190,7 @@ validate_op_kind(hb_wire_error_t *err, const char *where, const Hourbank__Op *op
 
 /* An op's encoding, unknown fields included (protobuf-c keeps them and
  * encodes them again), fits HB_OP_BYTES_MAX: the station stores ops in a
- * buffer of that size (client/outbox.c). In a SaveRequest it must leave
+ * buffer of that size (client/station/outbox.c). In a SaveRequest it must leave
  * room for what the station adds: the seq (a tag byte and a varint), an
  * allocated member number (tag, length byte and number), one more byte
  * of length prefix for the grown register_member, and its default

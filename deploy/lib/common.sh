@@ -6,14 +6,18 @@ HB_PGBIN=${HB_PGBIN:-/usr/lib/postgresql/15/bin}
 # Debian packages hourbank needs to build, test and run.
 HB_PACKAGES="build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
  libpq-dev postgresql-15 postgresql-client-15 libyaml-dev libsqlite3-dev libsodium-dev
- libcmocka-dev universal-ctags clang libclang-rt-14-dev gettext"
+ libcmocka-dev universal-ctags clang libclang-rt-14-dev gettext libmicrohttpd-dev"
+# What the console's browser tests add (./tests/run): a real Chromium driven by
+# Selenium, and a font that has the Chinese characters.
+HB_BROWSER_PACKAGES="chromium chromium-driver python3-selenium fonts-wqy-microhei"
 
 hb_say() { printf '%s\n' "$*" >&2; }
 
-# Installs what is missing (as root), or names it and fails (as anyone else).
+# Installs what is missing of HB_PACKAGES and the packages named as
+# arguments (as root), or names them and fails (as anyone else).
 hb_install_deps() {
     local missing=() p
-    for p in $HB_PACKAGES; do
+    for p in $HB_PACKAGES "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

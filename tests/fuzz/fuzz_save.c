@@ -1,6 +1,6 @@
 /* fuzz_save.c - libFuzzer target for the station's local API: the bytes a
  * CLI (or anyone who can open the ipc socket) sends, decoded and checked as
- * client/api.c and client/outbox.c do before the outbox is touched.
+ * client/station/api.c and client/station/outbox.c do before the outbox is touched.
  *
  * For an accepted SaveRequest, everything the station then assumes (and
  * asserts) must hold: the op is valid in SAVE context with seq 0; the

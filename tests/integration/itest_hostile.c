@@ -571,7 +571,7 @@ refuse_bad_saves(hb_h_client_t *cl, const char *member)
                         "save.op: register_member.name is not valid UTF-8 at byte 5");
     /* valid field by field (and nothing for the station to look up),
      * padded past what the outbox stores: the station used to abort on
-     * this (client/outbox.c save_build) */
+     * this (client/station/outbox.c save_build) */
     op = op_register(&o, "Zhao Padded", HOURBANK__ROLE__BOTH, 1950);
     pad_with_unknown_field(&op->base);
     expect_save_refused(cl, op, 94, HOURBANK__RESULT__MALFORMED, "save.op: op encodes to ");

@@ -31,7 +31,7 @@
  * the save commits once the lock goes, after the client gave up. */
 #define CLIENT_TIMEOUT_MS 1000
 #define REPLY_WAIT_MS 10000
-/* The CLI's reply timeout from the environment (client/cli.h). */
+/* The CLI's reply timeout from the environment (client/shared/cli.h). */
 #define TIMEOUT_ENV "HOURBANK_TIMEOUT_MS"
 
 static hb_h_central_t central;

@@ -1,4 +1,4 @@
-/* test_cli_result.c - client/cli_result.c: every result code, 0 to
+/* test_cli_result.c - client/shared/cli_result.c: every result code, 0 to
  * HB_RESULT_LAST, rendered in English and in Chinese with example values
  * (PROTOCOL.md "Result values"): each sentence is not empty, shows every
  * value (durations and instants as the CLI prints them, members with their

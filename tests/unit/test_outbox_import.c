@@ -1,5 +1,5 @@
 /* test_outbox_import.c - an import's one transaction at the station
- * (client/outbox_import.c): all or nothing, skip_bad, a dry run that
+ * (client/station/outbox_import.c): all or nothing, skip_bad, a dry run that
  * leaves the file as it was, member_of filled in from a registration's
  * request id (earlier in the import, or by an earlier one), the opening
  * balance's checks, reruns answered repeated, a restored file refused. */

@@ -1,5 +1,5 @@
 /* test_station_import.c - the station's side of an import's messages
- * (client/station_import.c): parts held in order, a commit, pages of
+ * (client/station/station_import.c): parts held in order, a commit, pages of
  * results, one import at a time, and the refusals of parts out of order, a
  * second commit, a dropped import and results past the end. */
 #include <setjmp.h>

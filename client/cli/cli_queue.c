@@ -10,6 +10,7 @@
 #include "cli_table.h"
 #include "cli_target.h"
 #include "cli_zone.h"
+#include "cli_names.h"
 #include "cli_result.h"
 #include "cli_words.h"
 #include "hb_assert.h"

@@ -1,5 +1,6 @@
 /* cli_names.c - members' names from the station, asked once per run. */
 #include "cli_names.h"
+#include "cli_result.h"
 #include "cli_member.h"
 #include "cli_command.h"
 #include "cli_format.h"
@@ -92,4 +93,13 @@ hb_cli_names_free(hb_cli_t *cli)
     hb_assert(cli);
     free(cli->names);
     cli->names = NULL;
+}
+
+char *
+hb_cli_result_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params,
+                   size_t n_params, const char *message)
+{
+    hb_assert(cli);
+    bool station = cli->target == HB_CLI_TARGET_STATION;
+    return hb_cli_result_render(buf, size, code, params, n_params, message, station ? hb_cli_names_namer : NULL, cli);
 }

@@ -32,10 +32,4 @@ char *hb_cli_result_render(char *buf, size_t size, int code, Hourbank__Param *co
  * what district IT greps) in English, "code 14" in other languages. */
 char *hb_cli_result_tag(char *buf, size_t size, int code);
 
-/* hb_cli_result_render with the names this run's station knows: when the
- * command talks to a station, each number is asked once per run (an exact
- * MemberQuery, quietly: no answer = the number alone). */
-char *hb_cli_result_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params,
-                         size_t n_params, const char *message);
-
 #endif

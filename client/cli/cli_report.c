@@ -1,6 +1,7 @@
 /* cli_report.c - the one error line and the exit codes. */
 #include "cli_report.h"
 #include "cli_format.h"
+#include "cli_names.h"
 #include "cli_result.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"

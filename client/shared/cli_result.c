@@ -3,11 +3,7 @@
  * code; each takes the values it needs and returns false when one is
  * missing or unreadable, and the code's general sentence is used then. */
 #include "cli_result.h"
-#include "cli_command.h"
 #include "cli_format.h"
-#include "cli_names.h"
-#include "cli_report.h"
-#include "cli_target.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 #include "hb_memberno.h"
@@ -498,13 +494,4 @@ hb_cli_result_tag(char *buf, size_t size, int code)
     else
         snprintf(buf, size, _("code %d"), code);
     return buf;
-}
-
-char *
-hb_cli_result_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params,
-                   size_t n_params, const char *message)
-{
-    hb_assert(cli);
-    bool station = cli->target == HB_CLI_TARGET_STATION;
-    return hb_cli_result_render(buf, size, code, params, n_params, message, station ? hb_cli_names_namer : NULL, cli);
 }

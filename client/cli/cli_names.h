@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "hourbank.pb-c.h"
 
 /* The member's name at the station, or NULL when it is not known. ctx is
  * the run's hb_cli_t (hb_cli_result_namer_t's form). Borrowed, valid for
@@ -24,5 +25,11 @@ char *hb_cli_names_member(hb_cli_t *cli, char *buf, size_t size, const char *mem
 
 /* Forgets the names asked this run (cli->names); safe to repeat. */
 void hb_cli_names_free(hb_cli_t *cli);
+
+/* hb_cli_result_render with the names this run's station knows: when the
+ * command talks to a station, each number is asked once per run (an exact
+ * MemberQuery, quietly: no answer = the number alone). */
+char *hb_cli_result_text(hb_cli_t *cli, char *buf, size_t size, int code, Hourbank__Param *const *params,
+                         size_t n_params, const char *message);
 
 #endif
