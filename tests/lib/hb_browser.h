@@ -1,0 +1,85 @@
+/* hb_browser.h - helpers for the console's browser tests (label "browser"):
+ * a real hourbank-console beside a harness station, operators with PINs
+ * added by the real CLI, and a Python Selenium script from tests/browser/
+ * run in phases: the script asks the C side for things between its phases
+ * (stop central, start it again, note an op it saved) on a line protocol.
+ * Test code only; used with hb_harness.h. */
+#ifndef HB_BROWSER_H
+#define HB_BROWSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "hb_harness.h"
+
+/* A request line of the script is "@@ WORDS\n" on its standard output; the
+ * C side answers with one line on the script's standard input. */
+#define HB_B_REQUEST_PREFIX "@@ "
+#define HB_B_LINE_BYTES 4096
+
+/* A real hourbank-console serving the station's station.yaml. */
+typedef struct {
+    char conf[640];   /* the station's station.yaml, the console keys appended */
+    char log[640];    /* the console's stdout and stderr */
+    char base[64];    /* "http://127.0.0.1:PORT" */
+    int port;
+    pid_t pid;
+} hb_b_console_t;
+
+/* Picks a free loopback port and appends the console keys to s's
+ * station.yaml: console_listen on that port, then extra_yaml as it is
+ * (whole lines: language, console_session_idle, ...; NULL for none).
+ * Call after hb_h_station_init, before the station and console start. */
+void hb_b_console_init(hb_b_console_t *con, const hb_h_station_t *s, const char *extra_yaml);
+/* Starts `hourbank-console -c station.yaml` and waits until its port
+ * accepts a connection; fails the test when it exits or never listens. */
+void hb_b_console_start(hb_b_console_t *con);
+/* Sends sig and reaps it; the wait status. */
+int hb_b_console_stop(hb_b_console_t *con, int sig);
+
+/* `hourbank operator add NAME --pin [extra...] -c station.yaml` with the
+ * PIN typed as a line of standard input. extra: NULL-ended further
+ * arguments (NULL for none). Returns the exit code; err receives stderr. */
+int hb_b_operator_add(const hb_h_station_t *s, const char *name, const char *pin, const char *const extra[],
+                      char *err, size_t err_size);
+
+/* What the C side does for one request (its words after the prefix, the
+ * newline gone): writes the one-line answer into reply ("ok" or "error:
+ * why") and returns false when the request failed (the script then fails
+ * too). Must not fail the test itself: the script is still running. */
+typedef bool (*hb_b_request_fn)(const char *request, char *reply, size_t reply_size, void *user);
+
+/* Runs `python3 tests/browser/SCRIPT ARGS...` (HB_PYTHON, else
+ * /usr/bin/python3) with HB_SOURCE_DIR and HB_BUILD_DIR in its
+ * environment, answering its requests with fn; every other line of its
+ * output is copied to ours. Returns its exit code (128 + signal), or -1
+ * when a request failed. */
+int hb_b_script(const char *script, const char *const args[], hb_b_request_fn fn, void *user);
+
+/* The database check after a day: every op the script said it saved is at
+ * central exactly once, as it said it (kind, operator, minutes, accepted),
+ * with its one transfer (a void: its target's transfer reversed once), and
+ * central holds no other op of the station. */
+typedef struct {
+    unsigned station;
+    unsigned long long seq;
+    char kind[16];          /* register, service, gift, donation, void */
+    char operator[64];
+    long long minutes;      /* -1: not checked */
+    unsigned long long target_seq;  /* a void's target (same station) */
+} hb_b_saved_t;
+
+#define HB_B_SAVED_MAX 64
+typedef struct {
+    hb_b_saved_t op[HB_B_SAVED_MAX];
+    size_t n;
+} hb_b_day_t;
+
+/* Parses "saved REF KIND OPERATOR MINUTES|- [TARGET_REF]" into day; false
+ * with reply set when it does not parse or the list is full. */
+bool hb_b_day_note(hb_b_day_t *day, const char *request, char *reply, size_t reply_size);
+/* Asserts the check above on central's database; prints each op checked. */
+void hb_b_day_check(const hb_b_day_t *day, PGconn *pg, unsigned station);
+
+#endif
