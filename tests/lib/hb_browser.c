@@ -1,4 +1,5 @@
 /* hb_browser.c - see hb_browser.h. */
+#include "hb_harness.h"
 #include "hb_browser.h"
 
 #include <arpa/inet.h>
@@ -190,15 +191,11 @@ parse_ref(const char *text, unsigned *station, unsigned long long *seq)
     return sscanf(text, "%u:%llu%c", station, seq, &tail) == 2 && *station > 0 && *seq > 0;
 }
 
-bool
-hb_b_day_note(hb_b_day_t *day, const char *request, char *reply, size_t reply_size)
+static bool
+note_saved(hb_b_day_t *day, const char *request, char *reply, size_t reply_size)
 {
     char ref[64], kind[16], op[64], minutes[32], target[64] = "";
     int n = sscanf(request, "saved %63s %15s %63s %31s %63s", ref, kind, op, minutes, target);
-    if (day->n == HB_B_SAVED_MAX) {
-        snprintf(reply, reply_size, "error: more than %d ops saved", HB_B_SAVED_MAX);
-        return false;
-    }
     hb_b_saved_t *s = &day->op[day->n];
     memset(s, 0, sizeof *s);
     unsigned target_station = 0;
@@ -214,6 +211,36 @@ hb_b_day_note(hb_b_day_t *day, const char *request, char *reply, size_t reply_si
     return true;
 }
 
+bool
+hb_b_day_note(hb_b_day_t *day, const char *request, char *reply, size_t reply_size)
+{
+    if (day->n == HB_B_SAVED_MAX || day->balances == HB_B_SAVED_MAX) {
+        snprintf(reply, reply_size, "error: more than %d ops or balances noted", HB_B_SAVED_MAX);
+        return false;
+    }
+    if (strncmp(request, "saved ", 6) == 0)
+        return note_saved(day, request, reply, reply_size);
+    char a[64], b[64], tail[2];
+    if (sscanf(request, "registered %63s %63s %1s", a, b, tail) == 2) {
+        hb_b_saved_t *s = &day->op[day->n++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->kind, sizeof s->kind, "register");
+        snprintf(s->member, sizeof s->member, "%s", a);
+        snprintf(s->operator, sizeof s->operator, "%s", b);
+        s->minutes = -1;
+        return true;
+    }
+    long long minutes;
+    if (sscanf(request, "balance %63s %lld %1s", a, &minutes, tail) == 2) {
+        hb_b_balance_t *bal = &day->balance[day->balances++];
+        snprintf(bal->member, sizeof bal->member, "%s", a);
+        bal->minutes = minutes;
+        return true;
+    }
+    snprintf(reply, reply_size, "error: \"%s\" is not a request of a day", request);
+    return false;
+}
+
 static int64_t
 pg_count(PGconn *pg, const char *fmt, ...)
 {
@@ -223,6 +250,16 @@ pg_count(PGconn *pg, const char *fmt, ...)
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     return hb_h_pg_int(pg, sql);
+}
+
+static void
+check_registration(const hb_b_saved_t *s, PGconn *pg, unsigned station)
+{
+    print_message("central has %s registered by %s at station %u?\n", s->member, s->operator, station);
+    assert_int_equal(pg_count(pg, "SELECT count(*) FROM op WHERE station_id = %u AND kind = 'register'"
+                                  " AND member = '%s' AND operator = '%s' AND result = %d", station, s->member,
+                              s->operator, HOURBANK__RESULT__OK), 1);
+    assert_int_equal(pg_count(pg, "SELECT count(*) FROM member WHERE member_no = '%s'", s->member), 1);
 }
 
 static void
@@ -252,8 +289,19 @@ void
 hb_b_day_check(const hb_b_day_t *day, PGconn *pg, unsigned station)
 {
     assert_true(day->n > 0);
-    for (size_t i = 0; i < day->n; i++)
-        check_one(&day->op[i], pg);
+    for (size_t i = 0; i < day->n; i++) {
+        if (day->op[i].seq == 0)
+            check_registration(&day->op[i], pg, station);
+        else
+            check_one(&day->op[i], pg);
+    }
+    for (size_t i = 0; i < day->balances; i++) {
+        const hb_b_balance_t *b = &day->balance[i];
+        int64_t have = pg_count(pg, "SELECT a.credits - a.debits FROM member m JOIN account a ON a.id = m.account_id"
+                                    " WHERE m.member_no = '%s'", b->member);
+        print_message("balance of %s at central: %lld min (want %lld)\n", b->member, (long long) have, b->minutes);
+        assert_int_equal(have, b->minutes);
+    }
     /* nothing else: no op twice (the key forbids it), none the day did not save */
     assert_int_equal(pg_count(pg, "SELECT count(*) FROM op WHERE station_id = %u", station), (int64_t) day->n);
     assert_int_equal(pg_count(pg, "SELECT count(DISTINCT (station_id, seq)) FROM transfer WHERE station_id = %u"

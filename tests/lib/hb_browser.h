@@ -3,15 +3,14 @@
  * added by the real CLI, and a Python Selenium script from tests/browser/
  * run in phases: the script asks the C side for things between its phases
  * (stop central, start it again, note an op it saved) on a line protocol.
- * Test code only; used with hb_harness.h. */
+ * Test code only. Include after hb_harness.h (or hb_itest.h): that header
+ * is not guarded whole against a second inclusion. */
 #ifndef HB_BROWSER_H
 #define HB_BROWSER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-#include "hb_harness.h"
 
 /* A request line of the script is "@@ WORDS\n" on its standard output; the
  * C side answers with one line on the script's standard input. */
@@ -59,25 +58,37 @@ int hb_b_script(const char *script, const char *const args[], hb_b_request_fn fn
 
 /* The database check after a day: every op the script said it saved is at
  * central exactly once, as it said it (kind, operator, minutes, accepted),
- * with its one transfer (a void: its target's transfer reversed once), and
- * central holds no other op of the station. */
+ * with its one transfer (a void: its target's transfer reversed once);
+ * every member it registered is there, registered once by its operator;
+ * central holds no other op of the station; the balances are as said. */
 typedef struct {
     unsigned station;
-    unsigned long long seq;
-    char kind[16];          /* register, service, gift, donation, void */
+    unsigned long long seq;         /* 0: a registration known by its member */
+    char kind[16];                  /* register, service, gift, donation, void */
     char operator[64];
-    long long minutes;      /* -1: not checked */
+    char member[64];                /* a registration's member number */
+    long long minutes;              /* -1: not checked */
     unsigned long long target_seq;  /* a void's target (same station) */
 } hb_b_saved_t;
+
+typedef struct {
+    char member[64];
+    long long minutes;
+} hb_b_balance_t;
 
 #define HB_B_SAVED_MAX 64
 typedef struct {
     hb_b_saved_t op[HB_B_SAVED_MAX];
     size_t n;
+    hb_b_balance_t balance[HB_B_SAVED_MAX];
+    size_t balances;
 } hb_b_day_t;
 
-/* Parses "saved REF KIND OPERATOR MINUTES|- [TARGET_REF]" into day; false
- * with reply set when it does not parse or the list is full. */
+/* Notes one request of the script for the check:
+ *   saved REF KIND OPERATOR MINUTES|- [TARGET_REF]
+ *   registered MEMBER_NO OPERATOR
+ *   balance MEMBER_NO MINUTES       (central's balance once all is synced)
+ * false with reply set when it does not parse or the list is full. */
 bool hb_b_day_note(hb_b_day_t *day, const char *request, char *reply, size_t reply_size);
 /* Asserts the check above on central's database; prints each op checked. */
 void hb_b_day_check(const hb_b_day_t *day, PGconn *pg, unsigned station);
