@@ -15,6 +15,8 @@ requests: a line "@@ WORDS" on standard output, one answer line on standard
 input ("ok", or "error: why").
 """
 import argparse
+import base64
+import datetime
 import http.client
 import os
 import re
@@ -22,7 +24,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 import traceback
 import urllib.parse
 
@@ -230,7 +231,6 @@ class Console:
         shot = d.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": width, "height": max(size["height"], 1), "scale": 1}})
-        import base64
         with open(os.path.join(self.shots, filename), "wb") as f:
             f.write(base64.b64decode(shot["data"]))
 
@@ -286,6 +286,13 @@ class Console:
             else:
                 el.clear()
                 el.send_keys(str(value))
+
+    def fill_occurred(self):
+        """The occurred field as the form gives it, or a few minutes ago
+        (UTC, the harness's time zone) when the form leaves it empty."""
+        if self.has("#occurred") and not self.values("occurred")["occurred"]:
+            t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+            self.fill(occurred=t.strftime("%Y-%m-%d %H:%M"))
 
     def values(self, *fields):
         """The current values of the fields (a checkbox: whether ticked)."""
@@ -365,7 +372,7 @@ def note_saved(console, ref, kind, operator, minutes=None, target=None):
 
 # ---- plain HTTP, for what a browser will not send ----
 
-def http(base, method, path, body=None, headers=None, host=None):
+def http_request(base, method, path, body=None, headers=None, host=None):
     """One request; (status, headers as a dict of lowercased names to
     lists, body text)."""
     u = urllib.parse.urlparse(base)
