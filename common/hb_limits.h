@@ -335,6 +335,41 @@ _Static_assert(sizeof ".before-restore-" + 20 + sizeof "-wal" <= HB_PATH_SUFFIX_
  * judges the window first), so they become cautions, with TOO_OLD. */
 #define HB_STATION_WINDOW_MARGIN_S 600
 
+/* ---- operators signing in, and the console (client/console/) ---- */
+/* Wrong PINs in a row that are only counted; the next one and every later
+ * one locks the operator (station.yaml sign_in_lockout, doubled for each
+ * failure past this: sign_in_lockout * 2^(failures - FREE - 1)). Four
+ * lets a person mistype twice on two days without waiting. */
+#define HB_SIGN_IN_FAILURES_FREE 4
+/* station.yaml sign_in_lockout: the first lock, seconds. */
+#define HB_SIGN_IN_LOCKOUT_S_DEFAULT 60
+/* The longest single lock, where the doubling stops: one hour. A PIN has
+ * at least 4 digits (10,000 values); at one guess an hour a guesser needs
+ * over 200 days on average for the shortest PIN, and each failure is
+ * logged; an operator who forgot a PIN waits at most an hour without the
+ * station admin (hourbank operator unlock). Also the most the key may say. */
+#define HB_SIGN_IN_LOCKOUT_S_MAX 3600
+/* Failures counted at most (the doubling has long reached the cap; keeps
+ * the counter and 2^n far from overflow). */
+#define HB_SIGN_IN_FAILURES_MAX 64
+/* Host names the console answers to (station.yaml console_allowed_hosts),
+ * and the bytes of one: a DNS name (253) or "[" IPv6 "]". */
+#define HB_CONSOLE_HOSTS_MAX 8
+#define HB_HOST_BYTES_MAX 253
+/* console_session_idle and console_session_max (seconds): 30 minutes
+ * without a click ends a session, so does a working day; neither may be
+ * longer than a week. */
+#define HB_CONSOLE_SESSION_IDLE_S_DEFAULT (30 * 60)
+#define HB_CONSOLE_SESSION_MAX_S_DEFAULT (12 * 3600)
+#define HB_CONSOLE_SESSION_S_MAX (7 * 24 * 3600)
+/* An interface language code ("zh_CN", "en"): station.yaml language,
+ * Operator.language. */
+#define HB_LANGUAGE_BYTES_MAX 7
+_Static_assert(HB_SIGN_IN_LOCKOUT_S_DEFAULT <= HB_SIGN_IN_LOCKOUT_S_MAX, "the default lock is within the cap");
+_Static_assert(HB_SIGN_IN_FAILURES_FREE < HB_SIGN_IN_FAILURES_MAX, "some failures lock");
+_Static_assert(HB_CONSOLE_SESSION_IDLE_S_DEFAULT <= HB_CONSOLE_SESSION_MAX_S_DEFAULT,
+               "a session idles out within its longest life");
+
 /* ---- bringing in a pilot's records (hourbank import; client/station/station_import.c) ---- */
 /* Rows of one import, held in the station's memory until its one
  * transaction: a community's members (Nanjing's whole city had 25,000

@@ -466,18 +466,20 @@ hb_config_release(const hb_config_schema_t *schema, void *data)
 
 /* ---- values shared by the tables ---- */
 
-int64_t
-hb_config_parse_duration(const char *text)
+typedef struct {
+    char unit;
+    int64_t size;   /* in the result's unit */
+} duration_unit_t;
+
+/* "1h30m" by units (largest first, each at most once) into their sum;
+ * -1 on bad syntax or overflow. */
+static int64_t
+parse_units(const char *text, const duration_unit_t *units, size_t unit_count)
 {
-    static const struct {
-        char unit;
-        int64_t minutes;
-    } units[] = {{'d', MINUTES_PER_DAY}, {'h', MINUTES_PER_HOUR}, {'m', 1}};
-    const size_t unit_count = sizeof units / sizeof units[0];
     if (!text || !*text)
         return -1;
     int64_t total = 0;
-    size_t next = 0;  /* units go from days down to minutes, each at most once */
+    size_t next = 0;
     for (const char *p = text; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
@@ -490,12 +492,28 @@ hb_config_parse_duration(const char *text)
         size_t u = next;
         while (u < unit_count && units[u].unit != *p)
             u++;
-        if (u == unit_count || n > (INT64_MAX - total) / units[u].minutes)
+        if (u == unit_count || n > (INT64_MAX - total) / units[u].size)
             return -1;
-        total += n * units[u].minutes;
+        total += n * units[u].size;
         next = u + 1;
     }
     return total;
+}
+
+int64_t
+hb_config_parse_duration(const char *text)
+{
+    static const duration_unit_t units[] = {{'d', MINUTES_PER_DAY}, {'h', MINUTES_PER_HOUR}, {'m', 1}};
+    return parse_units(text, units, sizeof units / sizeof units[0]);
+}
+
+int64_t
+hb_config_parse_duration_seconds(const char *text)
+{
+    static const duration_unit_t units[] = {{'d', MINUTES_PER_DAY * SECONDS_PER_MINUTE},
+                                            {'h', MINUTES_PER_HOUR * SECONDS_PER_MINUTE},
+                                            {'m', SECONDS_PER_MINUTE}, {'s', 1}};
+    return parse_units(text, units, sizeof units / sizeof units[0]);
 }
 
 const char *

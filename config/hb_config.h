@@ -8,7 +8,9 @@
  * full-string checks, never atoi.
  *
  * Durations in configuration are strings with units: "90m", "1500h",
- * "1h30m", "2d" (days = 24h), "0m". They are stored as minutes (int64).
+ * "1h30m", "2d" (days = 24h), "0m". They are stored as minutes (int64),
+ * except those whose member ends in _seconds, which also take seconds
+ * ("30s", "1m30s").
  */
 #ifndef HB_CONFIG_H
 #define HB_CONFIG_H
@@ -134,6 +136,16 @@ typedef struct {
     uint32_t member_serial_min;                  /* default 1 */
     uint32_t member_serial_max;                  /* default HB_MEMBER_SERIAL_MAX */
     char default_operator[HB_OPERATOR_BYTES_MAX + 1]; /* "" = none: every save names its operator */
+    char language[HB_LANGUAGE_BYTES_MAX + 1];    /* "zh_CN" (default) or "en": operators' default */
+    int64_t sign_in_lockout_seconds;             /* "sign_in_lockout", the first lock; default 60 s */
+    char console_listen[HB_PATH_BYTES_MAX];      /* "ADDRESS:PORT", IPv4 or [IPv6]; default "127.0.0.1:8080" */
+    /* Host header values (without port) the console answers to: rows
+     * 0..console_allowed_host_count-1 are set (at least one; the rest are
+     * ""). Default localhost, 127.0.0.1, [::1]. */
+    char console_allowed_hosts[HB_CONSOLE_HOSTS_MAX][HB_HOST_BYTES_MAX + 1];
+    size_t console_allowed_host_count;
+    int64_t console_session_idle_seconds;        /* "console_session_idle", default 30 min */
+    int64_t console_session_max_seconds;         /* "console_session_max", default 12 h, >= idle */
 } hb_station_conf_t;
 
 /* Load and validate. Returns a config the caller owns (free with
@@ -166,5 +178,8 @@ const char *hb_central_conf_time_zone(const hb_central_conf_t *self, const hb_di
 
 /* Parses "90m", "1500h", "1h30m", "2d" into minutes; -1 on bad syntax. */
 int64_t hb_config_parse_duration(const char *text);
+/* The same with seconds allowed as the last unit ("1m30s", "45s") into
+ * seconds; -1 on bad syntax. */
+int64_t hb_config_parse_duration_seconds(const char *text);
 
 #endif

@@ -15,6 +15,7 @@
 
 #define MINUTES_PER_HOUR 60
 #define MINUTES_PER_DAY (24 * MINUTES_PER_HOUR)
+#define SECONDS_PER_MINUTE HB_CONFIG_SECONDS_PER_MINUTE
 
 struct hb_config_loader {
     const char *path;                /* as given, for messages */

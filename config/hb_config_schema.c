@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #define FIELD_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* Where a member lives: offset and size. */
@@ -26,6 +28,9 @@
 #define COUNT_AT(T, m) .count_offset = offsetof(T, m)
 /* First allocation for the payer rules remembered until the end (grows). */
 #define RULE_REFS_FIRST 16
+/* console_listen: the highest TCP port, and its digits. */
+#define PORT_MAX 65535
+#define PORT_DIGITS_MAX 5
 
 /* ---- string checks ---- */
 
@@ -107,6 +112,55 @@ check_time_zone(const char *value)
     return NULL;
 }
 
+/* An IP literal: IPv4 "127.0.0.1" or IPv6 in brackets "[::1]" (len
+ * bytes of text). Names are refused: the console binds to an address. */
+static bool
+ip_literal_ok(const char *text, size_t len)
+{
+    char addr[INET6_ADDRSTRLEN + 1];
+    unsigned char bin[sizeof(struct in6_addr)];
+    bool bracketed = len >= 2 && text[0] == '[' && text[len - 1] == ']';
+    size_t from = bracketed ? 1 : 0, n = bracketed ? len - 2 : len;
+    if (n == 0 || n >= sizeof addr)
+        return false;
+    memcpy(addr, text + from, n);
+    addr[n] = '\0';
+    return bracketed ? inet_pton(AF_INET6, addr, bin) == 1 : inet_pton(AF_INET, addr, bin) == 1;
+}
+
+/* "ADDRESS:PORT": an IP literal and a port 1..65535. */
+static const char *
+check_console_listen(const char *value)
+{
+    static const char reason[] = "must be an IP address and a port such as \"127.0.0.1:8080\" or \"[::1]:8080\"";
+    const char *colon = strrchr(value, ':');
+    if (!colon || !ip_literal_ok(value, (size_t) (colon - value)))
+        return reason;
+    const char *port = colon + 1;
+    long n = 0;
+    for (const char *p = port; *p; p++) {
+        if (*p < '0' || *p > '9' || p - port >= PORT_DIGITS_MAX)
+            return reason;
+        n = n * 10 + (*p - '0');
+    }
+    return *port && n >= 1 && n <= PORT_MAX ? NULL : reason;
+}
+
+/* A Host header value without its port: a DNS name ("localhost",
+ * "station.example"), an IPv4 literal or "[" IPv6 "]". */
+static const char *
+check_host(const char *value)
+{
+    size_t len = strlen(value);
+    if (len > 0 && (value[0] == '[' || (value[0] >= '0' && value[0] <= '9')) && ip_literal_ok(value, len))
+        return NULL;
+    bool ok = len > 0 && value[0] != '-' && value[0] != '.';
+    for (const char *p = value; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+             *p == '.';
+    return ok ? NULL : "must be a host name such as \"localhost\", an IPv4 address or an IPv6 address in brackets";
+}
+
 /* hb_config_mark_t as the public hb_config_pos_t. */
 static hb_config_pos_t
 pos_of(hb_config_mark_t m)
@@ -123,6 +177,7 @@ static const hb_config_name_t gift_names[] = {
 static const hb_config_name_t leaver_names[] = {{"pool", HB_LEAVER_POOL}, {"family", HB_LEAVER_FAMILY}, {NULL, 0}};
 static const hb_config_name_t payer_names[] = {
     {"recipient", HB_PAYER_RECIPIENT}, {"guarantee", HB_PAYER_GUARANTEE}, {NULL, 0}};
+static const hb_config_name_t language_names[] = {{"zh_CN", 1}, {"en", 2}, {NULL, 0}};
 static const hb_config_name_t log_level_names[] = {
     {"error", HB_LOG_ERROR}, {"warn", HB_LOG_WARN}, {"info", HB_LOG_INFO},
     {"debug", HB_LOG_DEBUG}, {NULL, 0}};
@@ -538,7 +593,25 @@ static const hb_config_field_t station_fields[] = {
      .def = HB_MEMBER_SERIAL_MAX, AT(hb_station_conf_t, member_serial_max)},
     {.key = "default_operator", .type = HB_CONFIG_STRING, .check = check_operator_name,
      AT(hb_station_conf_t, default_operator)},
+    {.key = "language", .type = HB_CONFIG_WORD, .names = language_names, .def_text = "zh_CN",
+     AT(hb_station_conf_t, language)},
+    {.key = "sign_in_lockout", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
+     .min = 1, .max = HB_SIGN_IN_LOCKOUT_S_MAX, .def = HB_SIGN_IN_LOCKOUT_S_DEFAULT,
+     AT(hb_station_conf_t, sign_in_lockout_seconds)},
+    {.key = "console_listen", .type = HB_CONFIG_STRING, .def_text = "127.0.0.1:8080",
+     .check = check_console_listen, AT(hb_station_conf_t, console_listen)},
+    {.key = "console_allowed_hosts", .type = HB_CONFIG_STRINGS, .max = HB_CONSOLE_HOSTS_MAX,
+     .check = check_host, AT(hb_station_conf_t, console_allowed_hosts[0]),
+     COUNT_AT(hb_station_conf_t, console_allowed_host_count)},
+    {.key = "console_session_idle", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
+     .min = 1, .max = HB_CONSOLE_SESSION_S_MAX, .def = HB_CONSOLE_SESSION_IDLE_S_DEFAULT,
+     AT(hb_station_conf_t, console_session_idle_seconds)},
+    {.key = "console_session_max", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
+     .min = 1, .max = HB_CONSOLE_SESSION_S_MAX, .def = HB_CONSOLE_SESSION_MAX_S_DEFAULT,
+     AT(hb_station_conf_t, console_session_max_seconds)},
 };
+/* console_allowed_hosts when the key is absent: loopback by every name. */
+static const char *const console_hosts_default[] = {"localhost", "127.0.0.1", "[::1]"};
 /* --check-config reads the key files too (the daemon needs both; the CLI,
  * which also loads station.yaml, may not be allowed to read the secret
  * one): a missing or unreadable file is reported at its key. */
@@ -556,11 +629,47 @@ check_key_file(hb_config_loader_t *ld, const hb_config_entry_t *entry, const cha
     sodium_memzero(z85, sizeof z85);
 }
 
+/* Whether key was given with a value already reported as wrong. */
+static bool
+entry_invalid(const hb_config_entry_t *entry, const char *key)
+{
+    for (size_t i = 0; i < entry->schema->field_count; i++)
+        if (strcmp(entry->schema->fields[i].key, key) == 0)
+            return entry->state[i] == HB_CONFIG_INVALID;
+    hb_assert(!"a key of the table");
+    return false;
+}
+
+/* The console keys that span entries: the default hosts, a list that
+ * names none, a session that idles out after its end. */
+static void
+check_console_keys(hb_config_loader_t *ld, const hb_config_entry_t *entry, hb_station_conf_t *conf)
+{
+    static const char hosts[] = "console_allowed_hosts";
+    if (hb_config_entry_ok(entry, hosts) && conf->console_allowed_host_count == 0) {
+        hb_config_error(ld, hb_config_entry_mark(entry, hosts),
+                        "\"%s\" must name at least one host, such as \"localhost\"", hosts);
+    } else if (!hb_config_entry_ok(entry, hosts) && conf->console_allowed_host_count == 0) {
+        _Static_assert(FIELD_COUNT(console_hosts_default) <= HB_CONSOLE_HOSTS_MAX, "the defaults fit");
+        for (size_t i = 0; i < FIELD_COUNT(console_hosts_default); i++)
+            snprintf(conf->console_allowed_hosts[i], sizeof conf->console_allowed_hosts[i], "%s",
+                     console_hosts_default[i]);
+        conf->console_allowed_host_count = FIELD_COUNT(console_hosts_default);
+    }
+    if (!entry_invalid(entry, "console_session_idle") && !entry_invalid(entry, "console_session_max") &&
+        conf->console_session_idle_seconds > conf->console_session_max_seconds)
+        hb_config_error(ld, hb_config_entry_mark(entry, "console_session_idle"),
+                        "\"console_session_idle\" must not be longer than \"console_session_max\", "
+                        "got %" PRId64 " s and %" PRId64 " s",
+                        conf->console_session_idle_seconds, conf->console_session_max_seconds);
+}
+
 static void
 check_station_conf(hb_config_loader_t *ld, const hb_config_entry_t *entry)
 {
     const station_state_t *state = entry->user;
-    const hb_station_conf_t *conf = entry->data;
+    hb_station_conf_t *conf = entry->data;
+    check_console_keys(ld, entry, conf);
     if (!state || !state->read_key_files)
         return;
     check_key_file(ld, entry, "public_key_file", conf->public_key_file, false);

@@ -19,7 +19,7 @@
 
 /* Fields in one mapping level's table: a bound on the tables in this
  * folder, not on input (checked by assertion when a mapping is loaded). */
-#define HB_CONFIG_FIELDS_MAX 16
+#define HB_CONFIG_FIELDS_MAX 24
 /* Longest value quoted back in an error message, in bytes; longer values
  * are cut and end in "...". */
 #define HB_CONFIG_ECHO_BYTES_MAX 64

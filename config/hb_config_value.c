@@ -178,12 +178,18 @@ store_bool(hb_config_loader_t *ld, const hb_config_field_t *f, const char *name,
     return true;
 }
 
-/* Minutes as the largest whole unit: "2d", "1500h", "90m", "-100000h". */
+/* A stored duration as the largest whole unit: "2d", "1500h", "90m",
+ * "-100000h"; "45s" for a field stored in seconds (scale > 1). */
 static const char *
-duration_text(char *buf, size_t size, int64_t minutes)
+duration_text(char *buf, size_t size, int64_t stored, int64_t scale)
 {
-    const char *sign = minutes < 0 ? "-" : "";
-    int64_t m = minutes < 0 ? -minutes : minutes;
+    const char *sign = stored < 0 ? "-" : "";
+    int64_t v = stored < 0 ? -stored : stored;
+    if (v % scale != 0) {
+        snprintf(buf, size, "%s%" PRId64 "s", sign, v);
+        return buf;
+    }
+    int64_t m = v / scale;
     if (m != 0 && m % MINUTES_PER_DAY == 0)
         snprintf(buf, size, "%s%" PRId64 "d", sign, m / MINUTES_PER_DAY);
     else if (m != 0 && m % MINUTES_PER_HOUR == 0)
@@ -209,22 +215,25 @@ store_duration(hb_config_loader_t *ld, const hb_config_field_t *f, const char *n
                hb_config_mark_t at, const char *text, size_t len, void *dest)
 {
     bool negative = text[0] == '-';
-    int64_t minutes = hb_config_parse_duration(text + negative);
     int64_t scale = f->scale ? f->scale : 1;
+    /* fields stored in seconds also take seconds ("30s"); parsed as such */
+    int64_t units = scale == SECONDS_PER_MINUTE ? hb_config_parse_duration_seconds(text + negative)
+                                                : hb_config_parse_duration(text + negative);
+    int64_t per_unit = scale == SECONDS_PER_MINUTE ? 1 : scale;
     echo_t got;
-    if (minutes < 0) {
+    if (units < 0) {
         const char *unit_text = text + negative;
         hb_config_error(ld, at, "\"%s\" must be a duration such as \"90m\" or \"1500h\", got %s%s",
                         name, hb_config__echo(&got, text, len),
                         all_digits(unit_text) ? " (add a unit: m, h or d)" : "");
         return false;
     }
-    int64_t v = minutes <= INT64_MAX / scale ? (negative ? -minutes : minutes) * scale : INT64_MAX;
+    int64_t v = units <= INT64_MAX / per_unit ? (negative ? -units : units) * per_unit : INT64_MAX;
     if (v < f->min || v > f->max) {
         char lo[HB_CONFIG_ECHO_BYTES_MAX], hi[HB_CONFIG_ECHO_BYTES_MAX];
         hb_config_error(ld, at, "\"%s\" must be between %s and %s, got %s", name,
-                        duration_text(lo, sizeof lo, f->min / scale),
-                        duration_text(hi, sizeof hi, f->max / scale), hb_config__echo(&got, text, len));
+                        duration_text(lo, sizeof lo, f->min, scale),
+                        duration_text(hi, sizeof hi, f->max, scale), hb_config__echo(&got, text, len));
         return false;
     }
     store_number(dest, f->size, v);
