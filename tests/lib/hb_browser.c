@@ -39,18 +39,39 @@ free_loopback_port(void)
     return ntohs(a.sin_port);
 }
 
-void
-hb_b_console_init(hb_b_console_t *con, const hb_h_station_t *s, const char *extra_yaml)
+/* Appends console_listen on a free port and extra_yaml to con->conf. */
+static void
+append_keys(hb_b_console_t *con, const char *extra_yaml)
 {
-    memset(con, 0, sizeof *con);
-    snprintf(con->conf, sizeof con->conf, "%s", s->conf);
-    snprintf(con->log, sizeof con->log, "%s/console.log", s->dir);
     con->port = free_loopback_port();
     snprintf(con->base, sizeof con->base, "http://127.0.0.1:%d", con->port);
     FILE *f = fopen(con->conf, "a");
     assert_non_null(f);
     fprintf(f, "console_listen: \"127.0.0.1:%d\"\n%s", con->port, extra_yaml ? extra_yaml : "");
     assert_int_equal(fclose(f), 0);
+}
+
+void
+hb_b_console_init(hb_b_console_t *con, const hb_h_station_t *s, const char *extra_yaml)
+{
+    memset(con, 0, sizeof *con);
+    snprintf(con->conf, sizeof con->conf, "%s", s->conf);
+    snprintf(con->log, sizeof con->log, "%s/console.log", s->dir);
+    append_keys(con, extra_yaml);
+}
+
+void
+hb_b_console_init_as(hb_b_console_t *con, const hb_h_station_t *s, const char *yaml_name, const char *extra_yaml)
+{
+    memset(con, 0, sizeof *con);
+    int n = snprintf(con->conf, sizeof con->conf, "%s/%s", s->dir, yaml_name);
+    assert_true(n > 0 && (size_t) n < sizeof con->conf);
+    snprintf(con->log, sizeof con->log, "%s.log", con->conf);
+    static char text[65536];
+    hb_h_read_file(s->conf, text, sizeof text);
+    assert_true(text[0] != '\0');
+    hb_h_write_file(con->conf, text);
+    append_keys(con, extra_yaml);
 }
 
 static bool

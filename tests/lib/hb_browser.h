@@ -20,7 +20,7 @@
 /* A real hourbank-console serving the station's station.yaml. */
 typedef struct {
     char conf[640];   /* the station's station.yaml, the console keys appended */
-    char log[640];    /* the console's stdout and stderr */
+    char log[700];    /* the console's stdout and stderr */
     char base[64];    /* "http://127.0.0.1:PORT" */
     int port;
     pid_t pid;
@@ -31,6 +31,12 @@ typedef struct {
  * (whole lines: language, console_session_idle, ...; NULL for none).
  * Call after hb_h_station_init, before the station and console start. */
 void hb_b_console_init(hb_b_console_t *con, const hb_h_station_t *s, const char *extra_yaml);
+/* As hb_b_console_init, for a second console on the same station with
+ * other console keys: a copy of s's station.yaml named yaml_name in the
+ * same folder (the relative paths still hold). Call before
+ * hb_b_console_init, whose keys the copy would otherwise repeat. */
+void hb_b_console_init_as(hb_b_console_t *con, const hb_h_station_t *s, const char *yaml_name,
+                          const char *extra_yaml);
 /* Starts `hourbank-console -c station.yaml` and waits until its port
  * accepts a connection; fails the test when it exits or never listens. */
 void hb_b_console_start(hb_b_console_t *con);
