@@ -123,7 +123,7 @@ hb_console_page_find(hb_console_t *c, hb_web_req_t *req, const char *rest)
         hb_web_html(req, "<p class=\"field-error\" id=\"err-q\" role=\"alert\">%s</p>", text_error);
     else if (reply->body_case == HOURBANK__ENVELOPE__BODY_MEMBER_REPLY)
         results(req, reply->member_reply);
-    else if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR && reply->error->code == HB_RESULT_NOT_FOUND)
+    else if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR && (int) reply->error->code == HB_RESULT_NOT_FOUND)
         hb_web_html(req, "<p id=\"no-results\">%s</p>", _("No member has this number."));
     else if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR)
         hb_console_form_error(req, hb_console_result_text(msg, sizeof msg, reply->error->code, reply->error->params,

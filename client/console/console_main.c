@@ -76,7 +76,7 @@ serve(const hb_station_conf_t *conf)
     }
     const char *hosts[HB_CONSOLE_HOSTS_MAX];
     size_t n_hosts = 0;
-    for (size_t i = 0; i < HB_CONSOLE_HOSTS_MAX && conf->console_allowed_hosts[i][0]; i++)
+    for (size_t i = 0; i < conf->console_allowed_host_count && i < HB_CONSOLE_HOSTS_MAX; i++)
         hosts[n_hosts++] = conf->console_allowed_hosts[i];
     hb_web_conf_t wc = {
         .listen = conf->console_listen, .allowed_hosts = hosts, .n_allowed_hosts = n_hosts,

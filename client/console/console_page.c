@@ -86,7 +86,7 @@ banner(hb_console_t *c, hb_web_req_t *req)
     }
     if (strcmp(q->link, "up") == 0)
         return;
-    int64_t since = q->link_down_since ? q->link_down_since : q->last_sync;
+    int64_t since = q->last_sync; /* PENDING-S2 */
     char when[HB_CLI_FORMAT_BYTES], ago[HB_CLI_FORMAT_BYTES];
     hb_web_raw(req, "<div id=\"offline-banner\" class=\"banner\" role=\"status\"><p><strong>");
     if (since > 0)
