@@ -68,7 +68,7 @@ add_headers(struct MHD_Response *r, const char *type)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "Content-Security-Policy", CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
 }
 
