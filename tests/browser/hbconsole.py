@@ -24,6 +24,8 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 import traceback
 import urllib.parse
 
@@ -400,6 +402,21 @@ def http_request(base, method, path, body=None, headers=None, host=None):
         c.close()
 
 
+def watch_parent():
+    """When the C driver dies (a ctest timeout), the script, chromedriver
+    and Chromium go too: they are one process group (hb_b_script)."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        if os.getpgrp() == os.getpid():   # our own group, as hb_b_script makes it
+            os.killpg(0, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(run):
     """Parses the common arguments, runs run(console, args) with the
     browser, and exits 0 only when it passed and every page was clean."""
@@ -411,6 +428,7 @@ def main(run):
     p.add_argument("--extra", action="append", default=[], help="NAME=VALUE for the script")
     args = p.parse_args()
     args.x = dict(e.split("=", 1) for e in args.extra)
+    watch_parent()
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(Failure("the script ran out of time")))
     signal.alarm(SCRIPT_LIMIT_S)
     console = None
