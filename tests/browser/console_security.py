@@ -242,7 +242,8 @@ def type_by_keyboard(c, fields):
                 keys(c, Keys.ARROW_DOWN)
             c.expect(el.get_attribute("value") == value, "#%s: option %r not reached with the arrow keys" % (field, value))
         else:
-            keys(c, Keys.CONTROL, "a")
+            if el.get_attribute("value"):
+                ActionChains(c.driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
             keys(c, value)
 
 
@@ -255,6 +256,7 @@ def press_enter_on(c, element_id, name):
 
 
 def keyboard_sign_in(c, operator, pin):
+    c.typed(operator)
     c.go("/signin", "keyboard-signin")
     bad = c.driver.execute_script(UNLABELLED_JS)
     c.expect(not bad, "/signin: controls without a label: %s" % ", ".join(bad))
@@ -262,7 +264,6 @@ def keyboard_sign_in(c, operator, pin):
     type_by_keyboard(c, {"operator": operator, "pin": pin})
     press_enter_on(c, "signin-submit", "keyboard-home")
     c.expect(c.path() == "/" and operator in c.text("#whoami"), "signing in by keyboard failed: %s" % c.page_error())
-    c.typed(operator)
 
 
 def keyboard_record(c, vol, elder):
@@ -313,12 +314,15 @@ def check_expiry(c, quick, operator, pin):
     c.base = quick
     try:
         c.sign_in(operator, pin, "quick-signin")
-        c.go("/record", "quick-record")
-        c.expect(c.has("#provider"), "the record page is not shown while signed in")
+        c.go("/", "quick-home")
+        c.expect(c.has("#whoami"), "home does not show the operator while signed in")
+        time.sleep(1)
+        c.go("/", "quick-home-1s")
+        c.expect(c.has("#whoami"), "signed out after 1 s idle (limit 2 s)")
         time.sleep(3)
-        c.go("/record", "quick-expired")
-        c.expect(c.path() == "/signin" and c.has("#signin-submit"),
-                 "after 3 s idle (limit 2 s) /record shows %s, not the sign-in page" % c.path())
+        c.go("/", "quick-expired")
+        c.expect(c.path() == "/signin" and c.has("#signin-submit") and not c.has("#whoami"),
+                 "after 3 s idle (limit 2 s) / shows %s, not the sign-in page" % c.path())
         c.sign_in(operator, pin, "quick-signin-again")
     finally:
         c.base = main_base

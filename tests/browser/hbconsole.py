@@ -327,12 +327,12 @@ class Console:
         return "; ".join(b for b in bits if b) or "no error shown"
 
     def sign_in(self, operator, pin, name="signin"):
+        self.typed(operator)
         self.go("/signin", name)
         self.fill(operator=operator, pin=pin)
         self.submit("signin-submit", "home")
         self.expect(self.path() == "/", "sign-in as %s did not lead home (%s)" % (operator, self.page_error()))
         self.expect(operator in self.text("#whoami"), "#whoami %r does not name %s" % (self.text("#whoami"), operator))
-        self.typed(operator)
 
     def sign_out(self):
         self.submit("signout", "signed-out")
