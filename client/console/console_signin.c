@@ -32,7 +32,7 @@ signin_form(hb_console_t *c, hb_web_req_t *req, const char *name, const char *er
     hb_console_form_begin(req, "/signin", "signin");
     hb_console_input(req, &(hb_console_input_t){.name = "operator", .label = _("Your name"), .value = name,
                                                 .error = name_error, .required = true, .autocomplete = "username"});
-    hb_console_input(req, &(hb_console_input_t){.name = "pin", .label = _("PIN"), .type = "password",
+    hb_console_input(req, &(hb_console_input_t){.name = "pin", .label = _("Your PIN"), .type = "password",
                                                 .error = pin_error, .required = true, .inputmode = "numeric",
                                                 .autocomplete = "current-password"});
     hb_console_button(req, "signin-submit", NULL, NULL, _("Sign in"));
