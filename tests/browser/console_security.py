@@ -35,7 +35,8 @@ POLL_S = 0.5
 WRONG_PIN = "000000"
 CROSS_SITE_HOST = "127.0.0.2"
 
-FORMS = ("/register", "/record", "/gift", "/donate", "/void", "/passbook", "/find?q=x", "/queue", "/")
+# The pages with a form a person fills (the sign-in page is checked too).
+FORMS = ("/", "/register", "/record", "/gift", "/donate", "/void", "/passbook")
 
 # Every form control a person fills has a label with text (or an
 # aria-label); every button says what it does. The culprits, described.
@@ -209,6 +210,8 @@ def check_labels(c):
         c.go(path, "labels-" + path.strip("/").split("?")[0].replace("/", "-") or "home")
         bad = c.driver.execute_script(UNLABELLED_JS)
         c.expect(not bad, "%s: controls without a label: %s" % (path, ", ".join(bad)))
+        filled = c.driver.find_elements(By.CSS_SELECTOR, "main input:not([type=hidden]), main select, main textarea")
+        c.expect(len(filled) > 0, "%s: no form to fill (%s)" % (path, c.driver.title))
 
 
 # ---- keyboard only ----
