@@ -294,7 +294,12 @@ class Console:
         (UTC, the harness's time zone) when the form leaves it empty."""
         if self.has("#occurred") and not self.values("occurred")["occurred"]:
             t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-            self.fill(occurred=t.strftime("%Y-%m-%d %H:%M"))
+            el = self.find("#occurred")
+            if (el.get_attribute("type") or "").lower() == "datetime-local":
+                # a picker, not typed text: set as the browser keeps it
+                self.driver.execute_script("arguments[0].value = arguments[1]", el, t.strftime("%Y-%m-%dT%H:%M"))
+            else:
+                self.fill(occurred=t.strftime("%Y-%m-%d %H:%M"))
 
     def values(self, *fields):
         """The current values of the fields (a checkbox: whether ticked)."""
