@@ -239,6 +239,8 @@ def type_by_keyboard(c, fields):
         tab_to(c, field)
         el = c.find("#" + field)
         if el.tag_name.lower() == "select":
+            if el.get_attribute("value") != value:
+                keys(c, Keys.HOME)
             for _ in range(SELECT_KEYS_LIMIT):
                 if el.get_attribute("value") == value:
                     break
