@@ -18,6 +18,7 @@
  * one warning on stderr).
  */
 #include "hb_i18n.h"
+#include "hb_assert.h"
 #include "hb_limits.h"
 
 #include <errno.h>
@@ -67,8 +68,15 @@ typedef struct {
     bool swapped;
 } catalog_t;
 
-static catalog_t catalog;
-static const char *chosen_lang = LANG_EN;
+/* One catalog per language a program may speak: a command-line program
+ * loads the one its environment chooses; a server speaking to several
+ * people loads both (hb_i18n_init_all) and switches per request. */
+static const char *const langs[] = {LANG_ZH, LANG_EN};
+#define LANG_COUNT (sizeof langs / sizeof langs[0])
+static catalog_t catalogs[LANG_COUNT];
+static size_t current;          /* index into langs/catalogs of the language in use */
+static bool loaded[LANG_COUNT];  /* its catalog loaded (or known absent: English) */
+#define catalog (catalogs[current])
 
 static uint32_t
 word_at(const catalog_t *c, size_t off)
@@ -132,6 +140,15 @@ catalog_free(void)
 {
     free(catalog.data);
     memset(&catalog, 0, sizeof catalog);
+}
+
+static size_t
+lang_index(const char *lang)
+{
+    for (size_t i = 0; i < LANG_COUNT; i++)
+        if (strcmp(langs[i], lang) == 0)
+            return i;
+    return LANG_COUNT;
 }
 
 /* Reads path whole into catalog.data; -1 with errno (EFBIG = too large). */
@@ -280,17 +297,52 @@ find_mo(const char *argv0, const char *lang, char *path, size_t size)
     return mo_in(HB_LOCALEDIR, lang, path, size);
 }
 
+/* Loads lang's catalog into its slot and makes lang current; false when
+ * it has none (or a damaged one): then its slot is empty (English). */
+static bool
+load_lang(const char *argv0, const char *lang)
+{
+    current = lang_index(lang);
+    hb_assert(current < LANG_COUNT);
+    catalog_free();
+    loaded[current] = true;
+    char path[HB_PATH_BYTES_MAX + sizeof "/" LANG_ZH "/LC_MESSAGES/" DOMAIN ".mo"];
+    if (!find_mo(argv0, lang, path, sizeof path))
+        return false;  /* no catalog: English, as gettext does, without a word */
+    return catalog_load(path);
+}
+
 void
 hb_i18n_init(const char *argv0)
 {
-    catalog_free();
+    for (current = 0; current < LANG_COUNT; current++) {
+        catalog_free();
+        loaded[current] = false;
+    }
     const char *lang = choose_lang();
-    chosen_lang = LANG_EN;
-    char path[HB_PATH_BYTES_MAX + sizeof "/" LANG_ZH "/LC_MESSAGES/" DOMAIN ".mo"];
-    if (!find_mo(argv0, lang, path, sizeof path))
-        return;  /* no catalog: English, as gettext does, without a word */
-    if (catalog_load(path))
-        chosen_lang = lang;
+    if (!load_lang(argv0, lang))
+        current = lang_index(LANG_EN);
+}
+
+void
+hb_i18n_init_all(const char *argv0, const char *lang)
+{
+    hb_i18n_init(argv0);
+    for (size_t i = 0; i < LANG_COUNT; i++)
+        if (!loaded[i])
+            (void) load_lang(argv0, langs[i]);
+    if (!hb_i18n_use(lang))
+        current = lang_index(LANG_EN);
+}
+
+bool
+hb_i18n_use(const char *lang)
+{
+    size_t i = lang ? lang_index(lang) : LANG_COUNT;
+    if (i >= LANG_COUNT || !loaded[i])
+        return false;
+    current = i;
+    return true;
 }
 
 const char *
@@ -318,5 +370,6 @@ hb_tr(const char *msgid)
 const char *
 hb_i18n_lang(void)
 {
-    return chosen_lang;
+    /* a language whose catalog is missing is English in every word */
+    return catalogs[current].data || strcmp(langs[current], LANG_EN) == 0 ? langs[current] : LANG_EN;
 }

@@ -10,6 +10,8 @@
 #ifndef HB_I18N_H
 #define HB_I18N_H
 
+#include <stdbool.h>
+
 /* Call once, first thing in main. argv0 helps find the catalogs of a
  * build tree; never fails (no catalog = English; a damaged one = English
  * and one warning on stderr). Where: $HOURBANK_LOCALEDIR alone when set,
@@ -18,6 +20,16 @@
  * again chooses and loads afresh (tests). Not thread-safe: call before any
  * thread starts. */
 void hb_i18n_init(const char *argv0);
+
+/* For a program that speaks to several people (the console): loads every
+ * language's catalog as hb_i18n_init finds them, then uses lang ("zh_CN"
+ * or "en"; another = English). Not thread-safe, as hb_i18n_init. */
+void hb_i18n_init_all(const char *argv0, const char *lang);
+
+/* Makes lang ("zh_CN" or "en") the language of every hb_tr() from now on;
+ * false (nothing changed) for another or one not loaded. One language at a
+ * time for the whole process: call it from the one thread that translates. */
+bool hb_i18n_use(const char *lang);
 
 /* The translation of msgid in the language chosen; never NULL. */
 const char *hb_tr(const char *msgid) __attribute__((format_arg(1)));

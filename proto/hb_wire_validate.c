@@ -438,9 +438,10 @@ validate_queue_query(hb_wire_error_t *err, const char *where, const Hourbank__Qu
         TEXT(Hourbank__QueueQuery, note_contains, HB_SEARCH_BYTES_MAX, TEXT_LINE),
     };
     int ways = (q->seq != 0) + (hb_wire__text_at(q, offsetof(Hourbank__QueueQuery, note_contains))[0] != '\0') +
-               q->changed_only;
+               q->changed_only + q->counts_only;
     if (ways > 1)
-        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sat most one of seq, note_contains and changed_only may be set",
+        return hb_wire__fail(err, HB_RESULT_MALFORMED,
+                             "%sat most one of seq, note_contains, changed_only and counts_only may be set",
                     where);
     if (hb_wire__check_u64(err, where, "seq", q->seq, 0, HB_SEQ_MAX) != 0)
         return -1;

@@ -382,6 +382,8 @@ queue_ops(hb_api_t *self, const peer_t *p, const Hourbank__QueueQuery *q, const 
           Hourbank__QueueReply *r)
 {
     int n;
+    if (q->counts_only)
+        return 0;
     if (q->seq != 0)
         n = hb_outbox_get(self->outbox, q->seq, r);
     else if (q->note_contains[0] != '\0')
