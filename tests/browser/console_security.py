@@ -30,7 +30,7 @@ from selenium.webdriver.common.keys import Keys
 TAB_LIMIT = 40          # TABs to reach a field before giving up
 SELECT_KEYS_LIMIT = 12  # arrow keys to reach an option
 OVER_SIZE_BYTES = 1024 * 1024
-LOCK_WAIT_S = 15
+LOCK_WAIT_S = 25       # the lock is 10 s (itest_console_security.c)
 POLL_S = 0.5
 WRONG_PIN = "000000"
 CROSS_SITE_HOST = "127.0.0.2"
@@ -291,6 +291,7 @@ def keyboard_record(c, vol, elder):
 # ---- sign-in lockout and session expiry ----
 
 def try_pin(c, operator, pin, name):
+    c.typed(operator)
     c.go("/signin", name)
     c.fill(operator=operator, pin=pin)
     c.submit("signin-submit", name + "-answer")

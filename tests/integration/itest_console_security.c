@@ -47,10 +47,10 @@ test_defences(void **state)
     hb_h_central_init(&central, "hb_itest_console_security", NULL, NULL, NULL);
     hb_h_central_start(&central);
     hb_h_station_init(&st, &central, STATION, 0);
-    /* the lock of five wrong PINs lasts 3 s here, so the test sees it end */
-    hb_b_console_init_as(&quick, &st, "station-quick.yaml", "language: zh_CN\nsign_in_lockout: 3s\n"
+    /* the lock of five wrong PINs lasts 10 s here, so the test sees it end */
+    hb_b_console_init_as(&quick, &st, "station-quick.yaml", "language: zh_CN\nsign_in_lockout: 10s\n"
                                                             "console_session_idle: 2s\n");
-    hb_b_console_init(&con, &st, "language: zh_CN\nsign_in_lockout: 3s\n");
+    hb_b_console_init(&con, &st, "language: zh_CN\nsign_in_lockout: 10s\n");
     hb_h_station_start(&st);
     char err[4096];
     assert_int_equal(hb_b_operator_add(&st, "zhou", PIN, NULL, err, sizeof err), 0);
