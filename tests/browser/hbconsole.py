@@ -40,6 +40,7 @@ CHROMEDRIVER = os.environ.get("HB_CHROMEDRIVER", "/usr/bin/chromedriver")
 SIZES = ((1366, 768), (800, 600))
 # A page answers at once (server-rendered); a slow one is a failure.
 PAGE_WAIT_S = 10
+POLL_PAGE_S = 0.05
 # The whole script, so that a hung browser never outlives the test.
 SCRIPT_LIMIT_S = 480
 # Latin words a Chinese page may show that are not data: "PIN" (the
@@ -248,8 +249,8 @@ class Console:
         self.page(name)
 
     def wait_new_page(self, old):
-        WebDriverWait(self.driver, PAGE_WAIT_S).until(lambda d: self._stale(old))
-        WebDriverWait(self.driver, PAGE_WAIT_S).until(
+        WebDriverWait(self.driver, PAGE_WAIT_S, poll_frequency=POLL_PAGE_S).until(lambda d: self._stale(old))
+        WebDriverWait(self.driver, PAGE_WAIT_S, poll_frequency=POLL_PAGE_S).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
 
     @staticmethod
