@@ -49,11 +49,12 @@ FIXED_LATIN = {"pin", "hourbank"}
 # A box may be a pixel off from rounding.
 SLACK_PX = 1
 
-# Every element whose text is cut or spills out of its box: scrollWidth
+# Every element whose text is cut or spills out of its box (scrollWidth
 # beyond clientWidth where the box does not scroll (overflow visible, hidden
-# or clip), scrollHeight beyond clientHeight where it hides (hidden, clip).
-# Form controls scroll their own text and are left out; of nested boxes the
-# innermost is named.
+# or clip), scrollHeight beyond clientHeight where it hides (hidden, clip);
+# form controls scroll their own text and are left out; of nested boxes the
+# innermost is named), every Latin word or number broken inside over two
+# lines, and a page wider than the window.
 OVERFLOW_JS = r"""
 const slack = arguments[0];
 const found = [];
@@ -79,6 +80,24 @@ for (const el of document.body.querySelectorAll('*')) {
 }
 const inner = found.filter(f => !found.some(g => g !== f && f.el.contains(g.el)));
 const text = inner.map(f => f.what + ': "' + (f.el.innerText || '').trim().slice(0, 60) + '"');
+/* a Latin word or a number broken inside, over two lines ("Refere|nce") */
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+const word = /[A-Za-z0-9]{2,}/g;
+let node;
+while ((node = walker.nextNode())) {
+  const p = node.parentElement;
+  if (!p || p.closest('script,style') || !p.getClientRects().length) continue;
+  word.lastIndex = 0;
+  let m;
+  while ((m = word.exec(node.textContent))) {
+    const r = document.createRange();
+    r.setStart(node, m.index);
+    r.setEnd(node, m.index + m[0].length);
+    const lines = new Set(Array.from(r.getClientRects()).filter(x => x.width > 0).map(x => Math.round(x.top)));
+    if (lines.size > 1)
+      text.push(name(p) + ' breaks the word "' + m[0] + '" over ' + lines.size + ' lines');
+  }
+}
 const doc = document.documentElement;
 if (doc.scrollWidth > window.innerWidth + slack)
   text.push('the page scrolls sideways: ' + doc.scrollWidth + 'px wide in a ' + window.innerWidth + 'px window');
