@@ -136,7 +136,7 @@ def post_record(c, fields, origin=None, with_cookie=True):
     if origin:
         headers["Origin"] = origin
         headers["Sec-Fetch-Site"] = "cross-site"
-    return http_request(c.base, "POST", "/record", body=urllib.parse.urlencode(fields), headers=headers)
+    return http_request(c.base, "POST", "/record", body=urllib.parse.urlencode([tuple(kv) for kv in fields]), headers=headers)
 
 
 def check_forgery(c, vol, elder):

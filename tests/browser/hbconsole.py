@@ -30,7 +30,7 @@ import traceback
 import urllib.parse
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -369,6 +369,7 @@ class Console:
 
     def finish(self):
         """Fails (exit 1) when any page had problems of layout or translation."""
+        self.problems = list(dict.fromkeys(self.problems))   # once each, in order
         if self.problems:
             print("%d problem(s) of layout or translation (screenshots in %s):" % (len(self.problems), self.shots))
             for p in self.problems:
@@ -462,7 +463,7 @@ def main(run):
         console = Console(args)
         run(console, args)
         rc = console.finish()
-    except (Failure, TimeoutException, AssertionError):
+    except Exception:  # a Failure, a timeout, or a bug of the script: the same report
         traceback.print_exc(file=sys.stdout)
         if console:
             console._shot("%02d-FAILED.png" % (console.count + 1))
