@@ -119,7 +119,7 @@ def checked_record(c, vol, elder, minutes_text):
     """The record form filled and checked in the browser; the fields its
     save button would send (a fresh request id each time)."""
     c.go("/record", "record")
-    c.fill(provider=vol, recipient=elder, category="personal-care", duration=minutes_text, note="csrf")
+    c.fill(provider=vol, recipient=elder, category="personal-care", duration=minutes_text, note="跨站测试")
     c.fill_occurred()
     c.submit("check", "record-check")
     save = c.find("#save")
