@@ -4,8 +4,8 @@ again in English (run by tests/integration/itest_console_day.c).
 Each day: sign in, register three members (the third a family member of
 the first, as gifts in the harness's district GULOU go within a family),
 record services (who pays shown before saving), find a member by part of
-the name and open the member's page, gift, void with a reason, print the
-passbook, sign out. Mid-day central stops (the C side stops it): the banner
+the name and open the member's page, gift, void with a reason, donate,
+print the passbook, read the rules, sign out. Mid-day central stops (the C side stops it): the banner
 appears, work is still saved and waits in the queue; central starts again
 and the queue drains.
 
@@ -13,7 +13,7 @@ Every op saved is told to the C side (note_saved), which checks central's
 database afterwards; so are the balances the day should leave:
   volunteer: 2h earned - 30m gift (+ 1h entered by mistake, voided) = 90m
   elder (born 1940, 80+): personal care paid by the guarantee     =  0m
-  family member: 1h30m earned + 30m gift                          = 120m
+  family member: 1h30m earned + 30m gift - 15m donated to the pool = 105m
 """
 import re
 import time
@@ -35,6 +35,7 @@ DAYS = {
         "gift_note": "生日礼物",
         "note": "帮忙洗澡",
         "void_reason": "录错了，重复录入",
+        "donate_note": "捐给需要的老人",
     },
     "en": {
         "html": "en",
@@ -45,6 +46,7 @@ DAYS = {
         "gift_note": "birthday present",
         "note": "helped with bathing",
         "void_reason": "entered twice by mistake",
+        "donate_note": "for those in need",
     },
 }
 CJK = hbconsole.HAS_CJK
@@ -194,10 +196,17 @@ def one_day(c, lang, operator, pin):
     c.submit("submit", "void-saved")
     note_saved(c, c.saved_ref(), "void", operator, None, mistake)
 
+    nav(c, "nav-donate", "donate")
+    c.fill(member=kin, duration="15m", note=d["donate_note"])
+    c.submit("submit", "donate-saved")
+    note_saved(c, c.saved_ref(), "donation", operator, 15)
+
     passbook(c, lang, vol, n1)
+    nav(c, "nav-rules", "rules")
+    c.expect(c.text("#rules") != "", "#rules is empty")
     ask("balance %s %d" % (vol, 90))
     ask("balance %s %d" % (elder, 0))
-    ask("balance %s %d" % (kin, 120))
+    ask("balance %s %d" % (kin, 105))
     c.sign_out()
 
 
