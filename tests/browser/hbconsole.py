@@ -155,13 +155,13 @@ def latin_words(text):
 
 def yaml_data_words(path):
     """The ledger's data in central.yaml: names of stations, communities and
-    districts, codes, category names and descriptions."""
+    districts, codes, category names and descriptions, the time zone."""
     words = set()
     if not path:
         return words
     with open(path, encoding="utf-8") as f:
         for line in f:
-            for m in re.finditer(r"\b(name|description|code|category):\s*\"?([^,}\"\n]+)", line):
+            for m in re.finditer(r"\b(name|description|code|category|time_zone):\s*\"?([^,}\"\n]+)", line):
                 words.update(latin_words(m.group(2)))
     return words
 
