@@ -141,7 +141,7 @@ hb_console_save_done(hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__
                 r->repeated ? _("Already saved (this form was sent before), as") : _("Saved, as"));
     hb_web_html(req, "<strong id=\"saved-ref\" class=\"number\">%s</strong>. %s</p>", ref,
                 _("It is kept on this computer and sent to central by itself."));
-    if (op->kind_case == HOURBANK__OP__KIND_SERVICE)
+    if (op->kind_case == HOURBANK__OP__KIND_SERVICE && !r->repeated)  /* a repeat says nothing of the payer */
         payer(req, r);
     cautions(req, r);
     hb_web_raw(req, "</div>");
