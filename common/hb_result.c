@@ -56,6 +56,7 @@ static const result_info_t result_info[HB_RESULT_LAST + 1] = {
         {"POSSIBLE_DUPLICATE", N_("a member with the same name and birth year is already registered in this"
                                " community")},
     [HB_RESULT_ALREADY_HOME] = {"ALREADY_HOME", N_("the member already lives in this community")},
+    [HB_RESULT_SIGN_IN_REFUSED] = {"SIGN_IN_REFUSED", N_("the operator could not sign in")},
 };
 
 bool

@@ -46,11 +46,12 @@ typedef enum {
     HB_RESULT_MEMBER_LEFT = 31,
     HB_RESULT_OPENING_EXISTS = 32,
     HB_RESULT_POSSIBLE_DUPLICATE = 33,
-    HB_RESULT_ALREADY_HOME = 34
+    HB_RESULT_ALREADY_HOME = 34,
+    HB_RESULT_SIGN_IN_REFUSED = 35
 } hb_result_t;
 
 /* Highest code in use; every value in 0..HB_RESULT_LAST is a known code. */
-#define HB_RESULT_LAST HB_RESULT_ALREADY_HOME
+#define HB_RESULT_LAST HB_RESULT_SIGN_IN_REFUSED
 
 /* True if value is one of the codes above (HB_RESULT_UNSET included). */
 bool hb_result_is_known(int value);

@@ -457,6 +457,7 @@ validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__Qu
     if (CHECK_TEXTS(err, where, r, rules) != 0 ||
         hb_wire__check_time(err, where, "oldest_pending_at", r->oldest_pending_at) != 0 ||
         hb_wire__check_time(err, where, "last_sync", r->last_sync) != 0 ||
+        hb_wire__check_time(err, where, "link_down_since", r->link_down_since) != 0 ||
         check_link(err, where, hb_wire__text_at(r, offsetof(Hourbank__QueueReply, link))) != 0 ||
         hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(r, offsetof(Hourbank__QueueReply, time_zone))) != 0 ||
         hb_wire__check_count(err, where, "ops", r->n_ops, 0, HB_PAGE_ENTRIES_MAX) != 0)
@@ -472,32 +473,64 @@ validate_queue_reply(hb_wire_error_t *err, const char *where, const Hourbank__Qu
     return 0;
 }
 
-/* The station's operators: an action and, for add and disable, a name;
- * a PIN only with add ("" or HB_PIN_DIGITS_MIN..MAX digits). */
+/* What each OperatorRequest action takes: the name (every action but
+ * list), the PIN (add: optional; sign_in: required), the language. */
+typedef struct {
+    const char *action;
+    bool pin_allowed, pin_required, language_allowed;
+} operator_action_t;
+
+static const operator_action_t operator_actions[] = {
+    {"add", true, false, false},      {"disable", false, false, false}, {"list", false, false, false},
+    {"sign_in", true, true, false},   {"language", false, false, true}, {"unlock", false, false, false},
+};
+
+/* A language code as Operator.language and OperatorRequest.language hold
+ * it: "zh_CN", "en", or "" (the station's default). */
+static bool
+language_ok(const char *language)
+{
+    return language[0] == '\0' || strcmp(language, "zh_CN") == 0 || strcmp(language, "en") == 0;
+}
+
+/* The station's operators: an action; a name for all but list; a PIN
+ * ("" or HB_PIN_DIGITS_MIN..MAX digits) with add, required with sign_in;
+ * a language with language only. */
 static int
 validate_operator_request(hb_wire_error_t *err, const char *where, const Hourbank__OperatorRequest *r)
 {
     static const text_rule_t rules[] = {
         TEXT_CHARS(Hourbank__OperatorRequest, name, HB_OPERATOR_CHARS_MAX, TEXT_LINE),
         TEXT(Hourbank__OperatorRequest, pin, HB_PIN_DIGITS_MAX, TEXT_LINE),
+        TEXT(Hourbank__OperatorRequest, language, HB_LANGUAGE_BYTES_MAX, TEXT_LINE),
     };
     const char *action = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, action));
     const char *name = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, name));
     const char *pin = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, pin));
-    bool list = strcmp(action, "list") == 0, add = strcmp(action, "add") == 0;
-    if (!list && !add && strcmp(action, "disable") != 0)
-        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%saction is not \"add\", \"disable\" or \"list\"", where);
+    const char *language = hb_wire__text_at(r, offsetof(Hourbank__OperatorRequest, language));
+    const operator_action_t *a = NULL;
+    for (size_t i = 0; i < sizeof operator_actions / sizeof operator_actions[0] && !a; i++)
+        if (strcmp(action, operator_actions[i].action) == 0)
+            a = &operator_actions[i];
+    if (!a)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%saction is not \"add\", \"disable\", \"list\", "
+                             "\"sign_in\", \"language\" or \"unlock\"", where);
     if (CHECK_TEXTS(err, where, r, rules) != 0)
         return -1;
+    bool list = strcmp(action, "list") == 0;
     if (list != (name[0] == '\0'))
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sname %s", where,
-                    list ? "must be empty for list" : "is required for add and disable");
-    if (pin[0] != '\0' && !add)
-        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%spin is only for add", where);
+                    list ? "must be empty for list" : "is required for every action but list");
+    if (pin[0] != '\0' && !a->pin_allowed)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%spin is only for add and sign_in", where);
     size_t len = strlen(pin);
-    if (pin[0] != '\0' && (len < HB_PIN_DIGITS_MIN || strspn(pin, "0123456789") != len))
+    if ((pin[0] != '\0' || a->pin_required) && (len < HB_PIN_DIGITS_MIN || strspn(pin, "0123456789") != len))
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%spin must be %d..%d digits", where, HB_PIN_DIGITS_MIN,
                     HB_PIN_DIGITS_MAX);
+    if (language[0] != '\0' && !a->language_allowed)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%slanguage is only for the action language", where);
+    if (!language_ok(language))
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%slanguage is not \"zh_CN\", \"en\" or \"\"", where);
     return 0;
 }
 
@@ -515,8 +548,11 @@ validate_operators_reply(hb_wire_error_t *err, const char *where, const Hourbank
         if (r->operators[i] == NULL)
             return hb_wire__fail(err, HB_RESULT_MALFORMED, "%soperators[%zu] is missing", where, i);
         if (CHECK_TEXTS(err, sub, r->operators[i], rules) != 0 ||
-            hb_wire__check_time(err, sub, "created_at", r->operators[i]->created_at) != 0)
+            hb_wire__check_time(err, sub, "created_at", r->operators[i]->created_at) != 0 ||
+            hb_wire__check_time(err, sub, "locked_until", r->operators[i]->locked_until) != 0)
             return -1;
+        if (!language_ok(hb_wire__text_at(r->operators[i], offsetof(Hourbank__Operator, language))))
+            return hb_wire__fail(err, HB_RESULT_MALFORMED, "%slanguage is not \"zh_CN\", \"en\" or \"\"", sub);
     }
     return 0;
 }

@@ -28,7 +28,8 @@
 #ifndef HB_VERSION
 #define HB_VERSION "unknown"
 #endif
-/* Column where command summaries start in `hourbank --help`. */
+/* Column where command summaries start in `hourbank --help` (a longer
+ * name pushes its summary one space past it). */
 #define SUMMARY_COLUMN 18
 
 static const hb_cli_command_t *const commands[] = {
@@ -38,7 +39,7 @@ static const hb_cli_command_t *const commands[] = {
     &hb_cli_statement_statement, &hb_cli_passbook_passbook,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
     &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_rules_rules,   &hb_cli_operator_add, &hb_cli_operator_list,
-    &hb_cli_operator_disable, &hb_cli_import_members, &hb_cli_import_balances,
+    &hb_cli_operator_disable, &hb_cli_operator_unlock, &hb_cli_import_members, &hb_cli_import_balances,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -90,7 +91,7 @@ print_group(FILE *out, const char *title, hb_cli_target_t target)
     fprintf(out, "\n%s\n", title);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (commands[i]->target == target)
-            fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name, _(commands[i]->summary));
+            fprintf(out, "  %-*s %s\n", SUMMARY_COLUMN - 3, commands[i]->name, _(commands[i]->summary));
 }
 
 static void
@@ -137,7 +138,7 @@ print_group_help(FILE *out, const char *group)
     fprintf(out, _("usage: hourbank %s SUBCOMMAND [ARGS]\n\nsubcommands:\n"), group);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (strncmp(commands[i]->name, group, len) == 0 && commands[i]->name[len] == ' ')
-            fprintf(out, "  %-*s%s\n", SUMMARY_COLUMN - 2, commands[i]->name + len + 1, _(commands[i]->summary));
+            fprintf(out, "  %-*s %s\n", SUMMARY_COLUMN - 3, commands[i]->name + len + 1, _(commands[i]->summary));
     fprintf(out, _("\nRun hourbank %s SUBCOMMAND --help for its options.\n"), group);
 }
 

@@ -1,6 +1,7 @@
 /* cli_operator.c - the station's operators: add (with a PIN read from the
- * terminal without echo, asked twice, or one line of standard input), list
- * and disable. Every answer of the station is the whole list. */
+ * terminal without echo, asked twice, or one line of standard input), list,
+ * disable and unlock (a lockout after wrong PINs at the console). Every
+ * answer of the station is the whole list. */
 #include "cli_operator.h"
 #include "cli_format.h"
 #include "cli_json.h"
@@ -101,6 +102,8 @@ json_list(hb_cli_t *cli, const Hourbank__OperatorsReply *r)
         hb_cli_json_kv_bool(&j, "pin", o->has_pin);
         hb_cli_json_kv_time(&j, "created_at", o->created_at);
         hb_cli_json_kv_bool(&j, "default", o->is_default);
+        hb_cli_json_kv_string(&j, "language", o->language);
+        hb_cli_json_kv_time(&j, "locked_until", o->locked_until);
         hb_cli_json_object_end(&j);
     }
     hb_cli_json_array_end(&j);
@@ -119,9 +122,9 @@ print_list(hb_cli_t *cli, const Hourbank__OperatorsReply *r)
         fprintf(cli->out, "%s\n", _("no operators yet: add one with hourbank operator add NAME"));
         return 0;
     }
-    static const char *const headers[] = {N_("NAME"), N_("STATE"), N_("PIN"), N_("CREATED")};
-    const char *const translated[] = {_(headers[0]), _(headers[1]), _(headers[2]), _(headers[3])};
-    hb_cli_table_t *tab = hb_cli_table_new(4, translated);
+    static const char *const headers[] = {N_("NAME"), N_("STATE"), N_("PIN"), N_("LANGUAGE"), N_("CREATED")};
+    const char *const translated[] = {_(headers[0]), _(headers[1]), _(headers[2]), _(headers[3]), _(headers[4])};
+    hb_cli_table_t *tab = hb_cli_table_new(5, translated);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
     char t[HB_CLI_FORMAT_BYTES], name[HB_CLI_TEXT_BYTES_MAX];
@@ -129,8 +132,12 @@ print_list(hb_cli_t *cli, const Hourbank__OperatorsReply *r)
         const Hourbank__Operator *o = r->operators[i];
         hb_cli_table_cell(tab, "%s%s", hb_cli_format_line(name, sizeof name, o->name),
                           o->is_default ? _(" (default)") : "");
-        hb_cli_table_cell(tab, "%s", o->disabled ? _("disabled") : _("active"));
+        if (o->disabled || o->locked_until == 0)
+            hb_cli_table_cell(tab, "%s", o->disabled ? _("disabled") : _("active"));
+        else  /* wrong PINs at the console: hourbank operator unlock NAME */
+            hb_cli_table_cell(tab, _("locked until %s"), hb_cli_format_time(t, sizeof t, o->locked_until));
         hb_cli_table_cell(tab, "%s", o->has_pin ? _("yes") : _("no"));
+        hb_cli_table_cell(tab, "%s", o->language[0] ? o->language : _("station's"));
         hb_cli_table_cell(tab, "%s", hb_cli_format_time(t, sizeof t, o->created_at));
     }
     return hb_cli_table_finish(&tab, cli->out) == 0 ? 0 : hb_cli_report_out_of_memory(cli);
@@ -195,6 +202,15 @@ run_disable(hb_cli_t *cli, const hb_cli_args_t *args)
 }
 
 static int
+run_unlock(hb_cli_t *cli, const hb_cli_args_t *args)
+{
+    const char *name = NULL;
+    char none[] = "";
+    int rc = operand_name(cli, args, &name);
+    return rc != 0 ? rc : ask(cli, "unlock", name, none, _("the operator was not unlocked"));
+}
+
+static int
 run_list(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     (void) args;
@@ -229,7 +245,8 @@ const hb_cli_command_t hb_cli_operator_list = {
     .operands = "",
     .summary = N_("list this station's operators"),
     .description = N_("Lists the operators of this station: NAME (the default_operator marked), STATE\n"
-                      "(active or disabled), PIN (yes or no) and CREATED."),
+                      "(active, disabled, or locked until a time after wrong PINs at the console), PIN (yes\n"
+                      "or no), LANGUAGE (of the console: zh_CN, en, or the station's) and CREATED."),
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_list,
@@ -246,4 +263,18 @@ const hb_cli_command_t hb_cli_operator_disable = {
     .target = HB_CLI_TARGET_STATION,
     .opts = NULL,
     .run = run_disable,
+};
+
+const hb_cli_command_t hb_cli_operator_unlock = {
+    .name = "operator unlock",
+    .operands = "NAME",
+    .operands_min = 1,
+    .operands_max = 1,
+    .summary = N_("let an operator locked out after wrong PINs sign in again"),
+    .description = N_("Ends an operator's lockout at the console at once and forgets their wrong PINs: after\n"
+                      "five wrong PINs in a row the console locks an operator out for a while (station.yaml\n"
+                      "sign_in_lockout, longer after each further wrong PIN). Prints the station's operators."),
+    .target = HB_CLI_TARGET_STATION,
+    .opts = NULL,
+    .run = run_unlock,
 };

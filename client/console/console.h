@@ -33,6 +33,7 @@ typedef struct {
     /* the request being answered */
     Hourbank__Envelope *status;      /* QueueReply (counts only), NULL before asked or when not answered */
     bool status_asked;
+    bool station_silent;             /* the station did not answer during this request: ask no more */
     int64_t now;                     /* Unix seconds at the start of the request */
 } hb_console_t;
 

@@ -82,7 +82,7 @@ serve(const hb_station_conf_t *conf)
         .listen = conf->console_listen, .allowed_hosts = hosts, .n_allowed_hosts = n_hosts,
         .session_idle_s = conf->console_session_idle_seconds, .session_max_s = conf->console_session_max_seconds,
         .body_bytes_max = HB_WEB_BODY_BYTES_DEFAULT, .default_lang = conf->language,
-        .assets = hb_console_assets, .n_assets = hb_console_assets_count,
+        .stylesheet = "/assets/console.css", .assets = hb_console_assets, .n_assets = hb_console_assets_count,
         .handler = hb_console_handle, .arg = &c};
     sigset_t set;
     signals_block(&set);

@@ -86,7 +86,8 @@ banner(hb_console_t *c, hb_web_req_t *req)
     }
     if (strcmp(q->link, "up") == 0)
         return;
-    int64_t since = q->last_sync; /* PENDING-S2 */
+    /* the last moment the station knew the link up (or its own start) */
+    int64_t since = q->link_down_since ? q->link_down_since : q->last_sync;
     char when[HB_CLI_FORMAT_BYTES], ago[HB_CLI_FORMAT_BYTES];
     hb_web_raw(req, "<div id=\"offline-banner\" class=\"banner\" role=\"status\"><p><strong>");
     if (since > 0)

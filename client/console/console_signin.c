@@ -32,7 +32,7 @@ signin_form(hb_console_t *c, hb_web_req_t *req, const char *name, const char *er
     hb_console_form_begin(req, "/signin", "signin");
     hb_console_input(req, &(hb_console_input_t){.name = "operator", .label = _("Your name"), .value = name,
                                                 .error = name_error, .required = true, .autocomplete = "username"});
-    hb_console_input(req, &(hb_console_input_t){.name = "pin", .label = _("PIN"), .type = "password",
+    hb_console_input(req, &(hb_console_input_t){.name = "pin", .label = _("Your PIN"), .type = "password",
                                                 .error = pin_error, .required = true, .inputmode = "numeric",
                                                 .autocomplete = "current-password"});
     hb_console_button(req, "signin-submit", NULL, NULL, _("Sign in"));
@@ -59,7 +59,7 @@ check(hb_console_t *c, const char *name, char *pin, char lang[HB_WEB_LANG_BYTES]
     int rc = -1;
     if (reply->body_case == HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY &&
         reply->operators_reply->n_operators == 1) {
-        const char *l = NULL; /* PENDING-S2 */
+        const char *l = reply->operators_reply->operators[0]->language;  /* "" = the station's */
         snprintf(lang, HB_WEB_LANG_BYTES, "%s", lang_known(l) ? l : c->conf->language);
         rc = 0;
     } else if (reply->body_case == HOURBANK__ENVELOPE__BODY_ERROR) {
@@ -129,7 +129,7 @@ remember(hb_console_t *c, const char *name, const char *lang)
     hourbank__operator_request__init(&q);
     q.action = (char *) (uintptr_t) "language";
     q.name = (char *) (uintptr_t) name;
-    (void) lang; /* PENDING-S2 */
+    q.language = (char *) (uintptr_t) lang;
     env.body_case = HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST;
     env.operator_request = &q;
     char msg[HB_MESSAGE_BYTES_MAX];

@@ -28,11 +28,19 @@ hb_console_call(hb_console_t *c, Hourbank__Envelope *req, bool resend, Hourbank_
 {
     hb_assert(c && req && reply && msg);
     *reply = NULL;
+    if (c->station_silent) {
+        /* one wait per page is enough: the operator sees the banner at once */
+        snprintf(msg, msg_size, "%s",
+                 _("the station program (hourbank-station) does not answer on this computer; ask district IT "
+                   "to start it"));
+        return HB_CONSOLE_NO_STATION;
+    }
     hb_cli_conn_status_t st = hb_cli_conn_call(c->station, req, c->timeout_ms, resend ? SAVE_RESENDS : 0, reply,
                                                msg, msg_size);
     if (st == HB_CLI_CONN_OK)
         return HB_CONSOLE_OK;
     hb_log_warn("console: station request failed endpoint=\"%s\": %s", c->conf->ipc_endpoint, msg);
+    c->station_silent = true;
     if (st == HB_CLI_CONN_NO_REPLY)
         snprintf(msg, msg_size, "%s",
                  _("the station program did not answer in time; what was sent may have been saved: look at the "

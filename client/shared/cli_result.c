@@ -22,6 +22,9 @@
 /* A member number with the member's name, or any other value as shown. */
 #define SLOT_BYTES (HB_MEMBER_NO_BYTES_MAX + HB_NAME_BYTES_MAX + HB_CLI_FORMAT_BYTES)
 #define DECIMAL 10
+/* A wait shorter than this many seconds is said in seconds, a longer one
+ * in whole minutes, rounded up. */
+#define SECONDS_PER_MINUTE 60
 
 typedef struct {
     Hourbank__Param *const *params;
@@ -90,6 +93,21 @@ v_minutes(render_t *r, int slot, const char *name)
     if (!int_of(param(r, name), &m))
         return false;
     hb_cli_format_duration(r->v[slot], SLOT_BYTES, m, false);
+    return true;
+}
+
+/* A wait in seconds (SIGN_IN_REFUSED's retry_after): "45 s", or rounded
+ * up to minutes as durations are shown ("2 min", "1 h"). */
+static bool
+v_wait(render_t *r, int slot, const char *name)
+{
+    int64_t s = 0;
+    if (!int_of(param(r, name), &s) || s <= 0)
+        return false;
+    if (s < SECONDS_PER_MINUTE)
+        snprintf(r->v[slot], SLOT_BYTES, _("%lld s"), (long long) s);
+    else
+        hb_cli_format_duration(r->v[slot], SLOT_BYTES, (s + SECONDS_PER_MINUTE - 1) / SECONDS_PER_MINUTE, false);
     return true;
 }
 
@@ -405,6 +423,27 @@ unknown_operator(render_t *r)
     return OUT(_("operator %s is not known at this station"), r->v[0]);
 }
 
+/* A refused sign-in at the console (the operator's own name is on the
+ * form: not repeated). */
+static bool
+sign_in_refused(render_t *r)
+{
+    if (!v_plain(r, 0, "reason"))
+        return false;
+    const char *why = r->v[0];
+    if (strcmp(why, "locked") == 0)
+        return v_wait(r, 1, "retry_after") && OUT(_("too many wrong PINs: try again in %s"), r->v[1]);
+    if (strcmp(why, "pin") == 0)
+        return OUT("%s", _("wrong PIN"));
+    if (strcmp(why, "unknown") == 0)
+        return OUT("%s", _("there is no operator of that name at this station"));
+    if (strcmp(why, "disabled") == 0)
+        return OUT("%s", _("this operator is disabled at this station"));
+    if (strcmp(why, "no_pin") == 0)
+        return OUT("%s", _("this operator has no PIN yet: ask the station's administrator to set one"));
+    return false;
+}
+
 static bool
 malformed(render_t *r)
 {
@@ -442,6 +481,7 @@ static const render_fn renderers[HB_RESULT_LAST + 1] = {
     [HB_RESULT_OPENING_EXISTS] = opening_exists,
     [HB_RESULT_POSSIBLE_DUPLICATE] = possible_duplicate,
     [HB_RESULT_ALREADY_HOME] = already_home,
+    [HB_RESULT_SIGN_IN_REFUSED] = sign_in_refused,
 };
 
 char *

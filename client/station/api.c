@@ -436,6 +436,7 @@ answer_queue(hb_api_t *self, const peer_t *p, const Hourbank__QueueQuery *q)
     r.saves_blocked = hb_outbox_restored(self->outbox);
     r.station_id = self->conf->station_id;
     r.time_zone = (char *) (uintptr_t) hb_outbox_time_zone(self->outbox);
+    r.link_down_since = self->sync ? hb_sync_link_down_since(self->sync) : 0;
     env.body_case = HOURBANK__ENVELOPE__BODY_QUEUE_REPLY;
     env.queue_reply = &r;
     reply(self, p, &env);
@@ -505,17 +506,80 @@ answer_rules(hb_api_t *self, const peer_t *p)
     reply(self, p, &env);
 }
 
-/* add, disable or list; every success answers the whole list. The PIN is
- * wiped from the request once hashed. */
+/* A refused sign-in: ErrorReply{SIGN_IN_REFUSED} with its reason and,
+ * when locked, retry_after (PROTOCOL.md "Result values"). */
+static void
+reply_sign_in_refused(hb_api_t *self, const peer_t *p, const hb_outbox_sign_in_t *why)
+{
+    char seconds[HB_PARAM_VALUE_BYTES_MAX];
+    Hourbank__Param params[2], *ptrs[2] = {&params[0], &params[1]};
+    hourbank__param__init(&params[0]);
+    hourbank__param__init(&params[1]);
+    params[0].name = "reason";
+    params[0].value = (char *) (uintptr_t) why->reason;
+    snprintf(seconds, sizeof seconds, "%" PRId64, why->retry_after);
+    params[1].name = "retry_after";
+    params[1].value = seconds;
+    reply_error_with(self, p, HB_RESULT_SIGN_IN_REFUSED, ptrs, why->retry_after > 0 ? 2 : 1,
+                     hb_result_text(HB_RESULT_SIGN_IN_REFUSED));
+}
+
+/* sign_in: the one operator signed in, or the refusal. */
+static void
+answer_sign_in(hb_api_t *self, const peer_t *p, const Hourbank__OperatorRequest *q, int64_t now)
+{
+    char msg[HB_MESSAGE_BYTES_MAX] = "";
+    hb_outbox_sign_in_t why;
+    hb_result_t r = hb_outbox_sign_in(self->outbox, q->name, q->pin, now, self->conf->sign_in_lockout_seconds, &why,
+                                      msg, sizeof msg);
+    if (r == HB_RESULT_SIGN_IN_REFUSED) {
+        reply_sign_in_refused(self, p, &why);
+        return;
+    }
+    Hourbank__Envelope env;
+    Hourbank__OperatorsReply one;
+    hourbank__envelope__init(&env);
+    hourbank__operators_reply__init(&one);
+    if (r != HB_RESULT_OK || hb_outbox_operator_one(self->outbox, q->name, self->conf->default_operator, now, &one) != 1) {
+        hb_log_error("sign-in failed operator=\"%s\" reason=\"%s\"", q->name, msg);
+        reply_error(self, p, HB_RESULT_INTERNAL, "could not read the operators; see the station log");
+        return;
+    }
+    env.body_case = HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY;
+    env.operators_reply = &one;
+    reply(self, p, &env);
+    hb_outbox_operators_free(&one);
+}
+
+/* add, disable, language or unlock (list changes nothing): OK or the
+ * refusal with msg. */
+static hb_result_t
+change_operator(hb_api_t *self, const Hourbank__OperatorRequest *q, int64_t now, char *msg, size_t msg_size)
+{
+    if (strcmp(q->action, "add") == 0)
+        return hb_outbox_operator_add(self->outbox, q->name, q->pin, now, msg, msg_size);
+    if (strcmp(q->action, "disable") == 0)
+        return hb_outbox_operator_disable(self->outbox, q->name, msg, msg_size);
+    if (strcmp(q->action, "language") == 0)
+        return hb_outbox_operator_set_language(self->outbox, q->name, q->language, msg, msg_size);
+    if (strcmp(q->action, "unlock") == 0)
+        return hb_outbox_operator_unlock(self->outbox, q->name, msg, msg_size);
+    return HB_RESULT_OK;
+}
+
+/* Every action but sign_in answers the whole list on success. The PIN is
+ * wiped from the request once used. */
 static void
 answer_operator(hb_api_t *self, const peer_t *p, Hourbank__OperatorRequest *q)
 {
     char msg[HB_MESSAGE_BYTES_MAX] = "";
-    hb_result_t r = HB_RESULT_OK;
-    if (strcmp(q->action, "add") == 0)
-        r = hb_outbox_operator_add(self->outbox, q->name, q->pin, (int64_t) time(NULL), msg, sizeof msg);
-    else if (strcmp(q->action, "disable") == 0)
-        r = hb_outbox_operator_disable(self->outbox, q->name, msg, sizeof msg);
+    int64_t now = (int64_t) time(NULL);
+    if (strcmp(q->action, "sign_in") == 0) {
+        answer_sign_in(self, p, q, now);
+        sodium_memzero(q->pin, strlen(q->pin));
+        return;
+    }
+    hb_result_t r = change_operator(self, q, now, msg, sizeof msg);
     sodium_memzero(q->pin, strlen(q->pin));
     if (r != HB_RESULT_OK) {
         if (r == HB_RESULT_INTERNAL)
@@ -531,7 +595,7 @@ answer_operator(hb_api_t *self, const peer_t *p, Hourbank__OperatorRequest *q)
     Hourbank__OperatorsReply list;
     hourbank__envelope__init(&env);
     hourbank__operators_reply__init(&list);
-    if (hb_outbox_operator_list(self->outbox, self->conf->default_operator, &list) < 0) {
+    if (hb_outbox_operator_list(self->outbox, self->conf->default_operator, now, &list) < 0) {
         reply_error(self, p, HB_RESULT_INTERNAL, "could not read the operators; see the station log");
         return;
     }

@@ -289,10 +289,44 @@ hb_result_t hb_outbox_operator_disable(hb_outbox_t *self, const char *name, char
  * an error (logged). */
 int hb_outbox_operator_state(hb_outbox_t *self, const char *name);
 /* Every operator by name into reply->operators (at most HB_OPERATORS_MAX;
- * is_default marks default_name, which may be NULL). The caller frees with
+ * is_default marks default_name, which may be NULL; locked_until is set
+ * only when it lies after now). The caller frees with
  * hb_outbox_operators_free. Count, or -1 (logged) with reply empty. */
-int hb_outbox_operator_list(hb_outbox_t *self, const char *default_name, Hourbank__OperatorsReply *reply);
+int hb_outbox_operator_list(hb_outbox_t *self, const char *default_name, int64_t now, Hourbank__OperatorsReply *reply);
+/* As hb_outbox_operator_list, operator name alone: 1, 0 (not here), or -1. */
+int hb_outbox_operator_one(hb_outbox_t *self, const char *name, const char *default_name, int64_t now,
+                           Hourbank__OperatorsReply *reply);
 void hb_outbox_operators_free(Hourbank__OperatorsReply *reply);
+
+/* ---- signing in (outbox_sign_in.c) ----
+ * The console's sign-in: a PIN checked against the operator's argon2id
+ * hash, wrong PINs counted and locked out with a growing delay, all kept
+ * in the outbox so a restart forgets nothing. */
+
+/* Why a sign-in was refused (ErrorReply value "reason", PROTOCOL.md). */
+typedef struct {
+    const char *reason;    /* static: "pin", "locked", "unknown", "disabled", "no_pin"; NULL when OK */
+    int64_t retry_after;   /* "locked": seconds until the lockout ends (>= 1); else 0 */
+} hb_outbox_sign_in_t;
+
+/* Checks operator name's pin at now (Unix seconds). A locked operator is
+ * refused "locked" with every PIN, and the attempt is not counted. Else
+ * the PIN is verified, against a fixed dummy hash when the operator is
+ * unknown, disabled or has no PIN (refused so, as slow as a wrong PIN).
+ * A right PIN clears the count (OK); a wrong one counts: the first
+ * HB_SIGN_IN_FAILURES_FREE are refused "pin", each later one locks for
+ * lockout_s * 2^(n - FREE - 1) (n the count), at most
+ * HB_SIGN_IN_LOCKOUT_S_MAX, refused "locked". OK; SIGN_IN_REFUSED with
+ * *out; INTERNAL with msg on a disk error. Logs failures and locks. */
+hb_result_t hb_outbox_sign_in(hb_outbox_t *self, const char *name, const char *pin, int64_t now, int64_t lockout_s,
+                              hb_outbox_sign_in_t *out, char *msg, size_t msg_size);
+/* Clears operator name's wrong-PIN count and lockout. OK; NOT_FOUND with
+ * msg; INTERNAL with msg. */
+hb_result_t hb_outbox_operator_unlock(hb_outbox_t *self, const char *name, char *msg, size_t msg_size);
+/* Sets operator name's console language ("zh_CN", "en"; "" = the
+ * station's). OK; NOT_FOUND with msg; INTERNAL with msg. */
+hb_result_t hb_outbox_operator_set_language(hb_outbox_t *self, const char *name, const char *language, char *msg,
+                                            size_t msg_size);
 
 /* ---- the file: inspect and copy (outbox_file.c) ---- */
 

@@ -89,6 +89,11 @@ typedef enum {
     OB_OPERATOR_DISABLE,
     OB_OPERATOR_GET,
     OB_OPERATOR_LIST,
+    OB_OPERATOR_ONE,
+    /* outbox_sign_in.c (SQL in outbox_operator.c) */
+    OB_SIGN_IN_GET,
+    OB_SIGN_IN_SET,
+    OB_OPERATOR_LANGUAGE,
     /* outbox_rules.c */
     OB_RULES_SET,
     OB_RULES_GET,
@@ -383,5 +388,9 @@ void hb_outbox__params_free(Hourbank__QueuedOp *q);
 void hb_outbox__column_text(char *dst, size_t size, sqlite3_stmt *st, int col);
 /* A malloc'ed copy of text column col ("" for NULL); caller owns the result. */
 char *hb_outbox__column_strdup(sqlite3_stmt *st, int col);
+/* One write in its own transaction: st (bound) changes one row, or none
+ * (*changed = 0). 0, or -1 with msg (outbox_operator.c). */
+int hb_outbox__write_one(hb_outbox_t *self, sqlite3_stmt *st, const char *what, int *changed, char *msg,
+                         size_t msg_size);
 
 #endif

@@ -51,8 +51,12 @@
  * station's services by provider, for the daily limit at save); ops gain
  * payer (a service's payer as foreseen at save: 'guarantee', the
  * recipient's number, NULL = not known).
+ * 7: members gain family and left, table member_numbers (issue 15).
+ * 8: operators gain language (the operator's console language, "" = the
+ * station's), failed_sign_ins (wrong PINs in a row) and locked_until (Unix
+ * seconds a lockout ends, 0 = none): outbox_sign_in.c.
  * Older files are upgraded at open, step by step. */
-#define OUTBOX_SCHEMA_VERSION 7
+#define OUTBOX_SCHEMA_VERSION 8
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 /* A PRAGMA's answer as text. */
@@ -160,6 +164,11 @@
     " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"                                        \
     " created_at INTEGER NOT NULL"                                                                            \
     ") STRICT;"
+/* Version 8's additions: signing in to the console (outbox_sign_in.c). */
+#define OPERATORS_V8_SQL                                                                                      \
+    "ALTER TABLE operators ADD COLUMN language TEXT NOT NULL DEFAULT '';"                                     \
+    "ALTER TABLE operators ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0 CHECK (failed_sign_ins >= 0);" \
+    "ALTER TABLE operators ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
 
 static const char SCHEMA_SQL[] =
     "CREATE TABLE meta ("
@@ -177,6 +186,7 @@ static const char SCHEMA_SQL[] =
     OPS_TABLE_SQL("ops")
     OPS_INDEXES_SQL
     OPERATORS_TABLE_SQL
+    OPERATORS_V8_SQL
     "CREATE TABLE members ("
     " member_no TEXT PRIMARY KEY,"
     " name TEXT NOT NULL,"
@@ -229,6 +239,7 @@ static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
           OPS_INDEXES_SQL
           OPS_V6_INDEXES_SQL
           MEMBERS_V7_SQL,
+    [7] = OPERATORS_V8_SQL,
 };
 
 /* ---- open ---- */

@@ -37,6 +37,7 @@ struct hb_sync {
     char public_key[HB_KEY_Z85_CHARS + 1];                 /* as read from the key file */
     uint8_t secret_key_hash[crypto_generichash_BYTES];     /* of the secret key file's key */
     hb_link_t link;
+    int64_t known_up_at;         /* Unix seconds: see hb_sync_link_down_since */
     uint64_t next_corr;
     uint64_t hello_corr;
     int64_t hello_sent_ms;
@@ -136,6 +137,7 @@ hb_sync_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outbox, hb_sy
     self->arg = arg;
     self->next_corr = 1;
     self->link = HB_LINK_CONNECTING;
+    self->known_up_at = (int64_t) time(NULL);  /* the station's start */
     self->retry_delay_ms = HB_RETRY_DELAY_MS_MIN;
     if (setup_socket(self, ctx, msg, msg_size) != 0 || setup_monitor(self, ctx, msg, msg_size) != 0)
         hb_sync_destroy(&self);
@@ -216,6 +218,13 @@ hb_sync_monitor_socket(hb_sync_t *self)
 {
     hb_assert(self);
     return self->monitor;
+}
+
+int64_t
+hb_sync_link_down_since(const hb_sync_t *self)
+{
+    hb_assert(self);
+    return self->link == HB_LINK_UP ? 0 : self->known_up_at;
 }
 
 hb_link_t
@@ -623,8 +632,10 @@ handle_event(hb_sync_t *self)
     zmq_msg_close(&addr);
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
         on_connected(self);
-    else if (event == ZMQ_EVENT_DISCONNECTED && self->link == HB_LINK_UP)
+    else if (event == ZMQ_EVENT_DISCONNECTED && self->link == HB_LINK_UP) {
+        self->known_up_at = (int64_t) time(NULL);  /* up until its connection closed */
         link_lost(self, "the connection to central was closed");
+    }
 }
 
 void
@@ -655,6 +666,8 @@ hb_sync_handle(hb_sync_t *self)
         }
         dispatch(self, env);
         hb_wire_free(&env);
+        if (self->link == HB_LINK_UP)
+            self->known_up_at = (int64_t) time(NULL);
     }
     send_batches(self);
 }

@@ -55,6 +55,10 @@ void hb_sync_kick(hb_sync_t *self);
 hb_link_t hb_sync_link(const hb_sync_t *self);
 const char *hb_sync_link_name(hb_link_t link);
 uint64_t hb_sync_central_hwm(const hb_sync_t *self);
+/* While the link is not up: the last moment it was known up (Unix
+ * seconds: the last message from central on an up link, or the closing of
+ * its connection), or when self was made if it never was; 0 while up. */
+int64_t hb_sync_link_down_since(const hb_sync_t *self);
 /* One line for district IT while central has lost acknowledged work and
  * the station is resending it (or cannot); "" otherwise. Borrowed, valid
  * until the next call on self. */

@@ -93,18 +93,20 @@ send_bytes(struct MHD_Connection *conn, unsigned status, const char *type, const
 /* A refusal the library makes itself: a short page in the session's
  * language when there is one. */
 static enum MHD_Result
-refuse(struct MHD_Connection *conn, unsigned status, const char *why)
+refuse(const hb_web_t *web, struct MHD_Connection *conn, unsigned status, const char *why)
 {
-    char page[1024];
-    char esc[512];
-    hb_web_escape(esc, sizeof esc, why);
-    int n = snprintf(page, sizeof page,
-                     "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\"><title>%u</title>"
-                     "<link rel=\"stylesheet\" href=\"/assets/console.css\"></head>"
-                     "<body><main><p id=\"refused\">%s</p><p><a href=\"/\">%s</a></p></main></body></html>",
-                     strcmp(hb_i18n_lang(), "zh_CN") == 0 ? "zh-CN" : "en", status, esc, _("back to the start"));
-    return send_bytes(conn, status, "text/html; charset=utf-8", page, n > 0 ? (size_t) n : 0, NULL, NULL,
-                      "no-store");
+    hb_web_buf_t b = {0};
+    hb_web_buf_html(&b, "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\"><title>%u</title>",
+                    strcmp(hb_i18n_lang(), "zh_CN") == 0 ? "zh-CN" : "en", status);
+    if (web->conf.stylesheet)
+        hb_web_buf_html(&b, "<link rel=\"stylesheet\" href=\"%s\">", web->conf.stylesheet);
+    hb_web_buf_html(&b, "</head><body><main><p id=\"refused\">%s</p><p><a href=\"/\">%s</a></p></main></body></html>",
+                    why, _("back to the start"));
+    enum MHD_Result rc = b.failed ? MHD_NO
+                                  : send_bytes(conn, status, "text/html; charset=utf-8", b.data, b.len, NULL, NULL,
+                                               "no-store");
+    hb_web_buf_free(&b);
+    return rc;
 }
 
 /* ---- the checks before the handler ---- */
@@ -198,9 +200,9 @@ answer(hb_web_req_t *req)
         return send_bytes(req->conn, MHD_HTTP_SEE_OTHER, "text/plain; charset=utf-8", "", 0, set, req->location,
                           "no-store");
     if (req->out.failed) {
-        hb_log_error("console page not sent path=\"%s\": over %d bytes or out of memory", req->path,
+        hb_log_error("web page not sent path=\"%s\": over %d bytes or out of memory", req->path,
                      HB_WEB_PAGE_BYTES_MAX);
-        return refuse(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be made: see the log"));
+        return refuse(req->web, req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be made: see the log"));
     }
     return send_bytes(req->conn, req->status, "text/html; charset=utf-8", req->out.data ? req->out.data : "",
                       req->out.len, set, NULL, "no-store");
@@ -216,7 +218,7 @@ dispatch(hb_web_t *web, hb_web_req_t *req)
     hb_web_session_attach(req, cookie);
     (void) hb_i18n_use(req->session->lang);
     if (req->body_too_big)
-        return refuse(conn, MHD_HTTP_CONTENT_TOO_LARGE, _("the form is too large"));
+        return refuse(web, conn, MHD_HTTP_CONTENT_TOO_LARGE, _("the form is too large"));
     if (req->post && req->expired) {
         /* the session ended while the form was open: sign in again */
         hb_web_redirect(req, "/signin?ended=1");
@@ -225,19 +227,19 @@ dispatch(hb_web_t *web, hb_web_req_t *req)
     if (req->post) {
         const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!type || strncasecmp(type, FORM_TYPE, strlen(FORM_TYPE)) != 0)
-            return refuse(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, _("only forms can be sent here"));
+            return refuse(web, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, _("only forms can be sent here"));
         if (!hb_web_form_decode(req, req->body.data ? req->body.data : "", req->body.len))
-            return refuse(conn, MHD_HTTP_BAD_REQUEST, _("the form could not be read"));
+            return refuse(web, conn, MHD_HTTP_BAD_REQUEST, _("the form could not be read"));
         if (cross_site(conn, host) || req->set_cookie || !hb_web_csrf_ok(req, hb_web_param(req, "csrf"))) {
-            hb_log_warn("console form refused path=\"%s\": cross-site or without this session's token",
+            hb_log_warn("web form refused path=\"%s\": cross-site or without this session's token",
                         req->path);
-            return refuse(conn, MHD_HTTP_FORBIDDEN,
-                          _("this form was refused: it did not come from this console's own page, or it is "
+            return refuse(web, conn, MHD_HTTP_FORBIDDEN,
+                          _("this form was refused: it did not come from this site's own page, or it is "
                             "too old; open the page again and send it from there"));
         }
     } else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req) < 0 ||
                req->too_many_fields) {
-        return refuse(conn, MHD_HTTP_BAD_REQUEST, _("the address could not be read"));
+        return refuse(web, conn, MHD_HTTP_BAD_REQUEST, _("the address could not be read"));
     }
     req->status = MHD_HTTP_OK;
     web->conf.handler(web->conf.arg, req);
@@ -254,17 +256,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (!req) {
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         if (!host_allowed(&web->conf, host)) {
-            hb_log_warn("console request refused: host \"%s\" is not in console_allowed_hosts", host ? host : "");
-            return refuse(conn, MHD_HTTP_BAD_REQUEST, _("this address is not the console's"));
+            hb_log_warn("web request refused: host \"%s\" is not an allowed host name", host ? host : "");
+            return refuse(web, conn, MHD_HTTP_BAD_REQUEST, _("this address is not this server's"));
         }
         bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
         if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-            return refuse(conn, MHD_HTTP_METHOD_NOT_ALLOWED, _("the console does not answer this kind of request"));
+            return refuse(web, conn, MHD_HTTP_METHOD_NOT_ALLOWED, _("this kind of request is not answered here"));
         if (strlen(url) >= HB_WEB_PATH_BYTES_MAX || strchr(url, '\r') || strchr(url, '\n'))
-            return refuse(conn, MHD_HTTP_URI_TOO_LONG, _("the address is too long"));
+            return refuse(web, conn, MHD_HTTP_URI_TOO_LONG, _("the address is too long"));
         const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && strtoull(length, NULL, DECIMAL) > web->conf.body_bytes_max)
-            return refuse(conn, MHD_HTTP_CONTENT_TOO_LARGE, _("the form is too large"));
+            return refuse(web, conn, MHD_HTTP_CONTENT_TOO_LARGE, _("the form is too large"));
         const hb_web_asset_t *a = post ? NULL : asset(&web->conf, url);
         if (a)
             return send_bytes(conn, MHD_HTTP_OK, a->type, a->data, a->size, NULL, NULL, "no-cache");

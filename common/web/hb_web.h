@@ -60,6 +60,7 @@ typedef struct {
     int64_t session_max_s;              /* >= 1 */
     size_t body_bytes_max;              /* largest request body accepted */
     const char *default_lang;           /* "zh_CN" or "en": a new session's language */
+    const char *stylesheet;             /* the library's own pages link it, e.g. "/assets/console.css"; NULL = none */
     const hb_web_asset_t *assets;       /* borrowed */
     size_t n_assets;
     hb_web_handler_fn handler;

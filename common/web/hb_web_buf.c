@@ -186,3 +186,12 @@ hb_web_buf_vhtml(hb_web_buf_t *b, const char *fmt, va_list ap_in)
     va_end(ap);
 }
 #pragma GCC diagnostic pop
+
+void
+hb_web_buf_html(hb_web_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hb_web_buf_vhtml(b, fmt, ap);
+    va_end(ap);
+}

@@ -58,6 +58,7 @@ void hb_web_buf_add(hb_web_buf_t *b, const char *data, size_t len);
 void hb_web_buf_free(hb_web_buf_t *b);
 void hb_web_buf_escaped(hb_web_buf_t *b, const char *text);
 void hb_web_buf_vhtml(hb_web_buf_t *b, const char *fmt, va_list ap);
+void hb_web_buf_html(hb_web_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* hb_web_session.c */
 /* The session of the cookie value id (may be NULL), or a new one; sets

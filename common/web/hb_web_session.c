@@ -78,7 +78,7 @@ hb_web_session_attach(hb_web_req_t *req, const char *id)
         return;
     }
     if (found->operator_name[0] && ended(&web->conf, found, now)) {
-        hb_log_info("console session ended operator=\"%s\"", found->operator_name);
+        hb_log_info("web session ended operator=\"%s\"", found->operator_name);
         char lang[HB_WEB_LANG_BYTES];
         snprintf(lang, sizeof lang, "%s", found->lang);
         memset(found, 0, sizeof *found);

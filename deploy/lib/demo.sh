@@ -36,7 +36,9 @@ start() {
 key() { cat "$STATE/keys/$1.public"; }
 
 write_configs() {
-    local port=$1
+    local port=$1 console_port
+    CONSOLE_PORT=$(free_port 8080)
+    console_port=$CONSOLE_PORT
     cat >"$STATE/central.yaml" <<YAML
 # The demo's ledger: two districts sharing one credit pool.
 listen: "tcp://127.0.0.1:$port"
@@ -84,7 +86,7 @@ districts:
 YAML
     local s id comm
     for s in a b; do
-        if [ $s = a ]; then id=1 comm=QX03; else id=2 comm=QH01; fi
+        if [ $s = a ]; then id=1 comm=QX03; else id=2 comm=QH01 console_port=$(free_port $((CONSOLE_PORT + 1))); fi
         cat >"$STATE/station-$s.yaml" <<YAML
 station_id: $id
 community: $comm
@@ -96,6 +98,8 @@ outbox_path: outbox-$s.sqlite
 ipc_endpoint: "ipc://$STATE/run/station-$s.sock"
 log_level: info
 default_operator: demo
+language: zh_CN
+console_listen: "127.0.0.1:$console_port"
 YAML
     done
     cat >"$STATE/admin.yaml" <<YAML
@@ -131,7 +135,19 @@ demo_setup() {
     start station-b "$BIN/hourbank-station" -c "$STATE/station-b.yaml"
     wait_for 20 "$BIN/hourbank" -c "$STATE/station-a.yaml" categories || { note "station A did not come up; see $STATE/log"; return 1; }
     wait_for 20 "$BIN/hourbank" -c "$STATE/station-b.yaml" categories || { note "station B did not come up; see $STATE/log"; return 1; }
-    note "central and two stations are running (logs in $STATE/log)"
+    start console-a "$BIN/hourbank-console" -c "$STATE/station-a.yaml"
+    wait_for 20 http_answers "$CONSOLE_PORT" || { note "station A's console did not come up; see $STATE/log"; return 1; }
+    note "central, two stations and station A's console are running (logs in $STATE/log)"
+}
+
+# http_answers PORT: the console on 127.0.0.1:PORT answers its sign-in page.
+http_answers() {
+    local line
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'GET /signin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
+    IFS= read -r line <&3
+    exec 3<&-
+    [[ $line == "HTTP/1.1 200"* ]]
 }
 
 synced() { "$BIN/hourbank" -c "$STATE/station-$1.yaml" --json queue | grep -q '"pending": *0[,}]'; }
@@ -234,7 +250,14 @@ demo_scenario() {
     cli_a import balances "$STATE/pilot-balances.csv" || return 1
     wait_for 20 synced a
 
-    say "11. district IT: stations and the ledger check"
+    say "11. the station console: the web page operators use (zh_CN or en per operator)"
+    note "an operator with a PIN signs in to the console; five wrong PINs lock the name for a while"
+    printf '   $ hourbank -c station-a.yaml operator add 王芳 --pin   (PIN 1234, one line of stdin)\n' >&2
+    printf '1234\n' | "$BIN/hourbank" -c "$STATE/station-a.yaml" operator add 王芳 --pin >/dev/null || return 1
+    http_answers "$CONSOLE_PORT" || { note "the console does not answer on port $CONSOLE_PORT"; return 1; }
+    note "open http://localhost:$CONSOLE_PORT/ in a browser on this PC and sign in as 王芳 with PIN 1234"
+
+    say "12. district IT: stations and the ledger check"
     admin stations
     admin verify || return 1
     DEMO_MEMBER=$wang
@@ -247,6 +270,7 @@ The demo system is still running:
   ledger     $STATE/central.yaml   (log: $STATE/log/central.log)
   station A  $STATE/station-a.yaml (community QX03, Gulou)
   station B  $STATE/station-b.yaml (community QH01, Qinhuai)
+  console    http://localhost:${CONSOLE_PORT:-8080}/ (station A; sign in as 王芳, PIN 1234)
 
 Keep using it, for example:
   $BIN/hourbank -c $STATE/station-a.yaml balance ${DEMO_MEMBER:-QX03-000001-?}

@@ -99,7 +99,7 @@ has(const char *text, const char *needle)
 static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
-    "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable",
+    "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable", "unlock",
     "rules", "import", "members", "balances", "amend", "move", "leave",
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */

@@ -34,6 +34,7 @@ typedef enum {
     V_INSTANT,  /* as hb_cli_format_time prints it */
     V_CODE,     /* as hb_cli_result_tag prints it */
     V_WORD,     /* an enum word (role, kind, reason): chooses the words, is not shown */
+    V_WAIT,     /* seconds to wait: as they are under a minute, else minutes rounded up as a duration */
 } show_t;
 
 typedef struct {
@@ -146,6 +147,13 @@ static const example_t examples[] = {
     {HB_RESULT_UNKNOWN_MEMBER, {{"role", "heir", V_WORD}, {"member", MEMBER_A, V_MEMBER}}},
     {HB_RESULT_NOT_AUTHORIZED, {{"reason", "retired", V_WORD}, {"station", "3", V_RAW}}},
     {HB_RESULT_NOT_AUTHORIZED, {{"reason", "not_configured", V_WORD}, {"station", "3", V_RAW}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "pin", V_WORD}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "locked", V_WORD}, {"retry_after", "45", V_WAIT}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "locked", V_WORD}, {"retry_after", "61", V_WAIT}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "locked", V_WORD}, {"retry_after", "3600", V_WAIT}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "unknown", V_WORD}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "disabled", V_WORD}}},
+    {HB_RESULT_SIGN_IN_REFUSED, {{"reason", "no_pin", V_WORD}}},
 };
 #define EXAMPLES (sizeof examples / sizeof examples[0])
 
@@ -203,6 +211,13 @@ shown(const value_t *v, char *buf, size_t size)
     case V_INSTANT: return hb_cli_format_time(buf, size, strtoll(v->value, NULL, 10));
     case V_CODE: return hb_cli_result_tag(buf, size, atoi(v->value));
     case V_WORD: buf[0] = '\0'; return buf;
+    case V_WAIT: {
+        long long s = strtoll(v->value, NULL, 10);
+        if (s >= 60)
+            return hb_cli_format_duration(buf, size, (s + 59) / 60, false);
+        snprintf(buf, size, "%lld", s);
+        return buf;
+    }
     default: snprintf(buf, size, "%s", v->value); return buf;
     }
 }
@@ -324,6 +339,20 @@ test_pinned_sentences(void **state)
     hb_cli_result_render(out, sizeof out, HB_RESULT_DAILY_LIMIT_EXCEEDED, pp, 3, NULL, NULL, NULL);
     assert_non_null(strstr(out, MEMBER_A " 在"));
     assert_null(strstr(out, NAME_A));
+    /* a lockout at the console's sign-in, read by a person at the door */
+    p[0].name = (char *) "reason", p[0].value = (char *) "locked";
+    p[1].name = (char *) "retry_after", p[1].value = (char *) "100";
+    hb_cli_result_render(out, sizeof out, HB_RESULT_SIGN_IN_REFUSED, pp, 2, NULL, NULL, NULL);
+    assert_string_equal(out, "密码输错次数太多：请2分钟后再试");
+    use_lang("en_US.UTF-8", "en");
+    hb_cli_result_render(out, sizeof out, HB_RESULT_SIGN_IN_REFUSED, pp, 2, NULL, NULL, NULL);
+    assert_string_equal(out, "too many wrong PINs: try again in 2 min");
+    p[1].value = (char *) "9";
+    hb_cli_result_render(out, sizeof out, HB_RESULT_SIGN_IN_REFUSED, pp, 2, NULL, NULL, NULL);
+    assert_string_equal(out, "too many wrong PINs: try again in 9 s");
+    p[0].value = (char *) "pin";
+    hb_cli_result_render(out, sizeof out, HB_RESULT_SIGN_IN_REFUSED, pp, 1, NULL, NULL, NULL);
+    assert_string_equal(out, "wrong PIN");
 }
 
 /* Results stored before values existed: their message, as it is; a code

@@ -1584,9 +1584,36 @@ test_operator_messages(void **state)
     s->operator_request.action = "add";
     s->operator_request.name = chars_of(s, LI, HB_OPERATOR_CHARS_MAX + 1);
     expect(s, HB_RESULT_MALFORMED, "operator_request.name is 33 characters");
+    /* issue 16: sign_in needs a PIN, language a language, unlock a name */
+    s->operator_request.name = "wang";
+    s->operator_request.action = "sign_in";
+    expect(s, HB_RESULT_MALFORMED, "pin must be 4..12 digits");
+    s->operator_request.pin = "2468";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.language = "en";
+    expect(s, HB_RESULT_MALFORMED, "language is only for the action language");
+    s->operator_request.action = "language";
+    expect(s, HB_RESULT_MALFORMED, "pin is only for add and sign_in");
+    s->operator_request.pin = "";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.language = "";
+    expect(s, HB_RESULT_OK, NULL);  /* back to the station's default */
+    s->operator_request.language = "fr";
+    expect(s, HB_RESULT_MALFORMED, "language is not \"zh_CN\", \"en\" or \"\"");
+    s->operator_request.language = "";
+    s->operator_request.action = "unlock";
+    expect(s, HB_RESULT_OK, NULL);
+    s->operator_request.name = "";
+    expect(s, HB_RESULT_MALFORMED, "name is required");
     free(s);
     s = sample_new(HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY);
     expect(s, HB_RESULT_OK, NULL);
+    s->operators[0].language = "de";
+    expect(s, HB_RESULT_MALFORMED, "operators[0].language is not");
+    s->operators[0].language = "zh_CN";
+    s->operators[0].locked_until = -5;
+    expect(s, HB_RESULT_MALFORMED, "operators[0].locked_until=-5");
+    s->operators[0].locked_until = 0;
     s->operators[1].name = "";
     expect(s, HB_RESULT_MALFORMED, "operators_reply.operators[1].name must not be empty");
     s->operators[1].name = "li";
@@ -1678,10 +1705,13 @@ test_unknown_enum_values(void **state)
 
     s = sample_new(HOURBANK__ENVELOPE__BODY_QUEUE_REPLY);
     s->queued[1].result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=35");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].result=36");
     s->queued[1].result = (Hourbank__Result) HB_RESULT_LAST;
     s->queued[1].prior_result = (Hourbank__Result) (HB_RESULT_LAST + 1);
-    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=35");
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.ops[1].prior_result=36");
+    s->queued[1].prior_result = (Hourbank__Result) HB_RESULT_LAST;
+    s->queue_reply.link_down_since = -1;
+    expect(s, HB_RESULT_MALFORMED, "queue_reply.link_down_since=-1");
     free(s);
 }
 
