@@ -60,7 +60,8 @@ page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status)
                                                 .hint = _("as on the member card")});
     hb_console_input(req, &(hb_console_input_t){.name = "birth_year", .label = _("Year of birth"),
                                                 .value = f->value[F_BIRTH_YEAR], .error = err(f, F_BIRTH_YEAR),
-                                                .inputmode = "numeric", .hint = _("four digits, e.g. 1948 (optional)")});
+                                                .inputmode = "numeric",
+                                                .hint = _("four digits, e.g. 1948 (optional)")});
     hb_console_select(req, "role", _("Role"), roles, sizeof roles / sizeof roles[0],
                       f->value[F_ROLE] ? f->value[F_ROLE] : "volunteer", err(f, F_ROLE));
     hb_console_input(req, &(hb_console_input_t){.name = "phone", .label = _("Phone"), .type = "tel",

@@ -50,7 +50,8 @@ page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status)
     hb_console_save_hidden(req, f->request_id);
     hb_console_input(req, &(hb_console_input_t){.name = "ref", .label = _("Operation reference"),
                                                 .value = f->value[F_REF], .error = err(f, F_REF), .required = true,
-                                                .hint = _("as shown when it was saved, e.g. 1:42 (station 1, number 42)")});
+                                                .hint = _("as shown when it was saved, e.g. 1:42 (station 1, "
+                                                          "number 42)")});
     hb_console_textarea(req, &(hb_console_input_t){.name = "reason", .label = _("Why it is cancelled"),
                                                    .value = f->value[F_REASON], .error = err(f, F_REASON),
                                                    .required = true});

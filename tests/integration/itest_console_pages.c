@@ -501,7 +501,8 @@ test_stored_once_by_operator(void **state)
     assert_int_equal(outbox_count("request_id IS NOT NULL"), ops);
     PGconn *pg = hb_h_pg(central.conninfo);
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 1"), ops);
-    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 1 AND operator = '" OPERATOR "'"), ops);
+    assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 1 AND operator = '" OPERATOR "'"),
+                     ops);
     PQfinish(pg);
 }
 
