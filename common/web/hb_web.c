@@ -68,7 +68,7 @@ add_headers(struct MHD_Response *r, const char *type)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "Content-Security-Policy", CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
 }
 
@@ -132,13 +132,15 @@ host_allowed(const hb_web_conf_t *conf, const char *host)
     return false;
 }
 
-/* Does the browser say this POST comes from another site? Origin must be
- * this very host when sent; Sec-Fetch-Site must be same-origin or none. */
+/* Does the browser say this POST comes from another site? Origin, when
+ * sent and not "null" (a browser sends "null" where its referrer policy
+ * hides the origin), must be this very host; Sec-Fetch-Site, when sent,
+ * must be same-origin or none. The CSRF token is checked besides. */
 static bool
 cross_site(struct MHD_Connection *conn, const char *host)
 {
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    if (origin) {
+    if (origin && strcmp(origin, "null") != 0) {
         size_t pl = strlen(HTTP_PREFIX);
         if (strncmp(origin, HTTP_PREFIX, pl) != 0 || strcasecmp(origin + pl, host) != 0)
             return true;
@@ -230,9 +232,12 @@ dispatch(hb_web_t *web, hb_web_req_t *req)
             return refuse(web, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, _("only forms can be sent here"));
         if (!hb_web_form_decode(req, req->body.data ? req->body.data : "", req->body.len))
             return refuse(web, conn, MHD_HTTP_BAD_REQUEST, _("the form could not be read"));
-        if (cross_site(conn, host) || req->set_cookie || !hb_web_csrf_ok(req, hb_web_param(req, "csrf"))) {
-            hb_log_warn("web form refused path=\"%s\": cross-site or without this session's token",
-                        req->path);
+        const char *why = cross_site(conn, host) ? "another site sent it"
+                          : req->set_cookie      ? "no session (no cookie, or an unknown or ended one)"
+                          : !hb_web_csrf_ok(req, hb_web_param(req, "csrf")) ? "not this session's token"
+                                                                             : NULL;
+        if (why) {
+            hb_log_warn("web form refused path=\"%s\": %s", req->path, why);
             return refuse(web, conn, MHD_HTTP_FORBIDDEN,
                           _("this form was refused: it did not come from this site's own page, or it is "
                             "too old; open the page again and send it from there"));

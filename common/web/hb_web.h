@@ -9,7 +9,7 @@
  *   Content-Security-Policy: default-src 'none'; style-src 'self';
  *     img-src 'self' data:; form-action 'self'; frame-ancestors 'none';
  *     base-uri 'none'   (no inline script or style, nothing from elsewhere)
- *   X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer,
+ *   X-Content-Type-Options: nosniff, Referrer-Policy: same-origin,
  *   Cache-Control: no-store, X-Frame-Options: DENY.
  *
  * Before the handler sees a request the library has refused
