@@ -154,10 +154,11 @@ typedef struct {
 int hb_console_save_refusal(const Hourbank__ErrorReply *e, const hb_console_member_field_t *fields, size_t n_fields,
                             char *text, size_t size);
 /* A dry run's answer (#checked): who would pay (#payer, services), what
- * central will decide (#cautions). */
-void hb_console_save_checked(hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r);
+ * central will decide (#cautions); members as "Name (NUMBER)", asked of
+ * the station. */
+void hb_console_save_checked(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r);
 /* A save's answer: #saved with #saved-ref, #payer (services), #cautions. */
-void hb_console_save_done(hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r);
+void hb_console_save_done(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r);
 
 /* ---- pages ---- */
 void hb_console_page_signin(hb_console_t *c, hb_web_req_t *req, const char *rest);

@@ -106,7 +106,7 @@ post(hb_console_t *c, hb_web_req_t *req)
         return;
     }
     hb_console_page_begin(c, req, _("Donate hours"));
-    hb_console_save_done(req, &o.op, reply->save_reply);
+    hb_console_save_done(c, req, &o.op, reply->save_reply);
     hb_web_html(req, "<p><a id=\"again\" href=\"/donate\">%s</a> · <a href=\"/member/%s\">%s</a></p>",
                 _("Enter another donation"), o.kind.donation.member, _("the member's page"));
     hb_wire_free(&reply);

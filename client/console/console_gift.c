@@ -120,7 +120,7 @@ post(hb_console_t *c, hb_web_req_t *req)
         return;
     }
     hb_console_page_begin(c, req, _("Gift hours"));
-    hb_console_save_done(req, &o.op, reply->save_reply);
+    hb_console_save_done(c, req, &o.op, reply->save_reply);
     hb_web_html(req, "<p><a id=\"again\" href=\"/gift\">%s</a> · <a href=\"/member/%s\">%s</a></p>",
                 _("Enter another gift"), o.kind.gift.from_member, _("the giver's page"));
     hb_wire_free(&reply);

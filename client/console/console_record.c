@@ -127,7 +127,7 @@ page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status, const
     hb_console_save_hidden(req, f->request_id);
     fields(req, f);
     if (checked)
-        hb_console_save_checked(req, op, checked);
+        hb_console_save_checked(c, req, op, checked);
     hb_web_raw(req, "<div class=\"buttons\">");
     hb_console_button(req, "check", "action", "check", _("Check who pays"));
     if (checked)
@@ -207,7 +207,7 @@ static void
 saved(hb_console_t *c, hb_web_req_t *req, const hb_cli_op_t *o, const Hourbank__SaveReply *r)
 {
     hb_console_page_begin(c, req, _("Record a service"));
-    hb_console_save_done(req, &o->op, r);
+    hb_console_save_done(c, req, &o->op, r);
     hb_web_html(req, "<p><a id=\"again\" href=\"/record\">%s</a> · <a href=\"/member/%s\">%s</a></p>",
                 _("Record another service"), o->kind.service.provider, _("the helper's page"));
     hb_console_page_end(c, req);

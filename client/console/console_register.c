@@ -136,7 +136,7 @@ done(hb_console_t *c, hb_web_req_t *req, const hb_cli_op_t *o, const Hourbank__S
     hb_web_html(req, "<p>%s</p>", _("The new member number, to write on the card:"));
     hb_web_html(req, "<p id=\"new-member-no\">%s</p>", r->member_no);
     hb_web_html(req, "<p id=\"new-member-name\" class=\"big\">%s</p>", o->kind.reg.name);
-    hb_console_save_done(req, &o->op, r);
+    hb_console_save_done(c, req, &o->op, r);
     hb_web_html(req, "<p><a id=\"new-member-link\" href=\"/member/%s\">%s</a> · ", r->member_no,
                 _("the member's page"));
     hb_web_html(req, "<a id=\"again\" href=\"/register\">%s</a></p>", _("Register another member"));

@@ -7,6 +7,7 @@
 #include "console.h"
 #include "cli_format.h"
 #include "cli_parse.h"
+#include "cli_result.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 #include "hb_wire.h"
@@ -89,13 +90,47 @@ hb_console_save_refusal(const Hourbank__ErrorReply *e, const hb_console_member_f
     return -1;
 }
 
+/* ---- members by name, as the CLI shows them: "Name (NUMBER)" ---- */
+
+typedef struct {
+    hb_console_t *c;
+    Hourbank__Envelope *reply;  /* the last MemberReply asked */
+} namer_t;
+
+/* hb_cli_result_namer_t: the member's name from the station's directory,
+ * or NULL (not known, left, or no answer). */
+static const char *
+name_of(void *ctx, const char *member_no)
+{
+    namer_t *n = ctx;
+    hb_wire_free(&n->reply);
+    Hourbank__Envelope env;
+    Hourbank__MemberQuery q;
+    hb_wire_envelope_init(&env, 0);
+    hourbank__member_query__init(&q);
+    q.member_no = (char *) (uintptr_t) member_no;
+    env.body_case = HOURBANK__ENVELOPE__BODY_MEMBER_QUERY;
+    env.member_query = &q;
+    char msg[HB_MESSAGE_BYTES_MAX];
+    if (hb_console_call(n->c, &env, false, &n->reply, msg, sizeof msg) != HB_CONSOLE_OK)
+        return NULL;
+    const Hourbank__Envelope *r = n->reply;
+    if (r->body_case != HOURBANK__ENVELOPE__BODY_MEMBER_REPLY || r->member_reply->n_members == 0 ||
+        r->member_reply->members[0]->left || !r->member_reply->members[0]->name[0])
+        return NULL;
+    return r->member_reply->members[0]->name;
+}
+
 /* Who pays for a service, as the station foresees it. */
 static void
-payer(hb_web_req_t *req, const Hourbank__SaveReply *r)
+payer(hb_web_req_t *req, namer_t *n, const Hourbank__SaveReply *r)
 {
     hb_web_html(req, "<p id=\"payer\"><strong>%s</strong> ", _("Who pays:"));
+    const char *name = r->payer && r->payer[0] && strcmp(r->payer, PAYER_GUARANTEE) != 0 ? name_of(n, r->payer) : NULL;
     if (r->payer && strcmp(r->payer, PAYER_GUARANTEE) == 0)
         hb_web_html(req, "%s", _("the guarantee fund (the district's rules say so for this care)"));
+    else if (name)
+        hb_web_html(req, _("the recipient, %s (%s)"), name, r->payer);
     else if (r->payer && r->payer[0])
         hb_web_html(req, _("the recipient, %s"), r->payer);
     else
@@ -105,7 +140,7 @@ payer(hb_web_req_t *req, const Hourbank__SaveReply *r)
 }
 
 static void
-cautions(hb_web_req_t *req, const Hourbank__SaveReply *r)
+cautions(hb_web_req_t *req, namer_t *n, const Hourbank__SaveReply *r)
 {
     if (r->n_cautions == 0)
         return;
@@ -114,27 +149,30 @@ cautions(hb_web_req_t *req, const Hourbank__SaveReply *r)
     for (size_t i = 0; i < r->n_cautions; i++) {
         const Hourbank__Caution *k = r->cautions[i];
         hb_web_html(req, "<li>%s</li>",
-                    hb_console_result_text(why, sizeof why, (int) k->code, k->params, k->n_params, NULL));
+                    hb_cli_result_render(why, sizeof why, (int) k->code, k->params, k->n_params, NULL, name_of, n));
     }
     hb_web_raw(req, "</ul></div>");
 }
 
 void
-hb_console_save_checked(hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r)
+hb_console_save_checked(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r)
 {
-    hb_assert(req && op && r);
+    hb_assert(c && req && op && r);
+    namer_t n = {.c = c};
     hb_web_html(req, "<div id=\"checked\" class=\"checked\" role=\"status\"><p>%s</p>",
                 _("Checked: the station would save this. Nothing is saved yet."));
     if (op->kind_case == HOURBANK__OP__KIND_SERVICE)
-        payer(req, r);
-    cautions(req, r);
+        payer(req, &n, r);
+    cautions(req, &n, r);
     hb_web_raw(req, "</div>");
+    hb_wire_free(&n.reply);
 }
 
 void
-hb_console_save_done(hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r)
+hb_console_save_done(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r)
 {
-    hb_assert(req && op && r);
+    hb_assert(c && req && op && r);
+    namer_t n = {.c = c};
     char ref[HB_CLI_FORMAT_BYTES];
     hb_cli_format_op_ref(ref, sizeof ref, r->station_id, r->seq);
     hb_web_html(req, "<div id=\"saved\" role=\"status\"><p>%s ",
@@ -142,7 +180,8 @@ hb_console_save_done(hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__
     hb_web_html(req, "<strong id=\"saved-ref\" class=\"number\">%s</strong>. %s</p>", ref,
                 _("It is kept on this computer and sent to central by itself."));
     if (op->kind_case == HOURBANK__OP__KIND_SERVICE && !r->repeated)  /* a repeat says nothing of the payer */
-        payer(req, r);
-    cautions(req, r);
+        payer(req, &n, r);
+    cautions(req, &n, r);
     hb_web_raw(req, "</div>");
+    hb_wire_free(&n.reply);
 }

@@ -106,7 +106,7 @@ post(hb_console_t *c, hb_web_req_t *req)
         return;
     }
     hb_console_page_begin(c, req, _("Void an operation"));
-    hb_console_save_done(req, &o.op, reply->save_reply);
+    hb_console_save_done(c, req, &o.op, reply->save_reply);
     hb_web_html(req, "<p><a id=\"again\" href=\"/void\">%s</a> · <a href=\"/queue\">%s</a></p>",
                 _("Void another operation"), _("the queue"));
     hb_wire_free(&reply);
