@@ -43,7 +43,8 @@
 #define REQUESTS_DEFAULT 300
 #define WARMUP_DEFAULT 5
 #define LIMIT_MS_DEFAULT 50.0
-#define SERVICES 12              /* between members 1 and 2, for the passbook */
+#define SERVICES 12              /* accepted, between members 1 and 2, for the passbook */
+#define REFUSED 3                /* refused by central, for the queue's refused list */
 #define PIN "20261207"
 #define OPERATOR "bench"
 #define PATH_BYTES 1024
@@ -176,7 +177,7 @@ run_cli(char *out, char *err, const char *const *args)
 /* Imports the members; returns the seconds it took until the station's
  * directory holds them all. */
 static double
-import_members(int members, char a[FIELD_BYTES], char b[FIELD_BYTES])
+import_members(int members, char a[FIELD_BYTES], char b[FIELD_BYTES], char c[FIELD_BYTES])
 {
     char csv[PATH_BYTES], cards[PATH_BYTES], out[TEXT_BYTES], err[TEXT_BYTES];
     snprintf(csv, sizeof csv, "%s/members.csv", station.dir);
@@ -188,6 +189,7 @@ import_members(int members, char a[FIELD_BYTES], char b[FIELD_BYTES])
         setup_fail("hourbank import members failed: %s", err);
     card_number(cards, "R1", a);
     card_number(cards, "R2", b);
+    card_number(cards, "R3", c);
     char sql[PATH_BYTES];
     snprintf(sql, sizeof sql, "SELECT count(*) >= %d FROM members", members);
     for (int i = 0; i < SYNC_WAIT_S * 10; i++) {
@@ -199,31 +201,60 @@ import_members(int members, char a[FIELD_BYTES], char b[FIELD_BYTES])
     setup_fail("%s", "the station's directory did not reach every member in time");
 }
 
-/* A few services from a to b, acknowledged, for the passbook. */
+/* Saves a service from provider to recipient an hour apart from the
+ * others (i-th of n), through the station's local API. */
 static void
-record_services(const char *a, const char *b)
+save_service(hb_h_client_t *cl, const char *provider, const char *recipient, int i, int n)
 {
+    Hourbank__ServiceRecord rec;
+    hourbank__service_record__init(&rec);
+    rec.provider = (char *) (uintptr_t) provider;
+    rec.recipient = (char *) (uintptr_t) recipient;
+    rec.minutes = 30 + 15 * (i % 4);
+    rec.category = (char *) "companionship";
+    Hourbank__Op op;
+    hourbank__op__init(&op);
+    op.occurred_at = (int64_t) time(NULL) - (n - i) * SECONDS_PER_HOUR;
+    op.kind_case = HOURBANK__OP__KIND_SERVICE;
+    op.service = &rec;
+    int code = 0;
+    char msg[FIELD_BYTES];
+    if (hb_h_save(cl, &op, &code, NULL, msg, sizeof msg) == 0)
+        setup_fail("a service was refused at the station: %s", msg);
+}
+
+/* What the member, queue and passbook pages show: b gets an opening
+ * balance (`hourbank import balances`) and pays for SERVICES services a
+ * gives it, which central accepts; c, with no hours, pays for REFUSED
+ * services b gives it, which central refuses (they stay in the queue's
+ * refused list). */
+static void
+record_services(const char *a, const char *b, const char *c)
+{
+    char csv[PATH_BYTES], out[TEXT_BYTES], err[TEXT_BYTES];
+    snprintf(csv, sizeof csv, "%s/balances.csv", station.dir);
+    FILE *f = fopen(csv, "w");
+    if (!f)
+        setup_fail("cannot write %s", csv);
+    fprintf(f, "member,hours,source\n%s,100,bench\n", b);
+    fclose(f);
+    const char *args[] = {"import", "balances", csv, NULL};
+    if (run_cli(out, err, args) != 0)
+        setup_fail("hourbank import balances failed: %s", err);
     hb_h_client_t *cl = hb_h_station_client(&station);
-    for (int i = 0; i < SERVICES; i++) {
-        Hourbank__ServiceRecord rec;
-        hourbank__service_record__init(&rec);
-        rec.provider = (char *) (uintptr_t) a;
-        rec.recipient = (char *) (uintptr_t) b;
-        rec.minutes = 30 + 15 * (i % 4);
-        rec.category = (char *) "companionship";
-        Hourbank__Op op;
-        hourbank__op__init(&op);
-        op.occurred_at = (int64_t) time(NULL) - (SERVICES - i) * 3600;
-        op.kind_case = HOURBANK__OP__KIND_SERVICE;
-        op.service = &rec;
-        int code = 0;
-        char msg[FIELD_BYTES];
-        if (hb_h_save(cl, &op, &code, NULL, msg, sizeof msg) == 0)
-            setup_fail("a service was refused: %s", msg);
-    }
+    if (!hb_h_wait_drained(cl, SYNC_WAIT_S))
+        setup_fail("%s", "the opening balance was not acknowledged in time");
+    for (int i = 0; i < SERVICES; i++)
+        save_service(cl, a, b, i, SERVICES + REFUSED);
+    for (int i = 0; i < REFUSED; i++)
+        save_service(cl, b, c, SERVICES + i, SERVICES + REFUSED);
     if (!hb_h_wait_drained(cl, SYNC_WAIT_S))
         setup_fail("%s", "the services were not acknowledged in time");
     hb_h_client_destroy(&cl);
+    char sql[PATH_BYTES];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ops WHERE kind = 'service' AND result = 1");
+    if (hb_h_sqlite_int(station.outbox, sql) != SERVICES)
+        setup_fail("%s", "central did not accept the services the passbook should show");
 }
 
 /* ---- the console ---- */
@@ -325,7 +356,7 @@ pages_of(page_t *pages, bench_http_t *http, const char *a, const char *b)
     snprintf(pages[n - 1].body, sizeof pages[n - 1].body,
              "provider=%s&recipient=%s&category=companionship&duration=1h&occurred=%s&note=&action=check&csrf=%s%s%s",
              a, b, at, csrf, request_id[0] ? "&request_id=" : "", request_id);
-    PAGE("queue", "id=\"pending\"", "/queue");
+    PAGE("queue", "id=\"rejected\"", "/queue");
     PAGE("rules", "id=\"rules\"", "/rules");
     PAGE("passbook", "id=\"passbook\"", "/passbook?member=%s&from=%s&to=%s", a, from, to);
 #undef PAGE
@@ -462,7 +493,7 @@ parse(int argc, char **argv)
         default: usage();
         }
     }
-    if (optind != argc || o.members < 2 || o.requests < 1 || o.warmup < 0 || o.limit_ms <= 0)
+    if (optind != argc || o.members < 3 || o.requests < 1 || o.warmup < 0 || o.limit_ms <= 0)
         usage();
     return o;
 }
@@ -485,12 +516,12 @@ main(int argc, char **argv)
     strcat(conf, extra);
     hb_h_write_file(station.conf, conf);
     hb_h_station_start(&station);
-    char a[FIELD_BYTES], b[FIELD_BYTES];
+    char a[FIELD_BYTES], b[FIELD_BYTES], c[FIELD_BYTES];
     printf("importing %d members through station 1 and waiting for its directory...\n", o.members);
-    double import_s = import_members(o.members, a, b);
+    double import_s = import_members(o.members, a, b, c);
     printf("%d members in the station's directory after %.1f s (import, acks, directory sync)\n", o.members,
            import_s);
-    record_services(a, b);
+    record_services(a, b, c);
     add_operator();
     bench_http_t *http = start_console(port);
     sign_in(http);
