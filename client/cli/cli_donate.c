@@ -4,6 +4,7 @@
 #include "cli_donate.h"
 #include "cli_confirm.h"
 #include "cli_format.h"
+#include "cli_op.h"
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_save.h"
@@ -17,7 +18,7 @@
 static int
 run_donate(hb_cli_t *cli, const hb_cli_args_t *args)
 {
-    char member[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX], reason[HB_NOTE_BYTES_MAX + 1];
+    char member[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
     const char *reason_text = hb_cli_command_value(args, "reason");
     int64_t minutes = 0;
     if (hb_cli_parse_member_no(args->operands[0], member, msg, sizeof msg) != 0 ||
@@ -25,25 +26,17 @@ run_donate(hb_cli_t *cli, const hb_cli_args_t *args)
                               sizeof msg) != 0 ||
         hb_cli_parse_chars("--reason", reason_text, HB_NOTE_CHARS_MAX, true, true, msg, sizeof msg) != 0)
         return hb_cli_report_fail(cli, EX_DATAERR, "%s", msg);
-    snprintf(reason, sizeof reason, "%s", reason_text);
-    Hourbank__Donation d;
-    hourbank__donation__init(&d);
-    d.member = member;
-    d.minutes = minutes;
-    d.reason = reason;
-    Hourbank__Op op;
-    hourbank__op__init(&op);
-    op.occurred_at = (int64_t) time(NULL);
-    op.kind_case = HOURBANK__OP__KIND_DONATION;
-    op.donation = &d;
-    int rc = hb_cli_save_take_operator(cli, args, &op);
+    hb_cli_op_t o;
+    hb_cli_op_donation(&o, member, minutes, reason_text, (int64_t) time(NULL));
+    Hourbank__Op *op = &o.op;
+    int rc = hb_cli_save_take_operator(cli, args, op);
     if (rc != 0)
         return rc;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_save_op(cli, &op, _("the donation was not saved"), hb_cli_command_value(args, "request-id"),
+    rc = hb_cli_save_op(cli, op, _("the donation was not saved"), hb_cli_command_value(args, "request-id"),
                         hb_cli_command_flag(args, "dry-run"), &reply);
     if (rc == 0)
-        hb_cli_confirm_print(cli, &op, reply->save_reply, NULL);
+        hb_cli_confirm_print(cli, op, reply->save_reply, NULL);
     hb_wire_free(&reply);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "cli_format.h"
 #include "cli_json.h"
 #include "cli_names.h"
+#include "cli_op.h"
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_save.h"
@@ -67,23 +68,21 @@ parse_registration(hb_cli_t *cli, const hb_cli_args_t *args, Hourbank__RegisterM
 static int
 run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
 {
-    char name[HB_NAME_BYTES_MAX + 1], family[HB_MEMBER_NO_BUF_BYTES], empty[] = "";
+    char name[HB_NAME_BYTES_MAX + 1], family[HB_MEMBER_NO_BUF_BYTES];
     Hourbank__RegisterMember reg;
     hourbank__register_member__init(&reg);
     int rc = parse_registration(cli, args, &reg, name, family);
     if (rc != 0)
         return rc;
-    reg.member_no = empty;  /* the station allocates it */
-    Hourbank__Op op;
-    hourbank__op__init(&op);
-    op.occurred_at = (int64_t) time(NULL);
-    op.kind_case = HOURBANK__OP__KIND_REGISTER_MEMBER;
-    op.register_member = &reg;
+    hb_cli_op_t o;
+    hb_cli_op_register(&o, reg.name, (int) reg.role, reg.birth_year, reg.phone, reg.family_of, reg.family_relation,
+                       (int64_t) time(NULL));
+    Hourbank__Op *op = &o.op;
     Hourbank__Envelope *reply = NULL;
-    rc = hb_cli_save_take_operator(cli, args, &op);
+    rc = hb_cli_save_take_operator(cli, args, op);
     if (rc != 0)
         return rc;
-    rc = hb_cli_save_op_new(cli, &op, _("the member was not registered"), hb_cli_command_value(args, "request-id"),
+    rc = hb_cli_save_op_new(cli, op, _("the member was not registered"), hb_cli_command_value(args, "request-id"),
                             false, hb_cli_command_flag(args, "confirm-new"), &reply);
     if (rc != 0)
         return rc;
@@ -93,7 +92,7 @@ run_member_add(hb_cli_t *cli, const hb_cli_args_t *args)
                                                     "say which member number it gave"),
                                 (unsigned long long) reply->save_reply->seq);
     else
-        hb_cli_confirm_print(cli, &op, reply->save_reply, no);
+        hb_cli_confirm_print(cli, op, reply->save_reply, no);
     hb_wire_free(&reply);
     return rc;
 }

@@ -154,13 +154,7 @@ ask_station(hb_cli_t *cli, passbook_data_t *d, hb_cli_passbook_t *pb)
         d->rules = NULL;
     if (d->rules && d->rules->body_case == HOURBANK__ENVELOPE__BODY_RULES_REPLY &&
         d->rules->rules_reply->station_name[0]) {
-        const Hourbank__RulesReply *r = d->rules->rules_reply;
-        pb->station_name = r->station_name;
-        pb->station_id = r->station_id;
-        pb->community = r->community;
-        for (size_t i = 0; i < r->n_communities; i++)
-            if (strcmp(r->communities[i]->code, r->community) == 0)
-                pb->community_name = r->communities[i]->name;
+        hb_cli_passbook_model_station(pb, d->rules->rules_reply);
         cli->quiet = quiet;
         return;
     }
@@ -307,17 +301,7 @@ run_passbook(hb_cli_t *cli, const hb_cli_args_t *args)
     hb_cli_passbook_t pb = {.station_name = "", .community = "", .community_name = "", .period = &a.period};
     rc = fetch_entries(cli, &a, &d);
     if (rc == 0) {
-        const Hourbank__StatementReply *first = d.pages[0]->statement_reply;
-        pb.member_no = first->member_no;
-        pb.member_name = first->member_name;
-        pb.as_of = first->as_of;
-        pb.opening_minutes = first->opening_minutes;
-        pb.in_minutes = first->in_minutes;
-        pb.out_minutes = first->out_minutes;
-        pb.closing_minutes = first->closing_minutes;
-        pb.entries_total = first->entries_total;
-        pb.entries = d.entries;
-        pb.n_entries = d.n_entries;
+        hb_cli_passbook_model_statement(&pb, &a.period, d.pages[0]->statement_reply, d.entries, d.n_entries);
         ask_station(cli, &d, &pb);
         rc = write_passbook(cli, &a, &pb);
     }

@@ -8,6 +8,7 @@
 #include "cli_report.h"
 #include "cli_table.h"
 #include "cli_target.h"
+#include "cli_words.h"
 #include "cli_zone.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
@@ -26,25 +27,13 @@
 static const char *
 gifts_words(const char *gifts)
 {
-    if (gifts && strcmp(gifts, "none") == 0)
-        return _("not allowed");
-    if (gifts && strcmp(gifts, "family") == 0)
-        return _("to registered family members only");
-    if (gifts && strcmp(gifts, "any") == 0)
-        return _("to any member");
-    return gifts ? gifts : "";
+    return hb_cli_words_gifts(gifts);
 }
 
 const char *
 hb_cli_rules_leaver_words(const char *leaver_hours)
 {
-    if (leaver_hours && strcmp(leaver_hours, "pool") == 0)
-        return _("their hours go to the pool");
-    if (leaver_hours && strcmp(leaver_hours, "family") == 0)
-        return _("their hours go to the family members named (heirs), in equal shares; the rest to the pool");
-    if (!leaver_hours || !leaver_hours[0])
-        return _("not said (central is older than this rule)");
-    return leaver_hours;
+    return hb_cli_words_leaver(leaver_hours);
 }
 
 /* The district of the station's community, or NULL when the rules do not

@@ -5,6 +5,7 @@
 #include "cli_format.h"
 #include "cli_json.h"
 #include "cli_names.h"
+#include "cli_op.h"
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_target.h"
@@ -278,19 +279,6 @@ bad_data(hb_cli_t *cli, const char *msg)
 
 /* ---- record ---- */
 
-/* --category: one catalogue word; typed capitals are lowered. */
-static int
-parse_category(const char *text, char out[HB_CATEGORY_BYTES_MAX + 1], char *msg, size_t msg_size)
-{
-    if (hb_cli_parse_text("--category", text, HB_CATEGORY_BYTES_MAX, true, false, msg, msg_size) != 0)
-        return -1;
-    size_t i = 0;
-    for (; text[i]; i++)
-        out[i] = (char) (text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
-    out[i] = '\0';
-    return 0;
-}
-
 /* --at: not in the future beyond the clock skew central allows. Before
  * the district's zone is known (zone_known false) only what no zone can
  * change is checked: the form, and a time ahead in every zone. */
@@ -319,14 +307,14 @@ static int
 run_record(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     char provider[HB_MEMBER_NO_BUF_BYTES], recipient[HB_MEMBER_NO_BUF_BYTES];
-    char category[HB_CATEGORY_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX], note_copy[HB_NOTE_BYTES_MAX + 1];
+    char category[HB_CATEGORY_BYTES_MAX + 1], msg[HB_CLI_TEXT_BYTES_MAX];
     const char *note = hb_cli_command_value(args, "note"), *at_text = hb_cli_command_value(args, "at");
     int64_t minutes = 0, at = 0;
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "provider"), provider, msg, sizeof msg) != 0 ||
         hb_cli_parse_member_no(hb_cli_command_value(args, "recipient"), recipient, msg, sizeof msg) != 0 ||
         hb_cli_parse_duration(hb_cli_command_value(args, "duration"), 1, HB_RECORD_MINUTES_MAX,
                               N_("one service record"), &minutes, msg, sizeof msg) != 0 ||
-        parse_category(hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
+        hb_cli_op_category("--category", hb_cli_command_value(args, "category"), category, msg, sizeof msg) != 0 ||
         parse_at(at_text, false, (int64_t) time(NULL), &at, msg, sizeof msg) != 0 ||
         (note && hb_cli_parse_chars("--note", note, HB_NOTE_CHARS_MAX, false, true, msg, sizeof msg) != 0))
         return bad_data(cli, msg);
@@ -340,20 +328,9 @@ run_record(hb_cli_t *cli, const hb_cli_args_t *args)
                                   _("the provider and the recipient are the same member (%s): a service is "
                                     "given to someone else"),
                                   provider);
-    Hourbank__ServiceRecord rec;
-    hourbank__service_record__init(&rec);
-    rec.provider = provider;
-    rec.recipient = recipient;
-    rec.minutes = minutes;
-    rec.category = category;
-    snprintf(note_copy, sizeof note_copy, "%s", note ? note : "");
-    rec.note = note_copy;
-    Hourbank__Op op;
-    hourbank__op__init(&op);
-    op.occurred_at = at;
-    op.kind_case = HOURBANK__OP__KIND_SERVICE;
-    op.service = &rec;
-    return save_and_print(cli, args, &op, _("the record was not saved"));
+    hb_cli_op_t o;
+    hb_cli_op_service(&o, provider, recipient, minutes, category, note, at);
+    return save_and_print(cli, args, &o.op, _("the record was not saved"));
 }
 
 static const hb_cli_opt_t record_opts[] = {
@@ -389,7 +366,6 @@ static int
 run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
 {
     char from[HB_MEMBER_NO_BUF_BYTES], to[HB_MEMBER_NO_BUF_BYTES], msg[HB_CLI_TEXT_BYTES_MAX];
-    char reason[HB_NOTE_BYTES_MAX + 1];
     const char *reason_text = hb_cli_command_value(args, "reason");
     int64_t minutes = 0;
     if (hb_cli_parse_member_no(hb_cli_command_value(args, "from"), from, msg, sizeof msg) != 0 ||
@@ -400,19 +376,9 @@ run_gift(hb_cli_t *cli, const hb_cli_args_t *args)
         return bad_data(cli, msg);
     if (strcmp(from, to) == 0)
         return hb_cli_report_fail(cli, EX_DATAERR, _("--from and --to are the same member (%s)"), from);
-    snprintf(reason, sizeof reason, "%s", reason_text);
-    Hourbank__Gift gift;
-    hourbank__gift__init(&gift);
-    gift.from_member = from;
-    gift.to_member = to;
-    gift.minutes = minutes;
-    gift.reason = reason;
-    Hourbank__Op op;
-    hourbank__op__init(&op);
-    op.occurred_at = (int64_t) time(NULL);
-    op.kind_case = HOURBANK__OP__KIND_GIFT;
-    op.gift = &gift;
-    return save_and_print(cli, args, &op, _("the gift was not saved"));
+    hb_cli_op_t o;
+    hb_cli_op_gift(&o, from, to, minutes, reason_text, (int64_t) time(NULL));
+    return save_and_print(cli, args, &o.op, _("the gift was not saved"));
 }
 
 static const hb_cli_opt_t gift_opts[] = {
@@ -444,28 +410,16 @@ const hb_cli_command_t hb_cli_save_gift = {
 static int
 run_void(hb_cli_t *cli, const hb_cli_args_t *args)
 {
-    char msg[HB_CLI_TEXT_BYTES_MAX], reason[HB_NOTE_BYTES_MAX + 1];
+    char msg[HB_CLI_TEXT_BYTES_MAX];
     const char *reason_text = hb_cli_command_value(args, "reason");
     uint32_t station_id = 0;
     uint64_t seq = 0;
     if (hb_cli_parse_op_ref(args->operands[0], &station_id, &seq, msg, sizeof msg) != 0 ||
         hb_cli_parse_chars("--reason", reason_text, HB_NOTE_CHARS_MAX, true, true, msg, sizeof msg) != 0)
         return bad_data(cli, msg);
-    snprintf(reason, sizeof reason, "%s", reason_text);
-    Hourbank__OpRef target;
-    hourbank__op_ref__init(&target);
-    target.station_id = station_id;
-    target.seq = seq;
-    Hourbank__Void v;
-    hourbank__void__init(&v);
-    v.target = &target;
-    v.reason = reason;
-    Hourbank__Op op;
-    hourbank__op__init(&op);
-    op.occurred_at = (int64_t) time(NULL);
-    op.kind_case = HOURBANK__OP__KIND_VOID_OP;
-    op.void_op = &v;
-    return save_and_print(cli, args, &op, _("the void was not saved"));
+    hb_cli_op_t o;
+    hb_cli_op_void(&o, station_id, seq, reason_text, (int64_t) time(NULL));
+    return save_and_print(cli, args, &o.op, _("the void was not saved"));
 }
 
 static const hb_cli_opt_t void_opts[] = {

@@ -21,6 +21,7 @@
 #include "cli_conn.h"
 #include "hb_config.h"
 #include "hb_limits.h"
+#include "hb_memberno.h"
 #include "hb_web.h"
 #include "hourbank.pb-c.h"
 
@@ -48,6 +49,7 @@ void hb_console_handle(void *arg, hb_web_req_t *req);
 typedef enum {
     HB_CONSOLE_OK = 0,        /* a reply: the body asked for, or an ErrorReply */
     HB_CONSOLE_NO_STATION,    /* the station did not answer (not running, busy): msg says so */
+    HB_CONSOLE_INVALID,       /* hb_console_save: not sent (the op is invalid), or an answer not understood: msg */
 } hb_console_status_t;
 /* Sends req (borrowed; its correlation id is set) and waits for the reply
  * (*reply: caller owns, hb_wire_free). saves: true for a SaveRequest with
@@ -108,6 +110,56 @@ void hb_console_button(hb_web_req_t *req, const char *id, const char *name, cons
  * the console installs as TZ from the station's QueueReply) and
  * hb_cli_format_duration() of client/shared/cli_format.h. */
 
+/* ---- console_field.c: typed fields, by the CLI's rules (cli_parse.h) ---- */
+/* Each returns NULL when the field is fine, else err (size bytes) holding
+ * the problem in the page's language. */
+/* A member number (normalized into out; "" when blank and not required). */
+const char *hb_console_field_member(const char *text, bool required, char out[HB_MEMBER_NO_BUF_BYTES], char *err,
+                                    size_t size);
+/* A duration of 1..max minutes; what names the bound (marked N_()). */
+const char *hb_console_field_duration(const char *text, int64_t max, const char *what, int64_t *minutes, char *err,
+                                      size_t size);
+/* Text people write (notes, reasons, names): what names it (marked N_()). */
+const char *hb_console_field_text(const char *what, const char *text, size_t max_chars, bool required, char *err,
+                                  size_t size);
+
+/* ---- console_save.c: what every page that saves shares ---- */
+/* The form's request id: the hidden field's when well-formed, else a fresh
+ * one (the form is shown the first time). */
+void hb_console_save_request_id(hb_web_req_t *req, char out[HB_REQUEST_ID_BYTES_MAX + 1]);
+/* <input type="hidden" name="request_id">, kept when the form comes back. */
+void hb_console_save_hidden(hb_web_req_t *req, const char *request_id);
+
+typedef struct {
+    Hourbank__Op *op;         /* borrowed; its operator is set to the signed-in one */
+    const char *request_id;   /* the form's (not sent with a dry run) */
+    bool dry_run;             /* check only: who pays, cautions; nothing stored */
+    bool confirm_new;         /* a registration checked to be another person */
+} hb_console_save_t;
+/* Validates the op as the station will (hb_wire_validate_op), sends it
+ * (a save with resend, a dry run once) and returns HB_CONSOLE_OK with
+ * *reply a SaveReply or an ErrorReply (caller owns; hb_wire_free); else
+ * msg says why. */
+hb_console_status_t hb_console_save(hb_console_t *c, hb_web_req_t *req, const hb_console_save_t *s,
+                                    Hourbank__Envelope **reply, char *msg, size_t msg_size);
+
+/* A form field that holds a member number (normalized; NULL = none). */
+typedef struct {
+    const char *name;
+    const char *number;
+} hb_console_member_field_t;
+/* A station's refusal in words into text; returns the index of the field
+ * whose member the refusal names (the first value that equals a field's
+ * number), or -1 (the problem goes into #form-error). */
+int hb_console_save_refusal(const Hourbank__ErrorReply *e, const hb_console_member_field_t *fields, size_t n_fields,
+                            char *text, size_t size);
+/* A dry run's answer (#checked): who would pay (#payer, services), what
+ * central will decide (#cautions); members as "Name (NUMBER)", asked of
+ * the station. */
+void hb_console_save_checked(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r);
+/* A save's answer: #saved with #saved-ref, #payer (services), #cautions. */
+void hb_console_save_done(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op, const Hourbank__SaveReply *r);
+
 /* ---- pages ---- */
 void hb_console_page_signin(hb_console_t *c, hb_web_req_t *req, const char *rest);
 void hb_console_page_signout(hb_console_t *c, hb_web_req_t *req, const char *rest);
@@ -115,5 +167,14 @@ void hb_console_page_lang(hb_console_t *c, hb_web_req_t *req, const char *rest);
 void hb_console_page_home(hb_console_t *c, hb_web_req_t *req, const char *rest);
 void hb_console_page_find(hb_console_t *c, hb_web_req_t *req, const char *rest);
 void hb_console_page_member(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_register(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_record(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_gift(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_donate(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_void(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_queue(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_dismiss(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_passbook(hb_console_t *c, hb_web_req_t *req, const char *rest);
+void hb_console_page_rules(hb_console_t *c, hb_web_req_t *req, const char *rest);
 
 #endif

@@ -22,6 +22,15 @@ static const route_t routes[] = {
     {"/", hb_console_page_home, false},
     {"/find", hb_console_page_find, false},
     {"/member/", hb_console_page_member, false},
+    {"/register", hb_console_page_register, false},
+    {"/record", hb_console_page_record, false},
+    {"/gift", hb_console_page_gift, false},
+    {"/donate", hb_console_page_donate, false},
+    {"/void", hb_console_page_void, false},
+    {"/queue", hb_console_page_queue, false},
+    {"/queue/dismiss", hb_console_page_dismiss, false},
+    {"/passbook", hb_console_page_passbook, false},
+    {"/rules", hb_console_page_rules, false},
 };
 
 static const route_t *

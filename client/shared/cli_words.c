@@ -213,3 +213,27 @@ hb_cli_words_summary(char *buf, size_t size, const char *summary)
         snprintf(buf, size, "%s", s);
     return buf;
 }
+
+const char *
+hb_cli_words_gifts(const char *gifts)
+{
+    if (gifts && strcmp(gifts, "none") == 0)
+        return _("not allowed");
+    if (gifts && strcmp(gifts, "family") == 0)
+        return _("to registered family members only");
+    if (gifts && strcmp(gifts, "any") == 0)
+        return _("to any member");
+    return gifts ? gifts : "";
+}
+
+const char *
+hb_cli_words_leaver(const char *leaver_hours)
+{
+    if (leaver_hours && strcmp(leaver_hours, "pool") == 0)
+        return _("their hours go to the pool");
+    if (leaver_hours && strcmp(leaver_hours, "family") == 0)
+        return _("their hours go to the family members named (heirs), in equal shares; the rest to the pool");
+    if (!leaver_hours || !leaver_hours[0])
+        return _("not said (central is older than this rule)");
+    return leaver_hours;
+}

@@ -35,4 +35,10 @@ const char *hb_cli_words_state(const char *state);
  * is copied as it is. Returns buf. */
 char *hb_cli_words_summary(char *buf, size_t size, const char *summary);
 
+/* A district's gifts rule: "none", "family", "any". */
+const char *hb_cli_words_gifts(const char *gifts);
+
+/* A district's leaver_hours rule: "pool", "family" ("" = not said). */
+const char *hb_cli_words_leaver(const char *leaver_hours);
+
 #endif

@@ -46,7 +46,12 @@ const char *const hb_outbox__dir_sql[OB_STMT_COUNT] = {
     /* the first registration of a number is the one central can accept */
     [OB_REG_GET] = "SELECT payload, result IS NULL FROM ops WHERE kind = 'register' AND member_a = ?1"
                    " AND (result IS NULL OR result = " OB_SQL_OK ") ORDER BY seq LIMIT 1",
-    [OB_REG_FIND] = "SELECT payload, result IS NULL, min(seq) FROM ops WHERE kind = 'register'"
+    /* only registrations the directory does not settle yet: once a sync
+     * has taken in its result (in_directory = 1) the member is a row of
+     * members, found by OB_DIR_FIND; so a search reads the few unsettled
+     * ops (a partial index), not every registration kept for retention */
+    [OB_REG_FIND] = "SELECT payload, result IS NULL, min(seq) FROM ops INDEXED BY ops_unsettled_a"
+                    " WHERE in_directory = 0 AND kind = 'register'"
                     " AND (result IS NULL OR result = " OB_SQL_OK ")"
                     " AND (instr(lower(name), lower(?1)) > 0 OR instr(member_a, upper(?1)) > 0)"
                     " AND member_a NOT IN (SELECT member_no FROM members)"

@@ -1,9 +1,12 @@
 /* cli_passbook_html.c - the passbook as one HTML page to print: no
  * external assets and no script (a station PC prints it offline), inline
  * CSS with @page for A4 or A5 and @media print, lang set, every text
- * escaped here and nowhere else (html_text). */
+ * escaped here and nowhere else (html_text). The body alone
+ * (hb_cli_passbook_html_body) is the console's printable passbook, styled
+ * by its own CSS. */
+#include "cli.h"
 #include "cli_format.h"
-#include "cli_passbook.h"
+#include "cli_passbook_model.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 
@@ -177,12 +180,19 @@ entries_table(FILE *out, const hb_cli_passbook_t *pb)
 }
 
 void
+hb_cli_passbook_html_body(FILE *out, const hb_cli_passbook_t *pb)
+{
+    hb_assert(out && pb);
+    banner(out, pb);
+    entries_table(out, pb);
+}
+
+void
 hb_cli_passbook_html_write(FILE *out, const hb_cli_passbook_t *pb, const char *lang, const char *paper)
 {
     hb_assert(out && pb && lang && paper);
     head(out, pb, lang, paper);
     fputs("<body>\n", out);
-    banner(out, pb);
-    entries_table(out, pb);
+    hb_cli_passbook_html_body(out, pb);
     fputs("</body>\n</html>\n", out);
 }
