@@ -53,13 +53,6 @@ pin_line(FILE *in, FILE *err, bool tty, const char *prompt, char line[PIN_LINE_B
     return 0;
 }
 
-static bool
-pin_valid(const char *pin)
-{
-    size_t len = strlen(pin);
-    return len >= HB_PIN_DIGITS_MIN && len <= HB_PIN_DIGITS_MAX && strspn(pin, "0123456789") == len;
-}
-
 /* The PIN into pin: asked twice on a terminal, one line otherwise. 0, or
  * an exit code after reporting. */
 static int
@@ -73,9 +66,8 @@ pin_read(hb_cli_t *cli, const char *name, char pin[PIN_LINE_BYTES])
     if (pin_line(stdin, cli->err, tty, prompt, pin) != 0)
         rc = hb_cli_report_fail(cli, EX_NOINPUT, _("no PIN was given: with --pin, type it, or give it as one line "
                                                    "of standard input"));
-    else if (!pin_valid(pin))
-        rc = hb_cli_report_fail(cli, EX_DATAERR, _("a PIN is %d to %d digits"), HB_PIN_DIGITS_MIN,
-                                HB_PIN_DIGITS_MAX);
+    else if (hb_cli_parse_pin(pin, prompt, sizeof prompt) != 0)
+        rc = hb_cli_report_fail(cli, EX_DATAERR, "%s", prompt);
     else if (tty && (pin_line(stdin, cli->err, tty, _("the same PIN again: "), again) != 0 || strcmp(pin, again) != 0))
         rc = hb_cli_report_fail(cli, EX_DATAERR, _("the two PINs differ: nothing was changed"));
     sodium_memzero(again, sizeof again);

@@ -2,6 +2,7 @@
  * which counts wrong PINs and locks an operator out for a growing time),
  * signing out, and the language buttons. */
 #include "console.h"
+#include "cli_parse.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 #include "hb_log.h"
@@ -81,6 +82,13 @@ signin_post(hb_console_t *c, hb_web_req_t *req)
     if (!name || !name[0] || !pin_in || !pin_in[0]) {
         signin_form(c, req, name, NULL, !name || !name[0] ? _("type your name as the station knows it") : NULL,
                     !pin_in || !pin_in[0] ? _("type your PIN") : NULL);
+        return;
+    }
+    char pin_error[HB_MESSAGE_BYTES_MAX];
+    if (hb_cli_parse_pin(pin_in, pin_error, sizeof pin_error) != 0) {
+        /* checked here as the CLI checks it: the station would refuse the
+         * message itself, and a typo is not a wrong PIN */
+        signin_form(c, req, name, NULL, NULL, pin_error);
         return;
     }
     char pin[HB_PIN_DIGITS_MAX + 2];

@@ -535,3 +535,14 @@ hb_cli_parse_timeout_ms(const char *text, int *ms, char *msg, size_t msg_size)
                 hb_cli_parse_quote(echo, sizeof echo, text), HB_CLI_REPLY_TIMEOUT_MS_MIN,
                 HB_CLI_REPLY_TIMEOUT_MS_MAX);
 }
+
+int
+hb_cli_parse_pin(const char *text, char *msg, size_t msg_size)
+{
+    hb_assert(text && msg);
+    size_t len = strlen(text);
+    if (len >= HB_PIN_DIGITS_MIN && len <= HB_PIN_DIGITS_MAX && strspn(text, "0123456789") == len)
+        return 0;
+    snprintf(msg, msg_size, _("a PIN is %d to %d digits"), HB_PIN_DIGITS_MIN, HB_PIN_DIGITS_MAX);
+    return -1;
+}

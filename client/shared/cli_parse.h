@@ -74,6 +74,10 @@ int hb_cli_parse_chars(const char *option, const char *text, size_t max_chars, b
  * RegisterMember.phone takes it. 0, or -1 with msg. */
 int hb_cli_parse_phone(const char *text, char *msg, size_t msg_size);
 
+/* A PIN: HB_PIN_DIGITS_MIN..HB_PIN_DIGITS_MAX digits. The message
+ * never repeats the PIN. */
+int hb_cli_parse_pin(const char *text, char *msg, size_t msg_size);
+
 /* A save's request id as given with --request-id: 1..HB_REQUEST_ID_BYTES_MAX
  * of letters, digits and . _ : - (copied into out). */
 int hb_cli_parse_request_id(const char *text, char out[HB_REQUEST_ID_BYTES_MAX + 1], char *msg, size_t msg_size);
