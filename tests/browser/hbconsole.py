@@ -46,6 +46,10 @@ SCRIPT_LIMIT_S = 480
 # Latin words a Chinese page may show that are not data: "PIN" (the
 # catalog's own Chinese writes it so, e.g. "PIN 码"), and the program's name.
 FIXED_LATIN = {"pin", "hourbank"}
+# The exit status when the script ran through but pages had problems of
+# layout or translation (hb_browser.h HB_B_SCRIPT_PROBLEMS): the C side still
+# checks the database, then fails. Any other failure exits 1.
+PROBLEMS_EXIT = 3
 # A box may be a pixel off from rounding.
 SLACK_PX = 1
 
@@ -368,13 +372,14 @@ class Console:
         self.expect_lang("zh-CN" if lang.startswith("zh") else "en")
 
     def finish(self):
-        """Fails (exit 1) when any page had problems of layout or translation."""
+        """Exit status: PROBLEMS_EXIT when any page had problems of layout or
+        translation, else 0."""
         self.problems = list(dict.fromkeys(self.problems))   # once each, in order
         if self.problems:
             print("%d problem(s) of layout or translation (screenshots in %s):" % (len(self.problems), self.shots))
             for p in self.problems:
                 print("  " + p)
-            return 1
+            return PROBLEMS_EXIT
         print("every page clean at %s; screenshots in %s" % (" and ".join("%dx%d" % s for s in SIZES), self.shots))
         return 0
 
@@ -445,7 +450,8 @@ def watch_parent():
 
 def main(run):
     """Parses the common arguments, runs run(console, args) with the
-    browser, and exits 0 only when it passed and every page was clean."""
+    browser, and exits 0 only when it passed and every page was clean
+    (PROBLEMS_EXIT when it passed but pages were not)."""
     p = argparse.ArgumentParser()
     p.add_argument("--base", required=True, help="the console, http://127.0.0.1:PORT")
     p.add_argument("--test", required=True, help="the test's name (the screenshots' folder)")

@@ -57,7 +57,7 @@ test_a_day_in_two_languages(void **state)
                           "--station", "2", "--extra", "op_zh=wang", "--extra", "pin_zh=" PIN_ZH,
                           "--extra", "op_en=li", "--extra", "pin_en=" PIN_EN, NULL};
     int rc = hb_b_script("console_day.py", args, on_request, NULL);
-    if (rc != 0)
+    if (rc != 0 && rc != HB_B_SCRIPT_PROBLEMS)
         fail_msg("console_day.py failed (%d); console log %s, station log %s", rc, con.log, st.log);
 
     /* what the day saved, at central once each */
@@ -69,6 +69,8 @@ test_a_day_in_two_languages(void **state)
     assert_int_equal(hb_h_sqlite_int(st.outbox, "SELECT count(*) FROM ops"), (int64_t) day.n);
     PQfinish(pg);
 
+    if (rc == HB_B_SCRIPT_PROBLEMS)
+        fail_msg("pages with text cut or overflowing, or untranslated words: see above");
     hb_b_console_stop(&con, SIGTERM);
     hb_h_station_stop(&st, SIGTERM);
     hb_h_central_stop(&central, SIGTERM);

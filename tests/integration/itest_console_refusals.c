@@ -55,10 +55,12 @@ test_refusals_in_two_languages(void **state)
                           "--station", "2", "--extra", "op=zhou", "--extra", "pin=" PIN, "--extra", unknown,
                           "--extra", mistyped, NULL};
     int rc = hb_b_script("console_refusals.py", args, on_request, NULL);
-    if (rc != 0)
+    if (rc != 0 && rc != HB_B_SCRIPT_PROBLEMS)
         fail_msg("console_refusals.py failed (%d); console log %s, station log %s", rc, con.log, st.log);
     assert_int_equal(hb_h_sqlite_int(st.outbox, "SELECT count(*) FROM ops"), 2 * SAVED_PER_LANGUAGE);
 
+    if (rc == HB_B_SCRIPT_PROBLEMS)
+        fail_msg("pages with text cut or overflowing, or untranslated words: see above");
     hb_b_console_stop(&con, SIGTERM);
     hb_h_station_stop(&st, SIGTERM);
     hb_h_central_stop(&central, SIGTERM);

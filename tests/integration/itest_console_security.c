@@ -64,11 +64,13 @@ test_defences(void **state)
                           "--station", "2", "--extra", "op=zhou", "--extra", "pin=" PIN, "--extra", "locked_op=sun",
                           "--extra", "locked_pin=" LOCKED_PIN, "--extra", quick_base, NULL};
     int rc = hb_b_script("console_security.py", args, on_request, NULL);
-    if (rc != 0)
+    if (rc != 0 && rc != HB_B_SCRIPT_PROBLEMS)
         fail_msg("console_security.py failed (%d); console log %s, station log %s", rc, con.log, st.log);
     assert_int_equal(hb_h_sqlite_int(st.outbox, "SELECT count(*) FROM ops"), SAVED);
 
     hb_b_console_stop(&quick, SIGTERM);
+    if (rc == HB_B_SCRIPT_PROBLEMS)
+        fail_msg("pages with text cut or overflowing, or untranslated words: see above");
     hb_b_console_stop(&con, SIGTERM);
     hb_h_station_stop(&st, SIGTERM);
     hb_h_central_stop(&central, SIGTERM);

@@ -55,6 +55,11 @@ int hb_b_operator_add(const hb_h_station_t *s, const char *name, const char *pin
  * too). Must not fail the test itself: the script is still running. */
 typedef bool (*hb_b_request_fn)(const char *request, char *reply, size_t reply_size, void *user);
 
+/* The script's exit status when it ran through but some page had text cut
+ * or overflowing, or an untranslated word (hbconsole.py PROBLEMS_EXIT): the
+ * driver still checks what was saved, then fails. */
+#define HB_B_SCRIPT_PROBLEMS 3
+
 /* Runs `python3 tests/browser/SCRIPT ARGS...` (HB_PYTHON, else
  * /usr/bin/python3) with HB_SOURCE_DIR and HB_BUILD_DIR in its
  * environment, answering its requests with fn; every other line of its
