@@ -92,7 +92,7 @@ results(hb_web_req_t *req, const Hourbank__MemberReply *r)
         const Hourbank__Member *m = r->members[i];
         hb_web_html(req, "<tr><td><a class=\"member-link\" href=\"/member/%s\">%s</a></td><td class=\"number\">%s</td>",
                     m->member_no, m->left ? _("(left the scheme)") : m->name, m->member_no);
-        hb_web_html(req, "<td>%s</td><td>%s</td></tr>", hb_cli_format_role(m->role), m->community);
+        hb_web_html(req, "<td>%s</td><td>%s</td></tr>", _(hb_cli_format_role(m->role)), m->community);
     }
     hb_web_raw(req, "</tbody></table>");
 }

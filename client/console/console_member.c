@@ -75,7 +75,7 @@ who(hb_web_req_t *req, const Hourbank__Member *m)
     hb_web_html(req, "<dl class=\"who\"><dt>%s</dt><dd id=\"m-name\">%s</dd>", _("Name"),
                 m->left ? _("(left the scheme)") : m->name);
     hb_web_html(req, "<dt>%s</dt><dd id=\"m-number\" class=\"number\">%s</dd>", _("Number"), m->member_no);
-    hb_web_html(req, "<dt>%s</dt><dd>%s</dd>", _("Role"), hb_cli_format_role(m->role));
+    hb_web_html(req, "<dt>%s</dt><dd>%s</dd>", _("Role"), _(hb_cli_format_role(m->role)));
     hb_web_html(req, "<dt>%s</dt><dd>%s</dd>", _("Community"), m->community);
     if (m->birth_year)
         hb_web_html(req, "<dt>%s</dt><dd>%u</dd>", _("Born"), (unsigned) m->birth_year);
