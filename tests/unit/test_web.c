@@ -227,7 +227,7 @@ test_bodies(void **state)
     memcpy(body, "v=", 2);
     body[BODY_MAX + 10] = '\0';
     assert_int_equal(status_of(post(f, "/post", id, body, NULL)), 413);
-    char raw[4096];
+    char raw[sizeof body + 512];
     snprintf(raw, sizeof raw,
              "POST /post HTTP/1.1\r\nHost: localhost\r\nCookie: hb_session=%s\r\n"
              "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
