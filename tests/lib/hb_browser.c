@@ -262,6 +262,8 @@ hb_b_day_note(hb_b_day_t *day, const char *request, char *reply, size_t reply_si
     return false;
 }
 
+static int64_t pg_count(PGconn *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int64_t
 pg_count(PGconn *pg, const char *fmt, ...)
 {
