@@ -124,6 +124,20 @@ const char *hb_console_field_text(const char *what, const char *text, size_t max
                                   size_t size);
 
 /* ---- console_save.c: what every page that saves shares ---- */
+/* A saving page's form as it came: each field's value and problem (""
+ * = none), a problem of the whole form, and the form's request id. */
+#define HB_CONSOLE_FORM_FIELDS_MAX 8
+typedef struct {
+    const char *value[HB_CONSOLE_FORM_FIELDS_MAX];
+    char error[HB_CONSOLE_FORM_FIELDS_MAX][HB_MESSAGE_BYTES_MAX * 2];
+    const char *form_error;
+    char request_id[HB_REQUEST_ID_BYTES_MAX + 1];
+} hb_console_form_t;
+/* Reads fields names[0..n) and the request id into f (cleared first). */
+void hb_console_form_read(hb_web_req_t *req, hb_console_form_t *f, const char *const *names, int n);
+/* Field i's problem, or NULL. */
+const char *hb_console_form_err(const hb_console_form_t *f, int i);
+
 /* The form's request id: the hidden field's when well-formed, else a fresh
  * one (the form is shown the first time). */
 void hb_console_save_request_id(hb_web_req_t *req, char out[HB_REQUEST_ID_BYTES_MAX + 1]);

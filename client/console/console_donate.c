@@ -13,27 +13,8 @@
 enum { F_MEMBER, F_DURATION, F_NOTE, F_COUNT };
 static const char *const names[F_COUNT] = {"member", "duration", "note"};
 
-typedef struct {
-    const char *value[F_COUNT];
-    char error[F_COUNT][HB_MESSAGE_BYTES_MAX * 2];
-    const char *form_error;
-    char request_id[HB_REQUEST_ID_BYTES_MAX + 1];
-} form_t;
-
-static void
-read_form(hb_web_req_t *req, form_t *f)
-{
-    memset(f, 0, sizeof *f);
-    for (int i = 0; i < F_COUNT; i++)
-        f->value[i] = hb_web_param(req, names[i]);
-    hb_console_save_request_id(req, f->request_id);
-}
-
-static const char *
-err(const form_t *f, int i)
-{
-    return f->error[i][0] ? f->error[i] : NULL;
-}
+typedef hb_console_form_t form_t;
+_Static_assert(F_COUNT <= HB_CONSOLE_FORM_FIELDS_MAX, "the fields fit a form");
 
 static void
 page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status)
@@ -47,13 +28,13 @@ page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status)
     hb_console_form_begin(req, "/donate", "donate-form");
     hb_console_save_hidden(req, f->request_id);
     hb_console_input(req, &(hb_console_input_t){.name = "member", .label = _("Member number"),
-                                                .value = f->value[F_MEMBER], .error = err(f, F_MEMBER),
+                                                .value = f->value[F_MEMBER], .error = hb_console_form_err(f, F_MEMBER),
                                                 .required = true, .hint = _("who gives hours")});
     hb_console_input(req, &(hb_console_input_t){.name = "duration", .label = _("Hours"),
-                                                .value = f->value[F_DURATION], .error = err(f, F_DURATION),
+                                                .value = f->value[F_DURATION], .error = hb_console_form_err(f, F_DURATION),
                                                 .required = true, .hint = _("e.g. 2h, 1h30m or 90m")});
     hb_console_textarea(req, &(hb_console_input_t){.name = "note", .label = _("Why (for the record)"),
-                                                   .value = f->value[F_NOTE], .error = err(f, F_NOTE),
+                                                   .value = f->value[F_NOTE], .error = hb_console_form_err(f, F_NOTE),
                                                    .required = true});
     hb_console_button(req, "submit", NULL, NULL, _("Save the donation"));
     hb_console_form_end(req);
@@ -80,7 +61,7 @@ static void
 post(hb_console_t *c, hb_web_req_t *req)
 {
     form_t f;
-    read_form(req, &f);
+    hb_console_form_read(req, &f, names, F_COUNT);
     hb_cli_op_t o;
     if (!check(&f, &o)) {
         page(c, req, &f, 422);
@@ -122,6 +103,6 @@ hb_console_page_donate(hb_console_t *c, hb_web_req_t *req, const char *rest)
         return;
     }
     form_t f;
-    read_form(req, &f);  /* prefilled from the link (?member=NUMBER); a fresh request id */
+    hb_console_form_read(req, &f, names, F_COUNT);  /* prefilled from the link (?member=NUMBER); a fresh request id */
     page(c, req, &f, 200);
 }

@@ -14,27 +14,8 @@
 enum { F_FROM, F_TO, F_DURATION, F_NOTE, F_COUNT };
 static const char *const names[F_COUNT] = {"from", "to", "duration", "note"};
 
-typedef struct {
-    const char *value[F_COUNT];
-    char error[F_COUNT][HB_MESSAGE_BYTES_MAX * 2];
-    const char *form_error;
-    char request_id[HB_REQUEST_ID_BYTES_MAX + 1];
-} form_t;
-
-static void
-read_form(hb_web_req_t *req, form_t *f)
-{
-    memset(f, 0, sizeof *f);
-    for (int i = 0; i < F_COUNT; i++)
-        f->value[i] = hb_web_param(req, names[i]);
-    hb_console_save_request_id(req, f->request_id);
-}
-
-static const char *
-err(const form_t *f, int i)
-{
-    return f->error[i][0] ? f->error[i] : NULL;
-}
+typedef hb_console_form_t form_t;
+_Static_assert(F_COUNT <= HB_CONSOLE_FORM_FIELDS_MAX, "the fields fit a form");
 
 static void
 show_form(hb_web_req_t *req, const form_t *f)
@@ -43,16 +24,16 @@ show_form(hb_web_req_t *req, const form_t *f)
     hb_console_form_begin(req, "/gift", "gift-form");
     hb_console_save_hidden(req, f->request_id);
     hb_console_input(req, &(hb_console_input_t){.name = "from", .label = _("From (member number)"),
-                                                .value = f->value[F_FROM], .error = err(f, F_FROM), .required = true,
+                                                .value = f->value[F_FROM], .error = hb_console_form_err(f, F_FROM), .required = true,
                                                 .hint = _("who gives hours")});
     hb_console_input(req, &(hb_console_input_t){.name = "to", .label = _("To (member number)"),
-                                                .value = f->value[F_TO], .error = err(f, F_TO), .required = true,
+                                                .value = f->value[F_TO], .error = hb_console_form_err(f, F_TO), .required = true,
                                                 .hint = _("who receives them (a registered family member)")});
     hb_console_input(req, &(hb_console_input_t){.name = "duration", .label = _("Hours"),
-                                                .value = f->value[F_DURATION], .error = err(f, F_DURATION),
+                                                .value = f->value[F_DURATION], .error = hb_console_form_err(f, F_DURATION),
                                                 .required = true, .hint = _("e.g. 2h, 1h30m or 90m")});
     hb_console_textarea(req, &(hb_console_input_t){.name = "note", .label = _("Why (for the record)"),
-                                                   .value = f->value[F_NOTE], .error = err(f, F_NOTE),
+                                                   .value = f->value[F_NOTE], .error = hb_console_form_err(f, F_NOTE),
                                                    .required = true});
     hb_console_button(req, "submit", NULL, NULL, _("Save the gift"));
     hb_console_form_end(req);
@@ -93,7 +74,7 @@ static void
 post(hb_console_t *c, hb_web_req_t *req)
 {
     form_t f;
-    read_form(req, &f);
+    hb_console_form_read(req, &f, names, F_COUNT);
     hb_cli_op_t o;
     if (!check(&f, &o)) {
         page(c, req, &f, 422);
@@ -136,6 +117,6 @@ hb_console_page_gift(hb_console_t *c, hb_web_req_t *req, const char *rest)
         return;
     }
     form_t f;
-    read_form(req, &f);  /* prefilled from the link (?from=NUMBER); a fresh request id */
+    hb_console_form_read(req, &f, names, F_COUNT);  /* prefilled from the link (?from=NUMBER); a fresh request id */
     page(c, req, &f, 200);
 }

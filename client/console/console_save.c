@@ -185,3 +185,19 @@ hb_console_save_done(hb_console_t *c, hb_web_req_t *req, const Hourbank__Op *op,
     hb_web_raw(req, "</div>");
     hb_wire_free(&n.reply);
 }
+
+void
+hb_console_form_read(hb_web_req_t *req, hb_console_form_t *f, const char *const *names, int n)
+{
+    hb_assert(n <= HB_CONSOLE_FORM_FIELDS_MAX);
+    memset(f, 0, sizeof *f);
+    for (int i = 0; i < n; i++)
+        f->value[i] = hb_web_param(req, names[i]);
+    hb_console_save_request_id(req, f->request_id);
+}
+
+const char *
+hb_console_form_err(const hb_console_form_t *f, int i)
+{
+    return f->error[i][0] ? f->error[i] : NULL;
+}

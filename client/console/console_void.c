@@ -15,27 +15,8 @@
 enum { F_REF, F_REASON, F_COUNT };
 static const char *const names[F_COUNT] = {"ref", "reason"};
 
-typedef struct {
-    const char *value[F_COUNT];
-    char error[F_COUNT][HB_MESSAGE_BYTES_MAX * 2];
-    const char *form_error;
-    char request_id[HB_REQUEST_ID_BYTES_MAX + 1];
-} form_t;
-
-static void
-read_form(hb_web_req_t *req, form_t *f)
-{
-    memset(f, 0, sizeof *f);
-    for (int i = 0; i < F_COUNT; i++)
-        f->value[i] = hb_web_param(req, names[i]);
-    hb_console_save_request_id(req, f->request_id);
-}
-
-static const char *
-err(const form_t *f, int i)
-{
-    return f->error[i][0] ? f->error[i] : NULL;
-}
+typedef hb_console_form_t form_t;
+_Static_assert(F_COUNT <= HB_CONSOLE_FORM_FIELDS_MAX, "the fields fit a form");
 
 static void
 page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status)
@@ -49,11 +30,11 @@ page(hb_console_t *c, hb_web_req_t *req, const form_t *f, unsigned status)
     hb_console_form_begin(req, "/void", "void-form");
     hb_console_save_hidden(req, f->request_id);
     hb_console_input(req, &(hb_console_input_t){.name = "ref", .label = _("Operation reference"),
-                                                .value = f->value[F_REF], .error = err(f, F_REF), .required = true,
+                                                .value = f->value[F_REF], .error = hb_console_form_err(f, F_REF), .required = true,
                                                 .hint = _("as shown when it was saved, e.g. 1:42 (station 1, "
                                                           "number 42)")});
     hb_console_textarea(req, &(hb_console_input_t){.name = "reason", .label = _("Why it is cancelled"),
-                                                   .value = f->value[F_REASON], .error = err(f, F_REASON),
+                                                   .value = f->value[F_REASON], .error = hb_console_form_err(f, F_REASON),
                                                    .required = true});
     hb_console_button(req, "submit", NULL, NULL, _("Void it"));
     hb_console_form_end(req);
@@ -83,7 +64,7 @@ static void
 post(hb_console_t *c, hb_web_req_t *req)
 {
     form_t f;
-    read_form(req, &f);
+    hb_console_form_read(req, &f, names, F_COUNT);
     hb_cli_op_t o;
     if (!check(&f, &o)) {
         page(c, req, &f, 422);
@@ -122,6 +103,6 @@ hb_console_page_void(hb_console_t *c, hb_web_req_t *req, const char *rest)
         return;
     }
     form_t f;
-    read_form(req, &f);
+    hb_console_form_read(req, &f, names, F_COUNT);
     page(c, req, &f, 200);
 }
