@@ -65,7 +65,6 @@ hb_console_handle(void *arg, hb_web_req_t *req)
     c->now = (int64_t) time(NULL);
     c->status_asked = false;
     c->station_silent = false;
-    hb_wire_free(&c->status);
     const char *rest = "";
     const route_t *r = route_of(hb_web_path(req), &rest);
     if (!r) {
