@@ -222,6 +222,30 @@
  * to diagnose a broken ledger, and the list fits in one reply. */
 #define HB_VERIFY_PROBLEMS_MAX 100
 
+/* ---- reconciliation (PROTOCOL.md, "Reconciliation") ---- */
+/* Seqs per bucket: bucket k of a station holds seqs k*1000+1 .. (k+1)*1000.
+ * Central seals a bucket's figures when it posts the bucket's last seq; a
+ * station compares bucket by bucket. 1,000 keeps a listed bucket's ops
+ * (about 70 bytes each) far inside one message and a run over 100,000 ops
+ * at 100 ranges. */
+#define HB_RECONCILE_BUCKET_OPS 1000
+/* Seqs one ReconcileRange may span: one bucket. */
+#define HB_RECONCILE_RANGE_SEQS_MAX HB_RECONCILE_BUCKET_OPS
+/* Ranges in one ReconcileQuery: 256,000 seqs of rows read per query. */
+#define HB_RECONCILE_RANGES_MAX 256
+/* Ranges one ReconcileQuery may ask to list (their ops in the reply). */
+#define HB_RECONCILE_LISTED_MAX 8
+/* Diffs a ReconcileReport lists (all are counted). */
+#define HB_RECONCILE_DIFFS_MAX 1000
+/* Seconds a run waits for central's answers to the ops it resent before
+ * it reports them unanswered (they stay queued and are sent on). */
+#define HB_RECONCILE_RESEND_WAIT_S 30
+/* station.yaml reconcile_interval: seconds between the station's own runs
+ * when it is idle (link up, nothing pending). */
+#define HB_RECONCILE_INTERVAL_DEFAULT 3600
+#define HB_RECONCILE_INTERVAL_MIN 1
+#define HB_RECONCILE_INTERVAL_MAX (30 * 86400)
+
 _Static_assert(HB_BATCH_OPS_MAX * HB_OP_BYTES_MAX < HB_MSG_BYTES_MAX,
                "a full batch of maximal ops must fit in one message");
 _Static_assert(HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + HB_OPERATOR_BYTES_MAX + HB_PHONE_BYTES_MAX +
@@ -230,6 +254,10 @@ _Static_assert(HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + HB_OPERATOR_BYTES_MAX + H
 _Static_assert(HB_OPERATORS_MAX * (HB_OPERATOR_BYTES_MAX + 64) < HB_MSG_BYTES_MAX,
                "the whole operator list fits in one reply");
 _Static_assert(HB_RETRY_DELAY_MS_MIN < HB_RETRY_DELAY_MS_MAX, "backoff bounds");
+_Static_assert(HB_RECONCILE_LISTED_MAX * HB_RECONCILE_RANGE_SEQS_MAX * 80 < HB_MSG_BYTES_MAX,
+               "the ops of every listed range fit in one reply");
+_Static_assert(HB_RECONCILE_DIFFS_MAX * 120 + HB_RECONCILE_RANGES_MAX * 2 * 80 < HB_MSG_BYTES_MAX,
+               "a full report fits in one message");
 _Static_assert(HB_ACK_TIMEOUT_MS < HB_HEARTBEAT_TIMEOUT_MS, "ack timeout inside heartbeat timeout");
 _Static_assert(HB_PAGE_ENTRIES_MAX * 256 < HB_MSG_BYTES_MAX, "a full page fits in a message");
 _Static_assert(HB_STATEMENT_ENTRIES_MAX * (HB_NOTE_BYTES_MAX + HB_NAME_BYTES_MAX + HB_OPERATOR_BYTES_MAX + 256) <

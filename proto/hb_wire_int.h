@@ -93,6 +93,17 @@ int hb_wire__validate_directory_query(hb_wire_error_t *err, const char *where, c
 int hb_wire__validate_directory_reply(hb_wire_error_t *err, const char *where, const Hourbank__DirectoryReply *r);
 int hb_wire__validate_rules_reply(hb_wire_error_t *err, const char *where, const Hourbank__RulesReply *r);
 
+/* hb_wire_validate_reconcile.c: reconciliation, and the day and hash
+ * fields other messages carry ("" or YYYY-MM-DD; empty, unless required,
+ * or 32 bytes) */
+int hb_wire__check_day(hb_wire_error_t *err, const char *where, const char *name, const char *day);
+int hb_wire__check_hash(hb_wire_error_t *err, const char *where, const char *name, ProtobufCBinaryData h,
+                        bool required);
+int hb_wire__validate_reconcile_query(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileQuery *q);
+int hb_wire__validate_reconcile_reply(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileReply *r);
+int hb_wire__validate_reconcile_request(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileRequest *q);
+int hb_wire__validate_reconcile_report(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileReport *r);
+
 /* hb_wire_validate_import.c: the local API's import */
 int hb_wire__validate_import_request(hb_wire_error_t *err, const char *where, const Hourbank__ImportRequest *q);
 int hb_wire__validate_import_reply(hb_wire_error_t *err, const char *where, const Hourbank__ImportReply *r);

@@ -307,7 +307,9 @@ validate_op_result(hb_wire_error_t *err, const char *where, const Hourbank__OpRe
     if (r->result != HOURBANK__RESULT__OK && r->transfer_id != 0)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%stransfer_id=%" PRIu64 " but result is %s", where, r->transfer_id,
                     hb_result_name((hb_result_t) r->result));
-    if (hb_wire__check_params(err, where, r->params, r->n_params) != 0)
+    if (hb_wire__check_params(err, where, r->params, r->n_params) != 0 ||
+        hb_wire__check_hash(err, where, "payload_hash", r->payload_hash, false) != 0 ||
+        hb_wire__check_day(err, where, "posted_day", r->posted_day) != 0)
         return -1;
     return CHECK_TEXTS(err, where, r, rules);
 }
@@ -603,7 +605,11 @@ validate_stations_reply(hb_wire_error_t *err, const char *where, const Hourbank_
         if (st == NULL)
             return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sstations[%zu] is missing", where, i);
         if (hb_wire__check_u64(err, sub, "station_id", st->station_id, 1, HB_STATION_ID_MAX) != 0 ||
-            hb_wire__check_time(err, sub, "last_contact", st->last_contact) != 0 || CHECK_TEXTS(err, sub, st, rules) != 0)
+            hb_wire__check_time(err, sub, "last_contact", st->last_contact) != 0 ||
+            hb_wire__check_time(err, sub, "reconciled_at", st->reconciled_at) != 0 ||
+            hb_wire__check_u64(err, sub, "reconciled_through", st->reconciled_through, st->reconciled_from,
+                               INT64_MAX) != 0 ||
+            CHECK_TEXTS(err, sub, st, rules) != 0)
             return -1;
     }
     return 0;
@@ -675,6 +681,10 @@ hb_wire__validate_body(hb_wire_error_t *err, const Hourbank__Envelope *env, batc
     case HOURBANK__ENVELOPE__BODY_RULES_REPLY: return hb_wire__validate_rules_reply(err, where, body);
     case HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST: return hb_wire__validate_import_request(err, where, body);
     case HOURBANK__ENVELOPE__BODY_IMPORT_REPLY: return hb_wire__validate_import_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY: return hb_wire__validate_reconcile_query(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REPLY: return hb_wire__validate_reconcile_reply(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REQUEST: return hb_wire__validate_reconcile_request(err, where, body);
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REPORT: return hb_wire__validate_reconcile_report(err, where, body);
     case HOURBANK__ENVELOPE__BODY_TIME_ZONE_REPLY:
         return hb_wire__check_zone(err, where, "time_zone", hb_wire__text_at(body, offsetof(Hourbank__TimeZoneReply, time_zone)));
     default: return hb_wire__fail(err, HB_RESULT_MALFORMED, "envelope body %d is unknown", (int) env->body_case);
