@@ -161,7 +161,7 @@ hb_wire__validate_reconcile_query(hb_wire_error_t *err, const char *where, const
 int
 hb_wire__validate_reconcile_reply(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileReply *r)
 {
-    if (check_ranges(err, where, "ranges", r->ranges, r->n_ranges, true, 0) != 0 ||
+    if (check_ranges(err, where, "ranges", r->ranges, r->n_ranges, true, HB_RECONCILE_RANGES_MAX) != 0 ||
         hb_wire__check_count(err, where, "ops", r->n_ops, 0,
                              (size_t) HB_RECONCILE_LISTED_MAX * HB_RECONCILE_RANGE_SEQS_MAX) != 0)
         return -1;

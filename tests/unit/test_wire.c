@@ -103,6 +103,17 @@ typedef struct {
     Hourbank__ImportReply import_reply;
     Hourbank__ImportResult import_results[2];
     Hourbank__ImportResult *import_result_ptrs[2];
+    Hourbank__ReconcileQuery reconcile_query;
+    Hourbank__ReconcileReply reconcile_reply;
+    Hourbank__ReconcileRange reconcile_ranges[2];
+    Hourbank__ReconcileRange *reconcile_range_ptrs[2];
+    Hourbank__ReconcileOp reconcile_op;
+    Hourbank__ReconcileOp *reconcile_op_ptrs[1];
+    uint8_t reconcile_hash[32];
+    Hourbank__ReconcileRequest reconcile_request;
+    Hourbank__ReconcileReport reconcile_report;
+    Hourbank__ReconcileDiff reconcile_diff;
+    Hourbank__ReconcileDiff *reconcile_diff_ptrs[1];
 } sample_t;
 
 /* ---- building samples ---- */
@@ -509,6 +520,53 @@ init_import(sample_t *s)
     s->import_reply.n_results = 2;
 }
 
+/* Two ranges (the second listed), one op of it, a report of one missing op. */
+static void
+init_reconcile(sample_t *s)
+{
+    memset(s->reconcile_hash, 0xab, sizeof s->reconcile_hash);
+    for (int i = 0; i < 2; i++) {
+        hourbank__reconcile_range__init(&s->reconcile_ranges[i]);
+        s->reconcile_ranges[i].first_seq = 1 + 1000 * (uint64_t) i;
+        s->reconcile_ranges[i].last_seq = 1000 * (uint64_t) (i + 1);
+        s->reconcile_range_ptrs[i] = &s->reconcile_ranges[i];
+    }
+    s->reconcile_ranges[1].list = true;
+    hourbank__reconcile_query__init(&s->reconcile_query);
+    s->reconcile_query.ranges = s->reconcile_range_ptrs;
+    s->reconcile_query.n_ranges = 2;
+    hourbank__reconcile_op__init(&s->reconcile_op);
+    s->reconcile_op.seq = 1001;
+    s->reconcile_op.payload_hash = (ProtobufCBinaryData) {sizeof s->reconcile_hash, s->reconcile_hash};
+    s->reconcile_op.result = HOURBANK__RESULT__OK;
+    s->reconcile_op.kind = "service";
+    s->reconcile_op.posted_day = "2026-12-07";
+    s->reconcile_op_ptrs[0] = &s->reconcile_op;
+    hourbank__reconcile_reply__init(&s->reconcile_reply);
+    s->reconcile_reply.ranges = s->reconcile_range_ptrs;  /* figures: none held in either (list is not read) */
+    s->reconcile_reply.n_ranges = 2;
+    s->reconcile_reply.ops = s->reconcile_op_ptrs;
+    s->reconcile_reply.n_ops = 1;
+    hourbank__reconcile_request__init(&s->reconcile_request);
+    s->reconcile_request.from_day = "2026-12-01";
+    hourbank__reconcile_diff__init(&s->reconcile_diff);
+    s->reconcile_diff.seq = 57;
+    s->reconcile_diff.what = HOURBANK__DISCREPANCY__MISSING_AT_CENTRAL;
+    s->reconcile_diff.kind = "service";
+    s->reconcile_diff.station_result = HOURBANK__RESULT__OK;
+    s->reconcile_diff.resent_result = HOURBANK__RESULT__OK;
+    s->reconcile_diff_ptrs[0] = &s->reconcile_diff;
+    hourbank__reconcile_report__init(&s->reconcile_report);
+    s->reconcile_report.first_seq = 1;
+    s->reconcile_report.last_seq = 105;
+    s->reconcile_report.ranges = 1;
+    s->reconcile_report.ranges_differing = 1;
+    s->reconcile_report.missing = 1;
+    s->reconcile_report.resent = 1;
+    s->reconcile_report.diffs = s->reconcile_diff_ptrs;
+    s->reconcile_report.n_diffs = 1;
+}
+
 /* Points the envelope at the sample's message for body. */
 static void
 set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
@@ -548,6 +606,10 @@ set_body(sample_t *s, Hourbank__Envelope__BodyCase body)
     case HOURBANK__ENVELOPE__BODY_RULES_REPLY: e->rules_reply = &s->rules_reply; break;
     case HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST: e->import_request = &s->import_request; break;
     case HOURBANK__ENVELOPE__BODY_IMPORT_REPLY: e->import_reply = &s->import_reply; break;
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY: e->reconcile_query = &s->reconcile_query; break;
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REPLY: e->reconcile_reply = &s->reconcile_reply; break;
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REQUEST: e->reconcile_request = &s->reconcile_request; break;
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REPORT: e->reconcile_report = &s->reconcile_report; break;
     default: fail_msg("no sample for body %d", (int) body);
     }
 }
@@ -568,6 +630,7 @@ sample_new(Hourbank__Envelope__BodyCase body)
     init_admin_messages(s);
     init_rules(s);
     init_import(s);
+    init_reconcile(s);
     set_body(s, body);
     return s;
 }
@@ -589,6 +652,8 @@ static const Hourbank__Envelope__BodyCase all_bodies[] = {
     HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST, HOURBANK__ENVELOPE__BODY_OPERATORS_REPLY,
     HOURBANK__ENVELOPE__BODY_RULES_QUERY,     HOURBANK__ENVELOPE__BODY_RULES_REPLY,
     HOURBANK__ENVELOPE__BODY_IMPORT_REQUEST,  HOURBANK__ENVELOPE__BODY_IMPORT_REPLY,
+    HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY, HOURBANK__ENVELOPE__BODY_RECONCILE_REPLY,
+    HOURBANK__ENVELOPE__BODY_RECONCILE_REQUEST, HOURBANK__ENVELOPE__BODY_RECONCILE_REPORT,
 };
 #define ALL_BODIES_COUNT (sizeof all_bodies / sizeof all_bodies[0])
 
@@ -1112,6 +1177,58 @@ test_batch_seqs(void **state)
     expect(s, HB_RESULT_MALFORMED, "batch.ops[1].seq=9223372036854775808 out of range");
     set_service_ops(s, 2, UINT64_MAX);  /* wraps to 0 */
     expect(s, HB_RESULT_MALFORMED, "batch.ops[0].seq=18446744073709551615 out of range");
+    free(s);
+}
+
+/* PROTOCOL.md "Reconciliation": ranges ascending, disjoint, one bucket at
+ * most, 8 listed; a digest exactly when ops are counted; days and hashes. */
+static void
+test_reconcile_rules(void **state)
+{
+    (void) state;
+    sample_t *s = sample_new(HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY);
+    expect(s, HB_RESULT_OK, NULL);
+    s->reconcile_ranges[1].first_seq = 1000;  /* overlaps the first */
+    s->reconcile_ranges[1].last_seq = 1999;
+    expect(s, HB_RESULT_MALFORMED, "ranges are ascending and disjoint");
+    s->reconcile_ranges[1].first_seq = 1001;
+    s->reconcile_ranges[1].last_seq = 2001;  /* 1,001 seqs */
+    expect(s, HB_RESULT_MALFORMED, "reconcile_query.ranges[1].last_seq=2001 out of range 1001..2000");
+    s->reconcile_ranges[1].last_seq = 1000;  /* below first */
+    expect(s, HB_RESULT_MALFORMED, "last_seq=1000 out of range");
+    s->reconcile_ranges[1].last_seq = 2000;
+    s->reconcile_query.n_ranges = 0;
+    expect(s, HB_RESULT_MALFORMED, "neither ranges nor report");
+    s->reconcile_query.report = &s->reconcile_report;
+    expect(s, HB_RESULT_OK, NULL);
+    s->reconcile_report.resent = 2;  /* more than missing */
+    expect(s, HB_RESULT_MALFORMED, "resent=2 out of range 0..1");
+    s->reconcile_report.resent = 1;
+    s->reconcile_report.last_seq = 0;
+    expect(s, HB_RESULT_MALFORMED, "first_seq and last_seq are both 0 or neither");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_RECONCILE_REPLY);
+    expect(s, HB_RESULT_OK, NULL);
+    s->reconcile_ranges[0].accepted = 1;  /* an op counted, no digest */
+    expect(s, HB_RESULT_MALFORMED, "digest has 0 bytes, expected 32");
+    s->reconcile_ranges[0].digest = s->reconcile_op.payload_hash;
+    expect(s, HB_RESULT_OK, NULL);
+    s->reconcile_ranges[0].accepted = 0;  /* a digest, no op */
+    expect(s, HB_RESULT_MALFORMED, "digest is set for a range with no op");
+    s->reconcile_ranges[0].digest = (ProtobufCBinaryData) {0, NULL};
+    s->reconcile_op.payload_hash.len = 31;
+    expect(s, HB_RESULT_MALFORMED, "reconcile_reply.ops[0].payload_hash has 31 bytes, expected 32");
+    s->reconcile_op.payload_hash.len = 32;
+    s->reconcile_op.posted_day = "2026-13-01";
+    expect(s, HB_RESULT_MALFORMED, "posted_day is not a day (YYYY-MM-DD)");
+    free(s);
+
+    s = sample_new(HOURBANK__ENVELOPE__BODY_RECONCILE_REQUEST);
+    s->reconcile_request.from_day = "1.12.2026";
+    expect(s, HB_RESULT_MALFORMED, "reconcile_request.from_day is not a day (YYYY-MM-DD)");
+    s->reconcile_request.from_day = "";
+    expect(s, HB_RESULT_OK, NULL);
     free(s);
 }
 
@@ -2213,6 +2330,7 @@ main(void)
         cmocka_unit_test(test_no_body),
         cmocka_unit_test(test_batch_op_count),
         cmocka_unit_test(test_batch_seqs),
+        cmocka_unit_test(test_reconcile_rules),
         cmocka_unit_test(test_op_fields),
         cmocka_unit_test(test_minutes_boundaries),
         cmocka_unit_test(test_register_fields),
