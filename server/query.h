@@ -36,7 +36,7 @@ Hourbank__Envelope *hb_query_reply_envelope(hb_query_reply_t *reply);
 void hb_query_reply_free(hb_query_reply_t **reply_p);
 
 /* Answers a validated query envelope (balance, statement, member,
- * directory, categories, stations, verify, rules). Who may ask is the
+ * directory, categories, stations, verify, rules, reconcile). Who may ask is the
  * caller's decision (stations and verify are for admin keys); station_id is
  * who asks (0: an admin key), for the answers that say so. Returns the reply
  * (caller owns it), or NULL with *code and msg set (NOT_FOUND, MALFORMED,
