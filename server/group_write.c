@@ -142,6 +142,7 @@ write_refusals(const hb_book_t *b, hb_pg_array_t *a)
         hb_pg_array_int(&a[A_R_RESULT], r->result);
     }
 }
+
 /* ---- reconcile_bucket: sealed as ops are posted (migration 0015) ---- */
 
 static void
