@@ -277,6 +277,12 @@ _Static_assert(HB_STATIONS_MAX * (HB_NAME_BYTES_MAX + HB_COMMUNITY_CODE_BYTES_MA
  * before it): one per station reconnecting at the same moment is plenty;
  * more start the next group. */
 #define HB_GROUP_HELLOS_MAX 64
+/* Reconcile reports recorded with one group (one statement each; a station
+ * sends one per run, an hour apart by default): more start the next group. */
+#define HB_GROUP_REPORTS_MAX 16
+/* Seqs of each kind (missing, altered, extra) central keeps and logs of a
+ * reconcile report (station_reconcile.firsts): enough to start looking. */
+#define HB_RECONCILE_FIRSTS_MAX 5
 /* Groups central holds at once: the one the writer thread applies, those
  * queued behind it, and the one being collected (at least two: double
  * buffering, so that collecting never waits for a commit). When all are

@@ -447,6 +447,7 @@ fill_ops(group_t *g)
         op->transfer_id = (uint64_t) iv(r, i, 6);
         op->params = hb_book_strdup(b, PQgetvalue(r, i, 7));
         op->voided = PQgetvalue(r, i, 8)[0] == 't';
+        op->posted_day = hb_book_strdup(b, PQgetvalue(r, i, 9));
     }
     r = g->res[S_REFUSED];
     for (int i = 0; i < PQntuples(r); i++)

@@ -7,11 +7,17 @@
 #include <stdio.h>
 
 #include "hb_assert.h"
+#include "hb_limits.h"
 
 
 #define OP_KEYS "(SELECT DISTINCT s, q FROM unnest($1::integer[], $2::bigint[]) k(s, q)) k"
 #define VOID_KEYS "unnest($2::integer[], $3::bigint[]) k(s, q)"
 #define NEWEST_VERSION "(SELECT max(version) FROM rules_version)"
+/* HB_RECONCILE_BUCKET_OPS as SQL text (migration 0015's hb_reconcile_bucket_ops()
+ * says the same; itest_central_reconcile checks it) */
+#define SQL_NUMBER_(n) #n
+#define SQL_NUMBER(n) SQL_NUMBER_(n)
+#define BUCKET_OPS SQL_NUMBER(HB_RECONCILE_BUCKET_OPS)
 #define NEXT_ID(seq) "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM " seq ")"
 
 const hb_group_statement_t hb_group_statements[S_COUNT] = {
@@ -63,7 +69,8 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
      * made when the ledger was small hashes the keys and scans all of op. */
     [S_OPS] = {"g_ops", 2, "SELECT o.station_id, o.seq, encode(o.payload_hash, 'hex'), o.kind, o.result,"
                            " o.message, coalesce(o.transfer_id, 0), o.params, EXISTS (SELECT 1 FROM void_link v"
-                           "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq)"
+                           "  WHERE v.target_station = o.station_id AND v.target_seq = o.seq),"
+                           " coalesce(o.posted_day::text, '')"
                            " FROM " OP_KEYS " CROSS JOIN LATERAL"
                            " (SELECT * FROM op WHERE station_id = k.s AND seq = k.q LIMIT 1) o"},
     /* with the local day (start, end) of each transfer in the zone of its
@@ -143,6 +150,15 @@ const hb_group_statement_t hb_group_statements[S_COUNT] = {
                     " version = nextval('directory_version')"
                     " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) u(id, d, c) WHERE a.id = u.id"
                     " RETURNING a.id, a.version"},
+    /* reconcile_bucket (migration 0015): each (station, bucket) asked,
+     * sealed from its rows as they are in this transaction */
+    [S_SEAL] = {"g_seal", 2,
+                "INSERT INTO reconcile_bucket (station_id, bucket, accepted, rejected, digest, sealed_at)"
+                " SELECT k.s, k.b, f.accepted, f.rejected, f.digest, now()"
+                " FROM (SELECT DISTINCT s, b FROM unnest($1::integer[], $2::bigint[]) u(s, b)) k"
+                " CROSS JOIN LATERAL hb_reconcile_figures(k.s, k.b * " BUCKET_OPS " + 1, (k.b + 1) * " BUCKET_OPS ") f"
+                " ON CONFLICT (station_id, bucket) DO UPDATE SET accepted = EXCLUDED.accepted,"
+                " rejected = EXCLUDED.rejected, digest = EXCLUDED.digest, sealed_at = EXCLUDED.sealed_at"},
     [S_COMMIT] = {"g_commit", 0, "COMMIT"},
 };
 

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "group_copy.h"
 #include "group_sql.h"
@@ -24,6 +25,7 @@ enum {
     A_R_STATION, A_R_NO, A_R_SEQ, A_R_RESULT,
     A_L_KIND, A_L_MEMBER, A_L_STATION, A_L_SEQ, A_L_NAME, A_L_BIRTH, A_L_PHONE, A_L_CLEAR, A_L_COMMUNITY, A_L_ALIAS,
     A_L_FAM_I, A_L_FAM_NO, A_L_FAM_REL, A_L_REM_I, A_L_REM_NO,
+    A_SEAL_STATION, A_SEAL_BUCKET,
     A_WRITE_COUNT
 };
 
@@ -140,6 +142,41 @@ write_refusals(const hb_book_t *b, hb_pg_array_t *a)
         hb_pg_array_int(&a[A_R_RESULT], r->result);
     }
 }
+/* ---- reconcile_bucket: sealed as ops are posted (migration 0015) ---- */
+
+static void
+seal(hb_pg_array_t *a, int64_t station, uint64_t bucket)
+{
+    hb_pg_array_int(&a[A_SEAL_STATION], station);
+    hb_pg_array_int(&a[A_SEAL_BUCKET], (int64_t) bucket);
+}
+
+/* Per station of the group, with its mark before the group (S_HW) and
+ * after: every bucket whose last seq falls in (before, after], and every
+ * earlier complete bucket that got a new row (a resend filling a hole).
+ * Nothing on most groups: a bucket ends once per HB_RECONCILE_BUCKET_OPS
+ * ops. Duplicates are dropped by the statement. */
+static void
+write_seals(const hb_book_t *b, const PGresult *hw, hb_pg_array_t *a)
+{
+    const uint64_t ops = HB_RECONCILE_BUCKET_OPS;
+    for (int r = 0; r < PQntuples(hw); r++) {
+        uint32_t station = (uint32_t) strtoll(PQgetvalue(hw, r, 0), NULL, 10);
+        uint64_t before = (uint64_t) strtoll(PQgetvalue(hw, r, 1), NULL, 10), after = before;
+        for (size_t i = 0; i < b->n_new_ops; i++)
+            if (b->new_ops[i]->station_id == station && b->new_ops[i]->seq > after)
+                after = b->new_ops[i]->seq;
+        for (uint64_t k = before / ops; k < after / ops; k++)
+            seal(a, station, k);
+        for (size_t i = 0; i < b->n_new_ops; i++) {
+            const hb_book_op_t *op = b->new_ops[i];
+            uint64_t k = (op->seq - 1) / ops;
+            if (op->station_id == station && op->seq <= before && (k + 1) * ops <= after)
+                seal(a, station, k);
+        }
+    }
+}
+
 /* ---- COPY: op and transfer rows go in at PostgreSQL's bulk pace ---- */
 
 /* Queues stmt with n_params arrays starting at a[first] when they hold rows. */
@@ -166,6 +203,7 @@ hb_group_write(hb_group_conn_t *c, const hb_book_t *b, PGresult **res)
     write_void_links(b, a);
     write_refusals(b, a);
     write_life(b, a);
+    write_seals(b, res[S_HW], a);
     for (int i = 0; i < A_WRITE_COUNT; i++)
         hb_pg_array_close(&a[i]);
     char last_account[24], last_transfer[24];
@@ -190,6 +228,7 @@ hb_group_write(hb_group_conn_t *c, const hb_book_t *b, PGresult **res)
     add_rows_call(calls, &n, S_NEW_REFUSED, a, A_R_STATION, 4);
     add_rows_call(calls, &n, S_LIFE, a, A_L_KIND, 15);
     add_rows_call(calls, &n, S_BALANCES, a, A_B_ID, 3);
+    add_rows_call(calls, &n, S_SEAL, a, A_SEAL_STATION, 2);  /* after the op rows' COPY */
     hb_group_pg_add_call(calls, &n, S_COMMIT, none, 0);
     if (rc == 0)
         rc = hb_group_pg_run(c, calls, n, res);

@@ -21,6 +21,7 @@
 
 #include "hb_limits.h"
 #include "hb_result.h"
+#include "hb_wire.h"
 #include "hourbank.pb-c.h"
 
 typedef struct hb_ledger hb_ledger_t;
@@ -33,6 +34,13 @@ typedef struct {
     char message[HB_MESSAGE_BYTES_MAX];
     bool legacy;
     uint64_t transfer_id;
+    /* the op row's payload hash and posting day (OpResult.payload_hash,
+     * posted_day); has_row false when no row holds the op's content (an
+     * EXISTS_WITH_DIFFERENT_PAYLOAD answer): then neither is sent.
+     * posted_day "" when the row has none. */
+    bool has_row;
+    uint8_t payload_hash[HB_WIRE_HASH_BYTES];
+    char posted_day[HB_DAY_TEXT_BYTES + 1];
 } hb_ledger_outcome_t;
 
 /* One station's batch in a group. The caller fills station_id and batch

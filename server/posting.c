@@ -618,6 +618,20 @@ outcome(const hb_posting_input_t *in, hb_result_t result, const char *message, b
                     in->op->seq, hb_result_name(result), out->message);
 }
 
+/* The op row's hash and posting day, for the OpResult (ledger.h). */
+static void
+outcome_row(hb_ledger_outcome_t *out, const hb_book_op_t *row)
+{
+    out->has_row = row != NULL;
+    memset(out->payload_hash, 0, sizeof out->payload_hash);
+    out->posted_day[0] = '\0';
+    if (!row)
+        return;
+    _Static_assert(HB_HASH_BYTES == HB_WIRE_HASH_BYTES, "one payload hash size");
+    memcpy(out->payload_hash, row->hash, HB_HASH_BYTES);
+    snprintf(out->posted_day, sizeof out->posted_day, "%s", row->posted_day ? row->posted_day : "");
+}
+
 /* The values of a refusal before posting: a retired station's are values
  * already (writer.c); a field's is its English line as `detail`. */
 static const char *
@@ -645,6 +659,7 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
                   (in->has_plain_hash && memcmp(prior->hash, in->plain_hash, HB_HASH_BYTES) == 0))) {
         bool legacy = prior->message[0] != '\0';
         outcome(in, prior->result, legacy ? prior->message : prior->params, legacy, prior->transfer_id, out);
+        outcome_row(out, prior);
         return 0;
     }
     if (prior) {  /* a registration refused here: its number is kept (migration 0008) */
@@ -654,6 +669,7 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
         char msg[HB_MESSAGE_BYTES_MAX];
         snprintf(msg, sizeof msg, "station=%" PRIu32 "\nseq=%" PRIu64, station, seq);
         outcome(in, HB_RESULT_EXISTS_WITH_DIFFERENT_PAYLOAD, msg, false, 0, out);
+        outcome_row(out, NULL);  /* the row holds other content: nothing of it is sent */
         return 0;
     }
     ctx_t c = {book, in, NULL, hb_book_station(book, station)};
@@ -673,5 +689,6 @@ hb_posting_apply(hb_book_t *book, const hb_posting_input_t *in, hb_ledger_outcom
         decide(&c);
     record(&c);
     outcome(in, c.rec->result, c.rec->params, false, c.rec->transfer_id, out);
+    outcome_row(out, c.rec);
     return 0;
 }

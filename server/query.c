@@ -416,8 +416,11 @@ static const char STATIONS_SQL[] =
     "  s.station_acked_seq,"
     "  CASE WHEN s.station_acked_seq > coalesce(o.high_water, 0) THEN format('central holds seq %s, the station"
     " had acks up to %s: central lost acknowledged work (restored from an older dump, or a standby that missed"
-    " commits); the station is resending', coalesce(o.high_water, 0), s.station_acked_seq) ELSE '' END"
+    " commits); the station is resending', coalesce(o.high_water, 0), s.station_acked_seq) ELSE '' END,"
+    "  coalesce(extract(epoch FROM r.reported_at)::bigint, 0), coalesce(r.from_seq, 0), coalesce(r.through_seq, 0),"
+    "  coalesce(greatest(r.missing - r.resent, 0), 0), coalesce(r.altered, 0), coalesce(r.extra, 0)"
     " FROM station s"
+    " LEFT JOIN station_reconcile r ON r.station_id = s.id"
     " LEFT JOIN (SELECT station_id, max(seq) AS high_water,"
     "                   count(*) FILTER (WHERE result = 1) AS accepted,"
     "                   count(*) FILTER (WHERE result <> 1) AS rejected"
@@ -443,6 +446,12 @@ fill_stations(hb_query_reply_t *r)
         st[i].ops_rejected = (uint64_t) hb_query__col_i64(r->res, i, 7);
         st[i].station_acked_seq = (uint64_t) hb_query__col_i64(r->res, i, 8);
         st[i].alert = PQgetvalue(r->res, i, 9);
+        st[i].reconciled_at = hb_query__col_i64(r->res, i, 10);  /* 0: never (station_reconcile, 0015) */
+        st[i].reconciled_from = (uint64_t) hb_query__col_i64(r->res, i, 11);
+        st[i].reconciled_through = (uint64_t) hb_query__col_i64(r->res, i, 12);
+        st[i].reconcile_missing = (uint32_t) hb_query__col_i64(r->res, i, 13);
+        st[i].reconcile_altered = (uint32_t) hb_query__col_i64(r->res, i, 14);
+        st[i].reconcile_extra = (uint32_t) hb_query__col_i64(r->res, i, 15);
         ptrs[i] = &st[i];
     }
     r->rows = st;
@@ -545,6 +554,8 @@ hb_query_answer(hb_query_t *self, const Hourbank__Envelope *req, uint32_t statio
         return answer_verify(self, code, msg, msg_size);
     case HOURBANK__ENVELOPE__BODY_RULES_QUERY:
         return hb_query__answer_rules(self, station_id, code, msg, msg_size);
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY:
+        return hb_query__answer_reconcile(self, station_id, req->reconcile_query, code, msg, msg_size);
     default:
         hb_unreachable();
     }

@@ -39,6 +39,7 @@ struct hb_query_reply {
         Hourbank__StationsReply stations;
         Hourbank__VerifyReply verify;
         Hourbank__RulesReply rules;
+        Hourbank__ReconcileReply reconcile;
     } body;
     PGresult *more[HB_QUERY_REPLY_PARTS];  /* further results (rules), freed with the reply */
     void *arrays[HB_QUERY_REPLY_PARTS];    /* further calloc'd arrays, freed with the reply */
@@ -75,5 +76,9 @@ hb_query_reply_t *hb_query__answer_statement(hb_query_t *self, const Hourbank__S
 /* query_rules.c: station_id is the asking station (0 for an admin key). */
 hb_query_reply_t *hb_query__answer_rules(hb_query_t *self, uint32_t station_id, hb_result_t *code, char *msg,
                                          size_t msg_size);
+
+/* query_reconcile.c: station_id is the asking station (never 0). */
+hb_query_reply_t *hb_query__answer_reconcile(hb_query_t *self, uint32_t station_id, const Hourbank__ReconcileQuery *q,
+                                             hb_result_t *code, char *msg, size_t msg_size);
 
 #endif

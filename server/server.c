@@ -259,6 +259,33 @@ answer_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, const 
     hb_query_reply_free(&reply);
 }
 
+/* ReconcileQuery: a station's own ops (station keys only). The figures
+ * are answered on the query connection now; a report is recorded by the
+ * writer (the query connection may be a read-only standby), and the reply
+ * waits for it in the group being collected. */
+static void
+answer_reconcile(hb_server_t *self, const hb_router_peer_t *to, int64_t peer, Hourbank__Envelope **env_p)
+{
+    const Hourbank__Envelope *req = *env_p;
+    if (peer <= 0) {
+        hb_log_warn("reconcile query refused: an admin key is not a station");
+        hb_server__send_error(self, to, req->correlation_id, HB_RESULT_NOT_AUTHORIZED,
+                              "an admin key cannot reconcile: ask with a station's key");
+        return;
+    }
+    if (!req->reconcile_query->report) {
+        answer_query(self, to, peer, req);
+        return;
+    }
+    hb_result_t code = HB_RESULT_INTERNAL;
+    char msg[HB_MESSAGE_BYTES_MAX] = "";
+    hb_query_reply_t *reply = hb_query_answer(self->query, req, (uint32_t) peer, &code, msg, sizeof msg);
+    if (!reply)
+        hb_server__send_error(self, to, req->correlation_id, code, msg);
+    else
+        hb_server__queue_report(self, to, (uint32_t) peer, env_p, reply);
+}
+
 /* Stations and verify are for admin keys (peer 0) only. */
 static void
 answer_admin_query(hb_server_t *self, const hb_router_peer_t *to, int64_t peer,
@@ -346,6 +373,9 @@ dispatch(hb_server_t *self, const hb_router_peer_t *to, const char *key, const h
     case HOURBANK__ENVELOPE__BODY_STATIONS_QUERY:
     case HOURBANK__ENVELOPE__BODY_VERIFY_QUERY:
         answer_admin_query(self, to, peer, env);
+        break;
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY:
+        answer_reconcile(self, to, peer, &env);
         break;
     default:
         hb_log_warn("message refused peer=%" PRId64 " code=MALFORMED reason=\"message type %d is not for central\"",

@@ -18,6 +18,10 @@ hb_server__group_free(group_t **g_p)
     group_t *g = *g_p;
     for (size_t i = 0; i < g->w.n_jobs; i++)
         hb_wire_free(&g->pending[i].env);
+    for (size_t i = 0; i < g->w.n_reports; i++) {
+        hb_wire_free(&g->report_from[i].env);
+        hb_query_reply_free(&g->report_from[i].reply);
+    }
     hb_central_conf_destroy(&g->rules);
     free(g->contacts);
     free(g);
@@ -44,6 +48,11 @@ send_ack(hb_server_t *self, const pending_t *p, const hb_ledger_job_t *job)
         results[i].seq = job->batch->ops[i]->seq;
         results[i].result = (Hourbank__Result) o->result;
         results[i].transfer_id = o->transfer_id;
+        if (o->has_row) {  /* the op's row: what the station reconciles against */
+            results[i].payload_hash.data = (uint8_t *) (uintptr_t) o->payload_hash;
+            results[i].payload_hash.len = sizeof o->payload_hash;
+            results[i].posted_day = (char *) (uintptr_t) o->posted_day;
+        }
         if (o->legacy) {
             results[i].message = (char *) (uintptr_t) o->message;
         } else if (o->message[0]) {
@@ -96,7 +105,8 @@ hb_server__room(const hb_server_t *self)
     const group_t *g = self->collecting;
     if (groups_in_hand(self) < HB_GROUPS_IN_HAND_MAX)
         return true;
-    return g && batch_fits(g, HB_BATCH_OPS_MAX) && g->w.n_hellos < HB_GROUP_HELLOS_MAX;
+    return g && batch_fits(g, HB_BATCH_OPS_MAX) && g->w.n_hellos < HB_GROUP_HELLOS_MAX &&
+           g->w.n_reports < HB_GROUP_REPORTS_MAX;
 }
 
 /* Closes the group being collected and moves it to the writer. */
@@ -212,6 +222,30 @@ hb_server__queue_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t s
     g->hello_from[i].correlation_id = req->correlation_id;
 }
 
+void
+hb_server__queue_report(hb_server_t *self, const hb_router_peer_t *to, uint32_t station, Hourbank__Envelope **env_p,
+                        hb_query_reply_t *reply)
+{
+    hb_assert((*env_p)->body_case == HOURBANK__ENVELOPE__BODY_RECONCILE_QUERY && (*env_p)->reconcile_query->report);
+    group_t *g = hb_server__collecting(self, self->collecting && self->collecting->w.n_reports < HB_GROUP_REPORTS_MAX);
+    size_t i = g->w.n_reports++;
+    g->report_from[i] = (report_from_t){*to, (*env_p)->correlation_id, *env_p, reply};
+    g->w.reports[i] = (hb_writer_report_t){station, (*env_p)->reconcile_query->report, -1};
+    *env_p = NULL;
+}
+
+/* The reply to a report: recorded says whether the writer committed it. */
+static void
+answer_report(hb_server_t *self, report_from_t *from, const hb_writer_report_t *r)
+{
+    Hourbank__Envelope *env = hb_query_reply_envelope(from->reply);
+    env->correlation_id = from->correlation_id;
+    env->reconcile_reply->recorded = r->rc == 0;
+    hb_server__send_to(self, &from->peer, env);
+    hb_query_reply_free(&from->reply);
+    hb_wire_free(&from->env);
+}
+
 /* One line per hello; an ALERT when the station had acks for ops central
  * no longer holds (restored from an older dump, or a standby that missed
  * commits). The station then resends them; hellos are backoff-bounded. */
@@ -294,10 +328,13 @@ hb_server__finish_group(hb_server_t *self, group_t *g)
     }
     for (size_t i = 0; i < g->w.n_hellos; i++)
         answer_hello(self, &g->hello_from[i], &g->w.hellos[i]);
+    for (size_t i = 0; i < g->w.n_reports; i++)
+        answer_report(self, &g->report_from[i], &g->w.reports[i]);
     if (g->rules)
         reload_done(self, g);
     g->w.n_jobs = 0;
     g->w.n_hellos = 0;
+    g->w.n_reports = 0;
     g->w.n_contacts = 0;
     g->w.contacts = NULL;
     g->w.rules = NULL;

@@ -31,6 +31,15 @@ typedef struct {
     uint64_t correlation_id;
 } hello_from_t;
 
+/* A ReconcileQuery with a report: answered (reply) at once, sent once the
+ * writer recorded the report (ReconcileReply.recorded). */
+typedef struct {
+    hb_router_peer_t peer;
+    uint64_t correlation_id;
+    Hourbank__Envelope *env;     /* owned: the query; w.reports[i].report points in */
+    hb_query_reply_t *reply;     /* owned */
+} report_from_t;
+
 /* A group of work for the writer thread. Owned by this thread while it is
  * collected or spare, by the writer from hb_writer_send until it comes
  * back from hb_writer_recv. */
@@ -38,6 +47,7 @@ typedef struct {
     hb_writer_group_t w;      /* first: the writer sees only this */
     pending_t pending[HB_GROUP_BATCHES_MAX];      /* parallel to w.jobs */
     hello_from_t hello_from[HB_GROUP_HELLOS_MAX]; /* parallel to w.hellos */
+    report_from_t report_from[HB_GROUP_REPORTS_MAX]; /* parallel to w.reports */
     size_t ops;               /* ops in the batches */
     /* w.contacts' storage (HB_PEER_STATIONS_MAX entries), allocated with
      * the group */
@@ -82,6 +92,10 @@ void hb_server__take_batch(hb_server_t *self, const hb_router_peer_t *to, uint32
 void hb_server__queue_hello(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
                             const Hourbank__Envelope *req);
 void hb_server__finish_group(hb_server_t *self, group_t *g);
+/* Takes *env_p (a ReconcileQuery with a report) and reply: both ride a
+ * group to the writer, and the reply goes out when it comes back. */
+void hb_server__queue_report(hb_server_t *self, const hb_router_peer_t *to, uint32_t station,
+                             Hourbank__Envelope **env_p, hb_query_reply_t *reply);
 void hb_server__group_free(group_t **g_p);
 
 #endif

@@ -9,9 +9,12 @@
 #include "hb_limits.h"
 
 /* At most $1 problems, each cut to $2 characters (problems are ASCII), with
- * the count of all of them. */
+ * the count of all of them: the ledger's (hb_verify()) and every sealed
+ * reconcile bucket that its rows no longer match (migration 0015). */
 static const char PROBLEMS_SQL[] =
-    "SELECT left(problem, $2::integer), count(*) OVER () FROM hb_verify() LIMIT $1::integer";
+    "SELECT left(problem, $2::integer), count(*) OVER ()"
+    " FROM (SELECT problem FROM hb_verify() UNION ALL SELECT problem FROM hb_verify_reconcile()) p"
+    " LIMIT $1::integer";
 
 /* Account 1 is the pool's guarantee account (0001_ledger.sql). */
 static const char SUMMARY_SQL[] =

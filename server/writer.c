@@ -8,6 +8,7 @@
 #include "hb_assert.h"
 #include "hb_clock.h"
 #include "hb_log.h"
+#include "reconcile.h"
 #include "rules.h"
 #include "worker.h"
 
@@ -137,6 +138,19 @@ answer_hellos(writer_state_t *w, hb_writer_group_t *g)
     }
 }
 
+/* Without a database they are not recorded (rc -1): the reply says so and
+ * the station's next run reports again. */
+static void
+record_reports(writer_state_t *w, hb_writer_group_t *g)
+{
+    for (size_t i = 0; i < g->n_reports; i++) {
+        hb_writer_report_t *r = &g->reports[i];
+        r->rc = -1;
+        if (!w->fatal && hb_ledger_connected(w->ledger))
+            r->rc = hb_reconcile_record(hb_ledger_pg(w->ledger), r->station_id, r->report);
+    }
+}
+
 /* Without a database they are lost; the stations' next messages say it again. */
 static void
 record_contacts(writer_state_t *w, hb_writer_group_t *g)
@@ -169,10 +183,12 @@ handle(void *state, void *task)
 {
     writer_state_t *w = state;
     hb_writer_group_t *g = task;
-    hb_assert(g->n_jobs <= HB_GROUP_BATCHES_MAX && g->n_hellos <= HB_GROUP_HELLOS_MAX);
+    hb_assert(g->n_jobs <= HB_GROUP_BATCHES_MAX && g->n_hellos <= HB_GROUP_HELLOS_MAX &&
+              g->n_reports <= HB_GROUP_REPORTS_MAX);
     db_tick(w);
     apply_jobs(w, g);
     answer_hellos(w, g);
+    record_reports(w, g);
     record_contacts(w, g);
     sync_rules(w, g);
 }
@@ -221,7 +237,7 @@ void
 hb_writer_send(hb_writer_t *self, hb_writer_group_t *group)
 {
     hb_assert(self && group);
-    hb_assert(group->n_jobs + group->n_hellos + group->n_contacts > 0 || group->rules);
+    hb_assert(group->n_jobs + group->n_hellos + group->n_reports + group->n_contacts > 0 || group->rules);
     hb_worker_send(self->worker, group);
 }
 

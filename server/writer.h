@@ -10,7 +10,8 @@
  * sent. In a group the writer does, in this order: the batches (one
  * transaction), the hellos (each station's high-water and member serial
  * marks, read after the batches committed; its last contact and the seq it
- * says central acknowledged are recorded), the stations' last contact
+ * says central acknowledged are recorded), the stations' reconcile
+ * reports (each station's last, reconcile.h), the stations' last contact
  * times the main loop gathered, then the rules sync, so that
  * batches received before a reload post under the old rules and batches
  * in later groups under the new ones. */
@@ -36,12 +37,21 @@ typedef struct {
     uint32_t rules_version;    /* 0 when not known */
 } hb_writer_hello_t;
 
+/* A station's reconcile report, recorded (reconcile.h) after the hellos. */
+typedef struct {
+    uint32_t station_id;       /* filled by the caller */
+    const Hourbank__ReconcileReport *report;  /* ... borrowed, kept alive with the group */
+    int rc;                    /* filled by the writer: 0 recorded, -1 not */
+} hb_writer_report_t;
+
 typedef struct {
     /* ---- filled by the caller ---- */
     size_t n_jobs;
     hb_ledger_job_t jobs[HB_GROUP_BATCHES_MAX];  /* as hb_ledger_apply wants them */
     size_t n_hellos;
     hb_writer_hello_t hellos[HB_GROUP_HELLOS_MAX];
+    size_t n_reports;
+    hb_writer_report_t reports[HB_GROUP_REPORTS_MAX];
     /* Stations' last contact times to record after the hellos, in one
      * statement (hb_ledger_contacts); NULL when n_contacts is 0. Owned by
      * the caller, like the group. */
@@ -69,7 +79,7 @@ hb_writer_t *hb_writer_new(void *ctx, const char *conninfo, const hb_central_con
  * group sent before. */
 void hb_writer_destroy(hb_writer_t **self_p);
 
-/* Moves group (n_jobs + n_hellos + n_contacts > 0 or rules set) to the
+/* Moves group (n_jobs + n_hellos + n_reports + n_contacts > 0 or rules set) to the
  * writer. */
 void hb_writer_send(hb_writer_t *self, hb_writer_group_t *group);
 /* A group back from the writer (the caller owns it again), or NULL when
