@@ -235,7 +235,8 @@ static bool
 figures_differ(const hb_outbox_figures_t *here, const Hourbank__ReconcileRange *c)
 {
     return here->unknown || here->accepted != c->accepted || here->rejected != c->rejected ||
-           here->digest_len != c->digest.len || memcmp(here->digest, c->digest.data, here->digest_len) != 0;
+           here->digest_len != c->digest.len ||
+           (here->digest_len > 0 && memcmp(here->digest, c->digest.data, here->digest_len) != 0);
 }
 
 static void
@@ -250,8 +251,9 @@ mismatch_add(hb_reconcile_t *self, const hb_outbox_figures_t *here, const Hourba
     m->here = *here;
     m->accepted = c->accepted;
     m->rejected = c->rejected;
-    m->digest_len = c->digest.len;
-    memcpy(m->digest, c->digest.data, c->digest.len);
+    m->digest_len = c->digest.len == sizeof m->digest ? c->digest.len : 0;  /* validated: 0 or 32 bytes */
+    if (m->digest_len)
+        memcpy(m->digest, c->digest.data, m->digest_len);
 }
 
 static void ask_listing(hb_reconcile_t *self);

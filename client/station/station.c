@@ -248,7 +248,7 @@ poll_once(hb_station_t *self, bool accept_work)
     hb_sync_tick(self->sync);
     int64_t now = (int64_t) time(NULL);
     hb_reconcile_tick(self->reconcile, now);
-    if (now >= self->compact_at) {
+    if (now >= self->compact_at && !hb_reconcile_running(self->reconcile)) {  /* a run's ops stay put */
         hb_outbox_compact(self->outbox, now, self->conf->retention_days);
         self->compact_at = now + COMPACT_EVERY_S;
     }
