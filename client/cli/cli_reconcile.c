@@ -10,6 +10,7 @@
 #include "cli_parse.h"
 #include "cli_report.h"
 #include "cli_target.h"
+#include "cli_words.h"
 #include "hb_assert.h"
 #include "hb_i18n.h"
 #include "hb_wire.h"
@@ -131,7 +132,7 @@ print_range(hb_cli_t *cli, const Hourbank__ReconcileMismatch *m)
 static void
 print_diff(hb_cli_t *cli, const Hourbank__ReconcileDiff *d)
 {
-    const char *kind = d->kind && d->kind[0] ? d->kind : "-";
+    const char *kind = d->kind && d->kind[0] ? hb_cli_words_kind(d->kind) : "-";
     const char *here = hb_result_name((hb_result_t) d->station_result);
     const char *central = hb_result_name((hb_result_t) d->central_result);
     switch (d->what) {
@@ -173,8 +174,11 @@ print_report(hb_cli_t *cli, const Hourbank__ReconcileReport *r)
                                     " in that period"));
         return;
     }
-    fprintf(cli->out, _("compared seqs %llu-%llu with central in %u ranges\n"), (ull_t) r->first_seq,
-            (ull_t) r->last_seq, (unsigned) r->ranges);
+    if (r->ranges == 1)
+        fprintf(cli->out, _("compared seqs %llu-%llu with central\n"), (ull_t) r->first_seq, (ull_t) r->last_seq);
+    else
+        fprintf(cli->out, _("compared seqs %llu-%llu with central in %u ranges\n"), (ull_t) r->first_seq,
+                (ull_t) r->last_seq, (unsigned) r->ranges);
     for (size_t i = 0; i < r->n_differing; i++)
         print_range(cli, r->differing[i]);
     if (r->n_differing < r->ranges_differing)

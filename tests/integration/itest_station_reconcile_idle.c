@@ -145,6 +145,16 @@ test_idle_reconcile(void **state)
     assert_non_null(strstr(g_out, "\"seq\": 4,\n      \"what\": \"altered\",\n      \"kind\": \"service\",\n"
                                   "      \"station_result\": \"INSUFFICIENT_BALANCE\",\n"
                                   "      \"central_result\": \"UNKNOWN_CATEGORY\""));
+    setenv("LANG", "zh_CN.UTF-8", 1);  /* the text, in the operator's language */
+    reconcile_cli((const char *const[]){"reconcile", NULL});
+    setenv("LANG", "en_US.UTF-8", 1);
+    assert_int_equal(g_rc, 1);
+    assert_non_null(strstr(g_out, "序号 4 服务：中心被改动（本站 INSUFFICIENT_BALANCE，中心 UNKNOWN_CATEGORY）"));
+    assert_non_null(strstr(g_out, "不一致：中心缺少 0 条"));
+    reconcile_cli((const char *const[]){"reconcile", NULL});
+    assert_non_null(strstr(g_out, "seq 4 service: altered at central (here INSUFFICIENT_BALANCE, central"
+                                  " UNKNOWN_CATEGORY)"));
+    assert_non_null(strstr(g_out, "compared seqs 1-4 with central\n"));
     cli((const char *const[]){"reconcile", "--from", "2026-02-30", NULL}, "-c", st.conf);
     assert_int_equal(g_rc, 65);
     cli((const char *const[]){"stations", NULL}, "--admin", admin_path);
