@@ -5,7 +5,8 @@
  * found by the next idle run without an operator, resent, and posted again
  * exactly once; afterwards `hourbank reconcile` agrees (exit 0); an op
  * altered at central is named by `hourbank reconcile --json` (exit 1) and
- * `hourbank stations` shows the open mismatch. Real central, real
+ * `hourbank stations` shows the open mismatch; with central gone the CLI
+ * exits 69. Real central, real
  * station, the real CLI. */
 #include "hb_itest.h"
 
@@ -162,9 +163,19 @@ test_idle_reconcile(void **state)
     assert_non_null(strstr(g_out, "open mismatch: station 2"));
 
     PQfinish(pg);
+
+    /* central gone: the CLI is told the run cannot be made (EX_UNAVAILABLE) */
+    hb_h_central_stop(&central, SIGKILL);
+    for (int i = 0; i < 50; i++) {
+        cli((const char *const[]){"reconcile", NULL}, "-c", st.conf);
+        if (g_rc == 69 && strstr(g_err, "the link to central is"))
+            break;
+        usleep(200 * 1000);
+    }
+    assert_int_equal(g_rc, 69);
+    assert_non_null(strstr(g_err, "could not reconcile"));
     hb_h_client_destroy(&cl);
     hb_h_station_stop(&st, SIGTERM);
-    hb_h_central_stop(&central, SIGTERM);
 }
 
 int
