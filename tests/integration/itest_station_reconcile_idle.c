@@ -136,6 +136,11 @@ test_idle_reconcile(void **state)
     assert_non_null(strstr(g_out, "\"idle\": false"));
     assert_int_equal(hb_h_pg_int(pg, "SELECT count(*) FROM op WHERE station_id = 2 AND seq = 3"), 1);
 
+    /* from a day after every op: nothing to compare */
+    reconcile_cli((const char *const[]){"reconcile", "--from", "2099-01-01", "--json", NULL});
+    assert_int_equal(g_rc, 0);
+    assert_non_null(strstr(g_out, "\"first_seq\": 0,\n  \"last_seq\": 0,\n  \"from_day\": \"2099-01-01\""));
+
     /* seq 4's result altered at central: named, exit 1, an open mismatch */
     assert_true(hb_h_pg_ok(pg, "SET session_replication_role = replica"));
     assert_true(hb_h_pg_ok(pg, "UPDATE op SET result = 9 WHERE station_id = 2 AND seq = 4"));
