@@ -12,8 +12,8 @@
  * return -1 (or the value documented). Implemented in outbox.c (queue),
  * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory,
  * members, categories), outbox_file.c (the file's checks, inspection and
- * copies) and outbox_resync.c (central's marks, resending what central
- * lost). */
+ * copies), outbox_resync.c (central's marks, resending what central
+ * lost) and outbox_reconcile.c (what a reconcile run reads and marks). */
 #ifndef HB_OUTBOX_H
 #define HB_OUTBOX_H
 

@@ -1,8 +1,9 @@
 /* outbox_int.h - private to outbox.c (queue, sequence, acks),
  * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory
  * cache, member lookup, categories), outbox_file.c (the file's checks and
- * copies), outbox_resync.c (central's marks, resends) and outbox_import.c
- * (an import's one transaction). Not an API:
+ * copies), outbox_resync.c (central's marks, resends), outbox_import.c
+ * (an import's one transaction) and outbox_reconcile.c (reconciliation's
+ * figures and resend marks). Not an API:
  * include it from those files only.
  *
  * Each file keeps its SQL next to its code, in a table indexed by
