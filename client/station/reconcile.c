@@ -143,6 +143,11 @@ run_free(hb_reconcile_t *self)
 static void
 log_outcome(const hb_reconcile_t *self, const Hourbank__ReconcileReport *r)
 {
+    if (r->first_seq == 0) {
+        hb_log_info("reconcile done: nothing to compare (no acked op held%s%s) idle=%d", r->from_day[0] ? " from " : "",
+                    r->from_day, (int) r->idle);
+        return;
+    }
     if (r->ranges_differing == 0) {
         hb_log_info("reconcile done: central holds what this station holds first_seq=%" PRIu64 " last_seq=%" PRIu64
                     " ranges=%" PRIu32 " ops=%" PRIu64 " idle=%d", r->first_seq, r->last_seq, r->ranges, r->ops_here,
