@@ -146,6 +146,7 @@ typedef struct {
     size_t console_allowed_host_count;
     int64_t console_session_idle_seconds;        /* "console_session_idle", default 30 min */
     int64_t console_session_max_seconds;         /* "console_session_max", default 12 h, >= idle */
+    int64_t reconcile_interval_seconds;          /* "reconcile_interval": idle runs, default 1 h */
 } hb_station_conf_t;
 
 /* Load and validate. Returns a config the caller owns (free with

@@ -609,6 +609,9 @@ static const hb_config_field_t station_fields[] = {
     {.key = "console_session_max", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
      .min = 1, .max = HB_CONSOLE_SESSION_S_MAX, .def = HB_CONSOLE_SESSION_MAX_S_DEFAULT,
      AT(hb_station_conf_t, console_session_max_seconds)},
+    {.key = "reconcile_interval", .type = HB_CONFIG_DURATION, .scale = HB_CONFIG_SECONDS_PER_MINUTE,
+     .min = HB_RECONCILE_INTERVAL_MIN, .max = HB_RECONCILE_INTERVAL_MAX, .def = HB_RECONCILE_INTERVAL_DEFAULT,
+     AT(hb_station_conf_t, reconcile_interval_seconds)},
 };
 /* console_allowed_hosts when the key is absent: loopback by every name. */
 static const char *const console_hosts_default[] = {"localhost", "127.0.0.1", "[::1]"};

@@ -70,11 +70,49 @@ json_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         else
             hb_cli_json_null(&j);
         hb_cli_json_kv_string(&j, "state", s->active ? "active" : "retired");
+        hb_cli_json_kv_time(&j, "reconciled_at", s->reconciled_at);
+        hb_cli_json_kv_uint(&j, "reconciled_from", s->reconciled_from);
+        hb_cli_json_kv_uint(&j, "reconciled_through", s->reconciled_through);
+        hb_cli_json_kv_uint(&j, "reconcile_missing", s->reconcile_missing);
+        hb_cli_json_kv_uint(&j, "reconcile_altered", s->reconcile_altered);
+        hb_cli_json_kv_uint(&j, "reconcile_extra", s->reconcile_extra);
         hb_cli_json_object_end(&j);
     }
     hb_cli_json_array_end(&j);
     hb_cli_json_object_end(&j);
     hb_cli_json_finish(&j);
+}
+
+/* The last reconcile a station reported: "through seq N, <when>", or "-". */
+static void
+reconciled_cell(hb_cli_table_t *tab, const Hourbank__StationInfo *s)
+{
+    char t[HB_CLI_FORMAT_BYTES];
+    if (s->reconciled_at == 0)
+        hb_cli_table_cell(tab, "%s", "-");
+    else
+        hb_cli_table_cell(tab, _("through %llu, %s"), (unsigned long long) s->reconciled_through,
+                          hb_cli_format_time(t, sizeof t, s->reconciled_at));
+}
+
+/* Alert lines under the table: central lost acks; a reconcile left a
+ * mismatch open. */
+static void
+print_alerts(hb_cli_t *cli, const Hourbank__StationsReply *r)
+{
+    char line[HB_CLI_TEXT_BYTES_MAX], t[HB_CLI_FORMAT_BYTES];
+    for (size_t i = 0; i < r->n_stations; i++) {
+        const Hourbank__StationInfo *s = r->stations[i];
+        if (s->alert[0])
+            fprintf(cli->out, _("alert: station %u (%s): %s\n"), (unsigned) s->station_id, s->name,
+                    hb_cli_format_line(line, sizeof line, s->alert));
+        if (s->reconcile_missing || s->reconcile_altered || s->reconcile_extra)
+            fprintf(cli->out, _("open mismatch: station %u (%s): its reconcile of seqs %llu-%llu at %s found %u"
+                                " missing at central, %u altered at central, %u held only by central\n"),
+                    (unsigned) s->station_id, s->name, (unsigned long long) s->reconciled_from,
+                    (unsigned long long) s->reconciled_through, hb_cli_format_time(t, sizeof t, s->reconciled_at),
+                    (unsigned) s->reconcile_missing, (unsigned) s->reconcile_altered, (unsigned) s->reconcile_extra);
+    }
 }
 
 static int
@@ -85,12 +123,13 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
         return 0;
     }
     const char *const headers[] = {_("ID"),  _("NAME"),       _("COMMUNITY"),    _("STATE"),    _("LAST CONTACT"),
-                                   _("LAG"), _("HIGH-WATER"), _("LOST ACKS TO"), _("ACCEPTED"), _("REJECTED")};
+                                   _("LAG"), _("HIGH-WATER"), _("LOST ACKS TO"), _("ACCEPTED"), _("REJECTED"),
+                                   _("RECONCILED")};
     const size_t columns = sizeof headers / sizeof headers[0];
     hb_cli_table_t *tab = hb_cli_table_new(columns, headers);
     if (!tab)
         return hb_cli_report_out_of_memory(cli);
-    for (size_t c = 5; c < columns; c++)
+    for (size_t c = 5; c < columns - 1; c++)
         hb_cli_table_align_right(tab, c);
     hb_cli_table_align_right(tab, 0);
     char t[HB_CLI_FORMAT_BYTES], ago[HB_CLI_FORMAT_BYTES];
@@ -110,14 +149,11 @@ print_stations(hb_cli_t *cli, const Hourbank__StationsReply *r, int64_t now)
             hb_cli_table_cell(tab, "%s", "-");
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->ops_accepted);
         hb_cli_table_cell(tab, "%llu", (unsigned long long) s->ops_rejected);
+        reconciled_cell(tab, s);
     }
     if (hb_cli_table_finish(&tab, cli->out) != 0)
         return hb_cli_report_out_of_memory(cli);
-    char line[HB_CLI_TEXT_BYTES_MAX];
-    for (size_t i = 0; i < r->n_stations; i++)
-        if (r->stations[i]->alert[0])
-            fprintf(cli->out, _("alert: station %u (%s): %s\n"), (unsigned) r->stations[i]->station_id,
-                    r->stations[i]->name, hb_cli_format_line(line, sizeof line, r->stations[i]->alert));
+    print_alerts(cli, r);
     return 0;
 }
 
@@ -153,6 +189,9 @@ const hb_cli_command_t hb_cli_admin_stations = {
                    "has not been in touch for long is offline or its link is broken. When a station had\n"
                    "acks beyond what central holds (central restored from an older dump, or a standby\n"
                    "that missed commits), an alert line says so until the station has resent the rest.\n"
+                   "RECONCILED is the last seq the station's last reconcile compared and when central\n"
+                   "recorded it; an open mismatch line names a station whose last reconcile found\n"
+                   "operations missing, altered or held only by central (hourbank reconcile).\n"
                    "Asks central directly, with the admin key named in admin.yaml."),
     .target = HB_CLI_TARGET_CENTRAL,
     .opts = NULL,

@@ -13,6 +13,7 @@
 #include "cli_operator.h"
 #include "cli_parse.h"
 #include "cli_queue.h"
+#include "cli_reconcile.h"
 #include "cli_report.h"
 #include "cli_rules.h"
 #include "cli_save.h"
@@ -38,7 +39,7 @@ static const hb_cli_command_t *const commands[] = {
     &hb_cli_save_gift,       &hb_cli_donate_donate,  &hb_cli_save_void,     &hb_cli_balance_balance,
     &hb_cli_statement_statement, &hb_cli_passbook_passbook,
     &hb_cli_queue_queue,     &hb_cli_queue_dismiss,  &hb_cli_lookup_show,   &hb_cli_lookup_find,
-    &hb_cli_queue_status,    &hb_cli_categories_list, &hb_cli_rules_rules,   &hb_cli_operator_add, &hb_cli_operator_list,
+    &hb_cli_queue_status,    &hb_cli_reconcile_reconcile, &hb_cli_categories_list, &hb_cli_rules_rules,   &hb_cli_operator_add, &hb_cli_operator_list,
     &hb_cli_operator_disable, &hb_cli_operator_unlock, &hb_cli_import_members, &hb_cli_import_balances,
     &hb_cli_admin_stations,  &hb_cli_admin_verify,   &hb_cli_keygen_keygen,
 };

@@ -84,8 +84,8 @@
 #define HB_CLI_JSON_DEPTH_MAX 8
 #endif
 #ifndef HB_CLI_TABLE_COLUMNS_MAX
-/* Columns of a printed table. */
-#define HB_CLI_TABLE_COLUMNS_MAX 10
+/* Columns of a printed table: the widest is `stations` (11). */
+#define HB_CLI_TABLE_COLUMNS_MAX 11
 #endif
 #ifndef HB_CLI_TABLE_ROWS_MAX
 /* Rows of a printed table: the longest list a reply carries. */

@@ -15,6 +15,7 @@
 #include "hb_log.h"
 #include "hb_router.h"
 #include "hb_wire.h"
+#include "reconcile.h"
 #include "station_import.h"
 
 #define IPC_PREFIX "ipc://"
@@ -46,6 +47,8 @@ struct hb_api {
     hb_outbox_save_t saves[HB_SAVE_GROUP_MAX];
     size_t n_queued;
     hb_station_import_t *import;  /* the import held (hourbank import) */
+    hb_reconcile_t *reconcile;
+    waiting_t reconciling;        /* the CLI waiting for the reconcile run it asked for */
 };
 
 /* The peer a request came from, and its correlation id. */
@@ -103,6 +106,13 @@ hb_api_set_sync(hb_api_t *self, hb_sync_t *sync)
 {
     hb_assert(self && sync);
     self->sync = sync;
+}
+
+void
+hb_api_set_reconcile(hb_api_t *self, hb_reconcile_t *reconcile)
+{
+    hb_assert(self && reconcile);
+    self->reconcile = reconcile;
 }
 
 void *
@@ -639,6 +649,44 @@ hb_api_on_forward_reply(void *arg, uint64_t token, const Hourbank__Envelope *ans
     reply(self, &p, &copy);
 }
 
+/* hb_reconcile_done_fn: the run the CLI asked for ended. */
+static void
+on_reconcile_done(void *arg, hb_result_t code, const char *msg, const Hourbank__ReconcileReport *report)
+{
+    hb_api_t *self = arg;
+    hb_assert(self && self->reconciling.busy);
+    self->reconciling.busy = false;
+    peer_t p = {&self->reconciling.peer, self->reconciling.corr};
+    if (code != HB_RESULT_OK) {
+        reply_error(self, &p, code, "%s", msg);
+        return;
+    }
+    Hourbank__Envelope env;
+    hourbank__envelope__init(&env);
+    env.body_case = HOURBANK__ENVELOPE__BODY_RECONCILE_REPORT;
+    env.reconcile_report = (Hourbank__ReconcileReport *) (uintptr_t) report;
+    reply(self, &p, &env);
+}
+
+/* Runs a reconcile now; answered when it ends (on_reconcile_done). */
+static void
+answer_reconcile(hb_api_t *self, const peer_t *p, const Hourbank__ReconcileRequest *q)
+{
+    char msg[HB_MESSAGE_BYTES_MAX];
+    hb_assert(self->reconcile);
+    if (self->reconciling.busy || hb_reconcile_running(self->reconcile)) {
+        reply_error(self, p, HB_RESULT_UNAVAILABLE, "a reconcile run is under way; ask again when it has ended");
+        return;
+    }
+    self->reconciling = (waiting_t){true, *p->from, p->corr};
+    hb_result_t code = hb_reconcile_start(self->reconcile, q->from_day, false, on_reconcile_done, self, msg,
+                                          sizeof msg);
+    if (code != HB_RESULT_OK) {
+        self->reconciling.busy = false;
+        reply_error(self, p, code, "%s", msg);
+    }
+}
+
 static void
 dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_work)
 {
@@ -656,6 +704,7 @@ dispatch(hb_api_t *self, const peer_t *p, Hourbank__Envelope *env, bool accept_w
     case HOURBANK__ENVELOPE__BODY_RULES_QUERY: answer_rules(self, p); break;
     case HOURBANK__ENVELOPE__BODY_OPERATOR_REQUEST: answer_operator(self, p, env->operator_request); break;
     case HOURBANK__ENVELOPE__BODY_STATEMENT_QUERY: forward(self, p, env); break;
+    case HOURBANK__ENVELOPE__BODY_RECONCILE_REQUEST: answer_reconcile(self, p, env->reconcile_request); break;
     default:
         hb_log_warn("local request refused code=MALFORMED reason=\"message type %d is not for the station\"",
                     (int) env->body_case);

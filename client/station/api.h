@@ -8,6 +8,7 @@
 
 #include "hb_config.h"
 #include "outbox.h"
+#include "reconcile.h"
 #include "sync.h"
 
 typedef struct hb_api hb_api_t;
@@ -19,6 +20,11 @@ hb_api_t *hb_api_new(void *ctx, const hb_station_conf_t *conf, hb_outbox_t *outb
 void hb_api_destroy(hb_api_t **self_p);
 /* The link to central, for forwarding and status; borrowed. Set once. */
 void hb_api_set_sync(hb_api_t *self, hb_sync_t *sync);
+
+/* The reconcile runs a ReconcileRequest starts; borrowed. Set once. The
+ * request is answered with the run's ReconcileReport when it ends, or
+ * ErrorReply UNAVAILABLE while the link is down or a run is under way. */
+void hb_api_set_reconcile(hb_api_t *self, hb_reconcile_t *reconcile);
 
 void *hb_api_socket(hb_api_t *self);
 /* Answers every waiting request. accept_work = false while stopping: saves

@@ -23,6 +23,12 @@
 
 #define SECONDS_PER_DAY INT64_C(86400)
 
+/* The ops one compaction deletes: acked before ?1, OK or dismissed, not
+ * marked for resending; the oldest ?2 of them. */
+#define OB_SQL_COMPACTABLE                                                                                    \
+    "SELECT seq FROM ops WHERE result IS NOT NULL AND acked_at < ?1 AND (result = " OB_SQL_OK                  \
+    " OR dismissed = 1) AND resend = 0 ORDER BY acked_at, seq LIMIT ?2"
+
 const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
     [OB_BEGIN] = "BEGIN",
     [OB_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
@@ -35,9 +41,10 @@ const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
     [OB_SEQ_FLOOR] = "UPDATE meta SET last_seq = (SELECT max(seq) FROM ops)"
                      " WHERE id = 1 AND last_seq < (SELECT max(seq) FROM ops)",
     [OB_BATCH] = "SELECT seq, payload FROM ops WHERE result IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2",
-    [OB_RESULT_GET] = "SELECT result, transfer_id, " OB_SQL_OP_BYTES " FROM ops WHERE seq = ?1",
+    [OB_RESULT_GET] = "SELECT result, transfer_id, " OB_SQL_OP_BYTES ", resend FROM ops WHERE seq = ?1",
     [OB_RESULT_SET] = "UPDATE ops SET result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5,"
-                      " in_directory = (?2 <> " OB_SQL_OK "), params = ?6 WHERE seq = ?1 AND result IS NULL",
+                      " in_directory = (?2 <> " OB_SQL_OK "), params = ?6, payload_hash = ?7, posted_day = ?8"
+                      " WHERE seq = ?1 AND result IS NULL",
     [OB_LAST_SYNC_SET] = "UPDATE meta SET last_sync = ?1 WHERE id = 1",
     [OB_FIRST_PENDING] = "SELECT seq, saved_at FROM ops WHERE result IS NULL ORDER BY seq LIMIT 1",
     [OB_COUNT_PENDING] = "SELECT count(*) FROM ops WHERE result IS NULL",
@@ -47,8 +54,12 @@ const char *const hb_outbox__queue_sql[OB_STMT_COUNT] = {
                           " WHERE result <> " OB_SQL_OK " AND dismissed = 0",
     [OB_COUNT_CHANGED] = "SELECT count(*) FROM ops INDEXED BY ops_changed WHERE prior_result IS NOT NULL",
     [OB_DISMISS] = "UPDATE ops SET dismissed = 1 WHERE seq = ?1 AND result <> " OB_SQL_OK,
-    [OB_COMPACT] = "DELETE FROM ops WHERE seq IN (SELECT seq FROM ops WHERE result IS NOT NULL AND acked_at < ?1"
-                   " AND (result = " OB_SQL_OK " OR dismissed = 1) ORDER BY acked_at LIMIT ?2)",
+    /* OB_COMPACT_MARK raises meta.compacted_seq over exactly the ops
+     * OB_COMPACT then deletes (the same ordered, limited selection); an op
+     * marked for resending stays until central has answered it */
+    [OB_COMPACT_MARK] = "UPDATE meta SET compacted_seq = max(compacted_seq, coalesce((SELECT max(seq) FROM ("
+                        OB_SQL_COMPACTABLE ")), 0)) WHERE id = 1",
+    [OB_COMPACT] = "DELETE FROM ops WHERE seq IN (" OB_SQL_COMPACTABLE ")",
 };
 
 /* ---- helpers shared with outbox_dir.c ---- */
@@ -240,10 +251,17 @@ hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size
     sqlite3_bind_int64(st, 2, (sqlite3_int64) max_ops);
     if (resend)
         sqlite3_bind_int64(st, 3, (sqlite3_int64) self->resend_through);
+    return hb_outbox__batch_fill(self, st, max_ops, max_bytes, batch_out);
+}
+
+int
+hb_outbox__batch_fill(hb_outbox_t *self, sqlite3_stmt *st, size_t max_ops, size_t max_bytes,
+                      Hourbank__Batch *batch_out)
+{
     size_t bytes = 0;
     bool undecodable = false;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = SQLITE_DONE;
+    while (batch_out->n_ops < max_ops && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t len = (size_t) sqlite3_column_bytes(st, 1);
         uint64_t seq = (uint64_t) sqlite3_column_int64(st, 0);
         bool first = batch_out->n_ops == 0;
@@ -256,6 +274,8 @@ hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size
         }
         bytes += len;
     }
+    if (batch_out->n_ops == max_ops)
+        rc = SQLITE_DONE;
     if (undecodable || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
         if (!undecodable)
             hb_outbox__fail(self, "read pending ops", NULL, 0);
@@ -294,6 +314,7 @@ result_store(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now)
     char params[OB_PARAMS_TEXT_BYTES];
     if (hb_outbox__params_format(r, params, sizeof params))
         sqlite3_bind_text(st, 6, params, -1, SQLITE_TRANSIENT);
+    hb_outbox__bind_posting(st, 7, r);
     return hb_outbox__run(self, st);
 }
 
@@ -309,6 +330,7 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, int64_t *fr
     int held = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     uint64_t held_transfer = rc == SQLITE_ROW ? (uint64_t) sqlite3_column_int64(st, 1) : 0;
     int64_t bytes = rc == SQLITE_ROW ? sqlite3_column_int64(st, 2) : 0;
+    bool marked = rc == SQLITE_ROW && sqlite3_column_int(st, 3) != 0;  /* resent by a reconcile run */
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return hb_outbox__fail(self, "read a stored result", msg, msg_size);
@@ -327,7 +349,12 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, int64_t *fr
         *freed += bytes;
         return 0;
     }
-    if (held == (int) r->result && held_transfer == r->transfer_id)
+    bool same = held == (int) r->result && held_transfer == r->transfer_id;
+    if (marked)  /* a reconcile run resent it: central's answer now, the first ack kept beside it */
+        return (same || hb_outbox__result_change(self, r, held, now, msg, msg_size) == 0)
+                   ? hb_outbox__resend_answered(self, r, msg, msg_size)
+                   : -1;
+    if (same)
         return 0;
     if (r->seq <= self->resend_through)  /* resent to a central that had lost it: its answer now */
         return hb_outbox__result_change(self, r, held, now, msg, msg_size);
@@ -446,11 +473,17 @@ hb_outbox_dismiss(hb_outbox_t *self, uint64_t seq)
 }
 
 /* Inside BEGIN IMMEDIATE: raises the seq floor to the highest op (which
- * may be deleted next), then deletes. Rows deleted or -1. */
+ * may be deleted next) and the compacted mark to the highest op deleted,
+ * then deletes. Rows deleted or -1. */
 static int
 compact_in_tx(hb_outbox_t *self, int64_t before)
 {
     if (hb_outbox__run(self, hb_outbox__stmt(self, OB_SEQ_FLOOR)) != 0)
+        return -1;
+    sqlite3_stmt *mark = hb_outbox__stmt(self, OB_COMPACT_MARK);
+    sqlite3_bind_int64(mark, 1, before);
+    sqlite3_bind_int(mark, 2, HB_COMPACT_OPS_MAX);
+    if (hb_outbox__run(self, mark) != 0)
         return -1;
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_COMPACT);
     sqlite3_bind_int64(st, 1, before);

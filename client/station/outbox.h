@@ -12,8 +12,8 @@
  * return -1 (or the value documented). Implemented in outbox.c (queue),
  * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory,
  * members, categories), outbox_file.c (the file's checks, inspection and
- * copies) and outbox_resync.c (central's marks, resending what central
- * lost). */
+ * copies), outbox_resync.c (central's marks, resending what central
+ * lost) and outbox_reconcile.c (what a reconcile run reads and marks). */
 #ifndef HB_OUTBOX_H
 #define HB_OUTBOX_H
 
@@ -486,5 +486,74 @@ int64_t hb_outbox_clock_offset(const hb_outbox_t *self);
  * moved (unless its target was refused or voided before). In its own read
  * transaction. 0, or -1 on a disk error (logged). */
 int hb_outbox_pending(hb_outbox_t *self, const char *member_no, int64_t *in_minutes, int64_t *out_minutes);
+
+/* ---- reconciliation (outbox_reconcile.c; PROTOCOL.md "Reconciliation") ---- */
+
+/* The bytes of a payload hash and of a range's digest (SHA-256). */
+#define HB_OUTBOX_DIGEST_BYTES 32
+
+/* One range of seqs with the station's figures over the ops it holds there
+ * acked: accepted (OK) and rejected (any other result) counts and digest
+ * (SHA-256 over each op's seq, 8 bytes big-endian, the payload hash central
+ * sent, 32 bytes, and the result, 4 bytes big-endian, in seq order;
+ * digest_len 0 when the range holds no op). unknown: an op here has no hash
+ * (acked by an older central): the range is always taken as differing, and
+ * digest_len is 0. */
+typedef struct {
+    uint64_t first_seq, last_seq;
+    uint32_t accepted, rejected;
+    uint8_t digest[HB_OUTBOX_DIGEST_BYTES];
+    size_t digest_len;
+    bool unknown;
+} hb_outbox_figures_t;
+
+/* One acked op as a reconcile run compares it. */
+typedef struct {
+    uint64_t seq;
+    int result;
+    bool has_hash;                         /* false: acked by an older central */
+    uint8_t hash[HB_OUTBOX_DIGEST_BYTES];
+    char kind[HB_NAME_BYTES_MAX + 1];
+    char posted_day[HB_DAY_TEXT_BYTES + 1];  /* "" = central did not say */
+} hb_outbox_held_t;
+
+/* The seqs a run compares: *last is the highest seq below every pending op
+ * (hb_outbox_last_acked); *first the lowest seq held acked above
+ * compacted_seq and not above *last: with from_day (YYYY-MM-DD, or NULL /
+ * "" for none) the lowest whose posted day is on or after it, or, for an op
+ * with no posted day, acked at or after from_start (Unix seconds: when
+ * from_day began in the district's zone). Both 0 when there is nothing to
+ * compare. 0 or -1 (logged). */
+int hb_outbox_reconcile_bounds(hb_outbox_t *self, const char *from_day, int64_t from_start, uint64_t *first,
+                               uint64_t *last);
+/* Fills the figures of ranges[0..n) (first_seq and last_seq set by the
+ * caller: ascending, disjoint) in one pass over the ops of
+ * [ranges[0].first_seq, ranges[n-1].last_seq], in one read transaction.
+ * 0 or -1 (logged). */
+int hb_outbox_reconcile_figures(hb_outbox_t *self, hb_outbox_figures_t *ranges, size_t n);
+/* The acked ops held in [first, last], in seq order, at most max into out.
+ * The count, or -1 (logged). */
+int hb_outbox_reconcile_ops(hb_outbox_t *self, uint64_t first, uint64_t last, hb_outbox_held_t *out, size_t max);
+/* Marks seqs[0..n) for resending (ops.resend, one transaction, fsynced):
+ * each stays marked, and is sent again (hb_outbox_next_resend) after
+ * restarts too, until an ack answers it; compaction keeps it meanwhile.
+ * 0 or -1 (logged). */
+int hb_outbox_resend_mark(hb_outbox_t *self, const uint64_t *seqs, size_t n);
+/* Ops marked for resending in [first, last]. -1 on an error (logged). */
+int64_t hb_outbox_resend_marked(hb_outbox_t *self, uint64_t first, uint64_t last);
+/* Op seq: whether it is still marked, and its result now (0 = not held).
+ * 0 or -1 (logged). */
+int hb_outbox_resend_state(hb_outbox_t *self, uint64_t seq, bool *marked, int *result);
+/* As hb_outbox_next_batch, for the ops marked for resending with seq >
+ * after_seq: consecutive seqs, acked or not (central's mark is above them,
+ * so no SEQ_GAP). */
+int hb_outbox_next_resend(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size_t max_bytes,
+                          Hourbank__Batch *batch_out);
+/* The highest seq compaction ever deleted (meta.compacted_seq). */
+uint64_t hb_outbox_compacted_seq(hb_outbox_t *self);
+/* When the last reconcile run ended (meta.reconciled_at; Unix seconds, 0 =
+ * never), and setting it (fsynced). -1 on an error (logged). */
+int64_t hb_outbox_reconciled_at(hb_outbox_t *self);
+int hb_outbox_set_reconciled_at(hb_outbox_t *self, int64_t at);
 
 #endif

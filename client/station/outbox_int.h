@@ -1,8 +1,9 @@
 /* outbox_int.h - private to outbox.c (queue, sequence, acks),
  * outbox_open.c (schema, open, close), outbox_save.c (saves), outbox_query.c (listing and finding ops), outbox_dir.c (directory
  * cache, member lookup, categories), outbox_file.c (the file's checks and
- * copies), outbox_resync.c (central's marks, resends) and outbox_import.c
- * (an import's one transaction). Not an API:
+ * copies), outbox_resync.c (central's marks, resends), outbox_import.c
+ * (an import's one transaction) and outbox_reconcile.c (reconciliation's
+ * figures and resend marks). Not an API:
  * include it from those files only.
  *
  * Each file keeps its SQL next to its code, in a table indexed by
@@ -57,6 +58,7 @@ typedef enum {
     OB_LIST_PENDING,   /* SQL in outbox_query.c */
     OB_LIST_REJECTED,  /* SQL in outbox_query.c */
     OB_DISMISS,
+    OB_COMPACT_MARK,
     OB_COMPACT,
     OB_REQUEST_GET,
     OB_COUNT_CHANGED,
@@ -120,6 +122,16 @@ typedef enum {
     OB_ER_OP_GET,
     OB_ER_OP_SET,
     OB_ER_DUE,
+    /* outbox_reconcile.c */
+    OB_RC_FIRST,
+    OB_RC_FIGURES,
+    OB_RC_MARK,
+    OB_RC_ANSWERED,
+    OB_RC_MARKED_COUNT,
+    OB_RC_STATE,
+    OB_RC_BATCH,
+    OB_RC_META_GET,
+    OB_RC_RECONCILED_SET,
     OB_STMT_COUNT
 } ob_stmt_t;
 
@@ -207,6 +219,23 @@ extern const char *const hb_outbox__operator_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__rules_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__members_sql[OB_STMT_COUNT];
 extern const char *const hb_outbox__erase_sql[OB_STMT_COUNT];
+extern const char *const hb_outbox__reconcile_sql[OB_STMT_COUNT];
+
+/* ---- reconciliation (outbox_reconcile.c) ---- */
+
+/* Binds the hash and the posted day r carries (OpResult.payload_hash,
+ * posted_day) at parameters hash_at and hash_at + 1; NULL for what r does
+ * not say (an older central). */
+void hb_outbox__bind_posting(sqlite3_stmt *st, int hash_at, const Hourbank__OpResult *r);
+/* Inside the ack's transaction: central answered op r->seq, which a
+ * reconcile run marked for resending: the mark is cleared and r's hash
+ * and posted day stored (those it says). 0, or -1 with msg. */
+int hb_outbox__resend_answered(hb_outbox_t *self, const Hourbank__OpResult *r, char *msg, size_t msg_size);
+/* Appends the ops of st's rows (seq, payload) to batch (its ops array has
+ * room for max_ops), stopping at a gap in the seqs or at max_bytes; resets
+ * st. The count appended, or -1 (logged; batch freed). */
+int hb_outbox__batch_fill(hb_outbox_t *self, sqlite3_stmt *st, size_t max_ops, size_t max_bytes,
+                          Hourbank__Batch *batch);
 
 /* ---- members' lives (outbox_members.c, outbox_erase.c; issue 15) ---- */
 

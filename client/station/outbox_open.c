@@ -55,8 +55,16 @@
  * 8: operators gain language (the operator's console language, "" = the
  * station's), failed_sign_ins (wrong PINs in a row) and locked_until (Unix
  * seconds a lockout ends, 0 = none): outbox_sign_in.c.
+ * 9: reconciliation (outbox_reconcile.c): ops gain payload_hash and
+ * posted_day (what central's OpResult said: the hash it stores and the day
+ * it posted the op; NULL from an older central) and resend (1 = a
+ * reconcile run found central lacks the op: sent again until answered);
+ * meta gains compacted_seq (the highest seq compaction ever deleted; an
+ * upgraded file starts at the highest seq it does not hold below the ones
+ * it holds) and reconciled_at (when the last reconcile run ended, or the
+ * first start that knew reconciling: the idle runs' clock).
  * Older files are upgraded at open, step by step. */
-#define OUTBOX_SCHEMA_VERSION 8
+#define OUTBOX_SCHEMA_VERSION 9
 #define OUTBOX_SCHEMA_VERSION_FLOOR 1  /* the oldest version upgraded at open */
 #define SECONDS_PER_DAY INT64_C(86400)
 /* A PRAGMA's answer as text. */
@@ -170,6 +178,23 @@
     "ALTER TABLE operators ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0 CHECK (failed_sign_ins >= 0);" \
     "ALTER TABLE operators ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
 
+/* Version 9's additions: reconciliation (outbox_reconcile.c). */
+#define RECONCILE_V9_SQL                                                                                      \
+    "ALTER TABLE ops ADD COLUMN payload_hash BLOB;"                                                           \
+    "ALTER TABLE ops ADD COLUMN posted_day TEXT;"                                                             \
+    "ALTER TABLE ops ADD COLUMN resend INTEGER NOT NULL DEFAULT 0 CHECK (resend IN (0, 1));"                  \
+    "CREATE INDEX ops_resend ON ops (seq) WHERE resend = 1;"                                                  \
+    "ALTER TABLE meta ADD COLUMN compacted_seq INTEGER NOT NULL DEFAULT 0 CHECK (compacted_seq >= 0);"        \
+    "ALTER TABLE meta ADD COLUMN reconciled_at INTEGER NOT NULL DEFAULT 0;"
+/* An upgraded file's compacted_seq: what it does not hold was compacted
+ * (or skipped by hb_outbox_confirm_marks): the highest seq missing below a
+ * held one, or every seq assigned when the top ones are gone. */
+#define COMPACTED_V9_SQL                                                                                      \
+    "UPDATE meta SET compacted_seq = max("                                                                    \
+    " CASE WHEN last_seq > coalesce((SELECT max(seq) FROM ops), 0) THEN last_seq ELSE 0 END,"                 \
+    " coalesce((SELECT max(o.seq) - 1 FROM ops o WHERE o.seq > 1"                                             \
+    "  AND NOT EXISTS (SELECT 1 FROM ops p WHERE p.seq = o.seq - 1)), 0)) WHERE id = 1;"
+
 static const char SCHEMA_SQL[] =
     "CREATE TABLE meta ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -199,6 +224,7 @@ static const char SCHEMA_SQL[] =
     ") STRICT, WITHOUT ROWID;"
     RULES_TABLE_SQL
     MEMBERS_V7_SQL
+    RECONCILE_V9_SQL
     "CREATE TABLE categories ("
     " position INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"
@@ -240,6 +266,7 @@ static const char *const UPGRADE_SQL[OUTBOX_SCHEMA_VERSION] = {
           OPS_V6_INDEXES_SQL
           MEMBERS_V7_SQL,
     [7] = OPERATORS_V8_SQL,
+    [8] = RECONCILE_V9_SQL COMPACTED_V9_SQL,
 };
 
 /* ---- open ---- */
@@ -408,7 +435,8 @@ stmt_sql(int id)
 {
     const char *const in[] = {hb_outbox__queue_sql[id], hb_outbox__dir_sql[id], hb_outbox__query_sql[id],
                               hb_outbox__resync_sql[id], hb_outbox__save_sql[id], hb_outbox__operator_sql[id],
-                              hb_outbox__rules_sql[id], hb_outbox__members_sql[id], hb_outbox__erase_sql[id]};
+                              hb_outbox__rules_sql[id], hb_outbox__members_sql[id], hb_outbox__erase_sql[id],
+                              hb_outbox__reconcile_sql[id]};
     const char *sql = NULL;
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         hb_assert(sql == NULL || in[i] == NULL);

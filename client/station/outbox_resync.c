@@ -41,7 +41,8 @@ const char *const hb_outbox__resync_sql[OB_STMT_COUNT] = {
         " changed_at = CASE WHEN coalesce(prior_result, result) = ?2 THEN NULL ELSE ?5 END,"
         " dismissed = CASE WHEN result = ?2 THEN dismissed ELSE 0 END,"
         " in_directory = CASE WHEN result = ?2 THEN in_directory ELSE (?2 <> " OB_SQL_OK ") END,"
-        " result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5, params = ?6"
+        " result = ?2, message = ?3, transfer_id = ?4, acked_at = ?5, params = ?6,"
+        " payload_hash = coalesce(?7, payload_hash), posted_day = coalesce(?8, posted_day)"
         " WHERE seq = ?1 AND result IS NOT NULL",
     [OB_HELD_COUNT] = "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM ops"
                       " WHERE seq > ?1 AND seq <= ?2",
@@ -54,7 +55,7 @@ int
 hb_outbox__result_change(hb_outbox_t *self, const Hourbank__OpResult *r, int held, int64_t now, char *msg,
                          size_t msg_size)
 {
-    hb_assert(self && r && r->seq <= self->resend_through);
+    hb_assert(self && r);  /* resent: central had lost it, or a reconcile run found it missing */
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_RESULT_CHANGE);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) r->seq);
     sqlite3_bind_int(st, 2, (int) r->result);
@@ -64,6 +65,7 @@ hb_outbox__result_change(hb_outbox_t *self, const Hourbank__OpResult *r, int hel
     char params[OB_PARAMS_TEXT_BYTES];
     if (hb_outbox__params_format(r, params, sizeof params))
         sqlite3_bind_text(st, 6, params, -1, SQLITE_TRANSIENT);
+    hb_outbox__bind_posting(st, 7, r);
     if (hb_outbox__run(self, st) != 0)
         return hb_outbox__fail(self, "store a changed result", msg, msg_size);
     if (held != (int) r->result)

@@ -13,6 +13,7 @@
 #include "hb_daemon.h"
 #include "hb_log.h"
 #include "outbox.h"
+#include "reconcile.h"
 #include "station_lock.h"
 #include "sync.h"
 
@@ -32,8 +33,21 @@ struct hb_station {
     hb_outbox_t *outbox;
     hb_api_t *api;
     hb_sync_t *sync;
+    hb_reconcile_t *reconcile;
     int64_t compact_at;
 };
+
+/* hb_sync_reply_fn: central's answer to a forwarded request goes to the
+ * reconcile run (its token) or to the local API (the CLI's). */
+static void
+on_central_reply(void *arg, uint64_t token, const Hourbank__Envelope *reply)
+{
+    hb_station_t *self = arg;
+    if (token == HB_RECONCILE_TOKEN)
+        hb_reconcile_on_reply(self->reconcile, reply);
+    else
+        hb_api_on_forward_reply(self->api, token, reply);
+}
 
 static void
 on_signal(int sig)
@@ -102,15 +116,18 @@ hb_station_new(const char *config_path, hb_station_conf_t *conf)
         hb_outbox_set_serials(self->outbox, conf->member_serial_min, conf->member_serial_max);
         self->api = hb_api_new(self->ctx, conf, self->outbox, msg, sizeof msg);
     }
-    if (self->api)
-        self->sync = hb_sync_new(self->ctx, conf, self->outbox, hb_api_on_forward_reply, self->api, msg,
-                                 sizeof msg);
+    if (self->api) {
+        self->reconcile = hb_reconcile_new(self->outbox, conf->reconcile_interval_seconds);
+        self->sync = hb_sync_new(self->ctx, conf, self->outbox, on_central_reply, self, msg, sizeof msg);
+    }
     if (!self->sync) {
         hb_log_error("%s", msg);
         hb_station_destroy(&self);
         return NULL;
     }
     hb_api_set_sync(self->api, self->sync);
+    hb_reconcile_set_sync(self->reconcile, self->sync);
+    hb_api_set_reconcile(self->api, self->reconcile);
     hb_log_info("station started station=%u community=%s outbox=%s last_seq=%llu last_acked=%llu",
                 conf->station_id, conf->community, conf->outbox_path,
                 (unsigned long long) hb_outbox_last_seq(self->outbox),
@@ -125,7 +142,8 @@ hb_station_destroy(hb_station_t **self_p)
     hb_station_t *self = *self_p;
     if (!self)
         return;
-    hb_sync_destroy(&self->sync);
+    hb_sync_destroy(&self->sync);      /* a reconcile run's query fails: the run ends, */
+    hb_reconcile_destroy(&self->reconcile);  /* its asker answered by the api */
     hb_api_destroy(&self->api);
     hb_outbox_destroy(&self->outbox);
     hb_station_lock_release(&self->lock);
@@ -174,8 +192,7 @@ relink(hb_station_t *self, const hb_station_conf_t *conf, const char *what)
     memcpy(self->conf->public_key_file, conf->public_key_file, sizeof conf->public_key_file);
     memcpy(self->conf->secret_key_file, conf->secret_key_file, sizeof conf->secret_key_file);
     char msg[HB_PATH_BYTES_MAX + 256];
-    hb_sync_t *sync = hb_sync_new(self->ctx, self->conf, self->outbox, hb_api_on_forward_reply, self->api, msg,
-                                  sizeof msg);
+    hb_sync_t *sync = hb_sync_new(self->ctx, self->conf, self->outbox, on_central_reply, self, msg, sizeof msg);
     if (!sync) {
         *self->conf = old;
         hb_log_error("reload: %s changed but the link to central keeps the running ones: %s", what, msg);
@@ -184,6 +201,7 @@ relink(hb_station_t *self, const hb_station_conf_t *conf, const char *what)
     hb_sync_destroy(&self->sync);
     self->sync = sync;
     hb_api_set_sync(self->api, sync);
+    hb_reconcile_set_sync(self->reconcile, sync);
     hb_log_info("reload: %s changed: new link to central endpoint=%s", what, self->conf->central_endpoint);
 }
 
@@ -200,6 +218,8 @@ reload(hb_station_t *self)
     /* Only the settings read at each use change: the rest stays as running. */
     self->conf->batch_ops = conf->batch_ops;
     self->conf->retention_days = conf->retention_days;
+    self->conf->reconcile_interval_seconds = conf->reconcile_interval_seconds;
+    hb_reconcile_set_interval(self->reconcile, conf->reconcile_interval_seconds);
     memcpy(self->conf->log_level, conf->log_level, sizeof conf->log_level);
     hb_log_level_t level = HB_LOG_INFO;
     if (hb_log_level_parse(conf->log_level, &level) == 0)
@@ -227,7 +247,8 @@ poll_once(hb_station_t *self, bool accept_work)
         hb_api_handle(self->api, accept_work);
     hb_sync_tick(self->sync);
     int64_t now = (int64_t) time(NULL);
-    if (now >= self->compact_at) {
+    hb_reconcile_tick(self->reconcile, now);
+    if (now >= self->compact_at && !hb_reconcile_running(self->reconcile)) {  /* a run's ops stay put */
         hb_outbox_compact(self->outbox, now, self->conf->retention_days);
         self->compact_at = now + COMPACT_EVERY_S;
     }

@@ -45,6 +45,7 @@ struct hb_sync {
     int retry_delay_ms;
     uint64_t central_hwm;
     uint64_t sent_through;       /* highest seq sent on this link */
+    uint64_t resent_through;     /* highest seq marked for resending sent on this link (reconcile) */
     inflight_t inflight[HB_INFLIGHT_BATCHES_MAX];
     int n_inflight;
     forward_t forwards[HB_FORWARD_MAX];
@@ -283,6 +284,7 @@ link_lost(hb_sync_t *self, const char *why)
                     (self->behind ? self->central_hwm : hb_outbox_last_acked(self->outbox)) + 1, why);
     self->link = HB_LINK_CONNECTING;
     self->n_inflight = 0;
+    self->resent_through = 0;
     self->hello_corr = 0;
     self->directory_corr = 0;
     self->categories_corr = 0;
@@ -435,6 +437,47 @@ on_welcome(hb_sync_t *self, const Hourbank__Welcome *w)
     ask_rules(self, w->rules_version);
 }
 
+/* Sends batch (freed here) and keeps it in flight. Its last seq, or 0
+ * when the link could not take it (the link is lost). */
+static uint64_t
+send_batch(hb_sync_t *self, Hourbank__Batch *batch)
+{
+    Hourbank__Envelope env;
+    hourbank__envelope__init(&env);
+    env.body_case = HOURBANK__ENVELOPE__BODY_BATCH;
+    env.batch = batch;
+    uint64_t corr = send_env(self, &env);
+    uint64_t last = batch->ops[batch->n_ops - 1]->seq;
+    hb_outbox_batch_free(batch);
+    if (!corr) {
+        link_lost(self, "could not send a batch");
+        return 0;
+    }
+    inflight_t *f = &self->inflight[self->n_inflight++];
+    f->corr = corr;
+    f->last_seq = last;
+    f->sent_ms = hb_clock_ms();
+    return last;
+}
+
+/* The ops a reconcile run marked for resending (central lacks them, below
+ * its mark): each run of consecutive seqs in batches of its own. */
+static void
+send_resends(hb_sync_t *self)
+{
+    while (self->link == HB_LINK_UP && self->n_inflight < HB_INFLIGHT_BATCHES_MAX) {
+        Hourbank__Batch batch;
+        int n = hb_outbox_next_resend(self->outbox, self->resent_through, self->conf->batch_ops,
+                                      HB_MSG_BYTES_MAX / 2, &batch);
+        if (n <= 0)
+            return;
+        uint64_t last = send_batch(self, &batch);
+        if (!last)
+            return;
+        self->resent_through = last;
+    }
+}
+
 static void
 send_batches(hb_sync_t *self)
 {
@@ -444,24 +487,21 @@ send_batches(hb_sync_t *self)
         int n = hb_outbox_next_batch(self->outbox, self->sent_through, self->conf->batch_ops,
                                      HB_MSG_BYTES_MAX / 2, &batch);
         if (n <= 0)
+            break;
+        uint64_t last = send_batch(self, &batch);
+        if (!last)
             return;
-        Hourbank__Envelope env;
-        hourbank__envelope__init(&env);
-        env.body_case = HOURBANK__ENVELOPE__BODY_BATCH;
-        env.batch = &batch;
-        uint64_t corr = send_env(self, &env);
-        uint64_t last = batch.ops[batch.n_ops - 1]->seq;
-        hb_outbox_batch_free(&batch);
-        if (!corr) {
-            link_lost(self, "could not send a batch");
-            return;
-        }
-        inflight_t *f = &self->inflight[self->n_inflight++];
-        f->corr = corr;
-        f->last_seq = last;
-        f->sent_ms = hb_clock_ms();
         self->sent_through = last;
     }
+    send_resends(self);
+}
+
+void
+hb_sync_resend(hb_sync_t *self)
+{
+    hb_assert(self);
+    self->resent_through = 0;
+    send_batches(self);
 }
 
 static int

@@ -51,6 +51,10 @@ void hb_sync_handle(hb_sync_t *self);
 void hb_sync_tick(hb_sync_t *self);
 /* New work was saved: send it now rather than at the next tick. */
 void hb_sync_kick(hb_sync_t *self);
+/* A reconcile run marked ops for resending (hb_outbox_resend_mark): send
+ * every marked op again from the lowest, now and at the next ticks, in
+ * batches of consecutive seqs (after the pending ops' batches). */
+void hb_sync_resend(hb_sync_t *self);
 
 hb_link_t hb_sync_link(const hb_sync_t *self);
 const char *hb_sync_link_name(hb_link_t link);

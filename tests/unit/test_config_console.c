@@ -155,6 +155,32 @@ test_seconds_durations(void **state)
     assert_int_equal(hb_config_parse_duration("45s"), -1);  /* minute keys stay minutes */
 }
 
+/* reconcile_interval (issue 17): seconds between a station's own
+ * reconcile runs when idle; a duration, seconds accepted. */
+static void
+test_reconcile_interval(void **state)
+{
+    (void) state;
+    hb_station_conf_t *conf = load("");
+    assert_non_null(conf);
+    assert_int_equal(conf->reconcile_interval_seconds, HB_RECONCILE_INTERVAL_DEFAULT);
+    assert_int_equal(conf->reconcile_interval_seconds, 3600);
+    hb_station_conf_destroy(&conf);
+    conf = load("reconcile_interval: 2s\n");
+    assert_non_null(conf);
+    assert_int_equal(conf->reconcile_interval_seconds, 2);
+    hb_station_conf_destroy(&conf);
+    conf = load("reconcile_interval: 1d12h\n");
+    assert_non_null(conf);
+    assert_int_equal(conf->reconcile_interval_seconds, 36 * 3600);
+    hb_station_conf_destroy(&conf);
+    refused("reconcile_interval: 0s\n", "9:21: \"reconcile_interval\" must be between 1s and 30d, got \"0s\"");
+    refused("reconcile_interval: 31d\n", "9:21: \"reconcile_interval\" must be between 1s and 30d, got \"31d\"");
+    refused("reconcile_interval: 60\n",
+            "9:21: \"reconcile_interval\" must be a duration such as \"90m\" or \"1500h\", got \"60\" "
+            "(add a unit: m, h or d)");
+}
+
 int
 main(void)
 {
@@ -163,6 +189,7 @@ main(void)
         cmocka_unit_test(test_every_key_set),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_seconds_durations),
+        cmocka_unit_test(test_reconcile_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

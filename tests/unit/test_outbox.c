@@ -35,8 +35,14 @@
 #define FILL_OPS_MAX 100000 /* bound on the loop that fills an outbox */
 #define PAGE_BYTES 4096     /* SQLite's default page size */
 #define GARBAGE_BYTES 2048
-/* What versions 7 (issue 15) and 8 (issue 16) added, taken away to make an older file. */
+/* What version 9 (issue 17) added, taken away to make a version 8 file. */
+#define V9_STRIP                                                                                              \
+    "DROP INDEX ops_resend; ALTER TABLE ops DROP COLUMN payload_hash; ALTER TABLE ops DROP COLUMN posted_day;"  \
+    "ALTER TABLE ops DROP COLUMN resend; ALTER TABLE meta DROP COLUMN compacted_seq;"                           \
+    "ALTER TABLE meta DROP COLUMN reconciled_at;"
+/* What versions 7 (issue 15), 8 (issue 16) and 9 added, taken away to make an older file. */
 #define V7_STRIP                                                                                              \
+    V9_STRIP                                                                                                  \
     "DROP TABLE member_numbers; ALTER TABLE members DROP COLUMN family; ALTER TABLE members DROP COLUMN left;" \
     "ALTER TABLE operators DROP COLUMN language; ALTER TABLE operators DROP COLUMN failed_sign_ins;"            \
     "ALTER TABLE operators DROP COLUMN locked_until;"
@@ -881,7 +887,7 @@ test_schema_upgrade(void **state)
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "8");
+    assert_string_equal(text, "9");
     sql_text(f->path, "SELECT quote(time_zone) FROM meta", text, sizeof text);
     assert_string_equal(text, "''");  /* not known until central says */
     assert_string_equal(hb_outbox_time_zone(f->ob), "");
@@ -951,7 +957,7 @@ test_schema_upgrade_operators(void **state)
     assert_null(strstr(text, "donation"));
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "8");
+    assert_string_equal(text, "9");
     sql_text(f->path, "SELECT count(*) FROM pragma_table_info('ops') WHERE name IN ('operator', 'params')", text,
              sizeof text);
     assert_string_equal(text, "2");
@@ -960,7 +966,7 @@ test_schema_upgrade_operators(void **state)
     assert_string_equal(text, "1:1:30 2:-:45");
     sql_text(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'ops'", text,
              sizeof text);
-    assert_string_equal(text, "11");  /* every index of version 6, made again */
+    assert_string_equal(text, "12");  /* every index of version 6, made again, and version 9's ops_resend */
     assert_int_equal(hb_outbox_last_acked(f->ob), 1);
     /* a donation is stored now, and counts against the donor's balance */
     op_t o;
@@ -991,7 +997,7 @@ test_schema_upgrade_rules(void **state)
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "8");
+    assert_string_equal(text, "9");
     sql_text(f->path, "SELECT count(*) FROM ops", text, sizeof text);
     assert_string_equal(text, "1");
     assert_null(hb_outbox_rules(f->ob));
@@ -1197,7 +1203,7 @@ test_time_zone_kept(void **state)
     f->ob = open_ob(f, HB_OUTBOX_BYTES_DEFAULT);
     char text[64];
     sql_text(f->path, "PRAGMA user_version", text, sizeof text);
-    assert_string_equal(text, "8");
+    assert_string_equal(text, "9");
     assert_string_equal(hb_outbox_time_zone(f->ob), "");
     assert_int_equal(hb_outbox_set_time_zone(f->ob, "UTC"), 1);
     reopen(f);

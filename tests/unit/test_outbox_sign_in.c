@@ -203,7 +203,10 @@ test_upgrade_from_7(void **state)
 {
     fixture_t *f = *state;
     hb_outbox_destroy(&f->ob);
-    sql_exec(f->path, "ALTER TABLE operators DROP COLUMN language; ALTER TABLE operators DROP COLUMN failed_sign_ins;"
+    sql_exec(f->path, "DROP INDEX ops_resend; ALTER TABLE ops DROP COLUMN payload_hash; ALTER TABLE ops DROP COLUMN"
+                      " posted_day; ALTER TABLE ops DROP COLUMN resend; ALTER TABLE meta DROP COLUMN compacted_seq;"
+                      " ALTER TABLE meta DROP COLUMN reconciled_at;"
+                      " ALTER TABLE operators DROP COLUMN language; ALTER TABLE operators DROP COLUMN failed_sign_ins;"
                       " ALTER TABLE operators DROP COLUMN locked_until; PRAGMA user_version = 7");
     open_outbox(f);
     Hourbank__OperatorsReply list;
