@@ -50,19 +50,46 @@ firsts_of(const Hourbank__ReconcileReport *r, Hourbank__Discrepancy what, const 
     }
 }
 
+/* The first HB_RECONCILE_FIRSTS_MAX missing ops the station resent and
+ * central answered, as "a,b". */
+static void
+resent_of(const Hourbank__ReconcileReport *r, char *out, size_t size)
+{
+    size_t used = 0, n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < r->n_diffs && n < HB_RECONCILE_FIRSTS_MAX; i++) {
+        const Hourbank__ReconcileDiff *d = r->diffs[i];
+        if (d->what != HOURBANK__DISCREPANCY__MISSING_AT_CENTRAL || d->resent_result == HOURBANK__RESULT__RESULT_UNSET)
+            continue;
+        int w = snprintf(out + used, size - used, "%s%" PRIu64, n ? "," : "", d->seq);
+        if (w < 0 || (size_t) w >= size - used)
+            return;
+        used += (size_t) w;
+        n++;
+    }
+}
+
+/* Any finding is an ALERT: an op central had acknowledged and no longer
+ * holds is one even when the resend has put it back. Only a report whose
+ * open findings repeat the previous report's, with nothing newly resent,
+ * is logged as a plain warning. */
 static void
 log_findings(uint32_t station, const Hourbank__ReconcileReport *r, const char *firsts, bool repeated)
 {
     uint32_t unanswered = r->missing - r->resent;  /* resent <= missing: hb_wire_unpack */
-    if (r->altered == 0 && r->extra == 0 && unanswered == 0) {
+    if (r->altered == 0 && r->extra == 0 && r->missing == 0) {
         hb_log_info("reconcile report station=%" PRIu32 " from=%" PRIu64 " through=%" PRIu64 " ranges=%" PRIu32
                     " missing=%" PRIu32 " resent=%" PRIu32, station, r->first_seq, r->last_seq, r->ranges,
                     r->missing, r->resent);
         return;
     }
-    hb_log_warn("%sreconcile: station %" PRIu32 " missing=%" PRIu32 " altered=%" PRIu32 " extra=%" PRIu32
-                " unanswered=%" PRIu32 " seqs %s%s", repeated ? "" : "ALERT ", station, r->missing, r->altered,
-                r->extra, unanswered, firsts[0] ? firsts : "(not listed)",
+    char resent[HB_MESSAGE_BYTES_MAX];
+    resent_of(r, resent, sizeof resent);
+    repeated = repeated && r->resent == 0;
+    hb_log_warn("%sreconcile: station %" PRIu32 " missing=%" PRIu32 " resent=%" PRIu32 " altered=%" PRIu32
+                " extra=%" PRIu32 " unanswered=%" PRIu32 " seqs %s%s%s%s", repeated ? "" : "ALERT ", station,
+                r->missing, r->resent, r->altered, r->extra, unanswered, firsts[0] ? firsts : "",
+                resent[0] ? (firsts[0] ? "; resent " : "resent ") : "", resent,
                 repeated ? " (as the station's previous report said)" : "");
 }
 

@@ -257,7 +257,9 @@ demo_scenario() {
     http_answers "$CONSOLE_PORT" || { note "the console does not answer on port $CONSOLE_PORT"; return 1; }
     note "open http://localhost:$CONSOLE_PORT/ in a browser on this PC and sign in as 王芳 with PIN 1234"
 
-    say "12. district IT: stations and the ledger check"
+    say "12. district IT: each station proves central holds all it saved; stations; the ledger check"
+    cli_a reconcile || return 1
+    cli_b reconcile || return 1
     admin stations
     admin verify || return 1
     DEMO_MEMBER=$wang

@@ -384,7 +384,7 @@ report_recorded(hb_h_client_t *cl)
         assert_int_equal(reply->n_ranges, 0);
         hb_wire_free(&r);
         /* the first is an ALERT, the same findings again only a warning */
-        assert_true(hb_h_log_wait(central.log, "reconcile: station 1 missing=0 altered=1 extra=0 unanswered=0"
+        assert_true(hb_h_log_wait(central.log, "reconcile: station 1 missing=0 resent=0 altered=1 extra=0 unanswered=0"
                                   " seqs altered 777", round, LOG_WAIT_MS));
     }
     assert_int_equal(hb_h_log_count(central.log, "ALERT reconcile: station 1 "), 1);
