@@ -100,7 +100,7 @@ static const char *const proper[] = {
     "hourbank",          /* the program's name, typed at the prompt */
     "member", "add", "show", "find", "record", "gift", "void", "balance", "statement", "queue", "dismiss",
     "status", "categories", "stations", "verify", "keygen", "help", "operator", "donate", "list", "disable", "unlock",
-    "rules", "import", "members", "balances", "amend", "move", "leave",
+    "rules", "import", "members", "balances", "amend", "move", "leave", "reconcile",
     /* the command words above: what is typed, listed by --help */
     "volunteer", "elder", "both",  /* --role's values: typed as they are; the help translates each beside it */
     "JSON",              /* a file format's name (--json), as in Chinese technical writing */
