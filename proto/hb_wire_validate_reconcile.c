@@ -39,9 +39,11 @@ hb_wire__check_hash(hb_wire_error_t *err, const char *where, const char *name, P
 }
 
 /* A range of seqs; with_figures: its counts and digest are read too (a
- * digest exactly when the range holds an op). */
+ * digest exactly when the range holds an op, or, with digest_optional,
+ * none: a report's own figures where the station holds no hash of an op). */
 static int
-check_range(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileRange *r, bool with_figures)
+check_range_digest(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileRange *r, bool with_figures,
+                   bool digest_optional)
 {
     if (r == NULL)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sis missing", where);
@@ -55,10 +57,16 @@ check_range(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileRa
     if (ops > r->last_seq - r->first_seq + 1)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%saccepted + rejected = %" PRIu64 " exceeds the range's seqs",
                              where, ops);
-    return hb_wire__check_hash(err, where, "digest", r->digest, ops > 0) != 0 ? -1
+    return hb_wire__check_hash(err, where, "digest", r->digest, ops > 0 && !digest_optional) != 0 ? -1
            : (ops == 0 && r->digest.len != 0)
                ? hb_wire__fail(err, HB_RESULT_MALFORMED, "%sdigest is set for a range with no op", where)
                : 0;
+}
+
+static int
+check_range(hb_wire_error_t *err, const char *where, const Hourbank__ReconcileRange *r, bool with_figures)
+{
+    return check_range_digest(err, where, r, with_figures, false);
 }
 
 /* Ranges: ascending and disjoint, at most HB_RECONCILE_RANGES_MAX, at most
@@ -134,7 +142,8 @@ hb_wire__validate_reconcile_report(hb_wire_error_t *err, const char *where, cons
         const Hourbank__ReconcileMismatch *m = r->differing[i];
         char sub[WHERE_BYTES];
         hb_wire__where_format(sub, sizeof sub, "%sdiffering[%zu].", where, i);
-        if (m == NULL || check_range(err, sub, m->here, true) != 0 || check_range(err, sub, m->central, true) != 0)
+        if (m == NULL || check_range_digest(err, sub, m->here, true, true) != 0 ||
+            check_range(err, sub, m->central, true) != 0)
             return m == NULL ? hb_wire__fail(err, HB_RESULT_MALFORMED, "%sis missing", sub) : -1;
     }
     for (size_t i = 0; i < r->n_diffs; i++) {

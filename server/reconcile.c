@@ -123,8 +123,8 @@ hb_reconcile_record(PGconn *pg, uint32_t station_id, const Hourbank__ReconcileRe
     if (rc != 0)
         hb_log_error("could not record the reconcile report of station %" PRIu32 ": %s", station_id,
                      PQresultErrorMessage(res));
-    else
-        log_findings(station_id, r, firsts, PQgetvalue(res, 0, 1)[0] == 't');
+    /* the findings reach the log whether or not the database took them */
+    log_findings(station_id, r, firsts, rc == 0 && PQgetvalue(res, 0, 1)[0] == 't');
     PQclear(res);
     return rc;
 }

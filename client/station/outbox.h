@@ -539,6 +539,10 @@ int hb_outbox_reconcile_ops(hb_outbox_t *self, uint64_t first, uint64_t last, hb
  * restarts too, until an ack answers it; compaction keeps it meanwhile.
  * 0 or -1 (logged). */
 int hb_outbox_resend_mark(hb_outbox_t *self, const uint64_t *seqs, size_t n);
+/* Keeps central's payload hash for op seq when the station holds none
+ * (acked by an older central) and the op's result here is result: from
+ * then on its bucket is compared by digest. 0, or -1 (logged). */
+int hb_outbox_adopt_hash(hb_outbox_t *self, uint64_t seq, const uint8_t hash[HB_OUTBOX_DIGEST_BYTES], int result);
 /* Ops marked for resending in [first, last]. -1 on an error (logged). */
 int64_t hb_outbox_resend_marked(hb_outbox_t *self, uint64_t first, uint64_t last);
 /* Op seq: whether it is still marked, and its result now (0 = not held).

@@ -132,6 +132,7 @@ typedef enum {
     OB_RC_BATCH,
     OB_RC_META_GET,
     OB_RC_RECONCILED_SET,
+    OB_RC_ADOPT_HASH,
     OB_STMT_COUNT
 } ob_stmt_t;
 

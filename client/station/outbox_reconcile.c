@@ -40,6 +40,8 @@ const char *const hb_outbox__reconcile_sql[OB_STMT_COUNT] = {
                     " ORDER BY seq LIMIT ?2",
     [OB_RC_META_GET] = "SELECT compacted_seq, reconciled_at FROM meta WHERE id = 1",
     [OB_RC_RECONCILED_SET] = "UPDATE meta SET reconciled_at = ?1 WHERE id = 1",
+    /* only where none is held and central's result is the one acked here */
+    [OB_RC_ADOPT_HASH] = "UPDATE ops SET payload_hash = ?2 WHERE seq = ?1 AND payload_hash IS NULL AND result = ?3",
 };
 
 void
@@ -242,6 +244,17 @@ hb_outbox_resend_mark(hb_outbox_t *self, const uint64_t *seqs, size_t n)
         hb_outbox__rollback(self);
     }
     return rc;
+}
+
+int
+hb_outbox_adopt_hash(hb_outbox_t *self, uint64_t seq, const uint8_t hash[HB_OUTBOX_DIGEST_BYTES], int result)
+{
+    hb_assert(self && hash && seq <= INT64_MAX);
+    sqlite3_stmt *st = hb_outbox__stmt(self, OB_RC_ADOPT_HASH);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) seq);
+    sqlite3_bind_blob(st, 2, hash, HB_OUTBOX_DIGEST_BYTES, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 3, result);
+    return hb_outbox__run(self, st) == 0 ? 0 : hb_outbox__fail(self, "keep central's payload hash", NULL, 0);
 }
 
 int64_t

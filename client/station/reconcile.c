@@ -352,6 +352,8 @@ classify(hb_reconcile_t *self, const hb_outbox_held_t *held, size_t n_held, Hour
             bool hash_differs = h->has_hash && memcmp(h->hash, o->payload_hash.data, HB_OUTBOX_DIGEST_BYTES) != 0;
             if (hash_differs || h->result != (int) o->result)
                 diff_add(self, HOURBANK__DISCREPANCY__ALTERED_AT_CENTRAL, h, o, hash_differs);
+            else if (!h->has_hash)  /* agreed by result: its hash is known from now on (a failure only logs) */
+                (void) hb_outbox_adopt_hash(self->outbox, h->seq, o->payload_hash.data, h->result);
         }
     }
 }

@@ -173,6 +173,19 @@ test_clean_ledger_agrees(void **state)
     has(g_out, "\"reconcile_extra\": 0");
     assert_int_equal(hb_h_log_count(central.log, "ALERT reconcile"), 0);
 
+    /* an op acked by a central that sent no hash: compared by result, and
+     * central's hash kept from then on */
+    assert_int_equal(hb_h_sqlite_int(station.outbox, "UPDATE ops SET payload_hash = NULL WHERE seq = 4"), -1);
+    reconcile(NULL);
+    if (g_rc != 0)
+        fail_msg("exit %d with an op of unknown hash\n%s\n%s", g_rc, g_out, g_err);
+    expect_count("ranges_differing", 1);
+    expect_count("altered", 0);
+    assert_int_equal(hb_h_sqlite_int(station.outbox, "SELECT count(*) FROM ops WHERE payload_hash IS NULL"), 0);
+    reconcile(NULL);
+    assert_int_equal(g_rc, 0);
+    expect_count("ranges_differing", 0);
+
     /* from a day after today: nothing to compare, still agreement */
     reconcile("2999-01-01");
     assert_int_equal(g_rc, 0);
