@@ -57,10 +57,9 @@ check_range_digest(hb_wire_error_t *err, const char *where, const Hourbank__Reco
     if (ops > r->last_seq - r->first_seq + 1)
         return hb_wire__fail(err, HB_RESULT_MALFORMED, "%saccepted + rejected = %" PRIu64 " exceeds the range's seqs",
                              where, ops);
-    return hb_wire__check_hash(err, where, "digest", r->digest, ops > 0 && !digest_optional) != 0 ? -1
-           : (ops == 0 && r->digest.len != 0)
-               ? hb_wire__fail(err, HB_RESULT_MALFORMED, "%sdigest is set for a range with no op", where)
-               : 0;
+    if (ops == 0 && r->digest.len != 0)
+        return hb_wire__fail(err, HB_RESULT_MALFORMED, "%sdigest is set for a range with no op", where);
+    return hb_wire__check_hash(err, where, "digest", r->digest, ops > 0 && !digest_optional);
 }
 
 static int

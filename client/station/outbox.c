@@ -236,14 +236,9 @@ int
 hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size_t max_bytes,
                      Hourbank__Batch *batch_out)
 {
-    hb_assert(self && batch_out && max_ops >= 1);
-    hourbank__batch__init(batch_out);
-    if (max_ops > HB_BATCH_OPS_MAX)
-        max_ops = HB_BATCH_OPS_MAX;
-    if (after_seq >= INT64_MAX)
+    hb_assert(self);
+    if (!hb_outbox__batch_start(after_seq, &max_ops, batch_out))
         return 0;
-    batch_out->ops = calloc(max_ops, sizeof *batch_out->ops);
-    hb_assert(batch_out->ops);
     /* while central is being sent again what it lost, acked ops go too */
     bool resend = after_seq < self->resend_through;
     sqlite3_stmt *st = hb_outbox__stmt(self, resend ? OB_BATCH_RESEND : OB_BATCH);
@@ -252,6 +247,20 @@ hb_outbox_next_batch(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size
     if (resend)
         sqlite3_bind_int64(st, 3, (sqlite3_int64) self->resend_through);
     return hb_outbox__batch_fill(self, st, max_ops, max_bytes, batch_out);
+}
+
+bool
+hb_outbox__batch_start(uint64_t after_seq, size_t *max_ops, Hourbank__Batch *batch_out)
+{
+    hb_assert(batch_out && max_ops && *max_ops >= 1);
+    hourbank__batch__init(batch_out);
+    if (*max_ops > HB_BATCH_OPS_MAX)
+        *max_ops = HB_BATCH_OPS_MAX;
+    if (after_seq >= INT64_MAX)
+        return false;
+    batch_out->ops = calloc(*max_ops, sizeof *batch_out->ops);
+    hb_assert(batch_out->ops);
+    return true;
 }
 
 int
@@ -350,10 +359,11 @@ ack_one(hb_outbox_t *self, const Hourbank__OpResult *r, int64_t now, int64_t *fr
         return 0;
     }
     bool same = held == (int) r->result && held_transfer == r->transfer_id;
-    if (marked)  /* a reconcile run resent it: central's answer now, the first ack kept beside it */
-        return (same || hb_outbox__result_change(self, r, held, now, msg, msg_size) == 0)
-                   ? hb_outbox__resend_answered(self, r, msg, msg_size)
-                   : -1;
+    if (marked) {  /* a reconcile run resent it: central's answer now, the first ack kept beside it */
+        if (!same && hb_outbox__result_change(self, r, held, now, msg, msg_size) != 0)
+            return -1;
+        return hb_outbox__resend_answered(self, r, msg, msg_size);
+    }
     if (same)
         return 0;
     if (r->seq <= self->resend_through)  /* resent to a central that had lost it: its answer now */

@@ -232,6 +232,10 @@ void hb_outbox__bind_posting(sqlite3_stmt *st, int hash_at, const Hourbank__OpRe
  * reconcile run marked for resending: the mark is cleared and r's hash
  * and posted day stored (those it says). 0, or -1 with msg. */
 int hb_outbox__resend_answered(hb_outbox_t *self, const Hourbank__OpResult *r, char *msg, size_t msg_size);
+/* Starts a batch of ops after after_seq: batch_out empty, *max_ops cut to
+ * HB_BATCH_OPS_MAX and room for that many. false (nothing allocated) when
+ * no seq can follow after_seq. */
+bool hb_outbox__batch_start(uint64_t after_seq, size_t *max_ops, Hourbank__Batch *batch_out);
 /* Appends the ops of st's rows (seq, payload) to batch (its ops array has
  * room for max_ops), stopping at a gap in the seqs or at max_bytes; resets
  * st. The count appended, or -1 (logged; batch freed). */

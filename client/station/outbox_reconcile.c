@@ -287,14 +287,9 @@ int
 hb_outbox_next_resend(hb_outbox_t *self, uint64_t after_seq, size_t max_ops, size_t max_bytes,
                       Hourbank__Batch *batch_out)
 {
-    hb_assert(self && batch_out && max_ops >= 1);
-    hourbank__batch__init(batch_out);
-    if (max_ops > HB_BATCH_OPS_MAX)
-        max_ops = HB_BATCH_OPS_MAX;
-    if (after_seq >= INT64_MAX)
+    hb_assert(self);
+    if (!hb_outbox__batch_start(after_seq, &max_ops, batch_out))
         return 0;
-    batch_out->ops = calloc(max_ops, sizeof *batch_out->ops);
-    hb_assert(batch_out->ops);
     sqlite3_stmt *st = hb_outbox__stmt(self, OB_RC_BATCH);
     sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) max_ops);
