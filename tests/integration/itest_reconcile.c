@@ -70,24 +70,11 @@ held(PGconn *pg, const char *table, uint64_t seq)
     return hb_h_pg_int(pg, sql);
 }
 
-/* Deletes op (1, seq) and its transfers behind central's back, undoing
- * their effect on the balances so that every sum still agrees. */
+/* Deletes op (1, seq) behind central's back, the sums still agreeing. */
 static void
 delete_op(uint64_t seq)
 {
-    PGconn *pg = superuser();
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "UPDATE account a SET debits = a.debits - t.minutes FROM transfer t"
-             " WHERE t.station_id = 1 AND t.seq = %llu AND a.id = t.debit_account;"
-             "UPDATE account a SET credits = a.credits - t.minutes FROM transfer t"
-             " WHERE t.station_id = 1 AND t.seq = %llu AND a.id = t.credit_account;"
-             "DELETE FROM transfer WHERE station_id = 1 AND seq = %llu;"
-             "DELETE FROM op WHERE station_id = 1 AND seq = %llu;",
-             (unsigned long long) seq, (unsigned long long) seq, (unsigned long long) seq, (unsigned long long) seq);
-    assert_true(hb_h_pg_ok(pg, sql));
-    assert_int_equal(held(pg, "op", seq), 0);
-    PQfinish(pg);
+    hb_h_central_delete_op(&central, 1, seq);
 }
 
 static void
@@ -186,6 +173,22 @@ test_clean_ledger_agrees(void **state)
     assert_int_equal(g_rc, 0);
     expect_count("ranges_differing", 0);
 
+    /* --from: the ops central posted on or after the day (here the first
+     * three are said to be older) */
+    PGconn *pg = hb_h_pg(central.conninfo);
+    char day[16];
+    snprintf(day, sizeof day, "%lld", (long long) hb_h_pg_int(pg, "SELECT to_char(posted_day, 'YYYYMMDD')::bigint"
+                                                                   " FROM op WHERE station_id = 1 AND seq = 4"));
+    PQfinish(pg);
+    char from[16];
+    snprintf(from, sizeof from, "%.4s-%.2s-%.2s", day, day + 4, day + 6);
+    assert_int_equal(hb_h_sqlite_int(station.outbox, "UPDATE ops SET posted_day = '2000-01-01' WHERE seq <= 3"), -1);
+    reconcile(from);
+    assert_int_equal(g_rc, 0);
+    expect_count("first_seq", 4);
+    snprintf(want, sizeof want, "\"ops_here\": %llu,", (unsigned long long) (last - 3));
+    has(g_out, want);
+
     /* from a day after today: nothing to compare, still agreement */
     reconcile("2999-01-01");
     assert_int_equal(g_rc, 0);
@@ -281,7 +284,8 @@ test_altered_ops_are_named(void **state)
     /* the table names the open mismatch too */
     run_bin("hourbank", (const char *const[]){"stations", "--admin", admin_yaml, NULL}, NULL);
     expect_ok();
-    has(g_out, "altered");
+    has(g_out, "open mismatch: station 1 (");
+    has(g_out, "found 0 missing at central, 2 altered at central, 0 held only by central");
 
     /* nothing was resent: an altered op is central's to explain */
     pg = hb_h_pg(central.conninfo);
@@ -290,31 +294,19 @@ test_altered_ops_are_named(void **state)
 }
 
 static void
-copy_outbox(const char *suffix, bool restore)
-{
-    char cmd[4096];
-    if (restore)
-        snprintf(cmd, sizeof cmd, "rm -f '%s'-wal '%s'-shm && cp '%s%s' '%s'", station.outbox, station.outbox,
-                 station.outbox, suffix, station.outbox);
-    else
-        snprintf(cmd, sizeof cmd, "cp '%s' '%s%s'", station.outbox, station.outbox, suffix);
-    assert_int_equal(system(cmd), 0);
-}
-
-static void
 test_ops_only_central_holds_are_reported(void **state)
 {
     (void) state;
     start("hb_itest_reconcile_extra");
     hb_h_station_stop(&station, SIGTERM);  /* a clean stop checkpoints the WAL */
-    copy_outbox(".backup", false);
+    hb_h_station_copy_outbox(&station, ".backup", false);
     hb_h_station_start(&station);
     uint64_t first_lost = service(false);
     service(false);
     uint64_t last_lost = service(false);
     wait_drained();
     hb_h_station_stop(&station, SIGTERM);
-    copy_outbox(".backup", true);  /* the disk dies; the backup comes back, no `restore` */
+    hb_h_station_copy_outbox(&station, ".backup", true);  /* the disk dies; the backup comes back, no `restore` */
     hb_h_station_start(&station);
     uint64_t after = 0;
     for (int i = 0; i < 100 && after == 0; i++) {  /* the hello moves the next seq past central's */

@@ -27,18 +27,6 @@ register_one(hb_h_client_t *cl, char *member_no)
 }
 
 static void
-copy_outbox(const hb_h_station_t *st, const char *suffix, bool restore)
-{
-    char cmd[4096];
-    if (restore)
-        snprintf(cmd, sizeof cmd, "rm -f '%s'-wal '%s'-shm && cp '%s%s' '%s'", st->outbox, st->outbox, st->outbox,
-                 suffix, st->outbox);
-    else
-        snprintf(cmd, sizeof cmd, "cp '%s' '%s%s'", st->outbox, st->outbox, suffix);
-    assert_int_equal(system(cmd), 0);
-}
-
-static void
 test_restored_from_old_backup(void **state)
 {
     (void) state;
@@ -54,7 +42,7 @@ test_restored_from_old_backup(void **state)
     assert_true(hb_h_wait_drained(cl, 30));
     hb_h_client_destroy(&cl);
     hb_h_station_stop(&st, SIGTERM);   /* a clean stop checkpoints the WAL */
-    copy_outbox(&st, ".backup", false);
+    hb_h_station_copy_outbox(&st, ".backup", false);
 
     hb_h_station_start(&st);
     cl = hb_h_station_client(&st);
@@ -65,7 +53,7 @@ test_restored_from_old_backup(void **state)
     hb_h_station_stop(&st, SIGTERM);
 
     /* the disk dies; the backup from seq 5 comes back */
-    copy_outbox(&st, ".backup", true);
+    hb_h_station_copy_outbox(&st, ".backup", true);
     hb_h_station_start(&st);
     cl = hb_h_station_client(&st);
     Hourbank__Envelope *q = NULL;

@@ -697,6 +697,42 @@ hb_h_station_client(const hb_h_station_t *s)
     return hb_h_client_new(s->ipc, NULL, NULL, NULL);
 }
 
+void
+hb_h_central_delete_op(const hb_h_central_t *c, uint32_t station, uint64_t seq)
+{
+    PGconn *pg = hb_h_pg(c->conninfo);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SET session_replication_role = replica;"
+             "UPDATE account a SET debits = a.debits - t.minutes FROM transfer t"
+             " WHERE t.station_id = %1$u AND t.seq = %2$llu AND a.id = t.debit_account;"
+             "UPDATE account a SET credits = a.credits - t.minutes FROM transfer t"
+             " WHERE t.station_id = %1$u AND t.seq = %2$llu AND a.id = t.credit_account;"
+             "DELETE FROM transfer WHERE station_id = %1$u AND seq = %2$llu;"
+             "DELETE FROM op WHERE station_id = %1$u AND seq = %2$llu;",
+             station, (unsigned long long) seq);
+    if (!hb_h_pg_ok(pg, sql))
+        die("could not delete op %u:%llu behind central's back", station, (unsigned long long) seq);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM op WHERE station_id = %u AND seq = %llu", station,
+             (unsigned long long) seq);
+    if (hb_h_pg_int(pg, sql) != 0)
+        die("op %u:%llu is still at central", station, (unsigned long long) seq);
+    PQfinish(pg);
+}
+
+void
+hb_h_station_copy_outbox(const hb_h_station_t *s, const char *suffix, bool restore)
+{
+    char cmd[4096];
+    if (restore)
+        snprintf(cmd, sizeof cmd, "rm -f '%s'-wal '%s'-shm && cp '%s%s' '%s'", s->outbox, s->outbox, s->outbox,
+                 suffix, s->outbox);
+    else
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s%s'", s->outbox, s->outbox, suffix);
+    if (system(cmd) != 0)
+        die("could not copy the outbox: %s", cmd);
+}
+
 Hourbank__Envelope *
 hb_h_queue(hb_h_client_t *cl, bool rejected_only)
 {

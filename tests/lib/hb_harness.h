@@ -153,6 +153,10 @@ void hb_h_station_start(hb_h_station_t *s);
 int hb_h_station_stop(hb_h_station_t *s, int sig);
 /* A plain DEALER on the station's ipc endpoint, as the CLI uses. */
 hb_h_client_t *hb_h_station_client(const hb_h_station_t *s);
+/* A stopped station's outbox copied by hand, as an operator might: to
+ * outbox + suffix, or (restore) back from it, its -wal and -shm removed.
+ * Fails the test on an error. */
+void hb_h_station_copy_outbox(const hb_h_station_t *s, const char *suffix, bool restore);
 
 /* Saves op through the local API (op.seq must be 0), with confirm_new (a
  * registration is never refused as a possible duplicate). Returns the seq, or 0
@@ -231,6 +235,11 @@ void hb_h_station_init_via(hb_h_station_t *s, const hb_h_central_t *c, uint32_t 
  * ALTER DATABASE, which must not run connected to the database itself).
  * printf-style; fails the test on an error. */
 void hb_h_pg_admin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* As the PostgreSQL superuser with the triggers off: deletes op (station,
+ * seq) and its transfers behind central's back, undoing their effect on
+ * the balances so that every sum still agrees (reconciliation's tests).
+ * Fails the test on an error or when the op is still there. */
+void hb_h_central_delete_op(const hb_h_central_t *c, uint32_t station, uint64_t seq);
 /* The database name of c's conninfo; static buffer. */
 const char *hb_h_central_dbname(const hb_h_central_t *c);
 /* The first column of the first row of sql, run on the SQLite file at path
